@@ -1,0 +1,260 @@
+import { GraphError } from '../api/errors';
+import { DType } from './dtype';
+import { Tensor } from './tensor';
+
+/** A dimension: a size, or a symbolic name (ONNX dim_param) when it is not known yet. */
+export type Dim = number | string;
+
+/** What is known about a value before running: its kind, element type and (maybe) shape. */
+export interface ValueType {
+  /** 'tensor' unless a sequence or optional (ONNX sequence_type / optional_type). */
+  kind?: 'tensor' | 'sequence' | 'optional';
+  /** Element type (of the tensor, or of the sequence's / optional's tensors). */
+  dtype: DType;
+  /** Dims, or undefined when even the rank is unknown. */
+  shape?: Dim[];
+  /** For an optional: the kind it wraps. */
+  elemKind?: 'tensor' | 'sequence';
+}
+
+export type AttrType = 'float' | 'int' | 'string' | 'tensor' | 'graph' | 'floats' | 'ints'
+  | 'strings' | 'tensors' | 'graphs' | 'sparse_tensor' | 'type_proto' | 'type_protos';
+
+export type AttrValue = number | string | Tensor | Graph | number[] | string[] | Tensor[] | Graph[] | ValueType | ValueType[];
+
+export interface Attr {
+  type: AttrType;
+  value: AttrValue;
+  /** For attributes inside a function body: the name of the function attribute it refers to. */
+  refAttrName?: string;
+}
+
+/** One operator application. Inputs and outputs are value names; '' marks an absent optional. */
+export class Node {
+  name: string;
+  opType: string;
+  /** Operator set domain; '' is the default ONNX domain (also written 'ai.onnx'). */
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Map<string, Attr>;
+  docString?: string;
+
+  constructor(init: { name?: string; opType: string; domain?: string; inputs?: string[]; outputs?: string[]; attrs?: Map<string, Attr> | Record<string, Attr> }) {
+    this.name = init.name ?? '';
+    this.opType = init.opType;
+    this.domain = init.domain === 'ai.onnx' ? '' : init.domain ?? '';
+    this.inputs = init.inputs?.slice() ?? [];
+    this.outputs = init.outputs?.slice() ?? [];
+    const a = init.attrs;
+    this.attrs = a instanceof Map ? new Map(a) : new Map(Object.entries(a ?? {}));
+  }
+}
+
+/**
+ * A computation graph: nodes in topological order over named values. Each value is produced
+ * once: by a node, as a graph input, or as an initializer. A subgraph (If/Loop/Scan body) may use
+ * names of its enclosing graphs (`parent`): outer-scope values.
+ */
+export class Graph {
+  name: string;
+  nodes: Node[] = [];
+  /** Graph inputs, in order (ONNX allows initializers to appear here too: they are defaults). */
+  inputs: string[] = [];
+  outputs: string[] = [];
+  initializers = new Map<string, Tensor>();
+  /** Known types of values: graph inputs/outputs, value_info, and whatever inference added. */
+  types = new Map<string, ValueType>();
+  parent?: Graph;
+  docString?: string;
+
+  constructor(name = 'graph', parent?: Graph) {
+    this.name = name;
+    this.parent = parent;
+  }
+
+  /** name -> node that produces it. */
+  producers(): Map<string, Node> {
+    const m = new Map<string, Node>();
+    for (const n of this.nodes) for (const o of n.outputs) if (o) m.set(o, n);
+    return m;
+  }
+
+  /** name -> nodes that read it (in this graph, not in nested subgraphs). */
+  consumers(): Map<string, Node[]> {
+    const m = new Map<string, Node[]>();
+    for (const n of this.nodes) {
+      for (const i of n.inputs) {
+        if (!i) continue;
+        let l = m.get(i);
+        if (!l) m.set(i, (l = []));
+        if (!l.includes(n)) l.push(n);
+      }
+    }
+    return m;
+  }
+
+  /** Is `name` defined in an enclosing graph (outer scope)? */
+  definedOutside(name: string): boolean {
+    for (let g = this.parent; g; g = g.parent) {
+      if (g.initializers.has(name) || g.inputs.includes(name) || g.nodes.some((n) => n.outputs.includes(name))) return true;
+    }
+    return false;
+  }
+
+  /** Names every nested subgraph of `node` reads from outside itself. */
+  static capturedNames(node: Node): Set<string> {
+    const out = new Set<string>();
+    for (const a of node.attrs.values()) {
+      const gs = a.type === 'graph' ? [a.value as Graph] : a.type === 'graphs' ? (a.value as Graph[]) : [];
+      for (const g of gs) for (const n of g.freeNames()) out.add(n);
+    }
+    return out;
+  }
+
+  /** Names this graph (and its subgraphs) read without defining them. */
+  freeNames(): Set<string> {
+    const defined = new Set<string>([...this.inputs, ...this.initializers.keys()]);
+    const free = new Set<string>();
+    for (const n of this.nodes) {
+      for (const i of n.inputs) if (i && !defined.has(i)) free.add(i);
+      for (const c of Graph.capturedNames(n)) if (!defined.has(c)) free.add(c);
+      for (const o of n.outputs) if (o) defined.add(o);
+    }
+    for (const o of this.outputs) if (!defined.has(o)) free.add(o);
+    return free;
+  }
+
+  /**
+   * Reorder nodes topologically (stable: keeps the given order where it is already valid).
+   * Throws GraphError on a cycle or on an input no one produces.
+   */
+  topoSort(): void {
+    const available = new Set<string>([...this.inputs, ...this.initializers.keys(), '']);
+    const pending = this.nodes.slice();
+    const deps = (n: Node) => [...n.inputs, ...Graph.capturedNames(n)];
+    const isExternal = (name: string) => !this.nodes.some((m) => m.outputs.includes(name));
+    const sorted: Node[] = [];
+    while (pending.length) {
+      const idx = pending.findIndex((n) => deps(n).every((i) => available.has(i) || isExternal(i)));
+      if (idx < 0) {
+        const n = pending[0];
+        throw new GraphError(`the graph has a cycle through input(s) ${n.inputs.filter((i) => !available.has(i)).join(', ')}`, n);
+      }
+      const [n] = pending.splice(idx, 1);
+      sorted.push(n);
+      for (const o of n.outputs) if (o) available.add(o);
+    }
+    this.nodes = sorted;
+  }
+
+  /**
+   * Check the IR invariants: every value produced once, every input defined before use (or in an
+   * outer scope), every graph output defined, node names unique where given. Throws GraphError.
+   */
+  verify(): void {
+    const produced = new Set<string>();
+    const define = (name: string, what: string, node?: Node) => {
+      if (produced.has(name)) throw new GraphError(`value '${name}' is produced more than once (again by ${what})`, node);
+      produced.add(name);
+    };
+    for (const i of this.inputs) if (!this.initializers.has(i)) define(i, 'a graph input');
+    for (const i of this.initializers.keys()) define(i, 'an initializer');
+    const names = new Set<string>();
+    for (const n of this.nodes) {
+      if (n.name) {
+        if (names.has(n.name)) throw new GraphError(`node name '${n.name}' is used twice`, n);
+        names.add(n.name);
+      }
+      for (const i of n.inputs) {
+        if (i && !produced.has(i) && !this.definedOutside(i)) {
+          throw new GraphError(`input '${i}' is used before it is produced (or never produced)`, n);
+        }
+      }
+      for (const a of n.attrs.values()) {
+        if (a.type === 'graph') (a.value as Graph).verify();
+        if (a.type === 'graphs') for (const g of a.value as Graph[]) g.verify();
+      }
+      for (const o of n.outputs) if (o) define(o, `node '${n.name}'`, n);
+    }
+    for (const o of this.outputs) {
+      if (!produced.has(o) && !this.definedOutside(o)) throw new GraphError(`graph output '${o}' is never produced`);
+    }
+  }
+
+  /** A stable, human-readable listing of the graph (used in tests and debug logs). */
+  print(indent = ''): string {
+    const lines: string[] = [];
+    const t = (n: string) => {
+      const ty = this.types.get(n);
+      return ty ? `${n}: ${formatType(ty)}` : n;
+    };
+    lines.push(`${indent}graph ${this.name} (${this.inputs.filter((i) => !this.initializers.has(i)).map(t).join(', ')}) -> (${this.outputs.map(t).join(', ')})`);
+    for (const [name, init] of this.initializers) lines.push(`${indent}  init ${name}: ${init.dtype}[${init.dims.join(',')}]`);
+    for (const n of this.nodes) {
+      const attrs = [...n.attrs.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+      const simple = attrs.filter(([, a]) => a.type !== 'graph' && a.type !== 'graphs').map(([k, a]) => `${k}=${formatAttr(a)}`);
+      const op = n.domain ? `${n.domain}::${n.opType}` : n.opType;
+      lines.push(`${indent}  ${n.outputs.join(', ')} = ${op}${simple.length ? `[${simple.join(', ')}]` : ''}(${n.inputs.join(', ')})${n.name ? `  # ${n.name}` : ''}`);
+      for (const [k, a] of attrs) {
+        const gs = a.type === 'graph' ? [a.value as Graph] : a.type === 'graphs' ? (a.value as Graph[]) : [];
+        for (const g of gs) lines.push(`${indent}    ${k}:`, g.print(indent + '      '));
+      }
+    }
+    return lines.join('\n');
+  }
+}
+
+export function formatType(t: ValueType): string {
+  const shape = t.shape ? `[${t.shape.join(',')}]` : '[?]';
+  const base = `${t.dtype}${shape}`;
+  return t.kind === 'sequence' ? `seq<${base}>` : t.kind === 'optional' ? `opt<${base}>` : base;
+}
+
+function formatAttr(a: Attr): string {
+  const v = a.value;
+  if (v instanceof Tensor) return v.size <= 8 ? `${v.dtype}[${v.dims.join(',')}]{${Array.from(v.data as ArrayLike<unknown>).join(',')}}` : `${v.dtype}[${v.dims.join(',')}]`;
+  if (Array.isArray(v)) return `[${(v as unknown[]).map((x) => (x instanceof Tensor ? x.toString() : typeof x === 'string' ? JSON.stringify(x) : String(x))).join(',')}]`;
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return String(v);
+  return a.type;
+}
+
+/** A model-local function (ONNX FunctionProto): a named subgraph with attribute parameters. */
+export interface FunctionDef {
+  name: string;
+  domain: string;
+  overload?: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attribute names the body may refer to, with defaults where given. */
+  attributes: string[];
+  attributeDefaults: Map<string, Attr>;
+  nodes: Node[];
+  opsets: Map<string, number>;
+}
+
+/** A whole model: the main graph, its opset imports and metadata. */
+export class Model {
+  irVersion = 0;
+  /** domain ('' for ai.onnx) -> version */
+  opsets = new Map<string, number>();
+  producerName = '';
+  producerVersion = '';
+  modelVersion = 0;
+  docString = '';
+  metadata = new Map<string, string>();
+  functions: FunctionDef[] = [];
+  graph: Graph;
+  /** Where the model was read from, for error messages and external data. */
+  path?: string;
+
+  constructor(graph: Graph) {
+    this.graph = graph;
+  }
+
+  /** Opset version of a domain ('' and 'ai.onnx' are the same). */
+  opset(domain: string): number | undefined {
+    return this.opsets.get(domain === 'ai.onnx' ? '' : domain);
+  }
+}

@@ -1,0 +1,43 @@
+import { UnsupportedError } from '../api/errors';
+import { Node } from '../ir/graph';
+import { OpDef } from './types';
+
+/** Lookup table of operator definitions, keyed by domain and op type. */
+export class OpRegistry {
+  private readonly defs = new Map<string, OpDef>();
+
+  constructor(defs: readonly OpDef[]) {
+    for (const d of defs) this.add(d);
+  }
+
+  private static key(domain: string | undefined, opType: string): string {
+    const dom = !domain || domain === 'ai.onnx' ? '' : domain;
+    return `${dom}::${opType}`;
+  }
+
+  add(def: OpDef): void {
+    const k = OpRegistry.key(def.domain, def.opType);
+    if (this.defs.has(k)) throw new Error(`operator ${k} is registered twice`);
+    this.defs.set(k, def);
+  }
+
+  get(domain: string | undefined, opType: string): OpDef | undefined {
+    return this.defs.get(OpRegistry.key(domain, opType));
+  }
+
+  /** The definition for a node at the given opset, or an UnsupportedError that says what to do. */
+  resolve(node: Node, opset: number): OpDef {
+    const def = this.get(node.domain, node.opType);
+    if (!def) {
+      throw new UnsupportedError(`operator is not implemented by vkrt (opset ${opset}); replace it in the model, or register a plugin for it`, node);
+    }
+    if (def.sinceVersion !== undefined && opset < def.sinceVersion) {
+      throw new UnsupportedError(`opset ${opset} of this operator is older than the oldest vkrt supports (${def.sinceVersion}); re-export the model with a newer opset`, node);
+    }
+    return def;
+  }
+
+  list(): OpDef[] {
+    return [...this.defs.values()];
+  }
+}

@@ -1,0 +1,150 @@
+import { GraphError, UnsupportedError } from '../api/errors';
+import { Attr, Graph, Node, ValueType } from '../ir/graph';
+import { Tensor } from '../ir/tensor';
+
+/** What flows between ops in the reference: a tensor, a sequence of tensors, or an empty optional. */
+export type RuntimeValue = Tensor | Tensor[] | null;
+
+/**
+ * Typed, defaulted access to a node's attributes. Each getter takes the ONNX default; when an
+ * attribute is required (no default) and missing, it throws a GraphError naming the node.
+ */
+export class Attrs {
+  constructor(private readonly node: Node) {}
+
+  has(name: string): boolean {
+    return this.node.attrs.has(name);
+  }
+
+  private get(name: string, types: string[]): Attr | undefined {
+    const a = this.node.attrs.get(name);
+    if (a && !types.includes(a.type)) {
+      throw new GraphError(`attribute '${name}' must be of type ${types.join(' or ')}, got ${a.type}`, this.node);
+    }
+    return a;
+  }
+
+  private missing(name: string): never {
+    throw new GraphError(`required attribute '${name}' is missing`, this.node);
+  }
+
+  int(name: string, dflt?: number): number {
+    const a = this.get(name, ['int']);
+    if (a) return a.value as number;
+    return dflt ?? this.missing(name);
+  }
+
+  float(name: string, dflt?: number): number {
+    const a = this.get(name, ['float', 'int']);
+    if (a) return a.value as number;
+    return dflt ?? this.missing(name);
+  }
+
+  string(name: string, dflt?: string): string {
+    const a = this.get(name, ['string']);
+    if (a) return a.value as string;
+    return dflt ?? this.missing(name);
+  }
+
+  ints(name: string, dflt?: number[]): number[] {
+    const a = this.get(name, ['ints']);
+    if (a) return (a.value as number[]).slice();
+    return dflt?.slice() ?? this.missing(name);
+  }
+
+  floats(name: string, dflt?: number[]): number[] {
+    const a = this.get(name, ['floats', 'ints']);
+    if (a) return (a.value as number[]).slice();
+    return dflt?.slice() ?? this.missing(name);
+  }
+
+  strings(name: string, dflt?: string[]): string[] {
+    const a = this.get(name, ['strings']);
+    if (a) return (a.value as string[]).slice();
+    return dflt?.slice() ?? this.missing(name);
+  }
+
+  tensor(name: string): Tensor | undefined {
+    return this.get(name, ['tensor'])?.value as Tensor | undefined;
+  }
+
+  tensors(name: string): Tensor[] | undefined {
+    return this.get(name, ['tensors'])?.value as Tensor[] | undefined;
+  }
+
+  graph(name: string): Graph | undefined {
+    return this.get(name, ['graph'])?.value as Graph | undefined;
+  }
+
+  /** An int attribute that may be absent (no ONNX default). */
+  optInt(name: string): number | undefined {
+    return this.get(name, ['int'])?.value as number | undefined;
+  }
+
+  optInts(name: string): number[] | undefined {
+    return (this.get(name, ['ints'])?.value as number[] | undefined)?.slice();
+  }
+
+  optFloat(name: string): number | undefined {
+    return this.get(name, ['float'])?.value as number | undefined;
+  }
+}
+
+/** What an op sees while it runs in the reference interpreter. */
+export interface OpContext {
+  readonly node: Node;
+  /** The opset version imported for the op's domain. */
+  readonly opset: number;
+  readonly attrs: Attrs;
+  /** The raw input values (sequences and optionals included), '' inputs as undefined. */
+  readonly values: readonly (RuntimeValue | undefined)[];
+  /** Number of outputs the node declares (some optional outputs may be ''). */
+  readonly outputCount: number;
+  /** Run a subgraph (If/Loop/Scan bodies) with the given inputs, in the current scope. */
+  runGraph(graph: Graph, inputs: (RuntimeValue | undefined)[]): RuntimeValue[];
+  /** Throw a GraphError about this node. */
+  fail(message: string): never;
+  /** Throw an UnsupportedError about this node. */
+  unsupported(message: string): never;
+}
+
+/** What an op sees during shape inference. */
+export interface ShapeContext {
+  readonly node: Node;
+  readonly opset: number;
+  readonly attrs: Attrs;
+  /** Input i's value if it is known at build time (initializer or folded constant). */
+  constant(i: number): Tensor | undefined;
+  readonly outputCount: number;
+  fail(message: string): never;
+  unsupported(message: string): never;
+}
+
+/**
+ * One operator (or one member of a family). The ONNX attribute defaults live in the code that reads
+ * them (`ctx.attrs.int('axis', 1)`), written once per op. `reference` is plain and obviously
+ * correct: the oracle for GPU kernels, the constant folder and the CPU interpreter.
+ */
+export interface OpDef {
+  /** ONNX op type, verbatim (`Conv`). */
+  opType: string;
+  /** '' for the default ONNX domain, else e.g. 'ai.onnx.ml', 'com.microsoft'. */
+  domain?: string;
+  /** Lowest opset version this definition implements (earlier versions are refused). */
+  sinceVersion?: number;
+  /**
+   * Output types from input types. Absent means "unknown" (the builder then needs the value to be
+   * foldable). Inputs that are '' come as undefined.
+   */
+  inferShape?(ctx: ShapeContext, inputs: readonly (ValueType | undefined)[]): ValueType[];
+  /** Compute the outputs. Inputs that are '' come as undefined; tensors only (see ctx.values). */
+  reference(ctx: OpContext, inputs: readonly (Tensor | undefined)[]): RuntimeValue[];
+}
+
+export function nodeError(node: Node, message: string): GraphError {
+  return new GraphError(message, node);
+}
+
+export function nodeUnsupported(node: Node, message: string): UnsupportedError {
+  return new UnsupportedError(message, node);
+}
