@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * The `vkrt` command. Each subcommand lives in its own module under src/cli/ and exports
+ * `run(argv: string[]): Promise<number>` (the exit code). Errors print one line (the stack only
+ * with --verbose) and exit non-zero; the process never dies of a signal on bad input.
+ */
+import { VkrtError } from '../api/errors';
+
+const COMMANDS: Record<string, { module: string; summary: string }> = {
+  devices: { module: './devices', summary: 'list Vulkan devices and their capabilities (--json)' },
+  selftest: { module: './selftest', summary: 'run a native self-test on a device' },
+  conformance: { module: './conformance', summary: 'run ONNX backend node tests (--backend=reference|vulkan)' },
+};
+
+function usage(): string {
+  const lines = ['usage: vkrt <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(13)} ${c.summary}`);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(usage());
+    return cmd ? 0 : 1;
+  }
+  const entry = COMMANDS[cmd];
+  if (!entry) {
+    console.error(`vkrt: unknown command '${cmd}'\n${usage()}`);
+    return 2;
+  }
+  const verbose = rest.includes('--verbose') || !!process.env.VKRT_DEBUG;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(entry.module) as { run(args: string[]): Promise<number> };
+    return await mod.run(rest);
+  } catch (e) {
+    const err = e as Error;
+    const label = e instanceof VkrtError ? `error [${e.code}]` : 'error';
+    console.error(`vkrt ${cmd}: ${label}: ${err.message}`);
+    if (verbose && err.stack) console.error(err.stack);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (e) => { console.error(`vkrt: ${(e as Error).message}`); process.exitCode = 1; },
+  );
+}
