@@ -1,0 +1,59 @@
+/**
+ * `vkrt conformance DIR... [--backend=reference|vulkan] [--filter=REGEX] [--json=FILE]
+ *   [--policy=FILE] [--workers=N] [--timeout=SECONDS] [--failures]`
+ * Runs ONNX backend node tests and ends with `N passed, N failed, N skipped`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { InputError } from '../api/errors';
+import { loadPolicy, runConformance } from '../conformance/runner';
+import { flagString, parseArgs } from './args';
+
+/** The policy folder shipped with the package (known failures and tolerance overrides). */
+export function defaultPolicyFile(): string {
+  return path.resolve(__dirname, '..', '..', 'test', 'conformance', 'policy');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['backend', 'filter', 'json', 'policy', 'workers', 'timeout']);
+  if (!args.positional.length) throw new InputError('usage: vkrt conformance DIR... [--backend=reference|vulkan] [--filter=REGEX] [--json=FILE]');
+  for (const d of args.positional) if (!fs.existsSync(d)) throw new InputError(`no such folder: ${d} (unpack the suite with ../shared/data/unpack.sh .data)`);
+  const backend = flagString(args, 'backend') ?? 'reference';
+  const filterSrc = flagString(args, 'filter');
+  let filter: RegExp | undefined;
+  try {
+    filter = filterSrc ? new RegExp(filterSrc) : undefined;
+  } catch (e) {
+    throw new InputError(`--filter is not a valid regular expression: ${(e as Error).message}`);
+  }
+  const policyFile = flagString(args, 'policy') ?? defaultPolicyFile();
+  const policy = loadPolicy(policyFile, backend);
+  const showFailures = args.flags.has('failures') || args.flags.has('verbose');
+  const workers = flagString(args, 'workers') ? Number(flagString(args, 'workers')) : undefined;
+  const timeout = flagString(args, 'timeout') ? Number(flagString(args, 'timeout')) * 1000 : undefined;
+  const summary = await runConformance(args.positional, {
+    backend, filter, policy, workers, timeoutMs: timeout,
+    onResult: (r) => {
+      if (showFailures && r.final === 'fail') console.log(`FAIL ${r.name}: ${r.code ? `[${r.code}] ` : ''}${r.message}`);
+    },
+  });
+  const rows = [...summary.perOp.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  console.log(`\nper-op summary (${backend}; a test counts for every op in its model):`);
+  console.log(`${'op'.padEnd(36)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'skip'.padStart(5)}`);
+  for (const [op, c] of rows) console.log(`${op.padEnd(36)} ${String(c.passed).padStart(5)} ${String(c.failed).padStart(5)} ${String(c.skipped).padStart(5)}`);
+  if (summary.unexpectedPasses.length) {
+    console.log(`\n${summary.unexpectedPasses.length} known failure(s) now pass; remove them from ${policyFile}: ${summary.unexpectedPasses.join(', ')}`);
+  }
+  const pct = summary.total ? ((100 * summary.passed) / summary.total).toFixed(1) : '0';
+  console.log(`\n${backend}: ${summary.passed}/${summary.total} passed (${pct}%)`);
+  const json = flagString(args, 'json');
+  if (json) {
+    fs.writeFileSync(json, JSON.stringify({
+      backend, passed: summary.passed, failed: summary.failed, skipped: summary.skipped, total: summary.total,
+      perOp: Object.fromEntries(summary.perOp),
+      results: summary.results.map((r) => ({ name: r.name, status: r.final, code: r.code, message: r.message, reason: r.reason, ops: r.ops, ms: Math.round(r.ms) })),
+    }, null, 1));
+  }
+  console.log(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
+  return summary.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,4 @@
+/** The control operator family. */
+import { OpDef } from '../types';
+
+export const CONTROL_OPS: OpDef[] = [];

@@ -1,0 +1,4 @@
+/** The nn operator family. */
+import { OpDef } from '../types';
+
+export const NN_OPS: OpDef[] = [];
