@@ -1,0 +1,124 @@
+/**
+ * Shape inference with constant propagation over a graph. For each node in order: when every input
+ * is known at build time, the op's reference computes the outputs (constant folding; this is how
+ * Shape -> Gather -> Concat -> Reshape chains disappear); otherwise the op's inferShape gives the
+ * output types. Shape and Size fold from a static input shape alone.
+ */
+import { GraphError, UnsupportedError } from '../api/errors';
+import { Dim, Graph, Node, ValueType } from '../ir/graph';
+import { allocData, sizeOf, Tensor } from '../ir/tensor';
+import { registry as defaultRegistry } from './index';
+import { OpRegistry } from './registry';
+import { Attrs, OpContext, RuntimeValue, ShapeContext } from './types';
+
+/** Ops whose outputs depend only on their input's shape, so a static shape folds them. */
+const SHAPE_ONLY = new Set(['Shape', 'Size']);
+/** Ops that must never be folded (their outputs are not a function of their inputs). */
+const NONDETERMINISTIC = new Set(['RandomUniform', 'RandomNormal', 'RandomUniformLike', 'RandomNormalLike', 'Multinomial', 'Bernoulli']);
+/** Largest constant (in elements) the folder will materialize. */
+const FOLD_LIMIT = 1 << 24;
+
+export interface InferOptions {
+  registry?: OpRegistry;
+  /** Types for graph inputs that override the model's (e.g. concrete batch size). */
+  inputTypes?: Map<string, ValueType>;
+  /** Fold constants (default true). */
+  fold?: boolean;
+  /** Called for nodes that could be neither folded nor inferred. */
+  onUnknown?(node: Node, reason: string): void;
+}
+
+export interface InferResult {
+  types: Map<string, ValueType>;
+  /** Values known at build time: initializers and folded results. */
+  constants: Map<string, Tensor>;
+  /** Nodes whose outputs were folded into constants. */
+  folded: Set<Node>;
+}
+
+export function typeOf(t: Tensor): ValueType {
+  return { kind: 'tensor', dtype: t.dtype, shape: [...t.dims] };
+}
+
+export function isStatic(shape: readonly Dim[] | undefined): shape is number[] {
+  return !!shape && shape.every((d) => typeof d === 'number');
+}
+
+export function inferShapes(graph: Graph, opsets: Map<string, number>, options: InferOptions = {}): InferResult {
+  const reg = options.registry ?? defaultRegistry;
+  const fold = options.fold ?? true;
+  const types = new Map<string, ValueType>(graph.types);
+  const constants = new Map<string, Tensor>();
+  const folded = new Set<Node>();
+  for (const [name, t] of graph.initializers) {
+    constants.set(name, t);
+    types.set(name, typeOf(t));
+  }
+  for (const [name, t] of options.inputTypes ?? []) {
+    types.set(name, t);
+    constants.delete(name);
+  }
+  for (const node of graph.nodes) {
+    const opset = opsets.get(node.domain) ?? 0;
+    const def = reg.get(node.domain, node.opType);
+    if (!def) {
+      options.onUnknown?.(node, 'operator not implemented');
+      continue;
+    }
+    const inTypes = node.inputs.map((i) => (i ? types.get(i) : undefined));
+    const inConsts = node.inputs.map((i) => (i ? constants.get(i) : undefined));
+    const attrs = new Attrs(node);
+    const fail = (m: string): never => { throw new GraphError(m, node); };
+    const unsupported = (m: string): never => { throw new UnsupportedError(m, node); };
+    const hasSubgraph = [...node.attrs.values()].some((a) => a.type === 'graph' || a.type === 'graphs');
+    const allConst = node.inputs.every((i, k) => !i || inConsts[k] !== undefined);
+    let outs: RuntimeValue[] | undefined;
+    if (fold && !NONDETERMINISTIC.has(node.opType) && !hasSubgraph && node.domain === '') {
+      let args: (Tensor | undefined)[] | undefined;
+      if (allConst) args = inConsts;
+      else if (SHAPE_ONLY.has(node.opType)) {
+        const t = inTypes[0];
+        if (t && isStatic(t.shape) && sizeOf(t.shape) <= FOLD_LIMIT && t.dtype !== 'string') args = [new Tensor(t.dtype, t.shape, allocData(t.dtype, sizeOf(t.shape)))];
+      }
+      if (args) {
+        const ctx: OpContext = {
+          node, opset, attrs, values: args, outputCount: node.outputs.length,
+          runGraph: () => fail('subgraphs are not folded'), fail, unsupported,
+        };
+        outs = def.reference(ctx, args);
+        if (outs.some((o) => o instanceof Tensor && o.size > FOLD_LIMIT)) outs = undefined;
+      }
+    }
+    if (outs && outs.every((o) => o instanceof Tensor)) {
+      folded.add(node);
+      node.outputs.forEach((name, k) => {
+        if (!name) return;
+        const t = outs![k] as Tensor;
+        constants.set(name, t);
+        types.set(name, typeOf(t));
+      });
+      continue;
+    }
+    if (!def.inferShape) {
+      options.onUnknown?.(node, 'no shape inference for this operator and its inputs are not constant');
+      continue;
+    }
+    const sctx: ShapeContext = {
+      node, opset, attrs, outputCount: node.outputs.length,
+      constant: (i) => inConsts[i], fail, unsupported,
+    };
+    const res = def.inferShape(sctx, inTypes);
+    node.outputs.forEach((name, k) => {
+      if (name && res[k]) types.set(name, mergeType(types.get(name), res[k]));
+    });
+  }
+  return { types, constants, folded };
+}
+
+/** Combine a declared type (value_info) with an inferred one: inferred static dims win. */
+function mergeType(declared: ValueType | undefined, inferred: ValueType): ValueType {
+  if (!declared || !declared.shape) return inferred;
+  if (!inferred.shape) return { ...inferred, shape: declared.shape };
+  if (declared.shape.length !== inferred.shape.length) return inferred;
+  return { ...inferred, shape: inferred.shape.map((d, i) => (typeof d === 'number' ? d : declared.shape![i])) };
+}
