@@ -1,0 +1,18 @@
+/**
+ * vkrt: a TensorRT-style inference optimizer for Node.js.
+ * Public exports only; see README.md for the API guide.
+ */
+export * from './api/errors';
+export type { DType } from './ir/dtype';
+export { Tensor } from './ir/tensor';
+export type { TensorData } from './ir/tensor';
+export { Graph, Model, Node } from './ir/graph';
+export type { Attr, AttrValue, Dim, ValueType, FunctionDef } from './ir/graph';
+export { loadModel, parseModel, parseTensor, parseValue } from './onnx/parse';
+export type { ParseOptions } from './onnx/parse';
+export { interpret, Interpreter } from './ops/interpreter';
+export type { InterpretOptions } from './ops/interpreter';
+export { inferShapes } from './ops/infer-shapes';
+export { registry, ALL_OPS, OpRegistry } from './ops/index';
+export type { OpDef, OpContext, ShapeContext, RuntimeValue } from './ops/types';
+export { parseNpy, parseNpz, writeNpy, writeNpz } from './io/npy';
