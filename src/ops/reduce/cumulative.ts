@@ -19,7 +19,7 @@ function makeCumulative(opType: 'CumSum' | 'CumProd'): OpDef {
       const x = inputs[0]!;
       checkDType(x.dtype, [...FLOATS, 'int32', 'int64', 'uint32', 'uint64'], (m) => ctx.fail(m));
       const at = inputs[1];
-      if (!at || at.size !== 1) ctx.fail('axis must be a scalar (or 1-element) int32/int64 tensor');
+      if (!at || at.size !== 1) return ctx.fail('axis must be a scalar (or 1-element) int32/int64 tensor');
       const axis = axisOrFail(intValues(at)[0], x.rank, (m) => ctx.fail(m));
       const exclusive = ctx.attrs.int('exclusive', 0) !== 0;
       const reverse = ctx.attrs.int('reverse', 0) !== 0;

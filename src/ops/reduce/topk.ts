@@ -32,7 +32,7 @@ export const TOPK_DEF: OpDef = {
     if (ctx.opset < 10) k = ctx.attrs.int('k');
     else {
       const kt = inputs[1];
-      if (!kt || kt.size !== 1) ctx.fail('K must be a 1-element int64 tensor');
+      if (!kt || kt.size !== 1) return ctx.fail('K must be a 1-element int64 tensor');
       k = intValues(kt)[0];
     }
     const largest = ctx.opset < 11 ? true : ctx.attrs.int('largest', 1) !== 0;
