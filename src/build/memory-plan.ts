@@ -1,0 +1,109 @@
+/**
+ * Dynamic tensor memory (TensorRT's name): every intermediate tensor of an engine lives in one arena
+ * at an offset chosen from its lifetime, so tensors that are never alive at the same time share
+ * bytes. Offsets come from the greedy-by-size algorithm (Pisarchyk & Lee, "Efficient Memory
+ * Management for Deep Neural Net Inference", 2020): place the largest tensors first, each at the
+ * lowest offset that does not overlap a placed tensor whose lifetime overlaps its own.
+ *
+ * Aliases express views and in-place reuse: a tensor declared `aliasOf` another lives inside it at
+ * `aliasOffset`; the group's lifetime is the union of its members' and its size covers them all.
+ */
+
+export interface PlanItem {
+  id: string;
+  /** Bytes. */
+  size: number;
+  /** First step (layer index) that writes it. */
+  start: number;
+  /** Last step that reads it (inclusive). */
+  end: number;
+  /** Live inside another item (a view, an in-place output, a slice of a concat). */
+  aliasOf?: string;
+  /** Byte offset inside the aliased item. */
+  aliasOffset?: number;
+}
+
+export interface MemoryPlan {
+  /** id -> byte offset in the arena. */
+  offsets: Map<string, number>;
+  /** Arena size in bytes (the peak of simultaneously live activations, after alignment). */
+  arenaBytes: number;
+  /** Sum of all non-alias tensor sizes: what one buffer per tensor would cost. */
+  naiveBytes: number;
+}
+
+function alignUp(x: number, a: number): number {
+  return Math.ceil(x / a) * a;
+}
+
+export function planMemory(items: readonly PlanItem[], alignment = 256): MemoryPlan {
+  const byId = new Map(items.map((i) => [i.id, i]));
+  // Resolve alias chains to a root and an offset within it.
+  const rootOf = (it: PlanItem): { root: PlanItem; off: number } => {
+    let off = 0;
+    let cur = it;
+    const seen = new Set<string>();
+    while (cur.aliasOf !== undefined) {
+      if (seen.has(cur.id)) throw new Error(`alias cycle through '${cur.id}'`);
+      seen.add(cur.id);
+      off += cur.aliasOffset ?? 0;
+      const next = byId.get(cur.aliasOf);
+      if (!next) throw new Error(`'${cur.id}' aliases unknown tensor '${cur.aliasOf}'`);
+      cur = next;
+    }
+    return { root: cur, off };
+  };
+  interface Group { id: string; size: number; start: number; end: number; }
+  const groups = new Map<string, Group>();
+  const placement = new Map<string, { root: string; off: number }>();
+  let naive = 0;
+  for (const it of items) {
+    if (it.aliasOf === undefined) naive += it.size;
+    const { root, off } = rootOf(it);
+    placement.set(it.id, { root: root.id, off });
+    let g = groups.get(root.id);
+    if (!g) groups.set(root.id, (g = { id: root.id, size: root.size, start: root.start, end: root.end }));
+    g.size = Math.max(g.size, off + it.size);
+    g.start = Math.min(g.start, it.start);
+    g.end = Math.max(g.end, it.end);
+  }
+  const order = [...groups.values()].sort((a, b) => b.size - a.size || a.start - b.start || (a.id < b.id ? -1 : 1));
+  const placed: { g: Group; offset: number }[] = [];
+  const groupOffset = new Map<string, number>();
+  let arena = 0;
+  for (const g of order) {
+    const busy = placed
+      .filter((p) => p.g.start <= g.end && g.start <= p.g.end)
+      .map((p) => [p.offset, p.offset + p.g.size] as const)
+      .sort((a, b) => a[0] - b[0]);
+    let offset = 0;
+    for (const [lo, hi] of busy) {
+      if (offset + g.size <= lo) break;
+      offset = Math.max(offset, alignUp(hi, alignment));
+    }
+    placed.push({ g, offset });
+    groupOffset.set(g.id, offset);
+    arena = Math.max(arena, offset + g.size);
+  }
+  const offsets = new Map<string, number>();
+  for (const [id, p] of placement) offsets.set(id, groupOffset.get(p.root)! + p.off);
+  return { offsets, arenaBytes: alignUp(arena, alignment), naiveBytes: naive };
+}
+
+/** Check a plan: no two simultaneously live tensors of different groups overlap. Throws if so. */
+export function checkPlan(items: readonly PlanItem[], plan: MemoryPlan): void {
+  const root = (it: PlanItem): string => {
+    let cur = it;
+    while (cur.aliasOf !== undefined) cur = items.find((x) => x.id === cur.aliasOf)!;
+    return cur.id;
+  };
+  for (let i = 0; i < items.length; i++) {
+    for (let j = i + 1; j < items.length; j++) {
+      const a = items[i], b = items[j];
+      if (root(a) === root(b)) continue;
+      if (a.start > b.end || b.start > a.end) continue;
+      const ao = plan.offsets.get(a.id)!, bo = plan.offsets.get(b.id)!;
+      if (ao < bo + b.size && bo < ao + a.size) throw new Error(`'${a.id}' and '${b.id}' are live together and overlap`);
+    }
+  }
+}
