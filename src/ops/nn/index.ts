@@ -1,4 +1,5 @@
 /** The nn operator family. */
 import { OpDef } from '../types';
+import { Conv, ConvInteger, ConvTranspose, QLinearConv } from './conv';
 
-export const NN_OPS: OpDef[] = [];
+export const NN_OPS: OpDef[] = [Conv, ConvInteger, ConvTranspose, QLinearConv];

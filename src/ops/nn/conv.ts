@@ -1,0 +1,333 @@
+/** Conv, ConvInteger, QLinearConv, ConvTranspose. */
+import { DType, integerRange, isFloat } from '../../ir/dtype';
+import { Dim, ValueType } from '../../ir/graph';
+import { Tensor, sizeOf } from '../../ir/tensor';
+import { OpContext, OpDef, ShapeContext } from '../types';
+import { checkOutDims, checkWork, f64, floatTensor, need, rint, unknownDim } from '../util/nn-common';
+import { WindowTaps, readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
+
+/** Output type of a Conv-like op from X [N,C,...] and W [M,C/g,...k]. */
+function convInfer(ctx: ShapeContext, x: ValueType | undefined, w: ValueType | undefined, dtype: DType): ValueType[] {
+  if (!x?.shape) return [{ dtype, shape: undefined }];
+  const n = x.shape.length - 2;
+  if (n < 1) ctx.fail(`input X must have rank >= 3, got ${x.shape.length}`);
+  const wk = w?.shape?.slice(2);
+  let kernel: number[] | undefined;
+  if (wk && wk.every((d) => typeof d === 'number')) kernel = wk as number[];
+  else if (ctx.attrs.has('kernel_shape')) kernel = ctx.attrs.ints('kernel_shape');
+  const m: Dim = w?.shape ? w.shape[0] : unknownDim(ctx, 1);
+  if (!kernel) {
+    const sp = x.shape.slice(2).map((_, i) => unknownDim(ctx, 2 + i));
+    return [{ dtype, shape: [x.shape[0], m, ...sp] }];
+  }
+  const win = readWindow(ctx, n, kernel);
+  const { out } = windowOutput(ctx, x.shape.slice(2), win);
+  return [{ dtype, shape: [x.shape[0], m, ...out] }];
+}
+
+interface ConvArgs {
+  x: Float64Array; xDims: readonly number[];
+  w: Float64Array; wDims: readonly number[];
+  bias?: ArrayLike<number>;
+  group: number;
+}
+
+/**
+ * Direct convolution: out[n, m, p] = bias[m] + sum_{c in group, t} x[n, c, tap(p, t)] * w[m, c, t].
+ * Taps are precomputed per output position (padding taps are skipped).
+ */
+export function convolve(ctx: OpContext, a: ConvArgs): { out: Float64Array; dims: number[] } {
+  const { x, xDims, w, wDims, group } = a;
+  if (xDims.length < 3) ctx.fail(`input X must have rank >= 3 (N, C, spatial...), got [${xDims.join(',')}]`);
+  if (wDims.length !== xDims.length) ctx.fail(`weight W has rank ${wDims.length}, X has rank ${xDims.length}; they must match`);
+  const [N, C] = xDims;
+  const M = wDims[0];
+  const Cg = wDims[1];
+  if (!Number.isInteger(group) || group < 1) ctx.fail(`group ${group} must be a positive integer`);
+  if (C !== Cg * group) ctx.fail(`X has ${C} channels but W expects ${Cg} per group x ${group} groups`);
+  if (M % group !== 0) ctx.fail(`W's ${M} output channels do not divide into ${group} groups`);
+  const nsp = xDims.length - 2;
+  const win = readWindow(ctx, nsp, wDims.slice(2));
+  const inSp = xDims.slice(2);
+  const { out: outSp, padsBegin } = windowOutputStatic(ctx, inSp, win);
+  const dims = [N, M, ...outSp];
+  checkOutDims(ctx, dims);
+  if (a.bias && a.bias.length !== M) ctx.fail(`bias has ${a.bias.length} elements, expected ${M}`);
+  const taps = new WindowTaps(inSp, outSp, win.kernel, win.strides, win.dilations, padsBegin);
+  const { outSize, kSize, inSize } = taps;
+  checkWork(ctx, N * M * outSize * Cg * kSize, 'convolution');
+  const useTable = outSize * kSize <= 1 << 24;
+  const table = useTable ? taps.table() : undefined;
+  const row = new Int32Array(kSize);
+  const out = new Float64Array(N * M * outSize);
+  const Mg = M / group;
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < group; g++) {
+      for (let p = 0; p < outSize; p++) {
+        let tab: Int32Array;
+        let base = 0;
+        if (table) { tab = table; base = p * kSize; } else { taps.fill(p, row); tab = row; }
+        for (let mg = 0; mg < Mg; mg++) {
+          const m = g * Mg + mg;
+          let acc = a.bias ? a.bias[m] : 0;
+          for (let c = 0; c < Cg; c++) {
+            const xb = (n * C + g * Cg + c) * inSize;
+            const wb = (m * Cg + c) * kSize;
+            for (let t = 0; t < kSize; t++) {
+              const off = tab[base + t];
+              if (off >= 0) acc += x[xb + off] * w[wb + t];
+            }
+          }
+          out[(n * M + m) * outSize + p] = acc;
+        }
+      }
+    }
+  }
+  return { out, dims };
+}
+
+export const Conv: OpDef = {
+  opType: 'Conv',
+  sinceVersion: 1,
+  inferShape(ctx, [x, w]) {
+    return convInfer(ctx, x, w, x?.dtype ?? 'float32');
+  },
+  reference(ctx, inputs) {
+    const X = need(ctx, inputs, 0, 'X');
+    const W = need(ctx, inputs, 1, 'W');
+    const B = inputs[2];
+    if (!isFloat(X.dtype)) ctx.fail(`Conv takes floating-point X, got ${X.dtype}`);
+    const { out, dims } = convolve(ctx, { x: f64(X), xDims: X.dims, w: f64(W), wDims: W.dims, bias: B ? f64(B) : undefined, group: ctx.attrs.int('group', 1) });
+    return [floatTensor(X.dtype, dims, out)];
+  },
+};
+
+/** x - zero_point for a per-tensor zero point (a scalar or one-element tensor). */
+function minusScalarZp(ctx: OpContext, t: Tensor, zp: Tensor | undefined, name: string): Float64Array {
+  const v = f64(t).slice();
+  if (!zp) return v;
+  if (zp.size !== 1) ctx.unsupported(`${name} must be a scalar (per-tensor) here, got dims [${zp.dims.join(',')}]`);
+  const z = zp.get(0);
+  for (let i = 0; i < v.length; i++) v[i] -= z;
+  return v;
+}
+
+/** w - zero_point with a per-tensor or per-output-channel (axis 0) zero point. */
+function minusChannelZp(ctx: OpContext, w: Tensor, zp: Tensor | undefined, name: string): Float64Array {
+  const v = f64(w).slice();
+  if (!zp) return v;
+  const M = w.dims[0];
+  const per = w.size / Math.max(M, 1);
+  if (zp.size === 1) {
+    const z = zp.get(0);
+    for (let i = 0; i < v.length; i++) v[i] -= z;
+  } else if (zp.size === M) {
+    for (let i = 0; i < v.length; i++) v[i] -= zp.get(Math.floor(i / per));
+  } else {
+    ctx.fail(`${name} has ${zp.size} elements; expected 1 or ${M} (one per output channel)`);
+  }
+  return v;
+}
+
+export const ConvInteger: OpDef = {
+  opType: 'ConvInteger',
+  sinceVersion: 10,
+  inferShape(ctx, [x, w]) {
+    return convInfer(ctx, x, w, 'int32');
+  },
+  reference(ctx, inputs) {
+    const X = need(ctx, inputs, 0, 'x');
+    const W = need(ctx, inputs, 1, 'w');
+    const x = minusScalarZp(ctx, X, inputs[2], 'x_zero_point');
+    const w = minusChannelZp(ctx, W, inputs[3], 'w_zero_point');
+    const { out, dims } = convolve(ctx, { x, xDims: X.dims, w, wDims: W.dims, group: ctx.attrs.int('group', 1) });
+    return [Tensor.from('int32', dims, out)];
+  },
+};
+
+export const QLinearConv: OpDef = {
+  opType: 'QLinearConv',
+  sinceVersion: 10,
+  inferShape(ctx, [x, , , w, , , , yzp]) {
+    return convInfer(ctx, x, w, yzp?.dtype ?? x?.dtype ?? 'uint8');
+  },
+  reference(ctx, inputs) {
+    const X = need(ctx, inputs, 0, 'x');
+    const xs = need(ctx, inputs, 1, 'x_scale');
+    const W = need(ctx, inputs, 3, 'w');
+    const ws = need(ctx, inputs, 4, 'w_scale');
+    const ys = need(ctx, inputs, 6, 'y_scale');
+    const yzp = inputs[7];
+    const B = inputs[8];
+    const x = minusScalarZp(ctx, X, inputs[2], 'x_zero_point');
+    const w = minusChannelZp(ctx, W, inputs[5], 'w_zero_point');
+    const { out, dims } = convolve(ctx, { x, xDims: X.dims, w, wDims: W.dims, bias: B ? f64(B) : undefined, group: ctx.attrs.int('group', 1) });
+    const M = dims[1];
+    if (xs.size !== 1 || ys.size !== 1) ctx.unsupported('x_scale and y_scale must be scalars (per-tensor quantization)');
+    if (ws.size !== 1 && ws.size !== M) ctx.fail(`w_scale has ${ws.size} elements; expected 1 or ${M}`);
+    const outType: DType = yzp?.dtype ?? X.dtype;
+    const [lo, hi] = integerRange(outType);
+    const z = yzp ? yzp.get(0) : 0;
+    const per = sizeOf(dims.slice(2));
+    const res = new Float64Array(out.length);
+    for (let i = 0; i < out.length; i++) {
+      const m = Math.floor(i / per) % M;
+      const scale = Math.fround(xs.get(0) * ws.get(ws.size === 1 ? 0 : m)) / ys.get(0);
+      res[i] = Math.min(hi, Math.max(lo, rint(out[i] * scale) + z));
+    }
+    return [Tensor.from(outType, dims, res)];
+  },
+};
+
+/** ConvTranspose geometry: output spatial dims and pads. */
+function transposeGeometry(ctx: OpContext | ShapeContext, inSp: readonly Dim[], kernel: number[]): { out: Dim[]; padsBegin: number[]; padsEnd: number[]; strides: number[]; dilations: number[] } {
+  const n = inSp.length;
+  const a = ctx.attrs;
+  const ones = new Array<number>(n).fill(1);
+  const strides = a.ints('strides', ones);
+  const dilations = a.ints('dilations', ones);
+  const outputPadding = a.ints('output_padding', new Array<number>(n).fill(0));
+  const pads = a.ints('pads', new Array<number>(2 * n).fill(0));
+  const autoPad = a.string('auto_pad', 'NOTSET');
+  const outputShape = a.optInts('output_shape');
+  if (strides.length !== n || dilations.length !== n || outputPadding.length !== n || pads.length !== 2 * n) {
+    ctx.fail(`strides/dilations/output_padding need ${n} values and pads ${2 * n}`);
+  }
+  if (strides.some((s) => s < 1) || dilations.some((d) => d < 1) || pads.some((p) => p < 0)) ctx.fail('strides and dilations must be positive, pads non-negative');
+  if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) ctx.fail(`auto_pad '${autoPad}' is not valid`);
+  const out: Dim[] = [];
+  const pb: number[] = [];
+  const pe: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const inD = inSp[i];
+    const dk = (kernel[i] - 1) * dilations[i] + 1;
+    let target: number | undefined;
+    if (outputShape) {
+      const os = outputShape.length === n ? outputShape : outputShape.slice(-n);
+      if (os.length !== n) ctx.fail(`output_shape has ${outputShape.length} values, expected ${n}`);
+      target = os[i];
+    } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      if (typeof inD === 'number') target = inD * strides[i];
+    }
+    if (typeof inD !== 'number') {
+      out.push(target ?? (strides[i] === 1 && dk === 1 && autoPad === 'NOTSET' && pads[i] + pads[i + n] === outputPadding[i] ? inD : unknownDim(ctx as ShapeContext, 2 + i)));
+      pb.push(0); pe.push(0);
+      continue;
+    }
+    const full = strides[i] * (inD - 1) + outputPadding[i] + dk;
+    if (target !== undefined) {
+      const total = full - target;
+      const small = Math.floor(total / 2);
+      if (total < 0) {
+        // the output extends beyond what the input covers: the extra positions get only the bias
+        pb.push(0); pe.push(total);
+      } else if (autoPad === 'SAME_UPPER') { pb.push(small); pe.push(total - small); } else { pb.push(total - small); pe.push(small); }
+      out.push(target);
+    } else {
+      const b = autoPad === 'VALID' ? 0 : pads[i];
+      const e = autoPad === 'VALID' ? 0 : pads[i + n];
+      pb.push(b); pe.push(e);
+      out.push(full - b - e);
+    }
+  }
+  return { out, padsBegin: pb, padsEnd: pe, strides, dilations };
+}
+
+export const ConvTranspose: OpDef = {
+  opType: 'ConvTranspose',
+  sinceVersion: 1,
+  inferShape(ctx, [x, w]) {
+    const dtype = x?.dtype ?? 'float32';
+    if (!x?.shape) return [{ dtype, shape: undefined }];
+    const n = x.shape.length - 2;
+    const group = ctx.attrs.int('group', 1);
+    const wk = w?.shape?.slice(2);
+    let kernel: number[] | undefined;
+    if (wk && wk.every((d) => typeof d === 'number')) kernel = wk as number[];
+    else if (ctx.attrs.has('kernel_shape')) kernel = ctx.attrs.ints('kernel_shape');
+    const w1 = w?.shape?.[1];
+    const m: Dim = typeof w1 === 'number' ? w1 * group : unknownDim(ctx, 1);
+    if (!kernel) return [{ dtype, shape: [x.shape[0], m, ...x.shape.slice(2).map((_, i) => unknownDim(ctx, 2 + i))] }];
+    const { out } = transposeGeometry(ctx, x.shape.slice(2), kernel);
+    return [{ dtype, shape: [x.shape[0], m, ...out] }];
+  },
+  reference(ctx, inputs) {
+    const X = need(ctx, inputs, 0, 'X');
+    const W = need(ctx, inputs, 1, 'W');
+    const B = inputs[2];
+    if (!isFloat(X.dtype)) ctx.fail(`ConvTranspose takes floating-point X, got ${X.dtype}`);
+    if (X.rank < 3 || W.rank !== X.rank) ctx.fail(`X [${X.dims.join(',')}] and W [${W.dims.join(',')}] must have the same rank >= 3`);
+    const group = ctx.attrs.int('group', 1);
+    const [N, C] = X.dims;
+    if (group < 1 || C % group !== 0 || W.dims[0] !== C) ctx.fail(`W's first dim (${W.dims[0]}) must equal X's channels (${C}), divisible by group ${group}`);
+    const Cg = C / group;
+    const Mg = W.dims[1];
+    const M = Mg * group;
+    const kernel = ctx.attrs.ints('kernel_shape', W.dims.slice(2) as number[]);
+    if (kernel.some((k, i) => k !== W.dims[2 + i])) ctx.fail(`kernel_shape [${kernel.join(',')}] does not match W`);
+    const inSp = X.dims.slice(2);
+    const geo = transposeGeometry(ctx, inSp, kernel);
+    const outSp = geo.out as number[];
+    const dims = [N, M, ...outSp];
+    checkOutDims(ctx, dims);
+    const x = f64(X);
+    const w = f64(W);
+    const inSize = sizeOf(inSp);
+    const outSize = sizeOf(outSp);
+    const kSize = sizeOf(kernel);
+    checkWork(ctx, N * C * inSize * Mg * kSize, 'transposed convolution');
+    // scatter table: for each input position and tap, the output offset or -1. The transposed
+    // window is a forward window with stride 1 in output space, so build it per axis.
+    const n = inSp.length;
+    const axisIdx = inSp.map((inD, a) => {
+      const t = new Int32Array(inD * kernel[a]);
+      for (let i = 0; i < inD; i++) {
+        for (let k = 0; k < kernel[a]; k++) {
+          const p = i * geo.strides[a] + k * geo.dilations[a] - geo.padsBegin[a];
+          t[i * kernel[a] + k] = p >= 0 && p < outSp[a] ? p : -1;
+        }
+      }
+      return t;
+    });
+    const outStr: number[] = [];
+    { let s = 1; for (let a = n - 1; a >= 0; a--) { outStr[a] = s; s *= outSp[a]; } }
+    const offsets = new Int32Array(kSize);
+    const out = new Float64Array(N * M * outSize);
+    if (B) {
+      if (B.size !== M) ctx.fail(`bias has ${B.size} elements, expected ${M}`);
+      for (let nm = 0; nm < N * M; nm++) out.fill(B.get(nm % M), nm * outSize, (nm + 1) * outSize);
+    }
+    const ii = new Array<number>(n).fill(0);
+    for (let p = 0; p < inSize; p++) {
+      // offsets of every tap for input position ii
+      const kc = new Array<number>(n).fill(0);
+      for (let t = 0; t < kSize; t++) {
+        let off = 0;
+        for (let a = 0; a < n; a++) {
+          const q = axisIdx[a][ii[a] * kernel[a] + kc[a]];
+          if (q < 0) { off = -1; break; }
+          off += q * outStr[a];
+        }
+        offsets[t] = off;
+        for (let a = n - 1; a >= 0; a--) { if (++kc[a] < kernel[a]) break; kc[a] = 0; }
+      }
+      for (let b = 0; b < N; b++) {
+        for (let c = 0; c < C; c++) {
+          const xv = x[(b * C + c) * inSize + p];
+          const g = Math.floor(c / Cg);
+          for (let mg = 0; mg < Mg; mg++) {
+            const m = g * Mg + mg;
+            const ob = (b * M + m) * outSize;
+            const wb = (c * Mg + mg) * kSize;
+            for (let t = 0; t < kSize; t++) {
+              const off = offsets[t];
+              if (off >= 0) out[ob + off] += xv * w[wb + t];
+            }
+          }
+        }
+      }
+      for (let a = n - 1; a >= 0; a--) { if (++ii[a] < inSp[a]) break; ii[a] = 0; }
+    }
+    return [floatTensor(X.dtype, dims, out)];
+  },
+};
