@@ -2,8 +2,9 @@
 import { OpDef } from '../types';
 import { ARG_DEFS } from './arg';
 import { CUMULATIVE_DEFS } from './cumulative';
+import { NLL_DEF, SCE_DEF } from './loss';
 import { REDUCE_DEFS } from './reduce';
 import { SOFTMAX_DEFS } from './softmax';
 import { TOPK_DEF } from './topk';
 
-export const REDUCE_OPS: OpDef[] = [...REDUCE_DEFS, ...ARG_DEFS, ...SOFTMAX_DEFS, TOPK_DEF, ...CUMULATIVE_DEFS];
+export const REDUCE_OPS: OpDef[] = [...REDUCE_DEFS, ...ARG_DEFS, ...SOFTMAX_DEFS, TOPK_DEF, ...CUMULATIVE_DEFS, NLL_DEF, SCE_DEF];
