@@ -7,6 +7,12 @@ import * as protobuf from 'protobufjs/minimal';
 import { Root } from 'protobufjs';
 
 const rep = (type: string, id: number) => ({ rule: 'repeated', type, id });
+/**
+ * A repeated scalar that onnx.proto (proto2) does not mark `[packed = true]`. Decoders accept both
+ * encodings (protobuf rule); declaring it unpacked makes the encoder write what onnx/protobuf-C++
+ * write, so files vkrt serializes compare byte-for-byte with theirs where it matters.
+ */
+const repUnpacked = (type: string, id: number) => ({ rule: 'repeated', type, id, options: { packed: false } });
 const f = (type: string, id: number) => ({ type, id });
 
 export const ONNX_SCHEMA = {
@@ -27,6 +33,7 @@ export const ONNX_SCHEMA = {
             graph: f('GraphProto', 7),
             metadataProps: rep('StringStringEntryProto', 14),
             functions: rep('FunctionProto', 25),
+            // training_info (20) and configuration (26) are not read; the decoder skips them.
           },
         },
         GraphProto: {
@@ -39,6 +46,8 @@ export const ONNX_SCHEMA = {
             input: rep('ValueInfoProto', 11),
             output: rep('ValueInfoProto', 12),
             valueInfo: rep('ValueInfoProto', 13),
+            metadataProps: rep('StringStringEntryProto', 16),
+            // quantization_annotation (14) is not read.
           },
         },
         NodeProto: {
@@ -51,6 +60,7 @@ export const ONNX_SCHEMA = {
             overload: f('string', 8),
             attribute: rep('AttributeProto', 5),
             docString: f('string', 6),
+            metadataProps: rep('StringStringEntryProto', 9),
           },
         },
         AttributeProto: {
@@ -66,8 +76,8 @@ export const ONNX_SCHEMA = {
             g: f('GraphProto', 6),
             sparseTensor: f('SparseTensorProto', 22),
             tp: f('TypeProto', 14),
-            floats: rep('float', 7),
-            ints: rep('int64', 8),
+            floats: repUnpacked('float', 7),
+            ints: repUnpacked('int64', 8),
             strings: rep('bytes', 9),
             tensors: rep('TensorProto', 10),
             graphs: rep('GraphProto', 11),
@@ -75,10 +85,10 @@ export const ONNX_SCHEMA = {
             typeProtos: rep('TypeProto', 15),
           },
         },
-        ValueInfoProto: { fields: { name: f('string', 1), type: f('TypeProto', 2), docString: f('string', 3) } },
+        ValueInfoProto: { fields: { name: f('string', 1), type: f('TypeProto', 2), docString: f('string', 3), metadataProps: rep('StringStringEntryProto', 4) } },
         TensorProto: {
           fields: {
-            dims: rep('int64', 1),
+            dims: repUnpacked('int64', 1),
             dataType: f('int32', 2),
             segment: f('Segment', 3),
             floatData: rep('float', 4),
@@ -92,10 +102,11 @@ export const ONNX_SCHEMA = {
             dataLocation: f('int32', 14),
             doubleData: rep('double', 10),
             uint64Data: rep('uint64', 11),
+            metadataProps: rep('StringStringEntryProto', 16),
           },
           nested: { Segment: { fields: { begin: f('int64', 1), end: f('int64', 2) } } },
         },
-        SparseTensorProto: { fields: { values: f('TensorProto', 1), indices: f('TensorProto', 2), dims: rep('int64', 3) } },
+        SparseTensorProto: { fields: { values: f('TensorProto', 1), indices: f('TensorProto', 2), dims: repUnpacked('int64', 3) } },
         TensorShapeProto: {
           fields: { dim: rep('Dimension', 1) },
           nested: { Dimension: { oneofs: { value: { oneof: ['dimValue', 'dimParam'] } }, fields: { dimValue: f('int64', 1), dimParam: f('string', 2), denotation: f('string', 3) } } },
@@ -130,6 +141,8 @@ export const ONNX_SCHEMA = {
             opsetImport: rep('OperatorSetIdProto', 9),
             domain: f('string', 10),
             overload: f('string', 13),
+            valueInfo: rep('ValueInfoProto', 12),
+            metadataProps: rep('StringStringEntryProto', 14),
           },
         },
         SequenceProto: {
@@ -144,7 +157,7 @@ export const ONNX_SCHEMA = {
           },
         },
         MapProto: {
-          fields: { name: f('string', 1), keyType: f('int32', 2), keys: rep('int64', 3), stringKeys: rep('bytes', 4), values: f('SequenceProto', 5) },
+          fields: { name: f('string', 1), keyType: f('int32', 2), keys: repUnpacked('int64', 3), stringKeys: rep('bytes', 4), values: f('SequenceProto', 5) },
         },
         OptionalProto: {
           fields: {
@@ -169,3 +182,16 @@ export const TensorProto = root.lookupType('onnx.TensorProto');
 export const SequenceProto = root.lookupType('onnx.SequenceProto');
 export const OptionalProto = root.lookupType('onnx.OptionalProto');
 export const GraphProto = root.lookupType('onnx.GraphProto');
+export const NodeProto = root.lookupType('onnx.NodeProto');
+export const AttributeProto = root.lookupType('onnx.AttributeProto');
+export const FunctionProto = root.lookupType('onnx.FunctionProto');
+export const TypeProto = root.lookupType('onnx.TypeProto');
+
+/** ONNX TensorProto.DataLocation: EXTERNAL means raw bytes live in another file (external_data). */
+export const DATA_LOCATION_EXTERNAL = 1;
+
+/** ONNX AttributeProto.AttributeType numbers. */
+export const ATTRIBUTE_TYPE = {
+  UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, SPARSE_TENSOR: 11, TYPE_PROTO: 13,
+  FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9, GRAPHS: 10, SPARSE_TENSORS: 12, TYPE_PROTOS: 14,
+} as const;
