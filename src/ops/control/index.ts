@@ -1,4 +1,7 @@
-/** The control operator family. */
+/** The control operator family: control flow, sequences, recurrent, signal, strings, ml and the rest. */
 import { OpDef } from '../types';
+import { CONTROL_FLOW_OPS } from './if-loop-scan';
+import { RECURRENT_OPS } from './rnn';
+import { SEQUENCE_OPS } from './sequence';
 
-export const CONTROL_OPS: OpDef[] = [];
+export const CONTROL_OPS: OpDef[] = [...CONTROL_FLOW_OPS, ...SEQUENCE_OPS, ...RECURRENT_OPS];
