@@ -1,5 +1,11 @@
 /** The nn operator family. */
 import { OpDef } from '../types';
 import { Conv, ConvInteger, ConvTranspose, QLinearConv } from './conv';
+import { Gemm, MatMul, MatMulInteger, QLinearMatMul } from './matmul';
+import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 
-export const NN_OPS: OpDef[] = [Conv, ConvInteger, ConvTranspose, QLinearConv];
+export const NN_OPS: OpDef[] = [
+  Conv, ConvInteger, ConvTranspose, QLinearConv,
+  Gemm, MatMul, MatMulInteger, QLinearMatMul,
+  QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear,
+];
