@@ -2,10 +2,12 @@
 import { OpDef } from '../types';
 import { Conv, ConvInteger, ConvTranspose, QLinearConv } from './conv';
 import { Gemm, MatMul, MatMulInteger, QLinearMatMul } from './matmul';
+import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool, MaxUnpool } from './pool';
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 
 export const NN_OPS: OpDef[] = [
   Conv, ConvInteger, ConvTranspose, QLinearConv,
   Gemm, MatMul, MatMulInteger, QLinearMatMul,
   QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear,
+  AveragePool, MaxPool, LpPool, GlobalAveragePool, GlobalMaxPool, GlobalLpPool, MaxUnpool,
 ];
