@@ -72,6 +72,18 @@ export function legacyAlign<D extends Dim>(ctx: { attrs: Attrs; opset: number; f
   return [...b, ...new Array<D>(trailing).fill(1 as D)];
 }
 
+/**
+ * PRelu before opset 7 had no numpy broadcasting: a slope of one element is shared, and a 1-D
+ * slope of C elements is per channel (axis 1), as PyTorch exported it. Returns the slope's dims
+ * aligned for numpy rules.
+ */
+export function legacySlope(ctx: { opset: number }, x: readonly number[], slope: readonly number[]): number[] {
+  if (ctx.opset >= 7) return slope.slice();
+  if (sizeOf(slope) === 1) return [];
+  if (slope.length === 1 && x.length >= 2 && slope[0] === x[1]) return [slope[0], ...new Array<number>(x.length - 2).fill(1)];
+  return slope.slice();
+}
+
 // ---------------------------------------------------------------------------------------------
 // shape inference
 
@@ -171,7 +183,7 @@ export function elementwiseOp(opType: string, desc: ElementwiseScalar = ELEMENTW
     sinceVersion: desc.since,
     inferShape(ctx, inputs) {
       const a = typeOf(ctx, inputs, 0), b = typeOf(ctx, inputs, 1);
-      const bShape = b.shape && a.shape ? legacyAlign(ctx, a.shape, b.shape) : b.shape;
+      const bShape = b.shape && a.shape && opType !== 'PRelu' ? legacyAlign(ctx, a.shape, b.shape) : b.shape;
       let shape = inferBroadcast(ctx, [a.shape, bShape]);
       if (opType === 'PRelu' && a.shape) shape = a.shape.slice(); // unidirectional: slope -> X
       return [{ dtype: outDtypeOf(desc, a.dtype), shape }];
@@ -182,7 +194,8 @@ export function elementwiseOp(opType: string, desc: ElementwiseScalar = ELEMENTW
       if (b.dtype !== a.dtype) ctx.fail(`inputs must have the same dtype, got ${a.dtype} and ${b.dtype}`);
       const p = params(ctx);
       if (opType === 'Mod' && isFloat(a.dtype) && !p.fmod) ctx.fail('fmod must be 1 for floating-point inputs (ONNX Mod)');
-      const out = applyBinary(ctx, desc, p, a, b, legacyAlign(ctx, a.dims, b.dims));
+      const bDims = opType === 'PRelu' ? legacySlope(ctx, a.dims, b.dims) : legacyAlign(ctx, a.dims, b.dims);
+      const out = applyBinary(ctx, desc, p, a, b, bDims);
       if (opType === 'PRelu' && (out.rank !== a.rank || out.dims.some((d, i) => d !== a.dims[i]))) {
         ctx.fail(`slope of shape [${b.dims.join(',')}] does not broadcast to X of shape [${a.dims.join(',')}]`);
       }
