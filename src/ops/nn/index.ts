@@ -2,6 +2,7 @@
 import { OpDef } from '../types';
 import { Conv, ConvInteger, ConvTranspose, QLinearConv } from './conv';
 import { Gemm, MatMul, MatMulInteger, QLinearMatMul } from './matmul';
+import { BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization, LpNormalization, LRN, MeanVarianceNormalization, RMSNormalization } from './norm';
 import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool, MaxUnpool } from './pool';
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 
@@ -10,4 +11,6 @@ export const NN_OPS: OpDef[] = [
   Gemm, MatMul, MatMulInteger, QLinearMatMul,
   QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear,
   AveragePool, MaxPool, LpPool, GlobalAveragePool, GlobalMaxPool, GlobalLpPool, MaxUnpool,
+  BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization, RMSNormalization,
+  LRN, LpNormalization, MeanVarianceNormalization,
 ];
