@@ -1,0 +1,122 @@
+// Module entry: the classes plus listDevices() and compileGlsl().
+#include <cstring>
+#include "glsl.h"
+#include "wrap.h"
+
+namespace vkrt {
+
+Napi::Object infoToJs(Napi::Env env, const DeviceInfo& d) {
+  auto o = Napi::Object::New(env);
+  auto arr3 = [&](const uint32_t* v) {
+    auto a = Napi::Array::New(env, 3);
+    for (uint32_t i = 0; i < 3; i++) a.Set(i, v[i]);
+    return a;
+  };
+  o.Set("index", d.index);
+  o.Set("name", d.name);
+  o.Set("vendorId", d.vendorId);
+  o.Set("deviceId", d.deviceId);
+  o.Set("type", d.type);
+  o.Set("driverName", d.driverName);
+  o.Set("driverInfo", d.driverInfo);
+  o.Set("driverVersion", d.driverVersion);
+  o.Set("driverVersionRaw", d.driverVersionRaw);
+  o.Set("apiVersion", d.apiVersion);
+  o.Set("apiVersionRaw", d.apiVersionRaw);
+  o.Set("fp16", d.fp16);
+  o.Set("int8", d.int8);
+  o.Set("int8DotProduct", d.int8DotProduct);
+  o.Set("int8DotProductAccelerated", d.int8DotProductAccelerated);
+  auto coop = Napi::Array::New(env, d.cooperativeMatrix.size());
+  for (uint32_t i = 0; i < d.cooperativeMatrix.size(); i++) coop.Set(i, d.cooperativeMatrix[i]);
+  o.Set("cooperativeMatrix", coop);
+  o.Set("subgroupSize", d.subgroupSize);
+  o.Set("timestampPeriodNs", d.timestampPeriodNs);
+  o.Set("timestampValidBits", d.timestampValidBits);
+  o.Set("computeFamily", d.computeFamily == UINT32_MAX ? env.Null() : Napi::Number::New(env, d.computeFamily));
+  o.Set("computeQueues", d.computeQueues);
+  o.Set("computeOnlyFamily", d.computeOnlyFamily);
+  auto heaps = Napi::Array::New(env, d.heaps.size());
+  for (uint32_t i = 0; i < d.heaps.size(); i++) {
+    auto h = Napi::Object::New(env);
+    h.Set("size", static_cast<double>(d.heaps[i].size));
+    h.Set("deviceLocal", d.heaps[i].deviceLocal);
+    heaps.Set(i, h);
+  }
+  o.Set("memoryHeaps", heaps);
+  o.Set("maxComputeWorkGroupCount", arr3(d.maxComputeWorkGroupCount));
+  o.Set("maxComputeWorkGroupSize", arr3(d.maxComputeWorkGroupSize));
+  o.Set("maxComputeWorkGroupInvocations", d.maxComputeWorkGroupInvocations);
+  o.Set("maxStorageBufferRange", static_cast<double>(d.maxStorageBufferRange));
+  o.Set("minStorageBufferOffsetAlignment", static_cast<double>(d.minStorageBufferOffsetAlignment));
+  o.Set("maxMemoryAllocationSize", static_cast<double>(d.maxMemoryAllocationSize));
+  o.Set("maxPushConstantsSize", d.maxPushConstantsSize);
+  o.Set("pipelineCacheUUID", d.pipelineCacheUUID);
+  o.Set("usable", d.usable);
+  o.Set("isDefault", d.isDefault);
+  return o;
+}
+
+static Napi::Value ListDevices(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    auto instance = Instance::create(toBool(info[0], false));
+    auto infos = instance->describeAll();
+    auto out = Napi::Array::New(info.Env(), infos.size());
+    for (uint32_t i = 0; i < infos.size(); i++) out.Set(i, infoToJs(info.Env(), infos[i]));
+    return out;
+  });
+}
+
+// compileGlsl(source, {name?, defines?: [name, value][], includeDirs?: string[], targetEnv?, optimize?})
+static Napi::Value CompileGlsl(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    std::string source = toStr(info[0], "source");
+    GlslOptions o;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      auto opts = toObject(info[1], "options");
+      if (opts.Has("name") && !opts.Get("name").IsUndefined()) o.name = toStr(opts.Get("name"), "options.name");
+      if (opts.Has("targetEnv") && !opts.Get("targetEnv").IsUndefined())
+        o.targetEnv = toStr(opts.Get("targetEnv"), "options.targetEnv");
+      o.optimize = toBool(opts.Get("optimize"), true);
+      if (opts.Get("defines").IsArray()) {
+        auto defs = opts.Get("defines").As<Napi::Array>();
+        for (uint32_t i = 0; i < defs.Length(); i++) {
+          auto pair = toObject(defs.Get(i), "options.defines[i]");
+          o.defines.push_back({toStr(pair.Get(0u), "define name"), toStr(pair.Get(1u), "define value")});
+        }
+      }
+      if (opts.Get("includeDirs").IsArray()) {
+        auto dirs = opts.Get("includeDirs").As<Napi::Array>();
+        for (uint32_t i = 0; i < dirs.Length(); i++) o.includeDirs.push_back(toStr(dirs.Get(i), "options.includeDirs[i]"));
+      }
+    }
+    auto words = compileGlsl(source, o);
+    auto out = Napi::Uint32Array::New(info.Env(), words.size());
+    std::memcpy(out.Data(), words.data(), words.size() * 4);
+    return out;
+  });
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);  // deleted by node-addon-api at environment teardown
+  auto device = DeviceWrap::Init(env), buffer = BufferWrap::Init(env), pipeline = PipelineWrap::Init(env),
+       program = ProgramWrap::Init(env);
+  data->device = Napi::Persistent(device);
+  data->buffer = Napi::Persistent(buffer);
+  data->pipeline = Napi::Persistent(pipeline);
+  data->program = Napi::Persistent(program);
+  exports.Set("Device", device);
+  exports.Set("GpuBuffer", buffer);
+  exports.Set("Pipeline", pipeline);
+  exports.Set("Program", program);
+  exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
+  exports.Set("compileGlsl", Napi::Function::New(env, CompileGlsl, "compileGlsl"));
+  exports.Set("napiVersion", NAPI_VERSION);
+  return exports;
+}
+
+}  // namespace vkrt
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return vkrt::Init(env, exports); }
+NODE_API_MODULE(vkrt, InitModule)
