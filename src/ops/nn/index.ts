@@ -3,6 +3,7 @@ import { OpDef } from '../types';
 import { Conv, ConvInteger, ConvTranspose, QLinearConv } from './conv';
 import { Gemm, MatMul, MatMulInteger, QLinearMatMul } from './matmul';
 import { BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization, LpNormalization, LRN, MeanVarianceNormalization, RMSNormalization } from './norm';
+import { Einsum } from './einsum';
 import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool, MaxUnpool } from './pool';
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 
@@ -13,4 +14,5 @@ export const NN_OPS: OpDef[] = [
   AveragePool, MaxPool, LpPool, GlobalAveragePool, GlobalMaxPool, GlobalLpPool, MaxUnpool,
   BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization, RMSNormalization,
   LRN, LpNormalization, MeanVarianceNormalization,
+  Einsum,
 ];
