@@ -164,7 +164,8 @@ export class Interpreter {
 /** Keep narrow-float tensors exactly representable in their type, whatever the op wrote. */
 function roundNarrow(t: Tensor): void {
   if (t.dtype === 'float32' || t.dtype === 'float64' || !(t.data instanceof Float32Array)) return;
-  const r = rounderFor(t.dtype);
+  // Not saturating: values the op already rounded stay as they are (Cast's saturate=0 keeps Inf).
+  const r = rounderFor(t.dtype, false);
   if (!r) return;
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = r(d[i]);
