@@ -344,6 +344,10 @@ describe('tensor family', () => {
       assert.deepEqual(v.slice(0, 2), [1, 3]);
       assert.equal(typeof v[2], 'string');
     });
+    it('shrinks before it grows, so intermediates stay bounded', () => {
+      const y = run('Resize', [F([2 ** 16, 1]), undefined, undefined, I64([1, 2 ** 16])]);
+      assert.deepEqual(y.dims, [1, 2 ** 16]);
+    });
     it('bad arguments give typed errors', () => {
       const x = F([1, 2]);
       assert.throws(() => run('Resize', [x, undefined, T('float32', [2], [1, 0])]), GraphError);

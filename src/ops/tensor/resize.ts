@@ -273,8 +273,11 @@ function runResize(ctx: OpContext, inputs: readonly (Tensor | undefined)[]): Ten
   let cur = Float64Array.from(x.toNumbers());
   let curDims = x.dims.slice();
   let extrap: Uint8Array | undefined; // positions that take extrapolation_value
-  // Innermost axis first, as the reference nests axis 0 outermost.
-  for (let a = rank - 1; a >= 0; a--) {
+  // Innermost axis first, as the reference nests axis 0 outermost; but shrinking axes before
+  // growing ones, so that no intermediate is larger than the input or the output.
+  const order = Array.from({ length: rank }, (_, k) => rank - 1 - k);
+  order.sort((u, v) => Number(p.dims[u] > x.dims[u]) - Number(p.dims[v] > x.dims[v]));
+  for (const a of order) {
     const inW = curDims[a], outW = p.dims[a];
     const identity = inW === outW && p.scales[a] === 1 && o.coord !== 'tf_crop_and_resize';
     if (identity) continue;
