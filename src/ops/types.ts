@@ -1,6 +1,7 @@
 import { GraphError, UnsupportedError } from '../api/errors';
 import { Attr, Graph, Node, ValueType } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
+import type { KernelContext, KernelImpl } from '../build/kernel';
 
 /** What flows between ops in the reference: a tensor, a sequence of tensors, or an empty optional. */
 export type RuntimeValue = Tensor | Tensor[] | null;
@@ -139,6 +140,13 @@ export interface OpDef {
   inferShape?(ctx: ShapeContext, inputs: readonly (ValueType | undefined)[]): ValueType[];
   /** Compute the outputs. Inputs that are '' come as undefined; tensors only (see ctx.values). */
   reference(ctx: OpContext, inputs: readonly (Tensor | undefined)[]): RuntimeValue[];
+  /**
+   * GPU implementations for this node, best first (the builder takes the first that applies, or
+   * times them all when auto-tuning). Absent: the op has no GPU kernel yet.
+   */
+  kernel?(ctx: KernelContext): KernelImpl[];
+  /** The output is the input's bytes reinterpreted (Reshape, Squeeze, ...): no kernel, an alias. */
+  view?: boolean;
 }
 
 export function nodeError(node: Node, message: string): GraphError {
