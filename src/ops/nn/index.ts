@@ -4,6 +4,8 @@ import { Conv, ConvInteger, ConvTranspose, QLinearConv } from './conv';
 import { Gemm, MatMul, MatMulInteger, QLinearMatMul } from './matmul';
 import { BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization, LpNormalization, LRN, MeanVarianceNormalization, RMSNormalization } from './norm';
 import { Einsum } from './einsum';
+import { AffineGrid, GridSample } from './grid';
+import { RoiAlign } from './roialign';
 import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool, MaxUnpool } from './pool';
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 
@@ -14,5 +16,5 @@ export const NN_OPS: OpDef[] = [
   AveragePool, MaxPool, LpPool, GlobalAveragePool, GlobalMaxPool, GlobalLpPool, MaxUnpool,
   BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization, RMSNormalization,
   LRN, LpNormalization, MeanVarianceNormalization,
-  Einsum,
+  Einsum, GridSample, AffineGrid, RoiAlign,
 ];
