@@ -5,6 +5,11 @@ import { sizeOf, Tensor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { axisOf, checkDims, freshDim, intsOf, need, takeIndices } from '../util/tensor-common';
 
+/** Concat's axis: optional with default 1 before opset 4, required since. */
+function concatAxis(ctx: { opset: number; attrs: ShapeContext['attrs'] }): number {
+  return ctx.opset < 4 ? ctx.attrs.int('axis', 1) : ctx.attrs.int('axis');
+}
+
 export const Concat: OpDef = {
   opType: 'Concat',
   inferShape(ctx, inputs) {
@@ -14,7 +19,7 @@ export const Concat: OpDef = {
     const known = ins.filter((t) => t.shape);
     if (!known.length) return [{ dtype, shape: undefined }];
     const rank = known[0].shape!.length;
-    const axis = axisOf(ctx, ctx.attrs.int('axis'), rank);
+    const axis = axisOf(ctx, concatAxis(ctx), rank);
     if (known.length < ins.length) {
       const s: Dim[] = known[0].shape!.slice();
       s[axis] = freshDim(ctx, 0, axis);
@@ -51,7 +56,7 @@ export const Concat: OpDef = {
     if (!ins.length) ctx.fail('needs at least one input');
     const rank = ins[0].rank;
     if (rank === 0) ctx.fail('cannot concatenate scalars');
-    const axis = axisOf(ctx, ctx.attrs.int('axis'), rank);
+    const axis = axisOf(ctx, concatAxis(ctx), rank);
     for (const t of ins) {
       if (t.rank !== rank) ctx.fail(`inputs have different ranks (${rank} and ${t.rank})`);
       if (t.dtype !== ins[0].dtype) ctx.fail(`inputs have different dtypes (${ins[0].dtype} and ${t.dtype})`);
