@@ -8,10 +8,10 @@ import { OpContext, OpDef, RuntimeValue, ShapeContext } from '../types';
 import { concatAlong, stackAlong, takeAlong, zerosChecked } from '../util/control-tensor';
 
 /**
- * Most iterations a Loop may run before the reference gives up: a model whose loop has neither a
+ * Most iterations a Loop may run (mutable for tests and for callers that need more) before the reference gives up: a model whose loop has neither a
  * trip count nor a condition that turns false would otherwise hang the process.
  */
-export const MAX_LOOP_ITERATIONS = 1 << 24;
+export const loopLimits = { maxIterations: 1 << 24 };
 
 function body(ctx: { attrs: { graph(n: string): Graph | undefined }; fail(m: string): never }, name: string): Graph {
   return ctx.attrs.graph(name) ?? ctx.fail(`required graph attribute '${name}' is missing`);
@@ -89,8 +89,8 @@ export const Loop: OpDef = {
     const scans: Tensor[][] = Array.from({ length: nScan }, () => []);
     let i = 0;
     while (cond && i < tripCount) {
-      if (i >= MAX_LOOP_ITERATIONS) {
-        ctx.fail(`the loop ran ${MAX_LOOP_ITERATIONS} iterations without ending (trip count ${M ? String(M.data[0]) : 'absent'}); vkrt refuses unbounded loops`);
+      if (i >= loopLimits.maxIterations) {
+        ctx.fail(`the loop ran ${loopLimits.maxIterations} iterations without ending (trip count ${M ? String(M.data[0]) : 'absent'}); vkrt refuses unbounded loops`);
       }
       const outs = ctx.runGraph(g, [Tensor.scalar('int64', BigInt(i)), Tensor.scalar('bool', cond), ...carried]);
       const c = outs[0];
