@@ -6,6 +6,7 @@ import { BatchNormalization, GroupNormalization, InstanceNormalization, LayerNor
 import { Einsum } from './einsum';
 import { AffineGrid, GridSample } from './grid';
 import { RoiAlign } from './roialign';
+import { CausalConvWithState, Col2Im, DeformConv } from './deform';
 import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool, MaxUnpool } from './pool';
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 
@@ -17,4 +18,5 @@ export const NN_OPS: OpDef[] = [
   BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization, RMSNormalization,
   LRN, LpNormalization, MeanVarianceNormalization,
   Einsum, GridSample, AffineGrid, RoiAlign,
+  DeformConv, Col2Im, CausalConvWithState,
 ];
