@@ -1,0 +1,119 @@
+/**
+ * Generated pointwise kernels: any expression over N broadcast inputs becomes one GLSL compute
+ * shader. Dims are collapsed first (adjacent axes that broadcast alike merge), so most kernels end
+ * up rank 1-3. The rank and the element types are in the source text; sizes and strides are params
+ * (spec or push constants), so one source serves every shape of the same rank.
+ * The pointwise-fusion pass reuses this with a multi-op expression.
+ */
+import { DeviceCaps, DispatchDesc, GpuType, glslType, grid1d } from './kernel';
+import { stridesOf } from '../ir/tensor';
+
+export interface PointwiseInput {
+  gpu: GpuType;
+  dims: readonly number[];
+  /** How the expression sees the value: 'float', 'int' or 'bool' (bool: stored i32 != 0). */
+  as: 'float' | 'int' | 'bool';
+}
+
+export interface PointwiseSpec {
+  /** Kernel name (also the cache key prefix). */
+  name: string;
+  inputs: PointwiseInput[];
+  outDims: readonly number[];
+  outGpu: GpuType;
+  /** Type of the expression's value: converted to the output storage on write. */
+  resultAs: 'float' | 'int' | 'bool';
+  /** GLSL expression over v0..v{N-1} and the named float params. */
+  expr: string;
+  /** Named float params, bound to PARAMF(k). */
+  floatParams?: Record<string, number>;
+  /** Extra GLSL functions the expression calls. */
+  helpers?: string;
+}
+
+const MAX_PARAMS = 32;
+
+/**
+ * Collapse the broadcast of inputs to outDims: returns per-axis sizes and per-input strides
+ * (0 where broadcast), with adjacent axes merged where every input is contiguous across them.
+ */
+export function collapseBroadcast(outDims: readonly number[], inputs: readonly (readonly number[])[]): { dims: number[]; strides: number[][] } {
+  const rank = outDims.length;
+  const strides = inputs.map((d) => {
+    const s = stridesOf(d);
+    const full = new Array<number>(rank).fill(0);
+    for (let i = 0; i < d.length; i++) {
+      const o = rank - d.length + i;
+      full[o] = d[i] === 1 && outDims[o] !== 1 ? 0 : s[i];
+    }
+    return full;
+  });
+  // drop size-1 axes
+  let dims: number[] = [];
+  let st: number[][] = strides.map(() => []);
+  for (let a = 0; a < rank; a++) {
+    if (outDims[a] === 1) continue;
+    dims.push(outDims[a]);
+    strides.forEach((s, j) => st[j].push(s[a]));
+  }
+  // merge axis a into a+1 when for every input stride[a] == stride[a+1] * dims[a+1]
+  for (let a = dims.length - 2; a >= 0; a--) {
+    if (st.every((s) => s[a] === s[a + 1] * dims[a + 1])) {
+      dims[a + 1] *= dims[a];
+      dims.splice(a, 1);
+      st = st.map((s) => { const c = s.slice(); c.splice(a, 1); return c; });
+    }
+  }
+  if (dims.length === 0) { dims = [1]; st = st.map(() => [0]); }
+  return { dims, strides: st };
+}
+
+export function pointwiseDispatch(spec: PointwiseSpec, caps: DeviceCaps): DispatchDesc {
+  const n = spec.outDims.reduce((a, b) => a * b, 1);
+  const { dims, strides } = collapseBroadcast(spec.outDims, spec.inputs.map((i) => i.dims));
+  const R = dims.length;
+  const fp = Object.entries(spec.floatParams ?? {});
+  const params: number[] = [n];
+  const dimAt = (k: number) => 1 + k;
+  params.push(...dims);
+  const strideAt = (j: number, k: number) => 1 + R + j * R + k;
+  for (const s of strides) params.push(...s);
+  const fpBase = params.length;
+  const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+  for (const [, v] of fp) { f32[0] = v; params.push(u32[0]); }
+  if (params.length > MAX_PARAMS) throw new Error(`pointwise kernel '${spec.name}' needs ${params.length} params (rank ${R}, ${spec.inputs.length} inputs); at most ${MAX_PARAMS}`);
+  const lines: string[] = [];
+  lines.push('#version 450', '#extension GL_GOOGLE_include_directive : require', '#include "vkrt.glsl"');
+  lines.push(`// generated pointwise kernel ${spec.name}: ${spec.inputs.length} input(s), rank ${R}`);
+  lines.push('// bindings: 0..N-1 inputs, N output; params: n, dims[R], strides[N][R], float params');
+  spec.inputs.forEach((inp, j) => lines.push(`layout(std430, binding = ${j}) readonly buffer In${j} { ${glslType(inp.gpu)} x${j}[]; };`));
+  lines.push(`layout(std430, binding = ${spec.inputs.length}) writeonly buffer Out { ${glslType(spec.outGpu)} y[]; };`);
+  if (spec.helpers) lines.push(spec.helpers);
+  lines.push('void main() {', '  uint i = vkrt_index();', '  if (i >= PARAM(0)) return;', '  uint rem = i, c;');
+  spec.inputs.forEach((_, j) => lines.push(`  uint o${j} = 0u;`));
+  for (let k = R - 1; k >= 0; k--) {
+    const step = [`c = rem % PARAM(${dimAt(k)});`, `rem /= PARAM(${dimAt(k)});`];
+    spec.inputs.forEach((_, j) => step.push(`o${j} += c * PARAM(${strideAt(j, k)});`));
+    lines.push(`  ${step.join(' ')}`);
+  }
+  fp.forEach(([name], k) => lines.push(`  float ${name} = PARAMF(${fpBase + k});`));
+  spec.inputs.forEach((inp, j) => {
+    const raw = `x${j}[o${j}]`;
+    const v = inp.as === 'bool' ? `(${raw} != ${inp.gpu === 'i32' ? '0' : '0.0'})` : inp.as === 'float' ? `float(${raw})` : `int(${raw})`;
+    lines.push(`  ${inp.as} v${j} = ${v};`);
+  });
+  lines.push(`  ${spec.resultAs} r = ${spec.expr};`);
+  const store = spec.outGpu === 'i32'
+    ? (spec.resultAs === 'float' ? 'int(r)' : spec.resultAs === 'bool' ? '(r ? 1 : 0)' : 'r')
+    : (spec.resultAs === 'bool' ? `${glslType(spec.outGpu)}(r ? 1.0 : 0.0)` : `${glslType(spec.outGpu)}(r)`);
+  lines.push(`  y[i] = ${store};`, '}');
+  const wg = 128;
+  return {
+    shader: `${spec.name}_r${R}_${spec.inputs.map((i) => `${i.gpu}${i.as[0]}`).join('')}_${spec.outGpu}`,
+    source: lines.join('\n') + '\n',
+    params,
+    workgroup: [wg, 1, 1],
+    groups: grid1d(n, wg, caps),
+    bindings: [...spec.inputs.map((_, j) => ({ input: j })), { output: 0 }],
+  };
+}

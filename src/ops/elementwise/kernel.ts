@@ -1,0 +1,136 @@
+/**
+ * GPU kernels of the elementwise family: each op becomes a generated pointwise kernel
+ * (src/build/pointwise.ts) from the GLSL expression in its ELEMENTWISE_SCALAR row. Floats compute
+ * in float; integer and bool tensors (stored as i32) use the integer expressions below, which exist
+ * for the ops real models apply to integers; others are refused at build time with the node named.
+ */
+import { BindingRef, KernelContext, KernelImpl } from '../../build/kernel';
+import { pointwiseDispatch, PointwiseInput } from '../../build/pointwise';
+import { isFloat } from '../../ir/dtype';
+import { OpDef } from '../types';
+import { ELEMENTWISE_GLSL_EXTRA, ELEMENTWISE_GLSL_HELPERS, ELEMENTWISE_SCALAR } from './scalar-table';
+
+/** Integer GLSL of ops real models apply to int tensors (a, b are int; c bool). */
+const INT_GLSL: Record<string, string> = {
+  Add: '(a + b)', Sub: '(a - b)', Mul: '(a * b)', Neg: '(-a)', Abs: 'abs(a)', Sign: 'sign(a)',
+  Div: '(b == 0 ? 0 : a / b)', // GLSL int division truncates toward zero like ONNX
+  Mod: '(b == 0 ? 0 : (fmod_ != 0.0 ? a - b * (a / b) : ((a % b) + b) % b))',
+  Max: 'max(a, b)', Min: 'min(a, b)', Relu: 'max(a, 0)',
+  Equal: '(a == b)', Less: '(a < b)', LessOrEqual: '(a <= b)', Greater: '(a > b)', GreaterOrEqual: '(a >= b)',
+  Where: '(c ? a : b)', Sum: '(a + b)',
+  Clip: 'min(max(a, int(min_value)), int(max_value))',
+};
+
+const BOOL_OPS = new Set(['And', 'Or', 'Xor', 'Not']);
+
+function exprOf(op: string, float: boolean): string | undefined {
+  if (BOOL_OPS.has(op)) return ELEMENTWISE_SCALAR[op].glsl;
+  if (float) return ELEMENTWISE_SCALAR[op]?.glsl ?? ELEMENTWISE_GLSL_EXTRA[op];
+  return INT_GLSL[op];
+}
+
+/** Rewrite `a`, `b`, `c` in a table expression to the generator's v0, v1, v2. */
+function bindOperands(expr: string, names: string[]): string {
+  return expr.replace(/\b([abc])\b/g, (m) => {
+    const k = ['a', 'b', 'c'].indexOf(m);
+    return names[k] ?? m;
+  });
+}
+
+/** The kernel() for an elementwise op. */
+export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImpl[] {
+  return (ctx) => {
+    const out = ctx.outputs[0];
+    const present = ctx.inputs.map((t, i) => ({ t, i })).filter((x) => x.t !== undefined) as { t: NonNullable<typeof ctx.inputs[0]>; i: number }[];
+    const x0 = ctx.inputs[op === 'Where' ? 1 : 0];
+    if (!x0) return ctx.fail('missing input');
+    const float = isFloat(x0.dtype);
+    let expr = exprOf(op, float);
+    if (!expr) return ctx.unsupported(`no GPU kernel for ${op} on ${x0.dtype} tensors; run the model on the reference backend or cast the inputs to float`);
+    const desc = ELEMENTWISE_SCALAR[op];
+    const floatParams: Record<string, number> = desc?.params ? { ...desc.params(ctx.attrs, ctx.fail, ctx.opset) } : {};
+    if (op === 'Mod') { floatParams.fmod_ = floatParams.fmod ?? 0; delete floatParams.fmod; }
+    let bound = present;
+    if (op === 'Clip') {
+      // bounds: attributes before opset 11, constant inputs after
+      const lim = (i: number, attr: string, dflt: number) => {
+        if (ctx.opset < 11) return ctx.attrs.float(attr, dflt);
+        const t = ctx.inputs[i];
+        if (!t) return dflt;
+        if (!t.constant) return ctx.unsupported(`Clip's ${attr} must be known at build time for the GPU kernel`);
+        return t.constant.get(0);
+      };
+      floatParams.min_value = lim(1, 'min', -Infinity);
+      floatParams.max_value = lim(2, 'max', Infinity);
+      if (!float) {
+        floatParams.min_value = Math.max(floatParams.min_value, -2147483648);
+        floatParams.max_value = Math.min(floatParams.max_value, 2147483647);
+      }
+      bound = present.filter((p) => p.i === 0);
+    }
+    const names = bound.map((_, j) => `v${j}`);
+    const variadic = op === 'Sum' || op === 'Mean' || ((op === 'Max' || op === 'Min') && bound.length !== 2);
+    if (variadic) {
+      let acc = 'v0';
+      for (let j = 1; j < bound.length; j++) acc = bindOperands(expr, [acc, `v${j}`]);
+      expr = op === 'Mean' ? `(${acc}) * ${(1 / bound.length).toPrecision(9)}` : acc;
+    } else if (op === 'Where') {
+      expr = bindOperands(expr, ['v1', 'v2', 'v0']);
+    } else {
+      expr = bindOperands(expr, names);
+    }
+    const inputs: PointwiseInput[] = bound.map(({ t, i }) => ({
+      gpu: t.gpu,
+      dims: t.dims,
+      as: BOOL_OPS.has(op) || (op === 'Where' && i === 0) ? 'bool' : float ? 'float' : 'int',
+    }));
+    const resultAs = desc?.out === 'bool' ? 'bool' : float ? 'float' : 'int';
+    const d = pointwiseDispatch({
+      name: op.toLowerCase(), inputs, outDims: out.dims, outGpu: out.gpu, resultAs,
+      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : undefined,
+    }, ctx.caps);
+    d.bindings = [...bound.map(({ i }): BindingRef => ({ input: i })), { output: 0 }];
+    return [{ name: `pointwise_${op.toLowerCase()}`, dispatches: [d] }];
+  };
+}
+
+/** Attach GPU kernels to the family's OpDefs (Cast and BitCast have their own). */
+export function withKernels(defs: OpDef[]): OpDef[] {
+  return defs.map((d) => {
+    if (d.kernel || d.domain) return d;
+    if (ELEMENTWISE_SCALAR[d.opType] || ELEMENTWISE_GLSL_EXTRA[d.opType] || d.opType === 'Max' || d.opType === 'Min') {
+      return { ...d, kernel: elementwiseKernel(d.opType) };
+    }
+    if (d.opType === 'Cast' || d.opType === 'CastLike') return { ...d, kernel: castKernel };
+    return d;
+  });
+}
+
+/** Cast between the GPU storage types (f32 <-> i32, bool), rounding through float16 where asked. */
+function castKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const out = ctx.outputs[0];
+  const to = out.dtype;
+  const from = x.dtype;
+  if (!out.gpu || !x.gpu) return ctx.unsupported(`no GPU cast from ${from} to ${to}`);
+  let expr: string;
+  let as: 'float' | 'int' | 'bool' = isFloat(from) ? 'float' : 'int';
+  let resultAs: 'float' | 'int' | 'bool';
+  if (to === 'bool') { expr = 'v0 != 0'; resultAs = 'bool'; if (as === 'float') expr = 'v0 != 0.0'; }
+  else if (isFloat(to)) {
+    resultAs = 'float';
+    expr = as === 'float' ? 'v0' : 'float(v0)';
+    if (to === 'float16') expr = `unpackHalf2x16(packHalf2x16(vec2(${expr}, 0.0))).x`;
+    else if (to === 'bfloat16' || to !== 'float32' && to !== 'float64') return ctx.unsupported(`no GPU cast to ${to}`);
+  } else {
+    resultAs = 'int';
+    if (to === 'uint8' || to === 'int8' || to === 'uint16' || to === 'int16') {
+      const bits = to.endsWith('8') ? 8 : 16;
+      const base = as === 'float' ? 'int(trunc(v0))' : 'v0';
+      expr = to.startsWith('u') ? `(${base} & ${(1 << bits) - 1})` : `((${base} << ${32 - bits}) >> ${32 - bits})`;
+    } else expr = as === 'float' ? 'int(trunc(v0))' : 'v0';
+  }
+  if (from === 'bool') as = 'int';
+  const d = pointwiseDispatch({ name: `cast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr }, ctx.caps);
+  return [{ name: `cast_${from}_to_${to}`, dispatches: [d] }];
+}
