@@ -354,6 +354,10 @@ describe('control family', () => {
       // T = 0: beta_adjusted = 1; v = 0.9*3 + 2 = 4.7; x = 1 - 0.1*(2 + 0.9*4.7)
       close(Array.from(v.data as Float32Array), [4.7], 1e-6);
       close(Array.from(x.data as Float32Array), [1 - 0.1 * (2 + 0.9 * 4.7)], 1e-6);
+      const adam = registry.get('ai.onnx.preview.training', 'Adam')!;
+      const ty = (d: number) => ({ dtype: 'float32' as DType, shape: [d] });
+      const outs = adam.inferShape!({} as ShapeContext, [ty(0), ty(0), ty(1), ty(2), ty(11), ty(12), ty(21), ty(22), ty(31), ty(32)]);
+      assert.deepEqual(outs.map((o) => o.shape![0]), [1, 2, 21, 22, 31, 32]);
       assert.throws(() => runAll('Adagrad', [T('float32', [], [0.1]), T('int64', [], [0]), T('float32', [1], [1]), T('float32', [1], [2])], {}, 1, 'ai.onnx.preview.training', 2), GraphError);
     });
   });

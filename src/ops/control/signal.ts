@@ -95,9 +95,10 @@ export const DFT: OpDef = {
     outDims[axis] = nOut;
     outDims[r - 1] = irfft ? 1 : 2;
     checkDims(outDims, ctx.fail);
-    if (n * (irfft ? n : Math.max(dimIn, 1)) > 2 ** 32) ctx.unsupported(`a DFT of length ${n} is too long for the O(n^2) reference`);
     const outer = sizeOf(x.dims.slice(0, axis));
     const inner = sizeOf(x.dims.slice(axis + 1, r - 1));
+    // The reference is the plain O(n^2) sum: bound its total work rather than hang on a long signal.
+    if (outer * inner * nOut * (irfft ? n : Math.min(dimIn, n)) > 2 ** 34) ctx.unsupported(`a DFT of length ${n} over ${outer * inner} signals is too much work for the O(n^2) reference`);
     const xv = toF64(x);
     const out = new Float64Array(sizeOf(outDims));
     const oc = outDims[r - 1];

@@ -1,4 +1,5 @@
 /** ai.onnx.preview.training optimizers: Adagrad, Adam, Momentum (formulas from the ONNX spec). */
+import { ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { scalarOf, toF64 } from '../util/control-tensor';
@@ -26,15 +27,22 @@ function rt(ctx: OpContext, inputs: readonly (Tensor | undefined)[]): [number, n
   return [scalarOf(R, 'R', ctx.fail), scalarOf(T, 'T', ctx.fail)];
 }
 
-/** Outputs mirror the variadic inputs after R and T. */
-function passTypes(_ctx: ShapeContext, inputs: readonly ({ dtype: Tensor['dtype']; shape?: (number | string)[] } | undefined)[]) {
-  return inputs.slice(2).map((t) => t ?? { dtype: 'float32' as const });
+/**
+ * Output types: the inputs after R and T are `groups` equal groups (X, G, ...); the outputs are the
+ * updated groups listed in `kept` (every group but the gradients G).
+ */
+function passTypes(groups: number, kept: number[]) {
+  return (_ctx: ShapeContext, inputs: readonly (ValueType | undefined)[]): ValueType[] => {
+    const rest = inputs.slice(2);
+    const n = Math.floor(rest.length / groups);
+    return kept.flatMap((g) => rest.slice(g * n, (g + 1) * n).map((t) => t ?? { dtype: 'float32' }));
+  };
 }
 
 export const Adagrad: OpDef = {
   opType: 'Adagrad',
   domain: TRAINING,
-  inferShape: passTypes,
+  inferShape: passTypes(3, [0, 2]),
   reference(ctx: OpContext, inputs) {
     const [r0, T] = rt(ctx, inputs);
     const decay = ctx.attrs.float('decay_factor', 0);
@@ -61,7 +69,7 @@ export const Adagrad: OpDef = {
 export const Adam: OpDef = {
   opType: 'Adam',
   domain: TRAINING,
-  inferShape: passTypes,
+  inferShape: passTypes(4, [0, 2, 3]),
   reference(ctx: OpContext, inputs) {
     const [R, T] = rt(ctx, inputs);
     const alpha = ctx.attrs.float('alpha', 0.9);
@@ -93,7 +101,7 @@ export const Adam: OpDef = {
 export const Momentum: OpDef = {
   opType: 'Momentum',
   domain: TRAINING,
-  inferShape: passTypes,
+  inferShape: passTypes(3, [0, 2]),
   reference(ctx: OpContext, inputs) {
     const [R, T] = rt(ctx, inputs);
     const alpha = ctx.attrs.float('alpha');
