@@ -27,11 +27,11 @@ static bool layerPresent(const char* name) {
   return false;
 }
 
-static bool instanceExtensionPresent(const char* name) {
+static bool instanceExtensionPresent(const char* name, const char* layer = nullptr) {
   uint32_t n = 0;
-  VK_CALL(vkEnumerateInstanceExtensionProperties, nullptr, &n, nullptr);
+  VK_CALL(vkEnumerateInstanceExtensionProperties, layer, &n, nullptr);
   std::vector<VkExtensionProperties> exts(n);
-  VK_CALL(vkEnumerateInstanceExtensionProperties, nullptr, &n, exts.data());
+  VK_CALL(vkEnumerateInstanceExtensionProperties, layer, &n, exts.data());
   for (auto& e : exts)
     if (std::strcmp(e.extensionName, name) == 0) return true;
   return false;
@@ -56,6 +56,13 @@ std::shared_ptr<Instance> Instance::create(bool validation) {
     layers.push_back(layer);
     extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
   }
+  // Synchronization validation too: it reports missing barriers between dispatches.
+  bool syncValidation = validation && instanceExtensionPresent(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME, layer);
+  if (syncValidation) extensions.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+  VkValidationFeatureEnableEXT enables[] = {VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+  VkValidationFeaturesEXT features{VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT};
+  features.enabledValidationFeatureCount = 1;
+  features.pEnabledValidationFeatures = enables;
 
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
   app.pApplicationName = "vkrt";
@@ -76,6 +83,10 @@ std::shared_ptr<Instance> Instance::create(bool validation) {
   ci.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
   ci.ppEnabledExtensionNames = extensions.data();
   if (validation) ci.pNext = &dbg;  // also reports problems inside vkCreateInstance/vkDestroyInstance
+  if (syncValidation) {
+    features.pNext = ci.pNext;
+    ci.pNext = &features;
+  }
   VK_CALL(vkCreateInstance, &ci, nullptr, &self->instance_);
 
   if (validation) {

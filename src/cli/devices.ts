@@ -1,0 +1,62 @@
+/**
+ * `vkrt devices [--json] [--validation]`: every Vulkan device with its capabilities, as a
+ * readable table or as a JSON array (the fields of {@link DeviceInfo}).
+ */
+import { Device, type DeviceInfo } from '../gpu';
+import { parseArgs } from './args';
+
+function bytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${n.toFixed(n >= 100 ? 0 : 2)} ${units[i]}`;
+}
+
+const yes = (b: boolean) => (b ? 'yes' : 'no');
+const hex = (n: number, w = 4) => `0x${n.toString(16).padStart(w, '0')}`;
+
+/** The human-readable table of one device. */
+export function formatDevice(d: DeviceInfo): string {
+  const rows: [string, string][] = [
+    ['type', d.type],
+    ['vendorId / deviceId', `${hex(d.vendorId)} / ${hex(d.deviceId)}`],
+    ['driver', `${d.driverName || '?'} ${d.driverVersion} (raw ${hex(d.driverVersionRaw, 8)})${d.driverInfo ? `, ${d.driverInfo}` : ''}`],
+    ['apiVersion', d.apiVersion],
+    ['fp16', yes(d.fp16)],
+    ['int8', yes(d.int8)],
+    ['int8DotProduct', d.int8DotProduct ? `yes${d.int8DotProductAccelerated ? ' (accelerated)' : ' (not accelerated)'}` : 'no'],
+    ['cooperativeMatrix', d.cooperativeMatrix.length ? d.cooperativeMatrix.join(', ') : 'none'],
+    ['subgroupSize', String(d.subgroupSize)],
+    ['timestampPeriodNs', String(d.timestampPeriodNs)],
+    ['timestampValidBits', d.timestampValidBits ? String(d.timestampValidBits) : '0 (no timestamps on compute)'],
+    ['computeQueues', `${d.computeQueues} (family ${d.computeFamily ?? '-'}, ${d.computeOnlyFamily ? 'compute-only' : 'graphics+compute'})`],
+    ['memoryHeaps', d.memoryHeaps.map((h, i) => `#${i} ${bytes(h.size)}${h.deviceLocal ? ' device-local' : ''}`).join('; ')],
+    ['maxComputeWorkGroupCount', d.maxComputeWorkGroupCount.join(' x ')],
+    ['maxComputeWorkGroupSize', d.maxComputeWorkGroupSize.join(' x ')],
+    ['maxComputeWorkGroupInvocations', String(d.maxComputeWorkGroupInvocations)],
+    ['maxStorageBufferRange', bytes(d.maxStorageBufferRange)],
+    ['maxPushConstantsSize', `${d.maxPushConstantsSize} bytes`],
+    ['pipelineCacheUUID', d.pipelineCacheUUID],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  const head = `Device ${d.index}${d.isDefault ? ' (default)' : ''}${d.usable ? '' : ' (unusable: no compute queue or Vulkan < 1.1)'}: ${d.name}`;
+  return [head, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const devices = Device.list({ validation: args.flags.has('validation') });
+  if (args.flags.has('json')) {
+    console.log(JSON.stringify(devices, null, 2));
+    return 0;
+  }
+  if (devices.length === 0) {
+    console.log('No Vulkan devices. Install a driver: `sudo apt-get install mesa-vulkan-drivers` gives the CPU driver lavapipe.');
+    return 1;
+  }
+  console.log(devices.map(formatDevice).join('\n\n'));
+  return 0;
+}

@@ -1,0 +1,54 @@
+/**
+ * Maps errors thrown by the native addon onto vkrt's typed errors (src/api/errors.ts).
+ */
+import { DisposedError, InputError, VkrtError, VulkanError } from '../api/errors';
+import type { NativeError } from '../native';
+
+/** A GLSL source that libshaderc could not compile. `log` holds the compiler's full output. */
+export class GlslCompileError extends InputError {
+  readonly log: string;
+  readonly shaderName: string;
+  constructor(message: string, log: string, shaderName: string) {
+    super(`${message}\n${log}`.trimEnd());
+    this.log = log;
+    this.shaderName = shaderName;
+  }
+}
+
+/** A call that the object's state forbids right now (for example reading timestamps in flight). */
+export class GpuStateError extends VkrtError {
+  constructor(message: string) {
+    super('GPU_STATE', message);
+  }
+}
+
+/** Converts an error thrown by the addon; anything else passes through unchanged. */
+export function translateNativeError(e: unknown, what = 'object', shaderName = ''): unknown {
+  if (!(e instanceof Error) || e instanceof VkrtError) return e;
+  const n = e as NativeError;
+  switch (n.vkrtKind) {
+    case 'vulkan':
+      return new VulkanError(n.message, n.call, n.result);
+    case 'argument':
+      return new InputError(n.message);
+    case 'disposed':
+      return new DisposedError(what);
+    case 'state':
+      return new GpuStateError(n.message);
+    case 'compile':
+      return new GlslCompileError(n.message, n.log ?? '', shaderName);
+    case 'internal':
+      return new VulkanError(`internal error in the native layer: ${n.message}`);
+    default:
+      return e;
+  }
+}
+
+/** Runs a native call and translates what it throws. */
+export function callNative<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw translateNativeError(e, what);
+  }
+}

@@ -1,0 +1,12 @@
+/** vkrt's thin, typed layer over the native Vulkan addon. */
+export { Device } from './device';
+export type { DeviceInfo, DeviceOptions, GlslOptions, OpenDeviceInfo } from './device';
+export { GpuBuffer } from './buffer';
+export type { BufferKind } from './buffer';
+export { Pipeline, packSpecialization } from './pipeline';
+export type { PipelineDesc, SpecConstant } from './pipeline';
+export { Program, grid1d } from './program';
+export type { BufferBinding, Command } from './program';
+export { tickDelta, ticksToMs, timestampDeltasMs } from './timing';
+export { loadSpirv, spirvPath, shaderIncludeDirs } from './shaders';
+export { GlslCompileError, GpuStateError } from './errors';

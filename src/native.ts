@@ -1,0 +1,232 @@
+/**
+ * The only place the native addon (build/Release/vkrt.node) is loaded, and the typed description
+ * of everything it exports. Nothing else in vkrt touches the .node file.
+ *
+ * Loading never crashes the process: if the addon is missing or cannot be loaded (no
+ * libvulkan.so.1, not built, wrong architecture), {@link nativeLoadError} holds one sentence that
+ * says what is missing and the command that installs it, and {@link loadNative} throws a
+ * {@link VulkanError} with that sentence. Code that does not use the GPU keeps working.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { VulkanError } from './api/errors';
+
+/** Capabilities of one physical device, as reported by the addon (`vkrt devices --json`). */
+export interface NativeDeviceInfo {
+  /** Position in vkEnumeratePhysicalDevices; pass it as `index` to pick this device. */
+  index: number;
+  name: string;
+  vendorId: number;
+  deviceId: number;
+  type: 'discrete' | 'integrated' | 'virtual' | 'cpu' | 'other';
+  driverName: string;
+  driverInfo: string;
+  /** Decoded with the vendor's scheme (NVIDIA: 10.8.8.6 bits; others: Vulkan's major.minor.patch). */
+  driverVersion: string;
+  driverVersionRaw: number;
+  apiVersion: string;
+  apiVersionRaw: number;
+  /** shaderFloat16 and storageBuffer16BitAccess. */
+  fp16: boolean;
+  /** shaderInt8 and storageBuffer8BitAccess. */
+  int8: boolean;
+  /** VK_KHR_shader_integer_dot_product (core in 1.3) feature. */
+  int8DotProduct: boolean;
+  /** 4x8-bit packed signed dot product is hardware accelerated. */
+  int8DotProductAccelerated: boolean;
+  /** Which of VK_KHR_cooperative_matrix, VK_NV_cooperative_matrix, VK_NV_cooperative_matrix2 exist. */
+  cooperativeMatrix: string[];
+  subgroupSize: number;
+  timestampPeriodNs: number;
+  /** Of the compute queue family; 0 means that family cannot write timestamps. */
+  timestampValidBits: number;
+  computeFamily: number | null;
+  /** Queues in the compute family vkrt uses (a compute-only family when there is one). */
+  computeQueues: number;
+  computeOnlyFamily: boolean;
+  memoryHeaps: { size: number; deviceLocal: boolean }[];
+  maxComputeWorkGroupCount: [number, number, number];
+  maxComputeWorkGroupSize: [number, number, number];
+  maxComputeWorkGroupInvocations: number;
+  maxStorageBufferRange: number;
+  minStorageBufferOffsetAlignment: number;
+  maxMemoryAllocationSize: number;
+  maxPushConstantsSize: number;
+  pipelineCacheUUID: string;
+  /** Has a compute queue and Vulkan >= 1.1. */
+  usable: boolean;
+  /** The device chosen when no index is given (discrete, then integrated, virtual, CPU). */
+  isDefault: boolean;
+}
+
+/** Info of an open device: the capabilities plus its state. */
+export interface NativeOpenDeviceInfo extends NativeDeviceInfo {
+  pipelineCacheRestored: boolean;
+  queueCount: number;
+}
+
+export type NativeBufferKind = 'device' | 'upload' | 'readback';
+
+export interface NativeDeviceOptions {
+  index?: number;
+  validation?: boolean;
+  pipelineCache?: ArrayBufferView;
+}
+
+export interface NativeBuffer {
+  readonly size: number;
+  readonly kind: NativeBufferKind;
+  /** Host-visible and persistently mapped (reads and writes are plain copies). */
+  readonly mapped: boolean;
+  readonly disposed: boolean;
+  write(offset: number, data: ArrayBufferView): void;
+  read(offset: number, size: number): Uint8Array;
+  readInto(offset: number, target: ArrayBufferView): void;
+  dispose(): void;
+}
+
+export interface NativePipelineDesc {
+  spirv: Uint32Array;
+  entryPoint?: string;
+  name?: string;
+  bindingCount: number;
+  pushConstantSize?: number;
+  /** (id, 32-bit value) pairs. */
+  specialization?: Uint32Array;
+}
+
+export interface NativePipeline {
+  readonly disposed: boolean;
+  describe(): { name: string; bindingCount: number; pushConstantSize: number };
+  dispose(): void;
+}
+
+export interface NativeBufferRange {
+  buffer: NativeBuffer;
+  offset: number;
+  range: number;
+}
+
+export type NativeCommand =
+  | {
+      op: 'dispatch';
+      pipeline: NativePipeline;
+      bindings: NativeBufferRange[];
+      push?: ArrayBufferView;
+      groups: [number, number, number];
+    }
+  | { op: 'barrier' }
+  | { op: 'timestamp'; index: number }
+  | { op: 'copy'; src: { buffer: NativeBuffer; offset: number }; dst: { buffer: NativeBuffer; offset: number }; size: number }
+  | { op: 'fill'; dst: { buffer: NativeBuffer; offset: number }; size: number; value: number };
+
+export interface NativeProgram {
+  readonly disposed: boolean;
+  /** Resolves when the GPU finished; the fence is awaited on a libuv worker thread. */
+  submit(queue?: number): Promise<void>;
+  timestamps(): BigUint64Array;
+  describe(): { timestampCount: number; commandCount: number; busy: boolean };
+  dispose(): void;
+}
+
+export interface NativeDevice {
+  readonly disposed: boolean;
+  info(): NativeOpenDeviceInfo;
+  createBuffer(size: number, kind: NativeBufferKind): NativeBuffer;
+  createPipeline(desc: NativePipelineDesc): NativePipeline;
+  createProgram(commands: NativeCommand[]): NativeProgram;
+  pipelineCacheData(): Uint8Array;
+  drainValidationMessages(): string[];
+  dispose(): void;
+}
+
+export interface NativeGlslOptions {
+  name?: string;
+  defines?: [string, string][];
+  includeDirs?: string[];
+  targetEnv?: 'vulkan1.1' | 'vulkan1.2' | 'vulkan1.3';
+  optimize?: boolean;
+}
+
+/** Everything build/Release/vkrt.node exports. */
+export interface NativeAddon {
+  Device: new (options?: NativeDeviceOptions) => NativeDevice;
+  listDevices(validation?: boolean): NativeDeviceInfo[];
+  compileGlsl(source: string, options?: NativeGlslOptions): Uint32Array;
+  napiVersion: number;
+}
+
+/**
+ * Errors thrown by the addon carry `vkrtKind` ('argument' | 'vulkan' | 'disposed' | 'state' |
+ * 'compile' | 'internal'), `call` and `result` for Vulkan failures and `log` for compile errors.
+ */
+export interface NativeError extends Error {
+  vkrtKind?: 'argument' | 'vulkan' | 'disposed' | 'state' | 'compile' | 'internal';
+  call?: string;
+  result?: string;
+  log?: string;
+}
+
+/** The package root: src/ (tsx) and dist/ (compiled) both sit directly under it. */
+export function packageRoot(): string {
+  return path.resolve(__dirname, '..');
+}
+
+/** Path of the addon: $VKRT_NATIVE if set, else build/Release/vkrt.node under the package root. */
+export function addonPath(): string {
+  return process.env.VKRT_NATIVE || path.join(packageRoot(), 'build', 'Release', 'vkrt.node');
+}
+
+let addon: NativeAddon | undefined;
+let loadError: string | undefined;
+let tried = false;
+
+/** Turns a dlopen failure into one sentence: what is missing and the command that fixes it. */
+export function explainLoadFailure(file: string, message: string): string {
+  const lib = /(lib[\w.+-]+\.so[\w.]*): cannot open shared object file/.exec(message)?.[1];
+  if (lib && lib.startsWith('libvulkan'))
+    return `The Vulkan loader (${lib}) is not installed; install it with \`sudo apt-get install libvulkan1 mesa-vulkan-drivers\`.`;
+  if (lib)
+    return `The native addon ${file} needs ${lib}, which is not installed; install the package that provides it, or rebuild with \`npm run build:native\`.`;
+  if (/wrong ELF class|invalid ELF header|cannot open shared object file: No such file/.test(message))
+    return `The native addon ${file} was built for another platform (${message.split('\n')[0]}); rebuild it with \`npm run build:native\`.`;
+  return `The native addon ${file} failed to load (${message.split('\n')[0]}); rebuild it with \`npm run build:native\`.`;
+}
+
+function tryLoad(): void {
+  tried = true;
+  const file = addonPath();
+  if (!fs.existsSync(file)) {
+    loadError =
+      `The vkrt native addon is not built (${path.relative(process.cwd(), file) || file} is missing); ` +
+      'build it with `npm run build:native` (it needs `sudo apt-get install cmake g++ libvulkan-dev glslc libshaderc-dev`).';
+    return;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(file) as NativeAddon;
+  } catch (e) {
+    loadError = explainLoadFailure(file, (e as Error).message);
+  }
+}
+
+/** One sentence explaining why the addon is unavailable, or undefined when it loaded. */
+export function nativeLoadError(): string | undefined {
+  if (!tried) tryLoad();
+  return loadError;
+}
+
+/** True when the addon loaded (Vulkan devices may still be absent). */
+export function nativeAvailable(): boolean {
+  return nativeLoadError() === undefined;
+}
+
+/**
+ * The addon. Throws a {@link VulkanError} whose message says what is missing and how to install it
+ * when it cannot be loaded.
+ */
+export function loadNative(): NativeAddon {
+  if (!tried) tryLoad();
+  if (!addon) throw new VulkanError(loadError ?? 'The vkrt native addon could not be loaded.');
+  return addon;
+}
