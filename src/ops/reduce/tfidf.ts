@@ -56,7 +56,10 @@ export const TFIDF_DEF: OpDef = {
     const hits = new Float64Array(N * g);
     for (let r = 0; r < N; r++) {
       let startN = minN;
-      for (let skip = 1; skip <= maxSkip + 1; skip++) {
+      // distances of C or more form no n-gram longer than 1, so larger skips change nothing (and
+      // a hostile max_skip_count cannot make this loop long)
+      const maxDistance = Math.min(maxSkip + 1, Math.max(C, 1));
+      for (let skip = 1; skip <= maxDistance; skip++) {
         for (let s = 0; s < C; s++) {
           const gram: string[] = [];
           for (let n = 1; n <= maxN; n++) {
