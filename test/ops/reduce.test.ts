@@ -297,6 +297,8 @@ describe('reduce family', () => {
       assert.deepEqual(nums(run('TfIdfVectorizer', [T('int32', [3], [1, 3, 2])], attrs, 9)), [1, 1, 1]);
       assert.deepEqual(infer('TfIdfVectorizer', [ty('int32', ['N', 6])], attrs, {}, 9), ty('float32', ['N', 3]));
       assert.throws(() => run('TfIdfVectorizer', [T('int32', [3], [1, 3, 2])], { ...attrs, ngram_indexes: ints([0, 1, 2 ** 31]) }, 9), GraphError);
+      // a hostile max_skip_count does not make the loop long
+      assert.deepEqual(nums(run('TfIdfVectorizer', [T('int32', [3], [1, 3, 2])], { ...attrs, max_skip_count: i(2 ** 30) }, 9)), [1, 1, 1]);
     });
     it('LinearAttention linear rule accumulates k v^T', () => {
       const q = F([1, 2, 1], [1, 1]), k = F([1, 2, 1], [1, 2]), v = F([1, 2, 1], [3, 4]);
