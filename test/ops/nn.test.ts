@@ -284,3 +284,10 @@ describe('nn ops', () => {
     });
   });
 });
+
+describe('nn ops against hostile attributes', () => {
+  it('refuses absurd pool windows without allocating them', () => {
+    assert.throws(() => run('MaxPool', [F([1, 1, 1], [1])], { kernel_shape: [2 ** 30], pads: [2 ** 30, 0] }), GraphError);
+    assert.throws(() => run('AveragePool', [F([1, 1, 1], [1])], { kernel_shape: [1], strides: [2 ** 40] }), GraphError);
+  });
+});

@@ -19,7 +19,7 @@ export function checkOutDims(ctx: OpContext | ShapeContext, dims: readonly numbe
 
 /** Fail when a loop of `n` iterations would be unreasonable for the reference. */
 export function checkWork(ctx: OpContext, n: number, what = 'work'): void {
-  if (!(n <= 2 ** 36)) ctx.fail(`${what} of ${n} steps is too large for the reference`);
+  if (!(n <= 2 ** 34)) ctx.fail(`${what} of ${n} steps is too large for the reference`);
 }
 
 /** The elements of a numeric tensor as float64 (a copy; bigint converted with Number). */

@@ -36,6 +36,8 @@ export function readWindow(ctx: Ctx, n: number, kernel?: readonly number[]): Win
     ctx.fail(`kernel_shape [${ks.join(',')}] does not match the weight's spatial dims [${kernel.join(',')}]`);
   }
   for (const k of ks) if (!Number.isInteger(k) || k < 1) ctx.fail(`kernel_shape value ${k} must be positive`);
+  if (ks.reduce((x, y) => x * y, 1) > 2 ** 24) ctx.fail(`kernel_shape [${ks.join(',')}] has more than 2^24 taps`);
+  for (const v of [...strides, ...dilations, ...pads]) if (v > 2 ** 31) ctx.fail(`strides/dilations/pads value ${v} is too large`);
   for (const s of strides) if (!Number.isInteger(s) || s < 1) ctx.fail(`stride ${s} must be positive`);
   for (const d of dilations) if (!Number.isInteger(d) || d < 1) ctx.fail(`dilation ${d} must be positive`);
   for (const p of pads) if (!Number.isInteger(p) || p < 0) ctx.fail(`pad ${p} must be non-negative`);
