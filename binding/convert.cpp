@@ -25,7 +25,7 @@ uint64_t toU64(const Napi::Value& v, const std::string& what) {
   if (!v.IsNumber()) throw ArgumentError(what + " must be a number");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d > 9007199254740991.0)
-    throw ArgumentError(what + " must be a non-negative integer, got " + v.ToString().Utf8Value());
+    throw ArgumentError(what + " must be a non-negative integer up to 2^53 - 1, got " + v.ToString().Utf8Value());
   return static_cast<uint64_t>(d);
 }
 

@@ -22,6 +22,7 @@ DeviceWrap::DeviceWrap(const Napi::CallbackInfo& info) : Wrap(info) {
       auto opts = toObject(info[0], "options");
       if (!opts.Get("index").IsUndefined()) o.index = toU32(opts.Get("index"), "options.index");
       o.validation = toBool(opts.Get("validation"), false);
+      o.forceStaging = toBool(opts.Get("forceStaging"), false);
       if (!opts.Get("pipelineCache").IsUndefined()) {
         auto [p, n] = toBytes(opts.Get("pipelineCache"), "options.pipelineCache");
         o.pipelineCache.assign(p, p + n);

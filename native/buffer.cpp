@@ -46,7 +46,8 @@ void Buffer::init(uint64_t size, MemoryKind kind) {
     check(vkAllocateMemory(dev, &mai, nullptr, &memory_), "vkAllocateMemory",
           "allocating a " + kindName(kind) + " buffer of " + bytes(size));
     VK_CALL(vkBindBufferMemory, dev, buffer_, memory_, 0);
-    if (hostVisible) VK_CALL(vkMapMemory, dev, memory_, 0, VK_WHOLE_SIZE, 0, &mapped_);
+    if (hostVisible && !(kind == MemoryKind::Device && device_->forceStaging()))
+      VK_CALL(vkMapMemory, dev, memory_, 0, VK_WHOLE_SIZE, 0, &mapped_);
   } catch (...) {
     if (memory_) vkFreeMemory(dev, memory_, nullptr);
     vkDestroyBuffer(dev, buffer_, nullptr);

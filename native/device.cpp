@@ -41,6 +41,7 @@ std::shared_ptr<Device> Device::create(const DeviceOptions& o) {
                           ") has no compute queue or is older than Vulkan 1.1");
   }
   self->info_ = *chosen;
+  self->forceStaging_ = o.forceStaging;
   VkPhysicalDevice pd = self->instance_->physicalDevices()[chosen->index];
   self->physical_ = pd;
   vkGetPhysicalDeviceMemoryProperties(pd, &self->memory_);

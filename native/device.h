@@ -15,6 +15,8 @@ struct DeviceOptions {
   int64_t index = -1;  // -1: the default device (see Instance::describeAll)
   bool validation = false;
   std::vector<uint8_t> pipelineCache;  // blob from pipelineCacheData(); empty for none
+  // Testing: never map "device" buffers, so reads and writes take the staging path of a discrete GPU.
+  bool forceStaging = false;
 };
 
 class Buffer;
@@ -33,6 +35,7 @@ class Device {
   uint32_t queueCount() const { return static_cast<uint32_t>(queues_.size()); }
   VkPipelineCache pipelineCache() const { return cache_; }
   bool pipelineCacheRestored() const { return cacheRestored_; }
+  bool forceStaging() const { return forceStaging_; }
   std::vector<uint8_t> pipelineCacheData() const;
   std::vector<std::string> drainMessages() { return instance_->drainMessages(); }
 
@@ -60,6 +63,7 @@ class Device {
   std::vector<std::unique_ptr<std::mutex>> queueLocks_;
   VkPipelineCache cache_ = VK_NULL_HANDLE;
   bool cacheRestored_ = false;
+  bool forceStaging_ = false;
   // One-shot copy resources (main thread only).
   VkCommandPool copyPool_ = VK_NULL_HANDLE;
   VkCommandBuffer copyCmd_ = VK_NULL_HANDLE;

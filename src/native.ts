@@ -71,6 +71,7 @@ export interface NativeDeviceOptions {
   index?: number;
   validation?: boolean;
   pipelineCache?: ArrayBufferView;
+  forceStaging?: boolean;
 }
 
 export interface NativeBuffer {

@@ -18,6 +18,11 @@ export interface DeviceOptions {
   validation?: boolean;
   /** A blob from {@link Device.pipelineCacheData}; ignored when it was made by another device or driver. */
   pipelineCache?: Uint8Array;
+  /**
+   * Testing aid: never map `device` buffers, so writes and reads take the staging-copy path a
+   * discrete GPU uses, also on lavapipe and integrated GPUs.
+   */
+  forceStaging?: boolean;
 }
 
 export interface GlslOptions {

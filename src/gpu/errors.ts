@@ -32,7 +32,8 @@ export function translateNativeError(e: unknown, what = 'object', shaderName = '
     case 'argument':
       return new InputError(n.message);
     case 'disposed':
-      return new DisposedError(what);
+      // The addon names the object ("Pipeline was used after dispose()"); prefer that.
+      return new DisposedError(/^(\w+) was used after dispose/.exec(n.message)?.[1] ?? what);
     case 'state':
       return new GpuStateError(n.message);
     case 'compile':

@@ -99,6 +99,7 @@ export class Program {
   readonly timestampCount: number;
   readonly commandCount: number;
   private tail: Promise<void> = Promise.resolve();
+  private pending = 0;
 
   /** @internal */
   constructor(
@@ -117,11 +118,14 @@ export class Program {
    * @throws (rejects) DisposedError, InputError for a bad queue index, VulkanError (device lost, ...).
    */
   submit(queue = 0): Promise<void> {
-    const run = this.tail.then(
-      () => this.submitNow(queue),
-      () => this.submitNow(queue),
+    // Nothing pending: submit now (synchronously), so a dispose() right after still lets it run.
+    const start = () => this.submitNow(queue);
+    const run = this.pending === 0 ? start() : this.tail.then(start, start);
+    this.pending++;
+    this.tail = run.then(
+      () => void this.pending--,
+      () => void this.pending--,
     );
-    this.tail = run.catch(() => undefined);
     return run;
   }
 
