@@ -84,7 +84,7 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
       dims: t.dims,
       as: BOOL_OPS.has(op) || (op === 'Where' && i === 0) ? 'bool' : float ? 'float' : 'int',
     }));
-    const resultAs = desc?.out === 'bool' ? 'bool' : float ? 'float' : 'int';
+    const resultAs = desc?.out === 'bool' || BOOL_OPS.has(op) ? 'bool' : float ? 'float' : 'int';
     const d = pointwiseDispatch({
       name: op.toLowerCase(), inputs, outDims: out.dims, outGpu: out.gpu, resultAs,
       expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : undefined,

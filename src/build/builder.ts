@@ -1,0 +1,281 @@
+/**
+ * The builder: model -> shape inference for the given input shapes -> constant folding through the
+ * references -> kernel selection per node -> memory plan -> an EnginePlan (plain data: layers,
+ * dispatches, tensors with arena offsets, weights). src/runtime/engine.ts turns a plan into
+ * pipelines and one recorded program.
+ */
+import { GraphError, InputError, UnsupportedError } from '../api/errors';
+import { Dim, Model, Node, ValueType } from '../ir/graph';
+import { Tensor } from '../ir/tensor';
+import { registry as defaultRegistry } from '../ops/index';
+import { inferShapes, isStatic } from '../ops/infer-shapes';
+import { OpRegistry } from '../ops/registry';
+import { Attrs } from '../ops/types';
+import { BindingRef, DeviceCaps, DispatchDesc, GpuType, gpuTypeBytes, gpuTypeOf, KernelContext, TensorDesc } from './kernel';
+import { planMemory, PlanItem } from './memory-plan';
+
+export interface BuilderConfig {
+  /** Concrete shapes for inputs with symbolic or unknown dims (trtexec's --shapes). */
+  inputShapes?: Record<string, readonly number[]>;
+  /**
+   * How kernels receive shape facts: 'spec' (specialization constants, the default: fastest) or
+   * 'push' (push constants: one pipeline per shader whatever the shapes).
+   */
+  paramMode?: 'spec' | 'push';
+  registry?: OpRegistry;
+  /** Receives build log lines (kernel choices, folding, memory). */
+  log?(line: string): void;
+}
+
+export type TensorKind = 'input' | 'output' | 'activation' | 'weight';
+
+export interface PlannedTensor {
+  name: string;
+  dtype: ValueType['dtype'];
+  gpu: GpuType;
+  dims: number[];
+  bytes: number;
+  kind: TensorKind;
+  /** Byte offset in the arena (activations, inputs, outputs) or in the weight buffer (weights). */
+  offset: number;
+}
+
+export interface PlannedDispatch extends Omit<DispatchDesc, 'bindings'> {
+  /** Per binding: a tensor name (arena or weights), or a kernel weight / scratch of the layer. */
+  bindings: ({ tensor: string } | { kernelWeight: number } | { scratch: number })[];
+}
+
+export interface PlannedLayer {
+  /** Layer name (the node's, or its parts' joined by '+' once fused). */
+  name: string;
+  opTypes: string[];
+  kernel: string;
+  inputs: string[];
+  outputs: string[];
+  dispatches: PlannedDispatch[];
+  /** Kernel-provided constant arrays (re-laid-out weights), stored in the weight buffer. */
+  kernelWeights: { offset: number; bytes: number; data: Float32Array | Int32Array }[];
+}
+
+export interface EngineIO {
+  name: string;
+  dtype: ValueType['dtype'];
+  dims: number[];
+  gpu: GpuType;
+}
+
+export interface EnginePlan {
+  layers: PlannedLayer[];
+  tensors: Map<string, PlannedTensor>;
+  inputs: EngineIO[];
+  outputs: EngineIO[];
+  /** Outputs known at build time (folded); returned as they are. */
+  constantOutputs: Map<string, Tensor>;
+  /** Graph output name -> the tensor that holds its bytes (differs for outputs that are views). */
+  outputRoots: Map<string, string>;
+  arenaBytes: number;
+  naiveActivationBytes: number;
+  weightBytes: number;
+  /** The weights, already converted to GPU types, by tensor name. */
+  weightData: Map<string, Float32Array | Int32Array>;
+  paramMode: 'spec' | 'push';
+  alignment: number;
+  stats: { onnxNodes: number; folded: number; views: number; layers: number };
+}
+
+function alignUp(x: number, a: number): number {
+  return Math.ceil(x / a) * a;
+}
+
+/** Host array of a tensor in its GPU storage type (float32 for floats, int32 for ints and bool). */
+export function toGpuArray(t: Tensor, gpu: GpuType): Float32Array | Int32Array {
+  if (gpu === 'f16') throw new UnsupportedError('FP16 storage is not supported yet');
+  const d = t.data;
+  if (gpu === 'f32') return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>, Number);
+  if (d instanceof Int32Array) return d;
+  const out = new Int32Array(t.size);
+  for (let i = 0; i < out.length; i++) {
+    const v = Number(d[i]);
+    out[i] = v > 2147483647 ? 2147483647 : v < -2147483648 ? -2147483648 : v;
+  }
+  return out;
+}
+
+function describeShape(s: readonly Dim[] | undefined): string {
+  return s ? `[${s.join(',')}]` : '[?]';
+}
+
+export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig = {}): EnginePlan {
+  const reg = config.registry ?? defaultRegistry;
+  const log = config.log ?? (() => {});
+  const g = model.graph;
+  const realInputs = g.inputs.filter((i) => !g.initializers.has(i));
+  // 1. input shapes: from the model where static, else from the caller
+  const inputTypes = new Map<string, ValueType>();
+  for (const name of Object.keys(config.inputShapes ?? {})) {
+    if (!realInputs.includes(name)) throw new InputError(`--shapes names '${name}', which is not an input of the model (inputs: ${realInputs.join(', ')})`);
+  }
+  for (const name of realInputs) {
+    const declared = g.types.get(name);
+    if (!declared || (declared.kind && declared.kind !== 'tensor')) throw new UnsupportedError(`input '${name}' is not a tensor with a known type`);
+    const given = config.inputShapes?.[name];
+    let shape: Dim[] | undefined = given ? [...given] : declared.shape;
+    if (given && declared.shape) {
+      if (given.length !== declared.shape.length) throw new InputError(`input '${name}' has rank ${declared.shape.length} (${describeShape(declared.shape)}); --shapes gave [${given.join(',')}]`);
+      declared.shape.forEach((d, i) => {
+        if (typeof d === 'number' && d !== given[i]) throw new InputError(`input '${name}' dimension ${i} is fixed at ${d} by the model; --shapes gave ${given[i]}`);
+      });
+    }
+    if (!shape) throw new InputError(`input '${name}' has unknown rank; give its shape with --shapes=${name}:1x3x224x224`);
+    const sym = shape.filter((d) => typeof d !== 'number');
+    if (sym.length) throw new InputError(`input '${name}' has symbolic dimension(s) ${sym.map((s) => `'${s}'`).join(', ')} (${describeShape(shape)}); give a value with --shapes=${name}:${shape.map((d) => (typeof d === 'number' ? d : 1)).join('x')}`);
+    inputTypes.set(name, { kind: 'tensor', dtype: declared.dtype, shape });
+  }
+  // 2. shape inference + constant folding
+  const { types, constants, folded } = inferShapes(g, model.opsets, { registry: reg, inputTypes });
+  // 3. kernel selection
+  const unsupported: string[] = [];
+  const layers: PlannedLayer[] = [];
+  const aliasOf = new Map<string, string>();
+  const tensors = new Map<string, PlannedTensor>();
+  const weightData = new Map<string, Float32Array | Int32Array>();
+  let views = 0;
+  const descOf = (name: string, node: Node): TensorDesc => {
+    const t = types.get(name);
+    if (!t || !isStatic(t.shape)) throw new GraphError(`the shape of '${name}' is not known at build time (${t ? describeShape(t.shape) : 'no type'}); give input shapes with --shapes`, node);
+    const gpu = gpuTypeOf(t.dtype);
+    if (!gpu) throw new UnsupportedError(`tensor '${name}' has dtype ${t.dtype}, which the GPU does not hold`, node);
+    return { dtype: t.dtype, gpu, dims: t.shape, constant: constants.get(name) };
+  };
+  const ensureTensor = (name: string, node: Node, kind: TensorKind) => {
+    if (tensors.has(name)) return;
+    const d = descOf(name, node);
+    const elems = d.dims.reduce((a, b) => a * b, 1);
+    tensors.set(name, { name, dtype: d.dtype, gpu: d.gpu, dims: d.dims, bytes: Math.max(4, elems * gpuTypeBytes(d.gpu)), kind, offset: -1 });
+    if (kind === 'weight') weightData.set(name, toGpuArray(d.constant!, d.gpu));
+  };
+  for (const node of g.nodes) {
+    if (folded.has(node)) continue;
+    const opset = model.opsets.get(node.domain) ?? 0;
+    const def = reg.get(node.domain, node.opType);
+    const where = `${node.name || node.outputs[0]} (${node.domain ? node.domain + '::' : ''}${node.opType}, opset ${opset})`;
+    if (!def) { unsupported.push(`${where}: operator not implemented`); continue; }
+    try {
+      if (def.view) {
+        const src = node.inputs[0];
+        for (const o of node.outputs.slice(0, 1)) aliasOf.set(o, src);
+        views++;
+        continue;
+      }
+      if (!def.kernel) { unsupported.push(`${where}: no GPU kernel`); continue; }
+      const inputs = node.inputs.map((i) => (i ? descOf(i, node) : undefined));
+      const outputs = node.outputs.map((o) => descOf(o, node));
+      if (outputs.every((o) => o.dims.includes(0))) {
+        // every output is empty: nothing to compute
+        for (const o of node.outputs) ensureTensor(o, node, 'activation');
+        continue;
+      }
+      const ctx: KernelContext = {
+        node, opset, attrs: new Attrs(node), inputs, outputs, caps,
+        fail: (m) => { throw new GraphError(m, node); },
+        unsupported: (m) => { throw new UnsupportedError(m, node); },
+      };
+      const impls = def.kernel(ctx);
+      if (!impls.length) { unsupported.push(`${where}: no GPU kernel for these shapes/attributes`); continue; }
+      const impl = impls[0];
+      log(`layer ${layers.length}: ${node.name || node.outputs[0]} (${node.opType}) -> ${impl.name}`);
+      const usedInputs = new Set<number>();
+      const layer: PlannedLayer = {
+        name: node.name || node.outputs[0], opTypes: [node.opType], kernel: impl.name,
+        inputs: node.inputs.filter((i) => i), outputs: node.outputs.filter((o) => o),
+        dispatches: [],
+        kernelWeights: (impl.weights ?? []).map((w) => ({ offset: -1, bytes: Math.max(4, w.data.byteLength), data: w.data })),
+      };
+      for (const d of impl.dispatches) {
+        const bindings = d.bindings.map((b: BindingRef) => {
+          if ('input' in b) { usedInputs.add(b.input); return { tensor: node.inputs[b.input] }; }
+          if ('output' in b) return { tensor: node.outputs[b.output] };
+          if ('weight' in b) return { kernelWeight: b.weight };
+          return { scratch: b.scratch };
+        });
+        layer.dispatches.push({ ...d, bindings });
+      }
+      for (const k of usedInputs) {
+        const name = node.inputs[k];
+        ensureTensor(name, node, constants.has(name) ? 'weight' : 'activation');
+      }
+      for (const o of node.outputs) if (o) ensureTensor(o, node, 'activation');
+      layers.push(layer);
+    } catch (e) {
+      if (e instanceof UnsupportedError) unsupported.push(`${where}: ${e.message.replace(/^node '[^']*' \([^)]*\): /, '')}`);
+      else throw e;
+    }
+  }
+  if (unsupported.length) {
+    throw new UnsupportedError(`${unsupported.length} node(s) cannot run on the GPU:\n  ${unsupported.join('\n  ')}\nHint: check the opset and attributes against docs/operators.md, or run this model with the reference interpreter.`);
+  }
+  // Resolve aliases to the tensor that owns the bytes (chains of views collapse).
+  const rootOf = (n: string): string => {
+    let r = n;
+    for (let k = 0; aliasOf.has(r) && k < 10000; k++) r = aliasOf.get(r)!;
+    return r;
+  };
+  for (const l of layers) {
+    for (const d of l.dispatches) for (const b of d.bindings) if ('tensor' in b) b.tensor = rootOf(b.tensor);
+    l.inputs = l.inputs.map(rootOf);
+    l.outputs = l.outputs.map(rootOf);
+  }
+  // 4. inputs and outputs
+  const io = (name: string): EngineIO => {
+    const t = types.get(name)!;
+    return { name, dtype: t.dtype, dims: t.shape as number[], gpu: gpuTypeOf(t.dtype)! };
+  };
+  const inputs = realInputs.map(io);
+  for (const i of inputs) if (!tensors.has(i.name)) tensors.set(i.name, { name: i.name, dtype: i.dtype, gpu: i.gpu, dims: i.dims, bytes: Math.max(4, i.dims.reduce((a, b) => a * b, 1) * gpuTypeBytes(i.gpu)), kind: 'input', offset: -1 });
+  for (const i of inputs) tensors.get(i.name)!.kind = 'input';
+  const constantOutputs = new Map<string, Tensor>();
+  const outputs: EngineIO[] = [];
+  for (const o of g.outputs) {
+    const root = rootOf(o);
+    if (constants.has(root) && !tensors.has(root)) { constantOutputs.set(o, constants.get(root)!.reshape((types.get(o)?.shape as number[]) ?? constants.get(root)!.dims)); continue; }
+    const t = types.get(o);
+    if (!t || !isStatic(t.shape)) throw new GraphError(`the shape of output '${o}' is not known at build time`);
+    if (!tensors.has(root)) throw new GraphError(`output '${o}' is not computed by any layer`);
+    if (tensors.get(root)!.kind === 'activation') tensors.get(root)!.kind = 'output';
+    outputs.push({ ...io(o), name: o });
+  }
+  // 5. memory plan: lifetimes in layer steps; inputs live from the start, outputs to the end
+  const first = new Map<string, number>(), last = new Map<string, number>();
+  layers.forEach((l, step) => {
+    for (const d of l.dispatches) for (const b of d.bindings) {
+      if (!('tensor' in b)) continue;
+      if (!first.has(b.tensor)) first.set(b.tensor, step);
+      last.set(b.tensor, step);
+    }
+  });
+  const end = layers.length;
+  const items: PlanItem[] = [];
+  for (const t of tensors.values()) {
+    if (t.kind === 'weight') continue;
+    const start = t.kind === 'input' ? -1 : first.get(t.name) ?? 0;
+    const stop = t.kind === 'output' || outputs.some((o) => rootOf(o.name) === t.name) ? end : Math.max(start, last.get(t.name) ?? start);
+    items.push({ id: t.name, size: t.bytes, start, end: stop });
+  }
+  const plan = planMemory(items, caps.alignment);
+  for (const [id, off] of plan.offsets) tensors.get(id)!.offset = off;
+  // 6. weights: one buffer, each tensor aligned
+  let wOff = 0;
+  for (const t of tensors.values()) {
+    if (t.kind !== 'weight') continue;
+    t.offset = wOff;
+    wOff = alignUp(wOff + t.bytes, caps.alignment);
+  }
+  for (const l of layers) for (const w of l.kernelWeights) { w.offset = wOff; wOff = alignUp(wOff + w.bytes, caps.alignment); }
+  log(`memory: arena ${plan.arenaBytes} bytes (naive sum ${plan.naiveBytes}), weights ${wOff} bytes, ${layers.length} layers, ${folded.size} folded, ${views} views`);
+  return {
+    layers, tensors, inputs, outputs, constantOutputs, outputRoots: new Map(outputs.map((o) => [o.name, rootOf(o.name)])),
+    arenaBytes: Math.max(plan.arenaBytes, caps.alignment), naiveActivationBytes: plan.naiveBytes, weightBytes: Math.max(wOff, caps.alignment),
+    weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,
+    stats: { onnxNodes: g.nodes.length, folded: folded.size, views, layers: layers.length },
+  };
+}
