@@ -161,7 +161,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     const where = `${node.name || node.outputs[0]} (${node.domain ? node.domain + '::' : ''}${node.opType}, opset ${opset})`;
     if (!def) { unsupported.push(`${where}: operator not implemented`); continue; }
     try {
-      if (def.view) {
+      if (def.view && node.outputs.filter((o) => o).length === 1) {
         const src = node.inputs[0];
         for (const o of node.outputs.slice(0, 1)) aliasOf.set(o, src);
         views++;
