@@ -125,27 +125,53 @@ export class Graph {
     return free;
   }
 
+  /** True when every node's inputs are defined before it (or outside the graph). */
+  isSorted(): boolean {
+    const producedLater = new Set<string>();
+    for (const n of this.nodes) for (const o of n.outputs) if (o) producedLater.add(o);
+    for (const n of this.nodes) {
+      for (const i of n.inputs) if (i && producedLater.has(i) && !this.inputs.includes(i) && !this.initializers.has(i)) return false;
+      for (const c of Graph.capturedNames(n)) if (producedLater.has(c)) return false;
+      for (const o of n.outputs) if (o) producedLater.delete(o);
+    }
+    return true;
+  }
+
   /**
-   * Reorder nodes topologically (stable: keeps the given order where it is already valid).
-   * Throws GraphError on a cycle or on an input no one produces.
+   * Reorder nodes topologically (Kahn's algorithm, stable: among ready nodes the earliest in the
+   * given order goes first, so a sorted graph is unchanged). Names no node produces are external
+   * (graph inputs, initializers, outer scope). Throws GraphError on a cycle.
    */
   topoSort(): void {
-    const available = new Set<string>([...this.inputs, ...this.initializers.keys(), '']);
-    const pending = this.nodes.slice();
-    const deps = (n: Node) => [...n.inputs, ...Graph.capturedNames(n)];
-    const isExternal = (name: string) => !this.nodes.some((m) => m.outputs.includes(name));
-    const sorted: Node[] = [];
-    while (pending.length) {
-      const idx = pending.findIndex((n) => deps(n).every((i) => available.has(i) || isExternal(i)));
-      if (idx < 0) {
-        const n = pending[0];
-        throw new GraphError(`the graph has a cycle through input(s) ${n.inputs.filter((i) => !available.has(i)).join(', ')}`, n);
+    const producer = new Map<string, number>();
+    this.nodes.forEach((n, k) => { for (const o of n.outputs) if (o) producer.set(o, k); });
+    const external = new Set<string>([...this.inputs, ...this.initializers.keys()]);
+    const deps = this.nodes.map((n) => {
+      const d = new Set<number>();
+      for (const i of [...n.inputs, ...Graph.capturedNames(n)]) {
+        if (!i || external.has(i)) continue;
+        const p = producer.get(i);
+        if (p !== undefined) d.add(p);
       }
-      const [n] = pending.splice(idx, 1);
-      sorted.push(n);
-      for (const o of n.outputs) if (o) available.add(o);
+      return d;
+    });
+    const users: number[][] = this.nodes.map(() => []);
+    const waiting = deps.map((d, k) => { for (const p of d) users[p].push(k); return d.size; });
+    // a binary heap would be O(n log n); ready sets are small in practice, so a sorted array is fine
+    const ready: number[] = [];
+    waiting.forEach((w, k) => { if (w === 0) ready.push(k); });
+    const order: number[] = [];
+    while (ready.length) {
+      ready.sort((a, b) => a - b);
+      const k = ready.shift()!;
+      order.push(k);
+      for (const u of users[k]) if (--waiting[u] === 0) ready.push(u);
     }
-    this.nodes = sorted;
+    if (order.length !== this.nodes.length) {
+      const stuck = this.nodes.find((_, k) => !order.includes(k))!;
+      throw new GraphError(`the graph has a cycle through input(s) ${stuck.inputs.filter((i) => i && producer.has(i)).join(', ')}`, stuck);
+    }
+    this.nodes = order.map((k) => this.nodes[k]);
   }
 
   /**

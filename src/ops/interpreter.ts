@@ -53,6 +53,7 @@ export class Interpreter {
 
   run(feeds: Record<string, RuntimeValue> | Map<string, RuntimeValue>): Map<string, RuntimeValue> {
     const g = this.model.graph;
+    if (!g.isSorted()) g.topoSort(); // ONNX requires sorted nodes; some exporters' cut models are not
     const scope = new Scope();
     const feedMap = feeds instanceof Map ? feeds : new Map(Object.entries(feeds));
     for (const [name, t] of g.initializers) scope.set(name, t);

@@ -68,7 +68,7 @@ export function modelCases(): ModelCase[] {
   // mnist-8 cut after every layer
   const lw = path.join(MODELS, 'mnist-8-layerwise-connxr');
   for (const d of fs.readdirSync(lw).filter((d) => fs.statSync(path.join(lw, d)).isDirectory()).sort()) {
-    cases.push(...fromTestDataSets(`mnist-8-layerwise/${d}`, path.join(lw, d, `${d}.onnx`), 1e-3));
+    cases.push(...fromTestDataSets(`mnist-8-layerwise/${d}`, path.join(lw, d, `${d}.onnx`), 1e-2)); // logits reach ~1e3: float32 rounding of the sums
   }
   // quantized mnist: its reference is the float model's output, so only the class is comparable
   cases.push(...fromTestDataSets('mnist-quantized', path.join(MODELS, 'mnist-quantized-connxr/model_quantized.onnx'), Infinity, true));
