@@ -109,6 +109,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   const reg = config.registry ?? defaultRegistry;
   const log = config.log ?? (() => {});
   const g = model.graph;
+  if (!g.isSorted()) g.topoSort();
   const realInputs = g.inputs.filter((i) => !g.initializers.has(i));
   // 1. input shapes: from the model where static, else from the caller
   const inputTypes = new Map<string, ValueType>();
