@@ -90,7 +90,32 @@ export class Tensor {
   readonly dims: readonly number[];
   readonly data: TensorData;
 
-  constructor(dtype: DType, dims: readonly number[], data: TensorData) {
+  /**
+   * `new Tensor(dtype, dims, data)` with data in the host representation, or onnxruntime-node's
+   * order `new Tensor(type, data, dims?)` (data a typed array, or a plain array converted with
+   * {@link Tensor.from}; dims default to [data.length]).
+   * @throws InputError when the element count does not match the dims.
+   */
+  constructor(dtype: DType, dims: readonly number[], data: TensorData);
+  constructor(dtype: DType, data: TensorData | readonly (number | bigint | boolean | string)[], dims?: readonly number[]);
+  constructor(dtype: DType, a: readonly unknown[] | TensorData, b?: readonly unknown[] | TensorData) {
+    let dims: readonly number[];
+    let data: TensorData;
+    const typed = (x: unknown): x is TensorData => ArrayBuffer.isView(x);
+    const strings = (x: unknown): x is string[] => Array.isArray(x) && x.some((v) => typeof v === 'string');
+    if (typed(b) || strings(b) || (Array.isArray(b) && b.length === 0 && Array.isArray(a) && a.length > 0 && sizeOf(a as number[]) === 0)) {
+      dims = a as number[]; // vkrt order: (dtype, dims, data)
+      data = b as TensorData;
+    } else if (typed(a) || strings(a)) {
+      data = a; // onnxruntime order: (type, data, dims?)
+      dims = (b as number[] | undefined) ?? [isComplex(dtype) ? data.length / 2 : data.length];
+    } else {
+      const vals = a as readonly (number | bigint | boolean | string)[];
+      const t = Tensor.from(dtype, (b as number[] | undefined) ?? [vals.length], vals);
+      dims = t.dims;
+      data = t.data;
+    }
+    if (!Array.isArray(dims)) throw new InputError('tensor dims must be an array of integers');
     const n = sizeOf(dims);
     const expect = isComplex(dtype) ? 2 * n : n;
     if (data.length !== expect) {
@@ -102,6 +127,11 @@ export class Tensor {
     this.dtype = dtype;
     this.dims = dims.slice();
     this.data = data;
+  }
+
+  /** onnxruntime-node's name for the element type. */
+  get type(): DType {
+    return this.dtype;
   }
 
   /** Number of elements. */

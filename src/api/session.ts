@@ -1,0 +1,78 @@
+/**
+ * The public API in two shapes:
+ * - TensorRT's: `new Builder().buildEngine(model, config)` -> Engine -> createExecutionContext()
+ *   -> `await context.execute(inputs)`;
+ * - onnxruntime-node's: `await InferenceSession.create(pathOrBytes, options)` -> `session.run(feeds)`.
+ */
+import { InputError } from './errors';
+import { Device } from '../gpu/device';
+import { Model } from '../ir/graph';
+import { Tensor } from '../ir/tensor';
+import { loadModel, parseModel } from '../onnx/parse';
+import { Engine, EngineOptions, ExecutionContext } from '../runtime/engine';
+import type { BuilderConfig } from '../build/builder';
+
+export type { BuilderConfig } from '../build/builder';
+export { Engine, ExecutionContext } from '../runtime/engine';
+
+/** Builds engines for one device (TensorRT's IBuilder). Lifetime: dispose() if you passed no device. */
+export class Builder {
+  readonly device: Device;
+  private readonly ownsDevice: boolean;
+
+  /** @param device the device engines are built for; default: the default GPU. */
+  constructor(device?: Device) {
+    this.device = device ?? Device.create();
+    this.ownsDevice = !device;
+  }
+
+  /**
+   * Builds an engine from a model object, ONNX bytes or a path.
+   * @throws ParseError, UnsupportedError (every unsupported node listed), InputError (shapes).
+   */
+  buildEngine(model: Model | Uint8Array | string, config: BuilderConfig = {}): Engine {
+    const m = typeof model === 'string' ? loadModel(model) : model instanceof Uint8Array ? parseModel(model) : model;
+    return Engine.build(m, { ...config, device: this.device });
+  }
+
+  dispose(): void {
+    if (this.ownsDevice) this.device.dispose();
+  }
+}
+
+export interface SessionOptions extends BuilderConfig {
+  /** Device index (see `vkrt devices`). */
+  deviceIndex?: number;
+  device?: Device;
+}
+
+/** A model ready to run, in onnxruntime-node's shape. */
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private constructor(readonly engine: Engine, private readonly context: ExecutionContext) {
+    this.inputNames = engine.inputs.map((i) => i.name);
+    this.outputNames = [...engine.outputs.map((o) => o.name), ...engine.plan.constantOutputs.keys()];
+  }
+
+  /** Parses the model and builds its engine for the device. */
+  static async create(pathOrBytes: string | Uint8Array, options: SessionOptions = {}): Promise<InferenceSession> {
+    const model = typeof pathOrBytes === 'string' ? loadModel(pathOrBytes) : parseModel(pathOrBytes);
+    const engineOptions: EngineOptions = { ...options };
+    if (options.deviceIndex !== undefined && !options.device) engineOptions.device = Device.create({ index: options.deviceIndex });
+    const engine = Engine.build(model, engineOptions);
+    return new InferenceSession(engine, engine.createExecutionContext());
+  }
+
+  /** Runs the model: feeds by input name, outputs by name. Concurrent runs are queued. */
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    if (!feeds || typeof feeds !== 'object') throw new InputError('run(feeds): feeds must be an object of Tensors keyed by input name');
+    const out = await this.context.execute(feeds);
+    return Object.fromEntries(out);
+  }
+
+  /** Frees the GPU objects (idempotent). */
+  async release(): Promise<void> {
+    this.engine.dispose();
+  }
+}
