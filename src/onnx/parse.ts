@@ -460,7 +460,10 @@ function readExternal(t: Msg, ctx: Ctx, name: string, expected: number): Uint8Ar
     if (!inside(ctx.realBaseDir, real)) throw refuse("that resolves (through a symlink) outside the model's folder");
     let fd: number | undefined;
     try {
-      fd = fs.openSync(real, 'r');
+      // Check before opening: opening a FIFO blocks until a writer appears. O_NONBLOCK covers the
+      // race where the file is swapped between stat and open (regular files ignore the flag).
+      if (!fs.statSync(real).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
+      fd = fs.openSync(real, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
       const st = fs.fstatSync(fd);
       // A FIFO or device would block or never end: only regular files.
       if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
