@@ -5,6 +5,8 @@ import { Tensor, sizeOf } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { checkOutDims, checkWork, f64, floatTensor, need, rint, unknownDim } from '../util/nn-common';
 import { WindowTaps, readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
+import { convKernel } from './gpu/conv';
+import { applyActivation, readActivation } from './gpu/epilogue';
 
 /** Output type of a Conv-like op from X [N,C,...] and W [M,C/g,...k]. */
 function convInfer(ctx: ShapeContext, x: ValueType | undefined, w: ValueType | undefined, dtype: DType): ValueType[] {
@@ -98,8 +100,17 @@ export const Conv: OpDef = {
     const B = inputs[2];
     if (!isFloat(X.dtype)) ctx.fail(`Conv takes floating-point X, got ${X.dtype}`);
     const { out, dims } = convolve(ctx, { x: f64(X), xDims: X.dims, w: f64(W), wDims: W.dims, bias: B ? f64(B) : undefined, group: ctx.attrs.int('group', 1) });
+    // fused epilogue (internal attributes and input 3, set by the fusion pass): residual, activation
+    const R = inputs[3];
+    const act = readActivation(ctx.attrs, ctx.fail);
+    if (R || act.kind) {
+      if (R && R.dims.join(',') !== dims.join(',')) ctx.fail(`residual input [${R.dims.join(',')}] must have the output's shape [${dims.join(',')}]`);
+      const res = R ? f64(R) : undefined;
+      for (let i = 0; i < out.length; i++) out[i] = applyActivation(act, res ? out[i] + res[i] : out[i]);
+    }
     return [floatTensor(X.dtype, dims, out)];
   },
+  kernel: convKernel,
 };
 
 /** x - zero_point for a per-tensor zero point (a scalar or one-element tensor). */

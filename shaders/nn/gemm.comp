@@ -1,0 +1,67 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "vkrt.glsl"
+// Gemm and batched MatMul: Y[b] = act(alpha * A[b] x B[b] + beta * C), any strides (transposes are
+// strides), batch broadcast through up to three collapsed batch axes.
+// Bindings: 0 A, 1 B, 2 C (only with HAS_C), then Y (row-major [batch, M, N]).
+// Params: 0 M, 1 N, 2 K, 3 A stride m, 4 A stride k, 5 B stride k, 6 B stride n,
+//   7..9 batch dims (outer to inner), 10..12 A batch strides, 13..15 B batch strides,
+//   16 C stride m, 17 C stride n (0 where broadcast), 18 alpha (f32), 19 beta (f32),
+//   20 activation kind, 21 activation a (f32), 22 activation b (f32) (see nn_act.glsl).
+// Defines: T (storage and accumulator: float or int; int ignores alpha, beta, activation),
+//   HAS_C, GEMM_TILED (shared-memory tiles, else one invocation per output), GEMM_* tile shape.
+#ifndef T
+#define T float
+#endif
+#define GEMM_T T
+#include "nn_act.glsl"
+
+layout(std430, binding = 0) readonly buffer InA { T a_[]; };
+layout(std430, binding = 1) readonly buffer InB { T b_[]; };
+#ifdef HAS_C
+layout(std430, binding = 2) readonly buffer InC { T c_[]; };
+#define Y_BINDING 3
+#else
+#define Y_BINDING 2
+#endif
+layout(std430, binding = Y_BINDING) writeonly buffer Out { T y_[]; };
+
+uint batch_off(uint b, uint s0, uint s1, uint s2) {
+  uint i2 = b % PARAM(9);
+  uint r = b / PARAM(9);
+  uint i1 = r % PARAM(8);
+  uint i0 = r / PARAM(8);
+  return i0 * s0 + i1 * s1 + i2 * s2;
+}
+
+T gemm_load_a(uint b, uint m, uint k) {
+  return a_[batch_off(b, PARAM(10), PARAM(11), PARAM(12)) + m * PARAM(3) + k * PARAM(4)];
+}
+T gemm_load_b(uint b, uint k, uint n) {
+  return b_[batch_off(b, PARAM(13), PARAM(14), PARAM(15)) + k * PARAM(5) + n * PARAM(6)];
+}
+void gemm_store(uint b, uint m, uint n, T acc) {
+#if defined(T_INT)
+  T v = acc;
+#ifdef HAS_C
+  v += c_[m * PARAM(16) + n * PARAM(17)];
+#endif
+#else
+  T v = PARAMF(18) * acc;
+#ifdef HAS_C
+  v += PARAMF(19) * c_[m * PARAM(16) + n * PARAM(17)];
+#endif
+  v = nn_act(v, PARAM(20), PARAMF(21), PARAMF(22));
+#endif
+  y_[(b * PARAM(0) + m) * PARAM(1) + n] = v;
+}
+
+#include "nn_gemm.glsl"
+
+void main() {
+#ifdef GEMM_TILED
+  gemm_tiled(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+#else
+  gemm_simple(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+#endif
+}

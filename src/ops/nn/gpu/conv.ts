@@ -1,0 +1,69 @@
+/**
+ * GPU kernels of Conv and ConvTranspose. Spatial ranks 1-3 run as 3-D (unit leading axes).
+ * Conv has two candidates: an implicit GEMM with shared-memory tiles (shaders/nn/conv_gemm.comp,
+ * also the 1x1 path: its im2col reads reduce to a strided copy) and a direct kernel, one
+ * invocation per output (shaders/nn/conv_direct.comp), which goes first for depthwise and other
+ * thin group convolutions where a 64-row GEMM tile would mostly idle.
+ */
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, grid1d } from '../../../build/kernel';
+import { isFloat } from '../../../ir/dtype';
+import { ShapeContext } from '../../types';
+import { readWindow, windowOutput } from '../../util/nn-conv';
+import { activationParams, readActivation } from './epilogue';
+import { ordered } from './prefer';
+
+/** Pad a per-axis list to 3 axes with a leading fill. */
+function to3(v: readonly number[], fill: number): number[] {
+  return [...new Array<number>(3 - v.length).fill(fill), ...v];
+}
+
+const TILE = { BM: 64, BN: 64, TM: 4, TN: 4 };
+
+/** Conv on the GPU: float X and W, optional bias (2) and residual (3), fused activation. */
+export function convKernel(ctx: KernelContext): KernelImpl[] {
+  const [x, w, b, r] = ctx.inputs;
+  const y = ctx.outputs[0];
+  if (!x || !w) return ctx.fail('Conv needs X and W');
+  if (!isFloat(x.dtype) || x.gpu !== 'f32') return ctx.unsupported(`Conv on ${x.dtype} has no GPU kernel`);
+  const nsp = x.dims.length - 2;
+  if (nsp < 1 || nsp > 3) return ctx.unsupported(`Conv with ${nsp} spatial axes has no GPU kernel (1-3 are supported)`);
+  const sctx = ctx as unknown as ShapeContext;
+  const win = readWindow(sctx, nsp, w.dims.slice(2));
+  const { padsBegin } = windowOutput(sctx, x.dims.slice(2), win);
+  const group = ctx.attrs.int('group', 1);
+  const [N, C] = x.dims;
+  const M = w.dims[0];
+  const Cg = w.dims[1];
+  if (group < 1 || C !== Cg * group || M % group !== 0) return ctx.fail(`X has ${C} channels, W [${w.dims.join(',')}] with group ${group} does not match`);
+  const Mg = M / group;
+  const act = readActivation(ctx.attrs, ctx.fail);
+  if (r && r.dims.join(',') !== y.dims.join(',')) return ctx.unsupported(`the residual input [${r.dims.join(',')}] must have the output's shape [${y.dims.join(',')}]`);
+  const inSp = to3(x.dims.slice(2), 1), outSp = to3(y.dims.slice(2), 1);
+  const k = to3(win.kernel, 1), s = to3(win.strides, 1), p = to3(padsBegin, 0), d = to3(win.dilations, 1);
+  const params = [C, ...inSp, M, ...outSp, ...k, ...s, ...p, ...d, Cg, Mg, N, ...activationParams(act)];
+  const defines: Record<string, number> = {};
+  const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
+  if (b) { defines.HAS_BIAS = 1; bindings.push({ input: 2 }); }
+  if (r) { defines.HAS_RES = 1; bindings.push({ input: 3 }); }
+  bindings.push({ output: 0 });
+  const total = y.dims.reduce((a, c) => a * c, 1);
+  const outSize = outSp[0] * outSp[1] * outSp[2];
+  const kSize = k[0] * k[1] * k[2];
+  const direct: KernelImpl = {
+    name: 'conv_direct',
+    dispatches: [{ shader: 'nn/conv_direct', defines, params: [...params, total], workgroup: [64, 1, 1], groups: grid1d(total, 64, ctx.caps), bindings }],
+  };
+  const impls: KernelImpl[] = [direct];
+  const gx = Math.ceil((N * outSize) / TILE.BN), gy = Math.ceil(Mg / TILE.BM);
+  if (gx <= ctx.caps.maxGroupsX && gy <= ctx.caps.maxGroupsY && group <= 65535) {
+    const tiled: DispatchDesc = {
+      shader: 'nn/conv_gemm', defines: { ...defines, GEMM_TILED: 1 }, params,
+      workgroup: [TILE.BN / TILE.TN, TILE.BM / TILE.TM, 1], groups: [gx, gy, group], bindings,
+    };
+    const gemm: KernelImpl = { name: 'conv_implicit_gemm', dispatches: [tiled] };
+    // thin convolutions (depthwise: Mg = 1) leave most of a 64-row tile idle: direct first there
+    if (Mg >= 16 && Cg * kSize >= 8) impls.unshift(gemm);
+    else impls.push(gemm);
+  }
+  return ordered(impls);
+}

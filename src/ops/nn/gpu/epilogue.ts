@@ -1,0 +1,71 @@
+/**
+ * Fused epilogues of the nn kernels: an activation applied to each output (and, for Conv, a
+ * residual added before it). The fusion pass requests one with internal node attributes:
+ *   vkrt_activation: 'Relu' | 'Clip' | 'LeakyRelu' | 'Sigmoid' | 'HardSigmoid' | 'HardSwish' |
+ *                    'Tanh' | 'Elu' | 'Silu' (absent or 'None': no activation)
+ *   vkrt_alpha, vkrt_beta: the activation's parameters (Clip: min and max; LeakyRelu/Elu: alpha;
+ *                    HardSigmoid: alpha and beta), with the ONNX defaults of the op when absent.
+ * The kind codes match shaders/common/nn_act.glsl; the reference applies the same functions, so a
+ * fused node stays its own oracle.
+ */
+import { f32bits } from '../../../build/kernel';
+import { Attrs } from '../../types';
+
+export interface Activation {
+  kind: number;
+  alpha: number;
+  beta: number;
+}
+
+const KINDS: Record<string, { kind: number; alpha: number; beta: number }> = {
+  None: { kind: 0, alpha: 0, beta: 0 },
+  Relu: { kind: 1, alpha: 0, beta: 0 },
+  Clip: { kind: 2, alpha: -Infinity, beta: Infinity },
+  LeakyRelu: { kind: 3, alpha: 0.01, beta: 0 },
+  Sigmoid: { kind: 4, alpha: 0, beta: 0 },
+  HardSigmoid: { kind: 5, alpha: 0.2, beta: 0.5 },
+  HardSwish: { kind: 6, alpha: 0, beta: 0 },
+  Tanh: { kind: 7, alpha: 0, beta: 0 },
+  Elu: { kind: 8, alpha: 1, beta: 0 },
+  Silu: { kind: 9, alpha: 0, beta: 0 },
+};
+
+/** Activation names the epilogue accepts. */
+export const ACTIVATIONS = Object.keys(KINDS);
+
+/** The node's fused activation (kind 0 when none); fails on an unknown name. */
+export function readActivation(attrs: Attrs, fail: (m: string) => never): Activation {
+  const name = attrs.has('vkrt_activation') ? attrs.string('vkrt_activation') : 'None';
+  const k = KINDS[name];
+  if (!k) return fail(`vkrt_activation '${name}' is not one of ${ACTIVATIONS.join(', ')}`);
+  return {
+    kind: k.kind,
+    alpha: attrs.has('vkrt_alpha') ? attrs.float('vkrt_alpha') : k.alpha,
+    beta: attrs.has('vkrt_beta') ? attrs.float('vkrt_beta') : k.beta,
+  };
+}
+
+/** Params of an activation: kind, alpha bits, beta bits. */
+export function activationParams(a: Activation): number[] {
+  return [a.kind, f32bits(a.alpha), f32bits(a.beta)];
+}
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+/** The activation on the CPU (the reference of fused nodes). */
+export function applyActivation(a: Activation, x: number): number {
+  switch (a.kind) {
+    case 1: return Math.max(x, 0);
+    case 2: return Math.min(Math.max(x, a.alpha), a.beta);
+    case 3: return x >= 0 ? x : a.alpha * x;
+    case 4: return sigmoid(x);
+    case 5: return Math.min(Math.max(a.alpha * x + a.beta, 0), 1);
+    case 6: return x * Math.min(Math.max(x / 6 + 0.5, 0), 1);
+    case 7: return Math.tanh(x);
+    case 8: return x >= 0 ? x : a.alpha * (Math.exp(x) - 1);
+    case 9: return x * sigmoid(x);
+    default: return x;
+  }
+}

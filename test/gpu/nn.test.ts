@@ -1,0 +1,71 @@
+/** GPU kernels of the nn family (Conv, Gemm, MatMul, pools, normalizations) against the reference. */
+import { strict as assert } from 'assert';
+import { Attr } from '../../src/ir/graph';
+import { Tensor } from '../../src/ir/tensor';
+import { Device } from '../../src/gpu';
+import { openDevice } from '../helpers/gpu';
+import { checkOp, randomTensor } from '../helpers/gpu-op';
+import { preferNnKernel } from '../../src/ops/nn/gpu/prefer';
+
+const ints = (value: number[]): Attr => ({ type: 'ints', value });
+const int = (value: number): Attr => ({ type: 'int', value });
+const float = (value: number): Attr => ({ type: 'float', value });
+const str = (value: string): Attr => ({ type: 'string', value });
+const f = (dims: number[], seed: number, lo = -2, hi = 2): Tensor => randomTensor('float32', dims, seed, lo, hi);
+
+describe('GPU nn kernels', function () {
+  this.timeout(300000);
+  let device: Device;
+  before(() => { device = openDevice(); });
+  afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
+  after(() => device?.dispose());
+
+  for (const pin of ['conv_implicit_gemm', 'conv_direct']) describe(`Conv (${pin} first where it applies)`, () => {
+    before(() => preferNnKernel(pin));
+    after(() => preferNnKernel(undefined));
+    const conv = (x: number[], w: number[], attrs: Record<string, Attr>, seed: number, bias = true, extra: Partial<Parameters<typeof checkOp>[1]> = {}) =>
+      checkOp(device, {
+        op: 'Conv', attrs,
+        inputs: [f(x, seed), f(w, seed + 1, -1, 1), ...(bias ? [f([w[0]], seed + 2)] : [])],
+        constant: bias ? [1, 2] : [1], rtol: 1e-4, atol: 1e-4, ...extra,
+      });
+    it('2-D: pads, strides, dilations, odd sizes, with and without bias', async () => {
+      await conv([1, 3, 13, 13], [8, 3, 3, 3], { pads: ints([1, 1, 1, 1]) }, 1);
+      await conv([2, 5, 9, 7], [17, 5, 3, 2], { strides: ints([2, 1]), dilations: ints([1, 2]), pads: ints([0, 1, 2, 0]) }, 2, false);
+      await conv([1, 1, 1, 1], [1, 1, 1, 1], {}, 3);
+      await conv([1, 16, 13, 11], [70, 16, 3, 3], { pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) }, 4);
+      await conv([3, 20, 7, 7], [33, 20, 1, 1], {}, 5);
+    });
+    it('1-D and 3-D', async () => {
+      await conv([2, 4, 127], [6, 4, 5], { pads: ints([2, 1]), strides: ints([3]) }, 10);
+      await conv([1, 3, 5, 6, 7], [4, 3, 3, 2, 3], { pads: ints([1, 0, 1, 1, 0, 1]) }, 11);
+    });
+    it('groups and depthwise', async () => {
+      await conv([1, 8, 13, 13], [8, 1, 3, 3], { group: int(8), pads: ints([1, 1, 1, 1]) }, 20);
+      await conv([2, 6, 9, 9], [9, 2, 3, 3], { group: int(3), strides: ints([2, 2]) }, 21);
+      await conv([1, 64, 10, 10], [64, 16, 3, 3], { group: int(4), pads: ints([1, 1, 1, 1]) }, 22);
+      await conv([1, 32, 15, 15], [32, 1, 5, 5], { group: int(32), pads: ints([2, 2, 2, 2]), strides: ints([2, 2]) }, 23, false);
+    });
+    it('auto_pad SAME_UPPER, SAME_LOWER, VALID', async () => {
+      for (const [k, ap] of ['SAME_UPPER', 'SAME_LOWER', 'VALID'].entries()) {
+        await conv([1, 3, 10, 9], [5, 3, 4, 3], { auto_pad: str(ap), strides: ints([2, 2]) }, 30 + k);
+      }
+    });
+    it('fused activations and residual', async () => {
+      const acts: [string, number?, number?][] = [['Relu'], ['Clip', 0, 6], ['LeakyRelu', 0.1], ['Sigmoid'], ['HardSigmoid'], ['HardSwish'], ['Tanh'], ['Elu', 0.5], ['Silu']];
+      for (const [k, [name, a, b]] of acts.entries()) {
+        const attrs: Record<string, Attr> = { pads: ints([1, 1, 1, 1]), vkrt_activation: str(name) };
+        if (a !== undefined) attrs.vkrt_alpha = float(a);
+        if (b !== undefined) attrs.vkrt_beta = float(b);
+        await conv([1, 16, 6, 5], [20, 16, 3, 3], attrs, 40 + k);
+        await conv([1, 4, 6, 5], [4, 1, 3, 3], { ...attrs, group: int(4) }, 50 + k);
+      }
+      // residual (input 3), with and without bias
+      await checkOp(device, { op: 'Conv', attrs: { vkrt_activation: str('Relu') }, inputs: [f([1, 16, 5, 5], 60), f([24, 16, 1, 1], 61), f([24], 62), f([1, 24, 5, 5], 63)], constant: [1, 2], atol: 1e-4 });
+      await checkOp(device, { op: 'Conv', inputs: [f([1, 2, 5, 5], 64), f([2, 1, 3, 3], 65), null, f([1, 2, 3, 3], 66)], attrs: { group: int(2) }, constant: [1], atol: 1e-4 });
+    });
+    it('weights as runtime inputs', async () => {
+      await checkOp(device, { op: 'Conv', attrs: { pads: ints([1, 1, 1, 1]) }, inputs: [f([1, 3, 8, 8], 70), f([4, 3, 3, 3], 71), f([4], 72)], atol: 1e-4 });
+    });
+  });
+});
