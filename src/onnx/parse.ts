@@ -242,7 +242,29 @@ function convertGraph(g: Msg, ctx: Ctx, parent: Graph | undefined, depth: number
   for (const vi of g.output ?? []) graph.outputs.push(info(vi, 'graph output'));
   for (const vi of g.valueInfo ?? []) info(vi, 'value_info entry');
   graph.nodes = (g.node ?? []).map((n: Msg) => convertNode(n, ctx, graph, depth));
+  uniqueNodeNames(graph.nodes);
   return graph;
+}
+
+/**
+ * ONNX node names are for diagnostics only and need not be unique (OpenVINO's exporter repeats
+ * them); the IR wants them unique because fused layers and the profiler are named after them.
+ * Repeats get a `__<k>` suffix; empty names stay empty.
+ */
+function uniqueNodeNames(nodes: Node[]): void {
+  const seen = new Set<string>();
+  for (const n of nodes) if (n.name) seen.add(n.name);
+  if (seen.size === nodes.filter((n) => n.name).length) return;
+  const taken = new Set<string>();
+  for (const n of nodes) {
+    if (!n.name) continue;
+    if (taken.has(n.name)) {
+      let k = 2;
+      while (seen.has(`${n.name}__${k}`) || taken.has(`${n.name}__${k}`)) k++;
+      n.name = `${n.name}__${k}`;
+    }
+    taken.add(n.name);
+  }
 }
 
 function convertNode(n: Msg, ctx: Ctx, graph: Graph, depth: number): Node {
