@@ -2,12 +2,14 @@
 import { ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
+import { argKernel } from './gpu';
 import { axisOrFail, checkDType, checkSize, NUMERIC, numeric, reducedShape, splitAxis } from '../util/reduce-common';
 
 function makeArg(opType: 'ArgMax' | 'ArgMin'): OpDef {
   const better = opType === 'ArgMax' ? (a: number | bigint, b: number | bigint) => a > b : (a: number | bigint, b: number | bigint) => a < b;
   return {
     opType,
+    kernel: (ctx) => argKernel(ctx, opType === 'ArgMax'),
     inferShape(ctx, inputs): ValueType[] {
       const x = inputs[0]!;
       const keepdims = ctx.attrs.int('keepdims', 1) !== 0;

@@ -6,11 +6,13 @@
 import { ValueType } from '../../ir/graph';
 import { allocData, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
+import { cumulativeKernel } from './gpu';
 import { arithFor, axisOrFail, checkDType, FLOATS, intValues, numeric, splitAxis } from '../util/reduce-common';
 
 function makeCumulative(opType: 'CumSum' | 'CumProd'): OpDef {
   return {
     opType,
+    kernel: (ctx) => cumulativeKernel(ctx, opType === 'CumProd'),
     inferShape(_ctx, inputs): ValueType[] {
       const x = inputs[0]!;
       return [{ dtype: x.dtype, shape: x.shape?.slice() }];

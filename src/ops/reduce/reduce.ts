@@ -9,7 +9,8 @@
 import { DType, integerRange, isBigInt, isFloat } from '../../ir/dtype';
 import { ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
-import { OpContext, OpDef, ShapeContext } from '../types';
+import { OpDef, ShapeContext } from '../types';
+import { reduceKernel } from './gpu';
 import {
   arithFor, axisOrFail, checkDType, checkSize, FLOATS, intValues, IntArith, numeric, reducedShape, reducePlan,
 } from '../util/reduce-common';
@@ -78,7 +79,7 @@ const KINDS: ReduceKind[] = [
 ];
 
 /** The reduction's axes (normalized) or 'noop'; 'unknown' when the axes input is not known. */
-function readAxes(ctx: ShapeContext | OpContext, kind: ReduceKind, rank: number, axesInput: Tensor | undefined, hasAxesInput: boolean): number[] | 'unknown' {
+function readAxes(ctx: Pick<ShapeContext, 'opset' | 'attrs' | 'fail'>, kind: Pick<ReduceKind, 'axesInputSince'>, rank: number, axesInput: Tensor | undefined, hasAxesInput: boolean): number[] | 'unknown' {
   let axes: number[];
   let noop = 0;
   if (ctx.opset >= kind.axesInputSince) {
@@ -99,6 +100,14 @@ function readAxes(ctx: ShapeContext | OpContext, kind: ReduceKind, rank: number,
 function makeReduce(kind: ReduceKind): OpDef {
   return {
     opType: kind.opType,
+    kernel(ctx) {
+      const x = ctx.inputs[0]!;
+      const hasAxesInput = ctx.opset >= kind.axesInputSince && !!ctx.inputs[1];
+      const axesT = hasAxesInput ? ctx.inputs[1]!.constant : undefined;
+      if (hasAxesInput && !axesT) return ctx.unsupported('the axes input must be known at build time for the GPU kernel (make it an initializer or a foldable constant)');
+      const axes = readAxes(ctx, kind, x.dims.length, axesT, false) as number[];
+      return reduceKernel(ctx, kind.opType, axes);
+    },
     inferShape(ctx, inputs): ValueType[] {
       const x = inputs[0]!;
       const keepdims = ctx.attrs.int('keepdims', 1) !== 0;

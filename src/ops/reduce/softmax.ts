@@ -6,6 +6,7 @@
 import { ValueType } from '../../ir/graph';
 import { sizeOf, Tensor } from '../../ir/tensor';
 import { OpContext, OpDef } from '../types';
+import { softmaxKernel } from './gpu';
 import { axisOrFail, checkDType, FLOATS, numeric, splitAxis } from '../util/reduce-common';
 
 type Kind = 'Softmax' | 'LogSoftmax' | 'Hardmax';
@@ -36,6 +37,7 @@ export function softmaxRow(kind: Kind, v: number[]): number[] {
 function makeSoftmax(kind: Kind): OpDef {
   return {
     opType: kind,
+    kernel: (ctx) => softmaxKernel(ctx, kind),
     inferShape(ctx, inputs): ValueType[] {
       const x = inputs[0]!;
       if (x.shape) {

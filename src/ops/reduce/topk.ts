@@ -6,10 +6,12 @@
 import { Dim, ValueType } from '../../ir/graph';
 import { allocData, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
+import { topkKernel } from './gpu';
 import { axisOrFail, checkDType, checkSize, intValues, NUMERIC, numeric, splitAxis } from '../util/reduce-common';
 
 export const TOPK_DEF: OpDef = {
   opType: 'TopK',
+  kernel: topkKernel,
   inferShape(ctx, inputs): ValueType[] {
     const x = inputs[0]!;
     if (!x.shape) return [{ dtype: x.dtype }, { dtype: 'int64' }];

@@ -1,0 +1,141 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "vkrt.glsl"
+#include "reduce_common.glsl"
+// Generic reduction (ReduceSum/Mean/Max/Min/Prod/L1/L2/LogSum/LogSumExp/SumSquare).
+// The input is viewed as kept axes (K0,K1,K2) interleaved with reduced axes (R0,R1,R2) after
+// collapsing; each output element gathers base(o) + off(r) for r < M.
+//
+// bindings: 0 input (T x[]), 1 output (TO y[])
+// params: 0 NOUT, 1 M (reduced count), 2-4 kept dims K0..K2, 5-7 kept strides,
+//         8-10 reduced dims R0..R2, 11-13 reduced strides, 14 value of an empty reduction (TO bits)
+// defines: T (float|int) input type, TO output type, ACC (float|int) accumulator type,
+//          OP (0 Sum, 1 Mean, 2 Max, 3 Min, 4 Prod, 5 L1, 6 L2, 7 LogSum, 8 LogSumExp, 9 SumSquare),
+//          IS_FLOAT_ACC / IS_FLOAT_TO (0|1); workgroup x a power of two <= RED_WG_MAX;
+//          WG_PER_OUT: one workgroup per output (shared-memory tree), else one invocation per output.
+layout(std430, binding = 0) readonly buffer In { T x[]; };
+layout(std430, binding = 1) writeonly buffer Out { TO y[]; };
+
+#define NOUT PARAM(0)
+#define M PARAM(1)
+#if IS_FLOAT_TO
+#define EMPTY_VAL uintBitsToFloat(PARAM(14))
+#else
+#define EMPTY_VAL int(PARAM(14))
+#endif
+
+uint base_of(uint o) {
+  uint k2 = o % PARAM(4); o /= PARAM(4);
+  uint k1 = o % PARAM(3); uint k0 = min(o / PARAM(3), PARAM(2) - 1u); // (the min only names K0: every param must be used)
+  return k0 * PARAM(5) + k1 * PARAM(6) + k2 * PARAM(7);
+}
+uint off_of(uint r) {
+  uint r2 = r % PARAM(10); r /= PARAM(10);
+  uint r1 = r % PARAM(9); uint r0 = min(r / PARAM(9), PARAM(8) - 1u);
+  return r0 * PARAM(11) + r1 * PARAM(12) + r2 * PARAM(13);
+}
+
+#if OP == 2 || OP == 3
+#define COMBINE(a, b) (OP == 2 ? red_max(a, b) : red_min(a, b))
+#elif OP == 4
+#define COMBINE(a, b) ((a) * (b))
+#else
+#define COMBINE(a, b) ((a) + (b))
+#endif
+
+ACC identity() {
+#if OP == 2 && IS_FLOAT_ACC
+  return -RED_INF;
+#elif OP == 2
+  return int(0x80000000u);
+#elif OP == 3 && IS_FLOAT_ACC
+  return RED_INF;
+#elif OP == 3
+  return 0x7fffffff;
+#elif OP == 4
+  return ACC(1);
+#else
+  return ACC(0);
+#endif
+}
+
+// the value one element contributes (shift: the max, for LogSumExp)
+ACC contrib(T v, float shift) {
+#if OP == 5
+  return ACC(abs(v));
+#elif OP == 6 || OP == 9
+  return ACC(v) * ACC(v);
+#elif OP == 8
+  return ACC(exp(float(v) - shift));
+#else
+  return ACC(v);
+#endif
+}
+
+TO finish(ACC a, float mx) {
+#if OP == 1
+#if IS_FLOAT_ACC
+  return TO(a / float(M));
+#else
+  return TO(a / int(M));
+#endif
+#elif OP == 6
+  return TO(sqrt(float(a)));
+#elif OP == 7
+  return TO(log(float(a)));
+#elif OP == 8
+  return TO((isinf(mx) || isnan(mx)) ? mx : mx + log(float(a)));
+#else
+  return TO(a);
+#endif
+}
+
+#ifdef WG_PER_OUT
+shared ACC s_acc[RED_WG_MAX];
+shared float s_max[RED_WG_MAX];
+
+void main() {
+  uint o = red_group_index();
+  if (o >= NOUT) return; // uniform per workgroup
+  uint tid = gl_LocalInvocationID.x;
+  uint wg = gl_WorkGroupSize.x;
+  uint base = base_of(o);
+  if (M == 0u) { if (tid == 0u) y[o] = EMPTY_VAL; return; }
+  float mx = 0.0;
+#if OP == 8
+  float m = -RED_INF;
+  for (uint r = tid; r < M; r += wg) m = red_max(m, float(x[base + off_of(r)]));
+  s_max[tid] = m;
+  barrier();
+  for (uint s = wg / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) s_max[tid] = red_max(s_max[tid], s_max[tid + s]);
+    barrier();
+  }
+  mx = s_max[0];
+#endif
+  ACC acc = identity();
+  for (uint r = tid; r < M; r += wg) acc = COMBINE(acc, contrib(x[base + off_of(r)], mx));
+  s_acc[tid] = acc;
+  barrier();
+  for (uint s = wg / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) s_acc[tid] = COMBINE(s_acc[tid], s_acc[tid + s]);
+    barrier();
+  }
+  if (tid == 0u) y[o] = finish(s_acc[0], mx);
+}
+#else
+void main() {
+  uint o = vkrt_index();
+  if (o >= NOUT) return;
+  if (M == 0u) { y[o] = EMPTY_VAL; return; }
+  uint base = base_of(o);
+  float mx = 0.0;
+#if OP == 8
+  mx = -RED_INF;
+  for (uint r = 0u; r < M; r++) mx = red_max(mx, float(x[base + off_of(r)]));
+#endif
+  ACC acc = identity();
+  for (uint r = 0u; r < M; r++) acc = COMBINE(acc, contrib(x[base + off_of(r)], mx));
+  y[o] = finish(acc, mx);
+}
+#endif

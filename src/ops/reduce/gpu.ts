@@ -1,0 +1,178 @@
+/**
+ * GPU kernels of the reduce family (shaders under shaders/reduce/). Shape facts are params (spec or
+ * push constants); the op variant, element types and the parallel strategy are defines. Every op
+ * with a long axis and few rows gets a workgroup per row (shared-memory tree); many short rows get
+ * an invocation per row. Both strategies are returned as candidates, the likelier-faster first.
+ */
+import { DispatchDesc, f32bits, glslType, grid1d, KernelContext, KernelImpl, TensorDesc } from '../../build/kernel';
+import { integerRange } from '../../ir/dtype';
+import { sizeOf, stridesOf } from '../../ir/tensor';
+import { axisOrFail, intValues, splitAxis } from '../util/reduce-common';
+
+/** Workgroup size of the shared-memory kernels (RED_WG_MAX in shaders/common/reduce_common.glsl). */
+const WG_MAX = 256;
+const THREAD_WG = 128;
+
+/** Power-of-two workgroup size for a row of `len` elements. */
+function rowWg(len: number): number {
+  return len >= 256 ? WG_MAX : len >= 128 ? 128 : 64;
+}
+
+/** Whether one workgroup per row should be the first candidate. */
+function preferRows(rows: number, len: number, contiguous: boolean): boolean {
+  if (len >= 1024) return true;
+  if (len < 32) return false;
+  return contiguous || rows <= 2048;
+}
+
+/** Grid of one workgroup per item. */
+function groupsFor(items: number, ctx: KernelContext): [number, number, number] {
+  return grid1d(items, 1, ctx.caps);
+}
+
+const RED_OP: Record<string, number> = {
+  ReduceSum: 0, ReduceMean: 1, ReduceMax: 2, ReduceMin: 3, ReduceProd: 4,
+  ReduceL1: 5, ReduceL2: 6, ReduceLogSum: 7, ReduceLogSumExp: 8, ReduceSumSquare: 9,
+};
+
+/**
+ * Collapse a reduction: drop size-1 axes, merge adjacent axes of the same kind (kept or reduced; a
+ * contiguous tensor is contiguous across any two neighbours). Returns at most `slots` groups of each
+ * kind, outermost first, padded at the front with (1, 0); undefined when more are needed.
+ */
+export function collapseReduce(dims: readonly number[], axes: readonly number[], slots = 3):
+  { kept: [number, number][]; red: [number, number][] } | undefined {
+  const strides = stridesOf(dims);
+  const groups: { red: boolean; dim: number; stride: number }[] = [];
+  dims.forEach((d, a) => {
+    if (d === 1) return;
+    const red = axes.includes(a);
+    const last = groups[groups.length - 1];
+    if (last && last.red === red) { last.dim *= d; last.stride = strides[a]; } else groups.push({ red, dim: d, stride: strides[a] });
+  });
+  const pick = (red: boolean) => groups.filter((g) => g.red === red).map((g): [number, number] => [g.dim, g.stride]);
+  const kept = pick(false), red = pick(true);
+  if (kept.length > slots || red.length > slots) return undefined;
+  const pad = (l: [number, number][]) => [...Array.from({ length: slots - l.length }, (): [number, number] => [1, 0]), ...l];
+  return { kept: pad(kept), red: pad(red) };
+}
+
+/** Value of a reduction over no elements, as param bits of the output type. */
+function emptyValue(op: string, x: TensorDesc, out: TensorDesc): number {
+  const float = out.gpu === 'f32';
+  if (float) {
+    const v = op === 'ReduceProd' ? 1 : op === 'ReduceMean' ? NaN : op === 'ReduceMax' || op === 'ReduceLogSum' || op === 'ReduceLogSumExp' ? -Infinity : op === 'ReduceMin' ? Infinity : 0;
+    return f32bits(v);
+  }
+  const clamp = (v: number) => Math.max(-2147483648, Math.min(2147483647, v));
+  if (op === 'ReduceProd') return 1;
+  if (op === 'ReduceMax' || op === 'ReduceMin') {
+    const [lo, hi] = x.dtype === 'bool' ? [0, 1] : integerRange(x.dtype);
+    return clamp(op === 'ReduceMax' ? lo : hi) >>> 0;
+  }
+  return 0;
+}
+
+export function reduceKernel(ctx: KernelContext, op: string, axes: number[]): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const out = ctx.outputs[0];
+  const c = collapseReduce(x.dims, axes);
+  if (!c) return ctx.unsupported(`reducing rank ${x.dims.length} over axes [${axes.join(',')}] needs more than 3 kept or 3 reduced axis groups after collapsing; transpose or reshape first`);
+  const nout = sizeOf(out.dims);
+  const m = sizeOf(c.red.map((g) => g[0]));
+  const floatAcc = x.gpu === 'f32' || op === 'ReduceL2' || op === 'ReduceLogSum' || op === 'ReduceLogSumExp';
+  const params = [nout, m, ...c.kept.map((g) => g[0]), ...c.kept.map((g) => g[1]), ...c.red.map((g) => g[0]), ...c.red.map((g) => g[1]), emptyValue(op, x, out)];
+  const defines = {
+    T: glslType(x.gpu), TO: glslType(out.gpu), ACC: floatAcc ? 'float' : 'int',
+    IS_FLOAT_ACC: floatAcc ? 1 : 0, IS_FLOAT_TO: out.gpu === 'f32' ? 1 : 0, OP: RED_OP[op],
+  };
+  const name = op.slice(6).toLowerCase();
+  const rows: KernelImpl = {
+    name: `reduce_${name}_rows`,
+    dispatches: [{
+      shader: 'reduce/reduce', defines: { ...defines, WG_PER_OUT: 1 }, params, workgroup: [rowWg(m), 1, 1],
+      groups: groupsFor(nout, ctx), bindings: [{ input: 0 }, { output: 0 }],
+    }],
+  };
+  const threads: KernelImpl = {
+    name: `reduce_${name}_threads`,
+    dispatches: [{
+      shader: 'reduce/reduce', defines, params, workgroup: [THREAD_WG, 1, 1],
+      groups: grid1d(nout, THREAD_WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }],
+    }],
+  };
+  const innerReduced = c.red[2][1] === 1 && m > 1;
+  return preferRows(nout, m, innerReduced) ? [rows, threads] : [threads, rows];
+}
+
+/** One-axis ops: the same dispatch in both strategies (defines differ by `rowDefine`). */
+function axisImpls(ctx: KernelContext, name: string, shader: string, defines: Record<string, string | number>, rowDefine: string,
+  outer: number, len: number, inner: number, extraParams: number[], bindings: DispatchDesc['bindings']): KernelImpl[] {
+  const params = [outer, len, inner, ...extraParams];
+  const rowsN = outer * inner;
+  const rows: KernelImpl = {
+    name: `${name}_rows`,
+    dispatches: [{ shader, defines: { ...defines, [rowDefine]: 1 }, params, workgroup: [rowWg(len), 1, 1], groups: groupsFor(rowsN, ctx), bindings }],
+  };
+  const threads: KernelImpl = {
+    name: `${name}_threads`,
+    dispatches: [{ shader, defines, params, workgroup: [THREAD_WG, 1, 1], groups: grid1d(rowsN, THREAD_WG, ctx.caps), bindings }],
+  };
+  return preferRows(rowsN, len, inner === 1) ? [rows, threads] : [threads, rows];
+}
+
+export function argKernel(ctx: KernelContext, isMax: boolean): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const axis = axisOrFail(ctx.attrs.int('axis', 0), x.dims.length, ctx.fail);
+  const { outer, len, inner } = splitAxis(x.dims, axis);
+  if (len === 0) return ctx.fail(`cannot take ${ctx.node.opType} over an empty axis`);
+  const last = ctx.attrs.int('select_last_index', 0) !== 0 ? 1 : 0;
+  return axisImpls(ctx, isMax ? 'argmax' : 'argmin', 'reduce/arg', { T: glslType(x.gpu), IS_MAX: isMax ? 1 : 0, LAST: last }, 'WG_PER_OUT',
+    outer, len, inner, [], [{ input: 0 }, { output: 0 }]);
+}
+
+export function softmaxKernel(ctx: KernelContext, kind: 'Softmax' | 'LogSoftmax' | 'Hardmax'): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  if (x.gpu !== 'f32') return ctx.unsupported(`${kind} needs a float input`);
+  const dims = x.dims;
+  let outer: number, len: number, inner: number;
+  if (ctx.opset < 13) {
+    const axis = axisOrFail(ctx.attrs.int('axis', 1), dims.length, ctx.fail);
+    outer = sizeOf(dims.slice(0, axis)); len = sizeOf(dims.slice(axis)); inner = 1;
+  } else {
+    ({ outer, len, inner } = splitAxis(dims, axisOrFail(ctx.attrs.int('axis', -1), dims.length, ctx.fail)));
+  }
+  const k = kind === 'Softmax' ? 0 : kind === 'LogSoftmax' ? 1 : 2;
+  return axisImpls(ctx, kind.toLowerCase(), 'reduce/softmax', { KIND: k }, 'WG_PER_ROW', outer, len, inner, [], [{ input: 0 }, { output: 0 }]);
+}
+
+export function cumulativeKernel(ctx: KernelContext, prod: boolean): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const at = ctx.inputs[1];
+  if (!at?.constant) return ctx.unsupported('the axis input must be known at build time for the GPU kernel');
+  if (at.constant.size !== 1) return ctx.fail('axis must be a scalar (or 1-element) int32/int64 tensor');
+  const axis = axisOrFail(intValues(at.constant)[0], x.dims.length, ctx.fail);
+  const { outer, len, inner } = splitAxis(x.dims, axis);
+  const flags = [ctx.attrs.int('exclusive', 0) !== 0 ? 1 : 0, ctx.attrs.int('reverse', 0) !== 0 ? 1 : 0];
+  const n = outer * inner;
+  return [{
+    name: prod ? 'cumprod_lines' : 'cumsum_lines',
+    dispatches: [{
+      shader: 'reduce/cumulative', defines: { T: glslType(x.gpu), PROD: prod ? 1 : 0 }, params: [outer, len, inner, ...flags],
+      workgroup: [THREAD_WG, 1, 1], groups: grid1d(n, THREAD_WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }],
+    }],
+  }];
+}
+
+export function topkKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const axis = axisOrFail(ctx.attrs.int('axis', -1), x.dims.length, ctx.fail);
+  const { outer, len, inner } = splitAxis(x.dims, axis);
+  const k = ctx.outputs[0].dims[axis];
+  if (!(k >= 0 && k <= len)) return ctx.fail(`k=${k} is out of range for axis ${axis} of size ${len}`);
+  const largest = ctx.opset < 11 ? 1 : ctx.attrs.int('largest', 1) !== 0 ? 1 : 0;
+  const bindings: DispatchDesc['bindings'] = [{ input: 0 }, { output: 0 }, { output: 1 }];
+  const impls = axisImpls(ctx, 'topk', 'reduce/topk', { T: glslType(x.gpu) }, 'WG_PER_LINE', outer, len, inner, [k, largest], bindings);
+  // the selection costs k passes over the line: long lines want the workgroup
+  return len * k >= 4096 && impls[0].name.endsWith('threads') ? [impls[1], impls[0]] : impls;
+}
