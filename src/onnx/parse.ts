@@ -31,7 +31,11 @@ export interface ParseLimits {
   maxElements: number;
   /** Most elements a sparse tensor may expand to when densified (default 2^26). */
   maxSparseElements: number;
-  /** Deepest nesting of subgraphs (If/Loop/Scan bodies) and of sequence/optional types (default 64). */
+  /**
+   * Deepest nesting of subgraphs (If/Loop/Scan bodies) and of sequence/optional types (default 32).
+   * protobufjs separately refuses messages nested more than 100 deep (protoc's default), which
+   * is about 33 subgraph levels.
+   */
   maxDepth: number;
   /** Most dims one tensor or shape may have (default 64). */
   maxRank: number;
@@ -42,7 +46,7 @@ export interface ParseLimits {
 export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = {
   maxElements: 2 ** 31,
   maxSparseElements: 2 ** 26,
-  maxDepth: 64,
+  maxDepth: 32,
   maxRank: 64,
   wholeFileBytes: 2 ** 30,
 };
@@ -341,7 +345,9 @@ export function convertType(t: Msg, ctx: Ctx = makeCtx(undefined), depth = 0): V
       if (dims.length > ctx.limits.maxRank) throw new ParseError(`a value type has rank ${dims.length}, more than ${ctx.limits.maxRank}`, ctx.file);
       shape = dims.map((d: Msg, k: number): Dim => {
         if (d.dimParam) return d.dimParam;
-        if (d.dimValue === undefined || d.dimValue === null) return `?${k}`;
+        // dim_value/dim_param are a oneof: an unset one reads as the prototype's default (0), so
+        // ask whether the field was actually present.
+        if (!Object.prototype.hasOwnProperty.call(d, 'dimValue')) return `?${k}`;
         const v = num(d.dimValue);
         if (!Number.isSafeInteger(v)) throw new ParseError(`a value type has dimension ${d.dimValue}, which is not a usable size`, ctx.file);
         // Some exporters write -1 for "unknown": read it as an anonymous symbolic dim.

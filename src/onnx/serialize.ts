@@ -99,8 +99,8 @@ export function typeToProto(t: ValueType): Msg {
   const tensor = (): Msg => {
     const tt: Msg = { elemType: onnxDTypeCode(t.dtype) };
     if (t.shape) {
-      // '?k' names are parse.ts's anonymous dims: written back as dims with neither value nor param.
-      tt.shape = { dim: t.shape.map((d: Dim) => (typeof d === 'number' ? { dimValue: int64(d) } : /^\?\d+$/.test(d) ? {} : { dimParam: d })) };
+      // '?k' at index k is parse.ts's name for an anonymous dim: written back with neither value nor param.
+      tt.shape = { dim: t.shape.map((d: Dim, k: number) => (typeof d === 'number' ? { dimValue: int64(d) } : d === `?${k}` ? {} : { dimParam: d })) };
     }
     return { tensorType: tt };
   };
