@@ -5,11 +5,12 @@
 // strides), batch broadcast through up to three collapsed batch axes.
 // Bindings: 0 A, 1 B, 2 C (only with HAS_C), then Y (row-major [batch, M, N]).
 // Params: 0 M, 1 N, 2 K, 3 A stride m, 4 A stride k, 5 B stride k, 6 B stride n,
-//   7..9 batch dims (outer to inner), 10..12 A batch strides, 13..15 B batch strides,
-//   16 C stride m, 17 C stride n (0 where broadcast), 18 alpha (f32), 19 beta (f32),
-//   20 activation kind, 21 activation a (f32), 22 activation b (f32) (see nn_act.glsl).
-// Defines: T (storage and accumulator: float or int; int ignores alpha, beta, activation),
+//   7..9 batch dims (outer to inner), 10..12 A batch strides, 13..15 B batch strides;
+//   float only: 16 alpha (f32), 17 activation kind, 18 activation a (f32), 19 activation b (f32)
+//   (see nn_act.glsl); with HAS_C: 20 beta (f32), 21 C stride m, 22 C stride n (0 where broadcast).
+// Defines: T (storage and accumulator: float, or int with T_INT: no alpha, activation or C),
 //   HAS_C, GEMM_TILED (shared-memory tiles, else one invocation per output), GEMM_* tile shape.
+// Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
 #ifndef T
 #define T float
 #endif
@@ -43,15 +44,12 @@ T gemm_load_b(uint b, uint k, uint n) {
 void gemm_store(uint b, uint m, uint n, T acc) {
 #if defined(T_INT)
   T v = acc;
-#ifdef HAS_C
-  v += c_[m * PARAM(16) + n * PARAM(17)];
-#endif
 #else
-  T v = PARAMF(18) * acc;
+  T v = PARAMF(16) * acc;
 #ifdef HAS_C
-  v += PARAMF(19) * c_[m * PARAM(16) + n * PARAM(17)];
+  v += PARAMF(20) * c_[m * PARAM(21) + n * PARAM(22)];
 #endif
-  v = nn_act(v, PARAM(20), PARAMF(21), PARAMF(22));
+  v = nn_act(v, PARAM(17), PARAMF(18), PARAMF(19));
 #endif
   y_[(b * PARAM(0) + m) * PARAM(1) + n] = v;
 }
@@ -59,6 +57,8 @@ void gemm_store(uint b, uint m, uint n, T acc) {
 #include "nn_gemm.glsl"
 
 void main() {
+  // whole workgroups leave together (before any barrier)
+  if (gl_WorkGroupID.z >= PARAM(7) * PARAM(8) * PARAM(9)) return;
 #ifdef GEMM_TILED
   gemm_tiled(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
 #else

@@ -68,4 +68,36 @@ describe('GPU nn kernels', function () {
       await checkOp(device, { op: 'Conv', attrs: { pads: ints([1, 1, 1, 1]) }, inputs: [f([1, 3, 8, 8], 70), f([4, 3, 3, 3], 71), f([4], 72)], atol: 1e-4 });
     });
   });
+  for (const pin of ['tiled', 'simple']) describe(`Gemm and MatMul (${pin} first)`, () => {
+    after(() => preferNnKernel(undefined));
+    beforeEach(function () { preferNnKernel(this.currentTest!.title.startsWith('Gemm') ? `gemm_${pin}` : `matmul_${pin}`); });
+    it('MatMul: 2-D odd sizes, 1-D operands', async () => {
+      for (const [k, [m, kk, n]] of [[1, 1, 1], [3, 5, 7], [13, 127, 3], [65, 33, 70], [128, 16, 64]].entries()) {
+        await checkOp(device, { op: 'MatMul', inputs: [f([m, kk], 100 + k), f([kk, n], 110 + k)], atol: 1e-4 });
+      }
+      await checkOp(device, { op: 'MatMul', inputs: [f([13], 120), f([13, 7], 121)], atol: 1e-4 });
+      await checkOp(device, { op: 'MatMul', inputs: [f([2, 5, 13], 122), f([13], 123)], atol: 1e-4 });
+      await checkOp(device, { op: 'MatMul', inputs: [f([13], 124), f([13], 125)], atol: 1e-4 });
+    });
+    it('MatMul: batched with broadcasting, constant weights, empty K, int32', async () => {
+      await checkOp(device, { op: 'MatMul', inputs: [f([2, 3, 17, 9], 130), f([9, 20], 131)], constant: [1], atol: 1e-4 });
+      await checkOp(device, { op: 'MatMul', inputs: [f([2, 1, 5, 9], 132), f([1, 3, 9, 4], 133)], atol: 1e-4 });
+      await checkOp(device, { op: 'MatMul', inputs: [f([4, 3, 2, 5, 6], 134), f([3, 1, 6, 7], 135)], atol: 1e-4 });
+      await checkOp(device, { op: 'MatMul', inputs: [f([3, 0], 136), f([0, 4], 137)] });
+      await checkOp(device, { op: 'MatMul', inputs: [randomTensor('int32', [5, 7], 138, -9, 9), randomTensor('int32', [2, 7, 3], 139, -9, 9)], rtol: 0, atol: 0 });
+      await checkOp(device, { op: 'MatMul', inputs: [f([70, 33], 140), f([33, 65], 141)], attrs: { vkrt_activation: str('Relu') }, atol: 1e-4 });
+    });
+    it('Gemm: transposes, alpha, beta, C broadcasts, activation', async () => {
+      const cases: [number, number, number, number, number, number[] | null][] = [
+        [3, 5, 7, 0, 0, [7]], [13, 9, 70, 1, 0, [13, 1]], [65, 17, 3, 0, 1, [65, 3]], [1, 127, 1, 1, 1, []], [66, 67, 68, 1, 1, null], [5, 4, 3, 0, 0, [1, 1]],
+      ];
+      for (const [k, [m, kk, n, ta, tb, c]] of cases.entries()) {
+        const a = f(ta ? [kk, m] : [m, kk], 150 + k), b = f(tb ? [n, kk] : [kk, n], 160 + k);
+        const inputs = c ? [a, b, f(c, 170 + k)] : [a, b];
+        await checkOp(device, { op: 'Gemm', attrs: { transA: int(ta), transB: int(tb), alpha: float(0.5 + k), beta: float(k % 2 ? -1 : 2) }, inputs, constant: c ? [1, 2] : [1], atol: 1e-4 });
+      }
+      await checkOp(device, { op: 'Gemm', attrs: { transB: int(1), vkrt_activation: str('Clip'), vkrt_alpha: float(0), vkrt_beta: float(1) }, inputs: [f([4, 20], 180), f([30, 20], 181), f([30], 182)], constant: [1, 2], atol: 1e-4 });
+      await checkOp(device, { op: 'Gemm', inputs: [randomTensor('int32', [4, 6], 183, -9, 9), randomTensor('int32', [6, 5], 184, -9, 9)], rtol: 0, atol: 0 });
+    });
+  });
 });

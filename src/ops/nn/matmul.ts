@@ -4,6 +4,8 @@ import { Dim, ValueType } from '../../ir/graph';
 import { Tensor, rounderFor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { broadcastDims, broadcastIndex, broadcastShapes } from '../util/shape';
+import { applyActivation, readActivation } from './gpu/epilogue';
+import { gemmKernel, matmulKernel } from './gpu/gemm';
 import { checkOutDims, checkWork, f64, floatTensor, need, rint } from '../util/nn-common';
 
 /** Output shape of numpy matmul over possibly symbolic shapes. */
@@ -92,6 +94,13 @@ function intTensor(dtype: DType, dims: number[], vals: bigint[]): Tensor {
   return Tensor.from(dtype, dims, isBigInt(dtype) ? w : w.map(Number));
 }
 
+/** The fused activation of a node (internal attributes set by the fusion pass), in place. */
+function activate(ctx: OpContext, v: Float64Array): Float64Array {
+  const act = readActivation(ctx.attrs, ctx.fail);
+  if (act.kind) for (let i = 0; i < v.length; i++) v[i] = applyActivation(act, v[i]);
+  return v;
+}
+
 export const MatMul: OpDef = {
   opType: 'MatMul',
   sinceVersion: 1,
@@ -105,10 +114,11 @@ export const MatMul: OpDef = {
     const B = need(ctx, inputs, 1, 'B');
     if (A.dtype !== B.dtype) ctx.fail(`A is ${A.dtype} but B is ${B.dtype}`);
     const p = plan(ctx, A.dims, B.dims);
-    if (isFloat(A.dtype)) return [floatTensor(A.dtype, p.dims, matmulF64(p, f64(A), f64(B)))];
+    if (isFloat(A.dtype)) return [floatTensor(A.dtype, p.dims, activate(ctx, matmulF64(p, f64(A), f64(B))))];
     if (A.dtype === 'bool' || A.dtype === 'string') ctx.fail(`MatMul does not take ${A.dtype}`);
     return [intTensor(A.dtype, p.dims, matmulBig(p, A, B))];
   },
+  kernel: matmulKernel,
 };
 
 /**
@@ -264,7 +274,8 @@ export const Gemm: OpDef = {
       }
     }
     for (let i = 0; i < M * N; i++) out[i] = alpha * out[i] + (c ? beta * c[cIdx![i]] : 0);
-    if (isFloat(A.dtype)) return [floatTensor(A.dtype, [M, N], out)];
+    if (isFloat(A.dtype)) return [floatTensor(A.dtype, [M, N], activate(ctx, out))];
     return [Tensor.from(A.dtype, [M, N], out.map(Math.trunc))];
   },
+  kernel: gemmKernel,
 };

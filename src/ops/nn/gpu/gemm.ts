@@ -1,0 +1,108 @@
+/**
+ * GPU kernels of Gemm and MatMul: one strided, batched GEMM shader (shaders/nn/gemm.comp) with
+ * two candidates, shared-memory tiles (64x64 per workgroup, 4x4 per invocation) and one invocation
+ * per output; the simple one goes first for thin products (matrix-vector) that would leave most of
+ * a tile idle. Transposes are strides; MatMul's batch broadcast collapses to at most three axes.
+ */
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits } from '../../../build/kernel';
+import { collapseBroadcast } from '../../../build/pointwise';
+import { broadcastDims } from '../../util/shape';
+import { activationParams, readActivation } from './epilogue';
+import { ordered } from './prefer';
+
+const TILE = { BM: 64, BN: 64, TM: 4, TN: 4 };
+const MAX_Z = 65535;
+
+interface GemmSpec {
+  M: number; N: number; K: number;
+  /** strides of A (m, k) and B (k, n) */
+  sa: [number, number]; sb: [number, number];
+  /** collapsed batch: dims (3, outer first) and A/B strides per batch axis */
+  batch: [number, number, number]; sab: [number, number, number]; sbb: [number, number, number];
+  int: boolean;
+  /** float only: alpha, activation params, and C (beta, strides) */
+  tail: number[];
+  hasC: boolean;
+  bindings: BindingRef[];
+}
+
+function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[] {
+  const params = [s.M, s.N, s.K, ...s.sa, ...s.sb, ...s.batch, ...s.sab, ...s.sbb, ...(s.int ? [] : s.tail)];
+  const defines: Record<string, string | number> = s.int ? { T: 'int', T_INT: 1 } : {};
+  if (s.hasC) defines.HAS_C = 1;
+  const nb = s.batch[0] * s.batch[1] * s.batch[2];
+  if (nb > MAX_Z) return ctx.unsupported(`${nb} matrix products in one batch exceed the dispatch limit of ${MAX_Z}`);
+  const impls: KernelImpl[] = [];
+  const sx = Math.ceil(s.N / 16), sy = Math.ceil(s.M / 16);
+  if (sx <= ctx.caps.maxGroupsX && sy <= ctx.caps.maxGroupsY) {
+    const d: DispatchDesc = { shader: 'nn/gemm', defines, params, workgroup: [16, 16, 1], groups: [sx, sy, nb], bindings: s.bindings };
+    impls.push({ name: `${prefix}_simple`, dispatches: [d] });
+  }
+  const tx = Math.ceil(s.N / TILE.BN), ty = Math.ceil(s.M / TILE.BM);
+  if (tx <= ctx.caps.maxGroupsX && ty <= ctx.caps.maxGroupsY) {
+    const d: DispatchDesc = {
+      shader: 'nn/gemm', defines: { ...defines, GEMM_TILED: 1 }, params,
+      workgroup: [TILE.BN / TILE.TN, TILE.BM / TILE.TM, 1], groups: [tx, ty, nb], bindings: s.bindings,
+    };
+    const tiled: KernelImpl = { name: `${prefix}_tiled`, dispatches: [d] };
+    if (s.M >= 16 && s.N >= 16) impls.unshift(tiled);
+    else impls.push(tiled);
+  }
+  if (!impls.length) return ctx.unsupported(`a ${s.M}x${s.N} product exceeds the device's dispatch limits`);
+  return ordered(impls);
+}
+
+/** MatMul: numpy semantics (1-D operands, broadcast batch axes); float or int32 storage. */
+export function matmulKernel(ctx: KernelContext): KernelImpl[] {
+  const [a, b] = ctx.inputs;
+  if (!a || !b) return ctx.fail('MatMul needs A and B');
+  if (a.gpu !== b.gpu) return ctx.unsupported(`MatMul of ${a.dtype} and ${b.dtype}`);
+  const A = a.dims.length === 1 ? [1, a.dims[0]] : a.dims;
+  const B = b.dims.length === 1 ? [b.dims[0], 1] : b.dims;
+  const M = A[A.length - 2], K = A[A.length - 1], N = B[B.length - 1];
+  const ba = A.slice(0, -2), bb = B.slice(0, -2);
+  const bo = broadcastDims(ba, bb) as number[];
+  const { dims, strides } = collapseBroadcast(bo, [ba, bb]);
+  if (dims.length > 3) return ctx.unsupported(`MatMul batch axes [${bo.join(',')}] do not collapse to 3 axes`);
+  const pad = (v: number[], fill: number): [number, number, number] => [...new Array<number>(3 - v.length).fill(fill), ...v] as [number, number, number];
+  const int = a.gpu === 'i32';
+  const act = readActivation(ctx.attrs, ctx.fail);
+  if (int && act.kind) return ctx.unsupported('a fused activation on an integer MatMul');
+  return gemmImpls(ctx, {
+    M, N, K, sa: [K, 1], sb: [N, 1],
+    batch: pad(dims, 1), sab: pad(strides[0].map((x) => x * M * K), 0), sbb: pad(strides[1].map((x) => x * K * N), 0),
+    int, tail: [f32bits(1), ...activationParams(act)], hasC: false,
+    bindings: [{ input: 0 }, { input: 1 }, { output: 0 }],
+  }, 'matmul');
+}
+
+/** Gemm: Y = alpha * A' B' + beta * C with optional transposes and a broadcast C. */
+export function gemmKernel(ctx: KernelContext): KernelImpl[] {
+  const [a, b, c] = ctx.inputs;
+  if (!a || !b) return ctx.fail('Gemm needs A and B');
+  if (a.dims.length !== 2 || b.dims.length !== 2) return ctx.fail('Gemm takes 2-D A and B');
+  const ta = ctx.attrs.int('transA', 0) !== 0, tb = ctx.attrs.int('transB', 0) !== 0;
+  const alpha = ctx.attrs.float('alpha', 1), beta = ctx.attrs.float('beta', 1);
+  const M = ta ? a.dims[1] : a.dims[0], K = ta ? a.dims[0] : a.dims[1];
+  const N = tb ? b.dims[0] : b.dims[1];
+  const int = a.gpu === 'i32';
+  if (a.gpu !== b.gpu || (c && c.gpu !== a.gpu)) return ctx.unsupported(`Gemm of mixed types ${a.dtype}, ${b.dtype}`);
+  if (int && (alpha !== 1 || beta !== 1 || c)) return ctx.unsupported('integer Gemm on the GPU takes alpha = beta = 1 and no C');
+  const act = readActivation(ctx.attrs, ctx.fail);
+  if (int && act.kind) return ctx.unsupported('a fused activation on an integer Gemm');
+  const useC = !!c && beta !== 0 && c.dims.every((d) => d > 0);
+  const tail = [f32bits(alpha), ...activationParams(act)];
+  const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
+  if (useC) {
+    const cd = [...new Array<number>(2 - c!.dims.length).fill(1), ...c!.dims];
+    if ((cd[0] !== 1 && cd[0] !== M) || (cd[1] !== 1 && cd[1] !== N)) return ctx.fail(`C [${c!.dims.join(',')}] does not broadcast to [${M},${N}]`);
+    tail.push(f32bits(beta), cd[0] === 1 ? 0 : cd[1], cd[1] === 1 ? 0 : 1);
+    bindings.push({ input: 2 });
+  }
+  bindings.push({ output: 0 });
+  return gemmImpls(ctx, {
+    M, N, K, sa: ta ? [1, M] : [K, 1], sb: tb ? [1, K] : [N, 1],
+    batch: [1, 1, 1], sab: [0, 0, 0], sbb: [0, 0, 0],
+    int, tail, hasC: useC, bindings,
+  }, 'gemm');
+}
