@@ -36,7 +36,7 @@ export const Constant: OpDef = {
 };
 
 /** The value attribute of ConstantOfShape (ONNX default: a float32 zero). */
-function fillOf(ctx: { attrs: ShapeContext['attrs']; fail(m: string): never }): Tensor {
+export function fillOf(ctx: { attrs: ShapeContext['attrs']; fail(m: string): never }): Tensor {
   const v = ctx.attrs.tensor('value') ?? Tensor.scalar('float32', 0);
   if (v.size !== 1) ctx.fail(`attribute 'value' must hold exactly one element, got ${v.size}`);
   return v;
@@ -90,7 +90,7 @@ export const EyeLike: OpDef = {
   },
 };
 
-function eyeDtype(ctx: ShapeContext | { attrs: ShapeContext['attrs']; fail(m: string): never }, input: DType): DType {
+export function eyeDtype(ctx: ShapeContext | { attrs: ShapeContext['attrs']; fail(m: string): never }, input: DType): DType {
   const code = ctx.attrs.optInt('dtype');
   if (code === undefined) return input;
   const dt = dtypeFromOnnx(code);

@@ -13,12 +13,14 @@ import { Scatter, ScatterElements, ScatterND, TensorScatter } from './scatter';
 import { Compress, NonZero, Unique } from './select';
 import { Slice } from './slice';
 import { DepthToSpace, SpaceToDepth, Transpose } from './transpose';
+import { withTensorKernels } from './kernels';
 
-export const TENSOR_OPS: OpDef[] = [
+/** The family's OpDefs, with GPU kernels and view flags attached (kernels.ts). */
+export const TENSOR_OPS: OpDef[] = withTensorKernels([
   Constant, Identity, Dropout,
   Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split, Slice,
   Gather, GatherElements, GatherND, ScatterElements, ScatterND, Scatter, TensorScatter,
   Expand, Tile, Pad, CenterCropPad, Resize, Upsample, DepthToSpace, SpaceToDepth,
   Shape, Size, ConstantOfShape, Range, EyeLike, OneHot, NonZero, Compress, Trilu,
   ReverseSequence, Unique, Det,
-];
+]);

@@ -7,7 +7,7 @@ import { axisOf, checkDims, freshDim, intsOf, need, needT, takeIndices } from '.
 type Ctx = { opset: number; attrs: ShapeContext['attrs']; fail(m: string): never; unsupported(m: string): never };
 
 /** Full-rank [begin..., end...] pads, or undefined when not known at build time. */
-function padsOf(ctx: Ctx, rank: number, get: (i: number) => Tensor | undefined, given: (i: number) => boolean): number[] | undefined {
+export function padsOf(ctx: Ctx, rank: number, get: (i: number) => Tensor | undefined, given: (i: number) => boolean): number[] | undefined {
   let pads: number[];
   let axes: number[] | undefined;
   if (ctx.opset < 11) {
@@ -35,7 +35,7 @@ function padsOf(ctx: Ctx, rank: number, get: (i: number) => Tensor | undefined, 
   return full;
 }
 
-function padMode(ctx: Ctx): string {
+export function padMode(ctx: Ctx): string {
   const mode = ctx.attrs.string('mode', 'constant');
   if (mode === 'wrap' && ctx.opset < 19) ctx.fail("mode 'wrap' needs opset 19");
   if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge' && mode !== 'wrap') ctx.fail(`mode '${mode}' is not constant, reflect, edge or wrap`);

@@ -13,9 +13,9 @@ import { sizeOf, Tensor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { axisOf, checkDims, freshDim, need, needT } from '../util/tensor-common';
 
-type Ctx = { opset: number; attrs: ShapeContext['attrs']; node: OpContext['node']; fail(m: string): never; unsupported(m: string): never };
+export type ResizeCtx = { opset: number; attrs: ShapeContext['attrs']; node: OpContext['node']; fail(m: string): never; unsupported(m: string): never };
 
-interface ResizeArgs {
+export interface ResizeArgs {
   scales?: number[];
   sizes?: number[];
   roi?: number[];
@@ -31,12 +31,12 @@ interface Plan {
 }
 
 /** True for the old Upsample-style semantics (Upsample, Resize-10). */
-function legacy(ctx: { opset: number; node: { opType: string } }): boolean {
+export function legacy(ctx: { opset: number; node: { opType: string } }): boolean {
   return ctx.node.opType === 'Upsample' || ctx.opset < 11;
 }
 
 /** The scales/sizes/roi inputs by opset; an empty tensor counts as absent. */
-function readArgs(ctx: Ctx, get: (i: number) => Tensor | undefined, given: (i: number) => boolean): ResizeArgs | undefined {
+export function readArgs(ctx: ResizeCtx, get: (i: number) => Tensor | undefined, given: (i: number) => boolean): ResizeArgs | undefined {
   const nums = (t: Tensor) => Array.from(t.toNumbers());
   if (ctx.node.opType === 'Upsample') {
     if (ctx.opset < 9) return { scales: ctx.attrs.floats('scales') };
@@ -64,7 +64,7 @@ function readArgs(ctx: Ctx, get: (i: number) => Tensor | undefined, given: (i: n
   return out;
 }
 
-function axesOf(ctx: Ctx, rank: number): number[] {
+function axesOf(ctx: ResizeCtx, rank: number): number[] {
   const axes = ctx.opset >= 18 ? ctx.attrs.optInts('axes') : undefined;
   if (!axes) return Array.from({ length: rank }, (_, i) => i);
   const seen = new Set<number>();
@@ -77,7 +77,7 @@ function axesOf(ctx: Ctx, rank: number): number[] {
 }
 
 /** Output dims, per-axis scales and roi, from input dims (symbolic dims allowed: they yield fresh names). */
-function plan(ctx: Ctx, inDims: readonly Dim[], args: ResizeArgs, fresh: (axis: number) => Dim): { dims: Dim[]; scales: number[]; roi: [number, number][] } {
+export function plan(ctx: ResizeCtx, inDims: readonly Dim[], args: ResizeArgs, fresh: (axis: number) => Dim): { dims: Dim[]; scales: number[]; roi: [number, number][] } {
   const rank = inDims.length;
   const axes = legacy(ctx) ? Array.from({ length: rank }, (_, i) => i) : axesOf(ctx, rank);
   const scales = new Array<number>(rank).fill(1);
@@ -122,7 +122,7 @@ function plan(ctx: Ctx, inDims: readonly Dim[], args: ResizeArgs, fresh: (axis: 
 /** One axis's filter taps: for each output coordinate, source indices and weights (or extrapolate). */
 interface Taps { idx: Int32Array[]; w: Float64Array[]; extrapolate: Uint8Array }
 
-function coefficients(ctx: Ctx, mode: string, ratio: number, scale: number, o: { nearestMode: string; a: number; antialias: boolean }): number[] {
+function coefficients(ctx: ResizeCtx, mode: string, ratio: number, scale: number, o: { nearestMode: string; a: number; antialias: boolean }): number[] {
   if (mode === 'nearest') {
     if (ratio === 1) return [0, 1];
     switch (o.nearestMode) {
@@ -169,7 +169,7 @@ function coefficients(ctx: Ctx, mode: string, ratio: number, scale: number, o: {
   return c.map((v) => v / sum);
 }
 
-function axisTaps(ctx: Ctx, inW: number, outW: number, scale: number, roi: [number, number], o: {
+export function axisTaps(ctx: ResizeCtx, inW: number, outW: number, scale: number, roi: [number, number], o: {
   mode: string; coord: string; nearestMode: string; a: number; antialias: boolean; excludeOutside: boolean;
 }): Taps {
   const taps: Taps = { idx: [], w: [], extrapolate: new Uint8Array(outW) };
@@ -225,7 +225,7 @@ function axisTaps(ctx: Ctx, inW: number, outW: number, scale: number, roi: [numb
   return taps;
 }
 
-function options(ctx: Ctx) {
+export function options(ctx: ResizeCtx) {
   const old = legacy(ctx);
   let mode = ctx.attrs.string('mode', 'nearest');
   if (old && mode === 'bilinear') mode = 'linear';
@@ -250,7 +250,7 @@ function options(ctx: Ctx) {
 function inferResize(ctx: ShapeContext, inputs: Parameters<NonNullable<OpDef['inferShape']>>[1]) {
   const x = need(ctx, inputs, 0);
   if (!x.shape) return [{ dtype: x.dtype, shape: undefined }];
-  const c = ctx as unknown as Ctx;
+  const c = ctx as unknown as ResizeCtx;
   const args = readArgs(c, (i) => ctx.constant(i), (i) => inputs[i] !== undefined);
   if (!args) {
     const axes = legacy(c) ? undefined : ctx.attrs.optInts('axes');
@@ -263,7 +263,7 @@ function inferResize(ctx: ShapeContext, inputs: Parameters<NonNullable<OpDef['in
 function runResize(ctx: OpContext, inputs: readonly (Tensor | undefined)[]): Tensor[] {
   const x = needT(ctx, inputs, 0);
   if (x.dtype === 'string' || x.dtype === 'bool' || x.dtype.startsWith('complex')) ctx.fail(`cannot resize a ${x.dtype} tensor`);
-  const c = ctx as unknown as Ctx;
+  const c = ctx as unknown as ResizeCtx;
   const args = readArgs(c, (i) => inputs[i], (i) => inputs[i] !== undefined)!;
   const o = options(c);
   if (o.coord === 'tf_crop_and_resize' && !args.roi) ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input");

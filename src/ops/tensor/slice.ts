@@ -9,7 +9,7 @@ interface SliceParams { starts: number[]; ends: number[]; axes?: number[]; steps
 type Ctx = { opset: number; attrs: ShapeContext['attrs']; fail(m: string): never };
 
 /** The parameters, or undefined when an input is not known (at build time). */
-function params(ctx: Ctx, get: (i: number) => Tensor | undefined, given: (i: number) => boolean): SliceParams | undefined {
+export function sliceParams(ctx: Ctx, get: (i: number) => Tensor | undefined, given: (i: number) => boolean): SliceParams | undefined {
   if (ctx.opset < 10) {
     return { starts: ctx.attrs.ints('starts'), ends: ctx.attrs.ints('ends'), axes: ctx.attrs.optInts('axes') };
   }
@@ -63,7 +63,7 @@ export const Slice: OpDef = {
   inferShape(ctx, inputs) {
     const x = need(ctx, inputs, 0);
     if (!x.shape) return [{ dtype: x.dtype, shape: undefined }];
-    const p = params(ctx, (i) => ctx.constant(i), (i) => inputs[i] !== undefined);
+    const p = sliceParams(ctx, (i) => ctx.constant(i), (i) => inputs[i] !== undefined);
     const shape = x.shape;
     if (!p) {
       // axes known: only those dims change
@@ -88,7 +88,7 @@ export const Slice: OpDef = {
   },
   reference(ctx, inputs) {
     const x = needT(ctx, inputs, 0);
-    const p = params(ctx, (i) => inputs[i], (i) => inputs[i] !== undefined)!;
+    const p = sliceParams(ctx, (i) => inputs[i], (i) => inputs[i] !== undefined)!;
     const r = sliceRanges(ctx, x.dims, p);
     const rank = x.rank;
     const starts = x.dims.map((_, a) => r.get(a)?.start ?? 0);

@@ -1,0 +1,480 @@
+/**
+ * GPU kernels of the tensor (data movement) family. Every float tensor is f32 and every integer or
+ * bool tensor i32 on the GPU, so most kernels move 32-bit words whatever the dtype (shaders bind
+ * `uint`); only the scatter reductions, Resize's interpolation and Range do arithmetic in the type.
+ * Shape facts are params (spec or push constants); ranks are #defines (shaders/tensor/*.comp read
+ * per-axis params through TP(i), shaders/common/tensor_params.glsl).
+ */
+import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc } from '../../build/kernel';
+import { sizeOf, stridesOf, Tensor } from '../../ir/tensor';
+import { OpDef } from '../types';
+import { eyeDtype, fillOf } from './constant';
+import { padMode, padsOf } from './pad';
+import { axisTaps, legacy, options, plan, readArgs, ResizeCtx } from './resize';
+import { sliceParams, sliceRanges } from './slice';
+
+const WG = 128;
+const MAX_PARAMS = 32;
+
+function dispatch(ctx: KernelContext, shader: string, n: number, params: number[], bindings: BindingRef[], defines?: Record<string, string | number>): DispatchDesc {
+  const all = [n, ...params].map((v) => v >>> 0);
+  if (all.length > MAX_PARAMS) ctx.unsupported(`tensor/${shader} needs ${all.length} params (more than ${MAX_PARAMS}); the tensor has too many axes that cannot be merged`);
+  return { shader: `tensor/${shader}`, defines, params: all, workgroup: [WG, 1, 1], groups: grid1d(n, WG, ctx.caps), bindings };
+}
+
+/** Normalized axis (negative counts from the end). */
+function axisIn(ctx: KernelContext, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!(a >= 0 && a < rank)) ctx.fail(`axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+function constantOf(ctx: KernelContext, i: number, what: string): Tensor {
+  const t = ctx.inputs[i]?.constant;
+  if (!t) return ctx.unsupported(`${what} (input ${i}) must be known when the engine is built`);
+  return t;
+}
+
+/** Bits of a scalar in a tensor's GPU storage type. */
+function scalarBits(desc: Pick<TensorDesc, 'gpu'>, v: number): number {
+  if (desc.gpu === 'f32') return f32bits(v);
+  if (Number.isNaN(v)) return 0;
+  return Math.max(-2147483648, Math.min(2147483647, Math.trunc(v))) | 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strided copy (shaders/tensor/copy.comp)
+
+export interface CopyAxis { dim: number; src: number; dst: number }
+
+/**
+ * A copy over an index space (axes outermost first): size-1 axes are dropped and neighbours that
+ * are contiguous in both source and destination merge, so most copies run at rank 1-3.
+ */
+export function stridedCopy(ctx: KernelContext, axesIn: CopyAxis[], srcBase: number, dstBase: number, bindings: BindingRef[]): DispatchDesc {
+  let axes = axesIn.filter((a) => a.dim !== 1).map((a) => ({ ...a }));
+  for (let k = axes.length - 2; k >= 0; k--) {
+    const o = axes[k], i = axes[k + 1];
+    if (o.src === i.src * i.dim && o.dst === i.dst * i.dim) {
+      i.dim *= o.dim;
+      axes.splice(k, 1);
+    }
+  }
+  if (!axes.length) axes = [{ dim: 1, src: 0, dst: 0 }];
+  const n = axes.reduce((p, a) => p * a.dim, 1);
+  // contiguous destination: y[i]
+  let acc = 1;
+  let contiguous = dstBase === 0;
+  for (let k = axes.length - 1; k >= 0; k--) {
+    if (axes[k].dst !== acc) contiguous = false;
+    acc *= axes[k].dim;
+  }
+  const params = [srcBase, dstBase];
+  for (let k = axes.length - 1; k >= 0; k--) params.push(axes[k].dim, axes[k].src, axes[k].dst);
+  const defines: Record<string, number> = { RANK: axes.length };
+  if (!contiguous) defines.DST_STRIDED = 1;
+  return dispatch(ctx, 'copy', n, params, bindings, defines);
+}
+
+/** A contiguous copy of `n` elements. */
+function linearCopy(ctx: KernelContext, n: number, bindings: BindingRef[]): DispatchDesc {
+  return stridedCopy(ctx, [{ dim: n, src: 1, dst: 1 }], 0, 0, bindings);
+}
+
+/** Output = input permuted by `perm` (output axis k is input axis perm[k]). */
+function transposeDispatch(ctx: KernelContext, inDims: number[], perm: number[], bindings: BindingRef[]): DispatchDesc {
+  const inStr = stridesOf(inDims);
+  const outDims = perm.map((p) => inDims[p]);
+  const outStr = stridesOf(outDims);
+  return stridedCopy(ctx, perm.map((p, k) => ({ dim: outDims[k], src: inStr[p], dst: outStr[k] })), 0, 0, bindings);
+}
+
+const IO: BindingRef[] = [{ input: 0 }, { output: 0 }];
+
+function transposeKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const rank = x.dims.length;
+  const perm = (ctx.attrs.optInts('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i)).map((p) => (p < 0 ? p + rank : p));
+  return [{ name: 'transpose_strided', dispatches: [transposeDispatch(ctx, x.dims, perm, IO)] }];
+}
+
+function depthToSpaceKernel(ctx: KernelContext): KernelImpl[] {
+  const [n, c, h, w] = ctx.inputs[0]!.dims;
+  const b = ctx.attrs.int('blocksize');
+  const mode = ctx.attrs.string('mode', 'DCR');
+  const d = transposeDispatch(ctx, mode === 'DCR' ? [n, b, b, c / (b * b), h, w] : [n, c / (b * b), b, b, h, w], mode === 'DCR' ? [0, 3, 4, 1, 5, 2] : [0, 1, 4, 2, 5, 3], IO);
+  return [{ name: `depth_to_space_${mode.toLowerCase()}`, dispatches: [d] }];
+}
+
+function spaceToDepthKernel(ctx: KernelContext): KernelImpl[] {
+  const [n, c, h, w] = ctx.inputs[0]!.dims;
+  const b = ctx.attrs.int('blocksize');
+  return [{ name: 'space_to_depth', dispatches: [transposeDispatch(ctx, [n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4], IO)] }];
+}
+
+function concatKernel(ctx: KernelContext): KernelImpl[] {
+  const out = ctx.outputs[0];
+  const rank = out.dims.length;
+  const axis = axisIn(ctx, ctx.opset < 4 ? ctx.attrs.int('axis', 1) : ctx.attrs.int('axis'), rank);
+  const outStr = stridesOf(out.dims);
+  const dispatches: DispatchDesc[] = [];
+  let offset = 0;
+  ctx.inputs.forEach((t, j) => {
+    if (!t) return;
+    const len = t.dims[axis];
+    if (sizeOf(t.dims) > 0) {
+      const inStr = stridesOf(t.dims);
+      dispatches.push(stridedCopy(ctx, t.dims.map((d, a) => ({ dim: d, src: inStr[a], dst: outStr[a] })), 0, offset * outStr[axis], [{ input: j }, { output: 0 }]));
+    }
+    offset += len;
+  });
+  return [{ name: 'concat_copies', dispatches }];
+}
+
+function splitKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const axis = axisIn(ctx, ctx.attrs.int('axis', 0), x.dims.length);
+  const inStr = stridesOf(x.dims);
+  const dispatches: DispatchDesc[] = [];
+  let start = 0;
+  ctx.outputs.forEach((o, j) => {
+    if (sizeOf(o.dims) > 0) {
+      const outStr = stridesOf(o.dims);
+      dispatches.push(stridedCopy(ctx, o.dims.map((d, a) => ({ dim: d, src: inStr[a], dst: outStr[a] })), start * inStr[axis], 0, [{ input: 0 }, { output: j }]));
+    }
+    start += o.dims[axis];
+  });
+  return [{ name: 'split_copies', dispatches }];
+}
+
+function sliceKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const p = sliceParams(ctx, (i) => ctx.inputs[i]?.constant, (i) => ctx.inputs[i] !== undefined);
+  if (!p) return ctx.unsupported('starts, ends, axes and steps must be known when the engine is built');
+  const r = sliceRanges(ctx, x.dims, p);
+  const inStr = stridesOf(x.dims);
+  const outStr = stridesOf(ctx.outputs[0].dims);
+  let base = 0;
+  const axes = x.dims.map((d, a) => {
+    const e = r.get(a);
+    base += (e?.start ?? 0) * inStr[a];
+    return { dim: e?.count ?? d, src: (e?.step ?? 1) * inStr[a], dst: outStr[a] };
+  });
+  return [{ name: 'slice_strided', dispatches: [stridedCopy(ctx, axes, base, 0, IO)] }];
+}
+
+function expandKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const out = ctx.outputs[0].dims;
+  const inStr = stridesOf(x.dims);
+  const outStr = stridesOf(out);
+  const lead = out.length - x.dims.length;
+  const axes = out.map((d, a) => {
+    const k = a - lead;
+    return { dim: d, src: k < 0 || x.dims[k] === 1 ? 0 : inStr[k], dst: outStr[a] };
+  });
+  return [{ name: 'expand_strided', dispatches: [stridedCopy(ctx, axes, 0, 0, IO)] }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pad and Tile (shaders/tensor/pad.comp)
+
+interface PadAxis { out: number; in: number; begin: number; stride: number }
+
+function padDispatch(ctx: KernelContext, axesIn: PadAxis[], mode: number, value: number): DispatchDesc {
+  // drop untouched size-1 axes; merge neighbouring untouched axes
+  let axes = axesIn.filter((a) => !(a.out === 1 && a.in === 1 && a.begin === 0)).map((a) => ({ ...a }));
+  const plain = (a: PadAxis) => a.begin === 0 && a.in === a.out;
+  for (let k = axes.length - 2; k >= 0; k--) {
+    const o = axes[k], i = axes[k + 1];
+    if (plain(o) && plain(i) && o.stride === i.stride * i.in) {
+      i.in *= o.in;
+      i.out = i.in;
+      axes.splice(k, 1);
+    }
+  }
+  if (!axes.length) axes = [{ out: 1, in: 1, begin: 0, stride: 1 }];
+  const n = axes.reduce((p, a) => p * a.out, 1);
+  const params = [value];
+  for (let k = axes.length - 1; k >= 0; k--) params.push(axes[k].out, axes[k].in, axes[k].begin, axes[k].stride);
+  return dispatch(ctx, 'pad', n, params, IO, { RANK: axes.length, MODE: mode });
+}
+
+function padKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const rank = x.dims.length;
+  const pads = padsOf(ctx, rank, (i) => ctx.inputs[i]?.constant, (i) => ctx.inputs[i] !== undefined);
+  if (!pads) return ctx.unsupported('pads (and axes) must be known when the engine is built');
+  const mode = padMode(ctx);
+  let value = 0;
+  if (ctx.opset < 11) value = ctx.attrs.float('value', 0);
+  else if (ctx.inputs[2]) {
+    const v = constantOf(ctx, 2, 'constant_value');
+    value = v.size > 0 ? Number(v.data[0]) : 0;
+  }
+  if (mode !== 'constant' && x.dims.some((d, a) => d === 0 && ctx.outputs[0].dims[a] > 0)) ctx.fail(`mode '${mode}' cannot pad an empty axis`);
+  const str = stridesOf(x.dims);
+  const axes = x.dims.map((d, a) => ({ out: ctx.outputs[0].dims[a], in: d, begin: pads[a], stride: str[a] }));
+  const m = ['constant', 'reflect', 'edge', 'wrap'].indexOf(mode);
+  return [{ name: `pad_${mode}`, dispatches: [padDispatch(ctx, axes, m, scalarBits(ctx.outputs[0], value))] }];
+}
+
+function tileKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const str = stridesOf(x.dims);
+  const axes = x.dims.map((d, a) => ({ out: ctx.outputs[0].dims[a], in: d, begin: 0, stride: str[a] }));
+  return [{ name: 'tile_wrap', dispatches: [padDispatch(ctx, axes, 3, 0)] }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gathers
+
+function needIndices(ctx: KernelContext, i: number): TensorDesc {
+  const t = ctx.inputs[i]!;
+  if (t.gpu !== 'i32') ctx.fail(`indices must be an integer tensor, got ${t.dtype}`);
+  return t;
+}
+
+function gatherKernel(ctx: KernelContext): KernelImpl[] {
+  const data = ctx.inputs[0]!;
+  const ind = needIndices(ctx, 1);
+  const axis = axisIn(ctx, ctx.attrs.int('axis', 0), data.dims.length);
+  const inner = sizeOf(data.dims.slice(axis + 1));
+  const d = dispatch(ctx, 'gather', sizeOf(ctx.outputs[0].dims), [inner, sizeOf(ind.dims), data.dims[axis]], [{ input: 0 }, { input: 1 }, { output: 0 }]);
+  return [{ name: 'gather', dispatches: [d] }];
+}
+
+function gatherElementsKernel(ctx: KernelContext): KernelImpl[] {
+  const data = ctx.inputs[0]!;
+  const ind = needIndices(ctx, 1);
+  const rank = data.dims.length;
+  const axis = axisIn(ctx, ctx.attrs.int('axis', 0), rank);
+  const ds = stridesOf(data.dims);
+  const params = [data.dims[axis], ds[axis]];
+  for (let a = rank - 1; a >= 0; a--) params.push(ind.dims[a], a === axis ? 0 : ds[a]);
+  const d = dispatch(ctx, 'gather_elements', sizeOf(ind.dims), params, [{ input: 0 }, { input: 1 }, { output: 0 }], { RANK: rank });
+  return [{ name: 'gather_elements', dispatches: [d] }];
+}
+
+function gatherNdKernel(ctx: KernelContext): KernelImpl[] {
+  const data = ctx.inputs[0]!;
+  const ind = needIndices(ctx, 1);
+  const b = ctx.opset >= 12 ? ctx.attrs.int('batch_dims', 0) : 0;
+  const m = ind.dims[ind.dims.length - 1];
+  const slice = sizeOf(data.dims.slice(b + m));
+  const perBatch = sizeOf(ind.dims.slice(b, -1));
+  const dataBatch = sizeOf(data.dims.slice(b));
+  const str = stridesOf(data.dims.slice(b));
+  const params = [slice, perBatch, dataBatch];
+  for (let j = 0; j < m; j++) params.push(data.dims[b + j], str[j]);
+  const d = dispatch(ctx, 'gather_nd', sizeOf(ctx.outputs[0].dims), params, [{ input: 0 }, { input: 1 }, { output: 0 }], { M: m });
+  return [{ name: 'gather_nd', dispatches: [d] }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scatters: a copy of data into the output, then the updates
+
+const REDUCE: Record<string, number> = { none: 0, add: 1, mul: 2, max: 3, min: 4 };
+
+function reduction(ctx: KernelContext, dataDesc: TensorDesc): { code: number; defines: Record<string, string | number> } {
+  let r = ctx.opset >= 16 && ctx.node.opType !== 'Scatter' ? ctx.attrs.string('reduction', 'none') : 'none';
+  if (!(r in REDUCE)) ctx.fail(`reduction '${r}' is not none, add, mul, max or min`);
+  if (dataDesc.dtype === 'bool') r = r === 'add' ? 'max' : r === 'mul' ? 'min' : r; // or / and
+  const float = dataDesc.gpu === 'f32';
+  const defines: Record<string, string | number> = { T: float ? 'float' : 'int', REDUCE: REDUCE[r] };
+  if (float) defines.T_FLOAT = 1;
+  return { code: REDUCE[r], defines };
+}
+
+function scatterElementsKernel(ctx: KernelContext): KernelImpl[] {
+  const data = ctx.inputs[0]!;
+  const ind = needIndices(ctx, 1);
+  const upd = ctx.inputs[2]!;
+  const rank = data.dims.length;
+  const axis = axisIn(ctx, ctx.attrs.int('axis', 0), rank);
+  const { defines } = reduction(ctx, data);
+  const dispatches = [linearCopy(ctx, sizeOf(data.dims), IO)];
+  const axisLen = upd.dims[axis];
+  if (sizeOf(upd.dims) > 0) {
+    const us = stridesOf(upd.dims), ds = stridesOf(data.dims);
+    const params = [axisLen, us[axis], data.dims[axis], ds[axis]];
+    let lines = 1;
+    let r = 0;
+    for (let a = rank - 1; a >= 0; a--) {
+      if (a === axis || upd.dims[a] === 1) continue;
+      params.push(upd.dims[a], us[a], ds[a]);
+      lines *= upd.dims[a];
+      r++;
+    }
+    dispatches.push(dispatch(ctx, 'scatter_elements', lines, params, [{ input: 1 }, { input: 2 }, { output: 0 }], { ...defines, RANK: r }));
+    if (ind.dims.some((d, a) => d !== upd.dims[a])) ctx.fail('indices and updates differ in shape');
+  }
+  return [{ name: 'scatter_elements_lines', dispatches }];
+}
+
+function scatterNdKernel(ctx: KernelContext): KernelImpl[] {
+  const data = ctx.inputs[0]!;
+  const ind = needIndices(ctx, 1);
+  const upd = ctx.inputs[2]!;
+  const { code, defines } = reduction(ctx, data);
+  const m = ind.dims[ind.dims.length - 1];
+  const slice = sizeOf(data.dims.slice(m));
+  const tuples = sizeOf(ind.dims.slice(0, -1));
+  const str = stridesOf(data.dims);
+  const dispatches = [linearCopy(ctx, sizeOf(data.dims), IO)];
+  if (sizeOf(upd.dims) > 0) {
+    const params = [slice, tuples];
+    for (let j = 0; j < m; j++) params.push(data.dims[j], str[j]);
+    const serial = code !== 0;
+    const def: Record<string, string | number> = { ...defines, M: m };
+    if (serial) def.SERIAL = 1;
+    dispatches.push(dispatch(ctx, 'scatter_nd', serial ? slice : tuples * slice, params, [{ input: 1 }, { input: 2 }, { output: 0 }], def));
+  }
+  return [{ name: code ? 'scatter_nd_serial' : 'scatter_nd', dispatches }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resize / Upsample: per-axis filter taps computed here with the reference's own arithmetic
+// (resize.ts axisTaps), uploaded as kernel weights; the shader sums the separable product.
+
+function resizeKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const c = ctx as unknown as ResizeCtx;
+  const args = readArgs(c, (i) => ctx.inputs[i]?.constant, (i) => ctx.inputs[i] !== undefined);
+  if (!args) return ctx.unsupported('scales/sizes must be known when the engine is built');
+  const o = options(c);
+  if (o.coord === 'tf_crop_and_resize' && !args.roi) ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input (known when the engine is built)");
+  const p = plan(c, x.dims, args, () => 0) as { dims: number[]; scales: number[]; roi: [number, number][] };
+  const nearest = o.mode === 'nearest';
+  if (!nearest && x.gpu !== 'f32') return ctx.unsupported(`${o.mode} Resize of ${x.dtype} tensors has no GPU kernel; cast to float first`);
+  const rank = x.dims.length;
+  const inStr = stridesOf(x.dims);
+  const idx: number[] = [];
+  const wts: number[] = [];
+  const axes: { out: number; stride: number; taps: number; off: number }[] = [];
+  for (let a = 0; a < rank; a++) {
+    const inW = x.dims[a], outW = p.dims[a];
+    const identity = inW === outW && p.scales[a] === 1 && o.coord !== 'tf_crop_and_resize';
+    if (identity) { axes.push({ out: outW, stride: inStr[a], taps: 0, off: 0 }); continue; }
+    if (inW === 0) ctx.fail(`cannot resize an empty axis ${a} to ${outW}`);
+    const t = axisTaps(c, inW, outW, p.scales[a], p.roi[a], o);
+    const n = nearest ? 1 : Math.max(1, ...t.idx.map((v) => v.length));
+    const off = idx.length;
+    for (let q = 0; q < outW; q++) {
+      if (t.extrapolate[q]) {
+        for (let k = 0; k < n; k++) { idx.push(-1); wts.push(0); }
+      } else if (nearest) {
+        // the one tap of weight 1 (coefficients are [1, 0] or [0, 1])
+        let best = 0;
+        for (let k = 1; k < t.w[q].length; k++) if (t.w[q][k] > t.w[q][best]) best = k;
+        idx.push(t.idx[q][best]); wts.push(1);
+      } else {
+        for (let k = 0; k < n; k++) { idx.push(k < t.idx[q].length ? t.idx[q][k] : 0); wts.push(k < t.w[q].length ? t.w[q][k] : 0); }
+      }
+    }
+    axes.push({ out: outW, stride: inStr[a], taps: n, off });
+  }
+  // drop output size-1 identity axes
+  const kept = axes.filter((a) => !(a.taps === 0 && a.out === 1));
+  if (!kept.length) kept.push({ out: 1, stride: 0, taps: 0, off: 0 });
+  const params = [scalarBits(x, o.extrapolation)];
+  for (let k = kept.length - 1; k >= 0; k--) params.push(kept[k].out, kept[k].stride, kept[k].taps, kept[k].off);
+  const defines: Record<string, number> = { RANK: kept.length };
+  if (nearest) defines.NEAREST = 1;
+  if (!idx.length) { idx.push(0); wts.push(0); }
+  const d = dispatch(ctx, 'resize', sizeOf(p.dims), params, [{ input: 0 }, { weight: 0 }, { weight: 1 }, { output: 0 }], defines);
+  return [{ name: `resize_${o.mode}_taps`, dispatches: [d], weights: [{ data: Int32Array.from(idx) }, { data: Float32Array.from(wts) }] }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trilu, OneHot, EyeLike, ConstantOfShape, Range
+
+function triluKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const [rows, cols] = x.dims.slice(-2);
+  const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
+  const defines: Record<string, number> = {};
+  if (ctx.inputs[1]) { bindings.push({ input: 1 }); defines.HAS_K = 1; }
+  const d = dispatch(ctx, 'trilu', sizeOf(x.dims), [rows, cols, ctx.attrs.int('upper', 1) !== 0 ? 1 : 0], bindings, defines);
+  return [{ name: 'trilu', dispatches: [d] }];
+}
+
+function oneHotKernel(ctx: KernelContext): KernelImpl[] {
+  const ind = ctx.inputs[0]!;
+  const out = ctx.outputs[0];
+  const axis = axisIn(ctx, ctx.attrs.int('axis', -1), ind.dims.length + 1);
+  const depth = out.dims[axis];
+  const inner = sizeOf(ind.dims.slice(axis));
+  const d = dispatch(ctx, 'one_hot', sizeOf(out.dims), [depth, inner], [{ input: 0 }, { input: 2 }, { output: 0 }], { IDX_T: ind.gpu === 'f32' ? 'float' : 'int' });
+  return [{ name: 'one_hot', dispatches: [d] }];
+}
+
+function eyeLikeKernel(ctx: KernelContext): KernelImpl[] {
+  const out = ctx.outputs[0];
+  eyeDtype(ctx, ctx.inputs[0]!.dtype);
+  const d = dispatch(ctx, 'fill', sizeOf(out.dims), [scalarBits(out, 1), out.dims[1], ctx.attrs.int('k', 0)], [{ output: 0 }], { MODE: 1 });
+  return [{ name: 'eye_like', dispatches: [d] }];
+}
+
+function constantOfShapeKernel(ctx: KernelContext): KernelImpl[] {
+  const out = ctx.outputs[0];
+  const d = dispatch(ctx, 'fill', sizeOf(out.dims), [scalarBits(out, Number(fillOf(ctx).data[0]))], [{ output: 0 }], { MODE: 0 });
+  return [{ name: 'constant_of_shape', dispatches: [d] }];
+}
+
+function rangeKernel(ctx: KernelContext): KernelImpl[] {
+  const out = ctx.outputs[0];
+  const d = dispatch(ctx, 'fill', sizeOf(out.dims), [], [{ input: 0 }, { input: 2 }, { output: 0 }], { MODE: 2, T: out.gpu === 'f32' ? 'float' : 'int' });
+  return [{ name: 'range', dispatches: [d] }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity and Dropout when they cannot be views (several outputs)
+
+function copyKernel(ctx: KernelContext): KernelImpl[] {
+  return [{ name: 'copy', dispatches: [linearCopy(ctx, sizeOf(ctx.inputs[0]!.dims), IO)] }];
+}
+
+function dropoutKernel(ctx: KernelContext): KernelImpl[] {
+  let training: boolean;
+  if (ctx.opset < 7) training = ctx.attrs.int('is_test', 0) === 0;
+  else if (ctx.opset < 12 || !ctx.inputs[2]) training = false;
+  else {
+    const t = ctx.inputs[2]!.constant;
+    if (!t) return ctx.unsupported('training_mode must be known when the engine is built (inference engines run Dropout as an identity)');
+    training = Number(t.data[0]) !== 0;
+  }
+  if (training) {
+    const r = ctx.opset < 12 ? ctx.attrs.float('ratio', 0.5) : ctx.inputs[1]?.constant ? Number(ctx.inputs[1]!.constant!.data[0]) : 0.5;
+    if (r !== 0) return ctx.unsupported('Dropout in training mode has no GPU kernel (inference engines run it as an identity)');
+  }
+  const x = ctx.inputs[0]!;
+  const dispatches = [linearCopy(ctx, sizeOf(x.dims), IO)];
+  const mask = ctx.outputs[1];
+  if (mask && ctx.node.outputs[1]) dispatches.push(dispatch(ctx, 'fill', sizeOf(mask.dims), [scalarBits(mask, 1)], [{ output: 1 }], { MODE: 0 }));
+  return [{ name: 'dropout_identity', dispatches }];
+}
+
+const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
+  Transpose: transposeKernel, DepthToSpace: depthToSpaceKernel, SpaceToDepth: spaceToDepthKernel,
+  Concat: concatKernel, Split: splitKernel, Slice: sliceKernel, Expand: expandKernel,
+  Pad: padKernel, Tile: tileKernel,
+  Gather: gatherKernel, GatherElements: gatherElementsKernel, GatherND: gatherNdKernel,
+  ScatterElements: scatterElementsKernel, Scatter: scatterElementsKernel, ScatterND: scatterNdKernel,
+  Resize: resizeKernel, Upsample: resizeKernel,
+  Trilu: triluKernel, OneHot: oneHotKernel, EyeLike: eyeLikeKernel, ConstantOfShape: constantOfShapeKernel, Range: rangeKernel,
+  Identity: copyKernel, Dropout: dropoutKernel,
+};
+
+/** Ops whose output is the input's bytes with other dims: the builder aliases them (no kernel). */
+const VIEWS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+
+/** Attach views and GPU kernels to the family's OpDefs. */
+export function withTensorKernels(defs: OpDef[]): OpDef[] {
+  return defs.map((d) => {
+    const k = KERNELS[d.opType];
+    const view = VIEWS.has(d.opType);
+    if (!k && !view) return d;
+    return { ...d, ...(k ? { kernel: k } : {}), ...(view ? { view: true } : {}) };
+  });
+}
