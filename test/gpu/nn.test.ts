@@ -100,4 +100,33 @@ describe('GPU nn kernels', function () {
       await checkOp(device, { op: 'Gemm', inputs: [randomTensor('int32', [4, 6], 183, -9, 9), randomTensor('int32', [6, 5], 184, -9, 9)], rtol: 0, atol: 0 });
     });
   });
+  describe('pools', () => {
+    it('MaxPool: pads, strides, dilations, ceil_mode, 1-D/2-D/3-D, Indices, int8', async () => {
+      const cases: [number[], Record<string, Attr>][] = [
+        [[1, 3, 13, 13], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }],
+        [[2, 2, 9, 8], { kernel_shape: ints([3, 2]), strides: ints([2, 3]), ceil_mode: int(1) }],
+        [[1, 2, 10, 10], { kernel_shape: ints([2, 2]), dilations: ints([2, 2]), pads: ints([0, 1, 1, 0]) }],
+        [[1, 3, 127], { kernel_shape: ints([4]), strides: ints([3]), auto_pad: str('SAME_UPPER') }],
+        [[1, 2, 5, 6, 7], { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 2]), ceil_mode: int(1) }],
+      ];
+      for (const [k, [x, attrs]] of cases.entries()) await checkOp(device, { op: 'MaxPool', attrs, inputs: [f(x, 200 + k)] });
+      await checkOp(device, { op: 'MaxPool', attrs: { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) }, inputs: [f([2, 3, 5, 7], 210)], outputs: 2, rtol: 0, atol: 0 });
+      await checkOp(device, { op: 'MaxPool', attrs: { kernel_shape: ints([2, 2]), storage_order: int(1) }, inputs: [f([1, 2, 5, 4], 211)], outputs: 2, rtol: 0, atol: 0 });
+      await checkOp(device, { op: 'MaxPool', attrs: { kernel_shape: ints([2, 2]) }, inputs: [randomTensor('int8', [1, 2, 5, 5], 212, -100, 100)], rtol: 0, atol: 0 });
+    });
+    it('AveragePool: count_include_pad, ceil_mode; LpPool', async () => {
+      for (const [k, cip] of [0, 1].entries()) {
+        await checkOp(device, { op: 'AveragePool', attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 2, 2]), count_include_pad: int(cip) }, inputs: [f([1, 3, 13, 12], 220 + k)] });
+        await checkOp(device, { op: 'AveragePool', attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), ceil_mode: int(1), pads: ints([1, 1, 1, 1]), count_include_pad: int(cip) }, inputs: [f([2, 2, 8, 9], 222 + k)] });
+        await checkOp(device, { op: 'AveragePool', attrs: { kernel_shape: ints([5]), auto_pad: str('SAME_LOWER'), count_include_pad: int(cip) }, inputs: [f([1, 3, 127], 224 + k)] });
+      }
+      await checkOp(device, { op: 'LpPool', attrs: { kernel_shape: ints([2, 3]), p: int(3), pads: ints([1, 0, 1, 1]) }, inputs: [f([1, 3, 7, 8], 230)], rtol: 1e-3 });
+      await checkOp(device, { op: 'LpPool', attrs: { kernel_shape: ints([3]), strides: ints([2]) }, inputs: [f([2, 2, 13], 231)], rtol: 1e-3 });
+    });
+    it('global pools over odd extents', async () => {
+      for (const [k, x] of [[1, 3, 13, 13], [2, 5, 1, 1], [1, 1, 1000], [3, 2, 3, 4, 5]].entries()) {
+        for (const op of ['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']) await checkOp(device, { op, inputs: [f(x, 240 + k)], rtol: 1e-3, atol: 1e-4 });
+      }
+    });
+  });
 });

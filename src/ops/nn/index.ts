@@ -9,8 +9,20 @@ import { RoiAlign } from './roialign';
 import { CausalConvWithState, Col2Im, DeformConv } from './deform';
 import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool, MaxUnpool } from './pool';
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
+import { KernelContext, KernelImpl } from '../../build/kernel';
+import { globalPoolKernel, poolKernel } from './gpu/pool';
 
-export const NN_OPS: OpDef[] = [
+/** GPU kernels of ops whose files hold only the reference (Conv, Gemm, MatMul attach their own). */
+const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
+  MaxPool: poolKernel('MaxPool'),
+  AveragePool: poolKernel('AveragePool'),
+  LpPool: poolKernel('LpPool'),
+  GlobalMaxPool: globalPoolKernel('GlobalMaxPool'),
+  GlobalAveragePool: globalPoolKernel('GlobalAveragePool'),
+  GlobalLpPool: globalPoolKernel('GlobalLpPool'),
+};
+
+const DEFS: OpDef[] = [
   Conv, ConvInteger, ConvTranspose, QLinearConv,
   Gemm, MatMul, MatMulInteger, QLinearMatMul,
   QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear,
@@ -20,3 +32,5 @@ export const NN_OPS: OpDef[] = [
   Einsum, GridSample, AffineGrid, RoiAlign,
   DeformConv, Col2Im, CausalConvWithState,
 ];
+
+export const NN_OPS: OpDef[] = DEFS.map((d) => (KERNELS[d.opType] && !d.kernel ? { ...d, kernel: KERNELS[d.opType] } : d));

@@ -1,0 +1,32 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "vkrt.glsl"
+// GlobalAveragePool, GlobalMaxPool, GlobalLpPool: one workgroup per (n, c) plane (nn_reduce.glsl).
+// Bindings: 0 X [planes x L], 1 Y [planes].
+// Params: 0 planes, 1 L (spatial size), GlobalLpPool: 2 p (f32).
+// Defines: POOL 0 max, 1 average, 2 Lp; NN_WG (the workgroup size, a power of two).
+#include "nn_reduce.glsl"
+
+layout(std430, binding = 0) readonly buffer InX { float x_[]; };
+layout(std430, binding = 1) writeonly buffer Out { float y_[]; };
+
+void main() {
+  uint row = nn_row();
+  if (row >= PARAM(0)) return;  // whole workgroups leave together
+  uint L = PARAM(1);
+  uint base = row * L;
+#if POOL == 0
+  float acc = uintBitsToFloat(0xff800000u);
+  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc = max(acc, x_[base + i]);
+  acc = nn_wg_max(acc);
+#elif POOL == 1
+  float acc = 0.0;
+  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc += x_[base + i];
+  acc = nn_wg_sum(acc) / float(L);
+#else
+  float acc = 0.0;
+  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc += pow(abs(x_[base + i]), PARAMF(2));
+  acc = pow(nn_wg_sum(acc), 1.0 / PARAMF(2));
+#endif
+  if (gl_LocalInvocationID.x == 0) y_[row] = acc;
+}
