@@ -337,11 +337,30 @@ function scatterNdKernel(ctx: KernelContext): KernelImpl[] {
 // Resize / Upsample: per-axis filter taps computed here with the reference's own arithmetic
 // (resize.ts axisTaps), uploaded as kernel weights; the shader sums the separable product.
 
+/**
+ * Resize's input i as known at build time. Empty inputs are known (absent); `sizes` given at run
+ * time is known too when the policy is stretch, since it then equals the (static) output dims.
+ */
+function resizeArg(ctx: KernelContext, i: number): Tensor | undefined {
+  const t = ctx.inputs[i];
+  if (!t) return undefined;
+  if (t.constant) return t.constant;
+  if (sizeOf(t.dims) === 0) return Tensor.from(t.dtype, t.dims, []);
+  const stretch = ctx.opset < 18 || ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') === 'stretch';
+  if (i === 3 && ctx.node.opType === 'Resize' && ctx.opset >= 11 && stretch) {
+    const out = ctx.outputs[0].dims;
+    const rank = out.length;
+    const axes = (ctx.opset >= 18 ? ctx.attrs.optInts('axes') : undefined) ?? out.map((_, a) => a);
+    return Tensor.from('int64', [axes.length], axes.map((a) => out[a < 0 ? a + rank : a]));
+  }
+  return undefined;
+}
+
 function resizeKernel(ctx: KernelContext): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const c = ctx as unknown as ResizeCtx;
-  const args = readArgs(c, (i) => ctx.inputs[i]?.constant, (i) => ctx.inputs[i] !== undefined);
-  if (!args) return ctx.unsupported('scales/sizes must be known when the engine is built');
+  const args = readArgs(c, (i) => resizeArg(ctx, i), (i) => ctx.inputs[i] !== undefined);
+  if (!args) return ctx.unsupported('scales (or sizes with keep_aspect_ratio_policy other than stretch) must be known when the engine is built');
   const o = options(c);
   if (o.coord === 'tf_crop_and_resize' && !args.roi) ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input (known when the engine is built)");
   const p = plan(c, x.dims, args, () => 0) as { dims: number[]; scales: number[]; roi: [number, number][] };
