@@ -129,4 +129,35 @@ describe('GPU nn kernels', function () {
       }
     });
   });
+  describe('normalizations', () => {
+    it('BatchNormalization (inference), constant and runtime statistics', async () => {
+      for (const [k, x] of [[2, 3, 5, 7], [1, 13, 127], [3, 4], [1, 2, 3, 4, 5]].entries()) {
+        const C = x[1];
+        const inputs = [f(x, 300 + k), f([C], 310 + k), f([C], 320 + k), f([C], 330 + k), f([C], 340 + k, 0.1, 2)];
+        await checkOp(device, { op: 'BatchNormalization', attrs: { epsilon: float(1e-3) }, inputs, constant: k % 2 ? [] : [1, 2, 3, 4], atol: 1e-4 });
+      }
+    });
+    it('LayerNormalization: axes, broadcast scale, Mean/InvStdDev outputs; RMSNormalization', async () => {
+      await checkOp(device, { op: 'LayerNormalization', inputs: [f([2, 3, 127], 350), f([127], 351), f([127], 352)], constant: [1, 2], atol: 1e-4 });
+      await checkOp(device, { op: 'LayerNormalization', attrs: { axis: int(1), epsilon: float(1e-3) }, inputs: [f([3, 4, 5], 353), f([4, 5], 354), f([5], 355)], outputs: 3, atol: 1e-4 });
+      await checkOp(device, { op: 'LayerNormalization', attrs: { axis: int(-2) }, inputs: [f([2, 13, 3], 356), f([13, 1], 357)], atol: 1e-4 });
+      await checkOp(device, { op: 'LayerNormalization', attrs: { axis: int(0) }, inputs: [f([1000], 358), f([1], 359)], outputs: 3, atol: 1e-4 });
+      await checkOp(device, { op: 'RMSNormalization', opset: 23, inputs: [f([2, 3, 13], 360), f([13], 361)], atol: 1e-4 });
+      await checkOp(device, { op: 'RMSNormalization', opset: 23, attrs: { axis: int(1) }, inputs: [f([4, 3, 7], 362), f([3, 7], 363)], atol: 1e-4 });
+    });
+    it('InstanceNormalization and GroupNormalization (opsets 18 and 21)', async () => {
+      await checkOp(device, { op: 'InstanceNormalization', inputs: [f([2, 3, 13, 5], 370), f([3], 371), f([3], 372)], constant: [1, 2], atol: 1e-4 });
+      await checkOp(device, { op: 'InstanceNormalization', inputs: [f([1, 5, 1000], 373), f([5], 374), f([5], 375)], atol: 1e-4 });
+      await checkOp(device, { op: 'GroupNormalization', opset: 21, attrs: { num_groups: int(2), epsilon: float(1e-3) }, inputs: [f([2, 6, 5, 3], 376), f([6], 377), f([6], 378)], atol: 1e-4 });
+      await checkOp(device, { op: 'GroupNormalization', opset: 18, attrs: { num_groups: int(3) }, inputs: [f([1, 6, 7], 379), f([3], 380), f([3], 381)], atol: 1e-4 });
+    });
+    it('LRN and LpNormalization', async () => {
+      for (const [k, size] of [1, 2, 3, 5].entries()) {
+        await checkOp(device, { op: 'LRN', attrs: { size: int(size), alpha: float(0.001 * (k + 1)), beta: float(0.75), bias: float(1 + k) }, inputs: [f([2, 7, 3, 5], 390 + k)], atol: 1e-5 });
+      }
+      for (const [k, [x, axis, p]] of [[[3, 13], -1, 2], [[2, 5, 7], 1, 1], [[13, 3], 0, 2], [[1, 1], 1, 1]].entries() as Iterable<[number, [number[], number, number]]>) {
+        await checkOp(device, { op: 'LpNormalization', attrs: { axis: int(axis), p: int(p) }, inputs: [f(x, 395 + k)], atol: 1e-5 });
+      }
+    });
+  });
 });

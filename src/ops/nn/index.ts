@@ -11,6 +11,7 @@ import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, Ma
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 import { KernelContext, KernelImpl } from '../../build/kernel';
 import { globalPoolKernel, poolKernel } from './gpu/pool';
+import { batchNormKernel, groupNormKernel, instanceNormKernel, layerNormKernel, lpNormKernel, lrnKernel, rmsNormKernel } from './gpu/norm';
 
 /** GPU kernels of ops whose files hold only the reference (Conv, Gemm, MatMul attach their own). */
 const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
@@ -20,6 +21,13 @@ const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   GlobalMaxPool: globalPoolKernel('GlobalMaxPool'),
   GlobalAveragePool: globalPoolKernel('GlobalAveragePool'),
   GlobalLpPool: globalPoolKernel('GlobalLpPool'),
+  BatchNormalization: batchNormKernel,
+  LayerNormalization: layerNormKernel,
+  RMSNormalization: rmsNormKernel,
+  InstanceNormalization: instanceNormKernel,
+  GroupNormalization: groupNormKernel,
+  LRN: lrnKernel,
+  LpNormalization: lpNormKernel,
 };
 
 const DEFS: OpDef[] = [

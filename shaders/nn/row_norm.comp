@@ -1,0 +1,63 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "vkrt.glsl"
+// Normalizations over contiguous rows (LayerNormalization, InstanceNormalization,
+// GroupNormalization, RMSNormalization): one workgroup per row of L elements computes the row's
+// mean and variance (two passes over the row, nn_reduce.glsl), then writes
+//   y = (x - mean) / sqrt(var + eps) * scale[s(row, j)] + bias[b(row, j)]   (RMS: x / sqrt(mean(x^2) + eps) * scale)
+// where j is the element's index in its row and the parameter index maps are
+//   s(row, j) = (row % P3) * P4 + (j / P5) % P6, b(row, j) likewise with P7..P10.
+// Bindings: 0 X, 1 scale, then bias (HAS_BIAS), then Y, then Mean and InvStdDev [rows] (OUT_STATS).
+// Params: 0 rows, 1 L, 2 epsilon (f32), 3..6 scale map, 7..10 bias map (HAS_BIAS).
+// Defines: RMS, HAS_BIAS, OUT_STATS, NN_WG (workgroup size, a power of two).
+#include "nn_reduce.glsl"
+
+layout(std430, binding = 0) readonly buffer InX { float x_[]; };
+layout(std430, binding = 1) readonly buffer InS { float s_[]; };
+#ifdef HAS_BIAS
+layout(std430, binding = 2) readonly buffer InB { float b_[]; };
+#define Y_BINDING 3
+#else
+#define Y_BINDING 2
+#endif
+layout(std430, binding = Y_BINDING) writeonly buffer Out { float y_[]; };
+#ifdef OUT_STATS
+layout(std430, binding = Y_BINDING + 1) writeonly buffer OutM { float mean_[]; };
+layout(std430, binding = Y_BINDING + 2) writeonly buffer OutI { float inv_[]; };
+#endif
+
+void main() {
+  uint row = nn_row();
+  if (row >= PARAM(0)) return;  // whole workgroups leave together
+  uint L = PARAM(1);
+  uint base = row * L;
+  uint t = gl_LocalInvocationID.x;
+#ifdef RMS
+  float mean = 0.0;
+  float acc = 0.0;
+  for (uint i = t; i < L; i += NN_WG) { float v = x_[base + i]; acc += v * v; }
+  float var = nn_wg_sum(acc) / float(L);
+#else
+  float acc = 0.0;
+  for (uint i = t; i < L; i += NN_WG) acc += x_[base + i];
+  float mean = nn_wg_sum(acc) / float(L);
+  acc = 0.0;
+  for (uint i = t; i < L; i += NN_WG) { float d = x_[base + i] - mean; acc += d * d; }
+  float var = nn_wg_sum(acc) / float(L);
+#endif
+  float inv = 1.0 / sqrt(var + PARAMF(2));
+  uint sb = (row % PARAM(3)) * PARAM(4);
+#ifdef HAS_BIAS
+  uint bb = (row % PARAM(7)) * PARAM(8);
+#endif
+  for (uint i = t; i < L; i += NN_WG) {
+    float v = (x_[base + i] - mean) * inv * s_[sb + (i / PARAM(5)) % PARAM(6)];
+#ifdef HAS_BIAS
+    v += b_[bb + (i / PARAM(9)) % PARAM(10)];
+#endif
+    y_[base + i] = v;
+  }
+#ifdef OUT_STATS
+  if (t == 0) { mean_[row] = mean; inv_[row] = inv; }
+#endif
+}
