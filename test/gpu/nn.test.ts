@@ -160,4 +160,14 @@ describe('GPU nn kernels', function () {
       }
     });
   });
+  it('ConvTranspose: strides, pads, dilations, groups, output_padding/output_shape, 1-D/3-D, activation', async () => {
+    const ct = (x: number[], w: number[], attrs: Record<string, Attr>, seed: number, bias = true) =>
+      checkOp(device, { op: 'ConvTranspose', attrs, inputs: [f(x, seed), f(w, seed + 1, -1, 1), ...(bias ? [f([w[1] * ((attrs.group?.value as number) ?? 1)], seed + 2)] : [])], constant: bias ? [1, 2] : [1], atol: 1e-4 });
+    await ct([1, 3, 5, 6], [3, 4, 3, 3], { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }, 400);
+    await ct([2, 4, 7, 5], [4, 3, 2, 3], { strides: ints([3, 2]), dilations: ints([2, 1]), group: int(2), output_padding: ints([1, 0]) }, 410, false);
+    await ct([1, 2, 13], [2, 5, 4], { strides: ints([2]), auto_pad: str('SAME_UPPER') }, 420);
+    await ct([1, 2, 3, 4, 5], [2, 2, 3, 3, 2], { strides: ints([1, 2, 2]), pads: ints([1, 0, 1, 0, 1, 0]) }, 430);
+    await ct([1, 3, 4, 4], [3, 2, 3, 3], { strides: ints([2, 2]), output_shape: ints([10, 9]) }, 440);
+    await ct([1, 3, 4, 4], [3, 2, 3, 3], { strides: ints([2, 2]), vkrt_activation: str('LeakyRelu'), vkrt_alpha: float(0.2) }, 450);
+  });
 });

@@ -9,6 +9,7 @@ import { BindingRef, DispatchDesc, KernelContext, KernelImpl, grid1d } from '../
 import { isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
+import { transposeGeometry } from '../conv-geometry';
 import { activationParams, readActivation } from './epilogue';
 import { ordered } from './prefer';
 
@@ -66,4 +67,32 @@ export function convKernel(ctx: KernelContext): KernelImpl[] {
     else impls.push(gemm);
   }
   return ordered(impls);
+}
+
+/** ConvTranspose on the GPU (gathered, one invocation per output), with a fused activation. */
+export function convTransposeKernel(ctx: KernelContext): KernelImpl[] {
+  const [x, w, b] = ctx.inputs;
+  const y = ctx.outputs[0];
+  if (!x || !w) return ctx.fail('ConvTranspose needs X and W');
+  if (!isFloat(x.dtype) || x.gpu !== 'f32') return ctx.unsupported(`ConvTranspose on ${x.dtype} has no GPU kernel`);
+  const nsp = x.dims.length - 2;
+  if (nsp < 1 || nsp > 3) return ctx.unsupported(`ConvTranspose with ${nsp} spatial axes has no GPU kernel (1-3 are supported)`);
+  const group = ctx.attrs.int('group', 1);
+  const [, C] = x.dims;
+  if (group < 1 || C % group !== 0 || w.dims[0] !== C) return ctx.fail(`W [${w.dims.join(',')}] does not match X's ${C} channels in ${group} groups`);
+  const Cg = C / group, Mg = w.dims[1], M = Mg * group;
+  const kernel = ctx.attrs.ints('kernel_shape', w.dims.slice(2));
+  const geo = transposeGeometry(ctx as unknown as ShapeContext, x.dims.slice(2), kernel);
+  const act = readActivation(ctx.attrs, ctx.fail);
+  const total = y.dims.reduce((a, c) => a * c, 1);
+  const params = [C, ...to3(x.dims.slice(2), 1), M, ...to3(y.dims.slice(2), 1), ...to3(kernel, 1), ...to3(geo.strides, 1),
+    ...to3(geo.padsBegin, 0), ...to3(geo.dilations, 1), Cg, Mg, total, ...activationParams(act)];
+  const defines: Record<string, number> = {};
+  const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
+  if (b) { defines.HAS_BIAS = 1; bindings.push({ input: 2 }); }
+  bindings.push({ output: 0 });
+  return [{
+    name: 'convtranspose_gather',
+    dispatches: [{ shader: 'nn/conv_transpose', defines, params, workgroup: [64, 1, 1], groups: grid1d(total, 64, ctx.caps), bindings }],
+  }];
 }
