@@ -12,18 +12,54 @@
 // defines: T (float|int) input type, TO output type, ACC (float|int) accumulator type,
 //          OP (0 Sum, 1 Mean, 2 Max, 3 Min, 4 Prod, 5 L1, 6 L2, 7 LogSum, 8 LogSumExp, 9 SumSquare),
 //          IS_FLOAT_ACC / IS_FLOAT_TO (0|1); workgroup x a power of two <= RED_WG_MAX;
+//          AXES_INPUT: axes from binding 2 at run time (params below),
 //          WG_PER_OUT: one workgroup per output (shared-memory tree), else one invocation per output.
 layout(std430, binding = 0) readonly buffer In { T x[]; };
 layout(std430, binding = 1) writeonly buffer Out { TO y[]; };
 
 #define NOUT PARAM(0)
-#define M PARAM(1)
-#if IS_FLOAT_TO
-#define EMPTY_VAL uintBitsToFloat(PARAM(14))
+#ifdef AXES_INPUT
+// The axes arrive at run time (binding 2): the shader finds the reduced axes itself.
+// params: 0 NOUT, 1 RANK, 2-9 dims (padded with 1 at the end), 10 empty value, 11 NAXES,
+//         12 NOOP (noop_with_empty_axes)
+layout(std430, binding = 2) readonly buffer Axes { int axes_v[]; };
+#define EMPTY_PARAM PARAM(10)
+uint g_M, g_mask;
+uint g_dims[8], g_strides[8];
+#define M g_M
+void setup() {
+  g_dims = uint[8](PARAM(2), PARAM(3), PARAM(4), PARAM(5), PARAM(6), PARAM(7), PARAM(8), PARAM(9));
+  uint rank = PARAM(1);
+  g_mask = 0u;
+  for (uint k = 0u; k < PARAM(11); k++) {
+    int a = axes_v[k];
+    g_mask |= 1u << uint(a < 0 ? a + int(rank) : a);
+  }
+  if (PARAM(11) == 0u && PARAM(12) == 0u) g_mask = (1u << rank) - 1u;
+  uint st = 1u;
+  g_M = 1u;
+  for (int k = 7; k >= 0; k--) {
+    g_strides[k] = st;
+    st *= g_dims[k];
+    if ((g_mask & (1u << uint(k))) != 0u) g_M *= g_dims[k];
+  }
+}
+// flat index over the kept (want == 0) or reduced (want != 0) axes -> input offset
+uint offset_over(uint i, uint want) {
+  uint off = 0u;
+  for (int k = 7; k >= 0; k--) {
+    if (((g_mask >> uint(k)) & 1u) != want) continue;
+    off += (i % g_dims[k]) * g_strides[k];
+    i /= g_dims[k];
+  }
+  return off;
+}
+uint base_of(uint o) { return offset_over(o, 0u); }
+uint off_of(uint r) { return offset_over(r, 1u); }
 #else
-#define EMPTY_VAL int(PARAM(14))
-#endif
-
+#define M PARAM(1)
+#define EMPTY_PARAM PARAM(14)
+void setup() {}
 uint base_of(uint o) {
   uint k2 = o % PARAM(4); o /= PARAM(4);
   uint k1 = o % PARAM(3); uint k0 = min(o / PARAM(3), PARAM(2) - 1u); // (the min only names K0: every param must be used)
@@ -34,6 +70,12 @@ uint off_of(uint r) {
   uint r1 = r % PARAM(9); uint r0 = min(r / PARAM(9), PARAM(8) - 1u);
   return r0 * PARAM(11) + r1 * PARAM(12) + r2 * PARAM(13);
 }
+#endif
+#if IS_FLOAT_TO
+#define EMPTY_VAL uintBitsToFloat(EMPTY_PARAM)
+#else
+#define EMPTY_VAL int(EMPTY_PARAM)
+#endif
 
 #if OP == 2 || OP == 3
 #define COMBINE(a, b) (OP == 2 ? red_max(a, b) : red_min(a, b))
@@ -97,6 +139,7 @@ shared float s_max[RED_WG_MAX];
 void main() {
   uint o = red_group_index();
   if (o >= NOUT) return; // uniform per workgroup
+  setup();
   uint tid = gl_LocalInvocationID.x;
   uint wg = gl_WorkGroupSize.x;
   uint base = base_of(o);
@@ -127,6 +170,7 @@ void main() {
 void main() {
   uint o = vkrt_index();
   if (o >= NOUT) return;
+  setup();
   if (M == 0u) { y[o] = EMPTY_VAL; return; }
   uint base = base_of(o);
   float mx = 0.0;

@@ -4,11 +4,36 @@ import { Attr } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { Device } from '../../src/gpu';
 import { openDevice } from '../helpers/gpu';
-import { checkOp, randomTensor } from '../helpers/gpu-op';
+import { checkOp, OpCase, randomTensor, singleNodeModel } from '../helpers/gpu-op';
+import { interpret } from '../../src/ops/interpreter';
+import { Engine } from '../../src/runtime/engine';
+import { compareTensors } from '../../src/conformance/compare';
 
 const int = (value: number): Attr => ({ type: 'int', value });
 const ints = (value: number[]): Attr => ({ type: 'ints', value });
 const i64 = (v: number[]) => Tensor.from('int64', [v.length], v);
+
+/**
+ * checkOp for inputs only known at run time (axes, axis) whose output shape the model declares
+ * (as ONNX's node tests do): the graph output types come from the reference.
+ */
+async function checkDeclared(device: Device, c: OpCase): Promise<void> {
+  const { model, feeds } = singleNodeModel(c);
+  const ref = interpret(model, feeds);
+  for (const [name, t] of ref) model.graph.types.set(name, { kind: 'tensor', dtype: (t as Tensor).dtype, shape: [...(t as Tensor).dims] });
+  for (const mode of ['spec', 'push'] as const) {
+    const engine = Engine.build(model, { device, paramMode: mode });
+    try {
+      const out = await engine.createExecutionContext().execute(feeds);
+      for (const [name, expected] of ref) {
+        const m = compareTensors(expected as Tensor, out.get(name)!, { rtol: c.rtol ?? 1e-4, atol: c.atol ?? 1e-5 });
+        assert.equal(m, undefined, `${c.op} (${mode} params) output ${name}: ${m}`);
+      }
+    } finally {
+      engine.dispose();
+    }
+  }
+}
 
 describe('GPU reduce kernels', function () {
   this.timeout(300000);
@@ -45,6 +70,24 @@ describe('GPU reduce kernels', function () {
     }
     for (const op of REDUCES) {
       await checkOp(device, { op, attrs: { keepdims: int(1) }, inputs: [randomTensor('float32', [2, 0, 4], 4), i64([1])], constant: [1] });
+    }
+  });
+  it('axes only known at run time: recovered from the shapes, or read on the GPU', async () => {
+    const cases: [number[], number[], number, number][] = [
+      [[3, 2, 2], [1], 0, 0], [[3, 2, 2], [-1], 0, 0], [[3, 2, 2], [1], 1, 0], [[3, 4, 5], [0, 2], 0, 0], [[2, 2, 2, 2], [0, 3], 0, 0],
+      [[3, 5], [], 1, 1], [[3, 5], [], 0, 0], [[2, 0, 4], [1], 0, 0], [[2, 3, 4, 5, 6, 7, 2], [6, 1, 3], 0, 0],
+    ];
+    for (const op of REDUCES) {
+      for (const [k, [dims, axes, keepdims, noop]] of cases.entries()) {
+        const [lo, hi] = op === 'ReduceLogSum' || op === 'ReduceProd' ? [0.5, 1.5] : [-2, 2];
+        await checkDeclared(device, { op, attrs: { keepdims: int(keepdims), noop_with_empty_axes: int(noop) }, inputs: [randomTensor('float32', dims, 100 + k, lo, hi), i64(axes)], rtol: 1e-3, atol: 1e-4 });
+      }
+    }
+    await checkDeclared(device, { op: 'ReduceSum', attrs: { keepdims: int(0) }, inputs: [randomTensor('int32', [3, 3], 1, -5, 5), i64([0])], rtol: 0, atol: 0 });
+    for (const op of ['CumSum', 'CumProd']) {
+      for (const axis of [0, 1, -1, 2]) {
+        await checkDeclared(device, { op, opset: 26, attrs: { reverse: int(axis & 1) }, inputs: [randomTensor('float32', [2, 3, 5], 5, 0.9, 1.1), Tensor.scalar('int32', axis)] });
+      }
     }
   });
   it('integer and bool reductions are exact', async () => {

@@ -73,19 +73,36 @@ function emptyValue(op: string, x: TensorDesc, out: TensorDesc): number {
   return 0;
 }
 
-export function reduceKernel(ctx: KernelContext, op: string, axes: number[]): KernelImpl[] {
+/** Reduction whose axes input is read on the GPU (rank <= 8). */
+function reduceRuntimeAxes(ctx: KernelContext, op: string, defines: Record<string, string | number>): KernelImpl[] {
+  const x = ctx.inputs[0]!, out = ctx.outputs[0], axesT = ctx.inputs[1]!;
+  if (x.dims.length > 8) return ctx.unsupported('run-time axes support rank <= 8; make the axes a constant');
+  const dims = [...x.dims, ...new Array<number>(8 - x.dims.length).fill(1)];
+  const nout = sizeOf(out.dims);
+  const params = [nout, x.dims.length, ...dims, emptyValue(op, x, out), sizeOf(axesT.dims), ctx.attrs.int('noop_with_empty_axes', 0) ? 1 : 0];
+  return [{
+    name: `reduce_${op.slice(6).toLowerCase()}_runtime_axes`,
+    dispatches: [{
+      shader: 'reduce/reduce', defines: { ...defines, AXES_INPUT: 1 }, params, workgroup: [THREAD_WG, 1, 1],
+      groups: grid1d(nout, THREAD_WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }, { input: 1 }],
+    }],
+  }];
+}
+
+export function reduceKernel(ctx: KernelContext, op: string, axes: number[] | 'runtime'): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const out = ctx.outputs[0];
-  const c = collapseReduce(x.dims, axes);
-  if (!c) return ctx.unsupported(`reducing rank ${x.dims.length} over axes [${axes.join(',')}] needs more than 3 kept or 3 reduced axis groups after collapsing; transpose or reshape first`);
-  const nout = sizeOf(out.dims);
-  const m = sizeOf(c.red.map((g) => g[0]));
   const floatAcc = x.gpu === 'f32' || op === 'ReduceL2' || op === 'ReduceLogSum' || op === 'ReduceLogSumExp';
-  const params = [nout, m, ...c.kept.map((g) => g[0]), ...c.kept.map((g) => g[1]), ...c.red.map((g) => g[0]), ...c.red.map((g) => g[1]), emptyValue(op, x, out)];
   const defines = {
     T: glslType(x.gpu), TO: glslType(out.gpu), ACC: floatAcc ? 'float' : 'int',
     IS_FLOAT_ACC: floatAcc ? 1 : 0, IS_FLOAT_TO: out.gpu === 'f32' ? 1 : 0, OP: RED_OP[op],
   };
+  if (axes === 'runtime') return reduceRuntimeAxes(ctx, op, defines);
+  const c = collapseReduce(x.dims, axes);
+  if (!c) return ctx.unsupported(`reducing rank ${x.dims.length} over axes [${axes.join(',')}] needs more than 3 kept or 3 reduced axis groups after collapsing; transpose or reshape first`);
+  const nout = sizeOf(out.dims);
+  const m = sizeOf(c.red.map((g) => g[0]));
+  const params = [nout, m, ...c.kept.map((g) => g[0]), ...c.kept.map((g) => g[1]), ...c.red.map((g) => g[0]), ...c.red.map((g) => g[1]), emptyValue(op, x, out)];
   const name = op.slice(6).toLowerCase();
   const rows: KernelImpl = {
     name: `reduce_${name}_rows`,
@@ -149,16 +166,29 @@ export function softmaxKernel(ctx: KernelContext, kind: 'Softmax' | 'LogSoftmax'
 export function cumulativeKernel(ctx: KernelContext, prod: boolean): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const at = ctx.inputs[1];
-  if (!at?.constant) return ctx.unsupported('the axis input must be known at build time for the GPU kernel');
-  if (at.constant.size !== 1) return ctx.fail('axis must be a scalar (or 1-element) int32/int64 tensor');
+  if (!at || sizeOf(at.dims) !== 1) return ctx.fail('axis must be a scalar (or 1-element) int32/int64 tensor');
+  const flags = [ctx.attrs.int('exclusive', 0) !== 0 ? 1 : 0, ctx.attrs.int('reverse', 0) !== 0 ? 1 : 0];
+  const defines = { T: glslType(x.gpu), PROD: prod ? 1 : 0 };
+  const name = prod ? 'cumprod_lines' : 'cumsum_lines';
+  if (!at.constant) {
+    // the axis arrives at run time: the shader splits the dims around it
+    if (x.dims.length > 8) return ctx.unsupported('a run-time axis supports rank <= 8; make the axis a constant');
+    const dims = [...x.dims, ...new Array<number>(8 - x.dims.length).fill(1)];
+    return [{
+      name: `${name}_runtime_axis`,
+      dispatches: [{
+        shader: 'reduce/cumulative', defines: { ...defines, AXIS_INPUT: 1 }, params: [x.dims.length, ...dims, ...flags],
+        workgroup: [THREAD_WG, 1, 1], groups: grid1d(sizeOf(x.dims), THREAD_WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }, { input: 1 }],
+      }],
+    }];
+  }
   const axis = axisOrFail(intValues(at.constant)[0], x.dims.length, ctx.fail);
   const { outer, len, inner } = splitAxis(x.dims, axis);
-  const flags = [ctx.attrs.int('exclusive', 0) !== 0 ? 1 : 0, ctx.attrs.int('reverse', 0) !== 0 ? 1 : 0];
   const n = outer * inner;
   return [{
-    name: prod ? 'cumprod_lines' : 'cumsum_lines',
+    name,
     dispatches: [{
-      shader: 'reduce/cumulative', defines: { T: glslType(x.gpu), PROD: prod ? 1 : 0 }, params: [outer, len, inner, ...flags],
+      shader: 'reduce/cumulative', defines, params: [outer, len, inner, ...flags],
       workgroup: [THREAD_WG, 1, 1], groups: grid1d(n, THREAD_WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }],
     }],
   }];

@@ -9,6 +9,7 @@
 import { DType, integerRange, isBigInt, isFloat } from '../../ir/dtype';
 import { ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
+import type { KernelContext } from '../../build/kernel';
 import { OpDef, ShapeContext } from '../types';
 import { reduceKernel } from './gpu';
 import {
@@ -97,6 +98,38 @@ function readAxes(ctx: Pick<ShapeContext, 'opset' | 'attrs' | 'fail'>, kind: Pic
   return norm;
 }
 
+/**
+ * The axes of a reduction whose axes input is only known at run time, recovered from the static
+ * input and output shapes the engine is built for (the axes decide the output shape, so the shapes
+ * pin them down). Size-1 axes do not matter either way. Unsupported when two different sets of
+ * axes would give the same output shape (keepdims=0 with equal neighbouring dims): undefined, and
+ * the kernel reads the axes on the GPU.
+ */
+function axesFromShapes(ctx: KernelContext, inDims: readonly number[], outDims: readonly number[], keepdims: boolean): number[] | undefined {
+  const rank = inDims.length;
+  if (keepdims) {
+    if (outDims.length !== rank) return ctx.fail(`output rank ${outDims.length} differs from the input rank ${rank} with keepdims=1`);
+    return inDims.map((_, a) => a).filter((a) => outDims[a] !== inDims[a] || inDims[a] === 1);
+  }
+  // embeddings of the output dims as a subsequence of the input dims; distinct up to size-1 axes
+  const found = new Set<string>();
+  let axes: number[] = [];
+  const walk = (a: number, o: number, red: number[]) => {
+    if (found.size > 1) return;
+    if (o === outDims.length) {
+      const all = [...red, ...Array.from({ length: rank - a }, (_, k) => a + k)];
+      const key = all.filter((k) => inDims[k] !== 1).join(',');
+      if (!found.has(key)) { found.add(key); axes = all; }
+      return;
+    }
+    if (a === rank) return;
+    if (inDims[a] === outDims[o]) walk(a + 1, o + 1, red);
+    walk(a + 1, o, [...red, a]);
+  };
+  walk(0, 0, []);
+  return found.size === 1 ? axes : undefined;
+}
+
 function makeReduce(kind: ReduceKind): OpDef {
   return {
     opType: kind.opType,
@@ -104,9 +137,10 @@ function makeReduce(kind: ReduceKind): OpDef {
       const x = ctx.inputs[0]!;
       const hasAxesInput = ctx.opset >= kind.axesInputSince && !!ctx.inputs[1];
       const axesT = hasAxesInput ? ctx.inputs[1]!.constant : undefined;
-      if (hasAxesInput && !axesT) return ctx.unsupported('the axes input must be known at build time for the GPU kernel (make it an initializer or a foldable constant)');
-      const axes = readAxes(ctx, kind, x.dims.length, axesT, false) as number[];
-      return reduceKernel(ctx, kind.opType, axes);
+      const axes = hasAxesInput && !axesT
+        ? axesFromShapes(ctx, x.dims, ctx.outputs[0].dims, ctx.attrs.int('keepdims', 1) !== 0)
+        : readAxes(ctx, kind, x.dims.length, axesT, false) as number[];
+      return reduceKernel(ctx, kind.opType, axes ?? 'runtime');
     },
     inferShape(ctx, inputs): ValueType[] {
       const x = inputs[0]!;
