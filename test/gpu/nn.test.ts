@@ -170,4 +170,12 @@ describe('GPU nn kernels', function () {
     await ct([1, 3, 4, 4], [3, 2, 3, 3], { strides: ints([2, 2]), output_shape: ints([10, 9]) }, 440);
     await ct([1, 3, 4, 4], [3, 2, 3, 3], { strides: ints([2, 2]), vkrt_activation: str('LeakyRelu'), vkrt_alpha: float(0.2) }, 450);
   });
+  it('QuantizeLinear and DequantizeLinear: per-tensor and per-axis, int8/uint8/int4', async () => {
+    await checkOp(device, { op: 'QuantizeLinear', inputs: [f([3, 13], 500, -50, 50), Tensor.scalar('float32', 0.37), Tensor.scalar('uint8', 128)], constant: [1, 2], rtol: 0, atol: 0 });
+    await checkOp(device, { op: 'QuantizeLinear', attrs: { axis: int(-2) }, inputs: [f([2, 4, 5], 501, -50, 50), f([4], 502, 0.2, 2), randomTensor('int8', [4], 503, -5, 5)], constant: [1, 2], rtol: 0, atol: 0 });
+    await checkOp(device, { op: 'QuantizeLinear', inputs: [f([13], 504, -9, 9), Tensor.scalar('float32', 0.5), Tensor.scalar('int4', 1)], rtol: 0, atol: 0 });
+    await checkOp(device, { op: 'DequantizeLinear', inputs: [randomTensor('uint8', [3, 13], 505, 0, 255), Tensor.scalar('float32', 0.25), Tensor.scalar('uint8', 100)], constant: [1, 2] });
+    await checkOp(device, { op: 'DequantizeLinear', attrs: { axis: int(1) }, inputs: [randomTensor('int8', [2, 4, 5], 506, -100, 100), f([4], 507, 0.1, 1), randomTensor('int8', [4], 508, -5, 5)] });
+    await checkOp(device, { op: 'DequantizeLinear', inputs: [randomTensor('int32', [7], 509, -1000, 1000), Tensor.scalar('float32', 0.01)] });
+  });
 });

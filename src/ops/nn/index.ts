@@ -11,6 +11,7 @@ import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, Ma
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 import { KernelContext, KernelImpl } from '../../build/kernel';
 import { globalPoolKernel, poolKernel } from './gpu/pool';
+import { dequantizeKernel, quantizeKernel } from './gpu/quantize';
 import { batchNormKernel, groupNormKernel, instanceNormKernel, layerNormKernel, lpNormKernel, lrnKernel, rmsNormKernel } from './gpu/norm';
 
 /** GPU kernels of ops whose files hold only the reference (Conv, Gemm, MatMul attach their own). */
@@ -28,6 +29,8 @@ const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   GroupNormalization: groupNormKernel,
   LRN: lrnKernel,
   LpNormalization: lpNormKernel,
+  QuantizeLinear: quantizeKernel,
+  DequantizeLinear: dequantizeKernel,
 };
 
 const DEFS: OpDef[] = [
