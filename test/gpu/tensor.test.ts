@@ -5,7 +5,32 @@ import { Device } from '../../src/gpu';
 import { Tensor } from '../../src/ir/tensor';
 import { Attr } from '../../src/ir/graph';
 import { openDevice } from '../helpers/gpu';
-import { checkOp, ODD_SIZES, randomTensor } from '../helpers/gpu-op';
+import { checkOp, ODD_SIZES, OpCase, randomTensor, singleNodeModel } from '../helpers/gpu-op';
+import { interpret } from '../../src/ops/interpreter';
+import { Engine } from '../../src/runtime/engine';
+import { compareTensors } from '../../src/conformance/compare';
+
+/**
+ * checkOp for nodes whose shape parameters are run-time inputs: the model declares its output
+ * shapes (as ONNX files do), so the engine is static while the kernel reads the parameters.
+ */
+async function checkOpDeclared(device: Device, c: OpCase): Promise<void> {
+  const { model, feeds } = singleNodeModel(c);
+  const ref = interpret(model, feeds);
+  for (const [name, t] of ref) model.graph.types.set(name, { kind: 'tensor', dtype: (t as Tensor).dtype, shape: [...(t as Tensor).dims] });
+  for (const mode of ['spec', 'push'] as const) {
+    const engine = Engine.build(model, { device, paramMode: mode });
+    try {
+      const out = await engine.createExecutionContext().execute(feeds);
+      for (const [name, expected] of ref) {
+        const m = compareTensors(expected as Tensor, out.get(name)!, { rtol: c.rtol ?? 0, atol: c.atol ?? 0 });
+        assert.equal(m, undefined, `${c.op} (${mode} params) output ${name}: ${m}`);
+      }
+    } finally {
+      engine.dispose();
+    }
+  }
+}
 
 const ints = (value: number[]): Attr => ({ type: 'ints', value });
 const int = (value: number): Attr => ({ type: 'int', value });
@@ -64,6 +89,17 @@ describe('GPU tensor kernels', function () {
     }
     await checkOp(device, { op: 'Slice', inputs: [randomTensor('int64', [127], 41, -5, 5), i64([3]), i64([-3])], constant: [1, 2], ...exact });
     await checkOp(device, { op: 'Slice', opset: 9, attrs: { starts: ints([1, 0]), ends: ints([3, -1]) }, inputs: [x], ...exact });
+  });
+
+  it('Slice, Pad and CenterCropPad with parameters given at run time (static output dims)', async () => {
+    const x = randomTensor('float32', [5, 13, 7], 42);
+    await checkOpDeclared(device, { op: 'Slice', inputs: [x, i64([4, 100, 6]), i64([-100, 0, -100]), i64([0, 1, -1]), i64([-2, -3, -1])], ...exact });
+    await checkOpDeclared(device, { op: 'Slice', inputs: [x, i64([1, -5]), i64([4, 1000])], ...exact });
+    await checkOpDeclared(device, { op: 'Pad', attrs: { mode: str('reflect') }, inputs: [x, i64([0, 3, 2, 1, -4, 5])], ...exact });
+    await checkOpDeclared(device, { op: 'Pad', inputs: [x, i64([0, 3, 2, 1, 4, 5]), Tensor.scalar('float32', 2.5)], ...exact });
+    await checkOpDeclared(device, { op: 'Pad', attrs: { mode: str('wrap') }, inputs: [x, i64([2, -1, 3, 1]), null, i64([-1, 0])], ...exact });
+    await checkOpDeclared(device, { op: 'Pad', attrs: { mode: str('edge') }, inputs: [x, i64([2, 3]), null, i64([1])], constant: [3], ...exact });
+    await checkOpDeclared(device, { op: 'CenterCropPad', inputs: [x, i64([3, 16])], constant: [1], attrs: { axes: ints([0, -1]) }, ...exact });
   });
 
   it('Expand and Tile', async () => {

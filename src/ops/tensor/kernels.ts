@@ -8,6 +8,7 @@
 import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc } from '../../build/kernel';
 import { sizeOf, stridesOf, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
+import { intsOf } from '../util/tensor-common';
 import { eyeDtype, fillOf } from './constant';
 import { padMode, padsOf } from './pad';
 import { axisTaps, legacy, options, plan, readArgs, ResizeCtx } from './resize';
@@ -150,7 +151,7 @@ function splitKernel(ctx: KernelContext): KernelImpl[] {
 function sliceKernel(ctx: KernelContext): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const p = sliceParams(ctx, (i) => ctx.inputs[i]?.constant, (i) => ctx.inputs[i] !== undefined);
-  if (!p) return ctx.unsupported('starts, ends, axes and steps must be known when the engine is built');
+  if (!p) return sliceDynamic(ctx);
   const r = sliceRanges(ctx, x.dims, p);
   const inStr = stridesOf(x.dims);
   const outStr = stridesOf(ctx.outputs[0].dims);
@@ -161,6 +162,24 @@ function sliceKernel(ctx: KernelContext): KernelImpl[] {
     return { dim: e?.count ?? d, src: (e?.step ?? 1) * inStr[a], dst: outStr[a] };
   });
   return [{ name: 'slice_strided', dispatches: [stridedCopy(ctx, axes, base, 0, IO)] }];
+}
+
+/** Slice with starts/axes/steps given at run time (shaders/tensor/slice.comp). */
+function sliceDynamic(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const out = ctx.outputs[0].dims;
+  const rank = x.dims.length;
+  const str = stridesOf(x.dims);
+  const params = [sizeOf(ctx.inputs[1]!.dims)];
+  for (let a = 0; a < rank; a++) params.push(out[a], x.dims[a], str[a]);
+  const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }, { input: 1 }];
+  const defines: Record<string, number> = { RANK: Math.max(rank, 1) };
+  for (const [i, name] of [[3, 'AXES_BINDING'], [4, 'STEPS_BINDING']] as const) {
+    if (!ctx.inputs[i]) continue;
+    defines[name] = bindings.length;
+    bindings.push({ input: i });
+  }
+  return [{ name: 'slice_runtime_params', dispatches: [dispatch(ctx, 'slice', sizeOf(out), params, bindings, defines)] }];
 }
 
 function expandKernel(ctx: KernelContext): KernelImpl[] {
@@ -203,20 +222,61 @@ function padDispatch(ctx: KernelContext, axesIn: PadAxis[], mode: number, value:
 function padKernel(ctx: KernelContext): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const rank = x.dims.length;
-  const pads = padsOf(ctx, rank, (i) => ctx.inputs[i]?.constant, (i) => ctx.inputs[i] !== undefined);
-  if (!pads) return ctx.unsupported('pads (and axes) must be known when the engine is built');
   const mode = padMode(ctx);
-  let value = 0;
-  if (ctx.opset < 11) value = ctx.attrs.float('value', 0);
-  else if (ctx.inputs[2]) {
-    const v = constantOf(ctx, 2, 'constant_value');
-    value = v.size > 0 ? Number(v.data[0]) : 0;
-  }
-  if (mode !== 'constant' && x.dims.some((d, a) => d === 0 && ctx.outputs[0].dims[a] > 0)) ctx.fail(`mode '${mode}' cannot pad an empty axis`);
-  const str = stridesOf(x.dims);
-  const axes = x.dims.map((d, a) => ({ out: ctx.outputs[0].dims[a], in: d, begin: pads[a], stride: str[a] }));
   const m = ['constant', 'reflect', 'edge', 'wrap'].indexOf(mode);
-  return [{ name: `pad_${mode}`, dispatches: [padDispatch(ctx, axes, m, scalarBits(ctx.outputs[0], value))] }];
+  if (mode !== 'constant' && x.dims.some((d, a) => d === 0 && ctx.outputs[0].dims[a] > 0)) ctx.fail(`mode '${mode}' cannot pad an empty axis`);
+  let value = 0;
+  let valueAtRunTime = false;
+  if (ctx.opset < 11) value = ctx.attrs.float('value', 0);
+  else if (ctx.inputs[2] && sizeOf(ctx.inputs[2].dims) > 0) {
+    const v = ctx.inputs[2].constant;
+    if (v) value = Number(v.data[0]);
+    else valueAtRunTime = mode === 'constant';
+  }
+  const str = stridesOf(x.dims);
+  const pads = padsOf(ctx, rank, (i) => ctx.inputs[i]?.constant, (i) => ctx.inputs[i] !== undefined);
+  if (pads && !valueAtRunTime) {
+    const axes = x.dims.map((d, a) => ({ out: ctx.outputs[0].dims[a], in: d, begin: pads[a], stride: str[a] }));
+    return [{ name: `pad_${mode}`, dispatches: [padDispatch(ctx, axes, m, scalarBits(ctx.outputs[0], value))] }];
+  }
+  // Pads or the constant given at run time: the shader reads them (the output dims are static).
+  const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
+  const defines: Record<string, number> = { RANK: Math.max(rank, 1), MODE: m };
+  const params = [scalarBits(ctx.outputs[0], value)];
+  let begins: number[];
+  if (pads) begins = pads.slice(0, rank);
+  else {
+    // pads[k] is the begin pad of axes[k] (all axes when absent); -1: no pad on that axis
+    let axes: number[] = Array.from({ length: rank }, (_, a) => a);
+    const axesT = ctx.opset >= 18 ? ctx.inputs[3] : undefined;
+    if (axesT?.constant) axes = intsOf(axesT.constant).map((a) => axisIn(ctx, a, rank));
+    begins = [];
+    defines.PAD_INDEX_BINDING = bindings.length;
+    bindings.push({ input: 1 });
+    if (axesT && !axesT.constant) {
+      // axes at run time too: the shader finds each axis's entry (params: axis numbers, count)
+      defines.AXES_BINDING = bindings.length;
+      bindings.push({ input: 3 });
+      params.push(sizeOf(axesT.dims));
+      for (let a = 0; a < rank; a++) begins.push(a);
+    } else for (let a = 0; a < rank; a++) begins.push(axes.indexOf(a));
+  }
+  if (valueAtRunTime) { defines.VALUE_BINDING = bindings.length; bindings.push({ input: 2 }); }
+  for (let a = rank - 1; a >= 0; a--) params.push(ctx.outputs[0].dims[a], x.dims[a], begins[a], str[a]);
+  return [{ name: `pad_${mode}_runtime_params`, dispatches: [dispatch(ctx, 'pad', sizeOf(ctx.outputs[0].dims), params, bindings, defines)] }];
+}
+
+/** CenterCropPad: a constant-0 pad whose begin is -shift (the output dims are static). */
+function centerCropPadKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const out = ctx.outputs[0].dims;
+  const str = stridesOf(x.dims);
+  const axes = x.dims.map((d, a) => {
+    const t = out[a];
+    const shift = t <= d ? Math.floor((d - t) / 2) : -Math.floor((t - d) / 2);
+    return { out: t, in: d, begin: -shift, stride: str[a] };
+  });
+  return [{ name: 'center_crop_pad', dispatches: [padDispatch(ctx, axes, 0, 0)] }];
 }
 
 function tileKernel(ctx: KernelContext): KernelImpl[] {
@@ -477,7 +537,7 @@ function dropoutKernel(ctx: KernelContext): KernelImpl[] {
 const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   Transpose: transposeKernel, DepthToSpace: depthToSpaceKernel, SpaceToDepth: spaceToDepthKernel,
   Concat: concatKernel, Split: splitKernel, Slice: sliceKernel, Expand: expandKernel,
-  Pad: padKernel, Tile: tileKernel,
+  Pad: padKernel, Tile: tileKernel, CenterCropPad: centerCropPadKernel,
   Gather: gatherKernel, GatherElements: gatherElementsKernel, GatherND: gatherNdKernel,
   ScatterElements: scatterElementsKernel, Scatter: scatterElementsKernel, ScatterND: scatterNdKernel,
   Resize: resizeKernel, Upsample: resizeKernel,
