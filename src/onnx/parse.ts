@@ -127,8 +127,12 @@ function guarded<T>(ctx: Ctx, what: string, fn: () => T): T {
 }
 
 function decode<T>(type: { decode(b: Uint8Array): unknown }, bytes: Uint8Array, ctx: Ctx, what: string): T {
+  // Decode from a Buffer view (no copy): protobufjs then reads strings with Node's UTF-8 decoder,
+  // which replaces invalid sequences with U+FFFD (its own decoder can yield lone surrogates that
+  // do not survive re-encoding), and `bytes` fields come back as views of the same memory.
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    return type.decode(bytes) as T;
+    return type.decode(buf) as T;
   } catch (e) {
     const why = isStackOverflow(e) ? 'messages nested too deeply' : (e as Error).message;
     throw new ParseError(`not a valid ${what} (protobuf decoding failed: ${why}); check that the file is complete and is what it claims to be`, ctx.file, { cause: e });
@@ -289,7 +293,8 @@ function convertAttr(a: Msg, ctx: Ctx, graph: Graph | undefined, depth: number, 
   const what = `${label}: attribute '${a.name}'`;
   let type: AttrType | undefined = a.type ? ATTR_TYPES[a.type] : inferAttrType(a);
   if (!type) throw new ParseError(`${what} has an unknown type ${a.type}`, ctx.file);
-  const str = (b: Uint8Array | undefined) => utf8.decode(b ?? new Uint8Array());
+  // An absent bytes field reads as protobufjs's default, which may be a plain empty array.
+  const str = (b: Uint8Array | undefined) => (b instanceof Uint8Array ? utf8.decode(b) : '');
   const tensor = (t: Msg) => convertTensor(t ?? {}, ctx, what);
   const sub = (g: Msg) => convertGraph(g ?? {}, ctx, graph, depth + 1);
   let value: Attr['value'];
@@ -611,7 +616,7 @@ function fromTyped(dtype: DType, dims: number[], n: number, t: Msg, name: string
     case 'complex64': return new Tensor(dtype, dims, Float32Array.from(take<number[]>(t.floatData, 'float_data', 2 * n)));
     case 'float64': return new Tensor(dtype, dims, Float64Array.from(take<number[]>(t.doubleData, 'double_data')));
     case 'complex128': return new Tensor(dtype, dims, Float64Array.from(take<number[]>(t.doubleData, 'double_data', 2 * n)));
-    case 'string': return new Tensor(dtype, dims, take<Uint8Array[]>(t.stringData, 'string_data').map((b) => utf8.decode(b)));
+    case 'string': return new Tensor(dtype, dims, take<Uint8Array[]>(t.stringData, 'string_data').map((b) => (b instanceof Uint8Array ? utf8.decode(b) : '')));
     case 'int64': {
       const src = take<Msg[]>(t.int64Data, 'int64_data');
       const d = new BigInt64Array(n);

@@ -161,7 +161,8 @@ function nodeToProto(n: Node): Msg {
 /** Graph -> GraphProto message object (types of inputs/outputs, the rest as value_info). */
 export function graphToProto(g: Graph): Msg {
   const vi = (name: string) => {
-    const t = g.types.get(name) ?? (g.initializers.has(name) ? initType(g.initializers.get(name)!) : undefined);
+    // Types come only from the IR: an input without a known type is written without one.
+    const t = g.types.get(name);
     return t ? { name, type: typeToProto(t) } : { name };
   };
   const io = new Set([...g.inputs, ...g.outputs]);
@@ -175,10 +176,6 @@ export function graphToProto(g: Graph): Msg {
   };
   if (g.docString) p.docString = g.docString;
   return p;
-}
-
-function initType(t: Tensor): ValueType {
-  return { kind: 'tensor', dtype: t.dtype, shape: t.dims.slice() };
 }
 
 function opsetsToProto(m: Map<string, number>): Msg[] {

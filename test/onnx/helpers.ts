@@ -20,7 +20,8 @@ export function modelDigest(m: Model): string[] {
   const graph = (g: Graph) => {
     out.push(g.print());
     for (const [k, t] of g.initializers) out.push(`${k}=${t.dtype}[${t.dims}]${tensorBytes(t)}`);
-    out.push(JSON.stringify([...g.types]));
+    // types are a map: order carries no meaning
+    out.push(JSON.stringify([...g.types].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
     for (const n of g.nodes) {
       for (const [k, a] of n.attrs) {
         const vs = Array.isArray(a.value) ? a.value : [a.value];
