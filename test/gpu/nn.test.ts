@@ -178,4 +178,11 @@ describe('GPU nn kernels', function () {
     await checkOp(device, { op: 'DequantizeLinear', attrs: { axis: int(1) }, inputs: [randomTensor('int8', [2, 4, 5], 506, -100, 100), f([4], 507, 0.1, 1), randomTensor('int8', [4], 508, -5, 5)] });
     await checkOp(device, { op: 'DequantizeLinear', inputs: [randomTensor('int32', [7], 509, -1000, 1000), Tensor.scalar('float32', 0.01)] });
   });
+  it('GridSample: modes, paddings, align_corners, 2-D and 3-D', async () => {
+    let seed = 600;
+    for (const mode of ['nearest', 'linear', 'cubic']) for (const padding_mode of ['zeros', 'border', 'reflection']) for (const ac of [0, 1]) {
+      await checkOp(device, { op: 'GridSample', opset: 22, attrs: { mode: str(mode), padding_mode: str(padding_mode), align_corners: int(ac) }, inputs: [f([2, 3, 5, 7], seed++), f([2, 4, 6, 2], seed++, -1.3, 1.3)], rtol: 1e-3, atol: 1e-4 });
+    }
+    await checkOp(device, { op: 'GridSample', opset: 22, attrs: { mode: str('linear') }, inputs: [f([1, 2, 3, 4, 5], seed++), f([1, 2, 3, 4, 3], seed++, -1.2, 1.2)], rtol: 1e-3, atol: 1e-4 });
+  });
 });

@@ -11,6 +11,7 @@ import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, Ma
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
 import { KernelContext, KernelImpl } from '../../build/kernel';
 import { globalPoolKernel, poolKernel } from './gpu/pool';
+import { gridSampleKernel } from './gpu/grid';
 import { dequantizeKernel, quantizeKernel } from './gpu/quantize';
 import { batchNormKernel, groupNormKernel, instanceNormKernel, layerNormKernel, lpNormKernel, lrnKernel, rmsNormKernel } from './gpu/norm';
 
@@ -31,6 +32,7 @@ const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   LpNormalization: lpNormKernel,
   QuantizeLinear: quantizeKernel,
   DequantizeLinear: dequantizeKernel,
+  GridSample: gridSampleKernel,
 };
 
 const DEFS: OpDef[] = [
