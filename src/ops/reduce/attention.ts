@@ -17,6 +17,7 @@
 import { Dim, ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { OpContext, OpDef } from '../types';
+import { attentionKernel } from './gpu-attention';
 import { checkDType, checkSize, FLOATS } from '../util/reduce-common';
 
 /** A [B, H, S, D] float64 view of a 3-D ([B, S, H*D]) or 4-D tensor. */
@@ -74,6 +75,7 @@ function maskIndexer(ctx: OpContext, md: readonly number[], target: number[]): (
 
 export const ATTENTION_DEF: OpDef = {
   opType: 'Attention',
+  kernel: attentionKernel,
   sinceVersion: 23,
   inferShape(ctx, inputs): ValueType[] {
     const [q, k, v, , pk] = inputs;

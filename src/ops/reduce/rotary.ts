@@ -7,10 +7,12 @@
 import { ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
+import { rotaryKernel } from './gpu-attention';
 import { checkDType, FLOATS } from '../util/reduce-common';
 
 export const ROTARY_DEF: OpDef = {
   opType: 'RotaryEmbedding',
+  kernel: rotaryKernel,
   sinceVersion: 23,
   inferShape(_ctx, inputs): ValueType[] {
     const x = inputs[0]!;

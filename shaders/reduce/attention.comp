@@ -1,0 +1,129 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "vkrt.glsl"
+#include "reduce_common.glsl"
+// ONNX Attention (opset 23/24), one workgroup per query row (b, h, i): scores for a block of
+// gl_WorkGroupSize.x keys (one per invocation), then an online softmax (running max and sum,
+// FP32) folds the block's weighted V rows into per-invocation accumulators (invocation t owns
+// output dims t, t + WG, ...). K/V positions j < P come from past_key/past_value, the rest from
+// K/V (no concatenation buffer). A row masked everywhere gives Y = 0, as the reference.
+//
+// bindings: 0 Q, 1 K, 2 V, 3 past_key [B,KVH,P,D], 4 past_value [B,KVH,P,DV], 5 attn_mask (float
+//   bits or bool as int), 6 nonpad_kv_seqlen (int), 7 Y, 8 qk output (absent ones bound to any
+//   buffer, never read or written)
+// params: 0 ROWS (B*H*S), 1 H, 2 S, 3 D, 4 DV, 5 T (total keys), 6 P (past length), 7 GROUP
+//   (H / KVH), 8 KVH, 9-11 Q strides (b, h, i), 12-14 K strides (b, kvh, j), 15-17 V strides,
+//   18-20 Y strides, 21-23 mask strides (b, h, i), 24 TM (mask width, keys >= TM are masked),
+//   25 scale (f32), 26 softcap (f32, 0: none), 27 flags (1 causal, 2 nonpad, 4 bool mask,
+//   8 has mask), 28 QK_MODE (0-3 as qk_matmul_output_mode, 4: no qk output)
+// defines: MAX_D (shared q row size), ACC_N (accumulators per invocation: DV <= ACC_N * WG)
+layout(std430, binding = 0) readonly buffer Qb { float q[]; };
+layout(std430, binding = 1) readonly buffer Kb { float kk[]; };
+layout(std430, binding = 2) readonly buffer Vb { float vv[]; };
+layout(std430, binding = 3) readonly buffer PKb { float pk[]; };
+layout(std430, binding = 4) readonly buffer PVb { float pv[]; };
+layout(std430, binding = 5) readonly buffer Mb { uint mask[]; };
+layout(std430, binding = 6) readonly buffer Nb { int nonpad[]; };
+layout(std430, binding = 7) writeonly buffer Yb { float y[]; };
+layout(std430, binding = 8) buffer QKb { float qk[]; };
+
+#define H PARAM(1)
+#define S PARAM(2)
+#define D PARAM(3)
+#define DV PARAM(4)
+#define T PARAM(5)
+#define P PARAM(6)
+#define FLAGS PARAM(27)
+#define QK_MODE PARAM(28)
+
+shared float q_s[MAX_D];
+shared float s_sc[RED_WG_MAX];
+
+void main() {
+  uint r = red_group_index();
+  if (r >= PARAM(0)) return;
+  uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
+  uint i = r % S, h = (r / S) % H, b = r / (S * H);
+  uint kh = h / PARAM(7);
+  uint kvh = PARAM(8);
+  uint qoff = b * PARAM(9) + h * PARAM(10) + i * PARAM(11);
+  for (uint d = tid; d < D; d += wg) q_s[d] = q[qoff + d];
+  float scale = PARAMF(25), softcap = PARAMF(26);
+  bool causal = (FLAGS & 1u) != 0u, hasNonpad = (FLAGS & 2u) != 0u, boolMask = (FLAGS & 4u) != 0u, hasMask = (FLAGS & 8u) != 0u;
+  int np = hasNonpad ? nonpad[b] : 0;
+  int causalOff = hasNonpad ? np - int(S) : int(P);
+  uint moff = b * PARAM(21) + h * PARAM(22) + i * PARAM(23);
+  uint qkoff = r * T;
+  float m = -RED_INF, l = 0.0;
+  float acc[ACC_N];
+  for (uint c = 0u; c < ACC_N; c++) acc[c] = 0.0;
+  barrier();
+  for (uint j0 = 0u; j0 < T; j0 += wg) {
+    uint j = j0 + tid;
+    float sc = -RED_INF;
+    if (j < T) {
+      float dot = 0.0;
+      if (j < P) {
+        uint ko = ((b * kvh + kh) * P + j) * D;
+        for (uint d = 0u; d < D; d++) dot += q_s[d] * pk[ko + d];
+      } else {
+        uint ko = b * PARAM(12) + kh * PARAM(13) + (j - P) * PARAM(14);
+        for (uint d = 0u; d < D; d++) dot += q_s[d] * kk[ko + d];
+      }
+      sc = dot * scale;
+      if (QK_MODE == 0u) qk[qkoff + j] = sc;
+      if (softcap > 0.0) sc = softcap * tanh(sc / softcap);
+      if (QK_MODE == 1u) qk[qkoff + j] = sc;
+      float bias = 0.0;
+      if (hasMask) {
+        if (j >= PARAM(24)) bias = -RED_INF;
+        else {
+          uint mv = mask[moff + j];
+          bias = boolMask ? (mv != 0u ? 0.0 : -RED_INF) : uintBitsToFloat(mv);
+        }
+      }
+      if (causal && int(i) + causalOff < int(j)) bias = -RED_INF;
+      if (hasNonpad && int(j) >= np) bias = -RED_INF;
+      sc += bias;
+      if (QK_MODE >= 2u && QK_MODE <= 3u) qk[qkoff + j] = sc;
+    }
+    s_sc[tid] = sc;
+    barrier();
+    uint n = min(wg, T - j0);
+    float bm = -RED_INF;
+    for (uint t = 0u; t < n; t++) bm = max(bm, s_sc[t]);
+    float mNew = max(m, bm);
+    if (mNew > -RED_INF) {
+      float alpha = m > -RED_INF ? exp(m - mNew) : 0.0;
+      l *= alpha;
+      for (uint c = 0u; c < ACC_N; c++) acc[c] *= alpha;
+      for (uint t = 0u; t < n; t++) {
+        float s = s_sc[t];
+        if (s == -RED_INF) continue;
+        float p = exp(s - mNew);
+        l += p;
+        uint jj = j0 + t;
+        uint vo = jj < P ? ((b * kvh + kh) * P + jj) * DV : b * PARAM(15) + kh * PARAM(16) + (jj - P) * PARAM(17);
+        for (uint c = 0u; c < ACC_N; c++) {
+          uint d = tid + c * wg;
+          if (d < DV) acc[c] += p * (jj < P ? pv[vo + d] : vv[vo + d]);
+        }
+      }
+      m = mNew;
+    }
+    barrier();
+  }
+  uint yoff = b * PARAM(18) + h * PARAM(19) + i * PARAM(20);
+  float inv = l > 0.0 ? 1.0 / l : 0.0;
+  for (uint c = 0u; c < ACC_N; c++) {
+    uint d = tid + c * wg;
+    if (d < DV) y[yoff + d] = acc[c] * inv;
+  }
+  if (QK_MODE == 3u) {
+    // the scores this invocation wrote become probabilities (same invocation, no barrier needed)
+    for (uint j = tid; j < T; j += wg) {
+      float s = qk[qkoff + j];
+      qk[qkoff + j] = (m == -RED_INF || s == -RED_INF) ? 0.0 : exp(s - m) * inv;
+    }
+  }
+}

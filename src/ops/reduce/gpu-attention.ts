@@ -1,0 +1,141 @@
+/**
+ * GPU kernels of Attention (opset 23/24) and RotaryEmbedding: see shaders/reduce/attention.comp,
+ * kv_concat.comp and rotary.comp for the algorithms and parameter layouts.
+ */
+import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl } from '../../build/kernel';
+import { sizeOf } from '../../ir/tensor';
+
+const ATT_WG = 64;
+const MAX_D = 512;
+
+/** [B, H, S, D] of a 3-D ([B, S, H*D]) or 4-D Attention operand and its (b, h, s) strides. */
+function headsOf(ctx: KernelContext, dims: readonly number[], heads: number | undefined, what: string): { B: number; H: number; S: number; D: number; strides: [number, number, number] } {
+  if (dims.length === 4) {
+    const [B, H, S, D] = dims;
+    return { B, H, S, D, strides: [H * S * D, S * D, D] };
+  }
+  if (dims.length !== 3) return ctx.fail(`${what} must be 3-D or 4-D, got rank ${dims.length}`);
+  if (!heads || heads <= 0) return ctx.fail(`3-D ${what} needs the ${what === 'Q' ? 'q_num_heads' : 'kv_num_heads'} attribute`);
+  const [B, S, hidden] = dims;
+  if (hidden % heads !== 0) return ctx.fail(`${what} hidden size ${hidden} is not a multiple of ${heads} heads`);
+  const D = hidden / heads;
+  return { B, H: heads, S, D, strides: [S * hidden, D, hidden] };
+}
+
+export function attentionKernel(ctx: KernelContext): KernelImpl[] {
+  const [Qt, Kt, Vt, maskT, pastK, pastV] = ctx.inputs;
+  const nonpadT = ctx.opset >= 24 ? ctx.inputs[6] : undefined;
+  if (!Qt || !Kt || !Vt) return ctx.fail('Q, K and V are required');
+  if (Qt.gpu !== 'f32' || Kt.gpu !== 'f32' || Vt.gpu !== 'f32') return ctx.unsupported('Attention needs float Q, K and V');
+  if (Kt.dims.length !== Qt.dims.length || Vt.dims.length !== Qt.dims.length) return ctx.fail('Q, K and V must have the same rank');
+  const qHattr = ctx.attrs.optInt('q_num_heads'), kvHattr = ctx.attrs.optInt('kv_num_heads');
+  const mode = ctx.attrs.int('qk_matmul_output_mode', 0);
+  if (mode < 0 || mode > 3) return ctx.fail(`qk_matmul_output_mode ${mode} is not 0, 1, 2 or 3`);
+  ctx.attrs.optInt('softmax_precision'); // FP32 softmax
+  const q = headsOf(ctx, Qt.dims, qHattr, 'Q');
+  const k = headsOf(ctx, Kt.dims, kvHattr, 'K');
+  const v = headsOf(ctx, Vt.dims, kvHattr, 'V');
+  const { B, H, S, D } = q;
+  const kvH = k.H, Dv = v.D;
+  if ((pastK && pastK.dims.length !== 4) || (pastV && pastV.dims.length !== 4)) return ctx.unsupported('past_key/past_value must be 4-D [B, kv_heads, past, head_size]');
+  if (!!pastK !== !!pastV) return ctx.fail('past_key and past_value come together');
+  const P = pastK ? pastK.dims[2] : 0;
+  if (pastK && (pastK.dims[0] !== B || pastK.dims[1] !== kvH || pastK.dims[3] !== D || pastV!.dims[2] !== P || pastV!.dims[3] !== Dv)) return ctx.fail('past_key/past_value do not fit K/V');
+  const T = P + k.S;
+  if (k.B !== B || v.B !== B || k.D !== D || v.H !== kvH || v.S !== k.S) return ctx.fail('Q, K and V shapes do not fit together');
+  if (kvH <= 0 || H % kvH !== 0) return ctx.fail(`q heads ${H} is not a multiple of kv heads ${kvH}`);
+  if (D > MAX_D || Dv > MAX_D) return ctx.unsupported(`head sizes above ${MAX_D} (got ${D}, ${Dv})`);
+  const scale = ctx.attrs.optFloat('scale') ?? 1 / Math.sqrt(D);
+  const softcap = ctx.attrs.float('softcap', 0);
+  // mask broadcast (right-aligned) to [B, H, S, Tm]
+  let mStr = [0, 0, 0], Tm = 0;
+  if (maskT) {
+    const md = maskT.dims;
+    if (md.length === 0 || md.length > 4) return ctx.fail(`attn_mask must have rank 1-4, got ${md.length}`);
+    Tm = md[md.length - 1];
+    if (Tm > T) return ctx.fail(`attn_mask dims [${md.join(',')}] do not fit the total sequence length ${T}`);
+    const dims = [...new Array<number>(4 - md.length).fill(1), ...md];
+    const target = [B, H, S, Tm];
+    const strides = [0, 0, 0, 0];
+    let acc = 1;
+    for (let a = 3; a >= 0; a--) {
+      if (dims[a] !== 1 && dims[a] !== target[a]) return ctx.fail(`attn_mask dims [${md.join(',')}] do not broadcast to [${target.join(',')}]`);
+      strides[a] = dims[a] === 1 ? 0 : acc;
+      acc *= dims[a];
+    }
+    mStr = strides.slice(0, 3);
+  }
+  const flags = (ctx.attrs.int('is_causal', 0) !== 0 ? 1 : 0) | (nonpadT ? 2 : 0) | (maskT?.dtype === 'bool' ? 4 : 0) | (maskT ? 8 : 0);
+  const outs = ctx.node.outputs;
+  const wantQK = outs.length > 3 && !!outs[3];
+  const yStr: [number, number, number] = ctx.outputs[0].dims.length === 3 ? [S * H * Dv, Dv, H * Dv] : [H * S * Dv, S * Dv, Dv];
+  const params = [
+    B * H * S, H, S, D, Dv, T, P, H / kvH, kvH, ...q.strides, ...k.strides, ...v.strides, ...yStr, ...mStr, Tm,
+    f32bits(scale), f32bits(softcap), flags, wantQK ? mode : 4,
+  ];
+  const any: BindingRef = { input: 0 };
+  const bindings: BindingRef[] = [
+    { input: 0 }, { input: 1 }, { input: 2 }, pastK ? { input: 4 } : any, pastV ? { input: 5 } : any,
+    maskT ? { input: 3 } : any, nonpadT ? { input: 6 } : any, { output: 0 }, wantQK ? { output: 3 } : { output: 0 },
+  ];
+  const dispatches: DispatchDesc[] = [{
+    shader: 'reduce/attention', defines: { MAX_D, ACC_N: Math.max(1, Math.ceil(Dv / ATT_WG)) }, params,
+    workgroup: [ATT_WG, 1, 1], groups: grid1d(B * H * S, 1, ctx.caps), bindings,
+  }];
+  // present_key / present_value
+  for (const [o, cur, past, Dx] of [[1, k, pastK ? 4 : -1, D], [2, v, pastV ? 5 : -1, Dv]] as const) {
+    if (!(outs.length > o && outs[o])) continue;
+    const n = B * kvH * T * Dx;
+    if (n === 0) continue;
+    dispatches.push({
+      shader: 'reduce/kv_concat', params: [n, kvH, T, Dx, P, ...cur.strides], workgroup: [128, 1, 1], groups: grid1d(n, 128, ctx.caps),
+      bindings: [past >= 0 ? { input: past } : { input: o }, { input: o }, { output: o }],
+    });
+  }
+  if (B * H * S === 0) dispatches.shift();
+  return [{ name: 'attention_online_softmax', dispatches }];
+}
+
+export function rotaryKernel(ctx: KernelContext): KernelImpl[] {
+  const [x, cosT, sinT, pos] = ctx.inputs;
+  if (!x || !cosT || !sinT) return ctx.fail('input, cos_cache and sin_cache are required');
+  if (x.gpu !== 'f32') return ctx.unsupported('RotaryEmbedding needs a float input');
+  const interleaved = ctx.attrs.int('interleaved', 0) !== 0;
+  const numHeads = ctx.attrs.int('num_heads', 0);
+  let B: number, H: number, S: number, D: number, st: [number, number, number];
+  if (x.dims.length === 4) {
+    [B, H, S, D] = x.dims;
+    st = [H * S * D, S * D, D];
+  } else if (x.dims.length === 3) {
+    if (numHeads <= 0) return ctx.fail('3-D input needs the num_heads attribute');
+    [B, S] = x.dims;
+    H = numHeads;
+    if (x.dims[2] % H !== 0) return ctx.fail(`hidden size ${x.dims[2]} is not a multiple of num_heads ${H}`);
+    D = x.dims[2] / H;
+    st = [S * x.dims[2], D, x.dims[2]];
+  } else {
+    return ctx.fail(`input must be 3-D or 4-D, got rank ${x.dims.length}`);
+  }
+  let rot = ctx.attrs.int('rotary_embedding_dim', 0);
+  if (rot === 0) rot = D;
+  if (rot > D || rot % 2 !== 0) return ctx.fail(`rotary_embedding_dim ${rot} must be even and at most the head size ${D}`);
+  const cw = cosT.dims[cosT.dims.length - 1];
+  if (cw < rot / 2) return ctx.fail(`cos_cache last dim ${cw} is smaller than rotary_embedding_dim/2 = ${rot / 2}`);
+  if (pos) {
+    if (cosT.dims.length !== 2) return ctx.fail('with position_ids, the caches must be 2-D [max_position, rot/2]');
+    if (sizeOf(pos.dims) !== B * S) return ctx.fail(`position_ids must be [${B},${S}]`);
+  } else if (cosT.dims.length !== 3 || cosT.dims[0] !== B || cosT.dims[1] !== S) {
+    return ctx.fail(`without position_ids, the caches must be [${B},${S},rot/2]`);
+  }
+  const n = sizeOf(x.dims);
+  const maxPos = pos ? cosT.dims[0] : 0;
+  return [{
+    name: 'rotary_embedding',
+    dispatches: [{
+      shader: 'reduce/rotary', defines: { HAS_POS: pos ? 1 : 0 },
+      params: [n, H, S, D, ...st, rot / 2, interleaved ? 1 : 0, cw, ...(pos ? [maxPos] : [])],
+      workgroup: [128, 1, 1], groups: grid1d(n, 128, ctx.caps),
+      bindings: [{ input: 0 }, { input: 1 }, { input: 2 }, pos ? { input: 3 } : { input: 0 }, { output: 0 }],
+    }],
+  }];
+}
