@@ -171,3 +171,54 @@ describe('GPU reduce kernels', function () {
     await checkOp(device, { op: 'TopK', opset: 1, attrs: { k: int(3) }, inputs: [randomTensor('float32', [3, 13], 11)], outputs: 2 });
   });
 });
+
+describe('GPU attention kernels', function () {
+  this.timeout(300000);
+  let device: Device;
+  before(() => { device = openDevice(); });
+  afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
+  after(() => device?.dispose());
+  const f = (dims: number[], seed: number, lo = -1, hi = 1) => randomTensor('float32', dims, seed, lo, hi);
+  const tol = { rtol: 1e-3, atol: 1e-4 };
+
+  it('Attention 4-D: GQA, long key sequences, wide heads, scale, softcap', async () => {
+    // [B, H, S, D] / [B, kvH, T, D]: blocks of 64 keys, Dv over one invocation's share
+    const shapes: [number, number, number, number, number, number, number][] = [
+      [1, 1, 1, 1, 1, 1, 1], [2, 4, 3, 2, 13, 8, 8], [1, 2, 5, 2, 130, 16, 100], [2, 6, 7, 3, 127, 64, 72], [1, 1, 2, 1, 1000, 4, 4],
+    ];
+    for (const [k, [B, H, S, kvH, T, D, Dv]] of shapes.entries()) {
+      const inputs = [f([B, H, S, D], 1 + k), f([B, kvH, T, D], 2 + k), f([B, kvH, T, Dv], 3 + k)];
+      await checkOp(device, { op: 'Attention', opset: 23, inputs, ...tol });
+      await checkOp(device, { op: 'Attention', opset: 23, attrs: { scale: { type: 'float', value: 0.3 }, softcap: { type: 'float', value: 2 } }, inputs, ...tol });
+    }
+  });
+  it('Attention 3-D with masks (bool, float, short, broadcast) and is_causal', async () => {
+    const [B, S, T, H, kvH, D] = [2, 5, 70, 4, 2, 8];
+    const attrs = { q_num_heads: int(H), kv_num_heads: int(kvH) };
+    const base = [f([B, S, H * D], 1), f([B, T, kvH * D], 2), f([B, T, kvH * 6], 3)];
+    const masks = [randomTensor('bool', [S, T], 4), f([B, 1, S, T], 5, -3, 1), f([T - 10], 6), randomTensor('bool', [B, H, S, T], 7)];
+    for (const m of masks) await checkOp(device, { op: 'Attention', opset: 23, attrs, inputs: [...base, m], ...tol });
+    await checkOp(device, { op: 'Attention', opset: 23, attrs: { ...attrs, is_causal: int(1) }, inputs: base, ...tol });
+    // rows masked everywhere give zeros
+    const none = Tensor.from('bool', [S, T], new Array(S * T).fill(0));
+    await checkOp(device, { op: 'Attention', opset: 23, attrs, inputs: [...base, none], ...tol });
+  });
+  it('Attention with past key/value, present outputs, qk_matmul_output_mode', async () => {
+    const [B, H, S, kvH, T, P, D] = [1, 4, 3, 2, 3, 70, 16];
+    const inputs = [f([B, H, S, D], 1), f([B, kvH, T, D], 2), f([B, kvH, T, D], 3), f([S, P + T], 4, -1, 0), f([B, kvH, P, D], 5), f([B, kvH, P, D], 6)];
+    await checkOp(device, { op: 'Attention', opset: 23, attrs: { is_causal: int(1) }, inputs, outputs: 3, ...tol });
+    for (const mode of [0, 1, 2, 3]) {
+      await checkOp(device, { op: 'Attention', opset: 23, attrs: { qk_matmul_output_mode: int(mode), softcap: { type: 'float', value: 1.5 } }, inputs, outputs: 4, ...tol });
+    }
+  });
+  it('RotaryEmbedding: 4-D/3-D, interleaved, partial rotation, with and without position_ids', async () => {
+    const [B, S, H, D] = [2, 5, 3, 8];
+    const cos = f([12, 4], 1), sin = f([12, 4], 2);
+    const pos = Tensor.from('int64', [B, S], [0, 1, 2, 3, 4, 11, 7, 3, 0, 5]);
+    for (const interleaved of [0, 1]) {
+      await checkOp(device, { op: 'RotaryEmbedding', opset: 23, attrs: { interleaved: int(interleaved) }, inputs: [f([B, H, S, D], 3), cos, sin, pos] });
+      await checkOp(device, { op: 'RotaryEmbedding', opset: 23, attrs: { interleaved: int(interleaved), num_heads: int(H), rotary_embedding_dim: int(4) }, inputs: [f([B, S, H * D], 4), cos, sin, pos] });
+      await checkOp(device, { op: 'RotaryEmbedding', opset: 23, attrs: { interleaved: int(interleaved) }, inputs: [f([B, H, S, D], 5), f([B, S, 4], 6), f([B, S, 4], 7)] });
+    }
+  });
+});
