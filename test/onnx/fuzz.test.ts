@@ -12,8 +12,8 @@ import * as path from 'path';
 import { GraphError, VkrtError } from '../../src/api/errors';
 import { Graph, Model } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
-import { parseModel } from '../../src/onnx/parse';
-import { serializeModel } from '../../src/onnx/serialize';
+import { parseModel, parseTensor } from '../../src/onnx/parse';
+import { serializeModel, serializeTensor } from '../../src/onnx/serialize';
 import { MODELS, modelDigest, rng } from './helpers';
 
 const DATA = path.dirname(MODELS);
@@ -169,5 +169,27 @@ describe('onnx: fuzz', function () {
     }
     assert.equal(outcomes.parsed + outcomes.typed, iterations);
     if (process.env.FUZZ_VERBOSE) console.log(`fuzz seed ${seed}: ${outcomes.parsed} parsed, ${outcomes.typed} typed errors (${[...codes].map(([c, n]) => `${c} ${n}`).join(', ')}), ${Date.now() - t0} ms`);
+  });
+
+  it(`500 seeded mutations of TensorProtos (every dtype) give a Tensor or a typed error (seed ${seed})`, () => {
+    const corpus: Uint8Array[] = [
+      serializeTensor(Tensor.from('float32', [2, 3], [1, 2, 3, 4, 5, 6]), 'f'),
+      serializeTensor(Tensor.from('float16', [4], [1, -2, 0.5, 65504]), 'h'),
+      serializeTensor(Tensor.from('int64', [3], [1n, -(2n ** 63n), 7n]), 'l'),
+      serializeTensor(Tensor.from('int4', [5], [1, -8, 7, 0, 3]), 'q'),
+      serializeTensor(Tensor.from('string', [2], ['a', 'bcd']), 's'),
+      serializeTensor(Tensor.from('bool', [3], [1, 0, 1]), 'b'),
+      serializeTensor(Tensor.from('complex64', [1], [1, 2]), 'c'),
+    ];
+    const r = rng(seed ^ 0x5eed);
+    for (let i = 0; i < 500; i++) {
+      const { bytes, how } = mutate(corpus[Math.floor(r() * corpus.length)], r);
+      try {
+        const t = parseTensor(bytes);
+        parseTensor(serializeTensor(t));
+      } catch (e) {
+        if (!(e instanceof VkrtError)) assert.fail(`seed ${seed}, tensor iteration ${i}, ${how}: ${(e as Error)?.stack ?? e}`);
+      }
+    }
   });
 });
