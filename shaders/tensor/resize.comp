@@ -3,12 +3,12 @@
 #include "vkrt.glsl"
 #include "tensor_params.glsl"
 // Resize / Upsample from per-axis tap tables (computed at build time with the reference's
-// arithmetic, src/ops/tensor/kernels.ts): for output coordinate c of a resized axis, entries
-// off + c*taps .. + taps-1 hold source indices (-1: tf_crop_and_resize extrapolates) and weights.
+// arithmetic, src/ops/tensor/kernels.ts), or on the GPU from run-time scales (resize_taps.comp):
+// for output coordinate c of a resized axis, entries off + c*taps .. + taps-1 each hold a source
+// index (-1: tf_crop_and_resize extrapolates) and a weight, interleaved: tab[2e], tab[2e+1].
 // The filter is separable: y = sum over tap combinations of the product of weights times x.
 // Identity axes (taps = 0) pass their coordinate through.
-// Bindings: 0 x (float[], or uint[] with NEAREST), 1 tap indices (int[]), 2 tap weights
-//   (float[]), 3 y.
+// Bindings: 0 x (float[], or uint[] with NEAREST), 1 tap table (uint[]), 2 y.
 // Params: 0 n, 1 extrapolation value bits, then per axis k (innermost first): 2+4k outDim,
 //   3+4k input stride, 4+4k taps (0: identity), 5+4k table offset.
 // Defines: RANK (1..7), NEAREST (one tap of weight 1 per axis: a bit copy, any dtype).
@@ -20,9 +20,10 @@
 #define EXTRAP uintBitsToFloat(PARAM(1))
 #endif
 layout(std430, binding = 0) readonly buffer X { XT x[]; };
-layout(std430, binding = 1) readonly buffer TI { int tidx[]; };
-layout(std430, binding = 2) readonly buffer TW { float tw[]; };
-layout(std430, binding = 3) writeonly buffer Y { XT y[]; };
+layout(std430, binding = 1) readonly buffer Tab { uint tab[]; };
+layout(std430, binding = 2) writeonly buffer Y { XT y[]; };
+#define tidx(e) int(tab[2u * (e)])
+#define tw(e) uintBitsToFloat(tab[2u * (e) + 1u])
 
 void main() {
   uint i = vkrt_index();
@@ -38,11 +39,11 @@ void main() {
     if (taps == 0u) base += c * TP(3 + 4 * k);
     else {
       entry[k] = TP(5 + 4 * k) + c * taps;
-      if (tidx[entry[k]] < 0) { y[i] = EXTRAP; return; }
+      if (tidx(entry[k]) < 0) { y[i] = EXTRAP; return; }
     }
   }
 #ifdef NEAREST
-  for (int k = 0; k < RANK; k++) if (TP(4 + 4 * k) != 0u) base += uint(tidx[entry[k]]) * TP(3 + 4 * k);
+  for (int k = 0; k < RANK; k++) if (TP(4 + 4 * k) != 0u) base += uint(tidx(entry[k])) * TP(3 + 4 * k);
   y[i] = x[base];
 #else
   uint total = 1u;
@@ -57,8 +58,8 @@ void main() {
       if (taps == 0u) continue;
       uint e = entry[k] + r % taps;
       r /= taps;
-      w *= tw[e];
-      so += uint(tidx[e]) * TP(3 + 4 * k);
+      w *= tw(e);
+      so += uint(tidx(e)) * TP(3 + 4 * k);
     }
     if (w != 0.0) acc += w * x[so];
   }

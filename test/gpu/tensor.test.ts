@@ -91,7 +91,7 @@ describe('GPU tensor kernels', function () {
     await checkOp(device, { op: 'Slice', opset: 9, attrs: { starts: ints([1, 0]), ends: ints([3, -1]) }, inputs: [x], ...exact });
   });
 
-  it('Slice, Pad and CenterCropPad with parameters given at run time (static output dims)', async () => {
+  it('Slice, Pad, CenterCropPad and Resize with parameters given at run time (static output dims)', async () => {
     const x = randomTensor('float32', [5, 13, 7], 42);
     await checkOpDeclared(device, { op: 'Slice', inputs: [x, i64([4, 100, 6]), i64([-100, 0, -100]), i64([0, 1, -1]), i64([-2, -3, -1])], ...exact });
     await checkOpDeclared(device, { op: 'Slice', inputs: [x, i64([1, -5]), i64([4, 1000])], ...exact });
@@ -99,6 +99,11 @@ describe('GPU tensor kernels', function () {
     await checkOpDeclared(device, { op: 'Pad', inputs: [x, i64([0, 3, 2, 1, 4, 5]), Tensor.scalar('float32', 2.5)], ...exact });
     await checkOpDeclared(device, { op: 'Pad', attrs: { mode: str('wrap') }, inputs: [x, i64([2, -1, 3, 1]), null, i64([-1, 0])], ...exact });
     await checkOpDeclared(device, { op: 'Pad', attrs: { mode: str('edge') }, inputs: [x, i64([2, 3]), null, i64([1])], constant: [3], ...exact });
+    const r = randomTensor('float32', [1, 2, 5, 7], 43);
+    for (const [mode, coord] of [['nearest', 'half_pixel'], ['linear', 'align_corners'], ['cubic', 'pytorch_half_pixel'], ['linear', 'half_pixel_symmetric'], ['cubic', 'asymmetric']]) {
+      await checkOpDeclared(device, { op: 'Resize', attrs: { mode: str(mode), coordinate_transformation_mode: str(coord) }, inputs: [r, null, Tensor.from('float32', [4], [1, 1, 1.7, 0.6])], rtol: 1e-4, atol: 1e-5 });
+    }
+    await checkOpDeclared(device, { op: 'Resize', attrs: { mode: str('linear'), coordinate_transformation_mode: str('tf_crop_and_resize'), extrapolation_value: { type: 'float', value: 9 } }, inputs: [r, Tensor.from('float32', [8], [0, 0, 0.1, -0.2, 1, 1, 1.3, 0.8]), null, i64([1, 2, 4, 6])], constant: [3], rtol: 1e-4, atol: 1e-5 });
     await checkOpDeclared(device, { op: 'CenterCropPad', inputs: [x, i64([3, 16])], constant: [1], attrs: { axes: ints([0, -1]) }, ...exact });
   });
 

@@ -416,12 +416,56 @@ function resizeArg(ctx: KernelContext, i: number): Tensor | undefined {
   return undefined;
 }
 
+/**
+ * Resize whose scales (or roi) arrive at run time; the output dims are static. The shader
+ * computes each coordinate's taps itself (resize_dynamic.comp).
+ */
+function resizeRuntimeScales(ctx: KernelContext, o: ReturnType<typeof options>, knownScales?: number[]): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const out = ctx.outputs[0].dims;
+  const rank = x.dims.length;
+  const old = legacy(ctx);
+  const scalesAt = old ? 1 : 2;
+  const scalesT = ctx.inputs[scalesAt];
+  if (!knownScales && (!scalesT || sizeOf(scalesT.dims) === 0)) return ctx.unsupported('sizes with keep_aspect_ratio_policy other than stretch must be known when the engine is built');
+  if (o.antialias) return ctx.unsupported('antialiased Resize needs its scales known when the engine is built');
+  const nearest = o.mode === 'nearest';
+  if (!nearest && x.gpu !== 'f32') return ctx.unsupported(`${o.mode} Resize of ${x.dtype} tensors has no GPU kernel; cast to float first`);
+  const axesList = (!old && ctx.opset >= 18 ? ctx.attrs.optInts('axes') : undefined)?.map((a) => axisIn(ctx, a, rank)) ?? x.dims.map((_, a) => a);
+  const coord = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize', 'half_pixel_symmetric'].indexOf(o.coord);
+  const nm = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].indexOf(o.nearestMode);
+  if (coord < 0) ctx.fail(`coordinate_transformation_mode '${o.coord}' is not supported`);
+  if (nearest && nm < 0) ctx.fail(`nearest_mode '${o.nearestMode}' is not supported`);
+  if (coord === 4 && !ctx.inputs[1]) ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input");
+  const defines: Record<string, number> = { TAPS: nearest ? 1 : o.mode === 'linear' ? 2 : 4, COORD: coord, NEAREST_MODE: Math.max(nm, 0) };
+  if (o.excludeOutside) defines.EXCLUDE = 1;
+  if (nearest) defines.NEAREST = 1;
+  const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
+  if (knownScales) defines.SCALE_PARAM = 1;
+  else { defines.SCALES_BINDING = bindings.length; bindings.push({ input: scalesAt }); }
+  if (coord === 4) { defines.ROI_BINDING = bindings.length; bindings.push({ input: 1 }); }
+  const inStr = stridesOf(x.dims);
+  const axes = x.dims.map((d, a) => ({ out: out[a], in: d, stride: inStr[a], entry: axesList.indexOf(a), scale: knownScales?.[a] ?? 1 }))
+    .filter((a) => !(a.entry < 0 && a.out === 1));
+  if (axes.some((a) => a.entry >= 0 && a.in === 0)) ctx.fail('cannot resize an empty axis');
+  if (!axes.length) axes.push({ out: 1, in: 1, stride: 0, entry: -1, scale: 1 });
+  const params = [scalarBits(x, o.extrapolation), f32bits(o.a), axesList.length];
+  for (let k = axes.length - 1; k >= 0; k--) params.push(axes[k].out, axes[k].in, axes[k].stride, axes[k].entry, f32bits(axes[k].scale));
+  defines.RANK = axes.length;
+  return [{ name: `resize_${o.mode}_runtime_scales`, dispatches: [dispatch(ctx, 'resize_dynamic', sizeOf(out), params, bindings, defines)] }];
+}
+
 function resizeKernel(ctx: KernelContext): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const c = ctx as unknown as ResizeCtx;
   const args = readArgs(c, (i) => resizeArg(ctx, i), (i) => ctx.inputs[i] !== undefined);
-  if (!args) return ctx.unsupported('scales (or sizes with keep_aspect_ratio_policy other than stretch) must be known when the engine is built');
   const o = options(c);
+  if (!args) return resizeRuntimeScales(ctx, o);
+  if (o.coord === 'tf_crop_and_resize' && !args.roi && ctx.inputs[1] && sizeOf(ctx.inputs[1].dims) > 0) {
+    // roi at run time, scales known
+    const p = plan(c, x.dims, args, () => 0) as { scales: number[] };
+    return resizeRuntimeScales(ctx, o, p.scales);
+  }
   if (o.coord === 'tf_crop_and_resize' && !args.roi) ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input (known when the engine is built)");
   const p = plan(c, x.dims, args, () => 0) as { dims: number[]; scales: number[]; roi: [number, number][] };
   const nearest = o.mode === 'nearest';
@@ -460,9 +504,11 @@ function resizeKernel(ctx: KernelContext): KernelImpl[] {
   for (let k = kept.length - 1; k >= 0; k--) params.push(kept[k].out, kept[k].stride, kept[k].taps, kept[k].off);
   const defines: Record<string, number> = { RANK: kept.length };
   if (nearest) defines.NEAREST = 1;
-  if (!idx.length) { idx.push(0); wts.push(0); }
-  const d = dispatch(ctx, 'resize', sizeOf(p.dims), params, [{ input: 0 }, { weight: 0 }, { weight: 1 }, { output: 0 }], defines);
-  return [{ name: `resize_${o.mode}_taps`, dispatches: [d], weights: [{ data: Int32Array.from(idx) }, { data: Float32Array.from(wts) }] }];
+  const tab = new Int32Array(Math.max(2, 2 * idx.length));
+  const wbits = new Int32Array(Float32Array.from(wts).buffer);
+  idx.forEach((v, e) => { tab[2 * e] = v; tab[2 * e + 1] = wbits[e]; });
+  const d = dispatch(ctx, 'resize', sizeOf(p.dims), params, [{ input: 0 }, { weight: 0 }, { output: 0 }], defines);
+  return [{ name: `resize_${o.mode}_taps`, dispatches: [d], weights: [{ data: tab }] }];
 }
 
 // ---------------------------------------------------------------------------------------------
