@@ -211,6 +211,17 @@ describe('GPU attention kernels', function () {
       await checkOp(device, { op: 'Attention', opset: 23, attrs: { qk_matmul_output_mode: int(mode), softcap: { type: 'float', value: 1.5 } }, inputs, outputs: 4, ...tol });
     }
   });
+  it('NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss: reductions, weights, ignore_index, log_prob', async () => {
+    const [N, C, D1] = [3, 13, 127];
+    const target = Tensor.from('int64', [N, D1], Array.from({ length: N * D1 }, (_, i) => (i * 7) % C));
+    const w = f([C], 2, 0.1, 1);
+    for (const reduction of ['none', 'sum', 'mean']) {
+      const attrs = { reduction: { type: 'string', value: reduction } as Attr, ignore_index: int(3) };
+      await checkOp(device, { op: 'NegativeLogLikelihoodLoss', opset: 13, attrs, inputs: [f([N, C, D1], 1), target, w], ...tol });
+      await checkOp(device, { op: 'SoftmaxCrossEntropyLoss', opset: 13, attrs, inputs: [f([N, C, D1], 1, -5, 5), target, w], outputs: 2, ...tol });
+      await checkOp(device, { op: 'SoftmaxCrossEntropyLoss', opset: 13, attrs: { reduction: attrs.reduction }, inputs: [f([N, C], 3), Tensor.from('int32', [N], [0, 12, 5])], ...tol });
+    }
+  });
   it('RotaryEmbedding: 4-D/3-D, interleaved, partial rotation, with and without position_ids', async () => {
     const [B, S, H, D] = [2, 5, 3, 8];
     const cos = f([12, 4], 1), sin = f([12, 4], 2);

@@ -206,3 +206,26 @@ export function topkKernel(ctx: KernelContext): KernelImpl[] {
   // the selection costs k passes over the line: long lines want the workgroup
   return len * k >= 4096 && impls[0].name.endsWith('threads') ? [impls[1], impls[0]] : impls;
 }
+
+/** NegativeLogLikelihoodLoss (sce = false) and SoftmaxCrossEntropyLoss. */
+export function lossKernel(ctx: KernelContext, sce: boolean): KernelImpl[] {
+  const [x, t, w] = ctx.inputs;
+  if (!x || !t) return ctx.fail('input and target are required');
+  if (x.gpu !== 'f32') return ctx.unsupported('the loss needs a float input');
+  if (x.dims.length < 2) return ctx.fail(`input must have rank >= 2, got ${x.dims.length}`);
+  const r = ctx.attrs.string('reduction', 'mean');
+  const red = r === 'none' ? 0 : r === 'sum' ? 1 : r === 'mean' ? 2 : ctx.fail(`reduction '${r}' is not one of none, sum, mean`);
+  const N = x.dims[0], C = x.dims[1], D = sizeOf(x.dims.slice(2));
+  const ignore = ctx.attrs.optInt('ignore_index');
+  const writeLp = sce && ctx.node.outputs.length > 1 && !!ctx.node.outputs[1];
+  const items = N * D;
+  const params = [items, C, D, (ignore ?? 0) >>> 0, (ignore !== undefined ? 1 : 0) | (w ? 2 : 0)];
+  const bindings: DispatchDesc['bindings'] = [{ input: 0 }, { input: 1 }, w ? { input: 2 } : { input: 0 }, { output: 0 }, writeLp ? { output: 1 } : { output: 0 }];
+  return [{
+    name: `${sce ? 'softmax_cross_entropy' : 'nll'}_loss_${r}`,
+    dispatches: [{
+      shader: 'reduce/loss', defines: { SCE: sce ? 1 : 0, WRITE_LP: writeLp ? 1 : 0, RED: red }, params,
+      workgroup: [red === 0 ? THREAD_WG : WG_MAX, 1, 1], groups: red === 0 ? grid1d(items, THREAD_WG, ctx.caps) : [1, 1, 1], bindings,
+    }],
+  }];
+}

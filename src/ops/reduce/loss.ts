@@ -10,6 +10,7 @@ import { sizeOf, Tensor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { checkDType, FLOATS, numeric } from '../util/reduce-common';
 import { softmaxRow } from './softmax';
+import { lossKernel } from './gpu';
 
 function reductionOf(ctx: OpContext | ShapeContext): 'none' | 'sum' | 'mean' {
   const r = ctx.attrs.string('reduction', 'mean');
@@ -60,6 +61,7 @@ function nll(ctx: OpContext, lp: ArrayLike<number>, dims: readonly number[], tar
 
 export const NLL_DEF: OpDef = {
   opType: 'NegativeLogLikelihoodLoss',
+  kernel: (ctx) => lossKernel(ctx, false),
   inferShape: (ctx, inputs) => lossShapes(ctx, inputs, false),
   reference(ctx, inputs) {
     const x = inputs[0]!;
@@ -70,6 +72,7 @@ export const NLL_DEF: OpDef = {
 
 export const SCE_DEF: OpDef = {
   opType: 'SoftmaxCrossEntropyLoss',
+  kernel: (ctx) => lossKernel(ctx, true),
   inferShape: (ctx, inputs) => lossShapes(ctx, inputs, true),
   reference(ctx, inputs) {
     const x = inputs[0]!;

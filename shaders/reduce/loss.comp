@@ -1,0 +1,75 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "vkrt.glsl"
+#include "reduce_common.glsl"
+// NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss over input [N, C, D...] and target [N, D...].
+// Item it = (n, d) takes -lp[n, target, d] * weight[target] (0 and weight 0 for ignore_index); for
+// SCE lp is the log-softmax over C (max-subtracted, FP32), optionally written out (log_prob).
+// reduction none: one invocation per item; sum/mean: one workgroup (power of two <= RED_WG_MAX)
+// folds every item (mean divides by the applied weights).
+// bindings: 0 input, 1 target (int), 2 weight (any buffer without), 3 loss, 4 log_prob (any buffer
+//   without WRITE_LP)
+// params: 0 ITEMS (N*D), 1 C, 2 D, 3 ignore_index (int bits), 4 flags (1 has ignore_index,
+//   2 has weight)
+// defines: SCE (0|1), WRITE_LP (0|1), RED (0 none, 1 sum, 2 mean)
+layout(std430, binding = 0) readonly buffer Xb { float x[]; };
+layout(std430, binding = 1) readonly buffer Tb { int target[]; };
+layout(std430, binding = 2) readonly buffer Wb { float weight[]; };
+layout(std430, binding = 3) writeonly buffer Lb { float loss[]; };
+layout(std430, binding = 4) writeonly buffer LPb { float lp_out[]; };
+
+#define C PARAM(1)
+#define D PARAM(2)
+
+float item(uint it, out float w) {
+  uint n = it / D, d = it % D;
+  uint base = n * C * D + d;
+  float lse = 0.0;
+#if SCE
+  float m = -RED_INF;
+  for (uint c = 0u; c < C; c++) m = max(m, x[base + c * D]);
+  float s = 0.0;
+  for (uint c = 0u; c < C; c++) s += exp(x[base + c * D] - m);
+  lse = m + log(s);
+#if WRITE_LP
+  for (uint c = 0u; c < C; c++) lp_out[base + c * D] = x[base + c * D] - lse;
+#endif
+#endif
+  int t = target[it];
+  if ((PARAM(4) & 1u) != 0u && t == PARAMI(3)) { w = 0.0; return 0.0; }
+  uint c = uint(clamp(t, 0, int(C) - 1));
+  w = (PARAM(4) & 2u) != 0u ? weight[c] : 1.0;
+  return -(x[base + c * D] - lse) * w;
+}
+
+#if RED == 0
+void main() {
+  uint it = vkrt_index();
+  if (it >= PARAM(0)) return;
+  float w;
+  loss[it] = item(it, w);
+}
+#else
+shared float s_l[RED_WG_MAX];
+shared float s_w[RED_WG_MAX];
+void main() {
+  uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
+  float l = 0.0, ws = 0.0;
+  for (uint it = tid; it < PARAM(0); it += wg) {
+    float w;
+    l += item(it, w);
+    ws += w;
+  }
+  s_l[tid] = l; s_w[tid] = ws;
+  barrier();
+  for (uint s = wg / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { s_l[tid] += s_l[tid + s]; s_w[tid] += s_w[tid + s]; }
+    barrier();
+  }
+#if RED == 1
+  if (tid == 0u) loss[0] = s_l[0];
+#else
+  if (tid == 0u) loss[0] = s_w[0] == 0.0 ? (s_l[0] == 0.0 ? RED_NAN : s_l[0] * RED_INF) : s_l[0] / s_w[0];
+#endif
+}
+#endif
