@@ -55,6 +55,8 @@ export interface PlannedLayer {
   dispatches: PlannedDispatch[];
   /** Kernel-provided constant arrays (re-laid-out weights), stored in the weight buffer. */
   kernelWeights: { offset: number; bytes: number; data: Float32Array | Int32Array }[];
+  /** Byte offsets and sizes of the layer's scratch buffers inside the context's scratch buffer. */
+  scratch: { offset: number; bytes: number }[];
 }
 
 export interface EngineIO {
@@ -76,6 +78,8 @@ export interface EnginePlan {
   arenaBytes: number;
   naiveActivationBytes: number;
   weightBytes: number;
+  /** Bytes of the scratch buffer each context needs (the largest layer's scratch). */
+  scratchBytes: number;
   /** The weights, already converted to GPU types, by tensor name. */
   weightData: Map<string, Float32Array | Int32Array>;
   paramMode: 'spec' | 'push';
@@ -162,25 +166,25 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     const where = `${node.name || node.outputs[0]} (${node.domain ? node.domain + '::' : ''}${node.opType}, opset ${opset})`;
     if (!def) { unsupported.push(`${where}: operator not implemented`); continue; }
     try {
-      if (def.view && node.outputs.filter((o) => o).length === 1) {
-        const src = node.inputs[0];
-        for (const o of node.outputs.slice(0, 1)) aliasOf.set(o, src);
-        views++;
-        continue;
-      }
-      if (!def.kernel) { unsupported.push(`${where}: no GPU kernel`); continue; }
       const inputs = node.inputs.map((i) => (i ? descOf(i, node) : undefined));
-      const outputs = node.outputs.map((o) => descOf(o, node));
-      if (outputs.every((o) => o.dims.includes(0))) {
-        // every output is empty: nothing to compute
-        for (const o of node.outputs) ensureTensor(o, node, 'activation');
-        continue;
-      }
+      const outputs = node.outputs.map((o) => (o ? descOf(o, node) : descOf(node.outputs.find((x) => x)!, node)));
       const ctx: KernelContext = {
         node, opset, attrs: new Attrs(node), inputs, outputs, caps,
         fail: (m) => { throw new GraphError(m, node); },
         unsupported: (m) => { throw new UnsupportedError(m, node); },
       };
+      const isView = typeof def.view === 'function' ? def.view(ctx) : !!def.view;
+      if (isView && node.outputs.filter((o) => o).length === 1) {
+        aliasOf.set(node.outputs[0], node.inputs[0]);
+        views++;
+        continue;
+      }
+      if (!def.kernel) { unsupported.push(`${where}: no GPU kernel`); continue; }
+      if (outputs.every((o) => o.dims.includes(0))) {
+        // every output is empty: nothing to compute
+        for (const o of node.outputs) if (o) ensureTensor(o, node, 'activation');
+        continue;
+      }
       const impls = def.kernel(ctx);
       if (!impls.length) { unsupported.push(`${where}: no GPU kernel for these shapes/attributes`); continue; }
       const impl = impls[0];
@@ -191,7 +195,13 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
         inputs: node.inputs.filter((i) => i), outputs: node.outputs.filter((o) => o),
         dispatches: [],
         kernelWeights: (impl.weights ?? []).map((w) => ({ offset: -1, bytes: Math.max(4, w.data.byteLength), data: w.data })),
+        scratch: [],
       };
+      let sOff = 0;
+      for (const bytes of impl.scratch ?? []) {
+        layer.scratch.push({ offset: sOff, bytes: Math.max(4, bytes) });
+        sOff = alignUp(sOff + Math.max(4, bytes), caps.alignment);
+      }
       for (const d of impl.dispatches) {
         const bindings = d.bindings.map((b: BindingRef) => {
           if ('input' in b) { usedInputs.add(b.input); return { tensor: node.inputs[b.input] }; }
@@ -276,6 +286,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   return {
     layers, tensors, inputs, outputs, constantOutputs, outputRoots: new Map(outputs.map((o) => [o.name, rootOf(o.name)])),
     arenaBytes: Math.max(plan.arenaBytes, caps.alignment), naiveActivationBytes: plan.naiveBytes, weightBytes: Math.max(wOff, caps.alignment),
+    scratchBytes: Math.max(0, ...layers.map((l) => l.scratch.reduce((m, x) => Math.max(m, x.offset + x.bytes), 0))),
     weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,
     stats: { onnxNodes: g.nodes.length, folded: folded.size, views, layers: layers.length },
   };

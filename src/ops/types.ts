@@ -145,8 +145,11 @@ export interface OpDef {
    * times them all when auto-tuning). Absent: the op has no GPU kernel yet.
    */
   kernel?(ctx: KernelContext): KernelImpl[];
-  /** The output is the input's bytes reinterpreted (Reshape, Squeeze, ...): no kernel, an alias. */
-  view?: boolean;
+  /**
+   * The output is the input's bytes reinterpreted (Reshape, Squeeze, ...): no kernel, an alias.
+   * A function decides per node (Dropout is a view only in inference mode).
+   */
+  view?: boolean | ((ctx: KernelContext) => boolean);
 }
 
 export function nodeError(node: Node, message: string): GraphError {

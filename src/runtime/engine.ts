@@ -34,6 +34,22 @@ export function deviceCaps(device: Device): DeviceCaps & { alignment: number } {
   };
 }
 
+/**
+ * The specialization constant ids a SPIR-V module declares (OpDecorate <id> SpecId <n>). The
+ * compiler drops constants a shader never reads; their params must not be passed.
+ */
+export function spirvSpecIds(spirv: Uint32Array): Set<number> {
+  const ids = new Set<number>();
+  for (let i = 5; i < spirv.length;) {
+    const word = spirv[i];
+    const count = word >>> 16, opcode = word & 0xffff;
+    if (count === 0) break;
+    if (opcode === 71 && count >= 4 && spirv[i + 2] === 1) ids.add(spirv[i + 3]); // OpDecorate, SpecId
+    i += count;
+  }
+  return ids;
+}
+
 /** SPIR-V cache per process, keyed by source text, defines and parameter mode. */
 const spirvCache = new Map<string, Uint32Array>();
 
@@ -91,8 +107,10 @@ export class Engine {
         this.pipelines.push(layer.dispatches.map((d) => {
           const spirv = compile(device, d, plan.paramMode);
           if (!spirvIds.has(spirv)) spirvIds.set(spirv, spirvIds.size);
+          const declared = spirvSpecIds(spirv);
           const spec: SpecConstant[] = d.workgroup.map((v, k) => ({ id: 100 + k, type: 'uint' as const, value: v }));
           if (plan.paramMode === 'spec') d.params.forEach((v, k) => spec.push({ id: k, type: 'uint', value: v >>> 0 }));
+          for (let k = spec.length - 1; k >= 0; k--) if (!declared.has(spec[k].id)) spec.splice(k, 1);
           const key = `${spirvIds.get(spirv)}|${d.bindings.length}|${spec.map((s) => `${s.id}=${s.value}`).join(',')}|${plan.paramMode === 'push' ? d.params.length : 0}`;
           let p = pipeCache.get(key);
           if (!p) {
@@ -161,7 +179,8 @@ export class Engine {
             const w = layer.kernelWeights[b.kernelWeight];
             return { buffer: this.weights, offset: w.offset, range: w.bytes };
           }
-          return { buffer: scratch!, offset: 0, range: scratch!.size };
+          const sc = layer.scratch[b.scratch];
+          return { buffer: scratch!, offset: sc.offset, range: sc.bytes };
         });
         const push = plan.paramMode === 'push' ? new Uint32Array(d.params.length ? d.params : [0]) : undefined;
         cmds.push({ op: 'dispatch', pipeline: this.pipelines[li][di], bindings, push, groups: d.groups });
@@ -200,6 +219,7 @@ export type Feeds = Record<string, Tensor> | Map<string, Tensor>;
 /** Runs an engine. Lifetime: dispose() (idempotent); the engine's dispose() disposes it too. */
 export class ExecutionContext {
   private readonly arena: GpuBuffer;
+  private readonly scratch?: GpuBuffer;
   private readonly program: Program;
   private queueTail: Promise<unknown> = Promise.resolve();
   private disposedFlag = false;
@@ -207,7 +227,8 @@ export class ExecutionContext {
   /** @internal */
   constructor(readonly engine: Engine, readonly queue: number) {
     this.arena = engine.device.createBuffer(engine.plan.arenaBytes, 'device');
-    this.program = engine.recordProgram(this.arena, undefined, false);
+    if (engine.plan.scratchBytes > 0) this.scratch = engine.device.createBuffer(engine.plan.scratchBytes, 'device');
+    this.program = engine.recordProgram(this.arena, this.scratch, false);
   }
 
   /**
@@ -260,6 +281,7 @@ export class ExecutionContext {
     this.disposedFlag = true;
     this.program.dispose();
     this.arena.dispose();
+    this.scratch?.dispose();
     this.engine.forget(this);
   }
 }

@@ -560,15 +560,17 @@ function copyKernel(ctx: KernelContext): KernelImpl[] {
   return [{ name: 'copy', dispatches: [linearCopy(ctx, sizeOf(ctx.inputs[0]!.dims), IO)] }];
 }
 
+/** Is this Dropout in training mode? undefined when that is only known at run time. */
+function dropoutTraining(ctx: KernelContext): boolean | undefined {
+  if (ctx.opset < 7) return ctx.attrs.int('is_test', 0) === 0;
+  if (ctx.opset < 12 || !ctx.inputs[2]) return false;
+  const t = ctx.inputs[2]!.constant;
+  return t ? Number(t.data[0]) !== 0 : undefined;
+}
+
 function dropoutKernel(ctx: KernelContext): KernelImpl[] {
-  let training: boolean;
-  if (ctx.opset < 7) training = ctx.attrs.int('is_test', 0) === 0;
-  else if (ctx.opset < 12 || !ctx.inputs[2]) training = false;
-  else {
-    const t = ctx.inputs[2]!.constant;
-    if (!t) return ctx.unsupported('training_mode must be known when the engine is built (inference engines run Dropout as an identity)');
-    training = Number(t.data[0]) !== 0;
-  }
+  const training = dropoutTraining(ctx);
+  if (training === undefined) return ctx.unsupported('training_mode must be known when the engine is built (inference engines run Dropout as an identity)');
   if (training) {
     const r = ctx.opset < 12 ? ctx.attrs.float('ratio', 0.5) : ctx.inputs[1]?.constant ? Number(ctx.inputs[1]!.constant!.data[0]) : 0.5;
     if (r !== 0) return ctx.unsupported('Dropout in training mode has no GPU kernel (inference engines run it as an identity)');
@@ -591,15 +593,21 @@ const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   Identity: copyKernel, Dropout: dropoutKernel,
 };
 
-/** Ops whose output is the input's bytes with other dims: the builder aliases them (no kernel). */
-const VIEWS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+/**
+ * Ops whose output is the input's bytes with other dims: the builder aliases them (no kernel).
+ * Dropout only in inference mode; otherwise its kernel decides (and refuses training).
+ */
+const VIEWS: Record<string, true | ((ctx: KernelContext) => boolean)> = {
+  Reshape: true, Flatten: true, Squeeze: true, Unsqueeze: true, Identity: true,
+  Dropout: (ctx) => dropoutTraining(ctx) === false,
+};
 
 /** Attach views and GPU kernels to the family's OpDefs. */
 export function withTensorKernels(defs: OpDef[]): OpDef[] {
   return defs.map((d) => {
     const k = KERNELS[d.opType];
-    const view = VIEWS.has(d.opType);
+    const view = VIEWS[d.opType];
     if (!k && !view) return d;
-    return { ...d, ...(k ? { kernel: k } : {}), ...(view ? { view: true } : {}) };
+    return { ...d, ...(k ? { kernel: k } : {}), ...(view ? { view } : {}) };
   });
 }
