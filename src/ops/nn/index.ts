@@ -13,6 +13,7 @@ import { KernelContext, KernelImpl } from '../../build/kernel';
 import { globalPoolKernel, poolKernel } from './gpu/pool';
 import { gridSampleKernel } from './gpu/grid';
 import { dequantizeKernel, quantizeKernel } from './gpu/quantize';
+import { convIntegerKernel, dynamicQuantizeKernel, matmulIntegerKernel, qlinearConvKernel, qlinearMatmulKernel } from './gpu/qlinear';
 import { batchNormKernel, groupNormKernel, instanceNormKernel, layerNormKernel, lpNormKernel, lrnKernel, rmsNormKernel } from './gpu/norm';
 
 /** GPU kernels of ops whose files hold only the reference (Conv, Gemm, MatMul attach their own). */
@@ -32,6 +33,11 @@ const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   LpNormalization: lpNormKernel,
   QuantizeLinear: quantizeKernel,
   DequantizeLinear: dequantizeKernel,
+  DynamicQuantizeLinear: dynamicQuantizeKernel,
+  ConvInteger: convIntegerKernel,
+  QLinearConv: qlinearConvKernel,
+  MatMulInteger: matmulIntegerKernel,
+  QLinearMatMul: qlinearMatmulKernel,
   GridSample: gridSampleKernel,
 };
 

@@ -7,6 +7,7 @@
 import { BindingRef, KernelContext, KernelImpl } from '../../../build/kernel';
 import { PointwiseInput, pointwiseDispatch } from '../../../build/pointwise';
 import { integerRange, isFloat } from '../../../ir/dtype';
+import { dequantizeGeneralKernel, quantizeGeneralKernel } from './qlinear';
 
 /** dims of a scale / zero point as a broadcast operand of x, or undefined when not per-tensor/per-axis. */
 function paramDims(ctx: KernelContext, xdims: readonly number[], pdims: readonly number[]): number[] {
@@ -34,7 +35,19 @@ function quantDispatch(ctx: KernelContext, name: string, expr: string, resultAs:
   return [{ name: `${name}_pointwise`, dispatches: [d] }];
 }
 
+/** Blocked layouts (block_size > 0) go to the general kernel (shaders/nn/qdq.comp). */
+function blocked(ctx: KernelContext): boolean {
+  return ctx.opset >= 21 && ctx.attrs.int('block_size', 0) > 0;
+}
+
 export function quantizeKernel(ctx: KernelContext): KernelImpl[] {
+  // the general kernel divides exactly (nn_div); the pointwise one stays a candidate
+  const y = ctx.outputs[0];
+  if (blocked(ctx) || (!isFloat(y.dtype) && y.gpu === 'i32')) return [...quantizeGeneralKernel(ctx), ...(blocked(ctx) ? [] : quantizePointwise(ctx))];
+  return quantizePointwise(ctx);
+}
+
+function quantizePointwise(ctx: KernelContext): KernelImpl[] {
   const y = ctx.outputs[0];
   if (isFloat(y.dtype) || y.gpu !== 'i32') return ctx.unsupported(`quantizing to ${y.dtype} has no GPU kernel`);
   const [lo, hi] = integerRange(y.dtype);
@@ -43,6 +56,7 @@ export function quantizeKernel(ctx: KernelContext): KernelImpl[] {
 }
 
 export function dequantizeKernel(ctx: KernelContext): KernelImpl[] {
+  if (blocked(ctx)) return dequantizeGeneralKernel(ctx);
   const y = ctx.outputs[0];
   if (y.gpu !== 'f32') return ctx.unsupported(`dequantizing to ${y.dtype} has no GPU kernel`);
   return quantDispatch(ctx, 'dequantize', '(v0 - v2) * v1', 'float', 'float');
