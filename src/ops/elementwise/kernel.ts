@@ -18,12 +18,12 @@ const INT_GLSL: Record<string, string> = {
   Max: 'max(a, b)', Min: 'min(a, b)', Relu: 'max(a, 0)',
   Equal: '(a == b)', Less: '(a < b)', LessOrEqual: '(a <= b)', Greater: '(a > b)', GreaterOrEqual: '(a >= b)',
   Where: '(c ? a : b)', Sum: '(a + b)',
-  Clip: 'min(max(a, int(min_value)), int(max_value))',
 };
 
 const BOOL_OPS = new Set(['And', 'Or', 'Xor', 'Not']);
 
 function exprOf(op: string, float: boolean): string | undefined {
+  if (op === 'Clip') return 'clip'; // built from its bounds in elementwiseKernel
   if (BOOL_OPS.has(op)) return ELEMENTWISE_SCALAR[op].glsl;
   if (float) return ELEMENTWISE_SCALAR[op]?.glsl ?? ELEMENTWISE_GLSL_EXTRA[op];
   return INT_GLSL[op];
@@ -52,21 +52,20 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
     if (op === 'Mod') { floatParams.fmod_ = floatParams.fmod ?? 0; delete floatParams.fmod; }
     let bound = present;
     if (op === 'Clip') {
-      // bounds: attributes before opset 11, constant inputs after
-      const lim = (i: number, attr: string, dflt: number) => {
-        if (ctx.opset < 11) return ctx.attrs.float(attr, dflt);
-        const t = ctx.inputs[i];
-        if (!t) return dflt;
-        if (!t.constant) return ctx.unsupported(`Clip's ${attr} must be known at build time for the GPU kernel`);
-        return t.constant.get(0);
-      };
-      floatParams.min_value = lim(1, 'min', -Infinity);
-      floatParams.max_value = lim(2, 'max', Infinity);
-      if (!float) {
-        floatParams.min_value = Math.max(floatParams.min_value, -2147483648);
-        floatParams.max_value = Math.min(floatParams.max_value, 2147483647);
+      // bounds: attributes before opset 11; inputs after, folded to params when known at build
+      // time, else read from their (scalar) tensors
+      const intLimit = (v: number) => Math.min(Math.max(v, -2147483648), 2147483520); // exact as float bits
+      const lims: string[] = [];
+      const keep = [0];
+      for (const [i, attr, dflt, name] of [[1, 'min', -Infinity, 'min_value'], [2, 'max', Infinity, 'max_value']] as const) {
+        const t = ctx.opset < 11 ? undefined : ctx.inputs[i];
+        if (t && !t.constant) { keep.push(i); lims.push(`v${keep.length - 1}`); continue; }
+        const v = ctx.opset < 11 ? ctx.attrs.float(attr, dflt) : t ? t.constant!.get(0) : dflt;
+        floatParams[name] = float ? v : intLimit(v);
+        lims.push(float ? name : `int(${name})`);
       }
-      bound = present.filter((p) => p.i === 0);
+      expr = `min(max(a, ${lims[0]}), ${lims[1]})`; // not clamp(): numpy gives max when min > max
+      bound = present.filter((p) => keep.includes(p.i));
     }
     const names = bound.map((_, j) => `v${j}`);
     const variadic = op === 'Sum' || op === 'Mean' || ((op === 'Max' || op === 'Min') && bound.length !== 2);

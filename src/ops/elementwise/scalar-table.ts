@@ -217,12 +217,12 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
     arity: 1, types: FLOATS, out: 'same', since: 14,
     f: (a) => a * Math.max(0, Math.min(1, a / 6 + 0.5)), glsl: '(a * clamp(a / 6.0 + 0.5, 0.0, 1.0))',
   },
-  Tanh: { arity: 1, types: FLOATS, out: 'same', f: Math.tanh, glsl: 'tanh(a)' },
-  Softplus: { arity: 1, types: FLOATS, out: 'same', f: softplus, glsl: '(a > 0.0 ? a + log(1.0 + exp(-a)) : log(1.0 + exp(a)))' },
+  Tanh: { arity: 1, types: FLOATS, out: 'same', f: Math.tanh, glsl: 'vkrt_tanh(a)' },
+  Softplus: { arity: 1, types: FLOATS, out: 'same', f: softplus, glsl: 'vkrt_softplus(a)' },
   Softsign: { arity: 1, types: FLOATS, out: 'same', f: (a) => a / (1 + Math.abs(a)), glsl: '(a / (1.0 + abs(a)))' },
   Mish: {
     arity: 1, types: FLOATS, out: 'same', since: 18, f: (a) => a * Math.tanh(softplus(a)),
-    glsl: '(a * tanh(a > 0.0 ? a + log(1.0 + exp(-a)) : log(1.0 + exp(a))))',
+    glsl: '(a * vkrt_tanh(vkrt_softplus(a)))',
   },
   Gelu: {
     arity: 1, types: FLOATS, out: 'same', since: 20,
@@ -322,6 +322,18 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
  * for x < 0). The kernel generator pastes this once into every generated shader that needs it.
  */
 export const ELEMENTWISE_GLSL_HELPERS = `
+float vkrt_log1p(float u) {
+  // Goldberg's trick: exact to a few ulp where log(1.0 + u) loses everything (u tiny).
+  float v = 1.0 + u;
+  return v == 1.0 ? u : log(v) * u / (v - 1.0);
+}
+float vkrt_tanh(float x) {
+  // drivers may build tanh from exp(2x), which cancels for small |x|: use the series there
+  return abs(x) < 0.004 ? x * (1.0 - x * x / 3.0) : tanh(x);
+}
+float vkrt_softplus(float x) {
+  return x > 0.0 ? x + vkrt_log1p(exp(-x)) : vkrt_log1p(exp(x));
+}
 float vkrt_erf(float x) {
   // Numerical Recipes erfc fit, |relative error| < 1.2e-7.
   float z = abs(x);
