@@ -2,6 +2,8 @@
  * `vkrt conformance DIR... [--backend=reference|vulkan] [--filter=REGEX] [--json=FILE]
  *   [--policy=FILE] [--workers=N] [--timeout=SECONDS] [--failures]`
  * Runs ONNX backend node tests and ends with `N passed, N failed, N skipped`.
+ * `--write-known-failures=FILE` records every test that does not pass, with its error as the reason,
+ * as a policy file (review it: each entry should say why, and the list should only shrink).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,7 +17,7 @@ export function defaultPolicyFile(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['backend', 'filter', 'json', 'policy', 'workers', 'timeout']);
+  const args = parseArgs(argv, ['backend', 'filter', 'json', 'policy', 'workers', 'timeout', 'write-known-failures']);
   if (!args.positional.length) throw new InputError('usage: vkrt conformance DIR... [--backend=reference|vulkan] [--filter=REGEX] [--json=FILE]');
   for (const d of args.positional) if (!fs.existsSync(d)) throw new InputError(`no such folder: ${d} (unpack the suite with ../shared/data/unpack.sh .data)`);
   const backend = flagString(args, 'backend') ?? 'reference';
@@ -53,6 +55,17 @@ export async function run(argv: string[]): Promise<number> {
       perOp: Object.fromEntries(summary.perOp),
       results: summary.results.map((r) => ({ name: r.name, status: r.final, code: r.code, message: r.message, reason: r.reason, ops: r.ops, ms: Math.round(r.ms) })),
     }, null, 1));
+  }
+  const kf = flagString(args, 'write-known-failures');
+  if (kf) {
+    const reasons: Record<string, string> = {};
+    for (const r of summary.results) {
+      if (r.final === 'pass') continue;
+      const msg = (r.reason ?? `${r.code ? `[${r.code}] ` : ''}${r.message ?? ''}`).replace(/\s+/g, ' ').slice(0, 300);
+      reasons[r.name] = msg;
+    }
+    fs.writeFileSync(kf, JSON.stringify({ knownFailures: { [backend]: reasons } }, null, 1) + '\n');
+    console.log(`${Object.keys(reasons).length} known failures written to ${kf}`);
   }
   console.log(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
   return summary.failed > 0 ? 1 : 0;

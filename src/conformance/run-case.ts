@@ -51,6 +51,6 @@ export async function runCase(dir: string, backend: ConformanceBackend, tol: Tol
     return done('pass');
   } catch (e) {
     const code = e instanceof VkrtError ? e.code : 'CRASH';
-    return done('error', (e as Error).message?.split('\n')[0] ?? String(e), code);
+    return done('error', (e as Error).message?.split('\n').slice(0, 3).join(' ') ?? String(e), code);
   }
 }
