@@ -184,8 +184,8 @@ export function elementwiseOp(opType: string, desc: ElementwiseScalar = ELEMENTW
     inferShape(ctx, inputs) {
       const a = typeOf(ctx, inputs, 0), b = typeOf(ctx, inputs, 1);
       const bShape = b.shape && a.shape && opType !== 'PRelu' ? legacyAlign(ctx, a.shape, b.shape) : b.shape;
-      let shape = inferBroadcast(ctx, [a.shape, bShape]);
-      if (opType === 'PRelu' && a.shape) shape = a.shape.slice(); // unidirectional: slope -> X
+      // PRelu is unidirectional (slope -> X), and before opset 7 its slope is per channel
+      const shape = opType === 'PRelu' ? a.shape?.slice() : inferBroadcast(ctx, [a.shape, bShape]);
       return [{ dtype: outDtypeOf(desc, a.dtype), shape }];
     },
     reference(ctx, inputs): RuntimeValue[] {

@@ -8,6 +8,7 @@ import { BindingRef, KernelContext, KernelImpl } from '../../build/kernel';
 import { pointwiseDispatch, PointwiseInput } from '../../build/pointwise';
 import { isFloat } from '../../ir/dtype';
 import { OpDef } from '../types';
+import { legacyAlign, legacySlope } from './driver';
 import { ELEMENTWISE_GLSL_EXTRA, ELEMENTWISE_GLSL_HELPERS, ELEMENTWISE_SCALAR } from './scalar-table';
 
 /** Integer GLSL of ops real models apply to int tensors (a, b are int; c bool). */
@@ -78,9 +79,15 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
     } else {
       expr = bindOperands(expr, names);
     }
+    // old opsets' broadcasting (PRelu's per-channel slope, the broadcast/axis attributes before 7)
+    const dimsOf = (t: { dims: number[] }, i: number): number[] => {
+      if (i !== 1 || bound.length !== 2) return t.dims;
+      const a = ctx.inputs[0]!.dims;
+      return op === 'PRelu' ? legacySlope(ctx, a, t.dims) : legacyAlign(ctx, a, t.dims);
+    };
     const inputs: PointwiseInput[] = bound.map(({ t, i }) => ({
       gpu: t.gpu,
-      dims: t.dims,
+      dims: dimsOf(t, i),
       as: BOOL_OPS.has(op) || (op === 'Where' && i === 0) ? 'bool' : float ? 'float' : 'int',
     }));
     const resultAs = desc?.out === 'bool' || BOOL_OPS.has(op) ? 'bool' : float ? 'float' : 'int';
