@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   devices: { module: './devices', summary: 'list Vulkan devices and their capabilities (--json)' },
   selftest: { module: './selftest', summary: 'run a native self-test on a device' },
   conformance: { module: './conformance', summary: 'run ONNX backend node tests (--backend=reference|vulkan)' },
+  demo: { module: './demo', summary: 'build and run the bundled default model, checked against the reference' },
   exec: { module: './exec', summary: 'build an engine from --onnx and run it (trtexec-style flags)' },
 };
 
