@@ -168,9 +168,22 @@ export interface NativeError extends Error {
   log?: string;
 }
 
-/** The package root: src/ (tsx) and dist/ (compiled) both sit directly under it. */
+let root: string | undefined;
+
+/**
+ * The package root: the nearest directory above this file whose package.json is vkrt's (src/ under
+ * tsx, dist/ compiled, or a deeper build such as dist/bench/src).
+ */
 export function packageRoot(): string {
-  return path.resolve(__dirname, '..');
+  if (root) return root;
+  for (let dir = path.resolve(__dirname, '..'); ; dir = path.dirname(dir)) {
+    try {
+      if (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'vkrt') return (root = dir);
+    } catch {
+      // no package.json here: keep going up
+    }
+    if (path.dirname(dir) === dir) return (root = path.resolve(__dirname, '..'));
+  }
 }
 
 /** Path of the addon: $VKRT_NATIVE if set, else build/Release/vkrt.node under the package root. */

@@ -2,7 +2,7 @@
  * Shared set-up for GPU tests: one Device per suite with the Khronos validation layer on, and a
  * check after every test that the layer said nothing (any message fails the test run).
  *
- * Device choice: $VKRT_TEST_DEVICE (an index) if set, else the default device. When the loader
+ * Validation is on unless VKRT_VALIDATION=0. Device choice: $VKRT_TEST_DEVICE (an index) if set, else the default device. When the loader
  * finds no usable device, lavapipe's ICD (Mesa's CPU driver) is selected explicitly.
  */
 import * as fs from 'fs';
@@ -48,6 +48,11 @@ export function ensureDriver(): void {
   if (usableDevices() === 0) throw new Error(`lavapipe (${icd}) gives no usable Vulkan device`);
 }
 
+/** On unless VKRT_VALIDATION=0 (for machines without the layer, such as the GPU host). */
+export function validationWanted(): boolean {
+  return process.env.VKRT_VALIDATION !== '0';
+}
+
 export function testDeviceIndex(): number | undefined {
   const v = process.env.VKRT_TEST_DEVICE;
   return v === undefined || v === '' ? undefined : Number(v);
@@ -56,7 +61,7 @@ export function testDeviceIndex(): number | undefined {
 /** Opens a validated device for tests that need their own (for example pipeline-cache restores). */
 export function openDevice(options: { pipelineCache?: Uint8Array; forceStaging?: boolean } = {}): Device {
   ensureDriver();
-  return Device.create({ index: testDeviceIndex(), validation: true, ...options });
+  return Device.create({ index: testDeviceIndex(), validation: validationWanted(), ...options });
 }
 
 /** Fails with every validation message the device collected. */

@@ -27,10 +27,10 @@ export function scaleBiasRef(x: Float32Array, a: number, b: number): Float32Arra
   return x.map((v) => Math.fround(Math.fround(v * Math.fround(a)) + Math.fround(b)));
 }
 
-/** The busy-loop hash of shaders/native/busy_loop.comp on the CPU. */
-export function busyLoopRef(i: number, iterations: number): number {
+/** The busy-loop hash of shaders/native/busy_loop.comp on the CPU (`steps` = 16 x its iterations). */
+export function busyLoopRef(i: number, steps: number): number {
   let h = i >>> 0;
-  for (let k = 0; k < iterations; k++) {
+  for (let k = 0; k < steps; k++) {
     h = (Math.imul(h, 1664525) + 1013904223) >>> 0;
     h = (h ^ (h >>> 13)) >>> 0;
   }

@@ -1,0 +1,34 @@
+/**
+ * Benchmarks (never timed assertions in tests): `npm run bench -- <name> [options]`.
+ * Each benchmark is a module exporting `run(argv): Promise<number>` and prints a Markdown table.
+ * Compiled form (no tsx needed, e.g. on the GPU host): `npm run build:bench && node dist/bench/bench/main.js <name>`.
+ */
+const BENCHES: Record<string, { module: string; summary: string }> = {
+  native: { module: './native', summary: 'submit+await overhead of a recorded program; copy-shader bandwidth (GPU timestamps)' },
+};
+
+function usage(): string {
+  return ['usage: npm run bench -- <name> [options]', '', 'benchmarks:', ...Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(12)} ${b.summary}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const entry = name ? BENCHES[name] : undefined;
+  if (!entry) {
+    console.error(name ? `unknown benchmark '${name}'\n${usage()}` : usage());
+    return 2;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(entry.module) as { run(argv: string[]): Promise<number> };
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exitCode = 1;
+  },
+);
