@@ -2,7 +2,8 @@
  * `vkrt exec` (trtexec's first flags): build an engine from --onnx, run it, report.
  *   --onnx=FILE            the model
  *   --shapes=a:1x3x224x224,b:1x10   concrete input shapes
- *   --loadInputs=FILE.npz | name:file.npy,name:file.bin   inputs (random, seeded, when absent)
+ *   --loadInputs=FILE.npz | name:file.npy,name:file.pb,name:file.bin,name:file.npz[:key]
+ *                          inputs (random, seeded, when absent)
  *   --exportOutput=FILE.npz | FILE.json
  *   --iterations=N         timed runs after a warm-up (default 10)
  *   --paramMode=spec|push  how kernels receive shape facts
@@ -15,7 +16,7 @@ import { Device } from '../gpu/device';
 import { DType } from '../ir/dtype';
 import { Tensor } from '../ir/tensor';
 import { parseNpy, parseNpz, writeNpz } from '../io/npy';
-import { loadModel } from '../onnx/parse';
+import { loadModel, parseTensor } from '../onnx/parse';
 import { Engine } from '../runtime/engine';
 import type { EngineIO } from '../build/builder';
 import { flagString, parseArgs } from './args';
@@ -46,7 +47,14 @@ export function loadInputs(spec: string, inputs: readonly EngineIO[]): Map<strin
     try { return fs.readFileSync(file); } catch (e) { throw new InputError(`--loadInputs: cannot read ${file} (${(e as NodeJS.ErrnoException).code})`); }
   };
   if (spec.endsWith('.npz') && !spec.includes(':')) {
-    for (const [k, t] of parseNpz(read(spec), spec)) out.set(k, t);
+    const arrays = parseNpz(read(spec), spec);
+    const unknown = [...arrays.keys()].filter((k) => !byName.has(k));
+    if (unknown.length && arrays.size === 1 && inputs.length === 1) {
+      // one array for a one-input model: bind it whatever its name
+      out.set(inputs[0].name, [...arrays.values()][0]);
+    } else if (unknown.length) {
+      throw new InputError(`--loadInputs: ${spec} holds ${unknown.map((k) => `'${k}'`).join(', ')}, which are not inputs of the model (inputs: ${[...byName.keys()].join(', ')})`);
+    } else for (const [k, t] of arrays) out.set(k, t);
   } else {
     for (const part of spec.split(',')) {
       const k = part.indexOf(':');
@@ -54,11 +62,21 @@ export function loadInputs(spec: string, inputs: readonly EngineIO[]): Map<strin
       const name = part.slice(0, k), file = part.slice(k + 1);
       const io = byName.get(name);
       if (!io) throw new InputError(`--loadInputs: '${name}' is not an input (inputs: ${[...byName.keys()].join(', ')})`);
-      if (file.endsWith('.npy')) out.set(name, parseNpy(read(file), file));
+      const npzKey = /^(.*\.npz)(?::(.+))?$/.exec(file);
+      if (npzKey) {
+        // name:file.npz[:key]: the array `key` (default: the input's name, or the only array)
+        const arrays = parseNpz(read(npzKey[1]), npzKey[1]);
+        const key = npzKey[2] ?? (arrays.has(name) ? name : arrays.size === 1 ? [...arrays.keys()][0] : name);
+        const t = arrays.get(key);
+        if (!t) throw new InputError(`--loadInputs: ${npzKey[1]} has no array '${key}' (it has ${[...arrays.keys()].join(', ')}); write ${name}:${npzKey[1]}:KEY`);
+        out.set(name, t);
+      } else if (file.endsWith('.npy')) out.set(name, parseNpy(read(file), file));
+      else if (file.endsWith('.pb')) out.set(name, parseTensor(read(file), file));
       else {
         const C = BIN_CTORS[io.dtype];
         if (!C) throw new InputError(`--loadInputs: raw .bin input of dtype ${io.dtype} is not supported; use .npy`);
         const b = read(file);
+        if (io.dims.some((d) => d < 0)) throw new InputError(`--loadInputs: ${name} has symbolic dims; give its shape with --shapes to read raw ${file}`);
         const n = io.dims.reduce((x, y) => x * y, 1);
         if (b.length !== n * C.BYTES_PER_ELEMENT) throw new InputError(`--loadInputs: ${file} has ${b.length} bytes; ${name} needs ${n * C.BYTES_PER_ELEMENT}`);
         const ab = new ArrayBuffer(b.length);
@@ -114,13 +132,25 @@ export async function run(argv: string[]): Promise<number> {
     const tParse = performance.now() - t0;
     const mode = flagString(args, 'paramMode');
     if (mode && mode !== 'spec' && mode !== 'push') throw new InputError('--paramMode must be spec or push');
-    const engine = Engine.build(model, { device, inputShapes: parseShapes(flagString(args, 'shapes')), paramMode: mode as 'spec' | 'push' | undefined, log: verbose ? (l) => console.log(`[build] ${l}`) : undefined });
+    // Inputs given as files fix the shapes of symbolic dims that --shapes leaves open.
+    const load = flagString(args, 'loadInputs');
+    const g = model.graph;
+    const declared = g.inputs.filter((i) => !g.initializers.has(i)).map((name) => {
+      const t = g.types.get(name);
+      return { name, dtype: t?.dtype ?? 'float32', dims: (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)), gpu: 'f32' as const };
+    });
+    const shapes = parseShapes(flagString(args, 'shapes'));
+    let loaded: Map<string, Tensor> | undefined;
+    if (load) {
+      loaded = loadInputs(load, declared.map((d) => ({ ...d, dims: shapes[d.name] ?? d.dims })));
+      for (const [k, t] of loaded) if (!shapes[k]) shapes[k] = [...t.dims];
+    }
+    const engine = Engine.build(model, { device, inputShapes: shapes, paramMode: mode as 'spec' | 'push' | undefined, log: verbose ? (l) => console.log(`[build] ${l}`) : undefined });
     const p = engine.plan;
     console.log(`[I] Model: ${path.basename(onnx)} (${p.stats.onnxNodes} ONNX nodes) on ${device.info.name}`);
     console.log(`[I] Engine: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views), parse ${tParse.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);
     console.log(`[I] Memory: activations ${(p.arenaBytes / 1024).toFixed(1)} KiB (naive sum ${(p.naiveActivationBytes / 1024).toFixed(1)} KiB, ${((100 * p.arenaBytes) / Math.max(1, p.naiveActivationBytes)).toFixed(1)}%), weights ${(p.weightBytes / 1024).toFixed(1)} KiB`);
-    const load = flagString(args, 'loadInputs');
-    const inputs = load ? loadInputs(load, engine.inputs) : randomInputs(engine.inputs);
+    const inputs = loaded ?? randomInputs(engine.inputs);
     const ctx = engine.createExecutionContext();
     let outputs = await ctx.execute(inputs);
     const iters = Number(flagString(args, 'iterations') ?? 10);
