@@ -14,7 +14,7 @@ const POLICY = path.join(__dirname, 'policy');
 describe('ONNX conformance, vulkan backend', function () {
   this.timeout(60 * 60 * 1000);
   before(() => ensureDriver());
-  for (const suite of ['onnx-node', 'onnx-other']) {
+  for (const suite of ['onnx-node', 'onnx-node-extra', 'onnx-other']) {
     it(`${suite}: no unexpected failures`, async () => {
       const root = path.join(DATA, suite);
       assert.ok(fs.existsSync(root), `${root} is missing: run ../shared/data/unpack.sh .data`);

@@ -9,6 +9,7 @@ import { elementwiseOp } from './driver';
 import { withKernels } from './kernel';
 import { ELEMENTWISE_SCALAR } from './scalar-table';
 import { SPECIAL_OPS } from './special';
+import { SwiGLU } from './swiglu';
 import { VARIADIC_OPS } from './variadic';
 
 /** Rows of the table that are binary scalars of variadic ops, not ops of their own. */
@@ -19,6 +20,7 @@ export const ELEMENTWISE_OPS: OpDef[] = withKernels([
   ...VARIADIC_OPS,
   ...SPECIAL_OPS,
   ...CAST_OPS,
+  SwiGLU,
 ]);
 
 export { ELEMENTWISE_SCALAR, ELEMENTWISE_GLSL_HELPERS, ELEMENTWISE_GLSL_EXTRA } from './scalar-table';
