@@ -24,6 +24,9 @@ export interface InferOptions {
   inputTypes?: Map<string, ValueType>;
   /** Fold constants (default true). */
   fold?: boolean;
+  /** Types and constants of enclosing graphs (for subgraphs). */
+  outerTypes?: Map<string, ValueType>;
+  outerConstants?: Map<string, Tensor>;
   /** Called for nodes that could be neither folded nor inferred. */
   onUnknown?(node: Node, reason: string): void;
 }
@@ -47,8 +50,8 @@ export function isStatic(shape: readonly Dim[] | undefined): shape is number[] {
 export function inferShapes(graph: Graph, opsets: Map<string, number>, options: InferOptions = {}): InferResult {
   const reg = options.registry ?? defaultRegistry;
   const fold = options.fold ?? true;
-  const types = new Map<string, ValueType>(graph.types);
-  const constants = new Map<string, Tensor>();
+  const types = new Map<string, ValueType>([...(options.outerTypes ?? []), ...graph.types]);
+  const constants = new Map<string, Tensor>(options.outerConstants ?? []);
   const folded = new Set<Node>();
   for (const [name, t] of graph.initializers) {
     constants.set(name, t);
@@ -106,6 +109,12 @@ export function inferShapes(graph: Graph, opsets: Map<string, number>, options: 
     const sctx: ShapeContext = {
       node, opset, attrs, outputCount: node.outputs.length,
       constant: (i) => inConsts[i], fail, unsupported,
+      inferGraph: (sub, ins) => {
+        const inputTypes = new Map<string, ValueType>();
+        sub.inputs.forEach((n, k) => { const t = ins[k]; if (t) inputTypes.set(n, t); });
+        const r = inferShapes(sub, opsets, { registry: reg, inputTypes, outerTypes: types, outerConstants: constants, fold });
+        return sub.outputs.map((o) => r.types.get(o));
+      },
     };
     const res = def.inferShape(sctx, inTypes);
     node.outputs.forEach((name, k) => {

@@ -116,6 +116,11 @@ export interface ShapeContext {
   readonly attrs: Attrs;
   /** Input i's value if it is known at build time (initializer or folded constant). */
   constant(i: number): Tensor | undefined;
+  /**
+   * Infer a subgraph's output types from its input types (outer-scope values visible); entries
+   * are undefined where unknown. Present during graph-level inference.
+   */
+  inferGraph?(graph: Graph, inputs: readonly (ValueType | undefined)[]): (ValueType | undefined)[];
   readonly outputCount: number;
   fail(message: string): never;
   unsupported(message: string): never;

@@ -39,7 +39,8 @@ export const If: OpDef = {
   inferShape(ctx: ShapeContext) {
     const t = body(ctx, 'then_branch'), e = body(ctx, 'else_branch');
     if (t.outputs.length !== e.outputs.length) ctx.fail(`then_branch has ${t.outputs.length} outputs, else_branch ${e.outputs.length}`);
-    return t.outputs.map((o, k) => mergeTypes(t.types.get(o), e.types.get(e.outputs[k])) ?? { dtype: 'float32', shape: undefined });
+    const ti = ctx.inferGraph?.(t, []) ?? [], ei = ctx.inferGraph?.(e, []) ?? [];
+    return t.outputs.map((o, k) => mergeTypes(t.types.get(o) ?? ti[k], e.types.get(e.outputs[k]) ?? ei[k]) ?? { dtype: 'float32', shape: undefined });
   },
   reference(ctx: OpContext, [cond]) {
     const branch = truthy(cond, ctx, 'cond') ? body(ctx, 'then_branch') : body(ctx, 'else_branch');
@@ -54,16 +55,18 @@ export const Loop: OpDef = {
   inferShape(ctx: ShapeContext, inputs) {
     const g = body(ctx, 'body');
     const nCarried = inputs.length - 2;
+    const inferred = ctx.inferGraph?.(g, [{ dtype: 'int64', shape: [] }, { dtype: 'bool', shape: [] }, ...inputs.slice(2)]) ?? [];
+    const bodyType = (k: number) => g.types.get(g.outputs[k]) ?? inferred[k];
     const out: ValueType[] = [];
     for (let k = 0; k < ctx.outputCount; k++) {
       if (k < nCarried) {
         // Loop-carried values keep their dtype; the shape may change per iteration unless body says it doesn't.
         const init = inputs[k + 2];
-        const bt = g.types.get(g.outputs[k + 1]);
+        const bt = bodyType(k + 1);
         const shape = init?.shape && bt?.shape && init.shape.length === bt.shape.length && init.shape.every((d, i) => d === bt.shape![i]) ? init.shape : undefined;
         out.push({ ...(init ?? bt ?? { dtype: 'float32' }), shape });
       } else {
-        const bt = g.types.get(g.outputs[k + 1]);
+        const bt = bodyType(k + 1);
         out.push({ dtype: bt?.dtype ?? 'float32', shape: bt?.shape ? ['loop_iterations', ...bt.shape] : undefined });
       }
     }
@@ -224,11 +227,17 @@ export const Scan: OpDef = {
       const r = first.shape.length;
       len = first.shape[inAxes[0] < 0 ? inAxes[0] + r : inAxes[0]];
     }
+    const sliceType = (t: ValueType | undefined, axis: number): ValueType | undefined => {
+      if (!t?.shape) return t;
+      const a = axis < 0 ? axis + t.shape.length : axis;
+      return { ...t, shape: t.shape.filter((_, i) => i !== a) };
+    };
+    const inferred = ctx.inferGraph?.(g, [...inputs.slice(0, N), ...inputs.slice(N).map((t, j) => sliceType(t, inAxes[j] ?? 0))]) ?? [];
     const out: ValueType[] = [];
     for (let k = 0; k < ctx.outputCount; k++) {
       if (k < N) out.push(inputs[k] ?? { dtype: 'float32' });
       else {
-        const bt = g.types.get(g.outputs[k]);
+        const bt = g.types.get(g.outputs[k]) ?? inferred[k];
         let shape: Dim[] | undefined;
         if (bt?.shape && len !== undefined) {
           const r = bt.shape.length + 1;
