@@ -8,4 +8,12 @@ echo "test: typecheck (src, test, bench)"
 npx --no-install tsc -p test/tsconfig.json
 echo "test: mocha"
 export VKRT_VALIDATION=1
-npm run --silent test:unit
+log=$(mktemp)
+status=0
+npm run --silent test:unit 2>&1 | tee "$log" || status=$?
+# one plain closing line for CI readers: "N passed, N failed"
+passed=$(grep -Eo '^ +[0-9]+ passing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+failed=$(grep -Eo '^ +[0-9]+ failing' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+rm -f "$log"
+echo "${passed} passed, ${failed} failed"
+exit "$status"
