@@ -14,27 +14,35 @@
 
 // Returns false when tf_crop_and_resize extrapolates this coordinate. With TAPS 1 only idx[0]
 // (weight 1) is meaningful.
+// Vulkan allows 2.5 ulp for '/', which moves exact coordinates (3.0 -> 2.9999998) across floor()
+// on some GPUs; one fma correction makes the quotient correctly rounded in practice.
+float resize_div(float a, float b) {
+  float q = a / b;
+  if (isinf(q) || isnan(q) || q == 0.0) return q;
+  return q + fma(-q, b, a) / b;
+}
+
 bool resize_taps(uint x, uint outW, uint inWu, float scale, float r0, float r1, float A, out int idx[RESIZE_N], out float w[RESIZE_N]) {
   float inW = float(inWu);
   float outWidth = scale * inW;
   float fx = float(x);
   float xo;
 #if COORD == 0
-  xo = (fx + 0.5) / scale - 0.5;
+  xo = resize_div(fx + 0.5, scale) - 0.5;
 #elif COORD == 1
-  xo = outWidth == 1.0 ? -0.5 : (fx + 0.5) / scale - 0.5;
+  xo = outWidth == 1.0 ? -0.5 : resize_div(fx + 0.5, scale) - 0.5;
 #elif COORD == 2
-  xo = outWidth == 1.0 ? 0.0 : (fx * (inW - 1.0)) / (outWidth - 1.0);
+  xo = outWidth == 1.0 ? 0.0 : resize_div(fx * (inW - 1.0), outWidth - 1.0);
 #elif COORD == 3
-  xo = fx / scale;
+  xo = resize_div(fx, scale);
 #elif COORD == 4
-  xo = outWidth == 1.0 ? ((r1 - r0) * (inW - 1.0)) / 2.0 : (fx * (r1 - r0) * (inW - 1.0)) / (outWidth - 1.0);
+  xo = outWidth == 1.0 ? ((r1 - r0) * (inW - 1.0)) * 0.5 : resize_div(fx * (r1 - r0) * (inW - 1.0), outWidth - 1.0);
   xo += r0 * (inW - 1.0);
   if (xo < 0.0 || xo > inW - 1.0) return false;
 #else
-  float adjustment = float(outW) / outWidth;
+  float adjustment = resize_div(float(outW), outWidth);
   float offset = (inW / 2.0) * (1.0 - adjustment);
-  xo = offset + (fx + 0.5) / scale - 0.5;
+  xo = offset + resize_div(fx + 0.5, scale) - 0.5;
 #endif
   float xi = floor(xo);
   float ratio = xo == xi ? 1.0 : xo - xi;

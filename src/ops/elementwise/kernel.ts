@@ -11,11 +11,21 @@ import { OpDef } from '../types';
 import { legacyAlign, legacySlope } from './driver';
 import { ELEMENTWISE_GLSL_EXTRA, ELEMENTWISE_GLSL_HELPERS, ELEMENTWISE_SCALAR } from './scalar-table';
 
+const INT_HELPERS = `
+int vkrt_imod(int a, int b, bool truncated) {
+  int r = a - b * (a / b);
+  if (!truncated && r != 0 && ((r < 0) != (b < 0))) r += b;
+  return r;
+}
+`;
+
 /** Integer GLSL of ops real models apply to int tensors (a, b are int; c bool). */
 const INT_GLSL: Record<string, string> = {
   Add: '(a + b)', Sub: '(a - b)', Mul: '(a * b)', Neg: '(-a)', Abs: 'abs(a)', Sign: 'sign(a)',
   Div: '(b == 0 ? 0 : a / b)', // GLSL int division truncates toward zero like ONNX
-  Mod: '(b == 0 ? 0 : (fmod_ != 0.0 ? a - b * (a / b) : ((a % b) + b) % b))',
+  // GLSL leaves % undefined for negative operands; int division truncates (OpSDiv), so the
+  // truncated remainder is a - b * (a / b), and the floored one moves it to the divisor's sign.
+  Mod: '(b == 0 ? 0 : vkrt_imod(a, b, fmod_ != 0.0))',
   Max: 'max(a, b)', Min: 'min(a, b)', Relu: 'max(a, 0)',
   Equal: '(a == b)', Less: '(a < b)', LessOrEqual: '(a <= b)', Greater: '(a > b)', GreaterOrEqual: '(a >= b)',
   Where: '(c ? a : b)', Sum: '(a + b)',
@@ -93,7 +103,7 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
     const resultAs = desc?.out === 'bool' || BOOL_OPS.has(op) ? 'bool' : float ? 'float' : 'int';
     const d = pointwiseDispatch({
       name: op.toLowerCase(), inputs, outDims: out.dims, outGpu: out.gpu, resultAs,
-      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : undefined,
+      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : INT_HELPERS,
     }, ctx.caps);
     d.bindings = [...bound.map(({ i }): BindingRef => ({ input: i })), { output: 0 }];
     return [{ name: `pointwise_${op.toLowerCase()}`, dispatches: [d] }];

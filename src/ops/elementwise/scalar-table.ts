@@ -259,7 +259,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   // Integer Div truncates toward zero (C semantics, as onnxruntime); a zero divisor gives 0.
   Div: {
     arity: 2, types: NUMERIC, out: 'same', f: (a, b) => a / b, i: (a, b) => (b === 0 ? 0 : Math.trunc(a / b)),
-    big: (a, b) => (b === 0n ? 0n : a / b), glsl: '(a / b)',
+    big: (a, b) => (b === 0n ? 0n : a / b), glsl: 'vkrt_div(a, b)',
   },
   Mod: {
     arity: 2, types: NUMERIC, out: 'same', since: 10,
@@ -323,9 +323,18 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
  */
 export const ELEMENTWISE_GLSL_HELPERS = `
 float vkrt_log1p(float u) {
-  // Goldberg's trick: exact to a few ulp where log(1.0 + u) loses everything (u tiny).
+  // Small u: the series (GPU log() may carry an absolute error near 1 that ruins log(1 + u));
+  // otherwise Goldberg's correction of log(1 + u).
+  if (abs(u) < 1e-3) return u * (1.0 - u * (0.5 - u * (1.0 / 3.0)));
   float v = 1.0 + u;
-  return v == 1.0 ? u : log(v) * u / (v - 1.0);
+  return log(v) * u / (v - 1.0);
+}
+float vkrt_div(float a, float b) {
+  // Vulkan allows 2.5 ulp for a / b; one correction step with the exact residual (fma) makes the
+  // quotient correctly rounded in practice, so Round/Floor after Div agree with the reference.
+  float q = a / b;
+  if (isinf(q) || isnan(q) || q == 0.0) return q;
+  return q + fma(-q, b, a) / b;
 }
 float vkrt_tanh(float x) {
   // drivers may build tanh from exp(2x), which cancels for small |x|: use the series there
