@@ -4,36 +4,14 @@ import { Attr } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { Device } from '../../src/gpu';
 import { openDevice } from '../helpers/gpu';
-import { checkOp, OpCase, randomTensor, singleNodeModel } from '../helpers/gpu-op';
-import { interpret } from '../../src/ops/interpreter';
-import { Engine } from '../../src/runtime/engine';
-import { compareTensors } from '../../src/conformance/compare';
+import { checkOp, OpCase, randomTensor } from '../helpers/gpu-op';
 
 const int = (value: number): Attr => ({ type: 'int', value });
 const ints = (value: number[]): Attr => ({ type: 'ints', value });
 const i64 = (v: number[]) => Tensor.from('int64', [v.length], v);
 
-/**
- * checkOp for inputs only known at run time (axes, axis) whose output shape the model declares
- * (as ONNX's node tests do): the graph output types come from the reference.
- */
-async function checkDeclared(device: Device, c: OpCase): Promise<void> {
-  const { model, feeds } = singleNodeModel(c);
-  const ref = interpret(model, feeds);
-  for (const [name, t] of ref) model.graph.types.set(name, { kind: 'tensor', dtype: (t as Tensor).dtype, shape: [...(t as Tensor).dims] });
-  for (const mode of ['spec', 'push'] as const) {
-    const engine = Engine.build(model, { device, paramMode: mode });
-    try {
-      const out = await engine.createExecutionContext().execute(feeds);
-      for (const [name, expected] of ref) {
-        const m = compareTensors(expected as Tensor, out.get(name)!, { rtol: c.rtol ?? 1e-4, atol: c.atol ?? 1e-5 });
-        assert.equal(m, undefined, `${c.op} (${mode} params) output ${name}: ${m}`);
-      }
-    } finally {
-      engine.dispose();
-    }
-  }
-}
+/** checkOp for inputs only known at run time (axes, axis): the model declares its output shapes. */
+const checkDeclared = (device: Device, c: OpCase) => checkOp(device, c, { declareOutputs: true });
 
 describe('GPU reduce kernels', function () {
   this.timeout(300000);
