@@ -2,43 +2,24 @@ import { strict as assert } from 'assert';
 import { GraphError, UnsupportedError } from '../../src/api/errors';
 import { attr, GraphBuilder } from '../../src/ir/builder';
 import { DType } from '../../src/ir/dtype';
-import { Attr, Node, ValueType } from '../../src/ir/graph';
+import { Attr, ValueType } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { registry } from '../../src/ops';
 import { loopLimits } from '../../src/ops/control/if-loop-scan';
 import { re2ToRegExp, pySplit } from '../../src/ops/control/strings';
 import { interpret } from '../../src/ops/interpreter';
-import { Attrs, OpContext, RuntimeValue, ShapeContext } from '../../src/ops/types';
-
-type AttrMap = Record<string, Attr>;
-
-function mkNode(opType: string, n: number, attrs: AttrMap, domain = '', nOut = 1): Node {
-  return new Node({ name: 'n0', opType, domain, inputs: Array.from({ length: n }, (_, i) => `i${i}`), outputs: Array.from({ length: nOut }, (_, i) => `y${i}`), attrs });
-}
+import { Attrs, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { AttrMap, runInferShape, runReference, testNode } from '../helpers/op-run';
 
 function runAll(opType: string, values: (RuntimeValue | undefined)[], attrs: AttrMap = {}, opset = 21, domain = '', nOut = 1): RuntimeValue[] {
-  const nd = mkNode(opType, values.length, attrs, domain, nOut);
-  const def = registry.resolve(nd, opset);
-  const ctx: OpContext = {
-    node: nd, opset, attrs: new Attrs(nd), values, outputCount: nOut,
-    runGraph: () => { throw new Error('no subgraphs'); },
-    fail: (m) => { throw new GraphError(m, nd); },
-    unsupported: (m) => { throw new UnsupportedError(m, nd); },
-  };
-  return def.reference(ctx, values.map((v) => (v instanceof Tensor ? v : undefined)));
+  return runReference(testNode(opType, values.length, attrs, nOut, domain), opset, values);
 }
 const run = (opType: string, values: (RuntimeValue | undefined)[], attrs: AttrMap = {}, opset = 21, domain = '') => runAll(opType, values, attrs, opset, domain)[0] as Tensor;
 
 function infer(opType: string, types: (ValueType | undefined)[], attrs: AttrMap = {}, opset = 21, nOut = 1, consts: (Tensor | undefined)[] = []): ValueType[] {
-  const nd = mkNode(opType, types.length, attrs, '', nOut);
+  const nd = testNode(opType, types.length, attrs, nOut);
   types.forEach((t, k) => { if (!t) nd.inputs[k] = ''; });
-  const def = registry.resolve(nd, opset);
-  const ctx: ShapeContext = {
-    node: nd, opset, attrs: new Attrs(nd), outputCount: nOut, constant: (i) => consts[i],
-    fail: (m) => { throw new GraphError(m, nd); },
-    unsupported: (m) => { throw new UnsupportedError(m, nd); },
-  };
-  return def.inferShape!(ctx, types);
+  return runInferShape(nd, opset, types, (i) => consts[i]);
 }
 
 const T = (dtype: DType, dims: number[], v: ArrayLike<number | bigint | string | boolean>) => Tensor.from(dtype, dims, v);

@@ -6,43 +6,18 @@ import { Attr, Graph, Node, ValueType } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { registry } from '../../src/ops';
 import { REDUCE_OPS } from '../../src/ops/reduce';
-import { Attrs, OpContext, RuntimeValue, ShapeContext } from '../../src/ops/types';
-
-type AttrMap = Record<string, Attr>;
-
-function node(opType: string, n: number, attrs: AttrMap, outputs: number, domain = ''): Node {
-  return new Node({
-    name: 'n0', opType, domain,
-    inputs: Array.from({ length: n }, (_, k) => `i${k}`),
-    outputs: Array.from({ length: outputs }, (_, k) => `y${k}`),
-    attrs,
-  });
-}
+import { Attrs, OpContext, RuntimeValue } from '../../src/ops/types';
+import { AttrMap, runInferShape, runReference, testNode } from '../helpers/op-run';
 
 function runAll(opType: string, inputs: (Tensor | undefined)[], attrs: AttrMap = {}, opset = 18, outputs = 1): RuntimeValue[] {
-  const nd = node(opType, inputs.length, attrs, outputs);
-  const def = registry.resolve(nd, opset);
-  const ctx: OpContext = {
-    node: nd, opset, attrs: new Attrs(nd), values: inputs, outputCount: outputs,
-    runGraph: () => { throw new Error('no subgraphs'); },
-    fail: (m) => { throw new GraphError(m, nd); },
-    unsupported: (m) => { throw new UnsupportedError(m, nd); },
-  };
-  return def.reference(ctx, inputs);
+  return runReference(testNode(opType, inputs.length, attrs, outputs), opset, inputs);
 }
 
 const run = (opType: string, inputs: (Tensor | undefined)[], attrs: AttrMap = {}, opset = 18): Tensor =>
   runAll(opType, inputs, attrs, opset)[0] as Tensor;
 
 function inferAll(opType: string, types: (ValueType | undefined)[], attrs: AttrMap = {}, consts: Record<number, Tensor> = {}, opset = 18, outputs = 1): ValueType[] {
-  const nd = node(opType, types.length, attrs, outputs);
-  const def = registry.resolve(nd, opset);
-  const ctx: ShapeContext = {
-    node: nd, opset, attrs: new Attrs(nd), outputCount: outputs, constant: (k) => consts[k],
-    fail: (m) => { throw new GraphError(m, nd); },
-    unsupported: (m) => { throw new UnsupportedError(m, nd); },
-  };
-  return def.inferShape!(ctx, types);
+  return runInferShape(testNode(opType, types.length, attrs, outputs), opset, types, (k) => consts[k]);
 }
 
 const infer = (opType: string, types: (ValueType | undefined)[], attrs: AttrMap = {}, consts: Record<number, Tensor> = {}, opset = 18): ValueType =>
@@ -314,7 +289,7 @@ describe('reduce family', () => {
     g.inputs = ['s'];
     g.outputs = ['o'];
     g.nodes = [new Node({ opType: 'Neg', inputs: ['s'], outputs: ['o'] })];
-    const nd = node('FlexAttention', 3, { score_mod: { type: 'graph', value: g } }, 1, 'ai.onnx.preview');
+    const nd = testNode('FlexAttention', 3, { score_mod: { type: 'graph', value: g } }, 1, 'ai.onnx.preview');
     const def = registry.resolve(nd, 1);
     let called = 0;
     const ctx: OpContext = {

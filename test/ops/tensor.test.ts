@@ -2,48 +2,22 @@
 import { strict as assert } from 'assert';
 import { GraphError, UnsupportedError } from '../../src/api/errors';
 import { DType } from '../../src/ir/dtype';
-import { Attr, Node, ValueType } from '../../src/ir/graph';
+import { Attr, ValueType } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
-import { registry } from '../../src/ops';
 import { TENSOR_OPS } from '../../src/ops/tensor';
-import { Attrs, OpContext, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { RuntimeValue } from '../../src/ops/types';
+import { AttrMap, runInferShape, runReference, testNode } from '../helpers/op-run';
 import { Mt19937 } from '../../src/ops/util/tensor-mt19937';
 
-type AttrMap = Record<string, Attr>;
-
-function node(opType: string, n: number, attrs: AttrMap, outputs: number): Node {
-  return new Node({
-    name: 'n0', opType,
-    inputs: Array.from({ length: n }, (_, k) => `i${k}`),
-    outputs: Array.from({ length: outputs }, (_, k) => `y${k}`),
-    attrs,
-  });
-}
-
 function runAll(opType: string, inputs: (Tensor | undefined)[], attrs: AttrMap = {}, opset = 25, outputs = 1): RuntimeValue[] {
-  const nd = node(opType, inputs.length, attrs, outputs);
-  const def = registry.resolve(nd, opset);
-  const ctx: OpContext = {
-    node: nd, opset, attrs: new Attrs(nd), values: inputs, outputCount: outputs,
-    runGraph: () => { throw new Error('no subgraphs'); },
-    fail: (m) => { throw new GraphError(m, nd); },
-    unsupported: (m) => { throw new UnsupportedError(m, nd); },
-  };
-  return def.reference(ctx, inputs);
+  return runReference(testNode(opType, inputs.length, attrs, outputs), opset, inputs);
 }
 
 const run = (opType: string, inputs: (Tensor | undefined)[], attrs: AttrMap = {}, opset = 25): Tensor =>
   runAll(opType, inputs, attrs, opset)[0] as Tensor;
 
 function inferAll(opType: string, types: (ValueType | undefined)[], attrs: AttrMap = {}, consts: Record<number, Tensor> = {}, opset = 25, outputs = 1): ValueType[] {
-  const nd = node(opType, types.length, attrs, outputs);
-  const def = registry.resolve(nd, opset);
-  const ctx: ShapeContext = {
-    node: nd, opset, attrs: new Attrs(nd), outputCount: outputs, constant: (k) => consts[k],
-    fail: (m) => { throw new GraphError(m, nd); },
-    unsupported: (m) => { throw new UnsupportedError(m, nd); },
-  };
-  return def.inferShape!(ctx, types);
+  return runInferShape(testNode(opType, types.length, attrs, outputs), opset, types, (k) => consts[k]);
 }
 
 const infer = (opType: string, types: (ValueType | undefined)[], attrs: AttrMap = {}, consts: Record<number, Tensor> = {}, opset = 25): ValueType =>
@@ -87,14 +61,9 @@ describe('tensor family', () => {
   describe('Identity and Dropout', () => {
     it('Identity passes sequences and empty optionals', () => {
       const seq = [F([2])];
-      const nd = node('Identity', 1, {}, 1);
-      const def = registry.resolve(nd, 16);
-      const mk = (v: RuntimeValue): OpContext => ({
-        node: nd, opset: 16, attrs: new Attrs(nd), values: [v], outputCount: 1, runGraph: () => [],
-        fail: (m) => { throw new GraphError(m, nd); }, unsupported: (m) => { throw new UnsupportedError(m, nd); },
-      });
-      assert.equal(def.reference(mk(seq), [undefined])[0], seq);
-      assert.equal(def.reference(mk(null), [undefined])[0], null);
+      const nd = testNode('Identity', 1, {}, 1);
+      assert.equal(runReference(nd, 16, [seq])[0], seq);
+      assert.equal(runReference(nd, 16, [null])[0], null);
       assert.deepEqual(infer('Identity', [{ kind: 'sequence', dtype: 'float32', shape: [2] }]), { kind: 'sequence', dtype: 'float32', shape: [2] });
     });
     it('Dropout is the identity at inference with a mask of ones', () => {
