@@ -10,8 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DisposedError, InputError } from '../api/errors';
-import { buildPlan, BuilderConfig, EngineIO, EnginePlan, PlannedDispatch } from '../build/builder';
-import { toGpuArray } from '../build/builder';
+import { buildPlan, BuilderConfig, EngineIO, EnginePlan, PlannedDispatch, toGpuArray } from '../build/builder';
 import { DeviceCaps } from '../build/kernel';
 import { Device } from '../gpu/device';
 import { GpuBuffer } from '../gpu/buffer';
