@@ -22,6 +22,8 @@ export interface BuilderConfig {
    * 'push' (push constants: one pipeline per shader whatever the shapes).
    */
   paramMode?: 'spec' | 'push';
+  /** Build FP16 layers where the device and the layer allow it (trtexec's --fp16). */
+  fp16?: boolean;
   registry?: OpRegistry;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;
@@ -50,6 +52,8 @@ export interface PlannedLayer {
   name: string;
   opTypes: string[];
   kernel: string;
+  /** Arithmetic/storage precision of the layer's outputs. */
+  precision: 'fp32' | 'fp16';
   inputs: string[];
   outputs: string[];
   dispatches: PlannedDispatch[];
@@ -111,6 +115,7 @@ function describeShape(s: readonly Dim[] | undefined): string {
 
 export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig = {}): EnginePlan {
   const reg = config.registry ?? defaultRegistry;
+  if (config.fp16) throw new UnsupportedError('FP16 engines are not supported yet (BuilderConfig.fp16 / --fp16)');
   const log = config.log ?? (() => {});
   const g = model.graph;
   if (!g.isSorted()) g.topoSort();
@@ -191,7 +196,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
       log(`layer ${layers.length}: ${node.name || node.outputs[0]} (${node.opType}) -> ${impl.name}`);
       const usedInputs = new Set<number>();
       const layer: PlannedLayer = {
-        name: node.name || node.outputs[0], opTypes: [node.opType], kernel: impl.name,
+        name: node.name || node.outputs[0], opTypes: [node.opType], kernel: impl.name, precision: 'fp32',
         inputs: node.inputs.filter((i) => i), outputs: node.outputs.filter((o) => o),
         dispatches: [],
         kernelWeights: (impl.weights ?? []).map((w) => ({ offset: -1, bytes: Math.max(4, w.data.byteLength), data: w.data })),
