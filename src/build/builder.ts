@@ -22,6 +22,8 @@ export interface BuilderConfig {
    * 'push' (push constants: one pipeline per shader whatever the shapes).
    */
   paramMode?: 'spec' | 'push';
+  /** Run the graph optimizer (fusions, simplifications) before planning; default true. */
+  fusion?: boolean;
   /** Build FP16 layers where the device and the layer allow it (trtexec's --fp16). */
   fp16?: boolean;
   registry?: OpRegistry;
