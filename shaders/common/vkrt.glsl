@@ -8,6 +8,20 @@
 #ifndef VKRT_GLSL
 #define VKRT_GLSL
 
+// Float storage type (FP16 engines, docs/fp16.md). Kernels declare float tensor buffers with FT
+// and data-movement kernels their elements with VKRT_WORD; compiled with VKRT_F16 (a layer whose
+// float tensors are f16) both become float16_t. Loads convert to float implicitly, so arithmetic
+// and accumulation stay FP32; stores write FT(v).
+#ifdef VKRT_F16
+#extension GL_EXT_shader_16bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#define FT float16_t
+#define VKRT_WORD float16_t
+#else
+#define FT float
+#define VKRT_WORD uint
+#endif
+
 layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 
 #ifdef VKRT_PUSH_PARAMS

@@ -7,12 +7,12 @@
 // Iterates an index space of RANK axes (innermost first); element c goes from
 //   src[srcBase + sum c_k * srcStride_k]  to  dst[dstBase + sum c_k * dstStride_k]
 // (or dst[i] when DST_STRIDED is not defined: the output is written contiguously).
-// Bindings: 0 src (uint[]), 1 dst (uint[]).
+// Bindings: 0 src (VKRT_WORD[]: uint, or float16_t with VKRT_F16), 1 dst (likewise).
 // Params: 0 n, 1 srcBase (int), 2 dstBase (int), then per axis k: 3+3k dim, 4+3k srcStride (int),
 //   5+3k dstStride (int).
 // Defines: RANK (1..9), DST_STRIDED (optional).
-layout(std430, binding = 0) readonly buffer Src { uint x[]; };
-layout(std430, binding = 1) writeonly buffer Dst { uint y[]; };
+layout(std430, binding = 0) readonly buffer Src { VKRT_WORD x[]; };
+layout(std430, binding = 1) writeonly buffer Dst { VKRT_WORD y[]; };
 
 void main() {
   uint i = vkrt_index();

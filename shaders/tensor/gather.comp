@@ -5,9 +5,9 @@
 // Gather along one axis: data viewed as [outer, axisDim, inner], output as [outer, nIdx, inner].
 // Bindings: 0 data (uint[]), 1 indices (int[]), 2 y (uint[]).
 // Params: 0 n, 1 inner, 2 nIdx, 3 axisDim.
-layout(std430, binding = 0) readonly buffer X { uint x[]; };
+layout(std430, binding = 0) readonly buffer X { VKRT_WORD x[]; };
 layout(std430, binding = 1) readonly buffer I { int ind[]; };
-layout(std430, binding = 2) writeonly buffer Y { uint y[]; };
+layout(std430, binding = 2) writeonly buffer Y { VKRT_WORD y[]; };
 
 void main() {
   uint i = vkrt_index();

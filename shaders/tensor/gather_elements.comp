@@ -7,9 +7,9 @@
 // Params: 0 n, 1 axisDim, 2 axisStride, then per axis k (innermost first): 3+2k dim (indices),
 //   4+2k data stride (0 on the gather axis).
 // Defines: RANK.
-layout(std430, binding = 0) readonly buffer X { uint x[]; };
+layout(std430, binding = 0) readonly buffer X { VKRT_WORD x[]; };
 layout(std430, binding = 1) readonly buffer I { int ind[]; };
-layout(std430, binding = 2) writeonly buffer Y { uint y[]; };
+layout(std430, binding = 2) writeonly buffer Y { VKRT_WORD y[]; };
 
 void main() {
   uint i = vkrt_index();

@@ -7,9 +7,9 @@
 // Params: 0 n, 1 slice (elements per tuple), 2 tuples per batch element, 3 data elements per batch
 //   element, then per tuple entry j: 4+2j data dim, 5+2j data stride.
 // Defines: M (tuple length).
-layout(std430, binding = 0) readonly buffer X { uint x[]; };
+layout(std430, binding = 0) readonly buffer X { VKRT_WORD x[]; };
 layout(std430, binding = 1) readonly buffer I { int ind[]; };
-layout(std430, binding = 2) writeonly buffer Y { uint y[]; };
+layout(std430, binding = 2) writeonly buffer Y { VKRT_WORD y[]; };
 
 void main() {
   uint i = vkrt_index();

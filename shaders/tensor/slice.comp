@@ -10,8 +10,8 @@
 // Params: 0 n, 1 number of slice entries, then per axis a (outermost first): 2+3a out dim,
 //   3+3a in dim, 4+3a in stride.
 // Defines: RANK, AXES_BINDING, STEPS_BINDING.
-layout(std430, binding = 0) readonly buffer X { uint x[]; };
-layout(std430, binding = 1) writeonly buffer Y { uint y[]; };
+layout(std430, binding = 0) readonly buffer X { VKRT_WORD x[]; };
+layout(std430, binding = 1) writeonly buffer Y { VKRT_WORD y[]; };
 layout(std430, binding = 2) readonly buffer S { int starts[]; };
 #ifdef AXES_BINDING
 layout(std430, binding = AXES_BINDING) readonly buffer A { int axes[]; };

@@ -7,8 +7,8 @@
 // Bindings: 0 x (uint[]), 1 y (uint[]), 2 k (int[1], when HAS_K).
 // Params: 0 n, 1 rows, 2 cols, 3 upper (0/1).
 // Defines: HAS_K.
-layout(std430, binding = 0) readonly buffer X { uint x[]; };
-layout(std430, binding = 1) writeonly buffer Y { uint y[]; };
+layout(std430, binding = 0) readonly buffer X { VKRT_WORD x[]; };
+layout(std430, binding = 1) writeonly buffer Y { VKRT_WORD y[]; };
 #ifdef HAS_K
 layout(std430, binding = 2) readonly buffer K { int kk[]; };
 #endif
@@ -24,5 +24,5 @@ void main() {
   int k = 0;
 #endif
   bool keep = PARAM(3) != 0u ? col - row >= k : col - row <= k;
-  y[i] = keep ? x[i] : 0u;
+  y[i] = keep ? x[i] : VKRT_WORD(0);
 }

@@ -11,8 +11,9 @@ import { registry as defaultRegistry } from '../ops/index';
 import { inferShapes, isStatic } from '../ops/infer-shapes';
 import { OpRegistry } from '../ops/registry';
 import { Attrs } from '../ops/types';
-import { BindingRef, DeviceCaps, DispatchDesc, GpuType, gpuTypeBytes, gpuTypeOf, KernelContext, TensorDesc } from './kernel';
+import { BindingRef, DeviceCaps, DispatchDesc, GpuArray, GpuType, gpuTypeBytes, gpuTypeOf, KernelContext, KernelImpl, TensorDesc } from './kernel';
 import { planMemory, PlanItem } from './memory-plan';
+import { conversionDispatch, PrecisionPlanner, toFloat16Bits } from './precision';
 
 export interface BuilderConfig {
   /** Concrete shapes for inputs with symbolic or unknown dims (trtexec's --shapes). */
@@ -24,8 +25,13 @@ export interface BuilderConfig {
   paramMode?: 'spec' | 'push';
   /** Run the graph optimizer (fusions, simplifications) before planning; default true. */
   fusion?: boolean;
-  /** Build FP16 layers where the device and the layer allow it (trtexec's --fp16). */
+  /** Build FP16 layers where the device and the layer allow it (trtexec's --fp16; docs/fp16.md). */
   fp16?: boolean;
+  /**
+   * Layers pinned to FP32 in FP16 engines (TensorRT's layer precision constraints): each entry
+   * matches a node name, an output tensor name or an op type.
+   */
+  fp32Layers?: readonly string[];
   registry?: OpRegistry;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;
@@ -60,7 +66,7 @@ export interface PlannedLayer {
   outputs: string[];
   dispatches: PlannedDispatch[];
   /** Kernel-provided constant arrays (re-laid-out weights), stored in the weight buffer. */
-  kernelWeights: { offset: number; bytes: number; data: Float32Array | Int32Array }[];
+  kernelWeights: { offset: number; bytes: number; data: GpuArray }[];
   /** Byte offsets and sizes of the layer's scratch buffers inside the context's scratch buffer. */
   scratch: { offset: number; bytes: number }[];
 }
@@ -87,7 +93,7 @@ export interface EnginePlan {
   /** Bytes of the scratch buffer each context needs (the largest layer's scratch). */
   scratchBytes: number;
   /** The weights, already converted to GPU types, by tensor name. */
-  weightData: Map<string, Float32Array | Int32Array>;
+  weightData: Map<string, GpuArray>;
   paramMode: 'spec' | 'push';
   alignment: number;
   stats: { onnxNodes: number; folded: number; views: number; layers: number };
@@ -97,10 +103,12 @@ function alignUp(x: number, a: number): number {
   return Math.ceil(x / a) * a;
 }
 
-/** Host array of a tensor in its GPU storage type (float32 for floats, int32 for ints and bool). */
-export function toGpuArray(t: Tensor, gpu: GpuType): Float32Array | Int32Array {
-  if (gpu === 'f16') throw new UnsupportedError('FP16 storage is not supported yet');
+/** Host array of a tensor in its GPU storage type (float32 or FP16 bits for floats, int32 for ints and bool). */
+export function toGpuArray(t: Tensor, gpu: 'f32' | 'i32'): Float32Array | Int32Array;
+export function toGpuArray(t: Tensor, gpu: GpuType): GpuArray;
+export function toGpuArray(t: Tensor, gpu: GpuType): GpuArray {
   const d = t.data;
+  if (gpu === 'f16') return toFloat16Bits(d as ArrayLike<number>);
   if (gpu === 'f32') return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>, Number);
   if (d instanceof Int32Array) return d;
   const out = new Int32Array(t.size);
@@ -117,8 +125,8 @@ function describeShape(s: readonly Dim[] | undefined): string {
 
 export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig = {}): EnginePlan {
   const reg = config.registry ?? defaultRegistry;
-  if (config.fp16) throw new UnsupportedError('FP16 engines are not supported yet (BuilderConfig.fp16 / --fp16)');
   const log = config.log ?? (() => {});
+  const prec = new PrecisionPlanner(config, caps, log);
   const g = model.graph;
   if (!g.isSorted()) g.topoSort();
   const realInputs = g.inputs.filter((i) => !g.initializers.has(i));
@@ -150,7 +158,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   const layers: PlannedLayer[] = [];
   const aliasOf = new Map<string, string>();
   const tensors = new Map<string, PlannedTensor>();
-  const weightData = new Map<string, Float32Array | Int32Array>();
+  const weightData = new Map<string, GpuArray>();
   let views = 0;
   const descOf = (name: string, node: Node): TensorDesc => {
     const t = types.get(name);
@@ -159,12 +167,38 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     if (!gpu) throw new UnsupportedError(`tensor '${name}' has dtype ${t.dtype}, which the GPU does not hold`, node);
     return { dtype: t.dtype, gpu, dims: t.shape, constant: constants.get(name) };
   };
-  const ensureTensor = (name: string, node: Node, kind: TensorKind) => {
+  const ensureTensor = (name: string, node: Node, kind: TensorKind, as?: TensorDesc) => {
     if (tensors.has(name)) return;
-    const d = descOf(name, node);
+    const d = as ?? descOf(name, node);
     const elems = d.dims.reduce((a, b) => a * b, 1);
     tensors.set(name, { name, dtype: d.dtype, gpu: d.gpu, dims: d.dims, bytes: Math.max(4, elems * gpuTypeBytes(d.gpu)), kind, offset: -1 });
     if (kind === 'weight') weightData.set(name, toGpuArray(d.constant!, d.gpu));
+  };
+  // Storage conversions (FP16 engines): a tensor bound in another storage type than it has gets a
+  // conversion layer before its first such use; weights get a copy in the wanted type.
+  const conversions = new Map<string, string>();
+  const convert = (node: Node, name: string, desc: TensorDesc, from: GpuType, to: GpuType): string => {
+    const key = `${name}::${to}`;
+    if (conversions.has(key)) return conversions.get(key)!;
+    if (!aliasOf.has(name)) ensureTensor(name, node, 'activation', { ...desc, gpu: from });
+    ensureTensor(key, node, 'activation', { ...desc, gpu: to, constant: undefined });
+    const d = conversionDispatch(from, to, desc.dims, caps);
+    layers.push({
+      name: `${name}:to_${to === 'f16' ? 'fp16' : 'fp32'}`, opTypes: ['Cast'], kernel: `convert_${from}_to_${to}`, precision: to === 'f16' ? 'fp16' : 'fp32',
+      inputs: [name], outputs: [key], dispatches: [{ ...d, bindings: [{ tensor: name }, { tensor: key }] }], kernelWeights: [], scratch: [],
+    });
+    conversions.set(key, key);
+    return key;
+  };
+  const bindAs = (node: Node, name: string, want: TensorDesc): string => {
+    if (constants.has(name)) {
+      if (want.gpu === gpuTypeOf(want.dtype)) return name;
+      const copy = `${name}::${want.gpu}`;
+      ensureTensor(copy, node, 'weight', { ...want, constant: constants.get(name) });
+      return copy;
+    }
+    const have = prec.storageOf(name, want);
+    return have === want.gpu ? name : convert(node, name, want, have, want.gpu);
   };
   for (const node of g.nodes) {
     if (folded.has(node)) continue;
@@ -183,6 +217,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
       const isView = typeof def.view === 'function' ? def.view(ctx) : !!def.view;
       if (isView && node.outputs.filter((o) => o).length === 1) {
         aliasOf.set(node.outputs[0], node.inputs[0]);
+        prec.aliased(node.outputs[0], node.inputs[0], inputs[0]!);
         views++;
         continue;
       }
@@ -192,13 +227,27 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
         for (const o of node.outputs) if (o) ensureTensor(o, node, 'activation');
         continue;
       }
-      const impls = def.kernel(ctx);
-      if (!impls.length) { unsupported.push(`${where}: no GPU kernel for these shapes/attributes`); continue; }
-      const impl = impls[0];
-      log(`layer ${layers.length}: ${node.name || node.outputs[0]} (${node.opType}) -> ${impl.name}`);
+      // precision: an FP16 candidate keeps its FP16 kernel only if the implementation honours f16
+      let precision = prec.choose(node, inputs, outputs);
+      let used: KernelContext = ctx;
+      let impl: KernelImpl | undefined;
+      if (precision === 'fp16') {
+        const c16: KernelContext = { ...ctx, inputs: prec.retype(inputs, 'fp16'), outputs: prec.retype(outputs, 'fp16') };
+        try {
+          const i16 = def.kernel(c16)[0];
+          if (i16?.fp16) { impl = i16; used = c16; }
+        } catch { /* no FP16 variant for these attributes: the FP32 kernel below decides */ }
+        if (!impl) { prec.noKernel(node); precision = 'fp32'; }
+      }
+      if (!impl) {
+        const impls = def.kernel(ctx);
+        if (!impls.length) { unsupported.push(`${where}: no GPU kernel for these shapes/attributes`); continue; }
+        impl = impls[0];
+      }
+      log(`layer ${layers.length}: ${node.name || node.outputs[0]} (${node.opType}) -> ${impl.name}${precision === 'fp16' ? ' [fp16]' : ''}`);
       const usedInputs = new Set<number>();
       const layer: PlannedLayer = {
-        name: node.name || node.outputs[0], opTypes: [node.opType], kernel: impl.name, precision: 'fp32',
+        name: node.name || node.outputs[0], opTypes: [node.opType], kernel: impl.name, precision,
         inputs: node.inputs.filter((i) => i), outputs: node.outputs.filter((o) => o),
         dispatches: [],
         kernelWeights: (impl.weights ?? []).map((w) => ({ offset: -1, bytes: Math.max(4, w.data.byteLength), data: w.data })),
@@ -209,9 +258,14 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
         layer.scratch.push({ offset: sOff, bytes: Math.max(4, bytes) });
         sOff = alignUp(sOff + Math.max(4, bytes), caps.alignment);
       }
+      const boundInputs = new Map<number, string>();
+      const bindInput = (k: number): string => {
+        if (!boundInputs.has(k)) boundInputs.set(k, bindAs(node, node.inputs[k], used.inputs[k]!));
+        return boundInputs.get(k)!;
+      };
       for (const d of impl.dispatches) {
         const bindings = d.bindings.map((b: BindingRef) => {
-          if ('input' in b) { usedInputs.add(b.input); return { tensor: node.inputs[b.input] }; }
+          if ('input' in b) { usedInputs.add(b.input); return { tensor: bindInput(b.input) }; }
           if ('output' in b) return { tensor: node.outputs[b.output] };
           if ('weight' in b) return { kernelWeight: b.weight };
           return { scratch: b.scratch };
@@ -219,10 +273,14 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
         layer.dispatches.push({ ...d, bindings });
       }
       for (const k of usedInputs) {
-        const name = node.inputs[k];
-        ensureTensor(name, node, constants.has(name) ? 'weight' : 'activation');
+        const name = boundInputs.get(k)!;
+        if (name === node.inputs[k]) ensureTensor(name, node, constants.has(name) ? 'weight' : 'activation');
       }
-      for (const o of node.outputs) if (o) ensureTensor(o, node, 'activation');
+      node.outputs.forEach((o, k) => {
+        if (!o) return;
+        ensureTensor(o, node, 'activation', used.outputs[k]);
+        prec.produced(o, used.outputs[k].gpu);
+      });
       layers.push(layer);
     } catch (e) {
       if (e instanceof UnsupportedError) unsupported.push(`${where}: ${e.message.replace(/^node '[^']*' \([^)]*\): /, '')}`);
@@ -232,6 +290,18 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   if (unsupported.length) {
     throw new UnsupportedError(`${unsupported.length} node(s) cannot run on the GPU:\n  ${unsupported.join('\n  ')}\nHint: check the opset and attributes against docs/operators.md, or run this model with the reference interpreter.`);
   }
+  // Model outputs keep their ONNX types: f16 results are converted back on the GPU.
+  const outputOverride = new Map<string, string>();
+  if (prec.enabled) {
+    for (const o of g.outputs) {
+      const t = types.get(o);
+      if (!t || constants.has(o) || gpuTypeOf(t.dtype) !== 'f32' || !isStatic(t.shape)) continue;
+      if (prec.storageOf(o, t) !== 'f16') continue;
+      const desc: TensorDesc = { dtype: t.dtype, gpu: 'f32', dims: t.shape as number[] };
+      outputOverride.set(o, convert(g.nodes[g.nodes.length - 1], o, desc, 'f16', 'f32'));
+    }
+  }
+  prec.summarize(layers);
   // Resolve aliases to the tensor that owns the bytes (chains of views collapse).
   const rootOf = (n: string): string => {
     let r = n;
@@ -254,7 +324,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   const constantOutputs = new Map<string, Tensor>();
   const outputs: EngineIO[] = [];
   for (const o of g.outputs) {
-    const root = rootOf(o);
+    const root = outputOverride.get(o) ?? rootOf(o);
     if (constants.has(root) && !tensors.has(root)) { constantOutputs.set(o, constants.get(root)!.reshape((types.get(o)?.shape as number[]) ?? constants.get(root)!.dims)); continue; }
     const t = types.get(o);
     if (!t || !isStatic(t.shape)) throw new GraphError(`the shape of output '${o}' is not known at build time`);
@@ -276,7 +346,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   for (const t of tensors.values()) {
     if (t.kind === 'weight') continue;
     const start = t.kind === 'input' ? -1 : first.get(t.name) ?? 0;
-    const stop = t.kind === 'output' || outputs.some((o) => rootOf(o.name) === t.name) ? end : Math.max(start, last.get(t.name) ?? start);
+    const stop = t.kind === 'output' || outputs.some((o) => (outputOverride.get(o.name) ?? rootOf(o.name)) === t.name) ? end : Math.max(start, last.get(t.name) ?? start);
     items.push({ id: t.name, size: t.bytes, start, end: stop });
   }
   const plan = planMemory(items, caps.alignment);
@@ -291,7 +361,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   for (const l of layers) for (const w of l.kernelWeights) { w.offset = wOff; wOff = alignUp(wOff + w.bytes, caps.alignment); }
   log(`memory: arena ${plan.arenaBytes} bytes (naive sum ${plan.naiveBytes}), weights ${wOff} bytes, ${layers.length} layers, ${folded.size} folded, ${views} views`);
   return {
-    layers, tensors, inputs, outputs, constantOutputs, outputRoots: new Map(outputs.map((o) => [o.name, rootOf(o.name)])),
+    layers, tensors, inputs, outputs, constantOutputs, outputRoots: new Map(outputs.map((o) => [o.name, outputOverride.get(o.name) ?? rootOf(o.name)])),
     arenaBytes: Math.max(plan.arenaBytes, caps.alignment), naiveActivationBytes: plan.naiveBytes, weightBytes: Math.max(wOff, caps.alignment),
     scratchBytes: Math.max(0, ...layers.map((l) => l.scratch.reduce((m, x) => Math.max(m, x.offset + x.bytes), 0))),
     weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,

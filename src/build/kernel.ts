@@ -18,6 +18,9 @@ export function glslType(t: GpuType): string {
   return t === 'f32' ? 'float' : t === 'f16' ? 'float16_t' : 'int';
 }
 
+/** Host array of GPU storage: f32 as Float32Array, i32 as Int32Array, f16 as its bits (Uint16Array). */
+export type GpuArray = Float32Array | Int32Array | Uint16Array;
+
 /** Bytes per element of a GPU storage type. */
 export function gpuTypeBytes(t: GpuType): number {
   return t === 'f16' ? 2 : 4;
@@ -34,6 +37,33 @@ export function gpuTypeOf(dtype: DType): GpuType | undefined {
     case 'string': case 'complex64': case 'complex128': return undefined;
     default: return dtype.startsWith('float') ? undefined : 'i32';
   }
+}
+
+/** True when any float tensor of the kernel is stored as f16 (the layer runs in FP16). */
+export function usesF16(ctx: Pick<KernelContext, 'inputs' | 'outputs'>): boolean {
+  return ctx.inputs.some((t) => t?.gpu === 'f16') || ctx.outputs.some((t) => t.gpu === 'f16');
+}
+
+/**
+ * Shader defines for a kernel whose float tensors are f16: VKRT_F16 makes shaders/common/vkrt.glsl
+ * enable 16-bit storage and declare float buffers as float16_t (FT), see docs/fp16.md.
+ */
+export function f16Defines(ctx: Pick<KernelContext, 'inputs' | 'outputs'>): Record<string, number> {
+  return usesF16(ctx) ? { VKRT_F16: 1 } : {};
+}
+
+/**
+ * Marks kernel implementations as FP16-capable and adds the VKRT_F16 define to their dispatches
+ * when the layer's float tensors are f16. For kernels whose shaders declare every float buffer
+ * through FT (or VKRT_WORD) and convert on load and store.
+ */
+export function withF16(impls: KernelImpl[], ctx: Pick<KernelContext, 'inputs' | 'outputs'>): KernelImpl[] {
+  const defs = f16Defines(ctx);
+  return impls.map((impl) => ({
+    ...impl,
+    fp16: true,
+    dispatches: impl.dispatches.map((d) => ({ ...d, defines: { ...(d.defines ?? {}), ...defs } })),
+  }));
 }
 
 export interface TensorDesc {
@@ -92,8 +122,14 @@ export interface KernelImpl {
   /** Names the implementation in build logs, the inspector and auto-tuning (`conv2d_direct`). */
   name: string;
   dispatches: DispatchDesc[];
+  /**
+   * The implementation honours FP16 storage: it reads and writes every tensor in the GPU type
+   * its KernelContext gave (`ctx.inputs[i].gpu`, `ctx.outputs[i].gpu`, f16 included). Absent on
+   * an FP16 candidate layer, the builder runs the layer in FP32 instead (see build/precision.ts).
+   */
+  fp16?: boolean;
   /** Constant tensors the kernel binds as { weight: i } (already in GPU layout and type). */
-  weights?: { data: Float32Array | Int32Array; }[];
+  weights?: { data: GpuArray; }[];
   /** Scratch byte sizes, bound as { scratch: i }. */
   scratch?: number[];
 }

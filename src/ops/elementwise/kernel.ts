@@ -4,7 +4,7 @@
  * in float; integer and bool tensors (stored as i32) use the integer expressions below, which exist
  * for the ops real models apply to integers; others are refused at build time with the node named.
  */
-import { BindingRef, KernelContext, KernelImpl } from '../../build/kernel';
+import { BindingRef, KernelContext, KernelImpl, withF16 } from '../../build/kernel';
 import { pointwiseDispatch, PointwiseInput } from '../../build/pointwise';
 import { isFloat } from '../../ir/dtype';
 import { OpDef } from '../types';
@@ -106,7 +106,9 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
       expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : INT_HELPERS,
     }, ctx.caps);
     d.bindings = [...bound.map(({ i }): BindingRef => ({ input: i })), { output: 0 }];
-    return [{ name: `pointwise_${op.toLowerCase()}`, dispatches: [d] }];
+    // FP16 layers: the generated kernel declares each buffer in its tensor's storage type and
+    // computes in float (pointwise.ts converts on load and store)
+    return withF16([{ name: `pointwise_${op.toLowerCase()}`, dispatches: [d] }], ctx);
   };
 }
 
@@ -148,5 +150,5 @@ function castKernel(ctx: KernelContext): KernelImpl[] {
   }
   if (from === 'bool') as = 'int';
   const d = pointwiseDispatch({ name: `cast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr }, ctx.caps);
-  return [{ name: `cast_${from}_to_${to}`, dispatches: [d] }];
+  return withF16([{ name: `cast_${from}_to_${to}`, dispatches: [d] }], ctx);
 }

@@ -5,7 +5,7 @@
  * Shape facts are params (spec or push constants); ranks are #defines (shaders/tensor/*.comp read
  * per-axis params through TP(i), shaders/common/tensor_params.glsl).
  */
-import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc } from '../../build/kernel';
+import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../build/kernel';
 import { sizeOf, stridesOf, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { intsOf } from '../util/tensor-common';
@@ -602,10 +602,26 @@ const VIEWS: Record<string, true | ((ctx: KernelContext) => boolean)> = {
   Dropout: (ctx) => dropoutTraining(ctx) === false,
 };
 
+/** Shaders that move elements as VKRT_WORD (uint, or float16_t under VKRT_F16) without arithmetic. */
+const WORD_SHADERS = new Set(['tensor/copy', 'tensor/gather', 'tensor/gather_elements', 'tensor/gather_nd', 'tensor/slice', 'tensor/trilu']);
+
+/**
+ * FP16 layers: implementations made only of element-moving shaders run on f16 data as they are
+ * (VKRT_F16 switches the element type); others (arithmetic in the type, fills of scalar bits) are
+ * left unflagged, so the builder keeps their layer in FP32.
+ */
+function withF16Words(k: (ctx: KernelContext) => KernelImpl[]): (ctx: KernelContext) => KernelImpl[] {
+  return (ctx) => {
+    const impls = k(ctx);
+    return impls.map((impl) => (impl.dispatches.every((d) => WORD_SHADERS.has(d.shader)) ? withF16([impl], ctx)[0] : impl));
+  };
+}
+
 /** Attach views and GPU kernels to the family's OpDefs. */
 export function withTensorKernels(defs: OpDef[]): OpDef[] {
   return defs.map((d) => {
-    const k = KERNELS[d.opType];
+    const k0 = KERNELS[d.opType];
+    const k = k0 && withF16Words(k0);
     const view = VIEWS[d.opType];
     if (!k && !view) return d;
     return { ...d, ...(k ? { kernel: k } : {}), ...(view ? { view } : {}) };
