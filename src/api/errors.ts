@@ -80,6 +80,28 @@ export class VulkanError extends VkrtError {
   }
 }
 
+/**
+ * Why an engine file was refused (see docs/engine-file.md):
+ * - `foreign`: not a vkrt engine file (wrong magic);
+ * - `version`: written by another engine-file format version or vkrt version;
+ * - `truncated`: shorter than its header says;
+ * - `corrupt`: checksum mismatch, or a section/manifest that does not decode to a valid engine;
+ * - `device`: built for another GPU (vendor or device id differs);
+ * - `driver`: built for the same GPU under another driver (driver version or pipeline-cache UUID differs).
+ */
+export type EngineFileReason = 'foreign' | 'version' | 'truncated' | 'corrupt' | 'device' | 'driver';
+
+/** An engine file cannot be loaded; `reason` says which check refused it. Rebuild the engine from its model. */
+export class EngineFileError extends VkrtError {
+  readonly reason: EngineFileReason;
+  readonly file?: string;
+  constructor(reason: EngineFileReason, message: string, file?: string) {
+    super('ENGINE_FILE', `${file ? `${file}: ` : ''}engine file ${reason === 'foreign' ? 'unrecognized' : reason === 'device' || reason === 'driver' ? `built for another ${reason}` : reason}: ${message}`);
+    this.reason = reason;
+    this.file = file;
+  }
+}
+
 /** An object was used after `dispose()`. */
 export class DisposedError extends VkrtError {
   constructor(what: string) {

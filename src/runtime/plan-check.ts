@@ -1,0 +1,108 @@
+/**
+ * Checks a plan decoded from an engine file before any of it reaches Vulkan. The checksum catches
+ * accidental damage; this catches the rest (a hand-edited or hostile manifest, a writer bug): every
+ * binding must lie inside its buffer at an aligned offset, every dispatch must fit the device's
+ * limits, every weight must fit its slot. What a binding means comes from `bindingRanges`, the same
+ * function that records programs, so the check and the recording cannot drift apart.
+ *
+ * Only fields the runtime reads are checked; fields it does not know pass through untouched.
+ */
+import { EngineFileError } from '../api/errors';
+import type { EnginePlan, PlannedLayer } from '../build/builder';
+import type { DeviceInfo } from '../gpu/device';
+import { Tensor } from '../ir/tensor';
+import { bindingRanges } from './bindings';
+
+/** The SPIR-V modules of an engine and, per layer and dispatch, which module it runs. */
+export interface ShaderTable {
+  modules: Uint32Array[];
+  dispatchModule: number[][];
+}
+
+const GPU_BYTES: Record<string, number> = { f32: 4, i32: 4, f16: 2 };
+const MAX_BYTES = 2 ** 48;
+
+/**
+ * @param info the device the plan will run on; without it, device limits are not checked (inspect).
+ * @throws EngineFileError('corrupt') naming the first thing that is wrong.
+ */
+export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: DeviceInfo | undefined, file?: string): void {
+  const bad = (where: string, what: string): never => { throw new EngineFileError('corrupt', `${where}: ${what}`, file); };
+  const isInt = (v: unknown, min = 0, max = MAX_BYTES): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  const isTyped = (v: unknown): v is ArrayBufferView => ArrayBuffer.isView(v) && !(v instanceof DataView);
+  if (!plan || typeof plan !== 'object') bad('plan', 'missing');
+  for (const k of ['layers', 'inputs', 'outputs'] as const) if (!Array.isArray(plan[k])) bad(`plan.${k}`, 'not an array');
+  for (const k of ['tensors', 'constantOutputs', 'outputRoots', 'weightData'] as const) if (!(plan[k] instanceof Map)) bad(`plan.${k}`, 'not a map');
+  if (!isInt(plan.arenaBytes, 1) || !isInt(plan.weightBytes, 1) || !isInt(plan.scratchBytes)) bad('plan', 'buffer sizes are not positive integers');
+  if (plan.paramMode !== 'spec' && plan.paramMode !== 'push') bad('plan.paramMode', `${JSON.stringify(plan.paramMode)} is not spec or push`);
+  const limits = { arena: plan.arenaBytes, weights: plan.weightBytes, scratch: plan.scratchBytes };
+  const align = info ? Math.max(1, Number(info.minStorageBufferOffsetAlignment) || 1) : 1;
+
+  for (const [name, t] of plan.tensors) {
+    const where = `tensor '${String(name)}'`;
+    if (!t || typeof t !== 'object' || t.name !== name) bad(where, 'malformed');
+    if (!['input', 'output', 'activation', 'weight'].includes(t.kind)) bad(where, `unknown kind ${JSON.stringify(t.kind)}`);
+    if (!(t.gpu in GPU_BYTES)) bad(where, `unknown GPU type ${JSON.stringify(t.gpu)}`);
+    if (!Array.isArray(t.dims) || !t.dims.every((d) => isInt(d))) bad(where, 'dims are not non-negative integers');
+    if (!isInt(t.offset) || !isInt(t.bytes, 1)) bad(where, 'offset or size is not a non-negative integer');
+    const cap = t.kind === 'weight' ? plan.weightBytes : plan.arenaBytes;
+    if (t.offset + t.bytes > cap) bad(where, `bytes ${t.offset}..${t.offset + t.bytes} lie outside its ${cap}-byte buffer`);
+    if (t.kind === 'weight') {
+      const data = plan.weightData.get(t.name);
+      if (!isTyped(data)) bad(where, 'has no weight data');
+      if (data!.byteLength > t.bytes) bad(where, `${data!.byteLength} bytes of weights for a ${t.bytes}-byte slot`);
+    }
+  }
+  plan.layers.forEach((layer: PlannedLayer, li) => {
+    const where = `layer ${li}`;
+    if (!layer || typeof layer !== 'object' || typeof layer.name !== 'string') bad(where, 'malformed');
+    if (!Array.isArray(layer.dispatches) || !Array.isArray(layer.kernelWeights) || !Array.isArray(layer.scratch)) bad(where, 'malformed');
+    layer.kernelWeights.forEach((w, k) => {
+      if (!w || !isInt(w.offset) || !isInt(w.bytes, 1) || !isTyped(w.data) || w.data.byteLength > w.bytes || w.offset + w.bytes > plan.weightBytes) bad(`${where} kernel weight ${k}`, 'does not fit its slot in the weight buffer');
+    });
+    layer.scratch.forEach((s, k) => {
+      if (!s || !isInt(s.offset) || !isInt(s.bytes, 1) || s.offset + s.bytes > plan.scratchBytes) bad(`${where} scratch ${k}`, 'does not fit the scratch buffer');
+    });
+    const row = shaders.dispatchModule[li];
+    if (!Array.isArray(row) || row.length !== layer.dispatches.length) bad(where, 'the shader table does not match its dispatches');
+    layer.dispatches.forEach((d, di) => {
+      const at = `${where} ('${layer.name}') dispatch ${di}`;
+      if (!d || typeof d !== 'object' || typeof d.shader !== 'string' || !Array.isArray(d.bindings) || !Array.isArray(d.params)) bad(at, 'malformed');
+      if (!isInt(row[di], 0, shaders.modules.length - 1)) bad(at, `SPIR-V module ${JSON.stringify(row[di])} does not exist`);
+      if (!d.params.every((p) => typeof p === 'number' && Number.isInteger(p) && p >= -(2 ** 31) && p < 2 ** 32)) bad(at, 'parameters are not 32-bit integers');
+      if (!Array.isArray(d.workgroup) || d.workgroup.length !== 3 || !d.workgroup.every((v) => isInt(v, 1, 65536))) bad(at, 'bad workgroup size');
+      if (!Array.isArray(d.groups) || d.groups.length !== 3 || !d.groups.every((v) => isInt(v, 1, 2 ** 31))) bad(at, 'bad workgroup count');
+      if (info) {
+        const wg = d.workgroup, g = d.groups;
+        if (wg.some((v, k) => v > info.maxComputeWorkGroupSize[k]) || wg[0] * wg[1] * wg[2] > info.maxComputeWorkGroupInvocations) bad(at, `workgroup ${wg.join('x')} exceeds the device's limits`);
+        if (g.some((v, k) => v > info.maxComputeWorkGroupCount[k])) bad(at, `${g.join('x')} workgroups exceed the device's limits`);
+        if (plan.paramMode === 'push' && 4 * Math.max(1, d.params.length) > info.maxPushConstantsSize) bad(at, 'too many push constants for the device');
+      }
+      let ranges;
+      try {
+        ranges = bindingRanges(plan, layer, d);
+      } catch (e) {
+        return bad(at, (e as Error).message);
+      }
+      ranges.forEach((r, k) => {
+        if (!isInt(r.offset) || !isInt(r.range, 1) || r.offset + r.range > limits[r.buffer]) bad(`${at} binding ${k}`, `bytes ${r.offset}..${r.offset + r.range} lie outside the ${r.buffer} buffer (${limits[r.buffer]} bytes)`);
+        if (r.offset % align) bad(`${at} binding ${k}`, `offset ${r.offset} is not a multiple of the device's storage-buffer alignment ${align}`);
+        if (info && r.range > info.maxStorageBufferRange) bad(`${at} binding ${k}`, `range ${r.range} exceeds the device's maxStorageBufferRange`);
+      });
+    });
+  });
+  if (shaders.dispatchModule.length !== plan.layers.length) bad('shader table', `${shaders.dispatchModule.length} rows for ${plan.layers.length} layers`);
+  for (const io of plan.inputs) {
+    if (!io || typeof io.name !== 'string' || !Array.isArray(io.dims) || !io.dims.every((d) => isInt(d)) || !(io.gpu in GPU_BYTES)) bad('plan.inputs', 'malformed entry');
+    const t = plan.tensors.get(io.name);
+    const need = io.dims.reduce((a, b) => a * b, 1) * GPU_BYTES[io.gpu];
+    if (!t || t.kind === 'weight' || need > t.bytes) bad(`input '${io.name}'`, 'has no arena slot of its size');
+  }
+  for (const o of plan.outputs) {
+    if (!o || typeof o.name !== 'string' || !Array.isArray(o.dims) || !o.dims.every((d) => isInt(d)) || !(o.gpu in GPU_BYTES)) bad('plan.outputs', 'malformed entry');
+    const t = plan.tensors.get(plan.outputRoots.get(o.name)!);
+    // the runtime reads outputs as 32-bit elements
+    if (!t || t.kind === 'weight' || o.dims.reduce((a, b) => a * b, 1) * 4 > t.bytes) bad(`output '${o.name}'`, 'has no arena slot of its size');
+  }
+  for (const [name, t] of plan.constantOutputs) if (!(t instanceof Tensor)) bad(`constant output '${String(name)}'`, 'is not a tensor');
+}
