@@ -3,23 +3,24 @@
 #include "vkrt.glsl"
 // Conv, direct: one invocation per output element sums its group's channels and taps. Serves
 // depthwise and other thin convolutions (few channels per group) where a GEMM tile would idle.
-// Bindings, params and defines as conv_gemm.comp (minus the GEMM ones), plus
+// Bindings, params and defines as conv_gemm.comp (minus the GEMM ones; VKRT_F16: f16 buffers, FP16
+// products accumulated in FP32), plus
 //   param 26: total outputs (NIMG * M * OD * OH * OW). 1-D grid (vkrt_index()).
 #include "nn_act.glsl"
 
-layout(std430, binding = 0) readonly buffer InX { float x_[]; };
-layout(std430, binding = 1) readonly buffer InW { float w_[]; };
+layout(std430, binding = 0) readonly buffer InX { FT x_[]; };
+layout(std430, binding = 1) readonly buffer InW { FT w_[]; };
 #ifdef HAS_BIAS
-layout(std430, binding = 2) readonly buffer InB { float bias_[]; };
+layout(std430, binding = 2) readonly buffer InB { FT bias_[]; };
 #define NEXT_BINDING 3
 #else
 #define NEXT_BINDING 2
 #endif
 #ifdef HAS_RES
-layout(std430, binding = NEXT_BINDING) readonly buffer InR { float res_[]; };
-layout(std430, binding = NEXT_BINDING + 1) writeonly buffer Out { float y_[]; };
+layout(std430, binding = NEXT_BINDING) readonly buffer InR { FT res_[]; };
+layout(std430, binding = NEXT_BINDING + 1) writeonly buffer Out { FT y_[]; };
 #else
-layout(std430, binding = NEXT_BINDING) writeonly buffer Out { float y_[]; };
+layout(std430, binding = NEXT_BINDING) writeonly buffer Out { FT y_[]; };
 #endif
 
 void main() {
@@ -63,5 +64,5 @@ void main() {
 #ifdef HAS_RES
   v += res_[idx];
 #endif
-  y_[idx] = nn_act(v, PARAM(23), PARAMF(24), PARAMF(25));
+  y_[idx] = FT(nn_act(v, PARAM(23), PARAMF(24), PARAMF(25)));
 }

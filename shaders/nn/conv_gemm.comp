@@ -9,24 +9,24 @@
 // Params: 0 C, 1 ID, 2 IH, 3 IW, 4 M, 5 OD, 6 OH, 7 OW, 8 KD, 9 KH, 10 KW, 11 SD, 12 SH, 13 SW,
 //   14 PD, 15 PH, 16 PW (begin pads), 17 DD, 18 DH, 19 DW (dilations), 20 Cg, 21 Mg, 22 NIMG,
 //   23 activation kind, 24 activation a (f32), 25 activation b (f32).
-// Defines: HAS_BIAS, HAS_RES, GEMM_TILED (else one invocation per output), GEMM_* tile shape.
+// Defines: VKRT_F16 (f16 buffers, converted on load: FP32 arithmetic), HAS_BIAS, HAS_RES, GEMM_TILED (else one invocation per output), GEMM_* tile shape.
 // Groups: (ceil(NIMG*OD*OH*OW / BN), ceil(Mg / BM), group count).
 #define GEMM_T float
 #include "nn_act.glsl"
 
-layout(std430, binding = 0) readonly buffer InX { float x_[]; };
-layout(std430, binding = 1) readonly buffer InW { float w_[]; };
+layout(std430, binding = 0) readonly buffer InX { FT x_[]; };
+layout(std430, binding = 1) readonly buffer InW { FT w_[]; };
 #ifdef HAS_BIAS
-layout(std430, binding = 2) readonly buffer InB { float bias_[]; };
+layout(std430, binding = 2) readonly buffer InB { FT bias_[]; };
 #define NEXT_BINDING 3
 #else
 #define NEXT_BINDING 2
 #endif
 #ifdef HAS_RES
-layout(std430, binding = NEXT_BINDING) readonly buffer InR { float res_[]; };
-layout(std430, binding = NEXT_BINDING + 1) writeonly buffer Out { float y_[]; };
+layout(std430, binding = NEXT_BINDING) readonly buffer InR { FT res_[]; };
+layout(std430, binding = NEXT_BINDING + 1) writeonly buffer Out { FT y_[]; };
 #else
-layout(std430, binding = NEXT_BINDING) writeonly buffer Out { float y_[]; };
+layout(std430, binding = NEXT_BINDING) writeonly buffer Out { FT y_[]; };
 #endif
 
 #define KSIZE (PARAM(8) * PARAM(9) * PARAM(10))
@@ -64,7 +64,7 @@ void gemm_store(uint g, uint m, uint n, float acc) {
 #ifdef HAS_RES
   v += res_[idx];
 #endif
-  y_[idx] = nn_act(v, PARAM(23), PARAMF(24), PARAMF(25));
+  y_[idx] = FT(nn_act(v, PARAM(23), PARAMF(24), PARAMF(25)));
 }
 
 #include "nn_gemm.glsl"

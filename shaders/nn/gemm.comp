@@ -15,17 +15,23 @@
 #define T float
 #endif
 #define GEMM_T T
+// storage type: f16 under VKRT_F16 (float layers only), converted to T on load and from T on store
+#if defined(VKRT_F16) && !defined(T_INT)
+#define TS FT
+#else
+#define TS T
+#endif
 #include "nn_act.glsl"
 
-layout(std430, binding = 0) readonly buffer InA { T a_[]; };
-layout(std430, binding = 1) readonly buffer InB { T b_[]; };
+layout(std430, binding = 0) readonly buffer InA { TS a_[]; };
+layout(std430, binding = 1) readonly buffer InB { TS b_[]; };
 #ifdef HAS_C
-layout(std430, binding = 2) readonly buffer InC { T c_[]; };
+layout(std430, binding = 2) readonly buffer InC { TS c_[]; };
 #define Y_BINDING 3
 #else
 #define Y_BINDING 2
 #endif
-layout(std430, binding = Y_BINDING) writeonly buffer Out { T y_[]; };
+layout(std430, binding = Y_BINDING) writeonly buffer Out { TS y_[]; };
 
 uint batch_off(uint b, uint s0, uint s1, uint s2) {
   uint i2 = b % PARAM(9);
@@ -51,7 +57,7 @@ void gemm_store(uint b, uint m, uint n, T acc) {
 #endif
   v = nn_act(v, PARAM(17), PARAMF(18), PARAMF(19));
 #endif
-  y_[(b * PARAM(0) + m) * PARAM(1) + n] = v;
+  y_[(b * PARAM(0) + m) * PARAM(1) + n] = TS(v);
 }
 
 #include "nn_gemm.glsl"

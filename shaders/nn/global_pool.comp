@@ -4,11 +4,11 @@
 // GlobalAveragePool, GlobalMaxPool, GlobalLpPool: one workgroup per (n, c) plane (nn_reduce.glsl).
 // Bindings: 0 X [planes x L], 1 Y [planes].
 // Params: 0 planes, 1 L (spatial size), GlobalLpPool: 2 p (f32).
-// Defines: POOL 0 max, 1 average, 2 Lp; NN_WG (the workgroup size, a power of two).
+// Defines: VKRT_F16 (f16 buffers; the sum stays FP32), POOL 0 max, 1 average, 2 Lp; NN_WG (the workgroup size, a power of two).
 #include "nn_reduce.glsl"
 
-layout(std430, binding = 0) readonly buffer InX { float x_[]; };
-layout(std430, binding = 1) writeonly buffer Out { float y_[]; };
+layout(std430, binding = 0) readonly buffer InX { FT x_[]; };
+layout(std430, binding = 1) writeonly buffer Out { FT y_[]; };
 
 void main() {
   uint row = nn_row();
@@ -17,7 +17,7 @@ void main() {
   uint base = row * L;
 #if POOL == 0
   float acc = uintBitsToFloat(0xff800000u);
-  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc = max(acc, x_[base + i]);
+  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc = max(acc, float(x_[base + i]));
   acc = nn_wg_max(acc);
 #elif POOL == 1
   float acc = 0.0;
@@ -25,8 +25,8 @@ void main() {
   acc = nn_wg_sum(acc) / float(L);
 #else
   float acc = 0.0;
-  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc += pow(abs(x_[base + i]), PARAMF(2));
+  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc += pow(abs(float(x_[base + i])), PARAMF(2));
   acc = pow(nn_wg_sum(acc), 1.0 / PARAMF(2));
 #endif
-  if (gl_LocalInvocationID.x == 0) y_[row] = acc;
+  if (gl_LocalInvocationID.x == 0) y_[row] = FT(acc);
 }

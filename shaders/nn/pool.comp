@@ -13,9 +13,15 @@
 #ifndef T
 #define T float
 #endif
+// storage type: f16 under VKRT_F16 (float pools), converted on load and store; arithmetic in T
+#if defined(VKRT_F16) && !defined(T_INT)
+#define TS FT
+#else
+#define TS T
+#endif
 
-layout(std430, binding = 0) readonly buffer InX { T x_[]; };
-layout(std430, binding = 1) writeonly buffer Out { T y_[]; };
+layout(std430, binding = 0) readonly buffer InX { TS x_[]; };
+layout(std430, binding = 1) writeonly buffer Out { TS y_[]; };
 #ifdef HAS_INDICES
 layout(std430, binding = 2) writeonly buffer OutI { int i_[]; };
 #endif
@@ -72,7 +78,7 @@ void main() {
 #if !defined(T_INT)
   if (bi < 0) best = uintBitsToFloat(0xff800000u);  // every tap in padding: -inf like the reference
 #endif
-  y_[idx] = best;
+  y_[idx] = TS(best);
 #ifdef HAS_INDICES
   i_[idx] = bi < 0 ? -1 : int(xb) + bi;
 #endif
@@ -93,11 +99,11 @@ void main() {
     }
     c3 *= c;
   }
-  y_[idx] = acc / float(c3);
+  y_[idx] = TS(acc / float(c3));
 #else
-  y_[idx] = acc / float(cnt);
+  y_[idx] = TS(acc / float(cnt));
 #endif
 #else
-  y_[idx] = pow(acc, 1.0 / PARAMF(19));
+  y_[idx] = TS(pow(acc, 1.0 / PARAMF(19)));
 #endif
 }

@@ -12,18 +12,18 @@
 // Defines: RMS, HAS_BIAS, OUT_STATS, NN_WG (workgroup size, a power of two).
 #include "nn_reduce.glsl"
 
-layout(std430, binding = 0) readonly buffer InX { float x_[]; };
-layout(std430, binding = 1) readonly buffer InS { float s_[]; };
+layout(std430, binding = 0) readonly buffer InX { FT x_[]; };
+layout(std430, binding = 1) readonly buffer InS { FT s_[]; };
 #ifdef HAS_BIAS
-layout(std430, binding = 2) readonly buffer InB { float b_[]; };
+layout(std430, binding = 2) readonly buffer InB { FT b_[]; };
 #define Y_BINDING 3
 #else
 #define Y_BINDING 2
 #endif
-layout(std430, binding = Y_BINDING) writeonly buffer Out { float y_[]; };
+layout(std430, binding = Y_BINDING) writeonly buffer Out { FT y_[]; };
 #ifdef OUT_STATS
-layout(std430, binding = Y_BINDING + 1) writeonly buffer OutM { float mean_[]; };
-layout(std430, binding = Y_BINDING + 2) writeonly buffer OutI { float inv_[]; };
+layout(std430, binding = Y_BINDING + 1) writeonly buffer OutM { FT mean_[]; };
+layout(std430, binding = Y_BINDING + 2) writeonly buffer OutI { FT inv_[]; };
 #endif
 
 void main() {
@@ -55,9 +55,9 @@ void main() {
 #ifdef HAS_BIAS
     v += b_[bb + (i / PARAM(9)) % PARAM(10)];
 #endif
-    y_[base + i] = v;
+    y_[base + i] = FT(v);
   }
 #ifdef OUT_STATS
-  if (t == 0) { mean_[row] = mean; inv_[row] = inv; }
+  if (t == 0) { mean_[row] = FT(mean); inv_[row] = FT(inv); }
 #endif
 }

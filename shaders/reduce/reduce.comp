@@ -14,8 +14,15 @@
 //          IS_FLOAT_ACC / IS_FLOAT_TO (0|1); workgroup x a power of two <= RED_WG_MAX;
 //          AXES_INPUT: axes from binding 2 at run time (params below),
 //          WG_PER_OUT: one workgroup per output (shared-memory tree), else one invocation per output.
-layout(std430, binding = 0) readonly buffer In { T x[]; };
-layout(std430, binding = 1) writeonly buffer Out { TO y[]; };
+// storage types (FP16 layers: float16_t buffers, T/TO float arithmetic; default T and TO)
+#ifndef TX
+#define TX T
+#endif
+#ifndef TY
+#define TY TO
+#endif
+layout(std430, binding = 0) readonly buffer In { TX x[]; };
+layout(std430, binding = 1) writeonly buffer Out { TY y[]; };
 
 #define NOUT PARAM(0)
 #ifdef AXES_INPUT
@@ -143,7 +150,7 @@ void main() {
   uint tid = gl_LocalInvocationID.x;
   uint wg = gl_WorkGroupSize.x;
   uint base = base_of(o);
-  if (M == 0u) { if (tid == 0u) y[o] = EMPTY_VAL; return; }
+  if (M == 0u) { if (tid == 0u) y[o] = TY(EMPTY_VAL); return; }
   float mx = 0.0;
 #if OP == 8
   float m = -RED_INF;
@@ -164,14 +171,14 @@ void main() {
     if (tid < s) s_acc[tid] = COMBINE(s_acc[tid], s_acc[tid + s]);
     barrier();
   }
-  if (tid == 0u) y[o] = finish(s_acc[0], mx);
+  if (tid == 0u) y[o] = TY(finish(s_acc[0], mx));
 }
 #else
 void main() {
   uint o = vkrt_index();
   if (o >= NOUT) return;
   setup();
-  if (M == 0u) { y[o] = EMPTY_VAL; return; }
+  if (M == 0u) { y[o] = TY(EMPTY_VAL); return; }
   uint base = base_of(o);
   float mx = 0.0;
 #if OP == 8
@@ -180,6 +187,6 @@ void main() {
 #endif
   ACC acc = identity();
   for (uint r = 0u; r < M; r++) acc = COMBINE(acc, contrib(x[base + off_of(r)], mx));
-  y[o] = finish(acc, mx);
+  y[o] = TY(finish(acc, mx));
 }
 #endif

@@ -4,13 +4,13 @@
 #include "reduce_common.glsl"
 // Softmax / LogSoftmax / Hardmax along one axis of an outer x len x inner view (FP32 math,
 // max-subtracted).
-// bindings: 0 input (float x[]), 1 output (float y[])
+// bindings: 0 input (FT x[]: float, or float16_t with VKRT_F16; FP32 arithmetic), 1 output (FT y[])
 // params: 0 OUTER, 1 LEN, 2 INNER
 // defines: KIND (0 Softmax, 1 LogSoftmax, 2 Hardmax),
 //          WG_PER_ROW: one workgroup per row (power-of-two size <= RED_WG_MAX), else one
 //          invocation per row.
-layout(std430, binding = 0) readonly buffer In { float x[]; };
-layout(std430, binding = 1) writeonly buffer Out { float y[]; };
+layout(std430, binding = 0) readonly buffer In { FT x[]; };
+layout(std430, binding = 1) writeonly buffer Out { FT y[]; };
 
 #define OUTER PARAM(0)
 #define LEN PARAM(1)
@@ -42,10 +42,10 @@ void main() {
     barrier();
   }
   uint best = s_i[0] == 0xffffffffu ? 0u : s_i[0];
-  for (uint k = tid; k < LEN; k += wg) y[base + k * INNER] = k == best ? 1.0 : 0.0;
+  for (uint k = tid; k < LEN; k += wg) y[base + k * INNER] = FT(k == best ? 1.0 : 0.0);
 #else
   float m = -RED_INF;
-  for (uint k = tid; k < LEN; k += wg) m = max(m, x[base + k * INNER]);
+  for (uint k = tid; k < LEN; k += wg) m = max(m, float(x[base + k * INNER]));
   s_v[tid] = m;
   barrier();
   for (uint s = wg / 2u; s > 0u; s >>= 1u) {
@@ -65,10 +65,10 @@ void main() {
   sum = s_v[0];
 #if KIND == 0
   float inv = 1.0 / sum;
-  for (uint k = tid; k < LEN; k += wg) y[base + k * INNER] = exp(x[base + k * INNER] - m) * inv;
+  for (uint k = tid; k < LEN; k += wg) y[base + k * INNER] = FT(exp(x[base + k * INNER] - m) * inv);
 #else
   float lse = m + log(sum);
-  for (uint k = tid; k < LEN; k += wg) y[base + k * INNER] = x[base + k * INNER] - lse;
+  for (uint k = tid; k < LEN; k += wg) y[base + k * INNER] = FT(x[base + k * INNER] - lse);
 #endif
 #endif
 }
@@ -83,18 +83,18 @@ void main() {
     float v = x[base + k * INNER];
     if (v > bv) { bv = v; bi = k; }
   }
-  for (uint k = 0u; k < LEN; k++) y[base + k * INNER] = k == bi ? 1.0 : 0.0;
+  for (uint k = 0u; k < LEN; k++) y[base + k * INNER] = FT(k == bi ? 1.0 : 0.0);
 #else
   float m = -RED_INF;
-  for (uint k = 0u; k < LEN; k++) m = max(m, x[base + k * INNER]);
+  for (uint k = 0u; k < LEN; k++) m = max(m, float(x[base + k * INNER]));
   float sum = 0.0;
   for (uint k = 0u; k < LEN; k++) sum += exp(x[base + k * INNER] - m);
 #if KIND == 0
   float inv = 1.0 / sum;
-  for (uint k = 0u; k < LEN; k++) y[base + k * INNER] = exp(x[base + k * INNER] - m) * inv;
+  for (uint k = 0u; k < LEN; k++) y[base + k * INNER] = FT(exp(x[base + k * INNER] - m) * inv);
 #else
   float lse = m + log(sum);
-  for (uint k = 0u; k < LEN; k++) y[base + k * INNER] = x[base + k * INNER] - lse;
+  for (uint k = 0u; k < LEN; k++) y[base + k * INNER] = FT(x[base + k * INNER] - lse);
 #endif
 #endif
 }

@@ -4,7 +4,7 @@
  * with a long axis and few rows gets a workgroup per row (shared-memory tree); many short rows get
  * an invocation per row. Both strategies are returned as candidates, the likelier-faster first.
  */
-import { DispatchDesc, f32bits, glslType, grid1d, KernelContext, KernelImpl, TensorDesc } from '../../build/kernel';
+import { DispatchDesc, f16Defines, f32bits, glslType, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../build/kernel';
 import { integerRange } from '../../ir/dtype';
 import { sizeOf, stridesOf } from '../../ir/tensor';
 import { axisOrFail, intValues, splitAxis } from '../util/reduce-common';
@@ -59,7 +59,7 @@ export function collapseReduce(dims: readonly number[], axes: readonly number[],
 
 /** Value of a reduction over no elements, as param bits of the output type. */
 function emptyValue(op: string, x: TensorDesc, out: TensorDesc): number {
-  const float = out.gpu === 'f32';
+  const float = out.gpu !== 'i32';
   if (float) {
     const v = op === 'ReduceProd' ? 1 : op === 'ReduceMean' ? NaN : op === 'ReduceMax' || op === 'ReduceLogSum' || op === 'ReduceLogSumExp' ? -Infinity : op === 'ReduceMin' ? Infinity : 0;
     return f32bits(v);
@@ -92,11 +92,15 @@ function reduceRuntimeAxes(ctx: KernelContext, op: string, defines: Record<strin
 export function reduceKernel(ctx: KernelContext, op: string, axes: number[] | 'runtime'): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const out = ctx.outputs[0];
-  const floatAcc = x.gpu === 'f32' || op === 'ReduceL2' || op === 'ReduceLogSum' || op === 'ReduceLogSumExp';
-  const defines = {
-    T: glslType(x.gpu), TO: glslType(out.gpu), ACC: floatAcc ? 'float' : 'int',
-    IS_FLOAT_ACC: floatAcc ? 1 : 0, IS_FLOAT_TO: out.gpu === 'f32' ? 1 : 0, OP: RED_OP[op],
+  const floatAcc = x.gpu !== 'i32' || op === 'ReduceL2' || op === 'ReduceLogSum' || op === 'ReduceLogSumExp';
+  // f16 tensors: float16_t buffers (TX/TY), float arithmetic and FP32 accumulation (T/TO)
+  const arith = (t: TensorDesc) => glslType(t.gpu === 'f16' ? 'f32' : t.gpu);
+  const defines: Record<string, string | number> = {
+    T: arith(x), TO: arith(out), ACC: floatAcc ? 'float' : 'int',
+    IS_FLOAT_ACC: floatAcc ? 1 : 0, IS_FLOAT_TO: out.gpu !== 'i32' ? 1 : 0, OP: RED_OP[op], ...f16Defines(ctx),
   };
+  if (x.gpu === 'f16') defines.TX = 'float16_t';
+  if (out.gpu === 'f16') defines.TY = 'float16_t';
   if (axes === 'runtime') return reduceRuntimeAxes(ctx, op, defines);
   const c = collapseReduce(x.dims, axes);
   if (!c) return ctx.unsupported(`reducing rank ${x.dims.length} over axes [${axes.join(',')}] needs more than 3 kept or 3 reduced axis groups after collapsing; transpose or reshape first`);
@@ -119,7 +123,7 @@ export function reduceKernel(ctx: KernelContext, op: string, axes: number[] | 'r
     }],
   };
   const innerReduced = c.red[2][1] === 1 && m > 1;
-  return preferRows(nout, m, innerReduced) ? [rows, threads] : [threads, rows];
+  return withF16(preferRows(nout, m, innerReduced) ? [rows, threads] : [threads, rows], ctx);
 }
 
 /** One-axis ops: the same dispatch in both strategies (defines differ by `rowDefine`). */
@@ -150,7 +154,7 @@ export function argKernel(ctx: KernelContext, isMax: boolean): KernelImpl[] {
 
 export function softmaxKernel(ctx: KernelContext, kind: 'Softmax' | 'LogSoftmax' | 'Hardmax'): KernelImpl[] {
   const x = ctx.inputs[0]!;
-  if (x.gpu !== 'f32') return ctx.unsupported(`${kind} needs a float input`);
+  if (x.gpu === 'i32') return ctx.unsupported(`${kind} needs a float input`);
   const dims = x.dims;
   let outer: number, len: number, inner: number;
   if (ctx.opset < 13) {
@@ -160,7 +164,8 @@ export function softmaxKernel(ctx: KernelContext, kind: 'Softmax' | 'LogSoftmax'
     ({ outer, len, inner } = splitAxis(dims, axisOrFail(ctx.attrs.int('axis', -1), dims.length, ctx.fail)));
   }
   const k = kind === 'Softmax' ? 0 : kind === 'LogSoftmax' ? 1 : 2;
-  return axisImpls(ctx, kind.toLowerCase(), 'reduce/softmax', { KIND: k }, 'WG_PER_ROW', outer, len, inner, [], [{ input: 0 }, { output: 0 }]);
+  // f16 storage: softmax.comp's FT buffers; max, exp-sum and log-sum-exp stay FP32
+  return withF16(axisImpls(ctx, kind.toLowerCase(), 'reduce/softmax', { KIND: k }, 'WG_PER_ROW', outer, len, inner, [], [{ input: 0 }, { output: 0 }]), ctx);
 }
 
 export function cumulativeKernel(ctx: KernelContext, prod: boolean): KernelImpl[] {

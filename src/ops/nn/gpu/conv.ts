@@ -5,7 +5,7 @@
  * invocation per output (shaders/nn/conv_direct.comp), which goes first for depthwise and other
  * thin group convolutions where a 64-row GEMM tile would mostly idle.
  */
-import { BindingRef, DispatchDesc, KernelContext, KernelImpl, grid1d } from '../../../build/kernel';
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, grid1d, withF16 } from '../../../build/kernel';
 import { isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
@@ -25,7 +25,7 @@ export function convKernel(ctx: KernelContext): KernelImpl[] {
   const [x, w, b, r] = ctx.inputs;
   const y = ctx.outputs[0];
   if (!x || !w) return ctx.fail('Conv needs X and W');
-  if (!isFloat(x.dtype) || x.gpu !== 'f32') return ctx.unsupported(`Conv on ${x.dtype} has no GPU kernel`);
+  if (!isFloat(x.dtype) || x.gpu === 'i32') return ctx.unsupported(`Conv on ${x.dtype} has no GPU kernel`);
   const nsp = x.dims.length - 2;
   if (nsp < 1 || nsp > 3) return ctx.unsupported(`Conv with ${nsp} spatial axes has no GPU kernel (1-3 are supported)`);
   const sctx = ctx as unknown as ShapeContext;
@@ -66,7 +66,7 @@ export function convKernel(ctx: KernelContext): KernelImpl[] {
     if (Mg >= 16 && Cg * kSize >= 8) impls.unshift(gemm);
     else impls.push(gemm);
   }
-  return ordered(impls);
+  return withF16(ordered(impls), ctx); // f16 storage: both shaders declare their buffers with FT
 }
 
 /** ConvTranspose on the GPU (gathered, one invocation per output), with a fused activation. */

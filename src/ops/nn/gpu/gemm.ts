@@ -4,7 +4,7 @@
  * per output; the simple one goes first for thin products (matrix-vector) that would leave most of
  * a tile idle. Transposes are strides; MatMul's batch broadcast collapses to at most three axes.
  */
-import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits } from '../../../build/kernel';
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, withF16 } from '../../../build/kernel';
 import { collapseBroadcast } from '../../../build/pointwise';
 import { broadcastDims } from '../../util/shape';
 import { activationParams, readActivation } from './epilogue';
@@ -49,7 +49,7 @@ function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[
     else impls.push(tiled);
   }
   if (!impls.length) return ctx.unsupported(`a ${s.M}x${s.N} product exceeds the device's dispatch limits`);
-  return ordered(impls);
+  return withF16(ordered(impls), ctx); // f16 storage (float): gemm.comp's TS buffers, FP32 accumulation
 }
 
 /** MatMul: numpy semantics (1-D operands, broadcast batch axes); float or int32 storage. */

@@ -4,7 +4,7 @@
  * shaders/nn/row_norm.comp (one workgroup per contiguous row); LRN and LpNormalization have small
  * kernels of their own.
  */
-import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d } from '../../../build/kernel';
+import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../build/kernel';
 import { pointwiseDispatch } from '../../../build/pointwise';
 import { isFloat } from '../../../ir/dtype';
 
@@ -37,13 +37,13 @@ export function batchNormKernel(ctx: KernelContext): KernelImpl[] {
   if (params.some((p) => !p || prod(p.dims) !== C)) return ctx.fail(`scale, B, mean and var need ${C} elements each`);
   const d = pointwiseDispatch({
     name: 'batchnorm',
-    inputs: [{ gpu: x.gpu, dims: x.dims, as: 'float' }, ...params.map(() => ({ gpu: 'f32' as const, dims: chan, as: 'float' as const }))],
+    inputs: [{ gpu: x.gpu, dims: x.dims, as: 'float' }, ...params.map((p) => ({ gpu: p!.gpu, dims: chan, as: 'float' as const }))],
     outDims: ctx.outputs[0].dims, outGpu: ctx.outputs[0].gpu, resultAs: 'float',
     expr: '(v0 - v3) / sqrt(v4 + eps) * v1 + v2',
     floatParams: { eps: ctx.attrs.float('epsilon', 1e-5) },
   }, ctx.caps);
   d.bindings = [0, 1, 2, 3, 4].map((i): BindingRef => ({ input: i })).concat([{ output: 0 }]);
-  return [{ name: 'batchnorm_pointwise', dispatches: [d] }];
+  return withF16([{ name: 'batchnorm_pointwise', dispatches: [d] }], ctx); // f16: FP32 arithmetic on loaded values
 }
 
 /** Index map of a parameter: (row % r) * rm + (j / div) % mod (see row_norm.comp). */
@@ -73,10 +73,11 @@ function rowNorm(ctx: KernelContext, name: string, rows: number, L: number, eps:
   bindings.push({ output: 0 });
   if (opts.rms) defines.RMS = 1;
   if (opts.stats) { defines.OUT_STATS = 1; bindings.push({ output: 1 }, { output: 2 }); }
-  return [{
+  // f16 storage: row_norm.comp's FT buffers; mean and variance accumulate in FP32
+  return withF16([{
     name,
     dispatches: [{ shader: 'nn/row_norm', defines, params, workgroup: [WG, 1, 1], groups: grid1d(rows * WG, WG, ctx.caps), bindings }],
-  }];
+  }], ctx);
 }
 
 export function layerNormKernel(ctx: KernelContext): KernelImpl[] {

@@ -3,7 +3,7 @@
  * (shaders/nn/pool.comp, one invocation per output) and the global pools
  * (shaders/nn/global_pool.comp, one workgroup per plane).
  */
-import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d } from '../../../build/kernel';
+import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../build/kernel';
 import { isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
@@ -43,10 +43,10 @@ export function poolKernel(op: keyof typeof POOL_CODE): (ctx: KernelContext) => 
       if (ctx.attrs.int('storage_order', 0) === 1) defines.STORAGE_COL = 1;
       bindings.push({ output: 1 });
     }
-    return [{
+    return withF16([{ // f16 storage: pool.comp's TS buffers; sums in FP32
       name: `${op.toLowerCase()}_direct`,
       dispatches: [{ shader: 'nn/pool', defines, params, workgroup: [64, 1, 1], groups: grid1d(total, 64, ctx.caps), bindings }],
-    }];
+    }], ctx);
   };
 }
 
@@ -64,12 +64,12 @@ export function globalPoolKernel(op: keyof typeof GLOBAL_CODE): (ctx: KernelCont
     if (L === 0) return ctx.unsupported(`${op} over an empty spatial extent`);
     const params = [planes, L];
     if (op === 'GlobalLpPool') params.push(f32bits(ctx.opset >= 11 ? ctx.attrs.int('p', 2) : ctx.attrs.float('p', 2)));
-    return [{
+    return withF16([{ // f16 storage: global_pool.comp's FT buffers; sums in FP32
       name: `${op.toLowerCase()}_rows`,
       dispatches: [{
         shader: 'nn/global_pool', defines: { POOL: GLOBAL_CODE[op], NN_WG: WG }, params,
         workgroup: [WG, 1, 1], groups: grid1d(planes * WG, WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }],
       }],
-    }];
+    }], ctx);
   };
 }
