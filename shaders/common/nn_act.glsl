@@ -4,7 +4,8 @@
 // mode and the switch folds away) with its two float parameters. Codes (src/ops/nn/gpu/epilogue.ts
 // holds the same table):
 //   0 none, 1 Relu, 2 Clip(min a, max b), 3 LeakyRelu(alpha a), 4 Sigmoid, 5 HardSigmoid(alpha a,
-//   beta b), 6 HardSwish, 7 Tanh, 8 Elu(alpha a), 9 Silu (x * sigmoid(x)).
+//   beta b), 6 HardSwish, 7 Tanh, 8 Elu(alpha a), 9 Silu (x * sigmoid(x)), 10 Gelu (erf form),
+//   11 Gelu (tanh approximation), 12 Mish (x * tanh(softplus(x))).
 #ifndef NN_ACT_GLSL
 #define NN_ACT_GLSL
 
@@ -13,6 +14,28 @@ float nn_sigmoid(float x) {
   if (x >= 0.0) return 1.0 / (1.0 + exp(-x));
   float e = exp(x);
   return e / (1.0 + e);
+}
+
+float nn_erf(float x) {
+  // GLSL has no erf: the Numerical Recipes erfc fit, |relative error| < 1.2e-7
+  float z = abs(x);
+  float t = 1.0 / (1.0 + 0.5 * z);
+  float r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0.0 ? 1.0 - r : r - 1.0;
+}
+
+float nn_tanh(float x) {
+  // drivers may build tanh from exp(2x), which cancels for small |x|: the series there
+  return abs(x) < 0.004 ? x * (1.0 - x * x / 3.0) : tanh(clamp(x, -15.0, 15.0));
+}
+
+float nn_softplus(float x) {
+  // log(1 + e) with e <= 1; the series where log() near 1 would lose the low bits
+  float e = exp(-abs(x));
+  float l = e < 1e-3 ? e * (1.0 - e * (0.5 - e / 3.0)) : log(1.0 + e);
+  return max(x, 0.0) + l;
 }
 
 float nn_act(float x, uint kind, float a, float b) {
@@ -26,6 +49,9 @@ float nn_act(float x, uint kind, float a, float b) {
     case 7u: return tanh(clamp(x, -15.0, 15.0));
     case 8u: return x >= 0.0 ? x : a * (exp(x) - 1.0);
     case 9u: return x * nn_sigmoid(x);
+    case 10u: return 0.5 * x * (1.0 + nn_erf(x * 0.7071067811865476));
+    case 11u: return 0.5 * x * (1.0 + nn_tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    case 12u: return x * nn_tanh(nn_softplus(x));
     default: return x;
   }
 }

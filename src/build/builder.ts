@@ -13,6 +13,9 @@ import { OpRegistry } from '../ops/registry';
 import { Attrs } from '../ops/types';
 import { BindingRef, DeviceCaps, DispatchDesc, GpuArray, GpuType, gpuTypeBytes, gpuTypeOf, KernelContext, KernelImpl, TensorDesc } from './kernel';
 import { planMemory, PlanItem } from './memory-plan';
+import { optimize } from './passes/optimize';
+import { fusedOps } from './passes/rule';
+import { SubViews } from './passes/subviews';
 import { conversionDispatch, PrecisionPlanner, toFloat16Bits } from './precision';
 
 export interface BuilderConfig {
@@ -127,7 +130,8 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   const reg = config.registry ?? defaultRegistry;
   const log = config.log ?? (() => {});
   const prec = new PrecisionPlanner(config, caps, log);
-  const g = model.graph;
+  let g = model.graph;
+  const onnxNodes = g.nodes.length;
   if (!g.isSorted()) g.topoSort();
   const realInputs = g.inputs.filter((i) => !g.initializers.has(i));
   // 1. input shapes: from the model where static, else from the caller
@@ -151,6 +155,8 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     if (sym.length) throw new InputError(`input '${name}' has symbolic dimension(s) ${sym.map((s) => `'${s}'`).join(', ')} (${describeShape(shape)}); give a value with --shapes=${name}:${shape.map((d) => (typeof d === 'number' ? d : 1)).join('x')}`);
     inputTypes.set(name, { kind: 'tensor', dtype: declared.dtype, shape });
   }
+  // 1b. the graph optimizer (src/build/passes: fusions, simplifications) on a copy of the model
+  if (config.fusion !== false) { model = optimize(model, { registry: reg, inputTypes, log }).model; g = model.graph; }
   // 2. shape inference + constant folding
   const { types, constants, folded } = inferShapes(g, model.opsets, { registry: reg, inputTypes });
   // 3. kernel selection
@@ -160,6 +166,8 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   const tensors = new Map<string, PlannedTensor>();
   const weightData = new Map<string, GpuArray>();
   let views = 0;
+  // concat elimination and Split as views (sub-tensor slices of the arena), part of fusion
+  const subviews = new SubViews(caps.alignment, (n) => { let r = n; while (aliasOf.has(r)) r = aliasOf.get(r)!; return r; }, log);
   const descOf = (name: string, node: Node): TensorDesc => {
     const t = types.get(name);
     if (!t || !isStatic(t.shape)) throw new GraphError(`the shape of '${name}' is not known at build time (${t ? describeShape(t.shape) : 'no type'}); give input shapes with --shapes`, node);
@@ -214,6 +222,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
         fail: (m) => { throw new GraphError(m, node); },
         unsupported: (m) => { throw new UnsupportedError(m, node); },
       };
+      if (config.fusion !== false && subviews.claim(node, inputs, outputs, tensors, (o) => { ensureTensor(o, node, 'activation'); prec.produced(o, 'f32'); })) { views++; continue; }
       const isView = typeof def.view === 'function' ? def.view(ctx) : !!def.view;
       if (isView && node.outputs.filter((o) => o).length === 1) {
         aliasOf.set(node.outputs[0], node.inputs[0]);
@@ -247,7 +256,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
       log(`layer ${layers.length}: ${node.name || node.outputs[0]} (${node.opType}) -> ${impl.name}${precision === 'fp16' ? ' [fp16]' : ''}`);
       const usedInputs = new Set<number>();
       const layer: PlannedLayer = {
-        name: node.name || node.outputs[0], opTypes: [node.opType], kernel: impl.name, precision,
+        name: node.name || node.outputs[0], opTypes: fusedOps(node), kernel: impl.name, precision,
         inputs: node.inputs.filter((i) => i), outputs: node.outputs.filter((o) => o),
         dispatches: [],
         kernelWeights: (impl.weights ?? []).map((w) => ({ offset: -1, bytes: Math.max(4, w.data.byteLength), data: w.data })),
@@ -349,8 +358,9 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     const stop = t.kind === 'output' || outputs.some((o) => (outputOverride.get(o.name) ?? rootOf(o.name)) === t.name) ? end : Math.max(start, last.get(t.name) ?? start);
     items.push({ id: t.name, size: t.bytes, start, end: stop });
   }
-  const plan = planMemory(items, caps.alignment);
+  const plan = planMemory(subviews.adjustPlan(items), caps.alignment);
   for (const [id, off] of plan.offsets) tensors.get(id)!.offset = off;
+  subviews.place(tensors);
   // 6. weights: one buffer, each tensor aligned
   let wOff = 0;
   for (const t of tensors.values()) {
@@ -365,6 +375,6 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     arenaBytes: Math.max(plan.arenaBytes, caps.alignment), naiveActivationBytes: plan.naiveBytes, weightBytes: Math.max(wOff, caps.alignment),
     scratchBytes: Math.max(0, ...layers.map((l) => l.scratch.reduce((m, x) => Math.max(m, x.offset + x.bytes), 0))),
     weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,
-    stats: { onnxNodes: g.nodes.length, folded: folded.size, views, layers: layers.length },
+    stats: { onnxNodes, folded: folded.size, views, layers: layers.length },
   };
 }

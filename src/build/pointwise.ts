@@ -3,7 +3,8 @@
  * shader. Dims are collapsed first (adjacent axes that broadcast alike merge), so most kernels end
  * up rank 1-3. The rank and the element types are in the source text; sizes and strides are params
  * (spec or push constants), so one source serves every shape of the same rank.
- * The pointwise-fusion pass reuses this with a multi-op expression.
+ * The pointwise-fusion pass reuses this with a multi-op program (vkrt::FusedElementwise, whose
+ * steps come in as `body` statements).
  */
 import { DeviceCaps, DispatchDesc, GpuType, glslType, grid1d } from './kernel';
 import { stridesOf } from '../ir/tensor';
@@ -23,8 +24,10 @@ export interface PointwiseSpec {
   outGpu: GpuType;
   /** Type of the expression's value: converted to the output storage on write. */
   resultAs: 'float' | 'int' | 'bool';
-  /** GLSL expression over v0..v{N-1} and the named float params. */
+  /** GLSL expression over v0..v{N-1}, the named float params and what `body` declares. */
   expr: string;
+  /** Statements run before `expr` (a fused program's steps: `float t0 = ...;`). */
+  body?: string[];
   /** Named float params, bound to PARAMF(k). */
   floatParams?: Record<string, number>;
   /** Extra GLSL functions the expression calls. */
@@ -102,6 +105,7 @@ export function pointwiseDispatch(spec: PointwiseSpec, caps: DeviceCaps): Dispat
     const v = inp.as === 'bool' ? `(${raw} != ${inp.gpu === 'i32' ? '0' : '0.0'})` : inp.as === 'float' ? `float(${raw})` : `int(${raw})`;
     lines.push(`  ${inp.as} v${j} = ${v};`);
   });
+  if (spec.body) lines.push(...spec.body);
   lines.push(`  ${spec.resultAs} r = ${spec.expr};`);
   const store = spec.outGpu === 'i32'
     ? (spec.resultAs === 'float' ? 'int(r)' : spec.resultAs === 'bool' ? '(r ? 1 : 0)' : 'r')

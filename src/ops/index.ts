@@ -4,6 +4,7 @@
  */
 import { CONTROL_OPS } from './control';
 import { ELEMENTWISE_OPS } from './elementwise';
+import { vkrtOps } from './fused';
 import { NN_OPS } from './nn';
 import { REDUCE_OPS } from './reduce';
 import { TENSOR_OPS } from './tensor';
@@ -17,6 +18,8 @@ export const ALL_OPS: OpDef[] = FAMILIES.flat();
 
 /** The default registry. */
 export const registry = new OpRegistry(ALL_OPS);
+// the optimizer's internal ops (vkrt domain: fused pointwise programs, recognised patterns)
+for (const d of vkrtOps((op) => registry.get('', op)!, () => registry)) registry.add(d);
 
 export { OpRegistry } from './registry';
 export * from './types';

@@ -2,13 +2,15 @@
  * Fused epilogues of the nn kernels: an activation applied to each output (and, for Conv, a
  * residual added before it). The fusion pass requests one with internal node attributes:
  *   vkrt_activation: 'Relu' | 'Clip' | 'LeakyRelu' | 'Sigmoid' | 'HardSigmoid' | 'HardSwish' |
- *                    'Tanh' | 'Elu' | 'Silu' (absent or 'None': no activation)
+ *                    'Tanh' | 'Elu' | 'Silu' | 'Gelu' (erf form) | 'GeluTanh' | 'Mish'
+ *                    (absent or 'None': no activation)
  *   vkrt_alpha, vkrt_beta: the activation's parameters (Clip: min and max; LeakyRelu/Elu: alpha;
  *                    HardSigmoid: alpha and beta), with the ONNX defaults of the op when absent.
  * The kind codes match shaders/common/nn_act.glsl; the reference applies the same functions, so a
  * fused node stays its own oracle.
  */
 import { f32bits } from '../../../build/kernel';
+import { erf } from '../../elementwise/scalar-table';
 import { Attrs } from '../../types';
 
 export interface Activation {
@@ -28,6 +30,9 @@ const KINDS: Record<string, { kind: number; alpha: number; beta: number }> = {
   Tanh: { kind: 7, alpha: 0, beta: 0 },
   Elu: { kind: 8, alpha: 1, beta: 0 },
   Silu: { kind: 9, alpha: 0, beta: 0 },
+  Gelu: { kind: 10, alpha: 0, beta: 0 },
+  GeluTanh: { kind: 11, alpha: 0, beta: 0 },
+  Mish: { kind: 12, alpha: 0, beta: 0 },
 };
 
 /** Activation names the epilogue accepts. */
@@ -54,6 +59,10 @@ function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
 /** The activation on the CPU (the reference of fused nodes). */
 export function applyActivation(a: Activation, x: number): number {
   switch (a.kind) {
@@ -66,6 +75,9 @@ export function applyActivation(a: Activation, x: number): number {
     case 7: return Math.tanh(x);
     case 8: return x >= 0 ? x : a.alpha * (Math.exp(x) - 1);
     case 9: return x * sigmoid(x);
+    case 10: return 0.5 * x * (1 + erf(x / Math.SQRT2));
+    case 11: return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    case 12: return x * Math.tanh(softplus(x));
     default: return x;
   }
 }

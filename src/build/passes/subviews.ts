@@ -1,0 +1,105 @@
+/**
+ * Sub-tensor views for the builder: concat elimination and Split as views. A tensor can live at a
+ * byte offset inside another tensor of the arena, so
+ *  - the producers of a Concat's inputs write straight into their slice of the concatenated
+ *    tensor (no copy kernel), and
+ *  - the outputs of a Split (including the one horizontal fusion adds) are slices of its input.
+ * A slice is contiguous only when every axis before the concat/split axis has size 1 (NCHW with
+ * N = 1 along channels); other cases keep the copy kernel. Vulkan binds a storage buffer at an
+ * offset that is a multiple of minStorageBufferOffsetAlignment, so a slice whose byte offset is not
+ * also keeps the copy (no kernel takes an element offset). Both fallbacks are logged.
+ */
+import { Node } from '../../ir/graph';
+import type { PlanItem } from '../memory-plan';
+import type { TensorDesc } from '../kernel';
+
+/** The part of a planned tensor this module reads and writes. */
+interface Slot { name: string; kind: string; gpu: string; bytes: number; offset: number }
+
+export class SubViews {
+  /** child tensor -> its parent and byte offset inside it */
+  private readonly parent = new Map<string, { of: string; offset: number }>();
+  eliminated = 0;
+
+  constructor(private readonly alignment: number, private readonly rootOf: (name: string) => string, private readonly log: (line: string) => void) {}
+
+  /**
+   * Try to make `node` (Concat or Split) a set of views. `tensors` holds what earlier layers
+   * produced; `ensure` creates the node's output tensors. Returns true when no kernel is needed.
+   */
+  claim(node: Node, inputs: readonly (TensorDesc | undefined)[], outputs: readonly TensorDesc[], tensors: Map<string, Slot>, ensure: (name: string) => void): boolean {
+    if (node.domain || (node.opType !== 'Concat' && node.opType !== 'Split')) return false;
+    const why = (m: string) => { this.log(`views: ${node.name || node.outputs[0]} (${node.opType}) keeps its copy: ${m}`); return false; };
+    const whole = node.opType === 'Concat' ? outputs[0] : inputs[0];
+    const parts = node.opType === 'Concat' ? inputs : outputs;
+    if (!whole || parts.some((p) => !p) || whole.gpu !== 'f32' || parts.some((p) => p!.gpu !== 'f32')) return false;
+    const rank = whole.dims.length;
+    let axis = (node.attrs.get('axis')?.value as number | undefined) ?? (node.opType === 'Split' ? 0 : NaN);
+    if (Number.isNaN(axis)) return false;
+    if (axis < 0) axis += rank;
+    if (whole.dims.slice(0, axis).some((d) => d !== 1)) return why('the slices are strided (an axis before the concat axis is not 1)');
+    const offsets: number[] = [];
+    let off = 0;
+    for (const p of parts) {
+      offsets.push(off);
+      off += p!.dims.reduce((a, b) => a * b, 1) * 4;
+    }
+    if (offsets.some((o) => o % this.alignment !== 0)) return why(`a slice offset is not a multiple of the device's ${this.alignment}-byte storage buffer alignment`);
+    if (node.opType === 'Concat') {
+      const roots = node.inputs.map((i) => this.rootOf(i));
+      if (new Set(roots).size !== roots.length) return why('an input appears twice');
+      for (const r of roots) {
+        const t = tensors.get(r);
+        if (!t || t.kind !== 'activation' || t.gpu !== 'f32') return why(`'${r}' is not an activation written by a layer`);
+        if (this.parent.has(r)) return why(`'${r}' is already a slice of another tensor`);
+      }
+      ensure(node.outputs[0]);
+      roots.forEach((r, k) => this.parent.set(r, { of: node.outputs[0], offset: offsets[k] }));
+    } else {
+      const r = this.rootOf(node.inputs[0]);
+      const t = tensors.get(r);
+      if (!t || (t.kind !== 'activation' && t.kind !== 'input') || t.gpu !== 'f32') return why(`'${r}' is not an activation`);
+      if (node.outputs.some((o) => !o || tensors.has(o))) return false;
+      node.outputs.forEach((o, k) => { ensure(o); this.parent.set(o, { of: r, offset: offsets[k] }); });
+    }
+    this.eliminated++;
+    return true;
+  }
+
+  isView(name: string): boolean {
+    return this.parent.has(name);
+  }
+
+  /** The tensor that owns the bytes and the byte offset inside it. */
+  resolve(name: string): { root: string; offset: number } {
+    let root = name, offset = 0;
+    for (let k = 0; this.parent.has(root) && k < 10000; k++) {
+      const p = this.parent.get(root)!;
+      offset += p.offset;
+      root = p.of;
+    }
+    return { root, offset };
+  }
+
+  /** Memory plan items: slices leave the plan and widen their owner's lifetime instead. */
+  adjustPlan(items: PlanItem[]): PlanItem[] {
+    const byId = new Map(items.map((i) => [i.id, i]));
+    for (const it of items) {
+      if (!this.parent.has(it.id)) continue;
+      const owner = byId.get(this.resolve(it.id).root);
+      if (!owner) continue;
+      owner.start = Math.min(owner.start, it.start);
+      owner.end = Math.max(owner.end, it.end);
+    }
+    return items.filter((i) => !this.parent.has(i.id));
+  }
+
+  /** After the plan: each slice's offset is its owner's plus its own. */
+  place(tensors: Map<string, Slot>): void {
+    for (const name of this.parent.keys()) {
+      const { root, offset } = this.resolve(name);
+      const t = tensors.get(name), o = tensors.get(root);
+      if (t && o) t.offset = o.offset + offset;
+    }
+  }
+}

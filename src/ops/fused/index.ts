@@ -1,0 +1,77 @@
+/**
+ * Internal ops of the graph optimizer, in the `vkrt` domain (imported at version 1 by the
+ * optimizer; never in a model file):
+ *  - FusedElementwise: a chain or small DAG of elementwise ops as one node and one generated
+ *    GLSL kernel (program.ts holds the program format);
+ *  - pattern-recognised layers (Gelu, HardSwish, Mish, LayerNormalization, Softmax) under their
+ *    ONNX definitions at a fixed opset, so a model whose opset predates the op can still use them.
+ */
+import { KernelContext, KernelImpl } from '../../build/kernel';
+import { pointwiseDispatch, PointwiseInput } from '../../build/pointwise';
+import { ELEMENTWISE_GLSL_HELPERS } from '../elementwise/scalar-table';
+import { inferBroadcast } from '../elementwise/driver';
+import { OpRegistry } from '../registry';
+import { OpDef } from '../types';
+import { evaluateProgram, programGlsl, readProgram } from './program';
+
+export const VKRT = 'vkrt';
+
+/** Most inputs a fused pointwise kernel binds (its params hold rank + inputs * rank strides). */
+export const MAX_FUSED_INPUTS = 6;
+
+/** FusedElementwise over the given registry (the steps' references come from it). */
+export function fusedElementwise(registry: () => OpRegistry): OpDef {
+  return {
+    opType: 'FusedElementwise',
+    domain: VKRT,
+    inferShape(ctx, inputs) {
+      const first = inputs.find((t) => t);
+      if (!first) return ctx.fail('FusedElementwise needs inputs');
+      return [{ dtype: first.dtype, shape: inferBroadcast(ctx, inputs.map((t) => t?.shape)) }];
+    },
+    reference(ctx, inputs) {
+      const xs = inputs.map((t, k) => t ?? ctx.fail(`input ${k} is missing`));
+      return [evaluateProgram(readProgram(ctx.node), xs, registry(), ctx.node)];
+    },
+    kernel(ctx: KernelContext): KernelImpl[] {
+      const p = readProgram(ctx.node);
+      const out = ctx.outputs[0];
+      if (out.gpu !== 'f32' || ctx.inputs.some((t) => !t || t.gpu !== 'f32')) return ctx.unsupported('fused pointwise kernels take f32 tensors');
+      const inputs: PointwiseInput[] = ctx.inputs.map((t) => ({ gpu: t!.gpu, dims: t!.dims, as: 'float' }));
+      const body = programGlsl(p, (k) => `v${k}`, ctx.node);
+      try {
+        const d = pointwiseDispatch({
+          name: 'fused', inputs, outDims: out.dims, outGpu: out.gpu, resultAs: 'float',
+          expr: `t${p.steps.length - 1}`, body, helpers: ELEMENTWISE_GLSL_HELPERS,
+        }, ctx.caps);
+        return [{ name: `pointwise_fused_${p.steps.map((s) => s.op.toLowerCase()).join('_')}`.slice(0, 96), dispatches: [d] }];
+      } catch (e) {
+        return ctx.unsupported((e as Error).message);
+      }
+    },
+  };
+}
+
+/** An ONNX op re-registered in the vkrt domain, always run at `opset` (its first version with today's semantics). */
+export function atOpset(def: OpDef, opset: number): OpDef {
+  const fix = <T extends { opset: number }>(ctx: T): T => Object.assign(Object.create(Object.getPrototypeOf(ctx)), ctx, { opset });
+  return {
+    opType: def.opType,
+    domain: VKRT,
+    inferShape: def.inferShape && ((ctx, inputs) => def.inferShape!(fix(ctx), inputs)),
+    reference: (ctx, inputs) => def.reference(fix(ctx), inputs),
+    kernel: def.kernel && ((ctx) => def.kernel!(fix(ctx))),
+  };
+}
+
+/** The internal ops, built over the ONNX definitions they reuse. */
+export function vkrtOps(onnx: (opType: string) => OpDef, registry: () => OpRegistry): OpDef[] {
+  return [
+    fusedElementwise(registry),
+    atOpset(onnx('Gelu'), 20),
+    atOpset(onnx('HardSwish'), 14),
+    atOpset(onnx('Mish'), 18),
+    atOpset(onnx('LayerNormalization'), 17),
+    atOpset(onnx('Softmax'), 13),
+  ];
+}
