@@ -11,13 +11,23 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   selftest: { module: './selftest', summary: 'run a native self-test on a device' },
   conformance: { module: './conformance', summary: 'run ONNX backend node tests (--backend=reference|vulkan)' },
   demo: { module: './demo', summary: 'build and run the bundled default model, checked against the reference' },
-  exec: { module: './exec', summary: 'build an engine from --onnx and run it (trtexec-style flags)' },
+  exec: { module: './exec', summary: 'build (--onnx) or load (--loadEngine) an engine, benchmark and profile it (trtexec flags)' },
+  inspect: { module: './inspect', summary: 'layers, kernels, precisions, shapes and memory plan of an engine file or ONNX model (--json)' },
+  compare: { module: './compare', summary: 'engine vs reference accuracy per output (--fp16, --layerwise)' },
 };
 
 function usage(): string {
   const lines = ['usage: vkrt <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(13)} ${c.summary}`);
   return lines.join('\n');
+}
+
+/**
+ * An error message on one line: detail lines (such as the list of unsupported nodes) are kept,
+ * joined with ' | ', so scripts can rely on one line per failure.
+ */
+export function oneLine(message: string): string {
+  return message.split(/\r?\n/).map((l) => l.trim()).filter((l) => l).join(' | ');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -39,8 +49,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     const label = e instanceof VkrtError ? `error [${e.code}]` : 'error';
-    console.error(`vkrt ${cmd}: ${label}: ${err.message}`);
-    if (verbose && err.stack) console.error(err.stack);
+    console.error(`vkrt ${cmd}: ${label}: ${oneLine(String(err?.message ?? e))}`);
+    if (verbose) console.error(err?.stack ?? String(e));
     return 1;
   }
 }

@@ -1,0 +1,206 @@
+/**
+ * `vkrt compare`: accuracy of an engine against the CPU reference interpreter (Polygraphy's role).
+ * Builds the engine (FP32, or FP16 with --fp16), runs it and the reference on the same seeded or
+ * given inputs, and reports per output: max absolute error, relative L2 error, cosine similarity,
+ * and NaN/Inf on either side. --layerwise marks every intermediate tensor as an output (in both)
+ * and names the first layer whose error jumps over the threshold.
+ *
+ *   vkrt compare --onnx=M [--fp16] [--fp32Layers=name,OpType] [--shapes=in:1x3x224x224]
+ *                [--loadInputs=F] [--seed=N] [--layerwise] [--threshold=X] [--noFusion] [--device=N] [--verbose]
+ *
+ * Exit code 0 when every model output is within the threshold (relative L2, default 1e-2 with
+ * --fp16 and 1e-4 without) and no NaN/Inf appears where the reference has none; 1 otherwise.
+ */
+import { InputError } from '../api/errors';
+import type { EnginePlan } from '../build/builder';
+import { Device } from '../gpu/device';
+import { Model } from '../ir/graph';
+import { Tensor } from '../ir/tensor';
+import { loadModel } from '../onnx/parse';
+import { interpret } from '../ops/interpreter';
+import { Engine } from '../runtime/engine';
+import { flagString, parseArgs } from './args';
+import { loadInputs, parseShapes, randomInputs } from './exec';
+
+/** Error of one tensor against its reference. */
+export interface TensorError {
+  name: string;
+  elements: number;
+  maxAbs: number;
+  /** ||got - ref|| / ||ref|| (over the elements finite in both). */
+  relL2: number;
+  /** <got, ref> / (||got|| ||ref||); 1 for two zero tensors. */
+  cosine: number;
+  /** Non-finite values (NaN or +-Inf) in the engine's and the reference's tensor. */
+  nonFinite: number;
+  refNonFinite: number;
+  /** Non-finite in the engine where the reference is finite: the numeric failure to report. */
+  newNonFinite: number;
+  /** Shapes or element counts differ. */
+  shapeMismatch?: string;
+}
+
+/** Compares two tensors element by element (as float64). */
+export function tensorError(name: string, ref: Tensor, got: Tensor): TensorError {
+  const r = ref.toNumbers(), g = got.toNumbers();
+  const e: TensorError = { name, elements: r.length, maxAbs: 0, relL2: 0, cosine: 1, nonFinite: 0, refNonFinite: 0, newNonFinite: 0 };
+  if (r.length !== g.length || ref.dims.join('x') !== got.dims.join('x')) {
+    e.shapeMismatch = `[${ref.dims.join(',')}] vs [${got.dims.join(',')}]`;
+    return e;
+  }
+  let num = 0, den = 0, dot = 0, gg = 0;
+  for (let i = 0; i < r.length; i++) {
+    const a = r[i], b = g[i];
+    const fa = Number.isFinite(a), fb = Number.isFinite(b);
+    if (!fa) e.refNonFinite++;
+    if (!fb) { e.nonFinite++; if (fa) e.newNonFinite++; }
+    if (!fa || !fb) continue;
+    const d = Math.abs(a - b);
+    if (d > e.maxAbs) e.maxAbs = d;
+    num += d * d; den += a * a; dot += a * b; gg += b * b;
+  }
+  e.relL2 = den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
+  e.cosine = den > 0 && gg > 0 ? dot / Math.sqrt(den * gg) : den === gg ? 1 : 0;
+  return e;
+}
+
+export interface CompareOptions {
+  fp16?: boolean;
+  fp32Layers?: string[];
+  /** Run the graph optimizer (default true; BuilderConfig.fusion). */
+  fusion?: boolean;
+  inputShapes?: Record<string, number[]>;
+  /** Given inputs; seeded random inputs ([-1, 1), integers 0..3) for the rest. */
+  inputs?: Map<string, Tensor>;
+  seed?: number;
+  layerwise?: boolean;
+  /** Relative L2 error above which a tensor fails (default 1e-2 with fp16, else 1e-4). */
+  threshold?: number;
+  device?: Device;
+  log?(line: string): void;
+}
+
+export interface CompareReport {
+  /** Model outputs, in graph order. */
+  outputs: TensorError[];
+  /** With layerwise: every intermediate tensor the engine computed, in execution order. */
+  layers: (TensorError & { layer: string; precision: string })[];
+  /** The first intermediate tensor whose error is over the threshold (or turned non-finite). */
+  firstJump?: TensorError & { layer: string; precision: string };
+  threshold: number;
+  passed: boolean;
+  plan: EnginePlan;
+}
+
+function fails(e: TensorError, threshold: number): boolean {
+  return !!e.shapeMismatch || e.newNonFinite > 0 || !(e.relL2 <= threshold);
+}
+
+/**
+ * Runs `model` through an engine and through the reference interpreter and compares them.
+ * With `layerwise`, the model is modified in place: every node output becomes a graph output.
+ */
+export async function compareModel(model: Model, options: CompareOptions = {}): Promise<CompareReport> {
+  const g = model.graph;
+  const modelOutputs = [...g.outputs];
+  if (options.layerwise) {
+    const seen = new Set(g.outputs);
+    for (const n of g.nodes) for (const o of n.outputs) if (o && !seen.has(o)) { seen.add(o); g.outputs.push(o); }
+  }
+  const threshold = options.threshold ?? (options.fp16 ? 1e-2 : 1e-4);
+  const device = options.device ?? Device.create();
+  try {
+    const engine = Engine.build(model, { device, inputShapes: options.inputShapes, fp16: options.fp16, fp32Layers: options.fp32Layers, fusion: options.fusion, log: options.log });
+    try {
+      const feeds = randomInputs(engine.inputs, options.seed ?? 1);
+      for (const [k, t] of options.inputs ?? []) feeds.set(k, t);
+      const got = await engine.createExecutionContext().execute(feeds);
+      const ref = interpret(model, feeds);
+      const errorOf = (name: string): TensorError | undefined => {
+        const r = ref.get(name), e = got.get(name);
+        if (!(r instanceof Tensor) || !e || r.dtype === 'string') return undefined;
+        return tensorError(name, r, e);
+      };
+      const outputs = modelOutputs.map((o) => errorOf(o)).filter((e): e is TensorError => !!e);
+      const layers: CompareReport['layers'] = [];
+      if (options.layerwise) {
+        // execution order: the layer that produces each tensor (views: the tensor's producer)
+        const producer = new Map<string, { layer: string; precision: string }>();
+        for (const l of engine.plan.layers) for (const o of l.outputs) producer.set(o, { layer: l.name, precision: l.precision });
+        for (const n of g.nodes) {
+          for (const o of n.outputs) {
+            if (!o) continue;
+            const e = errorOf(o);
+            if (!e) continue;
+            const root = engine.plan.outputRoots.get(o) ?? o;
+            const p = producer.get(o) ?? producer.get(root.replace(/::f32$/, '')) ?? { layer: n.name || o, precision: 'folded/view' };
+            layers.push({ ...e, ...p });
+          }
+        }
+      }
+      const firstJump = layers.find((e) => fails(e, threshold));
+      return { outputs, layers, firstJump, threshold, passed: outputs.every((e) => !fails(e, threshold)), plan: engine.plan };
+    } finally {
+      engine.dispose();
+    }
+  } finally {
+    if (!options.device) device.dispose();
+  }
+}
+
+function fmt(e: TensorError): string {
+  if (e.shapeMismatch) return `shape mismatch ${e.shapeMismatch}`;
+  const nf = e.nonFinite || e.refNonFinite ? `, NaN/Inf ${e.nonFinite} (reference ${e.refNonFinite})` : ', NaN/Inf none';
+  return `max abs ${e.maxAbs.toExponential(3)}, rel L2 ${e.relL2.toExponential(3)}, cosine ${e.cosine.toFixed(6)}${nf}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['onnx', 'shapes', 'loadInputs', 'seed', 'device', 'threshold', 'fp32Layers']);
+  const onnx = flagString(args, 'onnx');
+  if (!onnx) throw new InputError('usage: vkrt compare --onnx=MODEL.onnx [--fp16] [--fp32Layers=a,b] [--shapes=...] [--loadInputs=...] [--seed=N] [--layerwise] [--threshold=X]');
+  const seed = Number(flagString(args, 'seed') ?? 1);
+  if (!Number.isInteger(seed)) throw new InputError('--seed must be an integer');
+  const thr = flagString(args, 'threshold');
+  const threshold = thr === undefined ? undefined : Number(thr);
+  if (threshold !== undefined && !(threshold > 0)) throw new InputError('--threshold must be a positive number');
+  const model = loadModel(onnx);
+  const g = model.graph;
+  const shapes = parseShapes(flagString(args, 'shapes'));
+  let inputs: Map<string, Tensor> | undefined;
+  const load = flagString(args, 'loadInputs');
+  if (load) {
+    const declared = g.inputs.filter((i) => !g.initializers.has(i)).map((name) => {
+      const t = g.types.get(name);
+      return { name, dtype: t?.dtype ?? 'float32', dims: shapes[name] ?? (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)), gpu: 'f32' as const };
+    });
+    inputs = loadInputs(load, declared);
+    for (const [k, t] of inputs) if (!shapes[k]) shapes[k] = [...t.dims];
+  }
+  const dev = flagString(args, 'device');
+  const device = Device.create({ index: dev !== undefined ? Number(dev) : undefined });
+  const verbose = args.flags.has('verbose');
+  const fp16 = args.flags.has('fp16');
+  try {
+    const fp32Layers = flagString(args, 'fp32Layers')?.split(',').filter((s) => s);
+    const report = await compareModel(model, {
+      fp16, fp32Layers, fusion: !args.flags.has('noFusion'), inputShapes: shapes, inputs, seed, layerwise: args.flags.has('layerwise'), threshold, device,
+      log: (l) => { if (verbose || l.startsWith('fp16:')) console.log(`[build] ${l}`); },
+    });
+    const p = report.plan;
+    const n16 = p.layers.filter((l) => l.precision === 'fp16').length;
+    console.log(`[I] ${onnx} on ${device.info.name}: ${p.layers.length} layers, ${n16} in FP16, ${p.layers.length - n16} in FP32; inputs ${load ? `from ${load}` : `seeded random (seed ${seed})`}`);
+    if (verbose) for (const l of p.layers) console.log(`[I]   layer ${l.name} (${l.opTypes.join('+')}) ${l.kernel} ${l.precision}`);
+    for (const e of report.outputs) console.log(`[I] Output ${e.name}: ${fmt(e)}${fails(e, report.threshold) ? '  <-- over threshold' : ''}`);
+    if (args.flags.has('layerwise')) {
+      for (const e of report.layers) console.log(`[I]   ${e.name} (${e.layer}, ${e.precision}): ${fmt(e)}`);
+      const j = report.firstJump;
+      console.log(j
+        ? `[I] First error jump: tensor ${j.name} from layer ${j.layer} (${j.precision}): ${fmt(j)} (threshold rel L2 ${report.threshold})`
+        : `[I] No intermediate tensor is over the threshold (rel L2 ${report.threshold})`);
+    }
+    console.log(report.passed ? `[I] PASSED (rel L2 <= ${report.threshold}, no new NaN/Inf)` : `[E] FAILED (rel L2 > ${report.threshold} or new NaN/Inf)`);
+    return report.passed ? 0 : 1;
+  } finally {
+    device.dispose();
+  }
+}
