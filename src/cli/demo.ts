@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
   const { writeNpz } = await import('../io/npy');
   fs.writeFileSync(npz, writeNpz({ input }));
   const outNpz = path.join(path.dirname(out), 'demo-output.npz');
-  const rest = ['--onnx=' + out, '--loadInputs=' + npz, '--exportOutput=' + outNpz, '--iterations=' + (flagString(args, 'iterations') ?? '20')];
+  const rest = ['--onnx=' + out, '--loadInputs=' + npz, '--exportOutput=' + outNpz, '--iterations=' + (flagString(args, 'iterations') ?? '20'), '--duration=0'];
   const dev = flagString(args, 'device');
   if (dev !== undefined) rest.push('--device=' + dev);
   const code = await exec(rest);

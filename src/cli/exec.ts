@@ -1,13 +1,16 @@
 /**
- * `vkrt exec` (trtexec's first flags): build an engine from --onnx, run it, report.
- *   --onnx=FILE            the model
- *   --shapes=a:1x3x224x224,b:1x10   concrete input shapes
- *   --loadInputs=FILE.npz | name:file.npy,name:file.pb,name:file.bin,name:file.npz[:key]
- *                          inputs (random, seeded, when absent)
- *   --exportOutput=FILE.npz | FILE.json
- *   --iterations=N         timed runs after a warm-up (default 10)
- *   --paramMode=spec|push  how kernels receive shape facts
- *   --device=N             device index (see `vkrt devices`)
+ * `vkrt exec`: trtexec's workflow and flags (same names, same meanings).
+ *
+ * Engine:   --onnx=FILE (build) | --loadEngine=FILE (load), --saveEngine=FILE,
+ *           --shapes=a:1x3x224x224,b:1x10, --fp16, --int8 (not yet supported), --noFusion,
+ *           --paramMode=spec|push, --device=N
+ * Inputs:   --loadInputs=FILE.npz | name:file.npy,name:file.pb,name:file.bin,name:file.npz[:key]
+ *           (random, seeded, when absent); --exportOutput=FILE.npz|FILE.json
+ * Timing:   --warmUp=MS (default 200), --duration=S (default 3), --iterations=N (default 10): the
+ *           timed loop runs at least N iterations and at least S seconds; --avgRuns=N (default 10)
+ * Profile:  --dumpProfile, --exportProfile=F.json, --exportTimes=F.json, --exportLayerInfo=F.json,
+ *           --exportTrace=F.json (Chrome/Perfetto trace), --separateProfileRun
+ * Misc:     --verbose (build log, stack traces)
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,24 +19,27 @@ import { Device } from '../gpu/device';
 import { DType } from '../ir/dtype';
 import { Tensor } from '../ir/tensor';
 import { parseNpy, parseNpz, writeNpz } from '../io/npy';
-import { loadModel, parseTensor } from '../onnx/parse';
-import { Engine } from '../runtime/engine';
+import { parseTensor } from '../onnx/parse';
+import { Engine, ExecutionContext, RunTiming } from '../runtime/engine';
+import { inspectPlan } from '../runtime/inspector';
+import { fingerprintOf } from '../runtime/engine-file';
+import { LayerProfile } from '../runtime/profiler';
+import { buildTrace } from '../runtime/trace';
 import type { EngineIO } from '../build/builder';
-import { flagString, parseArgs } from './args';
+import { flagString, parseArgs, ParsedArgs } from './args';
+import {
+  BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, checkFlags, checkNoBuildFlags, deviceForEngineFile, deviceIndex, loadOnnx,
+  parseShapes, readUserFile,
+} from './engine-flags';
+import { averageLine, performanceSummary, profileJson, profileTable, timesJson } from './perf-report';
 
-export function parseShapes(spec: string | undefined): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  if (!spec) return out;
-  for (const part of spec.split(',')) {
-    const k = part.lastIndexOf(':');
-    if (k <= 0) throw new InputError(`--shapes: '${part}' is not name:DIMxDIM`);
-    const name = part.slice(0, k);
-    const dims = part.slice(k + 1).split('x').map(Number);
-    if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new InputError(`--shapes: bad dimensions in '${part}'`);
-    out[name] = dims;
-  }
-  return out;
-}
+export { parseShapes } from './engine-flags';
+
+const VALUE_FLAGS = [
+  ...BUILD_VALUE_FLAGS, 'loadEngine', 'saveEngine', 'loadInputs', 'exportOutput', 'iterations', 'warmUp', 'duration', 'avgRuns',
+  'exportProfile', 'exportTimes', 'exportLayerInfo', 'exportTrace',
+];
+const SWITCHES = [...BUILD_SWITCHES, 'dumpProfile', 'separateProfileRun'];
 
 const BIN_CTORS: Partial<Record<DType, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer): ArrayLike<number | bigint> }>> = {
   float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array,
@@ -115,58 +121,153 @@ export function exportOutputs(file: string, outputs: Map<string, Tensor>): void 
   }
 }
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+function numberFlag(args: ParsedArgs, name: string, fallback: number, integer: boolean): number {
+  const v = flagString(args, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new InputError(`--${name} must be a non-negative ${integer ? 'integer' : 'number'}, got '${v}'`);
+  return n;
+}
+
+function writeJson(file: string, value: unknown, flag: string, compact = false): void {
+  try {
+    fs.writeFileSync(file, compact ? JSON.stringify(value) : JSON.stringify(value, null, 1));
+  } catch (e) {
+    throw new InputError(`${flag}: cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  console.log(`[I] ${flag}: wrote ${file}`);
+}
+
+/**
+ * Runs `ctx` repeatedly: at least `iterations` times and for at least `durationMs`; returns the
+ * timings and the host wall time of the whole loop. `onRun` sees each timing.
+ */
+async function timedLoop(ctx: ExecutionContext, inputs: Map<string, Tensor>, iterations: number, durationMs: number, onRun?: (t: RunTiming) => void) {
+  const runs: RunTiming[] = [];
+  let outputs: Map<string, Tensor> | undefined;
+  const start = performance.now();
+  while (runs.length < iterations || performance.now() - start < durationMs) {
+    outputs = await ctx.execute(inputs);
+    runs.push(ctx.lastTiming!);
+    onRun?.(ctx.lastTiming!);
+  }
+  return { runs, wallMs: performance.now() - start, outputs };
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['onnx', 'shapes', 'loadInputs', 'exportOutput', 'iterations', 'device', 'paramMode']);
+  const args = parseArgs(argv, VALUE_FLAGS);
+  checkFlags(args, 'exec', VALUE_FLAGS, SWITCHES);
+  if (args.positional.length) throw new InputError(`exec: unexpected argument '${args.positional[0]}' (flags are --name=value)`);
   const onnx = flagString(args, 'onnx');
-  if (!onnx) throw new InputError('usage: vkrt exec --onnx=MODEL.onnx [--shapes=...] [--loadInputs=...] [--exportOutput=...] [--iterations=N]');
+  const engineFile = flagString(args, 'loadEngine');
+  if (args.flags.has('int8')) buildConfig(args); // the clear "not yet supported" error, whatever else is given
+  if (!onnx && !engineFile) throw new InputError('usage: vkrt exec (--onnx=MODEL.onnx | --loadEngine=FILE) [--saveEngine=FILE] [--shapes=...] [--loadInputs=...] [--iterations=N] [--duration=S] [--warmUp=MS] [--dumpProfile] ...');
+  if (onnx && engineFile) throw new InputError('give --onnx (build an engine) or --loadEngine (load one), not both');
   const verbose = args.flags.has('verbose');
-  const dev = flagString(args, 'device');
-  const device = Device.create({ index: dev !== undefined ? Number(dev) : undefined });
+  const iterations = numberFlag(args, 'iterations', 10, true);
+  const warmUpMs = numberFlag(args, 'warmUp', 200, false);
+  const durationMs = 1000 * numberFlag(args, 'duration', 3, false);
+  const avgRuns = numberFlag(args, 'avgRuns', 10, true);
+  const wantProfile = ['dumpProfile', 'exportProfile', 'exportTrace'].some((f) => args.flags.has(f));
+  const shapes = parseShapes(flagString(args, 'shapes'));
+  const index = deviceIndex(args);
+
+  let device: Device | undefined;
+  let engine: Engine | undefined;
   try {
-    const t0 = performance.now();
-    const model = loadModel(onnx);
-    const tParse = performance.now() - t0;
-    const mode = flagString(args, 'paramMode');
-    if (mode && mode !== 'spec' && mode !== 'push') throw new InputError('--paramMode must be spec or push');
-    // Inputs given as files fix the shapes of symbolic dims that --shapes leaves open.
-    const load = flagString(args, 'loadInputs');
-    const g = model.graph;
-    const declared = g.inputs.filter((i) => !g.initializers.has(i)).map((name) => {
-      const t = g.types.get(name);
-      return { name, dtype: t?.dtype ?? 'float32', dims: (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)), gpu: 'f32' as const };
-    });
-    const shapes = parseShapes(flagString(args, 'shapes'));
     let loaded: Map<string, Tensor> | undefined;
-    if (load) {
-      loaded = loadInputs(load, declared.map((d) => ({ ...d, dims: shapes[d.name] ?? d.dims })));
-      for (const [k, t] of loaded) if (!shapes[k]) shapes[k] = [...t.dims];
+    const load = flagString(args, 'loadInputs');
+    if (engineFile) {
+      checkNoBuildFlags(args);
+      const bytes = readUserFile(engineFile, '--loadEngine');
+      device = deviceForEngineFile(bytes, engineFile, index);
+      engine = Engine.deserialize(bytes, { device, file: engineFile });
+      device ??= engine.device;
+      console.log(`[I] Engine loaded from ${engineFile} (${bytes.length} bytes) in ${engine.buildMs.toFixed(1)} ms on ${device.info.name}${device.info.pipelineCacheRestored ? ' (pipeline cache restored)' : ''}`);
+      for (const [name, dims] of Object.entries(shapes)) {
+        const io = engine.inputs.find((i) => i.name === name);
+        if (!io) throw new InputError(`--shapes names '${name}', which is not an input of the engine (inputs: ${engine.inputs.map((i) => i.name).join(', ')})`);
+        if (io.dims.join('x') !== dims.join('x')) throw new InputError(`--shapes: the engine was built for ${name}:${io.dims.join('x')}, not ${dims.join('x')}; build an engine for that shape`);
+      }
+      if (load) loaded = loadInputs(load, engine.inputs);
+    } else {
+      const config = buildConfig(args);
+      device = Device.create({ index });
+      const { model, parseMs } = loadOnnx(onnx!);
+      // Inputs given as files fix the shapes of symbolic dims that --shapes leaves open.
+      const g = model.graph;
+      if (load) {
+        const declared = g.inputs.filter((i) => !g.initializers.has(i)).map((name) => {
+          const t = g.types.get(name);
+          return { name, dtype: t?.dtype ?? 'float32', dims: shapes[name] ?? (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)), gpu: 'f32' as const };
+        });
+        loaded = loadInputs(load, declared);
+        for (const [k, t] of loaded) if (!shapes[k]) shapes[k] = [...t.dims];
+      }
+      engine = Engine.build(model, { ...config, device, inputShapes: shapes, log: verbose ? (l) => console.log(`[V] [build] ${l}`) : undefined });
+      const p = engine.plan;
+      console.log(`[I] Model: ${path.basename(onnx!)} (${p.stats.onnxNodes} ONNX nodes) on ${device.info.name}`);
+      console.log(`[I] Engine built: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views${config.fp16 ? `, ${p.layers.filter((l) => l.precision === 'fp16').length} fp16` : ''}${config.fusion === false ? ', fusion off' : ''}), parse ${parseMs.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);
     }
-    const engine = Engine.build(model, { device, inputShapes: shapes, paramMode: mode as 'spec' | 'push' | undefined, log: verbose ? (l) => console.log(`[build] ${l}`) : undefined });
     const p = engine.plan;
-    console.log(`[I] Model: ${path.basename(onnx)} (${p.stats.onnxNodes} ONNX nodes) on ${device.info.name}`);
-    console.log(`[I] Engine: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views), parse ${tParse.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);
     console.log(`[I] Memory: activations ${(p.arenaBytes / 1024).toFixed(1)} KiB (naive sum ${(p.naiveActivationBytes / 1024).toFixed(1)} KiB, ${((100 * p.arenaBytes) / Math.max(1, p.naiveActivationBytes)).toFixed(1)}%), weights ${(p.weightBytes / 1024).toFixed(1)} KiB`);
+    const save = flagString(args, 'saveEngine');
+    if (save) {
+      const t0 = performance.now();
+      const bytes = engine.serialize();
+      try {
+        fs.writeFileSync(save, bytes);
+      } catch (e) {
+        throw new InputError(`--saveEngine: cannot write ${save} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      console.log(`[I] Engine saved to ${save} (${bytes.length} bytes, ${(performance.now() - t0).toFixed(1)} ms)`);
+    }
+    const layerInfo = flagString(args, 'exportLayerInfo');
+    if (layerInfo) {
+      writeJson(layerInfo, inspectPlan(p, { kind: engineFile ? 'engine' : 'onnx', file: engineFile ?? onnx }, fingerprintOf(engine.device.info)), '--exportLayerInfo');
+    }
+
     const inputs = loaded ?? randomInputs(engine.inputs);
     const ctx = engine.createExecutionContext();
+    // Warm-up (trtexec: run for --warmUp ms before timing); at least one run checks the inputs.
     let outputs = await ctx.execute(inputs);
-    const iters = Number(flagString(args, 'iterations') ?? 10);
-    if (!Number.isInteger(iters) || iters < 0) throw new InputError('--iterations must be a non-negative integer');
-    const times: number[] = [];
-    for (let i = 0; i < iters; i++) {
-      const s = performance.now();
-      outputs = await ctx.execute(inputs);
-      times.push(performance.now() - s);
+    for (const t0 = performance.now(); performance.now() - t0 < warmUpMs;) outputs = await ctx.execute(inputs);
+
+    const layerNames = p.layers.map((l) => l.name);
+    const profile = wantProfile ? new LayerProfile(layerNames) : undefined;
+    const separate = args.flags.has('separateProfileRun');
+    // GPU compute time comes from two timestamps around the program; a profiler implies them.
+    ctx.gpuTiming = true;
+    if (profile && !separate) ctx.profiler = profile;
+    console.log(`[I] Timing: at least ${iterations} iterations and ${durationMs / 1000} s, after a ${warmUpMs} ms warm-up${profile && !separate ? ', profiled' : ''}`);
+    let group: RunTiming[] = [];
+    const bench = await timedLoop(ctx, inputs, iterations, durationMs, (t) => {
+      if (!avgRuns) return;
+      group.push(t);
+      if (group.length === avgRuns) { console.log(`[I] ${averageLine(group)}`); group = []; }
+    });
+    outputs = bench.outputs ?? outputs;
+    let profiledRuns = profile && !separate ? bench.runs : [];
+    if (profile && separate) {
+      // trtexec's --separateProfileRun: the benchmark ran without per-layer queries; profile now.
+      ctx.profiler = profile;
+      profiledRuns = (await timedLoop(ctx, inputs, iterations, durationMs)).runs;
+      ctx.profiler = undefined;
     }
-    if (times.length) {
-      const sorted = times.slice().sort((a, b) => a - b);
-      const mean = times.reduce((a, b) => a + b, 0) / times.length;
-      console.log(`[I] Latency (host wall time incl. upload/download, ${iters} runs): min ${sorted[0].toFixed(3)} ms, mean ${mean.toFixed(3)} ms, median ${pct(sorted, 50).toFixed(3)} ms, p90 ${pct(sorted, 90).toFixed(3)} ms, max ${sorted[sorted.length - 1].toFixed(3)} ms`);
-      console.log(`[I] Throughput: ${(1000 / mean).toFixed(2)} qps`);
+    if (bench.runs.length) for (const line of performanceSummary(bench.runs, bench.wallMs)) console.log(`[I] ${line}`);
+    if (profile && !ctx.gpuTiming) console.log('[W] Per-layer profiling is off: this device cannot time compute work');
+    if (profile && args.flags.has('dumpProfile') && profile.runs) for (const line of profileTable(profile)) console.log(`[I] ${line}`);
+    const exportProfile = flagString(args, 'exportProfile');
+    if (exportProfile && profile) writeJson(exportProfile, profileJson(profile), '--exportProfile');
+    const exportTimes = flagString(args, 'exportTimes');
+    if (exportTimes) writeJson(exportTimes, timesJson(bench.runs), '--exportTimes');
+    const exportTrace = flagString(args, 'exportTrace');
+    if (exportTrace) {
+      const layers = p.layers.map((l) => ({ name: l.name, kernel: l.kernel, precision: l.precision }));
+      writeJson(exportTrace, buildTrace(profiledRuns.length ? profiledRuns : bench.runs, layers, { engine: path.basename(engineFile ?? onnx!), device: engine.device.info.name, queue: ctx.queue }), '--exportTrace', true);
     }
+
     for (const [name, t] of outputs) {
       const d = t.toNumbers();
       const head = Array.from(d.slice(0, 6)).map((v) => +v.toPrecision(6)).join(', ');
@@ -177,9 +278,9 @@ export async function run(argv: string[]): Promise<number> {
       exportOutputs(exp, outputs);
       console.log(`[I] Outputs written to ${exp}`);
     }
-    engine.dispose();
     return 0;
   } finally {
-    device.dispose();
+    engine?.dispose();
+    device?.dispose();
   }
 }

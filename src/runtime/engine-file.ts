@@ -192,7 +192,10 @@ export function readEngineFile(bytes: Uint8Array, file?: string): EngineFileCont
       case SectionKind.Spirv: {
         if (s.bytes.byteLength % 4 || s.bytes.byteLength < 20) fail('corrupt', `SPIR-V section ${i} has ${s.bytes.byteLength} bytes`);
         // a copy: the engine keeps its modules (to serialize again) and must not alias the caller's bytes
-        const words = new Uint32Array(s.bytes.slice().buffer);
+        // (not bytes.slice(): on a Node Buffer that is a view, not a copy)
+        const copy = new Uint8Array(s.bytes.byteLength);
+        copy.set(s.bytes);
+        const words = new Uint32Array(copy.buffer);
         if (words[0] !== 0x07230203) fail('corrupt', `SPIR-V section ${i} lacks the SPIR-V magic number`);
         spirv.push(words);
         break;

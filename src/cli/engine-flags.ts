@@ -1,0 +1,100 @@
+/**
+ * The flags `vkrt exec` and `vkrt inspect` share to get an engine: built from --onnx with the build
+ * flags (--shapes, --fp16, --int8, --noFusion, --paramMode, --device), or loaded with --loadEngine.
+ */
+import * as fs from 'fs';
+import { InputError, UnsupportedError } from '../api/errors';
+import type { BuilderConfig } from '../build/builder';
+import { Device } from '../gpu/device';
+import { Model } from '../ir/graph';
+import { loadModel } from '../onnx/parse';
+import { readEngineFile } from '../runtime/engine-file';
+import { flagString, ParsedArgs } from './args';
+
+/** Build flags taking a value. */
+export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device'] as const;
+/** Build switches. */
+export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose'] as const;
+
+/** Refuses flags the command does not know (a typo must not be silently ignored). */
+export function checkFlags(args: ParsedArgs, command: string, valueFlags: readonly string[], switches: readonly string[]): void {
+  for (const [name, v] of args.flags) {
+    if (valueFlags.includes(name)) {
+      if (v === true) throw new InputError(`--${name} needs a value (--${name}=...)`);
+    } else if (switches.includes(name)) {
+      if (v !== true) throw new InputError(`--${name} takes no value`);
+    } else {
+      throw new InputError(`${command}: unknown flag --${name} (flags: ${[...valueFlags, ...switches].map((f) => `--${f}`).join(' ')})`);
+    }
+  }
+}
+
+/** Parses a --shapes value: `a:1x3x224x224,b:1x10`. */
+export function parseShapes(spec: string | undefined): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  if (!spec) return out;
+  for (const part of spec.split(',')) {
+    const k = part.lastIndexOf(':');
+    if (k <= 0) throw new InputError(`--shapes: '${part}' is not name:DIMxDIM`);
+    const name = part.slice(0, k);
+    const dims = part.slice(k + 1).split('x').map(Number);
+    if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new InputError(`--shapes: bad dimensions in '${part}'`);
+    out[name] = dims;
+  }
+  return out;
+}
+
+/** The builder configuration the flags ask for (without inputShapes and log). */
+export function buildConfig(args: ParsedArgs): BuilderConfig {
+  if (args.flags.has('int8')) throw new UnsupportedError('INT8 engines are not supported yet (--int8); build FP32 (the default) or FP16 (--fp16)');
+  const mode = flagString(args, 'paramMode');
+  if (mode !== undefined && mode !== 'spec' && mode !== 'push') throw new InputError('--paramMode must be spec or push');
+  const config: BuilderConfig = {};
+  if (mode) config.paramMode = mode;
+  if (args.flags.has('fp16')) config.fp16 = true;
+  if (args.flags.has('noFusion')) config.fusion = false;
+  return config;
+}
+
+/** The device index of --device, checked. */
+export function deviceIndex(args: ParsedArgs): number | undefined {
+  const dev = flagString(args, 'device');
+  if (dev === undefined) return undefined;
+  const n = Number(dev);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`--device must be a device index (see \`vkrt devices\`), got '${dev}'`);
+  return n;
+}
+
+/** Reads a file the user named, as an InputError naming the flag when it cannot be read. */
+export function readUserFile(file: string, flag: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new InputError(`${flag}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Loads the --onnx model (timed). */
+export function loadOnnx(file: string): { model: Model; parseMs: number } {
+  if (!fs.existsSync(file)) throw new InputError(`--onnx: ${file} does not exist`);
+  const t0 = performance.now();
+  const model = loadModel(file);
+  return { model, parseMs: performance.now() - t0 };
+}
+
+/**
+ * The device for loading an engine file: --device when given (opened with the file's pipeline
+ * cache), else undefined (the loader opens the device the file was built for).
+ */
+export function deviceForEngineFile(bytes: Uint8Array, file: string, index: number | undefined): Device | undefined {
+  if (index === undefined) return undefined;
+  const contents = readEngineFile(bytes, file);
+  return Device.create({ index, pipelineCache: contents.pipelineCache.length ? contents.pipelineCache : undefined });
+}
+
+/** Rejects build flags given with --loadEngine: the engine was built already. */
+export function checkNoBuildFlags(args: ParsedArgs): void {
+  for (const f of ['onnx', 'fp16', 'int8', 'noFusion', 'paramMode']) {
+    if (args.flags.has(f)) throw new InputError(`--${f} is a build flag; an engine loaded with --loadEngine was built already (rebuild it from its model with --onnx instead)`);
+  }
+}
