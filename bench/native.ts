@@ -40,7 +40,7 @@ async function submitOverhead(device: Device, withDispatch: boolean, warmup: num
   return us;
 }
 
-async function bandwidth(device: Device, bytes: number, runs: number, shader: boolean): Promise<number[]> {
+export async function bandwidth(device: Device, bytes: number, runs: number, shader: boolean): Promise<number[]> {
   const info = device.info;
   const src = device.createBuffer(bytes, 'device');
   const dst = device.createBuffer(bytes, 'device');
