@@ -1,2 +1,2 @@
 /** Re-export: the networks live in src/models/nets.ts (they are also the bundled demo model). */
-export { mobilenetV2Like } from '../../src/models/nets';
+export { googlenetLike, inceptionBlock, mobilenetV2Like } from '../../src/models/nets';

@@ -150,7 +150,7 @@ export class GraphState implements GraphView {
     }
     this.invalidate();
     // every output of a removed node must be gone from the graph or produced again
-    const produced = new Set<string>(g.nodes.flatMap((n) => n.outputs));
+    const produced = new Set<string>([...g.nodes.flatMap((n) => n.outputs), ...g.initializers.keys()]);
     for (const n of rw.remove) {
       for (const o of n.outputs) {
         if (!o || produced.has(o)) continue;

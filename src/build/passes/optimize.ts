@@ -2,9 +2,10 @@
  * The graph optimizer: the order of passes, decided here and nowhere else, and the entry point the
  * builder calls. It works on a copy of the model (the caller's graph is never changed):
  *
- *  1. simplify     constant folding, dead code, Identity/Dropout, shape-op chains, no-op ops
+ *  1. simplify     constant folding, dead code, Identity/Dropout, shape-op chains, no-op ops,
+ *                  clamp after clamp (before the epilogue rules take the first one)
  *  2. patterns     LayerNormalization, Softmax, GELU (erf, tanh), HardSwish rebuilt from their parts
- *  3. vertical     Conv+BN, Scale (per-channel Mul/Add), MatMul+Add -> Gemm, Pad+Conv, clamp+clamp,
+ *  3. vertical     Conv+BN, Scale (per-channel Mul/Add), MatMul+Add -> Gemm, Pad+Conv,
  *                  Conv+residual Add, layer + activation (epilogue)
  *  4. pointwise    chains of elementwise ops -> one generated kernel
  *  5. horizontal   sibling 1x1 Conv / Gemm heads -> one wider layer + Split (views in the builder)
@@ -23,11 +24,11 @@ import { HORIZONTAL_RULES } from './rules/horizontal';
 import { PATTERN_RULES } from './rules/patterns';
 import { POINTWISE_RULES } from './rules/pointwise';
 import { deadCode, dropUnusedInitializers, SCALE_RULES, SIMPLIFY_RULES } from './rules/simplify';
-import { VERTICAL_RULES } from './rules/vertical';
+import { activationActivation, VERTICAL_RULES } from './rules/vertical';
 
 /** The passes, in order. */
 export const PASSES: readonly Pass[] = [
-  { name: 'simplify', rules: SIMPLIFY_RULES },
+  { name: 'simplify', rules: [...SIMPLIFY_RULES, activationActivation] },
   { name: 'patterns', rules: PATTERN_RULES },
   { name: 'vertical', rules: [...SCALE_RULES, ...VERTICAL_RULES] },
   { name: 'pointwise', rules: POINTWISE_RULES },

@@ -174,4 +174,4 @@ export const activationActivation: Rule = {
 };
 
 /** The vertical fusion table (residual before activation: the epilogue adds, then activates). */
-export const VERTICAL_RULES: readonly Rule[] = [convBatchNorm, padConv, activationActivation, convResidual, layerSilu, layerActivation];
+export const VERTICAL_RULES: readonly Rule[] = [convBatchNorm, padConv, convResidual, layerSilu, layerActivation];
