@@ -148,8 +148,9 @@ export function argKernel(ctx: KernelContext, isMax: boolean): KernelImpl[] {
   const { outer, len, inner } = splitAxis(x.dims, axis);
   if (len === 0) return ctx.fail(`cannot take ${ctx.node.opType} over an empty axis`);
   const last = ctx.attrs.int('select_last_index', 0) !== 0 ? 1 : 0;
-  return axisImpls(ctx, isMax ? 'argmax' : 'argmin', 'reduce/arg', { T: glslType(x.gpu), IS_MAX: isMax ? 1 : 0, LAST: last }, 'WG_PER_OUT',
-    outer, len, inner, [], [{ input: 0 }, { output: 0 }]);
+  // f16 input: compared as float16_t (exact; no arithmetic), VKRT_F16 enables the type
+  return withF16(axisImpls(ctx, isMax ? 'argmax' : 'argmin', 'reduce/arg', { T: glslType(x.gpu), IS_MAX: isMax ? 1 : 0, LAST: last }, 'WG_PER_OUT',
+    outer, len, inner, [], [{ input: 0 }, { output: 0 }]), ctx);
 }
 
 export function softmaxKernel(ctx: KernelContext, kind: 'Softmax' | 'LogSoftmax' | 'Hardmax'): KernelImpl[] {
