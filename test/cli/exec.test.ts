@@ -1,0 +1,151 @@
+/**
+ * `vkrt exec` and `vkrt inspect` end to end, in-process: build and save an engine, load it and
+ * profile it, and check that every exported file parses and holds what it claims.
+ */
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseNpz } from '../../src/io/npy';
+import { mobilenetV2Like } from '../../src/models/nets';
+import { serializeModel } from '../../src/onnx/serialize';
+import { readEngineFile } from '../../src/runtime/engine-file';
+import { decodeEngine } from '../../src/runtime/engine';
+import { checkTrace } from '../runtime/check-trace';
+import { ensureDriver } from '../helpers/gpu';
+import { runCli } from './run-cli';
+
+describe('vkrt exec / inspect', function () {
+  this.timeout(300000);
+  let dir: string;
+  let onnx: string;
+  let engineFile: string;
+  const quick = ['--iterations=4', '--duration=0', '--warmUp=0'];
+  const f = (name: string) => path.join(dir, name);
+
+  before(() => {
+    ensureDriver();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vkrt-cli-'));
+    onnx = f('net.onnx');
+    fs.writeFileSync(onnx, serializeModel(mobilenetV2Like({ size: 16 })));
+    engineFile = f('net.engine');
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('--onnx --saveEngine builds, benchmarks and saves; the summary has trtexec\'s lines', async () => {
+    const r = await runCli('exec', `--onnx=${onnx}`, `--saveEngine=${engineFile}`, `--exportOutput=${f('built.npz')}`, ...quick, '--avgRuns=2');
+    assert.equal(r.code, 0, r.stderr);
+    for (const re of [/Engine built: \d+ layers/, /Engine saved to .*net\.engine \(\d+ bytes/, /=== Performance summary ===/, /Throughput: [\d.]+ qps/,
+      /Latency: min = .* percentile\(90%\) = .* percentile\(95%\) = .* percentile\(99%\) = /, /Enqueue Time: min = /, /H2D Latency: min = /,
+      /GPU Compute Time: min = /, /D2H Latency: min = /, /Total Host Walltime: /, /Average on 2 runs - GPU latency: /]) {
+      assert.match(r.stdout, re);
+    }
+    assert.ok(readEngineFile(fs.readFileSync(engineFile)).bytes > 0);
+  });
+
+  it('--loadEngine --dumpProfile and every export: the files parse and hold what they claim', async () => {
+    const r = await runCli('exec', `--loadEngine=${engineFile}`, '--dumpProfile', `--exportProfile=${f('p.json')}`, `--exportTimes=${f('t.json')}`,
+      `--exportLayerInfo=${f('l.json')}`, `--exportTrace=${f('trace.json')}`, `--exportOutput=${f('loaded.npz')}`, ...quick);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Engine loaded from .* in [\d.]+ ms/);
+    const { plan } = decodeEngine(readEngineFile(fs.readFileSync(engineFile)), undefined);
+    const names = plan.layers.map((l) => l.name);
+    // the per-layer table: header, one row per layer in execution order, Total
+    const table = r.stdout.split('\n').map((l) => l.replace(/^\[I\] /, ''));
+    const head = table.findIndex((l) => /=== Profile \(4 iterations \) ===/.test(l));
+    assert.ok(head >= 0, r.stdout);
+    assert.match(table[head + 1], /Time\(ms\)\s+Avg\.\(ms\)\s+Median\(ms\)\s+Time\(%\)\s+Layer/);
+    assert.deepEqual(table.slice(head + 2, head + 2 + names.length).map((l) => l.trim().split(/\s+/).slice(4).join(' ')), names);
+    assert.match(table[head + 2 + names.length], /100\.0\s+Total$/);
+
+    const profile = JSON.parse(fs.readFileSync(f('p.json'), 'utf8'));
+    assert.deepEqual(profile[0], { count: 4 });
+    assert.deepEqual(profile.slice(1).map((x: { name: string }) => x.name), names);
+    for (const row of profile.slice(1)) {
+      assert.ok(row.timeMs > 0 && row.averageMs > 0 && row.medianMs > 0 && row.percentage > 0, JSON.stringify(row));
+      assert.ok(Math.abs(row.averageMs * 4 - row.timeMs) < 1e-9 * row.timeMs + 1e-12);
+    }
+    assert.ok(Math.abs(profile.slice(1).reduce((a: number, x: { percentage: number }) => a + x.percentage, 0) - 100) < 1e-6);
+
+    const times = JSON.parse(fs.readFileSync(f('t.json'), 'utf8'));
+    assert.equal(times.length, 4);
+    for (const t of times) {
+      for (const k of ['startH2dMs', 'endH2dMs', 'startComputeMs', 'endComputeMs', 'startD2hMs', 'endD2hMs', 'h2dMs', 'computeMs', 'd2hMs', 'enqueueMs', 'latencyMs']) assert.equal(typeof t[k], 'number', k);
+      assert.ok(t.endH2dMs >= t.startH2dMs && t.startD2hMs >= t.endH2dMs && t.endD2hMs >= t.startD2hMs && t.computeMs > 0);
+      assert.ok(Math.abs(t.endD2hMs - t.startH2dMs - t.latencyMs) < 1e-6);
+    }
+    assert.ok(times[1].startH2dMs >= times[0].endD2hMs - 1e-9);
+
+    const info = JSON.parse(fs.readFileSync(f('l.json'), 'utf8'));
+    assert.equal(info.layers.length, names.length);
+    assert.deepEqual(info.layers.map((l: { name: string }) => l.name), names);
+    assert.ok(info.layers.every((l: { kernel: string; precision: string; outputs: { dims: number[] }[] }) => l.kernel && ['fp32', 'fp16'].includes(l.precision) && l.outputs[0].dims.length));
+    assert.equal(info.memory.arenaBytes, plan.arenaBytes);
+
+    const trace = JSON.parse(fs.readFileSync(f('trace.json'), 'utf8'));
+    checkTrace(trace);
+    const layerEvents = trace.traceEvents.filter((e: { cat?: string }) => e.cat === 'layer');
+    assert.equal(layerEvents.length, 4 * names.length);
+    assert.deepEqual(layerEvents.slice(0, names.length).map((e: { name: string }) => e.name), names);
+
+    // saved and loaded engines give bit-identical outputs (same seeded inputs)
+    const a = parseNpz(fs.readFileSync(f('built.npz'))), b = parseNpz(fs.readFileSync(f('loaded.npz')));
+    assert.deepEqual([...b.keys()], [...a.keys()]);
+    for (const [k, t] of a) assert.deepEqual(Buffer.from((b.get(k)!.data as Float32Array).buffer), Buffer.from((t.data as Float32Array).buffer));
+  });
+
+  it('--separateProfileRun profiles after an unprofiled benchmark', async () => {
+    const r = await runCli('exec', `--loadEngine=${engineFile}`, '--dumpProfile', '--separateProfileRun', ...quick);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /, profiled/);
+    assert.match(r.stdout, /=== Profile \(4 iterations \) ===/);
+  });
+
+  it('inspect: an engine file (no device needed) and an ONNX model, text and --json', async () => {
+    const j = await runCli('inspect', engineFile, '--json');
+    assert.equal(j.code, 0, j.stderr);
+    const info = JSON.parse(j.stdout);
+    const { plan } = decodeEngine(readEngineFile(fs.readFileSync(engineFile)), undefined);
+    assert.equal(info.source.kind, 'engine');
+    assert.equal(info.layers.length, plan.layers.length);
+    assert.deepEqual(info.layers.map((l: { name: string; kernel: string }) => [l.name, l.kernel]), plan.layers.map((l) => [l.name, l.kernel]));
+    assert.ok(info.memory.tensors.length >= plan.tensors.size);
+    const t = await runCli('inspect', engineFile);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /Engine file net\.engine: \d+ bytes, format 1/);
+    assert.match(t.stdout, /Memory plan: arena /);
+    const o = await runCli('inspect', onnx, '--json', '--noFusion');
+    assert.equal(o.code, 0, o.stderr);
+    const oi = JSON.parse(o.stdout);
+    assert.equal(oi.source.kind, 'onnx');
+    assert.ok(oi.layers.length >= plan.layers.length, 'without fusion there are at least as many layers');
+  });
+
+  it('every failure is one line on stderr and a non-zero exit; the stack only with --verbose', async () => {
+    const bad = fs.readFileSync(engineFile);
+    bad[bad.length >> 1] ^= 0xff;
+    fs.writeFileSync(f('bad.engine'), bad);
+    const cases: [string[], RegExp][] = [
+      [['exec', `--loadEngine=${f('bad.engine')}`], /error \[ENGINE_FILE\]: .*bad\.engine: engine file corrupt: checksum mismatch/],
+      [['exec', `--loadEngine=${onnx}`], /engine file unrecognized: not a vkrt engine file/],
+      [['exec', `--loadEngine=${f('missing.engine')}`], /error \[INPUT\]: --loadEngine: cannot read .*missing\.engine \(ENOENT\)/],
+      [['exec', `--onnx=${onnx}`, '--int8'], /error \[UNSUPPORTED\]: INT8 engines are not supported yet/],
+      [['exec', `--onnx=${onnx}`, '--dumpProfiles'], /unknown flag --dumpProfiles/],
+      [['exec', `--onnx=${onnx}`, '--iterations=abc'], /--iterations must be a non-negative integer/],
+      [['exec', `--onnx=${onnx}`, `--loadEngine=${engineFile}`], /not both/],
+      [['exec', `--loadEngine=${engineFile}`, '--fp16'], /--fp16 is a build flag/],
+      [['exec', `--loadEngine=${engineFile}`, '--shapes=input:2x3x16x16'], /built for input:1x3x16x16/],
+      [['inspect'], /usage: vkrt inspect FILE/],
+      [['inspect', f('bad.engine')], /engine file corrupt/],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await runCli(...argv);
+      assert.equal(r.code, 1, `${argv.join(' ')}: exit ${r.code}`);
+      assert.equal(r.stderr.split('\n').length, 1, `${argv.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+    const v = await runCli('exec', `--loadEngine=${f('bad.engine')}`, '--verbose');
+    assert.equal(v.code, 1);
+    assert.match(v.stderr, /\n\s+at /);
+  });
+});
