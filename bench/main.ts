@@ -4,6 +4,7 @@
  * Compiled form (no tsx needed, e.g. on the GPU host): `npm run build:bench && node dist/bench/bench/main.js <name>`.
  */
 const BENCHES: Record<string, { module: string; summary: string }> = {
+  fusion: { module: './fusion', summary: 'ONNX nodes, engine layers and latency without and with the graph optimizer, per model in .data' },
   native: { module: './native', summary: 'submit+await overhead of a recorded program; copy-shader bandwidth (GPU timestamps)' },
 };
 
