@@ -16,6 +16,6 @@ export { inferShapes } from './ops/infer-shapes';
 export { registry, ALL_OPS, OpRegistry } from './ops/index';
 export type { OpDef, OpContext, ShapeContext, RuntimeValue } from './ops/types';
 export { parseNpy, parseNpz, writeNpy, writeNpz } from './io/npy';
-export { Builder, InferenceSession, Engine, ExecutionContext } from './api/session';
-export type { BuilderConfig, SessionOptions } from './api/session';
+export { Builder, InferenceSession, Engine, ExecutionContext, Runtime, LayerProfile } from './api/session';
+export type { BuilderConfig, SessionOptions, DeserializeOptions, RunTiming, Profiler, LayerProfileRow } from './api/session';
 export { Device } from './gpu/device';

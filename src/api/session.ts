@@ -9,11 +9,17 @@ import { Device } from '../gpu/device';
 import { Model } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import { loadModel, parseModel } from '../onnx/parse';
+import * as fs from 'fs';
 import { Engine, EngineOptions, ExecutionContext } from '../runtime/engine';
+import { isEngineFile } from '../runtime/engine-file';
 import type { BuilderConfig } from '../build/builder';
 
 export type { BuilderConfig } from '../build/builder';
 export { Engine, ExecutionContext } from '../runtime/engine';
+export type { DeserializeOptions, RunTiming } from '../runtime/engine';
+export { Runtime } from '../runtime/runtime';
+export { LayerProfile } from '../runtime/profiler';
+export type { Profiler, LayerProfileRow } from '../runtime/profiler';
 
 /** Builds engines for one device (TensorRT's IBuilder). Lifetime: dispose() if you passed no device. */
 export class Builder {
@@ -50,18 +56,41 @@ export interface SessionOptions extends BuilderConfig {
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** A device the session opened itself (deviceIndex), released with it. */
+  private ownedDevice?: Device;
   private constructor(readonly engine: Engine, private readonly context: ExecutionContext) {
     this.inputNames = engine.inputs.map((i) => i.name);
     this.outputNames = [...engine.outputs.map((o) => o.name), ...engine.plan.constantOutputs.keys()];
   }
 
-  /** Parses the model and builds its engine for the device. */
+  /**
+   * Parses the model and builds its engine for the device; given an engine file (path or bytes,
+   * see `engine.serialize()`), loads it instead (build options do not apply then).
+   */
   static async create(pathOrBytes: string | Uint8Array, options: SessionOptions = {}): Promise<InferenceSession> {
-    const model = typeof pathOrBytes === 'string' ? loadModel(pathOrBytes) : parseModel(pathOrBytes);
-    const engineOptions: EngineOptions = { ...options };
-    if (options.deviceIndex !== undefined && !options.device) engineOptions.device = Device.create({ index: options.deviceIndex });
-    const engine = Engine.build(model, engineOptions);
-    return new InferenceSession(engine, engine.createExecutionContext());
+    const device = options.device ?? (options.deviceIndex !== undefined ? Device.create({ index: options.deviceIndex }) : undefined);
+    const owned = options.device ? undefined : device;
+    try {
+      const bytes = typeof pathOrBytes === 'string' ? readHead(pathOrBytes) : pathOrBytes;
+      if (bytes && isEngineFile(bytes)) {
+        const file = typeof pathOrBytes === 'string' ? pathOrBytes : undefined;
+        const engine = Engine.deserialize(file ? fs.readFileSync(file) : bytes, { device, file });
+        return InferenceSession.owning(engine, owned);
+      }
+      const model = typeof pathOrBytes === 'string' ? loadModel(pathOrBytes) : parseModel(pathOrBytes);
+      const engineOptions: EngineOptions = { ...options, device };
+      const engine = Engine.build(model, engineOptions);
+      return InferenceSession.owning(engine, owned);
+    } catch (e) {
+      owned?.dispose();
+      throw e;
+    }
+  }
+
+  private static owning(engine: Engine, device: Device | undefined): InferenceSession {
+    const s = new InferenceSession(engine, engine.createExecutionContext());
+    s.ownedDevice = device;
+    return s;
   }
 
   /** Runs the model: feeds by input name, outputs by name. Concurrent runs are queued. */
@@ -74,5 +103,20 @@ export class InferenceSession {
   /** Frees the GPU objects (idempotent). */
   async release(): Promise<void> {
     this.engine.dispose();
+    this.ownedDevice?.dispose();
+  }
+}
+
+/** The first bytes of a file (to tell engine files from ONNX), or undefined when it cannot be read. */
+function readHead(file: string): Uint8Array | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const b = new Uint8Array(8);
+    return b.subarray(0, fs.readSync(fd, b, 0, 8, 0));
+  } catch {
+    return undefined; // loadModel reports the missing file with its own error
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { EngineFileError, EngineFileReason } from '../../src/api/errors';
 import { Device } from '../../src/gpu';
@@ -15,6 +16,7 @@ import { randomInputs } from '../../src/cli/exec';
 import { decodeEngine, Engine } from '../../src/runtime/engine';
 import { ENGINE_FORMAT_VERSION, readEngineFile, resealEngineFile, writeEngineFile } from '../../src/runtime/engine-file';
 import { Runtime } from '../../src/runtime/runtime';
+import { InferenceSession } from '../../src/api/session';
 import { MODELS } from '../helpers/model-cases';
 import { pattern, useGpu } from '../helpers/gpu';
 
@@ -68,6 +70,20 @@ describe('engine files', function () {
     } finally {
       loaded.dispose();
     }
+  });
+
+  it('InferenceSession.create takes an engine file (bytes or path) as well as a model', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vkrt-eng-')), 'm.engine');
+    fs.writeFileSync(file, bytes);
+    const expected = bitsOf(await engine.createExecutionContext().execute(inputs));
+    for (const src of [bytes, file]) {
+      const session = await InferenceSession.create(src, { device: gpu.device });
+      assert.equal(session.engine.loaded, true);
+      const out = await session.run(Object.fromEntries(inputs));
+      assert.deepEqual(bitsOf(new Map(Object.entries(out))), expected);
+      await session.release();
+    }
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
   });
 
   it('serializing is deterministic and the sections are 64-byte aligned', () => {
