@@ -38,27 +38,35 @@ const RANGE_RESETTING = new Set([
 
 /**
  * Why a constant tensor cannot be stored in FP16, or undefined when it can. Overflow: any finite
- * |x| > 65504 (it would become Inf). Underflow: at least 1% of the nonzero values (and at least
- * one) have |x| < 2^-25 and so become 0 in FP16: a tensor that loses that many of its values
- * (typically tiny epsilons or scaled-down weights) changes the layer's result, whereas a few tiny
- * stragglers among normal weights do not. Subnormal results (2^-25..2^-14) lose bits gradually
- * and are accepted.
+ * |x| > 65504 (it would become Inf). Underflow: the values with |x| < 2^-25, which become 0 in
+ * FP16, hold at least 1% of the tensor's magnitude (sum of |x|): an epsilon constant or a tensor of
+ * scaled-down weights loses what the layer computes with, whereas tiny stragglers among normal
+ * weights (a trained layer often has a few percent of them) change nothing measurable. Subnormal
+ * results (2^-25..2^-14) lose bits gradually and are accepted.
  */
 export function fp16RangeProblem(t: Tensor): string | undefined {
+  return fp16Range(t)?.reason;
+}
+
+/** fp16RangeProblem with the kind of problem (only overflow widens what the layer computes). */
+export function fp16Range(t: Tensor): { kind: 'overflow' | 'underflow'; reason: string } | undefined {
   if (!t.dtype.startsWith('float')) return undefined;
   const d = t.data as ArrayLike<number>;
-  let maxAbs = 0, nonzero = 0, flushed = 0;
+  let maxAbs = 0, nonzero = 0, flushed = 0, mass = 0, flushedMass = 0;
   for (let i = 0; i < d.length; i++) {
     const a = Math.abs(d[i]);
     if (!Number.isFinite(a)) continue; // Inf/NaN constants are what they are in any precision
     if (a > maxAbs) maxAbs = a;
+    mass += a;
     if (a !== 0) {
       nonzero++;
-      if (a < FP16_FLUSH) flushed++;
+      if (a < FP16_FLUSH) { flushed++; flushedMass += a; }
     }
   }
-  if (maxAbs > FP16_MAX) return `|x| reaches ${maxAbs.toPrecision(4)} > ${FP16_MAX}`;
-  if (flushed > 0 && flushed * 100 >= nonzero) return `${flushed} of ${nonzero} nonzero values are below 2^-25 and would become 0`;
+  if (maxAbs > FP16_MAX) return { kind: 'overflow', reason: `|x| reaches ${maxAbs.toPrecision(4)} > ${FP16_MAX}` };
+  if (flushed > 0 && flushedMass >= 0.01 * mass) {
+    return { kind: 'underflow', reason: `${flushed} of ${nonzero} nonzero values (${((100 * flushedMass) / mass).toPrecision(3)}% of the magnitude) are below 2^-25 and would become 0` };
+  }
   return undefined;
 }
 
@@ -122,21 +130,24 @@ export class PrecisionPlanner {
         return 'fp32';
       }
     }
-    let wide = false;
+    let wide = false, keep = false;
     inputs.forEach((t, k) => {
       if (!t || t.gpu !== 'f32') return;
       if (t.constant) {
-        const p = fp16RangeProblem(t.constant);
-        if (p) { wide = true; this.note('constants outside the FP16 range', `${label} (${node.inputs[k]}: ${p})`); }
+        const p = fp16Range(t.constant);
+        if (p) {
+          keep = true;
+          if (p.kind === 'overflow') wide = true;
+          this.note('constants outside the FP16 range', `${label} (${node.inputs[k]}: ${p.reason})`);
+        }
       } else if (this.wide.has(node.inputs[k])) {
         wide = true;
         this.note('inputs derived from values outside the FP16 range', label);
       }
     });
-    if (wide) {
-      if (!RANGE_RESETTING.has(node.opType)) for (const o of node.outputs) if (o) this.wide.add(o);
-      return 'fp32';
-    }
+    // overflow widens the outputs too (until a range-resetting op); underflow only this layer
+    if (wide && !RANGE_RESETTING.has(node.opType)) for (const o of node.outputs) if (o) this.wide.add(o);
+    if (wide || keep) return 'fp32';
     return 'fp16';
   }
 

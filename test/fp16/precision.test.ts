@@ -119,7 +119,9 @@ describe('FP16 precision control', function () {
   it('decides the FP16 range of constants: overflow, mass underflow, stragglers', () => {
     assert.match(fp16RangeProblem(Tensor.from('float32', [2], [1, 70000]))!, /70000|7\.000e\+4/);
     assert.equal(fp16RangeProblem(Tensor.from('float32', [2], [1, 65504])), undefined);
-    assert.match(fp16RangeProblem(Tensor.from('float32', [3], [1e-9, 2e-9, 1]))!, /2 of 3 nonzero values/);
+    assert.match(fp16RangeProblem(Tensor.from('float32', [1], [1e-10]))!, /1 of 1 nonzero values \(100% of the magnitude\)/); // an epsilon
+    assert.match(fp16RangeProblem(Tensor.from('float32', [201], Array.from({ length: 201 }, (_, i) => (i ? 1e-9 : 1e-6))))!, /200 of 201/);
+    assert.equal(fp16RangeProblem(Tensor.from('float32', [3], [1e-9, 2e-9, 1])), undefined); // stragglers: 3e-9 of the mass
     const mostlyNormal = Tensor.from('float32', [200], Array.from({ length: 200 }, (_, i) => (i === 0 ? 1e-9 : 0.01 * (i + 1))));
     assert.equal(fp16RangeProblem(mostlyNormal), undefined); // 1 of 200 < 1%
     assert.equal(fp16RangeProblem(Tensor.from('int64', [1], [100000])), undefined);
