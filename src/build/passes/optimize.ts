@@ -80,10 +80,13 @@ export function optimize(model: Model, options: OptimizeOptions): OptimizeResult
   if (hasInternal) m.opsets.set(VKRT_DOMAIN, 1);
   if (!g.isSorted()) g.topoSort();
   const types = new Map<string, ValueType>();
-  const opts: DriverOptions = {
-    registry: options.registry, opsets: m.opsets, types,
-    verify: options.verify ?? !!process.env.VKRT_DEBUG, log: options.log,
+  // VKRT_DEBUG: verify after every pass and print what fused to stderr
+  const debug = !!process.env.VKRT_DEBUG;
+  const log = (line: string) => {
+    options.log?.(line);
+    if (debug) process.stderr.write(`[vkrt] ${line}\n`);
   };
+  const opts: DriverOptions = { registry: options.registry, opsets: m.opsets, types, verify: options.verify ?? debug, log };
   const state = new GraphState(g, opts);
   const counts: RuleCounts = new Map();
   const before = g.nodes.length;
@@ -96,8 +99,8 @@ export function optimize(model: Model, options: OptimizeOptions): OptimizeResult
     state.invalidate();
     runPass(state, pass, counts, opts);
   }
-  if (options.log && counts.size) {
-    options.log(`fusion: ${before} nodes -> ${g.nodes.length}; ${[...counts].map(([k, v]) => `${k} x${v}`).join(', ')}`);
+  if (counts.size) {
+    log(`fusion: ${before} nodes -> ${g.nodes.length}; ${[...counts].map(([k, v]) => `${k} x${v}`).join(', ')}`);
   }
   return { model: m, counts };
 }
