@@ -3,7 +3,7 @@
  * with their fused names, kernels, precisions and tensor shapes, the I/O bindings and the memory
  * plan. `vkrt inspect --json` prints it and `vkrt exec --exportLayerInfo` writes it.
  */
-import type { EnginePlan, PlannedTensor } from '../build/builder';
+import type { EnginePlan, PlannedLayer, PlannedTensor } from '../build/builder';
 import type { DeviceFingerprint } from './engine-file';
 
 /** A tensor as the inspector shows it. */
@@ -28,6 +28,7 @@ export interface InspectedLayer {
   opTypes: string[];
   kernel: string;
   precision: string;
+  /** The tensors its dispatches read (as bound: after storage conversions), in binding order. */
   inputs: InspectedTensor[];
   outputs: InspectedTensor[];
   dispatches: { shader: string; generated: boolean; defines: Record<string, string | number>; workgroup: number[]; groups: number[]; params: number[] }[];
@@ -54,6 +55,17 @@ function tensorInfo(t: PlannedTensor | undefined, name: string): InspectedTensor
   return { name, dtype: t.dtype, gpu: t.gpu, dims: [...t.dims], buffer: t.kind === 'weight' ? 'weights' : 'arena', offset: t.offset, bytes: t.bytes, kind: t.kind };
 }
 
+/**
+ * What a layer reads, from its dispatch bindings: they are what runs (the builder's `inputs` list
+ * names graph tensors, which conversions and fusions may have replaced).
+ */
+function boundInputs(l: PlannedLayer): string[] {
+  const outs = new Set(l.outputs);
+  const seen = new Set<string>();
+  for (const d of l.dispatches) for (const b of d.bindings) if ('tensor' in b && !outs.has(b.tensor)) seen.add(b.tensor);
+  return [...seen];
+}
+
 /** Describes a plan (from a build or an engine file). */
 export function inspectPlan(plan: EnginePlan, source: EngineInfo['source'], device?: DeviceFingerprint): EngineInfo {
   const precisions: Record<string, number> = {};
@@ -66,7 +78,7 @@ export function inspectPlan(plan: EnginePlan, source: EngineInfo['source'], devi
     }
     return {
       index, name: l.name, opTypes: [...l.opTypes], kernel: l.kernel, precision: l.precision,
-      inputs: l.inputs.map((n) => tensorInfo(plan.tensors.get(n), n)),
+      inputs: boundInputs(l).map((n) => tensorInfo(plan.tensors.get(n), n)),
       outputs: l.outputs.map((n) => tensorInfo(plan.tensors.get(n), n)),
       dispatches: l.dispatches.map((d) => ({
         shader: d.shader, generated: !!d.source, defines: { ...(d.defines ?? {}) }, workgroup: [...d.workgroup], groups: [...d.groups], params: [...d.params],
