@@ -111,6 +111,22 @@ describe('engine files', function () {
     }
   });
 
+  it('an FP16 engine (Uint16Array weights, conversion layers) round-trips bit-identically', async function () {
+    if (!gpu.device.info.fp16) this.skip();
+    const built = Engine.build(mobilenetV2Like({ size: 16 }), { device: gpu.device, fp16: true });
+    try {
+      assert.ok(built.plan.layers.some((l) => l.precision === 'fp16'));
+      const loaded = Engine.deserialize(built.serialize(), { device: gpu.device });
+      assert.deepEqual(loaded.plan.layers.map((l) => l.precision), built.plan.layers.map((l) => l.precision));
+      const f16 = [...loaded.plan.weightData.values()].filter((w) => w instanceof Uint16Array);
+      assert.equal(f16.length, [...built.plan.weightData.values()].filter((w) => w instanceof Uint16Array).length);
+      assert.deepEqual(bitsOf(await loaded.createExecutionContext().execute(inputs)), bitsOf(await built.createExecutionContext().execute(inputs)));
+      loaded.dispose();
+    } finally {
+      built.dispose();
+    }
+  });
+
   it('loading compiles no GLSL and does no graph work', () => {
     const originals = [Device.compileGlsl, Device.prototype.compileGlsl];
     let calls = 0;
