@@ -3,6 +3,8 @@
  * .data/onnx-other that builds, the ONNX node count, the engine's layer count without and with
  * fusion, and the median latency of a run (inputs written, program submitted, outputs read) both
  * ways, on the current device. Models with symbolic dims run at 1 where the model says nothing.
+ * Two networks built in code (src/models/nets.ts, 1x3x64x64) come last: GoogLeNet- and
+ * MobileNetV2-shaped, the architectures the fusions are aimed at.
  *
  *   npm run bench -- fusion [--runs=N] [--warmup=N] [--filter=substring] [--data=DIR]
  */
@@ -11,6 +13,7 @@ import * as path from 'path';
 import { Device } from '../src/gpu';
 import { Model } from '../src/ir/graph';
 import { Tensor } from '../src/ir/tensor';
+import { googlenetLike, mobilenetV2Like } from '../src/models/nets';
 import { loadModel } from '../src/onnx/parse';
 import { Engine } from '../src/runtime/engine';
 
@@ -69,7 +72,10 @@ export async function run(argv: string[]): Promise<number> {
   const runs = Number(opt('runs', '10')), warmup = Number(opt('warmup', '2'));
   const filter = opt('filter', '');
   const data = path.resolve(opt('data', '.data'));
-  const files = ['models', 'onnx-other'].flatMap((d) => findModels(path.join(data, d))).filter((f) => f.includes(filter));
+  const entries: { name: string; load(): Model }[] = ['models', 'onnx-other'].flatMap((d) => findModels(path.join(data, d)))
+    .map((f) => ({ name: path.relative(data, f), load: () => loadModel(f) }));
+  entries.push({ name: 'nets/googlenet-like (in code)', load: () => googlenetLike({ size: 64 }) }, { name: 'nets/mobilenetv2-like (in code)', load: () => mobilenetV2Like({ size: 64 }) });
+  const files = entries.filter((e) => e.name.includes(filter));
   const device = Device.create();
   console.log(`device: ${device.info.name}; ${runs} runs after ${warmup} warm-up, median wall time of execute()`);
   console.log('');
@@ -78,13 +84,12 @@ export async function run(argv: string[]): Promise<number> {
   const failed: string[] = [];
   let tot0 = 0, tot1 = 0, nodes = 0, l0 = 0, l1 = 0, built = 0;
   try {
-    for (const file of files) {
-      const name = path.relative(data, file);
+    for (const { name, load } of files) {
       let model: Model;
       try {
-        model = loadModel(file);
+        model = load();
         const a = await measure(device, model, false, warmup, runs);
-        const b = await measure(device, loadModel(file), true, warmup, runs);
+        const b = await measure(device, load(), true, warmup, runs);
         const n = model.graph.nodes.length;
         console.log(`| ${name} | ${n} | ${a.layers} | ${b.layers} | ${a.ms.toFixed(3)} | ${b.ms.toFixed(3)} | ${(a.ms / b.ms).toFixed(2)}x |`);
         tot0 += a.ms; tot1 += b.ms; nodes += n; l0 += a.layers; l1 += b.layers; built++;
