@@ -11,6 +11,7 @@ and onnxruntime on the CPU (small batches only, for scale). Writes <work>/torch.
     python3 bench/gpu/torch_side.py --work /tmp/vkrt-gpu-bench --models resnet50,bert --batches 1,32
 """
 import argparse
+import copy
 import json
 import os
 import platform
@@ -200,10 +201,15 @@ def main():
             with torch.no_grad():
                 ref = w(x).float()
             keep = min(b, 8)  # the check compares the first samples (BERT outputs are large)
+            # PyTorch's own FP16 error on the same input: the yardstick for vkrt's FP16 check
+            with torch.no_grad():
+                h = Wrapped(copy.deepcopy(model).half(), bert).eval()(x if bert else x.half()).float()
+            fp16_rel = ((h[:keep] - ref[:keep]).norm() / ref[:keep].norm()).item()
+            del h
             np.save(os.path.join(a.work, f"{name}-b{b}-input.npy"), x.cpu().numpy())
             np.save(os.path.join(a.work, f"{name}-b{b}-ref.npy"), ref[:keep].cpu().numpy())
             entry["batches"][str(b)] = {"input": f"{name}-b{b}-input.npy", "ref": f"{name}-b{b}-ref.npy",
-                                        "ref_samples": keep, "peers": {}}
+                                        "ref_samples": keep, "torch_fp16_rel": fp16_rel, "peers": {}}
         if a.no_peers:
             continue
         for b in batches:

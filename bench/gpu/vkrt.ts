@@ -29,7 +29,7 @@ import { fmtMs, fmtRatio, LatencyStats, markdownTable, median, relativeError, su
 import { LayerCost, layerCosts, layerTimes } from './layers';
 
 type Peers = Record<string, LatencyStats | { error: string }>;
-interface TorchBatch { input: string; ref: string; ref_samples: number; peers: Peers }
+interface TorchBatch { input: string; ref: string; ref_samples: number; torch_fp16_rel?: number; peers: Peers }
 interface TorchModel { onnx: string; input: { name: string; dtype: string; shape: number[] }; output_magnitude: Record<string, number>; bn_layers: number; batches: Record<string, TorchBatch> }
 interface TorchJson { device: string; sms: number; torch: string; cuda: string; onnxruntime?: string; models: Record<string, TorchModel> }
 
@@ -39,7 +39,7 @@ interface VkrtResult {
   status: 'ok' | 'not available' | 'mismatch' | 'error' | 'skipped';
   detail?: string;
   build_ms?: number;
-  check?: { rel: number; maxAbs: number; tolerance: number; samples: number };
+  check?: { rel: number; maxAbs: number; tolerance: number; samples: number; torch_fp16_rel?: number };
   device_resident?: LatencyStats;
   gpu_ms?: number;
   /** Sum of per-layer times of profiled runs (fenceposts add a little). */
@@ -90,8 +90,10 @@ async function runOne(device: Device, name: string, m: TorchModel, work: string,
     const y = [...outs.values()][0];
     const n = ref.size;
     const err = relativeError(y.data as Float32Array, ref.data as Float32Array, n);
-    const tolerance = precision === 'fp16' ? 2e-2 : 1e-3;
-    res.check = { rel: err.rel, maxAbs: err.maxAbs, tolerance, samples: tb.ref_samples };
+    // FP16: at most 2e-2, or 3x PyTorch's own FP16 error on the same input where that is larger
+    // (deep random-weight networks amplify rounding: PyTorch FP16 itself lands near 1e-2 there)
+    const tolerance = precision === 'fp16' ? Math.max(2e-2, 3 * (tb.torch_fp16_rel ?? 0)) : 1e-3;
+    res.check = { rel: err.rel, maxAbs: err.maxAbs, tolerance, samples: tb.ref_samples, torch_fp16_rel: precision === 'fp16' ? tb.torch_fp16_rel : undefined };
     if (!(err.rel <= tolerance)) {
       res.status = 'mismatch';
       res.detail = `relative L2 error ${err.rel} > ${tolerance} against PyTorch (first ${tb.ref_samples} samples)`;

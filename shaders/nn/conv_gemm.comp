@@ -11,11 +11,19 @@
 //   23 activation kind, 24 activation a (f32), 25 activation b (f32).
 // Defines: VKRT_F16 (f16 buffers, converted on load: FP32 arithmetic), HAS_BIAS, HAS_RES, GEMM_TILED (else one invocation per output), GEMM_* tile shape.
 // Groups: (ceil(NIMG*OD*OH*OW / BN), ceil(Mg / BM), group count).
+// SPLITK (split-K, for shapes whose tile grid cannot fill the GPU, e.g. 7x7 maps at batch 1): the
+//   K range is cut into chunks of param 26 (a multiple of GEMM_BK); workgroup z = split * groups + g
+//   computes one chunk's partial products into binding 2, Part [splits, M, NIMG*OD*OH*OW] (float),
+//   with no epilogue; nn/conv_splitk.comp then sums the splits and applies bias, residual and
+//   activation. Bindings then: 0 X, 1 W, 2 Part.
 #define GEMM_T float
 #include "nn_act.glsl"
 
 layout(std430, binding = 0) readonly buffer InX { FT x_[]; };
 layout(std430, binding = 1) readonly buffer InW { FT w_[]; };
+#ifdef SPLITK
+layout(std430, binding = 2) writeonly buffer Part { float part_[]; };
+#else
 #ifdef HAS_BIAS
 layout(std430, binding = 2) readonly buffer InB { FT bias_[]; };
 #define NEXT_BINDING 3
@@ -28,16 +36,23 @@ layout(std430, binding = NEXT_BINDING + 1) writeonly buffer Out { FT y_[]; };
 #else
 layout(std430, binding = NEXT_BINDING) writeonly buffer Out { FT y_[]; };
 #endif
+#endif
 
 #define KSIZE (PARAM(8) * PARAM(9) * PARAM(10))
 #define OSIZE (PARAM(5) * PARAM(6) * PARAM(7))
 #define GK (PARAM(20) * KSIZE)
 
+// First K index of this workgroup's chunk (0 without SPLITK); loads see chunk-relative k.
+uint splitk_k0 = 0u;
+uint splitk_s = 0u;
+
 float gemm_load_a(uint g, uint m, uint k) {
+  k += splitk_k0;
   return w_[(g * PARAM(21) + m) * GK + k];
 }
 
 float gemm_load_b(uint g, uint k, uint n) {
+  k += splitk_k0;
   uint c = k / KSIZE, t = k % KSIZE;
   uint kw = t % PARAM(10); t /= PARAM(10);
   uint kh = t % PARAM(9);
@@ -55,6 +70,9 @@ float gemm_load_b(uint g, uint k, uint n) {
 
 void gemm_store(uint g, uint m, uint n, float acc) {
   uint mo = g * PARAM(21) + m;
+#ifdef SPLITK
+  part_[(splitk_s * PARAM(4) + mo) * (PARAM(22) * OSIZE) + n] = acc;
+#else
   uint img = n / OSIZE, p = n % OSIZE;
   uint idx = (img * PARAM(4) + mo) * OSIZE + p;
   float v = acc;
@@ -65,12 +83,18 @@ void gemm_store(uint g, uint m, uint n, float acc) {
   v += res_[idx];
 #endif
   y_[idx] = FT(nn_act(v, PARAM(23), PARAMF(24), PARAMF(25)));
+#endif
 }
 
 #include "nn_gemm.glsl"
 
 void main() {
-#ifdef GEMM_TILED
+#ifdef SPLITK
+  uint groups = PARAM(0) / PARAM(20);
+  splitk_s = gl_WorkGroupID.z / groups;
+  splitk_k0 = splitk_s * PARAM(26);
+  gemm_tiled(gl_WorkGroupID.z % groups, PARAM(21), PARAM(22) * OSIZE, min(PARAM(26), GK - splitk_k0));
+#elif defined(GEMM_TILED)
   gemm_tiled(gl_WorkGroupID.z, PARAM(21), PARAM(22) * OSIZE, GK);
 #else
   gemm_simple(gl_WorkGroupID.z, PARAM(21), PARAM(22) * OSIZE, GK);

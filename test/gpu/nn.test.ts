@@ -20,7 +20,7 @@ describe('GPU nn kernels', function () {
   afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
   after(() => device?.dispose());
 
-  for (const pin of ['conv_implicit_gemm', 'conv_direct']) describe(`Conv (${pin} first where it applies)`, () => {
+  for (const pin of ['conv_implicit_gemm', 'conv_implicit_gemm_splitk', 'conv_direct']) describe(`Conv (${pin} first where it applies)`, () => {
     before(() => preferNnKernel(pin));
     after(() => preferNnKernel(undefined));
     const conv = (x: number[], w: number[], attrs: Record<string, Attr>, seed: number, bias = true, extra: Partial<Parameters<typeof checkOp>[1]> = {}) =>

@@ -18,7 +18,16 @@ function to3(v: readonly number[], fill: number): number[] {
   return [...new Array<number>(3 - v.length).fill(fill), ...v];
 }
 
-const TILE = { BM: 64, BN: 64, TM: 4, TN: 4 };
+const TILE = { BM: 64, BN: 64, TM: 4, TN: 4, BK: 16 };
+/**
+ * Split-K goes first when the tile grid has fewer workgroups than this (a large GPU has ~100+
+ * compute units and wants a few workgroups each) and K is long enough to share: at batch 1 the
+ * late ResNet layers (7x7 and 14x14 maps) otherwise run on 8-64 workgroups.
+ */
+const SPLITK_MIN_GROUPS = 128;
+const SPLITK_TARGET_GROUPS = 256;
+/** Shortest K chunk worth a split (8 tile steps). */
+const SPLITK_MIN_CHUNK = 128;
 
 /** Conv on the GPU: float X and W, optional bias (2) and residual (3), fused activation. */
 export function convKernel(ctx: KernelContext): KernelImpl[] {
@@ -65,8 +74,43 @@ export function convKernel(ctx: KernelContext): KernelImpl[] {
     // thin convolutions (depthwise: Mg = 1) leave most of a 64-row tile idle: direct first there
     if (Mg >= 16 && Cg * kSize >= 8) impls.unshift(gemm);
     else impls.push(gemm);
+    const K = Cg * kSize, wgs = gx * gy * group;
+    if (K > TILE.BK) {
+      const split = splitKImpl(tiled, { K, wgs, group, M, ntot: N * outSize, total, params, defines, hasBias: !!b, hasRes: !!r, caps: ctx.caps });
+      if (split && wgs < SPLITK_MIN_GROUPS && K >= 2 * SPLITK_MIN_CHUNK && Mg >= 16) impls.unshift(split);
+      else if (split) impls.push(split);
+    }
   }
   return withF16(ordered(impls), ctx); // f16 storage: both shaders declare their buffers with FT
+}
+
+/**
+ * The split-K form of the implicit GEMM: pass 1 writes each K chunk's partial products to a
+ * scratch buffer (more workgroups: the grid gains a factor `splits` in z), pass 2
+ * (nn/conv_splitk) sums them in a fixed order and applies the epilogue.
+ */
+function splitKImpl(tiled: DispatchDesc, s: {
+  K: number; wgs: number; group: number; M: number; ntot: number; total: number; params: number[];
+  defines: Record<string, number>; hasBias: boolean; hasRes: boolean; caps: KernelContext['caps'];
+}): KernelImpl | undefined {
+  const want = Math.ceil(SPLITK_TARGET_GROUPS / s.wgs);
+  const splits0 = Math.max(2, Math.min(want, Math.floor(s.K / SPLITK_MIN_CHUNK), Math.ceil(s.K / TILE.BK)));
+  const chunk = Math.ceil(Math.ceil(s.K / splits0) / TILE.BK) * TILE.BK;
+  const splits = Math.ceil(s.K / chunk);
+  if (splits < 2 || s.group * splits > 65535) return undefined;
+  const part = splits * s.M * s.ntot * 4;
+  const reduce: BindingRef[] = [{ scratch: 0 }];
+  if (s.hasBias) reduce.push({ input: 2 });
+  if (s.hasRes) reduce.push({ input: 3 });
+  reduce.push({ output: 0 });
+  return {
+    name: 'conv_implicit_gemm_splitk',
+    scratch: [part],
+    dispatches: [
+      { ...tiled, defines: { GEMM_TILED: 1, SPLITK: 1 }, params: [...s.params, chunk], groups: [tiled.groups[0], tiled.groups[1], s.group * splits], bindings: [{ input: 0 }, { input: 1 }, { scratch: 0 }] },
+      { shader: 'nn/conv_splitk', defines: s.defines, params: [...s.params, chunk, splits, s.total], workgroup: [64, 1, 1], groups: grid1d(s.total, 64, s.caps), bindings: reduce },
+    ],
+  };
 }
 
 /** ConvTranspose on the GPU (gathered, one invocation per output), with a fused activation. */
