@@ -1,9 +1,13 @@
 /**
- * Benchmarks (never timed assertions in tests): `npm run bench -- <name> [options]`.
+ * Benchmarks (never timed assertions in tests): `npm run bench -- <name> [options]`; plain
+ * `npm run bench` runs `peers` (vkrt against onnxruntime-node on this machine).
  * Each benchmark is a module exporting `run(argv): Promise<number>` and prints a Markdown table.
  * Compiled form (no tsx needed, e.g. on the GPU host): `npm run build:bench && node dist/bench/bench/main.js <name>`.
  */
 const BENCHES: Record<string, { module: string; summary: string }> = {
+  peers: { module: './peers', summary: 'vkrt vs onnxruntime-node (CPU) per model: build time, latency, throughput, peak memory, ratio (the default)' },
+  parse: { module: './parse', summary: 'ONNX parse throughput on a synthetic ~100 MB model' },
+  gpu: { module: './gpu/vkrt', summary: 'vkrt side of the GPU benchmark (bench/gpu/run.sh runs it after the PyTorch side)' },
   fusion: { module: './fusion', summary: 'ONNX nodes, engine layers and latency without and with the graph optimizer, per model in .data' },
   native: { module: './native', summary: 'submit+await overhead of a recorded program; copy-shader bandwidth (GPU timestamps)' },
 };
@@ -13,10 +17,10 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  const entry = name ? BENCHES[name] : undefined;
+  const [name = 'peers', ...rest] = argv;
+  const entry = BENCHES[name];
   if (!entry) {
-    console.error(name ? `unknown benchmark '${name}'\n${usage()}` : usage());
+    console.error(`unknown benchmark '${name}'\n${usage()}`);
     return 2;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
