@@ -222,7 +222,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
         fail: (m) => { throw new GraphError(m, node); },
         unsupported: (m) => { throw new UnsupportedError(m, node); },
       };
-      if (config.fusion !== false && subviews.claim(node, inputs, outputs, tensors, (o) => { ensureTensor(o, node, 'activation'); prec.produced(o, 'f32'); })) { views++; continue; }
+      if (config.fusion !== false && subviews.claim(node, inputs, outputs, tensors, (o, gpu) => { ensureTensor(o, node, 'activation', { ...descOf(o, node), gpu }); prec.produced(o, gpu); })) { views++; continue; }
       const isView = typeof def.view === 'function' ? def.view(ctx) : !!def.view;
       if (isView && node.outputs.filter((o) => o).length === 1) {
         aliasOf.set(node.outputs[0], node.inputs[0]);

@@ -11,7 +11,7 @@
  */
 import { Node } from '../../ir/graph';
 import type { PlanItem } from '../memory-plan';
-import type { TensorDesc } from '../kernel';
+import { gpuTypeBytes, TensorDesc } from '../kernel';
 
 /** The part of a planned tensor this module reads and writes. */
 interface Slot { name: string; kind: string; gpu: string; bytes: number; offset: number }
@@ -27,12 +27,19 @@ export class SubViews {
    * Try to make `node` (Concat or Split) a set of views. `tensors` holds what earlier layers
    * produced; `ensure` creates the node's output tensors. Returns true when no kernel is needed.
    */
-  claim(node: Node, inputs: readonly (TensorDesc | undefined)[], outputs: readonly TensorDesc[], tensors: Map<string, Slot>, ensure: (name: string) => void): boolean {
+  claim(node: Node, inputs: readonly (TensorDesc | undefined)[], outputs: readonly TensorDesc[], tensors: Map<string, Slot>, ensure: (name: string, gpu: 'f32' | 'f16') => void): boolean {
     if (node.domain || (node.opType !== 'Concat' && node.opType !== 'Split')) return false;
     const why = (m: string) => { this.log(`views: ${node.name || node.outputs[0]} (${node.opType}) keeps its copy: ${m}`); return false; };
     const whole = node.opType === 'Concat' ? outputs[0] : inputs[0];
     const parts = node.opType === 'Concat' ? inputs : outputs;
-    if (!whole || parts.some((p) => !p) || whole.gpu !== 'f32' || parts.some((p) => p!.gpu !== 'f32')) return false;
+    if (!whole || parts.some((p) => !p)) return false;
+    // Slices share one storage type: the one their producers wrote (Concat) or the source has
+    // (Split); f32, or f16 in FP16 engines. Integer tensors keep the copy.
+    const sources = node.opType === 'Concat' ? node.inputs : [node.inputs[0]];
+    const kinds = new Set(sources.map((i) => tensors.get(this.rootOf(i))?.gpu));
+    const storage = kinds.size === 1 ? [...kinds][0] : undefined;
+    if (storage !== 'f32' && storage !== 'f16') return why('its inputs are not float tensors of one storage type');
+    const elemBytes = gpuTypeBytes(storage);
     const rank = whole.dims.length;
     let axis = (node.attrs.get('axis')?.value as number | undefined) ?? (node.opType === 'Split' ? 0 : NaN);
     if (Number.isNaN(axis)) return false;
@@ -42,7 +49,7 @@ export class SubViews {
     let off = 0;
     for (const p of parts) {
       offsets.push(off);
-      off += p!.dims.reduce((a, b) => a * b, 1) * 4;
+      off += p!.dims.reduce((a, b) => a * b, 1) * elemBytes;
     }
     if (offsets.some((o) => o % this.alignment !== 0)) return why(`a slice offset is not a multiple of the device's ${this.alignment}-byte storage buffer alignment`);
     if (node.opType === 'Concat') {
@@ -50,17 +57,17 @@ export class SubViews {
       if (new Set(roots).size !== roots.length) return why('an input appears twice');
       for (const r of roots) {
         const t = tensors.get(r);
-        if (!t || t.kind !== 'activation' || t.gpu !== 'f32') return why(`'${r}' is not an activation written by a layer`);
+        if (!t || t.kind !== 'activation') return why(`'${r}' is not an activation written by a layer`);
         if (this.parent.has(r)) return why(`'${r}' is already a slice of another tensor`);
       }
-      ensure(node.outputs[0]);
+      ensure(node.outputs[0], storage);
       roots.forEach((r, k) => this.parent.set(r, { of: node.outputs[0], offset: offsets[k] }));
     } else {
       const r = this.rootOf(node.inputs[0]);
       const t = tensors.get(r);
-      if (!t || (t.kind !== 'activation' && t.kind !== 'input') || t.gpu !== 'f32') return why(`'${r}' is not an activation`);
+      if (!t || (t.kind !== 'activation' && t.kind !== 'input')) return why(`'${r}' is not an activation`);
       if (node.outputs.some((o) => !o || tensors.has(o))) return false;
-      node.outputs.forEach((o, k) => { ensure(o); this.parent.set(o, { of: r, offset: offsets[k] }); });
+      node.outputs.forEach((o, k) => { ensure(o, storage); this.parent.set(o, { of: r, offset: offsets[k] }); });
     }
     this.eliminated++;
     return true;

@@ -6,7 +6,7 @@
  *  - pattern-recognised layers (Gelu, HardSwish, Mish, LayerNormalization, Softmax) under their
  *    ONNX definitions at a fixed opset, so a model whose opset predates the op can still use them.
  */
-import { KernelContext, KernelImpl } from '../../build/kernel';
+import { KernelContext, KernelImpl, withF16 } from '../../build/kernel';
 import { pointwiseDispatch, PointwiseInput } from '../../build/pointwise';
 import { ELEMENTWISE_GLSL_HELPERS } from '../elementwise/scalar-table';
 import { inferBroadcast } from '../elementwise/driver';
@@ -36,7 +36,8 @@ export function fusedElementwise(registry: () => OpRegistry): OpDef {
     kernel(ctx: KernelContext): KernelImpl[] {
       const p = readProgram(ctx.node);
       const out = ctx.outputs[0];
-      if (out.gpu !== 'f32' || ctx.inputs.some((t) => !t || t.gpu !== 'f32')) return ctx.unsupported('fused pointwise kernels take f32 tensors');
+      const isFloat = (g: string) => g === 'f32' || g === 'f16';
+      if (!isFloat(out.gpu) || ctx.inputs.some((t) => !t || !isFloat(t.gpu))) return ctx.unsupported('fused pointwise kernels take float tensors');
       const inputs: PointwiseInput[] = ctx.inputs.map((t) => ({ gpu: t!.gpu, dims: t!.dims, as: 'float' }));
       const body = programGlsl(p, (k) => `v${k}`, ctx.node);
       try {
@@ -44,7 +45,7 @@ export function fusedElementwise(registry: () => OpRegistry): OpDef {
           name: 'fused', inputs, outDims: out.dims, outGpu: out.gpu, resultAs: 'float',
           expr: `t${p.steps.length - 1}`, body, helpers: ELEMENTWISE_GLSL_HELPERS,
         }, ctx.caps);
-        return [{ name: `pointwise_fused_${p.steps.map((s) => s.op.toLowerCase()).join('_')}`.slice(0, 96), dispatches: [d] }];
+        return withF16([{ name: `pointwise_fused_${p.steps.map((s) => s.op.toLowerCase()).join('_')}`.slice(0, 96), dispatches: [d] }], ctx);
       } catch (e) {
         return ctx.unsupported((e as Error).message);
       }
