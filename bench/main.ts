@@ -17,7 +17,8 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name = 'peers', ...rest] = argv;
+  // no name, or options only: the default benchmark
+  const [name, ...rest] = argv.length && !argv[0].startsWith('--') ? argv : ['peers', ...argv];
   const entry = BENCHES[name];
   if (!entry) {
     console.error(`unknown benchmark '${name}'\n${usage()}`);

@@ -23,7 +23,8 @@ import { parseNpy } from '../../src/io/npy';
 import { GraphBuilder } from '../../src/ir/builder';
 import { Tensor } from '../../src/ir/tensor';
 import { loadModel } from '../../src/onnx/parse';
-import { Engine, ExecutionContext } from '../../src/runtime/engine';
+import { Engine } from '../../src/runtime/engine';
+import { preferNnKernel } from '../../src/ops/nn/gpu/prefer';
 import { bandwidth } from '../native';
 import { fmtMs, fmtRatio, LatencyStats, markdownTable, median, relativeError, summarize, timeLoop } from '../stats';
 import { LayerCost, layerCosts, layerTimes } from './layers';
@@ -163,7 +164,9 @@ function stat(p: Peers | undefined, k: string): number | undefined {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['work', 'out', 'models', 'batches', 'precisions', 'budget', 'peak-tflops', 'skip-bandwidth']);
+  const args = parseArgs(argv, ['work', 'out', 'models', 'batches', 'precisions', 'budget', 'peak-tflops', 'skip-bandwidth', 'prefer']);
+  // --prefer=<kernel name>: pin one conv/gemm candidate first (A/B runs of kernel choices)
+  preferNnKernel(flagString(args, 'prefer'));
   const work = flagString(args, 'work') ?? '/tmp/vkrt-gpu-bench';
   const torch = JSON.parse(fs.readFileSync(path.join(work, 'torch.json'), 'utf8')) as TorchJson;
   const models = (flagString(args, 'models') ?? Object.keys(torch.models).join(',')).split(',').filter((x) => torch.models[x]);

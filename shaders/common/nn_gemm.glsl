@@ -38,7 +38,9 @@
 #define GEMM_WG (GEMM_WX * GEMM_WY)
 
 #ifdef GEMM_TILED
-shared GEMM_T gemm_as[GEMM_BK][GEMM_BM];
+// A is staged k-fastest (consecutive invocations take consecutive k of one row): one padding
+// column keeps those stores in distinct shared-memory banks
+shared GEMM_T gemm_as[GEMM_BK][GEMM_BM + 1];
 shared GEMM_T gemm_bs[GEMM_BK][GEMM_BN];
 
 void gemm_tiled(uint b, uint M, uint N, uint K) {

@@ -62,11 +62,34 @@ void gemm_store(uint b, uint m, uint n, T acc) {
 
 #include "nn_gemm.glsl"
 
+#ifdef GEMM_ROWDOT
+// One workgroup of GEMM_RD_WG invocations per output (n = group x, m = group y): they stride over
+// K (coalesced where B's k stride is 1, as for a transposed weight), then reduce in shared memory.
+// For matrix-vector products (M of a few rows), where a tile or one invocation per output would
+// leave the GPU nearly idle. Workgroup (GEMM_RD_WG, 1, 1); groups (N, M, batch).
+#define GEMM_RD_WG 64
+shared T rowdot_[GEMM_RD_WG];
+void gemm_rowdot(uint b, uint K) {
+  uint n = gl_WorkGroupID.x, m = gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
+  T acc = T(0);
+  for (uint k = t; k < K; k += GEMM_RD_WG) acc += gemm_load_a(b, m, k) * gemm_load_b(b, k, n);
+  rowdot_[t] = acc;
+  barrier();
+  for (uint s = GEMM_RD_WG / 2; s > 0; s >>= 1) {
+    if (t < s) rowdot_[t] += rowdot_[t + s];
+    barrier();
+  }
+  if (t == 0) gemm_store(b, m, n, rowdot_[0]);
+}
+#endif
+
 void main() {
   // whole workgroups leave together (before any barrier)
   if (gl_WorkGroupID.z >= PARAM(7) * PARAM(8) * PARAM(9)) return;
 #ifdef GEMM_TILED
   gemm_tiled(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+#elif defined(GEMM_ROWDOT)
+  gemm_rowdot(gl_WorkGroupID.z, PARAM(2));
 #else
   gemm_simple(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
 #endif

@@ -27,9 +27,9 @@ describe('GPU nn integer / quantized kernels', function () {
   afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
   after(() => { preferNnKernel(undefined); device?.dispose(); });
 
-  /** Runs the case once per candidate (tiled and simple pinned first). */
+  /** Runs the case once per candidate (tiled, simple and rowdot pinned first). */
   const both = async (prefix: string, c: OpCase) => {
-    for (const pin of ['tiled', 'simple']) {
+    for (const pin of ['tiled', 'simple', 'rowdot']) {
       preferNnKernel(`${prefix}_${pin}`);
       try { await checkOp(device, { rtol: 0, atol: 0, ...c }); } finally { preferNnKernel(undefined); }
     }

@@ -1,8 +1,9 @@
 /**
  * GPU kernels of Gemm and MatMul: one strided, batched GEMM shader (shaders/nn/gemm.comp) with
- * two candidates, shared-memory tiles (64x64 per workgroup, 4x4 per invocation) and one invocation
- * per output; the simple one goes first for thin products (matrix-vector) that would leave most of
- * a tile idle. Transposes are strides; MatMul's batch broadcast collapses to at most three axes.
+ * three candidates, shared-memory tiles (64x64 per workgroup, 4x4 per invocation), one invocation
+ * per output, and one workgroup per output reducing over K; the last goes first for matrix-vector
+ * products with a long K (classifiers at batch 1), the simple one for other thin products that
+ * would leave most of a tile idle. Transposes are strides; MatMul's batch broadcast collapses to at most three axes.
  */
 import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, withF16 } from '../../../build/kernel';
 import { collapseBroadcast } from '../../../build/pointwise';
@@ -47,6 +48,13 @@ function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[
     const tiled: KernelImpl = { name: `${prefix}_tiled`, dispatches: [d] };
     if (s.M >= 16 && s.N >= 16) impls.unshift(tiled);
     else impls.push(tiled);
+  }
+  // matrix-vector shapes (a classifier at batch 1): one workgroup per output reduces over K
+  if (s.N <= ctx.caps.maxGroupsX && s.M <= ctx.caps.maxGroupsY) {
+    const d: DispatchDesc = { shader: 'nn/gemm', defines: { ...defines, GEMM_ROWDOT: 1 }, params, workgroup: [64, 1, 1], groups: [s.N, s.M, nb], bindings: s.bindings };
+    const rowdot: KernelImpl = { name: `${prefix}_rowdot`, dispatches: [d] };
+    if (s.M <= 4 && s.K >= 256) impls.unshift(rowdot);
+    else impls.push(rowdot);
   }
   if (!impls.length) return ctx.unsupported(`a ${s.M}x${s.N} product exceeds the device's dispatch limits`);
   return withF16(ordered(impls), ctx); // f16 storage (float): gemm.comp's TS buffers, FP32 accumulation
