@@ -4,7 +4,8 @@
  *
  *  1. simplify     constant folding, dead code, Identity/Dropout, shape-op chains, no-op ops,
  *                  clamp after clamp (before the epilogue rules take the first one)
- *  2. patterns     LayerNormalization, Softmax, GELU (erf, tanh), HardSwish rebuilt from their parts
+ *  2. patterns     LayerNormalization, Softmax, GELU (erf, tanh), HardSwish rebuilt from their parts;
+ *                  scaled-dot-product attention (MatMul, scale, mask, Softmax, MatMul) -> Attention
  *  3. vertical     Conv+BN, Scale (per-channel Mul/Add), MatMul+Add -> Gemm, Pad+Conv,
  *                  Conv+residual Add, layer + activation (epilogue)
  *  4. pointwise    chains of elementwise ops -> one generated kernel
@@ -20,6 +21,7 @@ import { inferShapes } from '../../ops/infer-shapes';
 import { OpRegistry } from '../../ops/registry';
 import { DriverOptions, GraphState, RuleCounts, runPass } from './driver';
 import { Pass, VKRT_DOMAIN } from './rule';
+import { ATTENTION_RULES } from './rules/attention';
 import { HORIZONTAL_RULES } from './rules/horizontal';
 import { PATTERN_RULES } from './rules/patterns';
 import { POINTWISE_RULES } from './rules/pointwise';
@@ -29,7 +31,7 @@ import { activationActivation, VERTICAL_RULES } from './rules/vertical';
 /** The passes, in order. */
 export const PASSES: readonly Pass[] = [
   { name: 'simplify', rules: [...SIMPLIFY_RULES, activationActivation] },
-  { name: 'patterns', rules: PATTERN_RULES },
+  { name: 'patterns', rules: [...PATTERN_RULES, ...ATTENTION_RULES] },
   { name: 'vertical', rules: [...SCALE_RULES, ...VERTICAL_RULES] },
   { name: 'pointwise', rules: POINTWISE_RULES },
   { name: 'horizontal', rules: HORIZONTAL_RULES },

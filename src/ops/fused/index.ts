@@ -3,7 +3,7 @@
  * optimizer; never in a model file):
  *  - FusedElementwise: a chain or small DAG of elementwise ops as one node and one generated
  *    GLSL kernel (program.ts holds the program format);
- *  - pattern-recognised layers (Gelu, HardSwish, Mish, LayerNormalization, Softmax) under their
+ *  - pattern-recognised layers (Gelu, HardSwish, Mish, LayerNormalization, Softmax, Attention) under their
  *    ONNX definitions at a fixed opset, so a model whose opset predates the op can still use them.
  */
 import { KernelContext, KernelImpl, withF16 } from '../../build/kernel';
@@ -74,5 +74,6 @@ export function vkrtOps(onnx: (opType: string) => OpDef, registry: () => OpRegis
     atOpset(onnx('Mish'), 18),
     atOpset(onnx('LayerNormalization'), 17),
     atOpset(onnx('Softmax'), 13),
+    atOpset(onnx('Attention'), 23),
   ];
 }

@@ -7,6 +7,8 @@ import { sizeOf } from '../../ir/tensor';
 
 const ATT_WG = 64;
 const MAX_D = 512;
+/** Largest head size (D and Dv) the Attention kernel takes; the graph optimizer forms Attention only within it. */
+export const ATTENTION_MAX_HEAD_SIZE = MAX_D;
 
 /** [B, H, S, D] of a 3-D ([B, S, H*D]) or 4-D Attention operand and its (b, h, s) strides. */
 function headsOf(ctx: KernelContext, dims: readonly number[], heads: number | undefined, what: string): { B: number; H: number; S: number; D: number; strides: [number, number, number] } {
