@@ -11,6 +11,9 @@ import { FUSED_ATTR } from '../../../src/build/passes/rule';
 import { GraphBuilder } from '../../../src/ir/builder';
 import { Model } from '../../../src/ir/graph';
 import { Tensor } from '../../../src/ir/tensor';
+import { interpret } from '../../../src/ops/interpreter';
+import { Engine } from '../../../src/runtime/engine';
+import { errorStats } from '../../helpers/model-cases';
 import { useGpu } from '../../helpers/gpu';
 import { randomTensor } from '../../helpers/gpu-op';
 import { feedsFor, ops, optimized, sameGpu, sameReference } from './check';
@@ -277,5 +280,23 @@ describe('attention rule (scaled-dot-product attention -> vkrt::Attention)', fun
     const [p, f] = await sameGpu(gpu.device, model, feeds, 1e-4);
     assert.equal(p.length, plain.layers.length);
     assert.equal(f.length, plan.layers.length);
+  });
+
+  it('in an FP16 engine the fused attention keeps its FP32 kernel and the encoder still matches', async () => {
+    const model = bertLayer();
+    const feeds = bertFeeds(model);
+    const ref = interpret(model, feeds).get(model.graph.outputs[0]) as Tensor;
+    const engine = Engine.build(model, { device: gpu.device, fp16: true });
+    try {
+      const att = engine.plan.layers.find((l) => l.opTypes.includes('Softmax'))!;
+      assert.equal(att.kernel, 'attention_online_softmax');
+      assert.equal(att.precision, 'fp32', 'Attention has no FP16 kernel: FP32 with conversions around it');
+      const got = (await engine.createExecutionContext().execute(feeds)).get(model.graph.outputs[0])!;
+      // FP16 activations through two LayerNorms: ~1e-3 relative
+      const { relL2 } = errorStats(ref, got);
+      assert.ok(relL2 < 1e-2, `rel L2 ${relL2}`);
+    } finally {
+      engine.dispose();
+    }
   });
 });
