@@ -166,6 +166,20 @@ function probsShared(): Model {
 }
 REJECTED.push({ title: 'the probabilities have another consumer', build: probsShared });
 
+/** Degenerate graphs where a value the rule would remove is read twice by one node. */
+function selfRead(which: 'add' | 'pv'): Model {
+  const b = new GraphBuilder('sdpa', { '': 17 });
+  const q = b.input('q', 'float32', [1, 2, 4, 8]);
+  const k = b.input('k', 'float32', [1, 2, 4, 8]);
+  let s = b.node('Div', [b.node('MatMul', [q, b.node('Transpose', [k], { perm: [0, 1, 3, 2] })[0]])[0], scalar(b, Math.sqrt(8))])[0];
+  if (which === 'add') s = b.node('Add', [s, s], {}, { name: 'twice' })[0];
+  const p = b.node('Softmax', [s], { axis: -1 }, { name: 'softmax' })[0];
+  b.output(b.node('MatMul', [p, which === 'pv' ? p : b.input('v', 'float32', [1, 2, 4, 8])], {}, { name: 'pv' })[0]);
+  return b.build();
+}
+REJECTED.push({ title: 'the scores added to themselves (no separate mask)', build: () => selfRead('add') });
+REJECTED.push({ title: 'the probabilities as V too (MatMul(p, p))', build: () => selfRead('pv') });
+
 /**
  * A one-layer BERT-style encoder: Q/K/V projections, head split (Reshape + Transpose; K's second
  * transpose as transformers writes it), scores / sqrt(d) + (1 - mask) * -10000, Softmax, context,

@@ -122,7 +122,8 @@ export const attention: Rule = {
     const [probs, v] = mm2.inputs;
     const sm = producerIf(g, probs, 'Softmax', mm2);
     const ps = g.shape(probs), vs = g.shape(v);
-    if (!sm || !ps || !vs || ps.length !== 4 || vs.length !== 4 || !sm.inputs[0]) return undefined;
+    // (a value read twice by one node counts as used once: V must not be the probabilities)
+    if (!sm || !ps || !vs || ps.length !== 4 || vs.length !== 4 || !sm.inputs[0] || v === probs) return undefined;
     const [B, H, S, T] = ps;
     if (vs[0] !== B || vs[1] !== H || vs[2] !== T || !softmaxOnLastAxis(g, sm, 4)) return undefined;
     if (!isF32(g, v) || vs[3] > ATTENTION_MAX_HEAD_SIZE) return undefined;
@@ -133,7 +134,7 @@ export const attention: Rule = {
       ? [0, 1].map((k) => ({ scores: add.inputs[k], user: add, mask: add.inputs[1 - k] }))
       : [{ scores: sm.inputs[0], user: sm }];
     for (const t of tries) {
-      if (t.mask !== undefined && !maskFits(g, t.mask, ps)) continue;
+      if (t.mask !== undefined && (t.mask === t.scores || !maskFits(g, t.mask, ps))) continue;
       if (!sameShape(g.shape(t.scores), ps)) continue;
       const s = unscale(g, t.scores, t.user);
       const mm1 = producerIf(g, s.value, 'MatMul', s.user);
