@@ -11,6 +11,9 @@
 // Defines: T (storage and accumulator: float, or int with T_INT: no alpha, activation or C),
 //   HAS_C, GEMM_TILED (shared-memory tiles, else one invocation per output), GEMM_* tile shape.
 // Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
+// SPLITK (float, with GEMM_TILED; for products whose tile grid cannot fill the GPU): K is cut into
+//   chunks of param 23; workgroup z = split * batch + b writes that chunk's raw products to binding
+//   2, Part [splits, batch, M, N] (float); nn/gemm_splitk.comp sums them and applies the epilogue.
 #ifndef T
 #define T float
 #endif
@@ -25,6 +28,9 @@
 
 layout(std430, binding = 0) readonly buffer InA { TS a_[]; };
 layout(std430, binding = 1) readonly buffer InB { TS b_[]; };
+#ifdef SPLITK
+layout(std430, binding = 2) writeonly buffer Part { float part_[]; };
+#else
 #ifdef HAS_C
 layout(std430, binding = 2) readonly buffer InC { TS c_[]; };
 #define Y_BINDING 3
@@ -32,6 +38,11 @@ layout(std430, binding = 2) readonly buffer InC { TS c_[]; };
 #define Y_BINDING 2
 #endif
 layout(std430, binding = Y_BINDING) writeonly buffer Out { TS y_[]; };
+#endif
+
+// First K index of this workgroup's chunk (0 without SPLITK); loads see chunk-relative k.
+uint splitk_k0 = 0u;
+uint splitk_s = 0u;
 
 uint batch_off(uint b, uint s0, uint s1, uint s2) {
   uint i2 = b % PARAM(9);
@@ -42,12 +53,17 @@ uint batch_off(uint b, uint s0, uint s1, uint s2) {
 }
 
 T gemm_load_a(uint b, uint m, uint k) {
+  k += splitk_k0;
   return a_[batch_off(b, PARAM(10), PARAM(11), PARAM(12)) + m * PARAM(3) + k * PARAM(4)];
 }
 T gemm_load_b(uint b, uint k, uint n) {
+  k += splitk_k0;
   return b_[batch_off(b, PARAM(13), PARAM(14), PARAM(15)) + k * PARAM(5) + n * PARAM(6)];
 }
 void gemm_store(uint b, uint m, uint n, T acc) {
+#ifdef SPLITK
+  part_[((splitk_s * PARAM(7) * PARAM(8) * PARAM(9) + b) * PARAM(0) + m) * PARAM(1) + n] = float(acc);
+#else
 #if defined(T_INT)
   T v = acc;
 #else
@@ -58,6 +74,7 @@ void gemm_store(uint b, uint m, uint n, T acc) {
   v = nn_act(v, PARAM(17), PARAMF(18), PARAMF(19));
 #endif
   y_[(b * PARAM(0) + m) * PARAM(1) + n] = TS(v);
+#endif
 }
 
 #include "nn_gemm.glsl"
@@ -85,6 +102,14 @@ void gemm_rowdot(uint b, uint K) {
 
 void main() {
   // whole workgroups leave together (before any barrier)
+#ifdef SPLITK
+  uint nb = PARAM(7) * PARAM(8) * PARAM(9);
+  splitk_s = gl_WorkGroupID.z / nb;
+  splitk_k0 = splitk_s * PARAM(23);
+  if (splitk_k0 >= PARAM(2)) return;
+  gemm_tiled(gl_WorkGroupID.z % nb, PARAM(0), PARAM(1), min(PARAM(23), PARAM(2) - splitk_k0));
+  return;
+#endif
   if (gl_WorkGroupID.z >= PARAM(7) * PARAM(8) * PARAM(9)) return;
 #ifdef GEMM_TILED
   gemm_tiled(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));

@@ -20,7 +20,7 @@ describe('GPU nn kernels', function () {
   afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
   after(() => device?.dispose());
 
-  for (const pin of ['conv_implicit_gemm', 'conv_implicit_gemm_128', 'conv_implicit_gemm_splitk', 'conv_direct']) describe(`Conv (${pin} first where it applies)`, () => {
+  for (const pin of ['conv_implicit_gemm', 'conv_implicit_gemm_splitk', 'conv_direct']) describe(`Conv (${pin} first where it applies)`, () => {
     before(() => preferNnKernel(pin));
     after(() => preferNnKernel(undefined));
     const conv = (x: number[], w: number[], attrs: Record<string, Attr>, seed: number, bias = true, extra: Partial<Parameters<typeof checkOp>[1]> = {}) =>
@@ -68,7 +68,7 @@ describe('GPU nn kernels', function () {
       await checkOp(device, { op: 'Conv', attrs: { pads: ints([1, 1, 1, 1]) }, inputs: [f([1, 3, 8, 8], 70), f([4, 3, 3, 3], 71), f([4], 72)], atol: 1e-4 });
     });
   });
-  for (const pin of ['tiled', 'simple', 'rowdot']) describe(`Gemm and MatMul (${pin} first)`, () => {
+  for (const pin of ['tiled', 'simple', 'rowdot', 'splitk']) describe(`Gemm and MatMul (${pin} first)`, () => {
     after(() => preferNnKernel(undefined));
     beforeEach(function () { preferNnKernel(this.currentTest!.title.startsWith('Gemm') ? `gemm_${pin}` : `matmul_${pin}`); });
     it('MatMul: 2-D odd sizes, 1-D operands', async () => {

@@ -19,10 +19,6 @@ function to3(v: readonly number[], fill: number): number[] {
 }
 
 const TILE = { BM: 64, BN: 64, TM: 4, TN: 4, BK: 16 };
-/** The large tile: 8x8 outputs per invocation, half the shared-memory and global loads per FMA. */
-const BIG = { BM: 128, BN: 128, TM: 8, TN: 8 };
-/** It goes first when its grid still has this many workgroups (large batches). */
-const BIG_MIN_GROUPS = 256;
 /**
  * Split-K goes first when the tile grid has fewer workgroups than this (a large GPU has ~100+
  * compute units and wants a few workgroups each) and K is long enough to share: at batch 1 the
@@ -78,15 +74,6 @@ export function convKernel(ctx: KernelContext): KernelImpl[] {
     // thin convolutions (depthwise: Mg = 1) leave most of a 64-row tile idle: direct first there
     if (Mg >= 16 && Cg * kSize >= 8) impls.unshift(gemm);
     else impls.push(gemm);
-    const bx = Math.ceil((N * outSize) / BIG.BN), by = Math.ceil(Mg / BIG.BM);
-    if (bx <= ctx.caps.maxGroupsX && by <= ctx.caps.maxGroupsY && ctx.caps.maxWorkgroupInvocations >= 256) {
-      const big: KernelImpl = {
-        name: 'conv_implicit_gemm_128',
-        dispatches: [{ ...tiled, defines: { ...tiled.defines, GEMM_BM: BIG.BM, GEMM_BN: BIG.BN, GEMM_TM: BIG.TM, GEMM_TN: BIG.TN }, workgroup: [BIG.BN / BIG.TN, BIG.BM / BIG.TM, 1], groups: [bx, by, group] }],
-      };
-      if (Mg >= BIG.BM && bx * by * group >= BIG_MIN_GROUPS && impls[0] === gemm) impls.unshift(big);
-      else impls.push(big);
-    }
     const K = Cg * kSize, wgs = gx * gy * group;
     if (K > TILE.BK) {
       const split = splitKImpl(tiled, { K, wgs, group, M, ntot: N * outSize, total, params, defines, hasBias: !!b, hasRes: !!r, caps: ctx.caps });

@@ -5,13 +5,17 @@
  * products with a long K (classifiers at batch 1), the simple one for other thin products that
  * would leave most of a tile idle. Transposes are strides; MatMul's batch broadcast collapses to at most three axes.
  */
-import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, withF16 } from '../../../build/kernel';
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../build/kernel';
 import { collapseBroadcast } from '../../../build/pointwise';
 import { broadcastDims } from '../../util/shape';
 import { activationParams, readActivation } from './epilogue';
 import { ordered } from './prefer';
 
-const TILE = { BM: 64, BN: 64, TM: 4, TN: 4 };
+const TILE = { BM: 64, BN: 64, TM: 4, TN: 4, BK: 16 };
+/** Split-K goes first below this many tile workgroups (as for Conv: BERT's [128,3072]x[3072,768] at batch 1 has 24). */
+const SPLITK_MIN_GROUPS = 128;
+const SPLITK_TARGET_GROUPS = 256;
+const SPLITK_MIN_CHUNK = 128;
 const MAX_Z = 65535;
 
 interface GemmSpec {
@@ -48,6 +52,9 @@ function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[
     const tiled: KernelImpl = { name: `${prefix}_tiled`, dispatches: [d] };
     if (s.M >= 16 && s.N >= 16) impls.unshift(tiled);
     else impls.push(tiled);
+    const split = s.int ? undefined : splitK(ctx, s, d, params, defines, tx * ty * nb, prefix);
+    if (split && impls[0] === tiled && tx * ty * nb < SPLITK_MIN_GROUPS && s.K >= 2 * SPLITK_MIN_CHUNK) impls.unshift(split);
+    else if (split) impls.push(split);
   }
   // matrix-vector shapes (a classifier at batch 1): one workgroup per output reduces over K
   if (s.N <= ctx.caps.maxGroupsX && s.M <= ctx.caps.maxGroupsY) {
@@ -58,6 +65,32 @@ function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[
   }
   if (!impls.length) return ctx.unsupported(`a ${s.M}x${s.N} product exceeds the device's dispatch limits`);
   return withF16(ordered(impls), ctx); // f16 storage (float): gemm.comp's TS buffers, FP32 accumulation
+}
+
+/**
+ * Split-K: pass 1 (gemm.comp SPLITK) writes each K chunk's products to scratch, with the grid
+ * multiplied by the split count; pass 2 (gemm_splitk.comp) sums them in order with the epilogue.
+ */
+function splitK(ctx: KernelContext, s: GemmSpec, tiled: DispatchDesc, params: number[], defines: Record<string, string | number>, wgs: number, prefix: string): KernelImpl | undefined {
+  if (s.K <= TILE.BK) return undefined;
+  const nb = s.batch[0] * s.batch[1] * s.batch[2];
+  const want = Math.ceil(SPLITK_TARGET_GROUPS / wgs);
+  const splits0 = Math.max(2, Math.min(want, Math.floor(s.K / SPLITK_MIN_CHUNK), Math.ceil(s.K / TILE.BK)));
+  const chunk = Math.ceil(Math.ceil(s.K / splits0) / TILE.BK) * TILE.BK;
+  const splits = Math.ceil(s.K / chunk);
+  const total = nb * s.M * s.N;
+  if (splits < 2 || nb * splits > MAX_Z) return undefined;
+  const p1 = [...params, ...new Array<number>(Math.max(0, 23 - params.length)).fill(0), chunk];
+  const { HAS_C: _c, ...noC } = defines;
+  const reduce: BindingRef[] = [{ scratch: 0 }, ...(s.hasC ? [s.bindings[2]] : []), s.bindings[s.bindings.length - 1]];
+  return {
+    name: `${prefix}_splitk`,
+    scratch: [splits * total * 4],
+    dispatches: [
+      { ...tiled, defines: { ...noC, GEMM_TILED: 1, SPLITK: 1 }, params: p1, groups: [tiled.groups[0], tiled.groups[1], nb * splits], bindings: [s.bindings[0], s.bindings[1], { scratch: 0 }] },
+      { shader: 'nn/gemm_splitk', defines: s.hasC ? { HAS_C: 1 } : {}, params: [...p1, splits, total], workgroup: [64, 1, 1], groups: grid1d(total, 64, ctx.caps), bindings: reduce },
+    ],
+  };
 }
 
 /** MatMul: numpy semantics (1-D operands, broadcast batch axes); float or int32 storage. */
