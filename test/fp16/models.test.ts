@@ -15,7 +15,7 @@ import { Tensor } from '../../src/ir/tensor';
 import { loadModel } from '../../src/onnx/parse';
 import { Engine } from '../../src/runtime/engine';
 import { openDevice } from '../helpers/gpu';
-import { argmax, modelCases, MODELS } from '../helpers/model-cases';
+import { argmax, modelCasesByModel, MODELS } from '../helpers/model-cases';
 
 describe('real models in FP16', function () {
   this.timeout(600000);
@@ -24,13 +24,7 @@ describe('real models in FP16', function () {
   afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
   after(() => device?.dispose());
 
-  const byModel = new Map<string, ReturnType<typeof modelCases>>();
-  for (const c of modelCases()) {
-    const l = byModel.get(c.modelPath) ?? [];
-    l.push(c);
-    byModel.set(c.modelPath, l);
-  }
-  for (const [modelPath, cases] of byModel) {
+  for (const [modelPath, cases] of modelCasesByModel()) {
     const label = path.relative(MODELS, modelPath);
     it(`${label}: FP16 keeps the class, rel L2 < 1e-2 against FP32 over ${cases.length} case(s)`, async () => {
       const shapes: Record<string, number[]> = {};

@@ -8,7 +8,7 @@ import { Device } from '../../src/gpu';
 import { Tensor } from '../../src/ir/tensor';
 import { loadModel } from '../../src/onnx/parse';
 import { Engine } from '../../src/runtime/engine';
-import { argmax, errorStats, modelCases } from '../helpers/model-cases';
+import { argmax, errorStats, modelCasesByModel } from '../helpers/model-cases';
 import { openDevice } from '../helpers/gpu';
 
 describe('real models on the GPU', function () {
@@ -18,13 +18,7 @@ describe('real models on the GPU', function () {
   afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
   after(() => device?.dispose());
 
-  const byModel = new Map<string, ReturnType<typeof modelCases>>();
-  for (const c of modelCases()) {
-    const l = byModel.get(c.modelPath) ?? [];
-    l.push(c);
-    byModel.set(c.modelPath, l);
-  }
-  for (const [modelPath, cases] of byModel) {
+  for (const [modelPath, cases] of modelCasesByModel()) {
     it(`${cases[0].name.split('/').slice(0, -1).join('/') || cases[0].name}: ${cases.length} case(s) match the reference data`, async () => {
       const model = loadModel(modelPath);
       const shapes: Record<string, number[]> = {};

@@ -106,3 +106,14 @@ export function argmax(t: Tensor): number {
   for (let i = 1; i < d.length; i++) if (d[i] > d[best]) best = i;
   return best;
 }
+
+/** The model cases grouped by model file, in discovery order. */
+export function modelCasesByModel(): Map<string, ModelCase[]> {
+  const byModel = new Map<string, ModelCase[]>();
+  for (const c of modelCases()) {
+    const l = byModel.get(c.modelPath) ?? [];
+    l.push(c);
+    byModel.set(c.modelPath, l);
+  }
+  return byModel;
+}
