@@ -5,18 +5,8 @@
 import { attr, GraphBuilder } from '../ir/builder';
 import { Model } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
+import { rng } from './rng';
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weights(b: GraphBuilder, name: string, dims: number[], r: () => number, scale: number): string {
   const n = dims.reduce((a, c) => a * c, 1);

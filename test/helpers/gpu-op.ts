@@ -11,18 +11,10 @@ import { interpret } from '../../src/ops/interpreter';
 import { Engine } from '../../src/runtime/engine';
 import { Device } from '../../src/gpu';
 import { compareTensors } from '../../src/conformance/compare';
+import { rng } from '../../src/models/rng';
 
 /** Deterministic pseudo-random numbers (mulberry32); the seed is printed on failure. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** A seeded random tensor: floats in [lo, hi), integers in [lo, hi]. */
 export function randomTensor(dtype: DType, dims: number[], seed: number, lo = -2, hi = 2): Tensor {
