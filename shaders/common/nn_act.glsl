@@ -9,21 +9,13 @@
 #ifndef NN_ACT_GLSL
 #define NN_ACT_GLSL
 
+#include "vkrt_math.glsl"
+
 float nn_sigmoid(float x) {
   // split by sign so exp never overflows
   if (x >= 0.0) return 1.0 / (1.0 + exp(-x));
   float e = exp(x);
   return e / (1.0 + e);
-}
-
-float nn_erf(float x) {
-  // GLSL has no erf: the Numerical Recipes erfc fit, |relative error| < 1.2e-7
-  float z = abs(x);
-  float t = 1.0 / (1.0 + 0.5 * z);
-  float r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-    t * (-0.82215223 + t * 0.17087277)))))))));
-  return x >= 0.0 ? 1.0 - r : r - 1.0;
 }
 
 float nn_tanh(float x) {
@@ -49,7 +41,7 @@ float nn_act(float x, uint kind, float a, float b) {
     case 7u: return tanh(clamp(x, -15.0, 15.0));
     case 8u: return x >= 0.0 ? x : a * (exp(x) - 1.0);
     case 9u: return x * nn_sigmoid(x);
-    case 10u: return 0.5 * x * (1.0 + nn_erf(x * 0.7071067811865476));
+    case 10u: return 0.5 * x * (1.0 + vkrt_erf(x * 0.7071067811865476));
     case 11u: return 0.5 * x * (1.0 + nn_tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
     case 12u: return x * nn_tanh(nn_softplus(x));
     default: return x;
