@@ -16,6 +16,7 @@ import { Tensor } from '../src/ir/tensor';
 import { googlenetLike, mobilenetV2Like } from '../src/models/nets';
 import { loadModel } from '../src/onnx/parse';
 import { Engine } from '../src/runtime/engine';
+import { buildEngine } from '../src/api/build';
 
 function findModels(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -51,7 +52,7 @@ const median = (v: number[]) => { const s = v.slice().sort((a, b) => a - b); ret
 
 async function measure(device: Device, model: Model, fusion: boolean, warmup: number, runs: number): Promise<{ layers: number; ms: number }> {
   const { feeds, shapes } = feedsOf(model);
-  const engine = Engine.build(model, { device, fusion, inputShapes: shapes });
+  const engine = buildEngine(model, { device, fusion, inputShapes: shapes });
   try {
     const ctx = engine.createExecutionContext();
     for (let i = 0; i < warmup; i++) await ctx.execute(feeds);

@@ -13,6 +13,7 @@ import { Tensor } from '../src/ir/tensor';
 import { loadModel } from '../src/onnx/parse';
 import { Engine } from '../src/runtime/engine';
 import { peakRssMiB, timeLoop } from './stats';
+import { buildEngine } from '../src/api/build';
 
 /** What a worker reports. */
 export interface WorkerResult {
@@ -48,7 +49,7 @@ function variants(feeds: Map<string, Tensor>, k: number): Map<string, Tensor>[] 
 async function vkrtRunner(model: string, feeds: Map<string, Tensor>): Promise<{ run: Runner; buildMs: number; close(): void }> {
   const t0 = performance.now();
   const inputShapes = Object.fromEntries([...feeds].map(([n, t]) => [n, t.dims]));
-  const engine = Engine.build(loadModel(model), { inputShapes });
+  const engine = buildEngine(loadModel(model), { inputShapes });
   const ctx = engine.createExecutionContext();
   const buildMs = performance.now() - t0;
   return { run: (f) => ctx.execute(f), buildMs, close: () => engine.dispose() };

@@ -1,6 +1,7 @@
 // Module entry: the classes plus listDevices() and compileGlsl().
 #include <cstring>
 #include "glsl.h"
+#include "spirv.h"
 #include "wrap.h"
 
 namespace vkrt {
@@ -97,6 +98,35 @@ static Napi::Value CompileGlsl(const Napi::CallbackInfo& info) {
   });
 }
 
+// reflectSpirv(spirv: Uint32Array, entryPoint = "main") -> {compute, bindings, pushConstantBytes,
+// specIds, problems}: the facts native/spirv.cpp reads, so TypeScript never parses SPIR-V itself.
+static Napi::Value ReflectSpirv(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    auto [p, n] = toBytes(info[0], "spirv");
+    if (n % 4) throw ArgumentError("spirv must be a whole number of 32-bit words");
+    std::vector<uint32_t> words(n / 4);
+    std::memcpy(words.data(), p, n);
+    std::string entry = info.Length() > 1 && !info[1].IsUndefined() ? toStr(info[1], "entryPoint") : "main";
+    SpirvFacts f = reflectSpirv(words, entry);
+    Napi::Env env = info.Env();
+    auto toArray = [&](const std::set<uint32_t>& s) {
+      auto a = Napi::Array::New(env, s.size());
+      uint32_t i = 0;
+      for (uint32_t v : s) a.Set(i++, v);
+      return a;
+    };
+    auto o = Napi::Object::New(env);
+    o.Set("compute", f.hasComputeEntry);
+    o.Set("bindings", toArray(f.bindings));
+    o.Set("pushConstantBytes", f.pushConstantBytes);
+    o.Set("specIds", toArray(f.specIds));
+    auto problems = Napi::Array::New(env, f.problems.size());
+    for (uint32_t i = 0; i < f.problems.size(); i++) problems.Set(i, f.problems[i]);
+    o.Set("problems", problems);
+    return o;
+  });
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);  // deleted by node-addon-api at environment teardown
@@ -112,6 +142,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Program", program);
   exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
   exports.Set("compileGlsl", Napi::Function::New(env, CompileGlsl, "compileGlsl"));
+  exports.Set("reflectSpirv", Napi::Function::New(env, ReflectSpirv, "reflectSpirv"));
   exports.Set("napiVersion", NAPI_VERSION);
   return exports;
 }

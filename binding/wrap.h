@@ -3,7 +3,7 @@
 //
 // JS errors thrown from here carry `vkrtKind`: 'argument' | 'vulkan' | 'disposed' | 'state' |
 // 'compile' | 'internal', plus `call` and `result` for 'vulkan' and `log` for 'compile'.
-// src/gpu maps them onto the typed errors of src/api/errors.ts.
+// src/gpu maps them onto the typed errors of src/errors.ts.
 #pragma once
 #include <napi.h>
 

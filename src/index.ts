@@ -2,7 +2,7 @@
  * vkrt: a TensorRT-style inference optimizer for Node.js.
  * Public exports only; see README.md for the API guide.
  */
-export * from './api/errors';
+export * from './errors';
 export type { DType } from './ir/dtype';
 export { Tensor } from './ir/tensor';
 export type { TensorData } from './ir/tensor';
@@ -16,6 +16,6 @@ export { inferShapes } from './ops/infer-shapes';
 export { registry, ALL_OPS, OpRegistry } from './ops/index';
 export type { OpDef, OpContext, ShapeContext, RuntimeValue } from './ops/types';
 export { parseNpy, parseNpz, writeNpy, writeNpz } from './io/npy';
-export { Builder, InferenceSession, Engine, ExecutionContext, Runtime, LayerProfile } from './api/session';
-export type { BuilderConfig, SessionOptions, DeserializeOptions, RunTiming, Profiler, LayerProfileRow } from './api/session';
+export { Builder, InferenceSession, Engine, ExecutionContext, Runtime, LayerProfile, buildEngine } from './api/session';
+export type { BuilderConfig, EngineOptions, SessionOptions, DeserializeOptions, RunTiming, Profiler, LayerProfileRow } from './api/session';
 export { Device } from './gpu/device';

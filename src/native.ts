@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { VulkanError } from './api/errors';
+import { VulkanError } from './errors';
 
 /** Capabilities of one physical device, as reported by the addon (`vkrt devices --json`). */
 export interface NativeDeviceInfo {
@@ -154,7 +154,21 @@ export interface NativeAddon {
   Device: new (options?: NativeDeviceOptions) => NativeDevice;
   listDevices(validation?: boolean): NativeDeviceInfo[];
   compileGlsl(source: string, options?: NativeGlslOptions): Uint32Array;
+  reflectSpirv(spirv: Uint32Array, entryPoint?: string): SpirvFacts;
   napiVersion: number;
+}
+
+/** What native/spirv.cpp reads from a SPIR-V module (the one SPIR-V reflection of vkrt). */
+export interface SpirvFacts {
+  /** An OpEntryPoint GLCompute with the requested name exists. */
+  compute: boolean;
+  /** Storage-buffer bindings of descriptor set 0. */
+  bindings: number[];
+  pushConstantBytes: number;
+  /** SpecId decorations of 32-bit specialization constants. */
+  specIds: number[];
+  /** What vkrt cannot bind (other descriptor kinds or sets). */
+  problems: string[];
 }
 
 /**

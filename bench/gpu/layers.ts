@@ -3,8 +3,9 @@
  * achieves against the device's limits: bytes moved (each input and output read or written once)
  * over its time as GB/s, and for Conv/Gemm/MatMul layers the multiply-adds as TFLOP/s.
  */
-import type { Engine, ExecutionContext, Feeds } from '../../src/runtime/engine';
+import type { Engine } from '../../src/runtime/engine';
 import { median } from '../stats';
+import type { ExecutionContext, Feeds } from '../../src/runtime/context';
 
 /** One layer's cost summary. */
 export interface LayerCost {

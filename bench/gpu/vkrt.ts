@@ -16,7 +16,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { UnsupportedError } from '../../src/api/errors';
+import { UnsupportedError } from '../../src/errors';
 import { parseArgs, flagString } from '../../src/cli/args';
 import { Device } from '../../src/gpu/device';
 import { parseNpy } from '../../src/io/npy';
@@ -28,6 +28,7 @@ import { preferNnKernel } from '../../src/ops/nn/gpu/prefer';
 import { bandwidth } from '../native';
 import { fmtMs, fmtRatio, LatencyStats, markdownTable, median, relativeError, summarize, timeLoop } from '../stats';
 import { LayerCost, layerCosts, layerTimes } from './layers';
+import { buildEngine } from '../../src/api/build';
 
 type Peers = Record<string, LatencyStats | { error: string }>;
 interface TorchBatch { input: string; ref: string; ref_samples: number; torch_fp16_rel?: number; peers: Peers }
@@ -74,7 +75,7 @@ async function runOne(device: Device, name: string, m: TorchModel, work: string,
   const model = loadModel(m.onnx);
   let engine: Engine;
   try {
-    engine = Engine.build(model, { device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, fp16: precision === 'fp16' });
+    engine = buildEngine(model, { device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, fp16: precision === 'fp16' });
   } catch (e) {
     if (e instanceof UnsupportedError) return { ...res, status: 'not available', detail: (e as Error).message.split('\n').slice(0, 4).join(' / ') };
     throw e;
@@ -139,7 +140,7 @@ async function kernelBandwidth(device: Device, elems: number): Promise<{ kernel:
   for (const c of cases) {
     const b = new GraphBuilder('bw', { '': 17 });
     c.build(b);
-    const engine = Engine.build(b.build(), { device });
+    const engine = buildEngine(b.build(), { device });
     try {
       const ctx = engine.createExecutionContext();
       const feeds: Record<string, Tensor> = {};

@@ -4,19 +4,25 @@
  *   -> `await context.execute(inputs)`;
  * - onnxruntime-node's: `await InferenceSession.create(pathOrBytes, options)` -> `session.run(feeds)`.
  */
-import { InputError } from './errors';
+import { InputError } from '../errors';
 import { Device } from '../gpu/device';
 import { Model } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import { loadModel, parseModel } from '../onnx/parse';
 import * as fs from 'fs';
-import { Engine, EngineOptions, ExecutionContext } from '../runtime/engine';
+import { Engine } from '../runtime/engine';
 import { isEngineFile } from '../runtime/engine-file';
-import type { BuilderConfig } from '../build/builder';
+import type { BuilderConfig } from '../builder/builder';
+import { ExecutionContext } from '../runtime/context';
+import { buildEngine, EngineOptions } from './build';
 
-export type { BuilderConfig } from '../build/builder';
-export { Engine, ExecutionContext } from '../runtime/engine';
-export type { DeserializeOptions, RunTiming } from '../runtime/engine';
+export type { BuilderConfig } from '../builder/builder';
+export { Engine } from '../runtime/engine';
+export type { DeserializeOptions } from '../runtime/engine';
+export { ExecutionContext } from '../runtime/context';
+export type { RunTiming } from '../runtime/context';
+export { buildEngine } from './build';
+export type { EngineOptions } from './build';
 export { Runtime } from '../runtime/runtime';
 export { LayerProfile } from '../runtime/profiler';
 export type { Profiler, LayerProfileRow } from '../runtime/profiler';
@@ -38,7 +44,7 @@ export class Builder {
    */
   buildEngine(model: Model | Uint8Array | string, config: BuilderConfig = {}): Engine {
     const m = typeof model === 'string' ? loadModel(model) : model instanceof Uint8Array ? parseModel(model) : model;
-    return Engine.build(m, { ...config, device: this.device });
+    return buildEngine(m, { ...config, device: this.device });
   }
 
   dispose(): void {
@@ -79,7 +85,7 @@ export class InferenceSession {
       }
       const model = typeof pathOrBytes === 'string' ? loadModel(pathOrBytes) : parseModel(pathOrBytes);
       const engineOptions: EngineOptions = { ...options, device };
-      const engine = Engine.build(model, engineOptions);
+      const engine = buildEngine(model, engineOptions);
       return InferenceSession.owning(engine, owned);
     } catch (e) {
       owned?.dispose();

@@ -11,8 +11,7 @@
  * Exit code 0 when every model output is within the threshold (relative L2, default 1e-2 with
  * --fp16 and 1e-4 without) and no NaN/Inf appears where the reference has none; 1 otherwise.
  */
-import { InputError } from '../api/errors';
-import type { EnginePlan } from '../build/builder';
+import { InputError } from '../errors';
 import { Device } from '../gpu/device';
 import { Model } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
@@ -21,6 +20,8 @@ import { interpret } from '../ops/interpreter';
 import { Engine } from '../runtime/engine';
 import { flagString, parseArgs } from './args';
 import { loadInputs, parseShapes, randomInputs } from './exec';
+import type { EnginePlan } from '../kernel/plan';
+import { buildEngine } from '../api/build';
 
 /** Error of one tensor against its reference. */
 export interface TensorError {
@@ -110,7 +111,7 @@ export async function compareModel(model: Model, options: CompareOptions = {}): 
   const threshold = options.threshold ?? (options.fp16 ? 1e-2 : 1e-4);
   const device = options.device ?? Device.create();
   try {
-    const engine = Engine.build(model, { device, inputShapes: options.inputShapes, fp16: options.fp16, fp32Layers: options.fp32Layers, fusion: options.fusion, log: options.log });
+    const engine = buildEngine(model, { device, inputShapes: options.inputShapes, fp16: options.fp16, fp32Layers: options.fp32Layers, fusion: options.fusion, log: options.log });
     try {
       const feeds = randomInputs(engine.inputs, options.seed ?? 1);
       for (const [k, t] of options.inputs ?? []) feeds.set(k, t);

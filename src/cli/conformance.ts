@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import { loadPolicy, runConformance } from '../conformance/runner';
 import { flagString, parseArgs } from './args';
 

@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import { Tensor } from '../ir/tensor';
 import { mobilenetV2Like } from '../models/nets';
 import { parseModel } from '../onnx/parse';

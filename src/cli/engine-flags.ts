@@ -3,8 +3,8 @@
  * flags (--shapes, --fp16, --int8, --noFusion, --paramMode, --device), or loaded with --loadEngine.
  */
 import * as fs from 'fs';
-import { InputError, UnsupportedError } from '../api/errors';
-import type { BuilderConfig } from '../build/builder';
+import { InputError, UnsupportedError } from '../errors';
+import type { BuilderConfig } from '../builder/builder';
 import { Device } from '../gpu/device';
 import { Model } from '../ir/graph';
 import { loadModel } from '../onnx/parse';

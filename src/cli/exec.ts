@@ -14,24 +14,26 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import { Device } from '../gpu/device';
 import { DType } from '../ir/dtype';
 import { Tensor } from '../ir/tensor';
 import { parseNpy, parseNpz, writeNpz } from '../io/npy';
 import { parseTensor } from '../onnx/parse';
-import { Engine, ExecutionContext, RunTiming } from '../runtime/engine';
+import { Engine } from '../runtime/engine';
 import { inspectPlan } from '../runtime/inspector';
 import { fingerprintOf } from '../runtime/engine-file';
 import { LayerProfile } from '../runtime/profiler';
 import { buildTrace } from '../runtime/trace';
-import type { EngineIO } from '../build/builder';
 import { flagString, parseArgs, ParsedArgs } from './args';
 import {
   BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, checkFlags, checkNoBuildFlags, deviceForEngineFile, deviceIndex, loadOnnx,
   parseShapes, readUserFile,
 } from './engine-flags';
 import { averageLine, performanceSummary, profileJson, profileTable, timesJson } from './perf-report';
+import type { EngineIO } from '../kernel/plan';
+import { buildEngine } from '../api/build';
+import { ExecutionContext, RunTiming } from '../runtime/context';
 
 export { parseShapes } from './engine-flags';
 
@@ -121,7 +123,6 @@ export function exportOutputs(file: string, outputs: Map<string, Tensor>): void 
   }
 }
 
-
 function numberFlag(args: ParsedArgs, name: string, fallback: number, integer: boolean): number {
   const v = flagString(args, name);
   if (v === undefined) return fallback;
@@ -205,7 +206,7 @@ export async function run(argv: string[]): Promise<number> {
         loaded = loadInputs(load, declared);
         for (const [k, t] of loaded) if (!shapes[k]) shapes[k] = [...t.dims];
       }
-      engine = Engine.build(model, { ...config, device, inputShapes: shapes, log: verbose ? (l) => console.log(`[V] [build] ${l}`) : undefined });
+      engine = buildEngine(model, { ...config, device, inputShapes: shapes, log: verbose ? (l) => console.log(`[V] [build] ${l}`) : undefined });
       const p = engine.plan;
       console.log(`[I] Model: ${path.basename(onnx!)} (${p.stats.onnxNodes} ONNX nodes) on ${device.info.name}`);
       console.log(`[I] Engine built: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views${config.fp16 ? `, ${p.layers.filter((l) => l.precision === 'fp16').length} fp16` : ''}${config.fusion === false ? ', fusion off' : ''}), parse ${parseMs.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);

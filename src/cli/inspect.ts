@@ -7,14 +7,15 @@
  * per engine layer.
  */
 import * as path from 'path';
-import { InputError } from '../api/errors';
-import { buildPlan } from '../build/builder';
+import { InputError } from '../errors';
+import { buildPlan } from '../builder/builder';
 import { Device } from '../gpu/device';
-import { decodeEngine, deviceCaps } from '../runtime/engine';
+import { decodeEngine } from '../runtime/engine';
 import { fingerprintOf, isEngineFile, readEngineFile } from '../runtime/engine-file';
 import { EngineInfo, formatEngineInfo, inspectPlan } from '../runtime/inspector';
 import { flagString, parseArgs } from './args';
 import { BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, checkFlags, deviceIndex, loadOnnx, parseShapes, readUserFile } from './engine-flags';
+import { deviceCaps } from '../builder/caps';
 
 const VALUE_FLAGS = [...BUILD_VALUE_FLAGS.filter((f) => f !== 'onnx')];
 const SWITCHES = [...BUILD_SWITCHES, 'json'];

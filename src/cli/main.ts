@@ -4,7 +4,7 @@
  * `run(argv: string[]): Promise<number>` (the exit code). Errors print one line (the stack only
  * with --verbose) and exit non-zero; the process never dies of a signal on bad input.
  */
-import { VkrtError } from '../api/errors';
+import { VkrtError } from '../errors';
 
 const COMMANDS: Record<string, { module: string; summary: string }> = {
   devices: { module: './devices', summary: 'list Vulkan devices and their capabilities (--json)' },

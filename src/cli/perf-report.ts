@@ -2,9 +2,10 @@
  * What `vkrt exec` prints and exports about a benchmark, in trtexec's shapes: the performance
  * summary, the per-layer profile table, and the --exportTimes / --exportProfile JSON files.
  */
-import type { RunTiming } from '../runtime/engine';
+
 import type { LayerProfile } from '../runtime/profiler';
 import { summarize, Summary } from '../runtime/stats';
+import type { RunTiming } from '../runtime/context';
 
 function ms(v: number): string {
   if (!Number.isFinite(v)) return 'n/a';

@@ -1,10 +1,11 @@
 /** Conformance backends other than the reference: 'vulkan' builds an engine per model. */
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import { Engine } from '../runtime/engine';
 import { Device } from '../gpu/device';
 import { Tensor } from '../ir/tensor';
 import type { RuntimeValue } from '../ops/types';
 import type { ConformanceBackend } from './run-case';
+import { buildEngine } from '../api/build';
 
 export async function createBackend(name: string): Promise<ConformanceBackend> {
   if (name !== 'vulkan') throw new InputError(`unknown backend '${name}' (use reference or vulkan)`);
@@ -23,7 +24,7 @@ export async function createBackend(name: string): Promise<ConformanceBackend> {
         inputShapes[k] = [...v.dims];
         tensors.set(k, v);
       }
-      const engine = Engine.build(model, { device, inputShapes, paramMode });
+      const engine = buildEngine(model, { device, inputShapes, paramMode });
       try {
         const ctx = engine.createExecutionContext();
         const out = await ctx.execute(tensors);

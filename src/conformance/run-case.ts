@@ -1,5 +1,5 @@
 /** Running one conformance test on a backend, in whatever thread calls it. */
-import { VkrtError } from '../api/errors';
+import { VkrtError } from '../errors';
 import { Model } from '../ir/graph';
 import { interpret } from '../ops/interpreter';
 import type { RuntimeValue } from '../ops/types';

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import { listTestDirs } from './cases';
 import { ONNX_TOLERANCE, Tolerance } from './compare';
 import type { CaseResult } from './run-case';

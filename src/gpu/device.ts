@@ -1,5 +1,5 @@
-import { DisposedError, InputError } from '../api/errors';
-import { loadNative, type NativeDevice, type NativeDeviceInfo, type NativeOpenDeviceInfo } from '../native';
+import { DisposedError, InputError } from '../errors';
+import { loadNative, type SpirvFacts, type NativeDevice, type NativeDeviceInfo, type NativeOpenDeviceInfo } from '../native';
 import { BufferKind, GpuBuffer } from './buffer';
 import { callNative, translateNativeError } from './errors';
 import { packSpecialization, Pipeline, PipelineDesc } from './pipeline';
@@ -84,6 +84,16 @@ export class Device {
       });
     } catch (e) {
       throw translateNativeError(e, 'compileGlsl', name);
+    }
+  }
+
+  /** What a SPIR-V module declares (bindings, push constants, specialization constant ids). */
+  static reflectSpirv(spirv: Uint32Array): SpirvFacts {
+    const addon = loadNative();
+    try {
+      return addon.reflectSpirv(spirv);
+    } catch (e) {
+      throw translateNativeError(e, 'reflectSpirv');
     }
   }
 

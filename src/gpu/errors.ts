@@ -1,7 +1,7 @@
 /**
- * Maps errors thrown by the native addon onto vkrt's typed errors (src/api/errors.ts).
+ * Maps errors thrown by the native addon onto vkrt's typed errors (src/errors.ts).
  */
-import { DisposedError, InputError, VkrtError, VulkanError } from '../api/errors';
+import { DisposedError, InputError, VkrtError, VulkanError } from '../errors';
 import type { NativeError } from '../native';
 
 /** A GLSL source that libshaderc could not compile. `log` holds the compiler's full output. */

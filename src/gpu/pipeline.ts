@@ -1,4 +1,4 @@
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import type { NativePipeline } from '../native';
 
 /** A specialization constant: a value fixed when the pipeline is built (shape facts, flags). */

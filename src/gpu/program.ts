@@ -1,4 +1,4 @@
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import type { NativeBufferRange, NativeCommand, NativeProgram } from '../native';
 import { GpuBuffer } from './buffer';
 import { callNative, translateNativeError } from './errors';

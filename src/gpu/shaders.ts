@@ -3,7 +3,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { VulkanError } from '../api/errors';
+import { VulkanError } from '../errors';
 import { packageRoot } from '../native';
 
 /** build/shaders/<name>.spv, e.g. spirvPath('native/scale_bias'). */

@@ -6,7 +6,7 @@
  * may wrap between two fenceposts. Differences are therefore taken modulo 2^validBits, which is
  * right as long as less than one full wrap passes between two timestamps.
  */
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 
 function mask(validBits: number): bigint {
   if (!Number.isInteger(validBits) || validBits < 0 || validBits > 64)

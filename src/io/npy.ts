@@ -4,7 +4,7 @@
  * .npz: a zip archive of .npy files (stored or deflated), named by array.
  */
 import * as zlib from 'zlib';
-import { ParseError } from '../api/errors';
+import { ParseError } from '../errors';
 import { DType } from '../ir/dtype';
 import { allocData, sizeOf, Tensor, TensorData } from '../ir/tensor';
 import { float16BitsToNumber, numberToFloat16Bits } from '../ir/float';

@@ -13,7 +13,7 @@
  * const model = b.build(); // ai.onnx opset 21, verified
  * ```
  */
-import { GraphError } from '../api/errors';
+import { GraphError } from '../errors';
 import { DType } from './dtype';
 import { Attr, AttrValue, Dim, Graph, Model, Node, ValueType } from './graph';
 import { Tensor } from './tensor';

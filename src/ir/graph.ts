@@ -1,4 +1,4 @@
-import { GraphError } from '../api/errors';
+import { GraphError } from '../errors';
 import { DType } from './dtype';
 import { Tensor } from './tensor';
 

@@ -1,4 +1,4 @@
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import { DType, isBigInt, isComplex } from './dtype';
 import { MiniFloat, roundToBfloat16, roundToFloat16, roundToMiniFloat } from './float';
 

@@ -3,7 +3,7 @@
  * main graph, every nested subgraph (If/Loop/Scan bodies) and the model-local functions. The
  * builder uses it to say up front which operators or domains it cannot handle.
  */
-import { ParseError } from '../api/errors';
+import { ParseError } from '../errors';
 import { Attr, FunctionDef, Graph, Model, Node } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 

@@ -14,7 +14,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ParseError, VkrtError } from '../api/errors';
+import { ParseError, VkrtError } from '../errors';
 import { DType, dtypeFromOnnx } from '../ir/dtype';
 import { bfloat16BitsToNumber, float16BitsToNumber, MiniFloat, miniFloatToNumber } from '../ir/float';
 import { Attr, AttrType, Dim, FunctionDef, Graph, Model, Node, ValueType } from '../ir/graph';

@@ -7,7 +7,7 @@
  * are written exactly (tensors hold bigint); attribute ints are numbers, so values past 2^63
  * saturate to INT64_MAX/MIN, which makes INT64_MAX (a common Slice `ends`) round-trip exactly.
  */
-import { UnsupportedError } from '../api/errors';
+import { UnsupportedError } from '../errors';
 import { DType, onnxDTypeCode } from '../ir/dtype';
 import { MiniFloat, numberToBfloat16Bits, numberToFloat16Bits, numberToMiniFloat } from '../ir/float';
 import { Attr, AttrType, Dim, FunctionDef, Graph, Model, Node, ValueType } from '../ir/graph';

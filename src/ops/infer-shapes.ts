@@ -4,12 +4,13 @@
  * Shape -> Gather -> Concat -> Reshape chains disappear); otherwise the op's inferShape gives the
  * output types. Shape and Size fold from a static input shape alone.
  */
-import { GraphError, UnsupportedError } from '../api/errors';
+import { GraphError, UnsupportedError } from '../errors';
 import { Dim, Graph, Node, ValueType } from '../ir/graph';
 import { allocData, sizeOf, Tensor } from '../ir/tensor';
 import { registry as defaultRegistry } from './index';
 import { OpRegistry } from './registry';
-import { Attrs, OpContext, RuntimeValue, ShapeContext } from './types';
+import { OpContext, RuntimeValue, ShapeContext } from './types';
+import { Attrs } from '../ir/attrs';
 
 /** Ops whose outputs depend only on their input's shape, so a static shape folds them. */
 const SHAPE_ONLY = new Set(['Shape', 'Size']);

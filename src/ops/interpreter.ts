@@ -1,10 +1,10 @@
-import { GraphError, UnsupportedError } from '../api/errors';
+import { GraphError, UnsupportedError } from '../errors';
 import { FunctionDef, Graph, Model, Node } from '../ir/graph';
-import { Tensor } from '../ir/tensor';
-import { rounderFor } from '../ir/tensor';
+import { Tensor, rounderFor } from '../ir/tensor';
 import { registry as defaultRegistry } from './index';
 import { OpRegistry } from './registry';
-import { Attrs, OpContext, RuntimeValue } from './types';
+import { OpContext, RuntimeValue } from './types';
+import { Attrs } from '../ir/attrs';
 
 export interface InterpretOptions {
   registry?: OpRegistry;

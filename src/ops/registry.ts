@@ -1,4 +1,4 @@
-import { UnsupportedError } from '../api/errors';
+import { UnsupportedError } from '../errors';
 import { Node } from '../ir/graph';
 import { OpDef } from './types';
 

@@ -2,8 +2,8 @@
  * What a planned dispatch binds: one function shared by program recording (engine.ts) and the
  * checks of loaded plans (plan-check.ts), so both always read a plan the same way.
  */
-import { EngineFileError } from '../api/errors';
-import type { EnginePlan, PlannedDispatch, PlannedLayer } from '../build/builder';
+import { EngineFileError } from '../errors';
+import type { EnginePlan, PlannedDispatch, PlannedLayer } from '../kernel/plan';
 
 /** Where a dispatch binding lives: which of the engine's buffers, and the byte range. */
 export interface BindingRange {

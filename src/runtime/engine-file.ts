@@ -11,7 +11,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EngineFileError } from '../api/errors';
+import { EngineFileError } from '../errors';
 import type { DeviceInfo } from '../gpu/device';
 import { packageRoot } from '../native';
 import { crc32 } from './crc32';

@@ -3,8 +3,9 @@
  * with their fused names, kernels, precisions and tensor shapes, the I/O bindings and the memory
  * plan. `vkrt inspect --json` prints it and `vkrt exec --exportLayerInfo` writes it.
  */
-import type { EnginePlan, PlannedLayer, PlannedTensor } from '../build/builder';
+
 import type { DeviceFingerprint } from './engine-file';
+import type { EnginePlan, PlannedLayer, PlannedTensor } from '../kernel/plan';
 
 /** A tensor as the inspector shows it. */
 export interface InspectedTensor {

@@ -7,11 +7,11 @@
  *
  * Only fields the runtime reads are checked; fields it does not know pass through untouched.
  */
-import { EngineFileError } from '../api/errors';
-import type { EnginePlan, PlannedLayer } from '../build/builder';
+import { EngineFileError } from '../errors';
 import type { DeviceInfo } from '../gpu/device';
 import { Tensor } from '../ir/tensor';
 import { bindingRanges } from './bindings';
+import type { EnginePlan, PlannedLayer } from '../kernel/plan';
 
 /** The SPIR-V modules of an engine and, per layer and dispatch, which module it runs. */
 export interface ShaderTable {

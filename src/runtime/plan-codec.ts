@@ -13,7 +13,7 @@
  *
  * Decoding trusts nothing: every malformed value throws EngineFileError('corrupt') naming its path.
  */
-import { EngineFileError, UnsupportedError } from '../api/errors';
+import { EngineFileError, UnsupportedError } from '../errors';
 import { DType } from '../ir/dtype';
 import { allocData, Tensor, TensorData } from '../ir/tensor';
 

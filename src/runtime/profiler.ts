@@ -6,7 +6,7 @@
  * `reportLayerTime` once per layer in execution order with the time between its two fenceposts.
  * Without a profiler the context submits a program with no queries at all.
  */
-import { InputError } from '../api/errors';
+import { InputError } from '../errors';
 import { median } from './stats';
 
 /** Receives layer times after each profiled run (TensorRT's IProfiler). */

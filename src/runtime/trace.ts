@@ -1,3 +1,4 @@
+import type { RunTiming } from './context';
 /**
  * Runs as a Chrome trace (the Trace Event Format's JSON object form), which Perfetto and
  * chrome://tracing open: one process "vkrt <engine>", a "host" thread with each run's phases
@@ -8,7 +9,6 @@
  * VK_EXT_calibrated_timestamps), so a run's GPU events start at the instant the host submitted the
  * run; their durations and gaps are the GPU's own fencepost deltas.
  */
-import type { RunTiming } from './engine';
 
 /** One trace event (the fields Perfetto needs: ph, ts, dur for 'X', pid, tid, name). */
 export interface TraceEvent {

@@ -9,6 +9,7 @@ import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
 import { Engine } from '../../src/runtime/engine';
 import { OpCase, singleNodeModel } from '../helpers/gpu-op';
+import { buildEngine } from '../../src/api/build';
 
 /**
  * FP16 tolerances: inputs and outputs are rounded to 11 significant bits (relative 2^-11 ~ 4.9e-4
@@ -29,7 +30,7 @@ export async function checkOpFp16(device: Device, c: Fp16Case): Promise<void> {
   const ref = interpret(model, feeds);
   for (const mode of ['spec', 'push'] as const) {
     const log: string[] = [];
-    const engine = Engine.build(model, { device, paramMode: mode, fp16: true, log: (l) => log.push(l) });
+    const engine = buildEngine(model, { device, paramMode: mode, fp16: true, log: (l) => log.push(l) });
     try {
       const layer = engine.plan.layers.find((l) => l.opTypes.includes(c.op));
       assert.ok(layer, `${c.op}: no layer in the plan`);

@@ -16,6 +16,7 @@ import { loadModel } from '../../src/onnx/parse';
 import { Engine } from '../../src/runtime/engine';
 import { openDevice } from '../helpers/gpu';
 import { argmax, modelCasesByModel, MODELS } from '../helpers/model-cases';
+import { buildEngine } from '../../src/api/build';
 
 describe('real models in FP16', function () {
   this.timeout(600000);
@@ -29,8 +30,8 @@ describe('real models in FP16', function () {
     it(`${label}: FP16 keeps the class, rel L2 < 1e-2 against FP32 over ${cases.length} case(s)`, async () => {
       const shapes: Record<string, number[]> = {};
       for (const [k, v] of cases[0].inputs) shapes[k] = [...(v as Tensor).dims];
-      const e32 = Engine.build(loadModel(modelPath), { device, inputShapes: shapes });
-      const e16 = Engine.build(loadModel(modelPath), { device, inputShapes: shapes, fp16: true });
+      const e32 = buildEngine(loadModel(modelPath), { device, inputShapes: shapes });
+      const e16 = buildEngine(loadModel(modelPath), { device, inputShapes: shapes, fp16: true });
       try {
         const n16 = e16.plan.layers.filter((l) => l.precision === 'fp16').length;
         const c32 = e32.createExecutionContext(), c16 = e16.createExecutionContext();
@@ -71,12 +72,12 @@ describe('real models in FP16', function () {
       const model = loadModel(path.join(MODELS, file));
       let e32: Engine;
       try {
-        e32 = Engine.build(model, { device, inputShapes: mnistShapes(model) });
+        e32 = buildEngine(model, { device, inputShapes: mnistShapes(model) });
       } catch (e) {
         this.skip(); // not an FP32 model of this engine either (reported by test/gpu)
         return;
       }
-      const e16 = Engine.build(loadModel(path.join(MODELS, file)), { device, inputShapes: mnistShapes(model), fp16: true });
+      const e16 = buildEngine(loadModel(path.join(MODELS, file)), { device, inputShapes: mnistShapes(model), fp16: true });
       try {
         for (let seed = 1; seed <= 3; seed++) {
           const feeds = new Map(e32.inputs.map((io) => [io.name, digit(io.dims, seed)]));

@@ -9,9 +9,10 @@ import { Model } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
 import { Engine } from '../../src/runtime/engine';
-import { feedsFor } from '../build/passes/check';
+import { feedsFor } from '../builder/passes/check';
 import { openDevice } from '../helpers/gpu';
 import { googlenetLike, mobilenetV2Like } from '../helpers/nets';
+import { buildEngine } from '../../src/api/build';
 
 function relL2(expected: Tensor, got: Tensor): number {
   let num = 0, den = 0;
@@ -34,7 +35,7 @@ describe('FP16 networks with fusion', function () {
       const feeds = feedsFor(model, 5, -1, 1);
       const ref = interpret(model, feeds);
       const log: string[] = [];
-      const engine = Engine.build(model, { device, fp16: true, log: (l) => log.push(l) });
+      const engine = buildEngine(model, { device, fp16: true, log: (l) => log.push(l) });
       try {
         const layers = engine.plan.layers;
         const compute = layers.filter((l) => !/:to_fp(16|32)$/.test(l.name));

@@ -16,6 +16,7 @@ import { Tensor } from '../../src/ir/tensor';
 import { Engine } from '../../src/runtime/engine';
 import { openDevice } from '../helpers/gpu';
 import { DATA } from '../helpers/model-cases';
+import { buildEngine } from '../../src/api/build';
 
 const ROOT = path.join(DATA, 'onnx-other');
 
@@ -37,7 +38,7 @@ describe('FP16 on .data/onnx-other', function () {
         if (!ds) return undefined;
         const shapes: Record<string, number[]> = {};
         for (const [k, v] of ds.inputs) if (v instanceof Tensor) shapes[k] = [...v.dims];
-        const e = Engine.build(t.model, { device, inputShapes: shapes, fp16: fp16Mode });
+        const e = buildEngine(t.model, { device, inputShapes: shapes, fp16: fp16Mode });
         try {
           const out = await e.createExecutionContext().execute(ds.inputs as Map<string, Tensor>);
           return { out, expected: ds.outputs, plan: e.plan };

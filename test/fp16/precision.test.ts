@@ -5,17 +5,20 @@
  * finds the layer where an error appears.
  */
 import { strict as assert } from 'assert';
-import { buildPlan } from '../../src/build/builder';
-import { fp16RangeProblem, toFloat16Bits } from '../../src/build/precision';
+import { buildPlan } from '../../src/builder/builder';
+import { fp16RangeProblem } from '../../src/builder/precision';
 import { compareModel } from '../../src/cli/compare';
 import { Device } from '../../src/gpu';
 import { attr, GraphBuilder } from '../../src/ir/builder';
 import { Model } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
-import { deviceCaps, Engine } from '../../src/runtime/engine';
+import { Engine } from '../../src/runtime/engine';
 import { openDevice } from '../helpers/gpu';
 import { randomTensor } from '../helpers/gpu-op';
+import { toFloat16Bits } from '../../src/kernel/storage';
+import { buildEngine } from '../../src/api/build';
+import { deviceCaps } from '../../src/builder/caps';
 
 /** x[1,4,8,8] -> conv1 -> Relu -> conv2 -> Softmax(axis 1) -> y, seeded weights. */
 function smallCnn(): Model {
@@ -58,7 +61,7 @@ describe('FP16 precision control', function () {
   const precisionOf = (e: Engine, name: string) => e.plan.layers.find((l) => l.name === name)?.precision;
 
   it('builds every layer with an FP16 kernel in FP16; model I/O stays float32', async () => {
-    const e = Engine.build(smallCnn(), { device, fp16: true, fusion: false });
+    const e = buildEngine(smallCnn(), { device, fp16: true, fusion: false });
     try {
       for (const n of ['conv1', 'relu1', 'conv2', 'softmax']) assert.equal(precisionOf(e, n), 'fp16', n);
       assert.equal(e.plan.tensors.get('w1::f16')?.gpu, 'f16', 'weights stored as f16');
@@ -75,7 +78,7 @@ describe('FP16 precision control', function () {
     const x = randomTensor('float32', [1, 4, 8, 8], 9);
     const ref = interpret(smallCnn(), { x }).values().next().value as Tensor;
     for (const pins of [['conv2'], ['Softmax', 'relu1']]) {
-      const e = Engine.build(smallCnn(), { device, fp16: true, fp32Layers: pins, fusion: false });
+      const e = buildEngine(smallCnn(), { device, fp16: true, fp32Layers: pins, fusion: false });
       try {
         for (const l of e.plan.layers) {
           if (l.opTypes[0] === 'Cast') continue;
@@ -93,7 +96,7 @@ describe('FP16 precision control', function () {
 
   it('keeps layers fed by constants beyond the FP16 range in FP32 until a range-resetting op; no Inf', async () => {
     const log: string[] = [];
-    const e = Engine.build(wideModel(), { device, fp16: true, fusion: false, log: (l) => log.push(l) });
+    const e = buildEngine(wideModel(), { device, fp16: true, fusion: false, log: (l) => log.push(l) });
     try {
       assert.equal(precisionOf(e, 'scale_up'), 'fp32');
       assert.equal(precisionOf(e, 'shift'), 'fp32');

@@ -10,6 +10,7 @@ import { loadModel } from '../../src/onnx/parse';
 import { Engine } from '../../src/runtime/engine';
 import { argmax, errorStats, modelCasesByModel } from '../helpers/model-cases';
 import { openDevice } from '../helpers/gpu';
+import { buildEngine } from '../../src/api/build';
 
 describe('real models on the GPU', function () {
   this.timeout(300000);
@@ -23,7 +24,7 @@ describe('real models on the GPU', function () {
       const model = loadModel(modelPath);
       const shapes: Record<string, number[]> = {};
       for (const [k, v] of cases[0].inputs) shapes[k] = [...(v as Tensor).dims];
-      const engine = Engine.build(model, { device, inputShapes: shapes });
+      const engine = buildEngine(model, { device, inputShapes: shapes });
       try {
         const ctx = engine.createExecutionContext();
         for (const c of cases) {

@@ -12,6 +12,7 @@ import { Engine } from '../../src/runtime/engine';
 import { Device } from '../../src/gpu';
 import { compareTensors } from '../../src/conformance/compare';
 import { rng } from '../../src/models/rng';
+import { buildEngine } from '../../src/api/build';
 
 /** Deterministic pseudo-random numbers (mulberry32); the seed is printed on failure. */
 export { rng };
@@ -77,7 +78,7 @@ export async function checkOp(device: Device, c: OpCase, options: { declareOutpu
     for (const [name, t] of ref) model.graph.types.set(name, { kind: 'tensor', dtype: (t as Tensor).dtype, shape: [...(t as Tensor).dims] });
   }
   for (const mode of ['spec', 'push'] as const) {
-    const engine = Engine.build(model, { device, paramMode: mode });
+    const engine = buildEngine(model, { device, paramMode: mode });
     try {
       const out = await engine.createExecutionContext().execute(feeds);
       for (const [name, expected] of ref) {

@@ -2,11 +2,12 @@
  * Running one operator's reference or shape inference directly (no graph): the unit tests of the
  * operator families share these instead of each building the contexts.
  */
-import { GraphError, UnsupportedError } from '../../src/api/errors';
+import { GraphError, UnsupportedError } from '../../src/errors';
 import { Attr, Node, ValueType } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { registry } from '../../src/ops';
-import { Attrs, OpContext, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { OpContext, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { Attrs } from '../../src/ir/attrs';
 
 export type AttrMap = Record<string, Attr>;
 

@@ -1,6 +1,6 @@
 /** GraphBuilder: attribute inference, names, opsets, subgraphs, errors. */
 import { strict as assert } from 'assert';
-import { GraphError } from '../../src/api/errors';
+import { GraphError } from '../../src/errors';
 import { attr, DEFAULT_OPSET, GraphBuilder, toAttr } from '../../src/ir/builder';
 import { Tensor } from '../../src/ir/tensor';
 import { parseModel } from '../../src/onnx/parse';

@@ -1,6 +1,6 @@
 /** IR invariants: verify(), topoSort(), print(). */
 import { strict as assert } from 'assert';
-import { GraphError } from '../../src/api/errors';
+import { GraphError } from '../../src/errors';
 import { attr, GraphBuilder } from '../../src/ir/builder';
 import { Graph, Node } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { InputError } from '../../src/api/errors';
+import { InputError } from '../../src/errors';
 import { Command, Device, GpuBuffer, loadSpirv, Pipeline } from '../../src/gpu';
 import { useGpu } from '../helpers/gpu';
 import { scaleBiasPipeline, scaleBiasPush } from '../helpers/kernels';

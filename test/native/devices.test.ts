@@ -86,7 +86,7 @@ describe('loading without the addon or without Vulkan', () => {
     const env = { ...process.env, VKRT_NATIVE: path.join(ROOT, 'build', 'no-such-addon.node') };
     const script = `
       const n = require('./src/native.ts');
-      const { VulkanError } = require('./src/api/errors.ts');
+      const { VulkanError } = require('./src/errors.ts');
       if (!/npm run build:native/.test(n.nativeLoadError())) throw new Error('bad sentence: ' + n.nativeLoadError());
       try { n.loadNative(); throw new Error('loadNative did not throw'); }
       catch (e) { if (!(e instanceof VulkanError)) throw e; }

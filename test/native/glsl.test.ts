@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { InputError } from '../../src/api/errors';
+import { InputError } from '../../src/errors';
 import { Device, GlslCompileError } from '../../src/gpu';
 import { ensureDriver, useGpu } from '../helpers/gpu';
 

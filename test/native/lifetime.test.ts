@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { DisposedError } from '../../src/api/errors';
+import { DisposedError } from '../../src/errors';
 import { GpuStateError, grid1d } from '../../src/gpu';
 import { loadNative } from '../../src/native';
 import { assertNoValidationMessages, openDevice, useGpu } from '../helpers/gpu';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { InputError } from '../../src/api/errors';
+import { InputError } from '../../src/errors';
 import { tickDelta, ticksToMs, timestampDeltasMs } from '../../src/gpu/timing';
 
 describe('gpu/timing (pure)', () => {

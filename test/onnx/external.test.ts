@@ -2,7 +2,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ParseError } from '../../src/api/errors';
+import { ParseError } from '../../src/errors';
 import { GraphBuilder } from '../../src/ir/builder';
 import { Tensor } from '../../src/ir/tensor';
 import { loadModel, parseModel } from '../../src/onnx/parse';

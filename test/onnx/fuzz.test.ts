@@ -9,7 +9,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GraphError, VkrtError } from '../../src/api/errors';
+import { GraphError, VkrtError } from '../../src/errors';
 import { Graph, Model } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { parseModel, parseTensor } from '../../src/onnx/parse';

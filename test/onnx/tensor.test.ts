@@ -1,6 +1,6 @@
 /** Every dtype decodes, from raw_data and from the typed fields; encoder round trips. */
 import { strict as assert } from 'assert';
-import { ParseError } from '../../src/api/errors';
+import { ParseError } from '../../src/errors';
 import { DType, onnxDTypeCode } from '../../src/ir/dtype';
 import { numberToBfloat16Bits, numberToFloat16Bits } from '../../src/ir/float';
 import { Tensor } from '../../src/ir/tensor';

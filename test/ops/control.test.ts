@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { GraphError, UnsupportedError } from '../../src/api/errors';
+import { GraphError, UnsupportedError } from '../../src/errors';
 import { attr, GraphBuilder } from '../../src/ir/builder';
 import { DType } from '../../src/ir/dtype';
 import { Attr, ValueType } from '../../src/ir/graph';
@@ -8,8 +8,9 @@ import { registry } from '../../src/ops';
 import { loopLimits } from '../../src/ops/control/if-loop-scan';
 import { re2ToRegExp, pySplit } from '../../src/ops/control/strings';
 import { interpret } from '../../src/ops/interpreter';
-import { Attrs, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { RuntimeValue, ShapeContext } from '../../src/ops/types';
 import { AttrMap, runInferShape, runReference, testNode } from '../helpers/op-run';
+import { Attrs } from '../../src/ir/attrs';
 
 function runAll(opType: string, values: (RuntimeValue | undefined)[], attrs: AttrMap = {}, opset = 21, domain = '', nOut = 1): RuntimeValue[] {
   return runReference(testNode(opType, values.length, attrs, nOut, domain), opset, values);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { GraphError, UnsupportedError } from '../../src/api/errors';
+import { GraphError, UnsupportedError } from '../../src/errors';
 import { DType } from '../../src/ir/dtype';
 import { Attr, Node, ValueType } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
@@ -7,7 +7,8 @@ import { registry } from '../../src/ops';
 import {
   ELEMENTWISE_GLSL_EXTRA, ELEMENTWISE_OPS, ELEMENTWISE_SCALAR,
 } from '../../src/ops/elementwise';
-import { Attrs, OpContext, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { OpContext, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { Attrs } from '../../src/ir/attrs';
 
 type AttrMap = Record<string, Attr>;
 

@@ -1,11 +1,12 @@
 /** Unit tests of the nn operator family: shape inference and the edge cases golden data misses. */
 import { strict as assert } from 'assert';
-import { GraphError, UnsupportedError } from '../../src/api/errors';
+import { GraphError, UnsupportedError } from '../../src/errors';
 import { DType } from '../../src/ir/dtype';
 import { Attr, Dim, Node, ValueType } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { NN_OPS } from '../../src/ops/nn';
-import { Attrs, OpContext, OpDef, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { OpContext, OpDef, RuntimeValue, ShapeContext } from '../../src/ops/types';
+import { Attrs } from '../../src/ir/attrs';
 
 type AttrIn = number | string | number[];
 

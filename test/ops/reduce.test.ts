@@ -1,13 +1,14 @@
 /** The reduce family: shape inference and the edge cases the ONNX golden data misses. */
 import { strict as assert } from 'assert';
-import { GraphError, UnsupportedError } from '../../src/api/errors';
+import { GraphError, UnsupportedError } from '../../src/errors';
 import { DType } from '../../src/ir/dtype';
 import { Attr, Graph, Node, ValueType } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { registry } from '../../src/ops';
 import { REDUCE_OPS } from '../../src/ops/reduce';
-import { Attrs, OpContext, RuntimeValue } from '../../src/ops/types';
+import { OpContext, RuntimeValue } from '../../src/ops/types';
 import { AttrMap, runInferShape, runReference, testNode } from '../helpers/op-run';
+import { Attrs } from '../../src/ir/attrs';
 
 function runAll(opType: string, inputs: (Tensor | undefined)[], attrs: AttrMap = {}, opset = 18, outputs = 1): RuntimeValue[] {
   return runReference(testNode(opType, inputs.length, attrs, outputs), opset, inputs);

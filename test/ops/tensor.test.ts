@@ -1,6 +1,6 @@
 /** The tensor family (shape and data movement): shape inference and edge cases golden data misses. */
 import { strict as assert } from 'assert';
-import { GraphError, UnsupportedError } from '../../src/api/errors';
+import { GraphError, UnsupportedError } from '../../src/errors';
 import { DType } from '../../src/ir/dtype';
 import { Attr, ValueType } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';

@@ -7,7 +7,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EngineFileError, EngineFileReason } from '../../src/api/errors';
+import { EngineFileError, EngineFileReason } from '../../src/errors';
 import { Device } from '../../src/gpu';
 import { Tensor } from '../../src/ir/tensor';
 import { mobilenetV2Like } from '../../src/models/nets';
@@ -19,6 +19,7 @@ import { Runtime } from '../../src/runtime/runtime';
 import { InferenceSession } from '../../src/api/session';
 import { MODELS } from '../helpers/model-cases';
 import { pattern, useGpu } from '../helpers/gpu';
+import { buildEngine } from '../../src/api/build';
 
 function bitsOf(outputs: Map<string, Tensor>): Map<string, Buffer> {
   return new Map([...outputs].map(([k, t]) => [k, Buffer.from((t.data as Float32Array).buffer, (t.data as Float32Array).byteOffset, (t.data as Float32Array).byteLength)]));
@@ -48,7 +49,7 @@ describe('engine files', function () {
   let inputs: Map<string, Tensor>;
 
   before(() => {
-    engine = Engine.build(mobilenetV2Like({ size: 16 }), { device: gpu.device });
+    engine = buildEngine(mobilenetV2Like({ size: 16 }), { device: gpu.device });
     bytes = engine.serialize();
     inputs = randomInputs(engine.inputs, 3);
   });
@@ -96,7 +97,7 @@ describe('engine files', function () {
   it('the real models in .data round-trip bit-identically', async function () {
     const file = path.join(MODELS, 'mnist-8', 'model.onnx');
     if (!fs.existsSync(file)) this.skip();
-    const built = Engine.build(loadModel(file), { device: gpu.device });
+    const built = buildEngine(loadModel(file), { device: gpu.device });
     try {
       // through a Node Buffer at an odd offset, as fs.readFileSync may hand it over
       const raw = built.serialize();
@@ -113,7 +114,7 @@ describe('engine files', function () {
 
   it('an FP16 engine (Uint16Array weights, conversion layers) round-trips bit-identically', async function () {
     if (!gpu.device.info.fp16) this.skip();
-    const built = Engine.build(mobilenetV2Like({ size: 16 }), { device: gpu.device, fp16: true });
+    const built = buildEngine(mobilenetV2Like({ size: 16 }), { device: gpu.device, fp16: true });
     try {
       assert.ok(built.plan.layers.some((l) => l.precision === 'fp16'));
       const loaded = Engine.deserialize(built.serialize(), { device: gpu.device });

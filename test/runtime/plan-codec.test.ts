@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { EngineFileError, UnsupportedError } from '../../src/api/errors';
+import { EngineFileError, UnsupportedError } from '../../src/errors';
 import { Tensor } from '../../src/ir/tensor';
 import { crc32, crc32Bytewise } from '../../src/runtime/crc32';
 import { decodePlainData, encodePlainData } from '../../src/runtime/plan-codec';

@@ -4,13 +4,15 @@
  * time says so once and turns profiling off.
  */
 import { strict as assert } from 'assert';
-import { InputError } from '../../src/api/errors';
+import { InputError } from '../../src/errors';
 import { mobilenetV2Like } from '../../src/models/nets';
 import { randomInputs } from '../../src/cli/exec';
-import { Engine, ExecutionContext } from '../../src/runtime/engine';
+import { Engine } from '../../src/runtime/engine';
 import { LayerProfile } from '../../src/runtime/profiler';
 import { openDevice, useGpu } from '../helpers/gpu';
 import type { Program } from '../../src/gpu/program';
+import { buildEngine } from '../../src/api/build';
+import { ExecutionContext } from '../../src/runtime/context';
 
 /** The context's recorded programs by timestamp mode (private; read for the no-queries check). */
 function programs(ctx: ExecutionContext): Map<string, Program> {
@@ -21,7 +23,7 @@ describe('per-layer profiler', function () {
   this.timeout(300000);
   const gpu = useGpu();
   let engine: Engine;
-  before(() => { engine = Engine.build(mobilenetV2Like({ size: 16 }), { device: gpu.device }); });
+  before(() => { engine = buildEngine(mobilenetV2Like({ size: 16 }), { device: gpu.device }); });
   after(() => engine?.dispose());
 
   it('reports every layer once per run, in execution order, positive, summing to the GPU compute time', async () => {
@@ -75,7 +77,7 @@ describe('per-layer profiler', function () {
     const warn = console.warn;
     console.warn = (m: string) => warnings.push(m);
     try {
-      const e = Engine.build(mobilenetV2Like({ size: 16 }), { device });
+      const e = buildEngine(mobilenetV2Like({ size: 16 }), { device });
       const a = e.createExecutionContext(), b = e.createExecutionContext();
       const calls: string[] = [];
       a.profiler = { reportLayerTime: (n) => calls.push(n) };

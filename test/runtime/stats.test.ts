@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { InputError } from '../../src/api/errors';
+import { InputError } from '../../src/errors';
 import { LayerProfile } from '../../src/runtime/profiler';
 import { median, percentile, summarize } from '../../src/runtime/stats';
 

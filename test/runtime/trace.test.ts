@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
-import type { RunTiming } from '../../src/runtime/engine';
 import { buildTrace } from '../../src/runtime/trace';
 import { checkTrace } from './check-trace';
+import type { RunTiming } from '../../src/runtime/context';
 
 describe('Chrome/Perfetto trace', () => {
   const run = (start: number, layerMs?: number[]): RunTiming => ({

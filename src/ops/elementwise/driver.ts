@@ -6,9 +6,10 @@
 import { DType, isBigInt, isFloat } from '../../ir/dtype';
 import { Dim, ValueType } from '../../ir/graph';
 import { allocData, rounderFor, sizeOf, Tensor, TensorData } from '../../ir/tensor';
-import { Attrs, OpContext, OpDef, RuntimeValue, ShapeContext } from '../types';
+import { OpContext, OpDef, RuntimeValue, ShapeContext } from '../types';
 import { broadcastDims, broadcastIndex, broadcastShapes } from '../util/shape';
 import { ElementwiseScalar, ELEMENTWISE_SCALAR, Params } from './scalar-table';
+import { Attrs } from '../../ir/attrs';
 
 /** Largest output the reference allocates (elements); a hostile model gets a GraphError instead. */
 export const MAX_ELEMENTS = 2 ** 31;

@@ -1,11 +1,11 @@
 /**
  * GPU kernels of the elementwise family: each op becomes a generated pointwise kernel
- * (src/build/pointwise.ts) from the GLSL expression in its ELEMENTWISE_SCALAR row. Floats compute
+ * (src/kernel/pointwise.ts) from the GLSL expression in its ELEMENTWISE_SCALAR row. Floats compute
  * in float; integer and bool tensors (stored as i32) use the integer expressions below, which exist
  * for the ops real models apply to integers; others are refused at build time with the node named.
  */
-import { BindingRef, KernelContext, KernelImpl, withF16 } from '../../build/kernel';
-import { pointwiseDispatch, PointwiseInput } from '../../build/pointwise';
+import { BindingRef, KernelContext, KernelImpl, withF16 } from '../../kernel/contract';
+import { pointwiseDispatch, PointwiseInput } from '../../kernel/pointwise';
 import { isFloat } from '../../ir/dtype';
 import { OpDef } from '../types';
 import { legacyAlign, legacySlope } from './driver';

@@ -9,7 +9,7 @@
  * {@link ELEMENTWISE_GLSL_HELPERS}. A descriptor whose `out` is 'bool' gives a GLSL `bool`.
  */
 import { DType } from '../../ir/dtype';
-import { Attrs } from '../types';
+import { Attrs } from '../../ir/attrs';
 
 /** Resolved attribute values of one node (numbers only; enums mapped to numbers). */
 export type Params = Readonly<Record<string, number>>;

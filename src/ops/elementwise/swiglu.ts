@@ -2,8 +2,8 @@
  * SwiGLU (ONNX opset 28, the onnx-node-extra tests): y = Swish(a, alpha) * b = a * sigmoid(alpha * a) * b,
  * with numpy broadcasting between a and b (its function body is Swish then Mul).
  */
-import { KernelContext, KernelImpl } from '../../build/kernel';
-import { pointwiseDispatch } from '../../build/pointwise';
+import { KernelContext, KernelImpl } from '../../kernel/contract';
+import { pointwiseDispatch } from '../../kernel/pointwise';
 import { Tensor } from '../../ir/tensor';
 import { OpDef, RuntimeValue } from '../types';
 import { broadcastOrFail, indexMap, inferBroadcast, typeOf, requiredInput } from './driver';

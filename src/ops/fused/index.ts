@@ -6,8 +6,8 @@
  *  - pattern-recognised layers (Gelu, HardSwish, Mish, LayerNormalization, Softmax, Attention) under their
  *    ONNX definitions at a fixed opset, so a model whose opset predates the op can still use them.
  */
-import { KernelContext, KernelImpl, withF16 } from '../../build/kernel';
-import { pointwiseDispatch, PointwiseInput } from '../../build/pointwise';
+import { KernelContext, KernelImpl, withF16 } from '../../kernel/contract';
+import { pointwiseDispatch, PointwiseInput } from '../../kernel/pointwise';
 import { ELEMENTWISE_GLSL_HELPERS } from '../elementwise/scalar-table';
 import { inferBroadcast } from '../elementwise/driver';
 import { OpRegistry } from '../registry';

@@ -4,12 +4,13 @@
  * output. The same program runs on the CPU (each step through the op's own reference, so a fused
  * node stays its own oracle) and becomes one GLSL expression list for the pointwise generator.
  */
-import { GraphError } from '../../api/errors';
+import { GraphError } from '../../errors';
 import { Attr, Node } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { ELEMENTWISE_GLSL_EXTRA, ELEMENTWISE_SCALAR } from '../elementwise/scalar-table';
 import { OpRegistry } from '../registry';
-import { Attrs, OpContext } from '../types';
+import { OpContext } from '../types';
+import { Attrs } from '../../ir/attrs';
 
 /** An operand: the fused node's input k, step j's result, or an inlined scalar. */
 export type Ref = { in: number } | { step: number } | { const: number };

@@ -9,7 +9,7 @@ import { RoiAlign } from './roialign';
 import { CausalConvWithState, Col2Im, DeformConv } from './deform';
 import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool, MaxUnpool } from './pool';
 import { DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear } from './quantize';
-import { KernelContext, KernelImpl } from '../../build/kernel';
+import { KernelContext, KernelImpl } from '../../kernel/contract';
 import { globalPoolKernel, poolKernel } from './gpu/pool';
 import { gridSampleKernel } from './gpu/grid';
 import { dequantizeKernel, quantizeKernel } from './gpu/quantize';

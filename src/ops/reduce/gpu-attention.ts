@@ -2,7 +2,7 @@
  * GPU kernels of Attention (opset 23/24) and RotaryEmbedding: see shaders/reduce/attention.comp,
  * kv_concat.comp and rotary.comp for the algorithms and parameter layouts.
  */
-import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl } from '../../build/kernel';
+import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl } from '../../kernel/contract';
 import { sizeOf } from '../../ir/tensor';
 
 const ATT_WG = 64;

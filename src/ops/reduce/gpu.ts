@@ -4,10 +4,11 @@
  * with a long axis and few rows gets a workgroup per row (shared-memory tree); many short rows get
  * an invocation per row. Both strategies are returned as candidates, the likelier-faster first.
  */
-import { DispatchDesc, f16Defines, f32bits, glslType, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../build/kernel';
+import { DispatchDesc, f16Defines, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../kernel/contract';
 import { integerRange } from '../../ir/dtype';
 import { sizeOf, stridesOf } from '../../ir/tensor';
 import { axisOrFail, intValues, splitAxis } from '../util/reduce-common';
+import { glslType } from '../../kernel/storage';
 
 /** Workgroup size of the shared-memory kernels (RED_WG_MAX in shaders/common/reduce_common.glsl). */
 const WG_MAX = 256;

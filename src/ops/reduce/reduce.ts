@@ -9,7 +9,7 @@
 import { DType, integerRange, isBigInt, isFloat } from '../../ir/dtype';
 import { ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
-import type { KernelContext } from '../../build/kernel';
+import type { KernelContext } from '../../kernel/contract';
 import { OpDef, ShapeContext } from '../types';
 import { reduceKernel } from './gpu';
 import {

@@ -5,7 +5,7 @@
  * Shape facts are params (spec or push constants); ranks are #defines (shaders/tensor/*.comp read
  * per-axis params through TP(i), shaders/common/tensor_params.glsl).
  */
-import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../build/kernel';
+import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../kernel/contract';
 import { sizeOf, stridesOf, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { intsOf } from '../util/tensor-common';

@@ -1,8 +1,9 @@
 /** Window geometry shared by Conv, ConvTranspose, the pools, Col2Im and DeformConv. */
 import { Dim } from '../../ir/graph';
 import { stridesOf } from '../../ir/tensor';
-import { Attrs, OpContext, ShapeContext } from '../types';
+import { OpContext, ShapeContext } from '../types';
 import { unknownDim } from './nn-common';
+import { Attrs } from '../../ir/attrs';
 
 type Ctx = OpContext | ShapeContext;
 

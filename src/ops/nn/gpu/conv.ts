@@ -5,7 +5,7 @@
  * invocation per output (shaders/nn/conv_direct.comp), which goes first for depthwise and other
  * thin group convolutions where a 64-row GEMM tile would mostly idle.
  */
-import { BindingRef, DispatchDesc, KernelContext, KernelImpl, grid1d, withF16 } from '../../../build/kernel';
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, grid1d, withF16 } from '../../../kernel/contract';
 import { isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';

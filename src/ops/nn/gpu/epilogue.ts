@@ -9,9 +9,9 @@
  * The kind codes match shaders/common/nn_act.glsl; the reference applies the same functions, so a
  * fused node stays its own oracle.
  */
-import { f32bits } from '../../../build/kernel';
+import { f32bits } from '../../../kernel/contract';
 import { erf } from '../../elementwise/scalar-table';
-import { Attrs } from '../../types';
+import { Attrs } from '../../../ir/attrs';
 
 export interface Activation {
   kind: number;

@@ -5,8 +5,8 @@
  * products with a long K (classifiers at batch 1), the simple one for other thin products that
  * would leave most of a tile idle. Transposes are strides; MatMul's batch broadcast collapses to at most three axes.
  */
-import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../build/kernel';
-import { collapseBroadcast } from '../../../build/pointwise';
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../kernel/contract';
+import { collapseBroadcast } from '../../../kernel/pointwise';
 import { broadcastDims } from '../../util/shape';
 import { activationParams, readActivation } from './epilogue';
 import { ordered } from './prefer';

@@ -1,5 +1,5 @@
 /** GPU kernel of GridSample (shaders/nn/grid_sample.comp): 1-3 spatial axes, every mode and padding. */
-import { KernelContext, KernelImpl, grid1d } from '../../../build/kernel';
+import { KernelContext, KernelImpl, grid1d } from '../../../kernel/contract';
 import { isFloat } from '../../../ir/dtype';
 
 export function gridSampleKernel(ctx: KernelContext): KernelImpl[] {

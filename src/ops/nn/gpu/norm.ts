@@ -4,8 +4,8 @@
  * shaders/nn/row_norm.comp (one workgroup per contiguous row); LRN and LpNormalization have small
  * kernels of their own.
  */
-import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../build/kernel';
-import { pointwiseDispatch } from '../../../build/pointwise';
+import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../kernel/contract';
+import { pointwiseDispatch } from '../../../kernel/pointwise';
 import { isFloat } from '../../../ir/dtype';
 
 const WG = 128;

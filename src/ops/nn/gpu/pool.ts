@@ -3,7 +3,7 @@
  * (shaders/nn/pool.comp, one invocation per output) and the global pools
  * (shaders/nn/global_pool.comp, one workgroup per plane).
  */
-import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../build/kernel';
+import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../kernel/contract';
 import { isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';

@@ -3,7 +3,7 @@
  * them); tests pin one by name so every candidate is checked against the reference, whatever the
  * shape heuristics would choose.
  */
-import { KernelImpl } from '../../../build/kernel';
+import { KernelImpl } from '../../../kernel/contract';
 
 let preferred: string | undefined;
 

@@ -8,8 +8,8 @@
  * (shaders/nn/qdq.comp). uint8/int8 values are held as int32. Each GEMM has a tiled and a simple
  * candidate, ordered as the float kernels order theirs.
  */
-import { BindingRef, DispatchDesc, KernelContext, KernelImpl, TensorDesc, grid1d } from '../../../build/kernel';
-import { collapseBroadcast } from '../../../build/pointwise';
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, TensorDesc, grid1d } from '../../../kernel/contract';
+import { collapseBroadcast } from '../../../kernel/pointwise';
 import { integerRange, isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';

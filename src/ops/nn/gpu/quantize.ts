@@ -1,11 +1,11 @@
 /**
  * GPU kernels of QuantizeLinear and DequantizeLinear for integer quantized types (per-tensor and
- * per-axis scales and zero points): generated pointwise kernels (src/build/pointwise.ts), the
+ * per-axis scales and zero points): generated pointwise kernels (src/kernel/pointwise.ts), the
  * per-axis parameters broadcast as [C, 1, ...]. Blocked quantization and float8/float4 types
  * (which the GPU does not hold) are refused.
  */
-import { BindingRef, KernelContext, KernelImpl } from '../../../build/kernel';
-import { PointwiseInput, pointwiseDispatch } from '../../../build/pointwise';
+import { BindingRef, KernelContext, KernelImpl } from '../../../kernel/contract';
+import { PointwiseInput, pointwiseDispatch } from '../../../kernel/pointwise';
 import { integerRange, isFloat } from '../../../ir/dtype';
 import { dequantizeGeneralKernel, quantizeGeneralKernel } from './qlinear';
 

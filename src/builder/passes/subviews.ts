@@ -11,7 +11,8 @@
  */
 import { Node } from '../../ir/graph';
 import type { PlanItem } from '../memory-plan';
-import { gpuTypeBytes, TensorDesc } from '../kernel';
+import { TensorDesc } from '../../kernel/contract';
+import { gpuTypeBytes } from '../../kernel/storage';
 
 /** The part of a planned tensor this module reads and writes. */
 interface Slot { name: string; kind: string; gpu: string; bytes: number; offset: number }

@@ -4,7 +4,7 @@
  * compute what the reference interpreter computes.
  */
 import { strict as assert } from 'assert';
-import { buildPlan } from '../../src/build/builder';
+import { buildPlan } from '../../src/builder/builder';
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
 import { Engine } from '../../src/runtime/engine';
@@ -12,6 +12,7 @@ import { openDevice } from '../helpers/gpu';
 import { randomTensor } from '../helpers/gpu-op';
 import { errorStats } from '../helpers/model-cases';
 import { mobilenetV2Like } from '../helpers/nets';
+import { buildEngine } from '../../src/api/build';
 
 const CAPS = { subgroupSize: 32, maxGroupsX: 65535, maxGroupsY: 65535, maxWorkgroupInvocations: 1024, fp16: false, alignment: 256 };
 
@@ -29,7 +30,7 @@ describe('memory plan on a MobileNetV2-shaped network', function () {
       const model = mobilenetV2Like({ batch: 1, size: 32 });
       const input = randomTensor('float32', [1, 3, 32, 32], 5, -1, 1);
       const ref = interpret(model, { input }).get('logits') as Tensor;
-      const engine = Engine.build(model, { device });
+      const engine = buildEngine(model, { device });
       const out = (await engine.createExecutionContext().execute({ input })).get('logits')!;
       engine.dispose();
       const { relL2 } = errorStats(ref, out);

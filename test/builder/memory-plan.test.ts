@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { checkPlan, planMemory, PlanItem } from '../../src/build/memory-plan';
+import { checkPlan, planMemory, PlanItem } from '../../src/builder/memory-plan';
 
 function rng(seed: number) {
   return () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);

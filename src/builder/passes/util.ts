@@ -3,11 +3,12 @@
  * running an op's reference on constants (so rules compute folded weights with the same code the
  * interpreter uses).
  */
-import { GraphError } from '../../api/errors';
+import { GraphError } from '../../errors';
 import { Attr, Node } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
-import { Attrs, OpContext } from '../../ops/types';
+import { OpContext } from '../../ops/types';
 import { GraphView } from './rule';
+import { Attrs } from '../../ir/attrs';
 
 export const float = (v: number): Attr => ({ type: 'float', value: v });
 export const int = (v: number): Attr => ({ type: 'int', value: v });

@@ -16,9 +16,9 @@
  */
 import { Node } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
-import { numberToFloat16Bits } from '../ir/float';
-import { DeviceCaps, DispatchDesc, GpuType, gpuTypeOf, TensorDesc } from './kernel';
-import { pointwiseDispatch } from './pointwise';
+import { DeviceCaps, DispatchDesc, TensorDesc } from '../kernel/contract';
+import { pointwiseDispatch } from '../kernel/pointwise';
+import { GpuType, gpuTypeOf } from '../kernel/storage';
 
 /** Largest finite FP16 value. */
 export const FP16_MAX = 65504;
@@ -68,13 +68,6 @@ export function fp16Range(t: Tensor): { kind: 'overflow' | 'underflow'; reason: 
     return { kind: 'underflow', reason: `${flushed} of ${nonzero} nonzero values (${((100 * flushedMass) / mass).toPrecision(3)}% of the magnitude) are below 2^-25 and would become 0` };
   }
   return undefined;
-}
-
-/** A float tensor's values as FP16 bits (round to nearest even; beyond FP16: +-Inf). */
-export function toFloat16Bits(data: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(data.length);
-  for (let i = 0; i < out.length; i++) out[i] = numberToFloat16Bits(Number(data[i]));
-  return out;
 }
 
 export interface PrecisionOptions {

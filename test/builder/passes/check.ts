@@ -4,8 +4,8 @@
  * interpreter and through the GPU (an engine built without fusion and one with it).
  */
 import { strict as assert } from 'assert';
-import { optimize, OptimizeResult } from '../../../src/build/passes/optimize';
-import { opKey } from '../../../src/build/passes/rule';
+import { optimize, OptimizeResult } from '../../../src/builder/passes/optimize';
+import { opKey } from '../../../src/builder/passes/rule';
 import { Device } from '../../../src/gpu';
 import { Model, ValueType } from '../../../src/ir/graph';
 import { Tensor } from '../../../src/ir/tensor';
@@ -14,6 +14,7 @@ import { interpret } from '../../../src/ops/interpreter';
 import { Engine } from '../../../src/runtime/engine';
 import { randomTensor } from '../../helpers/gpu-op';
 import { errorStats } from '../../helpers/model-cases';
+import { buildEngine } from '../../../src/api/build';
 
 /** Optimize with graph verification after every pass; `passes` limits the run (default all). */
 export function optimized(model: Model, passes?: string[]): OptimizeResult {
@@ -57,7 +58,7 @@ export async function sameGpu(device: Device, model: Model, feeds: Map<string, T
   const ref = interpret(model, feeds);
   const layers: string[][] = [];
   for (const fusion of [false, true]) {
-    const engine = Engine.build(model, { device, fusion });
+    const engine = buildEngine(model, { device, fusion });
     try {
       const out = await engine.createExecutionContext().execute(feeds);
       for (const o of model.graph.outputs) close(ref.get(o) as Tensor, out.get(o)!, `GPU (fusion ${fusion}) output ${o}`, tol);

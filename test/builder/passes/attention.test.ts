@@ -6,8 +6,8 @@
  * attention as one layer of the engine plan.
  */
 import { strict as assert } from 'assert';
-import { buildPlan } from '../../../src/build/builder';
-import { FUSED_ATTR } from '../../../src/build/passes/rule';
+import { buildPlan } from '../../../src/builder/builder';
+import { FUSED_ATTR } from '../../../src/builder/passes/rule';
 import { GraphBuilder } from '../../../src/ir/builder';
 import { Model } from '../../../src/ir/graph';
 import { Tensor } from '../../../src/ir/tensor';
@@ -17,6 +17,7 @@ import { errorStats } from '../../helpers/model-cases';
 import { useGpu } from '../../helpers/gpu';
 import { randomTensor } from '../../helpers/gpu-op';
 import { feedsFor, ops, optimized, sameGpu, sameReference } from './check';
+import { buildEngine } from '../../../src/api/build';
 
 let seed = 500;
 const scalar = (b: GraphBuilder, v: number) => b.constant(Tensor.scalar('float32', v), 'c');
@@ -300,7 +301,7 @@ describe('attention rule (scaled-dot-product attention -> vkrt::Attention)', fun
     const model = bertLayer();
     const feeds = bertFeeds(model);
     const ref = interpret(model, feeds).get(model.graph.outputs[0]) as Tensor;
-    const engine = Engine.build(model, { device: gpu.device, fp16: true });
+    const engine = buildEngine(model, { device: gpu.device, fp16: true });
     try {
       const att = engine.plan.layers.find((l) => l.opTypes.includes('Softmax'))!;
       assert.equal(att.kernel, 'attention_online_softmax');

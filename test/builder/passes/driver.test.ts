@@ -4,8 +4,8 @@
  * caller's model is never changed.
  */
 import { strict as assert } from 'assert';
-import { GraphState, runPass } from '../../../src/build/passes/driver';
-import { Rule } from '../../../src/build/passes/rule';
+import { GraphState, runPass } from '../../../src/builder/passes/driver';
+import { Rule } from '../../../src/builder/passes/rule';
 import { GraphBuilder } from '../../../src/ir/builder';
 import { Model, Node, ValueType } from '../../../src/ir/graph';
 import { registry } from '../../../src/ops/index';

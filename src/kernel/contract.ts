@@ -8,36 +8,10 @@
 import type { DType } from '../ir/dtype';
 import type { Node } from '../ir/graph';
 import type { Tensor } from '../ir/tensor';
-import type { Attrs } from '../ops/types';
+import type { Attrs } from '../ir/attrs';
+import { GpuArray, GpuType } from './storage';
 
-/** How a tensor is stored on the GPU. */
-export type GpuType = 'f32' | 'f16' | 'i32';
-
-/** GLSL scalar type of a GPU storage type. */
-export function glslType(t: GpuType): string {
-  return t === 'f32' ? 'float' : t === 'f16' ? 'float16_t' : 'int';
-}
-
-/** Host array of GPU storage: f32 as Float32Array, i32 as Int32Array, f16 as its bits (Uint16Array). */
-export type GpuArray = Float32Array | Int32Array | Uint16Array;
-
-/** Bytes per element of a GPU storage type. */
-export function gpuTypeBytes(t: GpuType): number {
-  return t === 'f16' ? 2 : 4;
-}
-
-/**
- * GPU storage of an ONNX dtype in FP32 engines: floats as f32 (float64 is narrowed), every integer
- * type and bool as i32 (int64 values outside int32 are clamped when uploaded, see runtime/io.ts).
- * Returns undefined for types the GPU does not hold (string, complex).
- */
-export function gpuTypeOf(dtype: DType): GpuType | undefined {
-  switch (dtype) {
-    case 'float32': case 'float64': case 'float16': case 'bfloat16': return 'f32';
-    case 'string': case 'complex64': case 'complex128': return undefined;
-    default: return dtype.startsWith('float') ? undefined : 'i32';
-  }
-}
+export type { GpuArray, GpuType } from './storage';
 
 /** True when any float tensor of the kernel is stored as f16 (the layer runs in FP16). */
 export function usesF16(ctx: Pick<KernelContext, 'inputs' | 'outputs'>): boolean {
@@ -125,7 +99,7 @@ export interface KernelImpl {
   /**
    * The implementation honours FP16 storage: it reads and writes every tensor in the GPU type
    * its KernelContext gave (`ctx.inputs[i].gpu`, `ctx.outputs[i].gpu`, f16 included). Absent on
-   * an FP16 candidate layer, the builder runs the layer in FP32 instead (see build/precision.ts).
+   * an FP16 candidate layer, the builder runs the layer in FP32 instead (see builder/precision.ts).
    */
   fp16?: boolean;
   /** Constant tensors the kernel binds as { weight: i } (already in GPU layout and type). */

@@ -4,13 +4,14 @@
  * per rule and logged; after every pass the graph is re-sorted and, in tests and debug runs,
  * verified. New values get their types from the ops' shape inference.
  */
-import { GraphError } from '../../api/errors';
+import { GraphError } from '../../errors';
 import { Graph, Node, ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { typeOf, isStatic } from '../../ops/infer-shapes';
 import { OpRegistry } from '../../ops/registry';
-import { Attrs, ShapeContext } from '../../ops/types';
+import { ShapeContext } from '../../ops/types';
 import { GraphView, opKey, partName, Pass, Rewrite, Rule } from './rule';
+import { Attrs } from '../../ir/attrs';
 
 /** Safety bound on rewrites per pass: each rewrite removes work, so real graphs stay far below. */
 const MAX_REWRITES_PER_NODE = 8;

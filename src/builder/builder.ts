@@ -4,19 +4,21 @@
  * dispatches, tensors with arena offsets, weights). src/runtime/engine.ts turns a plan into
  * pipelines and one recorded program.
  */
-import { GraphError, InputError, UnsupportedError } from '../api/errors';
+import { GraphError, InputError, UnsupportedError } from '../errors';
 import { Dim, Model, Node, ValueType } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import { registry as defaultRegistry } from '../ops/index';
 import { inferShapes, isStatic } from '../ops/infer-shapes';
 import { OpRegistry } from '../ops/registry';
-import { Attrs } from '../ops/types';
-import { BindingRef, DeviceCaps, DispatchDesc, GpuArray, GpuType, gpuTypeBytes, gpuTypeOf, KernelContext, KernelImpl, TensorDesc } from './kernel';
+import { BindingRef, DeviceCaps, DispatchDesc, KernelContext, KernelImpl, TensorDesc } from '../kernel/contract';
+import type { EngineIO, EnginePlan, PlannedLayer, PlannedTensor, TensorKind } from '../kernel/plan';
 import { planMemory, PlanItem } from './memory-plan';
 import { optimize } from './passes/optimize';
 import { fusedOps } from './passes/rule';
 import { SubViews } from './passes/subviews';
-import { conversionDispatch, PrecisionPlanner, toFloat16Bits } from './precision';
+import { conversionDispatch, PrecisionPlanner } from './precision';
+import { Attrs } from '../ir/attrs';
+import { alignUp, toGpuArray, GpuArray, GpuType, gpuTypeBytes, gpuTypeOf, toFloat16Bits } from '../kernel/storage';
 
 export interface BuilderConfig {
   /** Concrete shapes for inputs with symbolic or unknown dims (trtexec's --shapes). */
@@ -38,88 +40,6 @@ export interface BuilderConfig {
   registry?: OpRegistry;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;
-}
-
-export type TensorKind = 'input' | 'output' | 'activation' | 'weight';
-
-export interface PlannedTensor {
-  name: string;
-  dtype: ValueType['dtype'];
-  gpu: GpuType;
-  dims: number[];
-  bytes: number;
-  kind: TensorKind;
-  /** Byte offset in the arena (activations, inputs, outputs) or in the weight buffer (weights). */
-  offset: number;
-}
-
-export interface PlannedDispatch extends Omit<DispatchDesc, 'bindings'> {
-  /** Per binding: a tensor name (arena or weights), or a kernel weight / scratch of the layer. */
-  bindings: ({ tensor: string } | { kernelWeight: number } | { scratch: number })[];
-}
-
-export interface PlannedLayer {
-  /** Layer name (the node's, or its parts' joined by '+' once fused). */
-  name: string;
-  opTypes: string[];
-  kernel: string;
-  /** Arithmetic/storage precision of the layer's outputs. */
-  precision: 'fp32' | 'fp16';
-  inputs: string[];
-  outputs: string[];
-  dispatches: PlannedDispatch[];
-  /** Kernel-provided constant arrays (re-laid-out weights), stored in the weight buffer. */
-  kernelWeights: { offset: number; bytes: number; data: GpuArray }[];
-  /** Byte offsets and sizes of the layer's scratch buffers inside the context's scratch buffer. */
-  scratch: { offset: number; bytes: number }[];
-}
-
-export interface EngineIO {
-  name: string;
-  dtype: ValueType['dtype'];
-  dims: number[];
-  gpu: GpuType;
-}
-
-export interface EnginePlan {
-  layers: PlannedLayer[];
-  tensors: Map<string, PlannedTensor>;
-  inputs: EngineIO[];
-  outputs: EngineIO[];
-  /** Outputs known at build time (folded); returned as they are. */
-  constantOutputs: Map<string, Tensor>;
-  /** Graph output name -> the tensor that holds its bytes (differs for outputs that are views). */
-  outputRoots: Map<string, string>;
-  arenaBytes: number;
-  naiveActivationBytes: number;
-  weightBytes: number;
-  /** Bytes of the scratch buffer each context needs (the largest layer's scratch). */
-  scratchBytes: number;
-  /** The weights, already converted to GPU types, by tensor name. */
-  weightData: Map<string, GpuArray>;
-  paramMode: 'spec' | 'push';
-  alignment: number;
-  stats: { onnxNodes: number; folded: number; views: number; layers: number };
-}
-
-function alignUp(x: number, a: number): number {
-  return Math.ceil(x / a) * a;
-}
-
-/** Host array of a tensor in its GPU storage type (float32 or FP16 bits for floats, int32 for ints and bool). */
-export function toGpuArray(t: Tensor, gpu: 'f32' | 'i32'): Float32Array | Int32Array;
-export function toGpuArray(t: Tensor, gpu: GpuType): GpuArray;
-export function toGpuArray(t: Tensor, gpu: GpuType): GpuArray {
-  const d = t.data;
-  if (gpu === 'f16') return toFloat16Bits(d as ArrayLike<number>);
-  if (gpu === 'f32') return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>, Number);
-  if (d instanceof Int32Array) return d;
-  const out = new Int32Array(t.size);
-  for (let i = 0; i < out.length; i++) {
-    const v = Number(d[i]);
-    out[i] = v > 2147483647 ? 2147483647 : v < -2147483648 ? -2147483648 : v;
-  }
-  return out;
 }
 
 function describeShape(s: readonly Dim[] | undefined): string {
@@ -155,7 +75,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     if (sym.length) throw new InputError(`input '${name}' has symbolic dimension(s) ${sym.map((s) => `'${s}'`).join(', ')} (${describeShape(shape)}); give a value with --shapes=${name}:${shape.map((d) => (typeof d === 'number' ? d : 1)).join('x')}`);
     inputTypes.set(name, { kind: 'tensor', dtype: declared.dtype, shape });
   }
-  // 1b. the graph optimizer (src/build/passes: fusions, simplifications) on a copy of the model
+  // 1b. the graph optimizer (src/builder/passes: fusions, simplifications) on a copy of the model
   if (config.fusion !== false) { model = optimize(model, { registry: reg, inputTypes, log }).model; g = model.graph; }
   // 2. shape inference + constant folding
   const { types, constants, folded } = inferShapes(g, model.opsets, { registry: reg, inputTypes });

@@ -6,8 +6,9 @@
  * The pointwise-fusion pass reuses this with a multi-op program (vkrt::FusedElementwise, whose
  * steps come in as `body` statements).
  */
-import { DeviceCaps, DispatchDesc, GpuType, glslType, grid1d } from './kernel';
+import { DeviceCaps, DispatchDesc, grid1d } from './contract';
 import { stridesOf } from '../ir/tensor';
+import { GpuType, glslType } from './storage';
 
 export interface PointwiseInput {
   gpu: GpuType;

@@ -5,9 +5,10 @@
  */
 import { Graph, Node } from '../../../ir/graph';
 import { Tensor } from '../../../ir/tensor';
-import { Attrs, OpContext } from '../../../ops/types';
+import { OpContext } from '../../../ops/types';
 import { fusedNode, GraphView, Rewrite, Rule } from '../rule';
 import { attrsOf, evalOp, f32, float, ints, isF32, perChannel, producerIf, valuesOf } from '../util';
+import { Attrs } from '../../../ir/attrs';
 
 /** Ops whose output is not a function of their inputs (never folded). */
 const NONDETERMINISTIC = new Set(['RandomUniform', 'RandomNormal', 'RandomUniformLike', 'RandomNormalLike', 'Multinomial', 'Bernoulli']);

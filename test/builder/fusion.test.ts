@@ -5,12 +5,13 @@
  * Conv+Clip and Conv+Add is one layer. Every engine still matches the reference interpreter.
  */
 import { strict as assert } from 'assert';
-import { buildPlan, EnginePlan } from '../../src/build/builder';
+import { buildPlan } from '../../src/builder/builder';
 import { GraphBuilder } from '../../src/ir/builder';
 import { Model } from '../../src/ir/graph';
 import { useGpu } from '../helpers/gpu';
 import { googlenetLike, inceptionBlock, mobilenetV2Like } from '../helpers/nets';
 import { feedsFor, sameGpu } from './passes/check';
+import { EnginePlan } from '../../src/kernel/plan';
 
 /** lavapipe's and NVIDIA's storage-buffer offset alignment is 16 or less; 64 is a stricter device. */
 const CAPS = { subgroupSize: 32, maxGroupsX: 65535, maxGroupsY: 65535, maxWorkgroupInvocations: 1024, fp16: false, alignment: 64 };

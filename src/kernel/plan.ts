@@ -1,0 +1,83 @@
+/**
+ * The engine plan: what the builder produces and the runtime loads (TensorRT's serialized engine
+ * before it is serialized). Plain data: layers with their dispatches, tensors with arena or weight
+ * offsets, the weights in GPU form, and the SPIR-V each dispatch runs.
+ */
+import type { ValueType } from '../ir/graph';
+import type { Tensor } from '../ir/tensor';
+import type { DispatchDesc } from './contract';
+import type { GpuArray, GpuType } from './storage';
+
+export type TensorKind = 'input' | 'output' | 'activation' | 'weight';
+
+export interface PlannedTensor {
+  name: string;
+  dtype: ValueType['dtype'];
+  gpu: GpuType;
+  dims: number[];
+  bytes: number;
+  kind: TensorKind;
+  /** Byte offset in the arena (activations, inputs, outputs) or in the weight buffer (weights). */
+  offset: number;
+}
+
+export interface PlannedDispatch extends Omit<DispatchDesc, 'bindings'> {
+  /** Per binding: a tensor name (arena or weights), or a kernel weight / scratch of the layer. */
+  bindings: ({ tensor: string } | { kernelWeight: number } | { scratch: number })[];
+}
+
+export interface PlannedLayer {
+  /** Layer name (the node's, or its parts' joined by '+' once fused). */
+  name: string;
+  opTypes: string[];
+  kernel: string;
+  /** Arithmetic/storage precision of the layer's outputs. */
+  precision: 'fp32' | 'fp16';
+  inputs: string[];
+  outputs: string[];
+  dispatches: PlannedDispatch[];
+  /** Kernel-provided constant arrays (re-laid-out weights), stored in the weight buffer. */
+  kernelWeights: { offset: number; bytes: number; data: GpuArray }[];
+  /** Byte offsets and sizes of the layer's scratch buffers inside the context's scratch buffer. */
+  scratch: { offset: number; bytes: number }[];
+}
+
+export interface EngineIO {
+  name: string;
+  dtype: ValueType['dtype'];
+  dims: number[];
+  gpu: GpuType;
+}
+
+export interface EnginePlan {
+  layers: PlannedLayer[];
+  tensors: Map<string, PlannedTensor>;
+  inputs: EngineIO[];
+  outputs: EngineIO[];
+  /** Outputs known at build time (folded); returned as they are. */
+  constantOutputs: Map<string, Tensor>;
+  /** Graph output name -> the tensor that holds its bytes (differs for outputs that are views). */
+  outputRoots: Map<string, string>;
+  arenaBytes: number;
+  naiveActivationBytes: number;
+  weightBytes: number;
+  /** Bytes of the scratch buffer each context needs (the largest layer's scratch). */
+  scratchBytes: number;
+  /** The weights, already converted to GPU types, by tensor name. */
+  weightData: Map<string, GpuArray>;
+  paramMode: 'spec' | 'push';
+  alignment: number;
+  stats: { onnxNodes: number; folded: number; views: number; layers: number };
+}
+
+/** The SPIR-V modules of an engine and, per layer and dispatch, which module it runs. */
+export interface ShaderTable {
+  modules: Uint32Array[];
+  dispatchModule: number[][];
+}
+
+/** A built engine before it is loaded on a device: the plan and the SPIR-V of its dispatches. */
+export interface BuiltEngine {
+  plan: EnginePlan;
+  shaders: ShaderTable;
+}

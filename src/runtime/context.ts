@@ -1,0 +1,241 @@
+/**
+ * ExecutionContext (TensorRT's IExecutionContext): one engine's activation arena and scratch on
+ * the device, and the program recorded once over them (every layer's dispatches and barriers), so
+ * a run crosses into native code a fixed number of times whatever the layer count. A run has four
+ * timed phases (upload, enqueue, wait, read back); with a profiler it submits a second program,
+ * recorded on first use, that writes a timestamp fencepost around every layer (profiler.ts).
+ */
+import { DisposedError, InputError } from '../errors';
+import type { GpuBuffer } from '../gpu/buffer';
+import type { Device } from '../gpu/device';
+import type { Pipeline } from '../gpu/pipeline';
+import type { Command, Program } from '../gpu/program';
+import { ticksToMs, timestampDeltasMs } from '../gpu/timing';
+import { Tensor } from '../ir/tensor';
+import type { EnginePlan } from '../kernel/plan';
+import { toGpuArray } from '../kernel/storage';
+import { bindingRanges } from './bindings';
+import type { Profiler } from './profiler';
+
+/** What a context needs of its engine (engine.ts implements it). */
+export interface ContextHost {
+  readonly plan: EnginePlan;
+  readonly device: Device;
+  readonly pipelines: readonly (readonly Pipeline[])[];
+  readonly weights: GpuBuffer;
+  /** Throws DisposedError once the engine is disposed. */
+  check(): void;
+  /** Called by a disposed context. */
+  forget(ctx: ExecutionContext): void;
+}
+
+/**
+ * Records a plan's program over a context's buffers. `timestamps`: 'none' (no queries), 'bracket'
+ * (before the first and after the last layer) or 'layers' (fenceposts: before the first layer and
+ * after each layer, N+1 in all).
+ */
+function recordProgram(host: ContextHost, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode): Program {
+  const cmds: Command[] = [];
+  const plan = host.plan;
+  const buffers = { arena, weights: host.weights, scratch: scratch! };
+  if (timestamps !== 'none') cmds.push({ op: 'timestamp', index: 0 });
+  plan.layers.forEach((layer, li) => {
+    layer.dispatches.forEach((d, di) => {
+      const bindings = bindingRanges(plan, layer, d).map((r) => ({ buffer: buffers[r.buffer], offset: r.offset, range: r.range }));
+      const push = plan.paramMode === 'push' ? new Uint32Array(d.params.length ? d.params : [0]) : undefined;
+      cmds.push({ op: 'dispatch', pipeline: host.pipelines[li][di], bindings, push, groups: d.groups });
+      cmds.push({ op: 'barrier' });
+    });
+    if (timestamps === 'layers') cmds.push({ op: 'timestamp', index: li + 1 });
+  });
+  if (timestamps === 'bracket') cmds.push({ op: 'timestamp', index: 1 });
+  return host.device.createProgram(cmds);
+}
+
+/** Which timestamps a recorded program writes. */
+export type TimestampMode = 'none' | 'bracket' | 'layers';
+
+/**
+ * Host and GPU times of one run, in milliseconds. Host times are `performance.now()` readings; the
+ * phases follow each other: upload (H2D), enqueue, wait for the fence, read back (D2H).
+ */
+export interface RunTiming {
+  /** performance.now() when the upload began. */
+  startMs: number;
+  /** Writing the inputs into the context's memory (host to device). */
+  h2dMs: number;
+  /** Handing the recorded program to the queue (host enqueue time). */
+  enqueueMs: number;
+  /** From submit to the fence signalled, as the host sees it (GPU work plus wake-up latency). */
+  waitMs: number;
+  /** GPU time from the first to the last timestamp; undefined when the run recorded no timestamps. */
+  gpuMs?: number;
+  /** Reading the outputs back (device to host). */
+  d2hMs: number;
+  /** The whole run: upload start to read-back end. */
+  latencyMs: number;
+  /** Per-layer GPU times (fencepost deltas) when the run was profiled. */
+  layerMs?: number[];
+}
+
+const warnedDevices = new WeakSet<Device>();
+
+/** Whether the device's compute queue family can write timestamps; warns once per device when not. */
+function canTime(device: Device): boolean {
+  const i = device.info;
+  if (i.timestampValidBits > 0 && i.timestampPeriodNs > 0) return true;
+  if (!warnedDevices.has(device)) {
+    warnedDevices.add(device);
+    console.warn(`vkrt: ${i.name} cannot time compute work (timestampValidBits ${i.timestampValidBits} on its compute queue family, timestampPeriod ${i.timestampPeriodNs} ns); profiling and GPU timing are off`);
+  }
+  return false;
+}
+
+export type Feeds = Record<string, Tensor> | Map<string, Tensor>;
+
+/** Runs an engine. Lifetime: dispose() (idempotent); the engine's dispose() disposes it too. */
+export class ExecutionContext {
+  private readonly arena: GpuBuffer;
+  private readonly scratch?: GpuBuffer;
+  /** The program of each timestamp mode, recorded on first use ('none' at once). */
+  private readonly programs = new Map<TimestampMode, Program>();
+  private queueTail: Promise<unknown> = Promise.resolve();
+  private disposedFlag = false;
+  private profilerRef?: Profiler;
+  private gpuTimingFlag = false;
+  /** Timing of the last completed run. */
+  lastTiming?: RunTiming;
+
+  /** @internal */
+  constructor(readonly engine: ContextHost, readonly queue: number) {
+    this.arena = engine.device.createBuffer(engine.plan.arenaBytes, 'device');
+    if (engine.plan.scratchBytes > 0) this.scratch = engine.device.createBuffer(engine.plan.scratchBytes, 'device');
+    this.programs.set('none', recordProgram(engine, this.arena, this.scratch, 'none'));
+  }
+
+  /**
+   * Receives per-layer times after each run (TensorRT's IExecutionContext::setProfiler). Runs of a
+   * context without a profiler write no timestamps. On a device that cannot time compute work,
+   * setting one warns once and leaves it unset.
+   */
+  get profiler(): Profiler | undefined { return this.profilerRef; }
+  set profiler(p: Profiler | undefined) {
+    if (p !== undefined && (typeof p !== 'object' || p === null || typeof p.reportLayerTime !== 'function')) throw new InputError('profiler must be an object with reportLayerTime(layerName, ms)');
+    this.profilerRef = p && canTime(this.engine.device) ? p : undefined;
+  }
+
+  /**
+   * Measure each run's GPU time (RunTiming.gpuMs) with two timestamps around the whole program
+   * (what `vkrt exec` reports as GPU compute time). Off by default; a profiler implies it.
+   */
+  get gpuTiming(): boolean { return this.gpuTimingFlag; }
+  set gpuTiming(on: boolean) {
+    this.gpuTimingFlag = !!on && canTime(this.engine.device);
+  }
+
+  private program(mode: TimestampMode): Program {
+    let p = this.programs.get(mode);
+    if (!p) {
+      p = recordProgram(this.engine, this.arena, this.scratch, mode);
+      this.programs.set(mode, p);
+    }
+    return p;
+  }
+
+  /**
+   * Runs the engine on named inputs; resolves to the outputs by name.
+   * @throws InputError for a missing or unknown input, or a wrong dtype or shape.
+   */
+  execute(feeds: Feeds): Promise<Map<string, Tensor>> {
+    const run = this.queueTail.then(() => this.run(feeds));
+    this.queueTail = run.catch(() => undefined);
+    return run;
+  }
+
+  private checkFeeds(feeds: Feeds): Map<string, Tensor> {
+    const plan = this.engine.plan;
+    if (!feeds || typeof feeds !== 'object') throw new InputError('execute(feeds): feeds must be a Map or an object of Tensors keyed by input name');
+    const map = feeds instanceof Map ? feeds : new Map(Object.entries(feeds));
+    for (const name of map.keys()) {
+      if (!plan.inputs.some((i) => i.name === name)) throw new InputError(`'${name}' is not an input of this engine (inputs: ${plan.inputs.map((i) => i.name).join(', ')})`);
+    }
+    for (const io of plan.inputs) {
+      const t = map.get(io.name);
+      if (!t) throw new InputError(`input '${io.name}' is missing (${io.dtype}[${io.dims.join(',')}])`);
+      if (!(t instanceof Tensor)) throw new InputError(`input '${io.name}' must be a Tensor`);
+      if (t.dtype !== io.dtype) throw new InputError(`input '${io.name}' must be ${io.dtype}, got ${t.dtype}`);
+      if (t.dims.length !== io.dims.length || t.dims.some((d, k) => d !== io.dims[k])) {
+        throw new InputError(`input '${io.name}' must have shape [${io.dims.join(',')}], got [${t.dims.join(',')}]; build the engine for that shape`);
+      }
+    }
+    return map;
+  }
+
+  /** Phase 1 (H2D): inputs into the arena. */
+  private upload(map: Map<string, Tensor>): void {
+    const plan = this.engine.plan;
+    for (const io of plan.inputs) {
+      const t = map.get(io.name)!;
+      const pt = plan.tensors.get(io.name);
+      if (pt && t.size) this.arena.write(toGpuArray(t, io.gpu), pt.offset);
+    }
+  }
+
+  /** Phase 4 (D2H): outputs out of the arena. */
+  private readback(): Map<string, Tensor> {
+    const plan = this.engine.plan;
+    const out = new Map<string, Tensor>();
+    for (const o of plan.outputs) {
+      const pt = plan.tensors.get(plan.outputRoots.get(o.name)!)!;
+      const n = o.dims.reduce((a, b) => a * b, 1);
+      if (n === 0) { out.set(o.name, Tensor.zeros(o.dtype, o.dims)); continue; }
+      const bytes = this.arena.read(pt.offset, n * 4);
+      const view = o.gpu === 'i32' ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.buffer, bytes.byteOffset, n);
+      out.set(o.name, o.dtype === 'float32' ? new Tensor('float32', o.dims, Float32Array.from(view)) : Tensor.from(o.dtype, o.dims, view));
+    }
+    for (const [name, t] of plan.constantOutputs) out.set(name, t);
+    return out;
+  }
+
+  private async run(feeds: Feeds): Promise<Map<string, Tensor>> {
+    if (this.disposedFlag) throw new DisposedError('ExecutionContext');
+    this.engine.check();
+    const map = this.checkFeeds(feeds);
+    const profiler = this.profilerRef;
+    const mode: TimestampMode = profiler ? 'layers' : this.gpuTimingFlag ? 'bracket' : 'none';
+    const program = this.program(mode);
+    const t0 = performance.now();
+    this.upload(map);
+    const t1 = performance.now();
+    const done = program.submit(this.queue); // the native submit happens synchronously in here
+    const t2 = performance.now();
+    await done;
+    const t3 = performance.now();
+    const out = this.readback();
+    const t4 = performance.now();
+    const timing: RunTiming = { startMs: t0, h2dMs: t1 - t0, enqueueMs: t2 - t1, waitMs: t3 - t1, d2hMs: t4 - t3, latencyMs: t4 - t0 };
+    if (mode !== 'none') {
+      const info = this.engine.device.info;
+      const ticks = program.timestamps();
+      timing.gpuMs = ticksToMs(ticks[0], ticks[ticks.length - 1], info.timestampPeriodNs, info.timestampValidBits);
+      if (mode === 'layers') timing.layerMs = timestampDeltasMs(ticks, info.timestampPeriodNs, info.timestampValidBits);
+    }
+    this.lastTiming = timing;
+    if (profiler && timing.layerMs) {
+      const layers = this.engine.plan.layers;
+      timing.layerMs.forEach((ms, i) => profiler.reportLayerTime(layers[i].name, ms));
+    }
+    return out;
+  }
+
+  get disposed(): boolean { return this.disposedFlag; }
+
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    for (const p of this.programs.values()) p.dispose();
+    this.arena.dispose();
+    this.scratch?.dispose();
+    this.engine.forget(this);
+  }
+}

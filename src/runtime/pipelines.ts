@@ -1,0 +1,66 @@
+/**
+ * Pipelines for a plan's dispatches from its SPIR-V table: the workgroup size and (in 'spec' mode)
+ * the params become specialization constants, keeping only the ids the module declares (the
+ * compiler drops constants a shader never reads, and native/spirv.cpp is what reads the module).
+ * Dispatches with the same module and constants share one pipeline.
+ */
+import { EngineFileError, VkrtError, VulkanError } from '../errors';
+import { Device } from '../gpu/device';
+import type { Pipeline, SpecConstant } from '../gpu/pipeline';
+import type { EnginePlan, ShaderTable } from '../kernel/plan';
+
+/**
+ * One pipeline per dispatch, in plan order. On failure every pipeline made so far is disposed.
+ * @param file names the engine file when the plan was loaded from one: a module that disagrees
+ *   with its dispatch is then a damaged file (EngineFileError), not a bad call.
+ */
+export function createPipelines(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Pipeline[][] {
+  const cache = new Map<string, Pipeline>();
+  const declared = new Map<number, Set<number>>();
+  const specIdsOf = (m: number): Set<number> => {
+    let ids = declared.get(m);
+    if (!ids) {
+      try {
+        ids = new Set(Device.reflectSpirv(shaders.modules[m]).specIds);
+      } catch (e) {
+        if (file && e instanceof VkrtError && !(e instanceof VulkanError)) throw new EngineFileError('corrupt', `SPIR-V module ${m}: ${e.message}`, file.name);
+        throw e;
+      }
+      declared.set(m, ids);
+    }
+    return ids;
+  };
+  const out: Pipeline[][] = [];
+  try {
+    plan.layers.forEach((layer, li) => {
+      out.push(layer.dispatches.map((d, di) => {
+        const m = shaders.dispatchModule[li][di];
+        const ids = specIdsOf(m);
+        const spec: SpecConstant[] = d.workgroup.map((v, k) => ({ id: 100 + k, type: 'uint' as const, value: v }));
+        if (plan.paramMode === 'spec') d.params.forEach((v, k) => spec.push({ id: k, type: 'uint', value: v >>> 0 }));
+        const used = spec.filter((s) => ids.has(s.id));
+        const push = plan.paramMode === 'push' ? d.params.length : 0;
+        const key = `${m}|${d.bindings.length}|${used.map((x) => `${x.id}=${x.value}`).join(',')}|${push}`;
+        let p = cache.get(key);
+        if (!p) {
+          try {
+            p = device.createPipeline({
+              spirv: shaders.modules[m], name: `${layer.name}:${d.shader}`, bindingCount: d.bindings.length,
+              pushConstantSize: plan.paramMode === 'push' ? 4 * Math.max(1, d.params.length) : 0,
+              specialization: used,
+            });
+          } catch (e) {
+            if (file && e instanceof VkrtError && !(e instanceof VulkanError)) throw new EngineFileError('corrupt', `layer '${layer.name}' dispatch ${di}: ${e.message}`, file.name);
+            throw e;
+          }
+          cache.set(key, p);
+        }
+        return p;
+      }));
+    });
+  } catch (e) {
+    for (const p of new Set(cache.values())) p.dispose();
+    throw e;
+  }
+  return out;
+}
