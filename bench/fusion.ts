@@ -15,7 +15,6 @@ import { Model } from '../src/ir/graph';
 import { Tensor } from '../src/ir/tensor';
 import { googlenetLike, mobilenetV2Like } from '../src/models/nets';
 import { loadModel } from '../src/onnx/parse';
-import { Engine } from '../src/runtime/engine';
 import { buildEngine } from '../src/api/build';
 
 function findModels(dir: string): string[] {

@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown benchmark '${name}'\n${usage()}`);
     return 2;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const mod = require(entry.module) as { run(argv: string[]): Promise<number> };
   return mod.run(rest);
 }

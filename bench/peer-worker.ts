@@ -11,7 +11,6 @@ import { parseArgs, flagString } from '../src/cli/args';
 import { parseNpz, writeNpz } from '../src/io/npy';
 import { Tensor } from '../src/ir/tensor';
 import { loadModel } from '../src/onnx/parse';
-import { Engine } from '../src/runtime/engine';
 import { peakRssMiB, timeLoop } from './stats';
 import { buildEngine } from '../src/api/build';
 
@@ -56,7 +55,7 @@ async function vkrtRunner(model: string, feeds: Map<string, Tensor>): Promise<{ 
 }
 
 async function ortRunner(model: string): Promise<{ run: Runner; buildMs: number; close(): void }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
   const t0 = performance.now();
   const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });

@@ -119,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   const models = benchModels().filter((m) => !only || only.includes(m.name));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vkrt-bench-peers-'));
   const runs = flagString(args, 'runs') ?? '200', budget = flagString(args, 'budget') ?? '5';
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
   const dev = Device.create();
   const devName = `${dev.info.name} (${dev.info.driverName} ${dev.info.driverVersion})`;

@@ -231,7 +231,7 @@ function tryLoad(): void {
     return;
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     addon = require(file) as NativeAddon;
   } catch (e) {
     loadError = explainLoadFailure(file, (e as Error).message);

@@ -24,7 +24,7 @@ import { GraphBuilder } from '../../src/ir/builder';
 import { Tensor } from '../../src/ir/tensor';
 import { loadModel } from '../../src/onnx/parse';
 import { Engine } from '../../src/runtime/engine';
-import { preferNnKernel } from '../../src/ops/nn/gpu/prefer';
+import { KernelSelection, preferKernel } from '../../src/builder/selection';
 import { bandwidth } from '../native';
 import { fmtMs, fmtRatio, LatencyStats, markdownTable, median, relativeError, summarize, timeLoop } from '../stats';
 import { LayerCost, layerCosts, layerTimes } from './layers';
@@ -68,14 +68,14 @@ function variants(t: Tensor, k: number): Tensor[] {
   return out;
 }
 
-async function runOne(device: Device, name: string, m: TorchModel, work: string, precision: string, batch: number, o: { budget: number; limits: { peakTflops: number; copyGBps: number }; flops: Map<string, number> }): Promise<VkrtResult> {
+async function runOne(device: Device, name: string, m: TorchModel, work: string, precision: string, batch: number, o: { budget: number; limits: { peakTflops: number; copyGBps: number }; flops: Map<string, number>; selection?: KernelSelection }): Promise<VkrtResult> {
   const res: VkrtResult = { model: name, precision, batch, status: 'error' };
   const tb = m.batches[String(batch)];
   if (!tb) return { ...res, status: 'skipped', detail: 'no reference for this batch' };
   const model = loadModel(m.onnx);
   let engine: Engine;
   try {
-    engine = buildEngine(model, { device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, fp16: precision === 'fp16' });
+    engine = buildEngine(model, { device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, fp16: precision === 'fp16', selection: o.selection });
   } catch (e) {
     if (e instanceof UnsupportedError) return { ...res, status: 'not available', detail: (e as Error).message.split('\n').slice(0, 4).join(' / ') };
     throw e;
@@ -166,8 +166,9 @@ function stat(p: Peers | undefined, k: string): number | undefined {
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['work', 'out', 'models', 'batches', 'precisions', 'budget', 'peak-tflops', 'skip-bandwidth', 'prefer']);
-  // --prefer=<kernel name>: pin one conv/gemm candidate first (A/B runs of kernel choices)
-  preferNnKernel(flagString(args, 'prefer'));
+  // --prefer=<kernel name>: build with that conv/gemm candidate wherever it applies (A/B runs of kernel choices)
+  const prefer = flagString(args, 'prefer');
+  const selection = prefer ? preferKernel(prefer) : undefined;
   const work = flagString(args, 'work') ?? '/tmp/vkrt-gpu-bench';
   const torch = JSON.parse(fs.readFileSync(path.join(work, 'torch.json'), 'utf8')) as TorchJson;
   const models = (flagString(args, 'models') ?? Object.keys(torch.models).join(',')).split(',').filter((x) => torch.models[x]);
@@ -194,7 +195,7 @@ export async function run(argv: string[]): Promise<number> {
           let r: VkrtResult;
           try {
             if (!flopsByLayer.has(batch)) flopsByLayer.set(batch, new Map());
-            r = await runOne(device, name, torch.models[name], work, precision, batch, { budget, limits, flops: flopsByLayer.get(batch)! });
+            r = await runOne(device, name, torch.models[name], work, precision, batch, { budget, limits, flops: flopsByLayer.get(batch)!, selection });
           } catch (e) {
             r = { model: name, precision, batch, status: 'error', detail: (e as Error).message.split('\n').slice(0, 3).join(' / ') };
           }

@@ -17,7 +17,6 @@ import { Model } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import { loadModel } from '../onnx/parse';
 import { interpret } from '../ops/interpreter';
-import { Engine } from '../runtime/engine';
 import { flagString, parseArgs } from './args';
 import { loadInputs, parseShapes, randomInputs } from './exec';
 import type { EnginePlan } from '../kernel/plan';

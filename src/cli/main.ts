@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const verbose = rest.includes('--verbose') || !!process.env.VKRT_DEBUG;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const mod = require(entry.module) as { run(args: string[]): Promise<number> };
     return await mod.run(rest);
   } catch (e) {

@@ -1,6 +1,5 @@
 /** Conformance backends other than the reference: 'vulkan' builds an engine per model. */
 import { InputError } from '../errors';
-import { Engine } from '../runtime/engine';
 import { Device } from '../gpu/device';
 import { Tensor } from '../ir/tensor';
 import type { RuntimeValue } from '../ops/types';

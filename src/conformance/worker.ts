@@ -5,7 +5,7 @@ import type { Tolerance } from './compare';
 
 async function backendFor(name: string): Promise<ConformanceBackend> {
   if (name === 'reference') return referenceBackend;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const mod = require('./backends') as { createBackend(name: string): Promise<ConformanceBackend> };
   return mod.createBackend(name);
 }

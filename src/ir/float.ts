@@ -21,7 +21,7 @@ export function numberToFloat16Bits(v: number): number {
   // Rounded from the double directly (not through float32) so ties are decided exactly.
   if (Number.isNaN(v)) return 0x7e00;
   const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
-  let a = Math.abs(v);
+  const a = Math.abs(v);
   if (a === Infinity) return sign | 0x7c00;
   if (a >= 65520) return sign | 0x7c00; // rounds to inf (max half 65504, halfway 65520)
   if (a < 2 ** -14) {
@@ -163,7 +163,7 @@ export function numberToMiniFloat(fmt: MiniFloat, v: number, saturate = true): n
   if (a === l.v) return withSign(l.code);
   if (a === h.v) return withSign(h.code);
   const dl = a - l.v, dh = h.v - a;
-  let pick = dl < dh ? l : dh < dl ? h : (l.code & 1) === 0 ? l : h;
+  const pick = dl < dh ? l : dh < dl ? h : (l.code & 1) === 0 ? l : h;
   return withSign(pick.code);
 }
 

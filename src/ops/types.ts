@@ -1,6 +1,6 @@
 import { Attrs } from '../ir/attrs';
 import { GraphError, UnsupportedError } from '../errors';
-import { Attr, Graph, Node, ValueType } from '../ir/graph';
+import { Graph, Node, ValueType } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import type { KernelContext, KernelImpl } from '../kernel/contract';
 

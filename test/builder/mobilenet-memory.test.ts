@@ -7,7 +7,6 @@ import { strict as assert } from 'assert';
 import { buildPlan } from '../../src/builder/builder';
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
-import { Engine } from '../../src/runtime/engine';
 import { openDevice } from '../helpers/gpu';
 import { randomTensor } from '../helpers/gpu-op';
 import { errorStats } from '../helpers/model-cases';

@@ -7,7 +7,6 @@ import { compareTensors } from '../../src/conformance/compare';
 import { Device } from '../../src/gpu';
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
-import { Engine } from '../../src/runtime/engine';
 import { OpCase, singleNodeModel } from '../helpers/gpu-op';
 import { buildEngine } from '../../src/api/build';
 

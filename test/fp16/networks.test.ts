@@ -8,7 +8,6 @@ import { Device } from '../../src/gpu';
 import { Model } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
-import { Engine } from '../../src/runtime/engine';
 import { feedsFor } from '../builder/passes/check';
 import { openDevice } from '../helpers/gpu';
 import { googlenetLike, mobilenetV2Like } from '../helpers/nets';

@@ -13,7 +13,6 @@ import { listTestDirs, loadTestCase } from '../../src/conformance/cases';
 import { compareValues } from '../../src/conformance/compare';
 import { Device } from '../../src/gpu';
 import { Tensor } from '../../src/ir/tensor';
-import { Engine } from '../../src/runtime/engine';
 import { openDevice } from '../helpers/gpu';
 import { DATA } from '../helpers/model-cases';
 import { buildEngine } from '../../src/api/build';

@@ -7,7 +7,6 @@ import { strict as assert } from 'assert';
 import { Device } from '../../src/gpu';
 import { Tensor } from '../../src/ir/tensor';
 import { loadModel } from '../../src/onnx/parse';
-import { Engine } from '../../src/runtime/engine';
 import { argmax, errorStats, modelCasesByModel } from '../helpers/model-cases';
 import { openDevice } from '../helpers/gpu';
 import { buildEngine } from '../../src/api/build';

@@ -10,7 +10,6 @@ import { Tensor } from '../../src/ir/tensor';
 import { Device } from '../../src/gpu';
 import { openDevice } from '../helpers/gpu';
 import { OpCase, checkOp, randomTensor } from '../helpers/gpu-op';
-import { preferNnKernel } from '../../src/ops/nn/gpu/prefer';
 
 const ints = (value: number[]): Attr => ({ type: 'ints', value });
 const int = (value: number): Attr => ({ type: 'int', value });
@@ -25,13 +24,12 @@ describe('GPU nn integer / quantized kernels', function () {
   let device: Device;
   before(() => { device = openDevice(); });
   afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
-  after(() => { preferNnKernel(undefined); device?.dispose(); });
+  after(() => device?.dispose());
 
   /** Runs the case once per candidate (tiled, simple and rowdot pinned first). */
   const both = async (prefix: string, c: OpCase) => {
     for (const pin of ['tiled', 'simple', 'rowdot']) {
-      preferNnKernel(`${prefix}_${pin}`);
-      try { await checkOp(device, { rtol: 0, atol: 0, ...c }); } finally { preferNnKernel(undefined); }
+      await checkOp(device, { rtol: 0, atol: 0, ...c }, { kernel: `${prefix}_${pin}` });
     }
   };
 

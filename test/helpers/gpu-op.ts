@@ -8,11 +8,11 @@ import { Attr, Graph, Model, Node } from '../../src/ir/graph';
 import { DType } from '../../src/ir/dtype';
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
-import { Engine } from '../../src/runtime/engine';
 import { Device } from '../../src/gpu';
 import { compareTensors } from '../../src/conformance/compare';
 import { rng } from '../../src/models/rng';
 import { buildEngine } from '../../src/api/build';
+import { preferKernel } from '../../src/builder/selection';
 
 /** Deterministic pseudo-random numbers (mulberry32); the seed is printed on failure. */
 export { rng };
@@ -70,15 +70,16 @@ export function singleNodeModel(c: OpCase): { model: Model; feeds: Map<string, T
  * Runs the case on the GPU (both param modes) and the reference; asserts they agree.
  * `declareOutputs`: the model declares its output types (from the reference), as ONNX files do,
  * for nodes whose shape parameters are run-time inputs the builder cannot fold.
+ * `kernel`: build with that candidate wherever a layer offers it (preferKernel), to check each candidate.
  */
-export async function checkOp(device: Device, c: OpCase, options: { declareOutputs?: boolean } = {}): Promise<void> {
+export async function checkOp(device: Device, c: OpCase, options: { declareOutputs?: boolean; kernel?: string } = {}): Promise<void> {
   const { model, feeds } = singleNodeModel(c);
   const ref = interpret(model, feeds);
   if (options.declareOutputs) {
     for (const [name, t] of ref) model.graph.types.set(name, { kind: 'tensor', dtype: (t as Tensor).dtype, shape: [...(t as Tensor).dims] });
   }
   for (const mode of ['spec', 'push'] as const) {
-    const engine = buildEngine(model, { device, paramMode: mode });
+    const engine = buildEngine(model, { device, paramMode: mode, selection: options.kernel ? preferKernel(options.kernel) : undefined });
     try {
       const out = await engine.createExecutionContext().execute(feeds);
       for (const [name, expected] of ref) {

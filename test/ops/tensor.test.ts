@@ -32,7 +32,6 @@ const i = (v: number): Attr => ({ type: 'int', value: v });
 const fl = (v: number): Attr => ({ type: 'float', value: v });
 const s = (v: string): Attr => ({ type: 'string', value: v });
 const ints = (v: number[]): Attr => ({ type: 'ints', value: v });
-const floats = (v: number[]): Attr => ({ type: 'floats', value: v });
 const ten = (v: Tensor): Attr => ({ type: 'tensor', value: v });
 const ty = (dtype: DType, shape?: (number | string)[]): ValueType => ({ dtype, shape });
 

@@ -197,7 +197,6 @@ export const ConvTranspose: OpDef = {
   inferShape(ctx, [x, w]) {
     const dtype = x?.dtype ?? 'float32';
     if (!x?.shape) return [{ dtype, shape: undefined }];
-    const n = x.shape.length - 2;
     const group = ctx.attrs.int('group', 1);
     const wk = w?.shape?.slice(2);
     let kernel: number[] | undefined;

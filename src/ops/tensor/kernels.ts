@@ -30,12 +30,6 @@ function axisIn(ctx: KernelContext, axis: number, rank: number): number {
   return a;
 }
 
-function constantOf(ctx: KernelContext, i: number, what: string): Tensor {
-  const t = ctx.inputs[i]?.constant;
-  if (!t) return ctx.unsupported(`${what} (input ${i}) must be known when the engine is built`);
-  return t;
-}
-
 /** Bits of a scalar in a tensor's GPU storage type. */
 function scalarBits(desc: Pick<TensorDesc, 'gpu'>, v: number): number {
   if (desc.gpu === 'f32') return f32bits(v);

@@ -2,7 +2,7 @@
 import { Dim } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { OpDef, ShapeContext } from '../types';
-import { axisOf, checkDims, constInts, freshDim, intsOf, need, needT } from '../util/tensor-common';
+import { axisOf, checkDims, freshDim, intsOf, need, needT } from '../util/tensor-common';
 
 type FailCtx = { fail(m: string): never };
 

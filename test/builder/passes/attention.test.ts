@@ -12,7 +12,6 @@ import { GraphBuilder } from '../../../src/ir/builder';
 import { Model } from '../../../src/ir/graph';
 import { Tensor } from '../../../src/ir/tensor';
 import { interpret } from '../../../src/ops/interpreter';
-import { Engine } from '../../../src/runtime/engine';
 import { errorStats } from '../../helpers/model-cases';
 import { useGpu } from '../../helpers/gpu';
 import { randomTensor } from '../../helpers/gpu-op';

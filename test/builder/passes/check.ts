@@ -11,7 +11,6 @@ import { Model, ValueType } from '../../../src/ir/graph';
 import { Tensor } from '../../../src/ir/tensor';
 import { registry } from '../../../src/ops/index';
 import { interpret } from '../../../src/ops/interpreter';
-import { Engine } from '../../../src/runtime/engine';
 import { randomTensor } from '../../helpers/gpu-op';
 import { errorStats } from '../../helpers/model-cases';
 import { buildEngine } from '../../../src/api/build';

@@ -11,7 +11,6 @@ import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
 import { transposeGeometry } from '../conv-geometry';
 import { activationParams, readActivation } from './epilogue';
-import { ordered } from './prefer';
 
 /** Pad a per-axis list to 3 axes with a leading fill. */
 function to3(v: readonly number[], fill: number): number[] {
@@ -81,7 +80,7 @@ export function convKernel(ctx: KernelContext): KernelImpl[] {
       else if (split) impls.push(split);
     }
   }
-  return withF16(ordered(impls), ctx); // f16 storage: both shaders declare their buffers with FT
+  return withF16(impls, ctx); // f16 storage: both shaders declare their buffers with FT
 }
 
 /**

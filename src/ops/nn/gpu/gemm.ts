@@ -9,7 +9,6 @@ import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, grid1d, w
 import { collapseBroadcast } from '../../../kernel/pointwise';
 import { broadcastDims } from '../../util/shape';
 import { activationParams, readActivation } from './epilogue';
-import { ordered } from './prefer';
 
 const TILE = { BM: 64, BN: 64, TM: 4, TN: 4, BK: 16 };
 /** Split-K goes first below this many tile workgroups (as for Conv: BERT's [128,3072]x[3072,768] at batch 1 has 24). */
@@ -64,7 +63,7 @@ function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[
     else impls.push(rowdot);
   }
   if (!impls.length) return ctx.unsupported(`a ${s.M}x${s.N} product exceeds the device's dispatch limits`);
-  return withF16(ordered(impls), ctx); // f16 storage (float): gemm.comp's TS buffers, FP32 accumulation
+  return withF16(impls, ctx); // f16 storage (float): gemm.comp's TS buffers, FP32 accumulation
 }
 
 /**

@@ -14,7 +14,6 @@ import { integerRange, isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
 import { broadcastDims } from '../../util/shape';
-import { ordered } from './prefer';
 
 const TILE = { BM: 64, BN: 64, TM: 4, TN: 4 };
 const MAX_Z = 65535;
@@ -65,7 +64,7 @@ function gemmCandidates(ctx: KernelContext, prefix: string, shader: string, M: n
     else impls.push(tiled);
   }
   if (!impls.length) return ctx.unsupported(`a ${M}x${N} product exceeds the device's dispatch limits`);
-  return ordered(impls);
+  return impls;
 }
 
 /** ConvInteger (qlinear false) and QLinearConv (true). */

@@ -1,0 +1,30 @@
+/** What a build is asked to do (TensorRT's IBuilderConfig). */
+import type { OpRegistry } from '../ops/registry';
+import type { KernelSelection } from './selection';
+
+export interface BuilderConfig {
+  /** Concrete shapes for inputs with symbolic or unknown dims (trtexec's --shapes). */
+  inputShapes?: Record<string, readonly number[]>;
+  /**
+   * How kernels receive shape facts: 'spec' (specialization constants, the default: fastest) or
+   * 'push' (push constants: one pipeline per shader whatever the shapes).
+   */
+  paramMode?: 'spec' | 'push';
+  /** Run the graph optimizer (fusions, simplifications) before planning; default true. */
+  fusion?: boolean;
+  /** Build FP16 layers where the device and the layer allow it (trtexec's --fp16; docs/fp16.md). */
+  fp16?: boolean;
+  /**
+   * Layers pinned to FP32 in FP16 engines (TensorRT's layer precision constraints): each entry
+   * matches a node name, an output tensor name or an op type.
+   */
+  fp32Layers?: readonly string[];
+  /**
+   * How each layer's implementation is chosen among its candidates (selection.ts); default: the
+   * heuristic order the operator gives.
+   */
+  selection?: KernelSelection;
+  registry?: OpRegistry;
+  /** Receives build log lines (kernel choices, folding, memory). */
+  log?(line: string): void;
+}

@@ -1,0 +1,34 @@
+/**
+ * Phase 6, the memory plan: each arena tensor's lifetime in layer steps (inputs live from the
+ * start, outputs to the end), offsets from the interval planner (memory-plan.ts), Concat/Split
+ * slices placed inside their whole.
+ */
+import { planMemory, type PlanItem } from '../memory-plan';
+import type { BuildState } from '../state';
+import { outputRoot } from './io';
+
+export function planArena(state: BuildState): void {
+  const { layers, tensors } = state;
+  const first = new Map<string, number>(), last = new Map<string, number>();
+  layers.forEach((l, step) => {
+    for (const d of l.dispatches) for (const b of d.bindings) {
+      if (!('tensor' in b)) continue;
+      if (!first.has(b.tensor)) first.set(b.tensor, step);
+      last.set(b.tensor, step);
+    }
+  });
+  const end = layers.length;
+  const outputRoots = new Set(state.outputs.map((o) => outputRoot(state, o.name)));
+  const items: PlanItem[] = [];
+  for (const t of tensors.values()) {
+    if (t.kind === 'weight') continue;
+    const start = t.kind === 'input' ? -1 : first.get(t.name) ?? 0;
+    const stop = t.kind === 'output' || outputRoots.has(t.name) ? end : Math.max(start, last.get(t.name) ?? start);
+    items.push({ id: t.name, size: t.bytes, start, end: stop });
+  }
+  const plan = planMemory(state.subviews.adjustPlan(items), state.caps.alignment);
+  for (const [id, off] of plan.offsets) tensors.get(id)!.offset = off;
+  state.subviews.place(tensors);
+  state.arenaBytes = Math.max(plan.arenaBytes, state.caps.alignment);
+  state.naiveActivationBytes = plan.naiveBytes;
+}
