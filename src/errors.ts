@@ -47,18 +47,19 @@ export class UnsupportedError extends VkrtError {
 /** A graph that breaks the ONNX rules: bad attribute, inconsistent shapes, missing input. */
 export class GraphError extends VkrtError {
   readonly node?: NodeRef;
-  constructor(message: string, node?: NodeRef) {
-    super('GRAPH', node ? `${describeNode(node)}: ${message}` : message);
+  constructor(message: string, node?: NodeRef, code = 'GRAPH') {
+    super(code, node ? `${describeNode(node)}: ${message}` : message);
     this.node = node;
   }
 }
 
-/** Shape inference found shapes that do not fit together. */
-export class ShapeError extends VkrtError {
-  readonly node?: NodeRef;
+/**
+ * Shapes that do not fit together (operands that do not broadcast) or that the build cannot know
+ * (a value whose shape depends on run-time data). A GraphError with code SHAPE.
+ */
+export class ShapeError extends GraphError {
   constructor(message: string, node?: NodeRef) {
-    super('SHAPE', node ? `${describeNode(node)}: ${message}` : message);
-    this.node = node;
+    super(message, node, 'SHAPE');
   }
 }
 

@@ -41,13 +41,13 @@ export const PHASES: readonly BuildPhase[] = [
 
 export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig = {}): EnginePlan {
   const log = config.log ?? (() => {});
+  const registry = config.registry ?? defaultRegistry;
   if (!model.graph.isSorted()) model.graph.topoSort();
   const state: BuildState = {
-    config, caps, log, model,
-    registry: config.registry ?? defaultRegistry,
+    config, caps, log, model, registry,
     onnxNodes: model.graph.nodes.length,
     realInputs: [], inputTypes: new Map(), types: new Map(), constants: new Map(), folded: new Set(),
-    prec: new PrecisionPlanner(config, caps, log),
+    prec: new PrecisionPlanner(config, caps, log, registry),
     layers: [], tensors: new Map(), weightData: new Map(), aliasOf: new Map(),
     subviews: undefined!, views: 0, conversions: new Map(), outputOverride: new Map(),
     inputs: [], outputs: [], constantOutputs: new Map(),

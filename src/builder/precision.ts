@@ -18,23 +18,13 @@ import { Node } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import { DeviceCaps, DispatchDesc, TensorDesc } from '../kernel/contract';
 import { pointwiseDispatch } from '../kernel/pointwise';
+import type { OpRegistry } from '../ops/registry';
 import { GpuType, gpuTypeOf } from '../kernel/storage';
 
 /** Largest finite FP16 value. */
 export const FP16_MAX = 65504;
 /** Values below half the smallest FP16 subnormal (2^-24) round to zero. */
 export const FP16_FLUSH = 2 ** -25;
-
-/**
- * Ops whose output range does not depend on their input's magnitude (bounded, or normalized), so
- * a value too large for FP16 upstream does not make their output too large: the taint stops here.
- */
-const RANGE_RESETTING = new Set([
-  'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax', 'HardSigmoid', 'Sign', 'Cos', 'Sin', 'Erf',
-  'LayerNormalization', 'RMSNormalization', 'SimplifiedLayerNormalization', 'InstanceNormalization',
-  'LpNormalization', 'ArgMax', 'ArgMin', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual',
-  'IsNaN', 'IsInf', 'Not', 'And', 'Or', 'Xor', 'Shape', 'Size',
-]);
 
 /**
  * Why a constant tensor cannot be stored in FP16, or undefined when it can. Overflow: any finite
@@ -93,7 +83,7 @@ export class PrecisionPlanner {
   private readonly reasons = new Map<string, string[]>();
   private readonly unmatchedPins: Set<string>;
 
-  constructor(options: PrecisionOptions, caps: DeviceCaps, private readonly log: (line: string) => void) {
+  constructor(options: PrecisionOptions, caps: DeviceCaps, private readonly log: (line: string) => void, private readonly registry: OpRegistry) {
     this.pinned = new Set(options.fp32Layers ?? []);
     this.unmatchedPins = new Set(this.pinned);
     this.enabled = !!options.fp16 && caps.fp16;
@@ -139,7 +129,7 @@ export class PrecisionPlanner {
       }
     });
     // overflow widens the outputs too (until a range-resetting op); underflow only this layer
-    if (wide && !RANGE_RESETTING.has(node.opType)) for (const o of node.outputs) if (o) this.wide.add(o);
+    if (wide && !this.registry.traits(node).rangeResetting) for (const o of node.outputs) if (o) this.wide.add(o);
     if (wide || keep) return 'fp32';
     return 'fp16';
   }

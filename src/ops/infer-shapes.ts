@@ -12,12 +12,8 @@ import { OpRegistry } from './registry';
 import { OpContext, RuntimeValue, ShapeContext } from './types';
 import { Attrs } from '../ir/attrs';
 
-/** Ops whose outputs depend only on their input's shape, so a static shape folds them. */
-const SHAPE_ONLY = new Set(['Shape', 'Size']);
-/** Ops that must never be folded (their outputs are not a function of their inputs). */
-const NONDETERMINISTIC = new Set(['RandomUniform', 'RandomNormal', 'RandomUniformLike', 'RandomNormalLike', 'Multinomial', 'Bernoulli']);
 /** Largest constant (in elements) the folder will materialize. */
-const FOLD_LIMIT = 1 << 24;
+export const FOLD_LIMIT = 1 << 24;
 
 export interface InferOptions {
   registry?: OpRegistry;
@@ -77,10 +73,10 @@ export function inferShapes(graph: Graph, opsets: Map<string, number>, options: 
     const hasSubgraph = [...node.attrs.values()].some((a) => a.type === 'graph' || a.type === 'graphs');
     const allConst = node.inputs.every((i, k) => !i || inConsts[k] !== undefined);
     let outs: RuntimeValue[] | undefined;
-    if (fold && !NONDETERMINISTIC.has(node.opType) && !hasSubgraph && node.domain === '') {
+    if (fold && !def.traits?.nondeterministic && !hasSubgraph && node.domain === '') {
       let args: (Tensor | undefined)[] | undefined;
       if (allConst) args = inConsts;
-      else if (SHAPE_ONLY.has(node.opType)) {
+      else if (def.traits?.shapeOnly) {
         const t = inTypes[0];
         if (t && isStatic(t.shape) && sizeOf(t.shape) <= FOLD_LIMIT && t.dtype !== 'string') args = [new Tensor(t.dtype, t.shape, allocData(t.dtype, sizeOf(t.shape)))];
       }

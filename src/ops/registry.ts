@@ -1,6 +1,8 @@
 import { UnsupportedError } from '../errors';
 import { Node } from '../ir/graph';
-import { OpDef } from './types';
+import { OpDef, OpTraits } from './types';
+
+const NO_TRAITS: OpTraits = Object.freeze({});
 
 /** Lookup table of operator definitions, keyed by domain and op type. */
 export class OpRegistry {
@@ -35,6 +37,11 @@ export class OpRegistry {
       throw new UnsupportedError(`opset ${opset} of this operator is older than the oldest vkrt supports (${def.sinceVersion}); re-export the model with a newer opset`, node);
     }
     return def;
+  }
+
+  /** The traits of a node's operator (none for an unknown operator). */
+  traits(node: Pick<Node, 'domain' | 'opType'>): OpTraits {
+    return this.get(node.domain, node.opType)?.traits ?? NO_TRAITS;
   }
 
   list(): OpDef[] {

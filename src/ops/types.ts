@@ -1,5 +1,4 @@
 import { Attrs } from '../ir/attrs';
-import { GraphError, UnsupportedError } from '../errors';
 import { Graph, Node, ValueType } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import type { KernelContext, KernelImpl } from '../kernel/contract';
@@ -43,6 +42,24 @@ export interface ShapeContext {
 }
 
 /**
+ * Facts about an operator that passes act on, declared once on its definition (never as op-name
+ * lists in the passes). Read through OpRegistry.traits(node).
+ */
+export interface OpTraits {
+  /** Outputs differ between runs with equal inputs (random ops): never folded at build time. */
+  nondeterministic?: boolean;
+  /** Outputs depend only on the inputs' shapes (Shape, Size): folded from static shapes alone. */
+  shapeOnly?: boolean;
+  /**
+   * The output range does not grow with the input's magnitude (bounded or normalised outputs, bool
+   * results): in FP16 engines a value too large for FP16 upstream stops widening layers here.
+   */
+  rangeResetting?: boolean;
+  /** The GPU kernel has an epilogue that runs a fused activation (and residual add) on its result. */
+  epilogue?: boolean;
+}
+
+/**
  * One operator (or one member of a family). The ONNX attribute defaults live in the code that reads
  * them (`ctx.attrs.int('axis', 1)`), written once per op. `reference` is plain and obviously
  * correct: the oracle for GPU kernels, the constant folder and the CPU interpreter.
@@ -71,12 +88,6 @@ export interface OpDef {
    * A function decides per node (Dropout is a view only in inference mode).
    */
   view?: boolean | ((ctx: KernelContext) => boolean);
-}
-
-export function nodeError(node: Node, message: string): GraphError {
-  return new GraphError(message, node);
-}
-
-export function nodeUnsupported(node: Node, message: string): UnsupportedError {
-  return new UnsupportedError(message, node);
+  /** Facts the graph passes and the precision planner act on (OpTraits). */
+  traits?: OpTraits;
 }

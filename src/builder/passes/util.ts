@@ -37,11 +37,12 @@ export function isConstEqual(g: GraphView, name: string | undefined, v: number, 
   return true;
 }
 
-/** The producer of `name` if it has op type `op` (in the ONNX domain or vkrt's) and `name` feeds `user` only. */
-export function producerIf(g: GraphView, name: string | undefined, ops: string | readonly string[], user?: Node): Node | undefined {
+/** The producer of `name` if its op type is one of `ops` (or it passes the predicate), in the ONNX domain or vkrt's, and `name` feeds `user` only. */
+export function producerIf(g: GraphView, name: string | undefined, ops: string | readonly string[] | ((n: Node, g: GraphView) => boolean), user?: Node): Node | undefined {
   if (!name) return undefined;
   const p = g.producer(name);
-  if (!p || !(typeof ops === 'string' ? [ops] : ops).includes(p.opType)) return undefined;
+  if (!p) return undefined;
+  if (typeof ops === 'function' ? !ops(p, g) : !(typeof ops === 'string' ? [ops] : ops).includes(p.opType)) return undefined;
   if (p.domain !== '' && p.domain !== 'vkrt') return undefined;
   if (user && !g.usedOnlyBy(name, user)) return undefined;
   return p;

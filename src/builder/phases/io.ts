@@ -3,7 +3,7 @@
  * types), views resolved to the tensors that own their bytes, the engine's I/O list, and outputs
  * known at build time returned as constants.
  */
-import { GraphError } from '../../errors';
+import { GraphError, ShapeError } from '../../errors';
 import type { EngineIO } from '../../kernel/plan';
 import { gpuTypeBytes, gpuTypeOf } from '../../kernel/storage';
 import { isStatic } from '../../ops/infer-shapes';
@@ -44,7 +44,7 @@ export function resolveIO(state: BuildState): void {
       continue;
     }
     const t = types.get(o);
-    if (!t || !isStatic(t.shape)) throw new GraphError(`the shape of output '${o}' is not known at build time`);
+    if (!t || !isStatic(t.shape)) throw new ShapeError(`the shape of output '${o}' is not known at build time`);
     if (!tensors.has(r)) throw new GraphError(`output '${o}' is not computed by any layer`);
     if (tensors.get(r)!.kind === 'activation') tensors.get(r)!.kind = 'output';
     state.outputs.push({ ...io(o), name: o });

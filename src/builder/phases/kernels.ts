@@ -7,7 +7,7 @@
  * bound in another storage type than it has gets a conversion layer before that use.
  * Every node that cannot run on the GPU is collected; the phase then fails with all of them.
  */
-import { GraphError, UnsupportedError } from '../../errors';
+import { GraphError, ShapeError, UnsupportedError } from '../../errors';
 import { Attrs } from '../../ir/attrs';
 import type { Node } from '../../ir/graph';
 import type { BindingRef, KernelContext, KernelImpl, TensorDesc } from '../../kernel/contract';
@@ -23,7 +23,7 @@ import { describeShape } from './input-shapes';
 /** The GPU descriptor of a value (its type must be static and storable). */
 export function descOf(state: BuildState, name: string, node?: Node): TensorDesc {
   const t = state.types.get(name);
-  if (!t || !isStatic(t.shape)) throw new GraphError(`the shape of '${name}' is not known at build time (${t ? describeShape(t.shape) : 'no type'}); give input shapes with --shapes`, node);
+  if (!t || !isStatic(t.shape)) throw new ShapeError(`the shape of '${name}' is not known at build time (${t ? describeShape(t.shape) : 'no type'}); give input shapes with --shapes`, node);
   const gpu = gpuTypeOf(t.dtype);
   if (!gpu) throw new UnsupportedError(`tensor '${name}' has dtype ${t.dtype}, which the GPU does not hold`, node);
   return { dtype: t.dtype, gpu, dims: t.shape, constant: state.constants.get(name) };

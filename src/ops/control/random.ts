@@ -83,6 +83,7 @@ function normal(ctx: OpContext): (r: SeededRandom) => number {
 function generator(opType: string, draw: (ctx: OpContext) => (r: SeededRandom) => number): OpDef {
   return {
     opType,
+    traits: { nondeterministic: true },
     inferShape(ctx: ShapeContext) {
       return [{ dtype: dtypeAttr(ctx, 'float32', true), shape: ctx.attrs.ints('shape').slice() }];
     },
@@ -95,6 +96,7 @@ function generator(opType: string, draw: (ctx: OpContext) => (r: SeededRandom) =
 function likeGenerator(opType: string, draw: (ctx: OpContext) => (r: SeededRandom) => number): OpDef {
   return {
     opType,
+    traits: { nondeterministic: true },
     inferShape(ctx: ShapeContext, [x]) {
       return [{ dtype: dtypeAttr(ctx, x?.dtype ?? 'float32', true), shape: x?.shape }];
     },
@@ -112,6 +114,7 @@ export const RandomNormalLike = likeGenerator('RandomNormalLike', normal);
 
 export const Bernoulli: OpDef = {
   opType: 'Bernoulli',
+  traits: { nondeterministic: true },
   sinceVersion: 15,
   inferShape(ctx: ShapeContext, [x]) {
     return [{ dtype: dtypeAttr(ctx, x?.dtype ?? 'float32', false), shape: x?.shape }];
@@ -126,6 +129,7 @@ export const Bernoulli: OpDef = {
 
 export const Multinomial: OpDef = {
   opType: 'Multinomial',
+  traits: { nondeterministic: true },
   inferShape(ctx: ShapeContext, [x]) {
     return [{ dtype: dtypeAttr(ctx, 'int32', false), shape: [x?.shape?.[0] ?? 'batch', ctx.attrs.int('sample_size', 1)] }];
   },

@@ -164,10 +164,12 @@ export { required as requiredInput };
 export function elementwiseOp(opType: string, desc: ElementwiseScalar = ELEMENTWISE_SCALAR[opType]): OpDef {
   if (!desc) throw new Error(`no elementwise descriptor for ${opType}`);
   const params = (ctx: OpContext): Params => (desc.params ? desc.params(ctx.attrs, ctx.fail, ctx.opset) : {});
+  const traits = desc.out === 'bool' ? { ...desc.traits, rangeResetting: true } : desc.traits;
   if (desc.arity === 1) {
     return {
       opType,
       sinceVersion: desc.since,
+      traits,
       inferShape(ctx, inputs) {
         const x = typeOf(ctx, inputs, 0);
         return [{ dtype: outDtypeOf(desc, x.dtype), shape: x.shape?.slice() }];
@@ -182,6 +184,7 @@ export function elementwiseOp(opType: string, desc: ElementwiseScalar = ELEMENTW
   return {
     opType,
     sinceVersion: desc.since,
+    traits,
     inferShape(ctx, inputs) {
       const a = typeOf(ctx, inputs, 0), b = typeOf(ctx, inputs, 1);
       const bShape = b.shape && a.shape && opType !== 'PRelu' ? legacyAlign(ctx, a.shape, b.shape) : b.shape;

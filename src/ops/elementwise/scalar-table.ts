@@ -10,6 +10,7 @@
  */
 import { DType } from '../../ir/dtype';
 import { Attrs } from '../../ir/attrs';
+import type { OpTraits } from '../types';
 
 /** Resolved attribute values of one node (numbers only; enums mapped to numbers). */
 export type Params = Readonly<Record<string, number>>;
@@ -40,7 +41,12 @@ export interface ElementwiseScalar {
   cmp?(a: Scalar, b: Scalar): boolean;
   /** GLSL 450 expression for float inputs (see the module comment). */
   glsl?: string;
+  /** Operator traits (ops/types.ts); ops with bool outputs are range-resetting without saying so. */
+  traits?: OpTraits;
 }
+
+/** Bounded output whatever the input's magnitude. */
+const RESETS: OpTraits = { rangeResetting: true };
 
 export const FLOATS: readonly DType[] = ['float32', 'float16', 'bfloat16', 'float64'];
 export const SINTS: readonly DType[] = ['int8', 'int16', 'int32', 'int64'];
@@ -164,9 +170,9 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   Ceil: { arity: 1, types: FLOATS, out: 'same', f: Math.ceil, glsl: 'ceil(a)' },
   Floor: { arity: 1, types: FLOATS, out: 'same', f: Math.floor, glsl: 'floor(a)' },
   Round: { arity: 1, types: FLOATS, out: 'same', since: 11, f: roundHalfEven, glsl: 'roundEven(a)' },
-  Sign: { arity: 1, types: NUMERIC, out: 'same', since: 9, f: (a) => (Number.isNaN(a) ? NaN : Math.sign(a)), i: Math.sign, big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'sign(a)' },
-  Sin: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.sin, glsl: 'sin(a)' },
-  Cos: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.cos, glsl: 'cos(a)' },
+  Sign: { traits: RESETS, arity: 1, types: NUMERIC, out: 'same', since: 9, f: (a) => (Number.isNaN(a) ? NaN : Math.sign(a)), i: Math.sign, big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'sign(a)' },
+  Sin: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.sin, glsl: 'sin(a)' },
+  Cos: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.cos, glsl: 'cos(a)' },
   Tan: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.tan, glsl: 'tan(a)' },
   Asin: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.asin, glsl: 'asin(a)' },
   Acos: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.acos, glsl: 'acos(a)' },
@@ -176,7 +182,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   Asinh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.asinh, glsl: 'asinh(a)' },
   Acosh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.acosh, glsl: 'acosh(a)' },
   Atanh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.atanh, glsl: 'atanh(a)' },
-  Erf: { arity: 1, types: NUMERIC, out: 'same', since: 9, f: erf, i: (a) => Math.round(erf(a)), big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'vkrt_erf(a)' },
+  Erf: { traits: RESETS, arity: 1, types: NUMERIC, out: 'same', since: 9, f: erf, i: (a) => Math.round(erf(a)), big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'vkrt_erf(a)' },
   IsNaN: { arity: 1, types: FLOATS, out: 'bool', since: 9, f: (a) => (Number.isNaN(a) ? 1 : 0), glsl: 'isnan(a)' },
   IsInf: {
     arity: 1, types: FLOATS, out: 'bool', since: 10,
@@ -184,7 +190,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
     f: (a, _b, p) => ((a === Infinity && p.detect_positive !== 0) || (a === -Infinity && p.detect_negative !== 0) ? 1 : 0),
     glsl: '(isinf(a) && ((a > 0.0 && detect_positive != 0.0) || (a < 0.0 && detect_negative != 0.0)))',
   },
-  Not: { arity: 1, types: BOOL, out: 'same', i: (a) => (a ? 0 : 1), glsl: '!a' },
+  Not: { traits: RESETS, arity: 1, types: BOOL, out: 'same', i: (a) => (a ? 0 : 1), glsl: '!a' },
   BitwiseNot: { arity: 1, types: INTS, out: 'same', since: 18, i: (a) => ~a, big: (a) => ~a },
 
   // ---- activations ----
@@ -208,8 +214,9 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
     f: (a, _b, p) => Math.max(0, a) + Math.min(0, p.alpha * Math.expm1(a / p.alpha)),
     glsl: '(max(0.0, a) + min(0.0, alpha * (exp(a / alpha) - 1.0)))',
   },
-  Sigmoid: { arity: 1, types: FLOATS, out: 'same', f: sigmoid, glsl: '(1.0 / (1.0 + exp(-a)))' },
+  Sigmoid: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', f: sigmoid, glsl: '(1.0 / (1.0 + exp(-a)))' },
   HardSigmoid: {
+    traits: RESETS,
     arity: 1, types: FLOATS, out: 'same', params: (at) => ({ alpha: at.float('alpha', 0.2), beta: at.float('beta', 0.5) }),
     f: (a, _b, p) => Math.max(0, Math.min(1, p.alpha * a + p.beta)), glsl: 'clamp(alpha * a + beta, 0.0, 1.0)',
   },
@@ -217,7 +224,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
     arity: 1, types: FLOATS, out: 'same', since: 14,
     f: (a) => a * Math.max(0, Math.min(1, a / 6 + 0.5)), glsl: '(a * clamp(a / 6.0 + 0.5, 0.0, 1.0))',
   },
-  Tanh: { arity: 1, types: FLOATS, out: 'same', f: Math.tanh, glsl: 'vkrt_tanh(a)' },
+  Tanh: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', f: Math.tanh, glsl: 'vkrt_tanh(a)' },
   Softplus: { arity: 1, types: FLOATS, out: 'same', f: softplus, glsl: 'vkrt_softplus(a)' },
   Softsign: { arity: 1, types: FLOATS, out: 'same', f: (a) => a / (1 + Math.abs(a)), glsl: '(a / (1.0 + abs(a)))' },
   Mish: {

@@ -8,6 +8,7 @@ import { WindowTaps, readWindow, windowOutput, windowOutputStatic } from '../uti
 import { convKernel, convTransposeKernel } from './gpu/conv';
 import { transposeGeometry } from './conv-geometry';
 import { applyActivation, readActivation } from './gpu/epilogue';
+import { convIntegerKernel, qlinearConvKernel } from './gpu/qlinear';
 
 /** Output type of a Conv-like op from X [N,C,...] and W [M,C/g,...k]. */
 function convInfer(ctx: ShapeContext, x: ValueType | undefined, w: ValueType | undefined, dtype: DType): ValueType[] {
@@ -91,6 +92,7 @@ export function convolve(ctx: OpContext, a: ConvArgs): { out: Float64Array; dims
 
 export const Conv: OpDef = {
   opType: 'Conv',
+  traits: { epilogue: true },
   sinceVersion: 1,
   inferShape(ctx, [x, w]) {
     return convInfer(ctx, x, w, x?.dtype ?? 'float32');
@@ -143,6 +145,7 @@ function minusChannelZp(ctx: OpContext, w: Tensor, zp: Tensor | undefined, name:
 
 export const ConvInteger: OpDef = {
   opType: 'ConvInteger',
+  kernel: convIntegerKernel,
   sinceVersion: 10,
   inferShape(ctx, [x, w]) {
     return convInfer(ctx, x, w, 'int32');
@@ -159,6 +162,7 @@ export const ConvInteger: OpDef = {
 
 export const QLinearConv: OpDef = {
   opType: 'QLinearConv',
+  kernel: qlinearConvKernel,
   sinceVersion: 10,
   inferShape(ctx, [x, , , w, , , , yzp]) {
     return convInfer(ctx, x, w, yzp?.dtype ?? x?.dtype ?? 'uint8');
@@ -193,6 +197,7 @@ export const QLinearConv: OpDef = {
 
 export const ConvTranspose: OpDef = {
   opType: 'ConvTranspose',
+  traits: { epilogue: true },
   sinceVersion: 1,
   inferShape(ctx, [x, w]) {
     const dtype = x?.dtype ?? 'float32';

@@ -4,6 +4,7 @@ import { Dim } from '../../ir/graph';
 import { sizeOf, stridesOf } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { checkOutDims, checkWork, f64, floatTensor, need, rint, unknownDim } from '../util/nn-common';
+import { gridSampleKernel } from './gpu/grid';
 
 /** Reflect x into [lo, hi] (as the ONNX reference's _gs_reflect). */
 function reflect(x: number, lo: number, hi: number): number {
@@ -37,6 +38,7 @@ function cubicCoeffs(t: number): number[] {
 
 export const GridSample: OpDef = {
   opType: 'GridSample',
+  kernel: gridSampleKernel,
   sinceVersion: 16,
   inferShape(ctx, [x, grid]) {
     const dtype = x?.dtype ?? 'float32';

@@ -7,6 +7,7 @@ import { broadcastDims, broadcastIndex, broadcastShapes } from '../util/shape';
 import { applyActivation, readActivation } from './gpu/epilogue';
 import { gemmKernel, matmulKernel } from './gpu/gemm';
 import { checkOutDims, checkWork, f64, floatTensor, need, rint } from '../util/nn-common';
+import { matmulIntegerKernel, qlinearMatmulKernel } from './gpu/qlinear';
 
 /** Output shape of numpy matmul over possibly symbolic shapes. */
 export function matmulShape(ctx: ShapeContext | OpContext, a: readonly Dim[], b: readonly Dim[]): Dim[] {
@@ -103,6 +104,7 @@ function activate(ctx: OpContext, v: Float64Array): Float64Array {
 
 export const MatMul: OpDef = {
   opType: 'MatMul',
+  traits: { epilogue: true },
   sinceVersion: 1,
   inferShape(ctx, [a, b]) {
     const dtype = a?.dtype ?? 'float32';
@@ -158,6 +160,7 @@ function minusZp(ctx: OpContext, t: Tensor, zp: Tensor | undefined, isA: boolean
 
 export const MatMulInteger: OpDef = {
   opType: 'MatMulInteger',
+  kernel: matmulIntegerKernel,
   sinceVersion: 10,
   inferShape(ctx, [a, b]) {
     if (!a?.shape || !b?.shape) return [{ dtype: 'int32', shape: undefined }];
@@ -174,6 +177,7 @@ export const MatMulInteger: OpDef = {
 
 export const QLinearMatMul: OpDef = {
   opType: 'QLinearMatMul',
+  kernel: qlinearMatmulKernel,
   sinceVersion: 10,
   inferShape(ctx, [a, , , b, , , , yzp]) {
     const dtype = yzp?.dtype ?? a?.dtype ?? 'uint8';
@@ -218,6 +222,7 @@ function gemmInfer(ctx: ShapeContext, a: ValueType | undefined, b: ValueType | u
 
 export const Gemm: OpDef = {
   opType: 'Gemm',
+  traits: { epilogue: true },
   sinceVersion: 1,
   inferShape(ctx, [a, b]) {
     return gemmInfer(ctx, a, b);

@@ -8,6 +8,7 @@ import { Tensor, sizeOf } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { broadcastIndex, broadcastShapes, normAxis } from '../util/shape';
 import { f64, floatTensor, need } from '../util/nn-common';
+import { batchNormKernel, groupNormKernel, instanceNormKernel, layerNormKernel, lpNormKernel, lrnKernel, rmsNormKernel } from './gpu/norm';
 
 const same = (_ctx: ShapeContext, [x]: readonly (ValueType | undefined)[]): ValueType[] => [{ dtype: x?.dtype ?? 'float32', shape: x?.shape?.slice() }];
 
@@ -56,6 +57,7 @@ function requireFloatX(ctx: OpContext, X: Tensor): void {
 
 export const BatchNormalization: OpDef = {
   opType: 'BatchNormalization',
+  kernel: batchNormKernel,
   sinceVersion: 6,
   inferShape(ctx, [x, , , mean, variance]) {
     const out: ValueType[] = [{ dtype: x?.dtype ?? 'float32', shape: x?.shape?.slice() }];
@@ -112,6 +114,8 @@ export const BatchNormalization: OpDef = {
 
 export const InstanceNormalization: OpDef = {
   opType: 'InstanceNormalization',
+  kernel: instanceNormKernel,
+  traits: { rangeResetting: true },
   sinceVersion: 1,
   inferShape: same,
   reference(ctx, inputs) {
@@ -159,6 +163,8 @@ function stashType(ctx: OpContext | ShapeContext): DType {
 
 export const LayerNormalization: OpDef = {
   opType: 'LayerNormalization',
+  kernel: layerNormKernel,
+  traits: { rangeResetting: true },
   sinceVersion: 17,
   inferShape(ctx, [x]) {
     const dtype = x?.dtype ?? 'float32';
@@ -201,6 +207,8 @@ export const LayerNormalization: OpDef = {
 
 export const RMSNormalization: OpDef = {
   opType: 'RMSNormalization',
+  kernel: rmsNormKernel,
+  traits: { rangeResetting: true },
   sinceVersion: 23,
   inferShape: same,
   reference(ctx, inputs) {
@@ -225,6 +233,7 @@ export const RMSNormalization: OpDef = {
 
 export const GroupNormalization: OpDef = {
   opType: 'GroupNormalization',
+  kernel: groupNormKernel,
   sinceVersion: 18,
   inferShape: same,
   reference(ctx, inputs) {
@@ -269,6 +278,7 @@ export const GroupNormalization: OpDef = {
 
 export const LRN: OpDef = {
   opType: 'LRN',
+  kernel: lrnKernel,
   sinceVersion: 1,
   inferShape: same,
   reference(ctx, inputs) {
@@ -299,6 +309,8 @@ export const LRN: OpDef = {
 
 export const LpNormalization: OpDef = {
   opType: 'LpNormalization',
+  kernel: lpNormKernel,
+  traits: { rangeResetting: true },
   sinceVersion: 1,
   inferShape: same,
   reference(ctx, inputs) {

@@ -5,6 +5,7 @@ import { Tensor, sizeOf } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { checkOutDims, checkWork, f64, need, numberTensor, unknownDim } from '../util/nn-common';
 import { WindowAttrs, WindowTaps, readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
+import { globalPoolKernel, poolKernel } from './gpu/pool';
 
 function poolInfer(ctx: ShapeContext, x: ValueType | undefined, withIndices = false): ValueType[] {
   const dtype = x?.dtype ?? 'float32';
@@ -80,6 +81,7 @@ function paddedCounts(pl: PoolPlan): Float64Array {
 
 export const AveragePool: OpDef = {
   opType: 'AveragePool',
+  kernel: poolKernel('AveragePool'),
   sinceVersion: 1,
   inferShape(ctx, [x]) {
     return poolInfer(ctx, x);
@@ -111,6 +113,7 @@ export const AveragePool: OpDef = {
 
 export const MaxPool: OpDef = {
   opType: 'MaxPool',
+  kernel: poolKernel('MaxPool'),
   sinceVersion: 1,
   inferShape(ctx, [x]) {
     return poolInfer(ctx, x, true);
@@ -159,6 +162,7 @@ export const MaxPool: OpDef = {
 
 export const LpPool: OpDef = {
   opType: 'LpPool',
+  kernel: poolKernel('LpPool'),
   sinceVersion: 1,
   inferShape(ctx, [x]) {
     return poolInfer(ctx, x);
@@ -206,6 +210,7 @@ function globalPool(ctx: OpContext, X: Tensor, fold: (vals: Float64Array, start:
 
 export const GlobalAveragePool: OpDef = {
   opType: 'GlobalAveragePool',
+  kernel: globalPoolKernel('GlobalAveragePool'),
   sinceVersion: 1,
   inferShape: (ctx, [x]) => globalInfer(ctx, x),
   reference(ctx, inputs) {
@@ -219,6 +224,7 @@ export const GlobalAveragePool: OpDef = {
 
 export const GlobalMaxPool: OpDef = {
   opType: 'GlobalMaxPool',
+  kernel: globalPoolKernel('GlobalMaxPool'),
   sinceVersion: 1,
   inferShape: (ctx, [x]) => globalInfer(ctx, x),
   reference(ctx, inputs) {
@@ -232,6 +238,7 @@ export const GlobalMaxPool: OpDef = {
 
 export const GlobalLpPool: OpDef = {
   opType: 'GlobalLpPool',
+  kernel: globalPoolKernel('GlobalLpPool'),
   sinceVersion: 1,
   inferShape: (ctx, [x]) => globalInfer(ctx, x),
   reference(ctx, inputs) {

@@ -4,12 +4,15 @@ import { Tensor, rounderFor } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { f64, floatTensor, need, rint } from '../util/nn-common';
 import { attrDType, paramIndex } from '../util/nn-quant';
+import { dequantizeKernel, quantizeKernel } from './gpu/quantize';
+import { dynamicQuantizeKernel } from './gpu/qlinear';
 
 const QUANT_TYPES: DType[] = ['uint8', 'int8', 'uint16', 'int16', 'uint4', 'int4', 'uint2', 'int2', 'int32',
   'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float4e2m1'];
 
 export const QuantizeLinear: OpDef = {
   opType: 'QuantizeLinear',
+  kernel: quantizeKernel,
   sinceVersion: 10,
   inferShape(ctx, [x, , zp]) {
     const od = ctx.opset >= 21 ? ctx.attrs.int('output_dtype', 0) : 0;
@@ -51,6 +54,7 @@ export const QuantizeLinear: OpDef = {
 
 export const DequantizeLinear: OpDef = {
   opType: 'DequantizeLinear',
+  kernel: dequantizeKernel,
   sinceVersion: 10,
   inferShape(ctx, [x, s]) {
     const od = ctx.opset >= 23 ? ctx.attrs.int('output_dtype', 0) : 0;
@@ -81,6 +85,7 @@ export const DequantizeLinear: OpDef = {
 
 export const DynamicQuantizeLinear: OpDef = {
   opType: 'DynamicQuantizeLinear',
+  kernel: dynamicQuantizeKernel,
   sinceVersion: 11,
   inferShape(_ctx, [x]) {
     return [{ dtype: 'uint8', shape: x?.shape?.slice() }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];

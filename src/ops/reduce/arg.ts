@@ -9,6 +9,7 @@ function makeArg(opType: 'ArgMax' | 'ArgMin'): OpDef {
   const better = opType === 'ArgMax' ? (a: number | bigint, b: number | bigint) => a > b : (a: number | bigint, b: number | bigint) => a < b;
   return {
     opType,
+    traits: { rangeResetting: true },
     kernel: (ctx) => argKernel(ctx, opType === 'ArgMax'),
     inferShape(ctx, inputs): ValueType[] {
       const x = inputs[0]!;

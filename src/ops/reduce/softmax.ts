@@ -37,6 +37,7 @@ export function softmaxRow(kind: Kind, v: number[]): number[] {
 function makeSoftmax(kind: Kind): OpDef {
   return {
     opType: kind,
+    traits: kind === 'Hardmax' ? undefined : { rangeResetting: true },
     kernel: (ctx) => softmaxKernel(ctx, kind),
     inferShape(ctx, inputs): ValueType[] {
       const x = inputs[0]!;

@@ -153,6 +153,7 @@ function shapeWindow(ctx: { opset: number; attrs: ShapeContext['attrs'] }, rank:
 
 export const Shape: OpDef = {
   opType: 'Shape',
+  traits: { shapeOnly: true, rangeResetting: true },
   inferShape(ctx, inputs) {
     const s = need(ctx, inputs, 0).shape;
     if (!s) return [{ dtype: 'int64', shape: [freshDim(ctx, 0, 0)] }];
@@ -169,6 +170,7 @@ export const Shape: OpDef = {
 
 export const Size: OpDef = {
   opType: 'Size',
+  traits: { shapeOnly: true, rangeResetting: true },
   inferShape() {
     return [{ dtype: 'int64', shape: [] }];
   },

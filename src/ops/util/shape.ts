@@ -1,4 +1,5 @@
 /** Shape arithmetic shared by the operator references and shape inference. */
+import { ShapeError } from '../../errors';
 import { Dim } from '../../ir/graph';
 import { stridesOf } from '../../ir/tensor';
 
@@ -18,7 +19,7 @@ export function broadcastShapes(...shapes: readonly (readonly number[])[]): numb
       const o = rank - s.length + i;
       const d = s[i];
       if (out[o] === 1) out[o] = d;
-      else if (d !== 1 && d !== out[o]) throw new Error(`shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast`);
+      else if (d !== 1 && d !== out[o]) throw new ShapeError(`shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast`);
     }
   }
   return out;
@@ -35,7 +36,7 @@ export function broadcastDims(...shapes: readonly (readonly Dim[])[]): Dim[] {
       const cur = out[o];
       if (cur === 1) out[o] = d;
       else if (d === 1 || d === cur) continue;
-      else if (typeof d === 'number' && typeof cur === 'number') throw new Error(`dims ${cur} and ${d} do not broadcast`);
+      else if (typeof d === 'number' && typeof cur === 'number') throw new ShapeError(`dims ${cur} and ${d} do not broadcast`);
       else if (typeof cur === 'string' && typeof d === 'number') out[o] = d; // symbolic must be d (or 1)
     }
   }

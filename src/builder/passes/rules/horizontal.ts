@@ -11,9 +11,11 @@ import { Node } from '../../../ir/graph';
 import { Tensor } from '../../../ir/tensor';
 import { fusedNode, GraphView, Rule } from '../rule';
 import { attrsOf, evalOp, f32, int, ints, isF32 } from '../util';
+import { EPILOGUE_ATTRS } from '../../../ops/nn/gpu/epilogue';
 
-const GEOMETRY = ['kernel_shape', 'strides', 'pads', 'dilations', 'auto_pad', 'group', 'vkrt_activation', 'vkrt_alpha', 'vkrt_beta'];
-const GEMM_ATTRS = ['alpha', 'beta', 'transA', 'transB', 'vkrt_activation', 'vkrt_alpha', 'vkrt_beta'];
+const EPILOGUE = Object.values(EPILOGUE_ATTRS);
+const GEOMETRY = ['kernel_shape', 'strides', 'pads', 'dilations', 'auto_pad', 'group', ...EPILOGUE];
+const GEMM_ATTRS = ['alpha', 'beta', 'transA', 'transB', ...EPILOGUE];
 
 function attrKey(node: Node, names: readonly string[]): string {
   return names.map((k) => JSON.stringify(node.attrs.get(k)?.value ?? null)).join('|');

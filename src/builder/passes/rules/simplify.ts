@@ -6,16 +6,12 @@
 import { Graph, Node } from '../../../ir/graph';
 import { Tensor } from '../../../ir/tensor';
 import { OpContext } from '../../../ops/types';
+import { FOLD_LIMIT } from '../../../ops/infer-shapes';
 import { fusedNode, GraphView, Rewrite, Rule } from '../rule';
 import { attrsOf, evalOp, f32, float, ints, isF32, perChannel, producerIf, valuesOf } from '../util';
 import { Attrs } from '../../../ir/attrs';
+import { EPILOGUE_ATTRS } from '../../../ops/nn/gpu/epilogue';
 
-/** Ops whose output is not a function of their inputs (never folded). */
-const NONDETERMINISTIC = new Set(['RandomUniform', 'RandomNormal', 'RandomUniformLike', 'RandomNormalLike', 'Multinomial', 'Bernoulli']);
-/** Ops folded from the static shape of their input alone. */
-const SHAPE_ONLY = new Set(['Shape', 'Size']);
-/** Largest folded tensor (elements): bigger results stay computed at run time. */
-const FOLD_LIMIT = 1 << 24;
 
 /** A value used by nobody (and not a graph output) can go. */
 const unused = (g: GraphView, name: string) => !name || (!g.isGraphOutput(name) && g.consumers(name).length === 0);
@@ -33,13 +29,13 @@ export const foldConstants: Rule = {
   name: 'fold-constants',
   ops: ['*'],
   match(node, g) {
-    if (node.domain !== '' || NONDETERMINISTIC.has(node.opType)) return undefined;
+    if (node.domain !== '') return undefined;
     if ([...node.attrs.values()].some((a) => a.type === 'graph' || a.type === 'graphs')) return undefined;
     const def = g.registry.get('', node.opType);
-    if (!def || !node.outputs.some((o) => o)) return undefined;
+    if (!def || def.traits?.nondeterministic || !node.outputs.some((o) => o)) return undefined;
     let args: (Tensor | undefined)[];
     if (node.inputs.every((i) => !i || g.constant(i))) args = node.inputs.map((i) => (i ? g.constant(i) : undefined));
-    else if (SHAPE_ONLY.has(node.opType)) {
+    else if (def.traits?.shapeOnly) {
       const t = g.type(node.inputs[0]);
       const s = g.shape(node.inputs[0]);
       if (!t || !s || s.reduce((a, b) => a * b, 1) > FOLD_LIMIT || t.dtype === 'string') return undefined;
@@ -198,7 +194,7 @@ export const matmulAddToGemm: Rule = {
 
 /** Conv/Gemm nodes whose weights the scale rules may rewrite: constant weights, no epilogue yet. */
 function plainLayer(g: GraphView, node: Node): boolean {
-  if (node.attrs.has('vkrt_activation')) return false;
+  if (node.attrs.has(EPILOGUE_ATTRS.activation)) return false;
   if (node.opType === 'Conv') return node.inputs.length <= 3 && !!g.constant(node.inputs[1]) && (!node.inputs[2] || !!g.constant(node.inputs[2])) && isF32(g, node.inputs[1]);
   if (node.opType === 'Gemm') return !!g.constant(node.inputs[1]) && (!node.inputs[2] || !!g.constant(node.inputs[2])) && isF32(g, node.inputs[1]);
   return false;

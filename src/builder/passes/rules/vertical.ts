@@ -5,13 +5,13 @@
  * moves into Conv's pads; two clamping activations compose into one.
  */
 import { Attr, Node } from '../../../ir/graph';
-import { ACTIVATIONS } from '../../../ops/nn/gpu/epilogue';
+import { ACTIVATIONS, EPILOGUE_ATTRS } from '../../../ops/nn/gpu/epilogue';
 import { fusedNode, GraphView, Rewrite, Rule } from '../rule';
 import { attrsOf, f32, float, ints, isF32, producerIf, scalarOf, str, valuesOf } from '../util';
 import { scaleConv } from './simplify';
 
 /** Layers with an epilogue: the activation (and for Conv the residual) run in their kernel. */
-const EPILOGUE_LAYERS = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul'];
+const hasEpilogue = (n: Node, g: GraphView): boolean => !!g.registry.traits(n).epilogue;
 
 /** Conv + BatchNormalization (inference): the normalization folds into W and B per output channel. */
 export const convBatchNorm: Rule = {
@@ -21,7 +21,7 @@ export const convBatchNorm: Rule = {
     if (bn.outputs.slice(1).some((o) => o && (g.consumers(o).length || g.isGraphOutput(o)))) return undefined;
     if (attrsOf(bn).int('training_mode', 0) !== 0) return undefined;
     const conv = producerIf(g, bn.inputs[0], 'Conv', bn);
-    if (!conv || conv.domain || conv.attrs.has('vkrt_activation') || conv.inputs.length > 3) return undefined;
+    if (!conv || conv.domain || conv.attrs.has(EPILOGUE_ATTRS.activation) || conv.inputs.length > 3) return undefined;
     if (!g.constant(conv.inputs[1]) || (conv.inputs[2] && !g.constant(conv.inputs[2])) || !isF32(g, conv.inputs[1])) return undefined;
     const [scale, bias, mean, variance] = bn.inputs.slice(1, 5).map((i) => (i ? g.constant(i) : undefined));
     if (!scale || !bias || !mean || !variance) return undefined;
@@ -61,12 +61,12 @@ export function activationOf(node: Node, g: GraphView): { kind: string; alpha?: 
 }
 
 function activationAttrs(a: { kind: string; alpha?: number; beta?: number }): Record<string, Attr | undefined> {
-  return { vkrt_activation: str(a.kind), vkrt_alpha: a.alpha === undefined ? undefined : float(a.alpha), vkrt_beta: a.beta === undefined ? undefined : float(a.beta) };
+  return { [EPILOGUE_ATTRS.activation]: str(a.kind), [EPILOGUE_ATTRS.alpha]: a.alpha === undefined ? undefined : float(a.alpha), [EPILOGUE_ATTRS.beta]: a.beta === undefined ? undefined : float(a.beta) };
 }
 
 function epilogueLayer(g: GraphView, name: string, user: Node): Node | undefined {
-  const p = producerIf(g, name, EPILOGUE_LAYERS, user);
-  if (!p || p.domain || p.attrs.has('vkrt_activation') || !isF32(g, p.outputs[0])) return undefined;
+  const p = producerIf(g, name, hasEpilogue, user);
+  if (!p || p.domain || p.attrs.has(EPILOGUE_ATTRS.activation) || !isF32(g, p.outputs[0])) return undefined;
   return p;
 }
 
@@ -92,9 +92,9 @@ export const layerSilu: Rule = {
       const x = mul.inputs[1 - k];
       const sig = producerIf(g, mul.inputs[k], 'Sigmoid', mul);
       if (!sig || sig.inputs[0] !== x || g.isGraphOutput(x)) continue;
-      const layer = producerIf(g, x, EPILOGUE_LAYERS);
+      const layer = producerIf(g, x, hasEpilogue);
       const users = g.consumers(x);
-      if (!layer || layer.domain || layer.attrs.has('vkrt_activation') || !isF32(g, x) || users.length !== 2 || !users.includes(sig) || !users.includes(mul)) continue;
+      if (!layer || layer.domain || layer.attrs.has(EPILOGUE_ATTRS.activation) || !isF32(g, x) || users.length !== 2 || !users.includes(sig) || !users.includes(mul)) continue;
       return { remove: [layer, sig, mul], add: [fusedNode(layer, [layer, sig, mul], { outputs: mul.outputs, attrs: activationAttrs({ kind: 'Silu' }) })] };
     }
     return undefined;

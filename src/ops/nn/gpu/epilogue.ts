@@ -35,18 +35,22 @@ const KINDS: Record<string, { kind: number; alpha: number; beta: number }> = {
   Mish: { kind: 12, alpha: 0, beta: 0 },
 };
 
+/** The attributes that carry a fused activation on a Conv/ConvTranspose/Gemm/MatMul node. */
+export const EPILOGUE_ATTRS = { activation: 'vkrt_activation', alpha: 'vkrt_alpha', beta: 'vkrt_beta' } as const;
+
 /** Activation names the epilogue accepts. */
 export const ACTIVATIONS = Object.keys(KINDS);
 
 /** The node's fused activation (kind 0 when none); fails on an unknown name. */
 export function readActivation(attrs: Attrs, fail: (m: string) => never): Activation {
-  const name = attrs.has('vkrt_activation') ? attrs.string('vkrt_activation') : 'None';
+  const { activation, alpha, beta } = EPILOGUE_ATTRS;
+  const name = attrs.has(activation) ? attrs.string(activation) : 'None';
   const k = KINDS[name];
-  if (!k) return fail(`vkrt_activation '${name}' is not one of ${ACTIVATIONS.join(', ')}`);
+  if (!k) return fail(`${activation} '${name}' is not one of ${ACTIVATIONS.join(', ')}`);
   return {
     kind: k.kind,
-    alpha: attrs.has('vkrt_alpha') ? attrs.float('vkrt_alpha') : k.alpha,
-    beta: attrs.has('vkrt_beta') ? attrs.float('vkrt_beta') : k.beta,
+    alpha: attrs.has(alpha) ? attrs.float(alpha) : k.alpha,
+    beta: attrs.has(beta) ? attrs.float(beta) : k.beta,
   };
 }
 
