@@ -14,6 +14,7 @@ import { ticksToMs, timestampDeltasMs } from '../gpu/timing';
 import { Tensor } from '../ir/tensor';
 import type { EnginePlan } from '../kernel/plan';
 import { toGpuArray } from '../kernel/storage';
+import { planBarriers } from './barriers';
 import { bindingRanges } from './bindings';
 import type { Profiler } from './profiler';
 
@@ -32,19 +33,22 @@ export interface ContextHost {
 /**
  * Records a plan's program over a context's buffers. `timestamps`: 'none' (no queries), 'bracket'
  * (before the first and after the last layer) or 'layers' (fenceposts: before the first layer and
- * after each layer, N+1 in all).
+ * after each layer, N+1 in all). Barriers go only where data flows (barriers.ts), except in
+ * 'layers' mode: a per-layer time needs each layer to finish before the next starts.
  */
 function recordProgram(host: ContextHost, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode): Program {
   const cmds: Command[] = [];
   const plan = host.plan;
   const buffers = { arena, weights: host.weights, scratch: scratch! };
+  const before = timestamps === 'layers' ? undefined : planBarriers(plan);
   if (timestamps !== 'none') cmds.push({ op: 'timestamp', index: 0 });
   plan.layers.forEach((layer, li) => {
     layer.dispatches.forEach((d, di) => {
+      if (before?.[li][di]) cmds.push({ op: 'barrier' });
       const bindings = bindingRanges(plan, layer, d).map((r) => ({ buffer: buffers[r.buffer], offset: r.offset, range: r.range }));
       const push = plan.paramMode === 'push' ? new Uint32Array(d.params.length ? d.params : [0]) : undefined;
       cmds.push({ op: 'dispatch', pipeline: host.pipelines[li][di], bindings, push, groups: d.groups });
-      cmds.push({ op: 'barrier' });
+      if (!before) cmds.push({ op: 'barrier' });
     });
     if (timestamps === 'layers') cmds.push({ op: 'timestamp', index: li + 1 });
   });
