@@ -3,7 +3,8 @@
  * compiles, the runtime (src/runtime) loads; only this layer knows both.
  */
 import type { BuilderConfig } from '../builder/builder';
-import { buildSerialized } from '../builder/build';
+import { buildSerialized, buildSerializedAsync } from '../builder/build';
+import type { TuningOptions } from '../builder/tuning/tune';
 import { Device } from '../gpu/device';
 import type { Model } from '../ir/graph';
 import { Engine } from '../runtime/engine';
@@ -11,6 +12,22 @@ import { Engine } from '../runtime/engine';
 export interface EngineOptions extends BuilderConfig {
   /** The device to build for; default: a new device on the default GPU (disposed with the engine). */
   device?: Device;
+}
+
+/**
+ * Builds an engine with auto-tuning (BuilderConfig.optimizationLevel, default 3: the candidates of
+ * every layer timed on the device; timingCache: a file of timings kept across builds) and loads it.
+ */
+export async function buildEngineAsync(model: Model, options: EngineOptions & Omit<TuningOptions, 'cache' | 'optimizationLevel'> = {}): Promise<Engine> {
+  const t0 = performance.now();
+  const device = options.device ?? Device.create();
+  try {
+    const built = await buildSerializedAsync(model, device, options, { timer: options.timer, onProgress: options.onProgress });
+    return Engine.load(built, { device, ownsDevice: !options.device }, t0);
+  } catch (e) {
+    if (!options.device) device.dispose();
+    throw e;
+  }
 }
 
 /** Builds an engine for a model (see BuilderConfig) and loads it on the device. */

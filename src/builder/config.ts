@@ -24,6 +24,15 @@ export interface BuilderConfig {
    * heuristic order the operator gives.
    */
   selection?: KernelSelection;
+  /**
+   * Auto-tuning (trtexec's --builderOptimizationLevel, 0-5, see builder/tuning/tune.ts): how many of
+   * each layer's candidates are timed on the device. Timing needs an asynchronous build
+   * (buildEngineAsync, Builder.buildEngineAsync, `vkrt exec`), default 3 there; a synchronous build
+   * does not time, it uses the timing cache where it knows every considered candidate.
+   */
+  optimizationLevel?: number;
+  /** A timing cache file (trtexec's --timingCacheFile): read before tuning, merged and written after. */
+  timingCache?: string;
   registry?: OpRegistry;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;

@@ -8,13 +8,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { InputError } from '../errors';
 import { Device } from '../gpu/device';
-import type { EnginePlan, PlannedDispatch, ShaderTable } from '../kernel/plan';
+import type { DispatchDesc } from '../kernel/contract';
+import type { EnginePlan, ShaderTable } from '../kernel/plan';
 import { packageRoot } from '../native';
 
 /** SPIR-V cache per process, keyed by source text, defines and parameter mode. */
 const spirvCache = new Map<string, Uint32Array>();
 
-function shaderSource(d: PlannedDispatch): string {
+/** What compiling a dispatch reads. */
+type ShaderRef = Pick<DispatchDesc, 'shader' | 'source' | 'defines' | 'params'>;
+
+function shaderSource(d: ShaderRef): string {
   if (d.source) return d.source;
   const file = path.join(packageRoot(), 'shaders', `${d.shader}.comp`);
   try {
@@ -25,7 +29,7 @@ function shaderSource(d: PlannedDispatch): string {
 }
 
 /** The SPIR-V of one dispatch (from the cache when the same kernel was compiled before). */
-export function compileDispatch(d: PlannedDispatch, mode: 'spec' | 'push'): Uint32Array {
+export function compileDispatch(d: ShaderRef, mode: 'spec' | 'push'): Uint32Array {
   const src = shaderSource(d);
   const defines: Record<string, string | number> = { ...(d.defines ?? {}) };
   if (mode === 'push') {

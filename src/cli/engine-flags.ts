@@ -12,7 +12,7 @@ import { readEngineFile } from '../runtime/engine-file';
 import { flagString, ParsedArgs } from './args';
 
 /** Build flags taking a value. */
-export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device'] as const;
+export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile'] as const;
 /** Build switches. */
 export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose'] as const;
 
@@ -53,6 +53,14 @@ export function buildConfig(args: ParsedArgs): BuilderConfig {
   if (mode) config.paramMode = mode;
   if (args.flags.has('fp16')) config.fp16 = true;
   if (args.flags.has('noFusion')) config.fusion = false;
+  const level = flagString(args, 'builderOptimizationLevel');
+  if (level !== undefined) {
+    const n = Number(level);
+    if (!Number.isInteger(n) || n < 0 || n > 5) throw new InputError(`--builderOptimizationLevel must be an integer from 0 to 5, got '${level}'`);
+    config.optimizationLevel = n;
+  }
+  const cache = flagString(args, 'timingCacheFile');
+  if (cache) config.timingCache = cache;
   return config;
 }
 

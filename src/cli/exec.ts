@@ -3,7 +3,8 @@
  *
  * Engine:   --onnx=FILE (build) | --loadEngine=FILE (load), --saveEngine=FILE,
  *           --shapes=a:1x3x224x224,b:1x10, --fp16, --int8 (not yet supported), --noFusion,
- *           --paramMode=spec|push, --device=N
+ *           --paramMode=spec|push, --device=N, --builderOptimizationLevel=0..5 (default 3: time
+ *           up to three candidates per layer on the device; 0: heuristic), --timingCacheFile=F
  * Inputs:   --loadInputs=FILE.npz | name:file.npy,name:file.pb,name:file.bin,name:file.npz[:key]
  *           (random, seeded, when absent); --exportOutput=FILE.npz|FILE.json
  * Timing:   --warmUp=MS (default 200), --duration=S (default 3), --iterations=N (default 10): the
@@ -32,7 +33,8 @@ import {
 } from './engine-flags';
 import { averageLine, performanceSummary, profileJson, profileTable, timesJson } from './perf-report';
 import type { EngineIO } from '../kernel/plan';
-import { buildEngine } from '../api/build';
+import { buildEngineAsync } from '../api/build';
+import type { TuningProgress } from '../builder/tuning/tune';
 import { ExecutionContext, RunTiming } from '../runtime/context';
 
 export { parseShapes } from './engine-flags';
@@ -206,7 +208,10 @@ export async function run(argv: string[]): Promise<number> {
         loaded = loadInputs(load, declared);
         for (const [k, t] of loaded) if (!shapes[k]) shapes[k] = [...t.dims];
       }
-      engine = buildEngine(model, { ...config, device, inputShapes: shapes, log: verbose ? (l) => console.log(`[V] [build] ${l}`) : undefined });
+      const progress = process.stderr.isTTY
+        ? (t: TuningProgress) => process.stderr.write(`\r[tuning] layer ${t.layer}/${t.layers} ${t.name.slice(0, 40).padEnd(40)} ETA ${(t.etaMs / 1000).toFixed(1)} s${t.layer === t.layers ? '\n' : ''}`)
+        : undefined;
+      engine = await buildEngineAsync(model, { ...config, device, inputShapes: shapes, log: (l) => { if (verbose || l.startsWith('tuning:')) console.log(`[${verbose ? 'V' : 'I'}] [build] ${l}`); }, onProgress: progress });
       const p = engine.plan;
       console.log(`[I] Model: ${path.basename(onnx!)} (${p.stats.onnxNodes} ONNX nodes) on ${device.info.name}`);
       console.log(`[I] Engine built: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views${config.fp16 ? `, ${p.layers.filter((l) => l.precision === 'fp16').length} fp16` : ''}${config.fusion === false ? ', fusion off' : ''}), parse ${parseMs.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);
@@ -258,7 +263,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (bench.runs.length) for (const line of performanceSummary(bench.runs, bench.wallMs)) console.log(`[I] ${line}`);
     if (profile && !ctx.gpuTiming) console.log('[W] Per-layer profiling is off: this device cannot time compute work');
-    if (profile && args.flags.has('dumpProfile') && profile.runs) for (const line of profileTable(profile)) console.log(`[I] ${line}`);
+    if (profile && args.flags.has('dumpProfile') && profile.runs) for (const line of profileTable(profile, 5, p.layers.map((l) => l.kernel))) console.log(`[I] ${line}`);
     const exportProfile = flagString(args, 'exportProfile');
     if (exportProfile && profile) writeJson(exportProfile, profileJson(profile), '--exportProfile');
     const exportTimes = flagString(args, 'exportTimes');

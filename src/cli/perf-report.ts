@@ -51,14 +51,14 @@ export function averageLine(group: readonly RunTiming[]): string {
  * The --dumpProfile table: one row per layer in execution order (as trtexec prints it), a Total
  * row, then the `top` most expensive layers.
  */
-export function profileTable(profile: LayerProfile, top = 5): string[] {
+export function profileTable(profile: LayerProfile, top = 5, tactics?: readonly string[]): string[] {
   const rows = profile.rows();
   const total = rows.reduce((a, r) => a + r.timeMs, 0);
   const n = profile.runs;
   const out = [`=== Profile (${n} iterations ) ===`];
   const fmt = (t: string, a: string, m: string, p: string, name: string) => `${t.padStart(12)} ${a.padStart(12)} ${m.padStart(12)} ${p.padStart(9)}   ${name}`;
-  out.push(fmt('Time(ms)', 'Avg.(ms)', 'Median(ms)', 'Time(%)', 'Layer'));
-  for (const r of rows) out.push(fmt(r.timeMs.toFixed(2), r.averageMs.toFixed(4), r.medianMs.toFixed(4), r.percentage.toFixed(1), r.name));
+  out.push(fmt('Time(ms)', 'Avg.(ms)', 'Median(ms)', 'Time(%)', tactics ? 'Layer [tactic]' : 'Layer'));
+  rows.forEach((r, i) => out.push(fmt(r.timeMs.toFixed(2), r.averageMs.toFixed(4), r.medianMs.toFixed(4), r.percentage.toFixed(1), tactics ? `${r.name} [${tactics[i]}]` : r.name)));
   const totals = profile.runTotals().sort((a, b) => a - b);
   const med = totals.length ? (totals.length % 2 ? totals[(totals.length - 1) / 2] : (totals[totals.length / 2 - 1] + totals[totals.length / 2]) / 2) : 0;
   out.push(fmt(total.toFixed(2), (n ? total / n : 0).toFixed(4), med.toFixed(4), '100.0', 'Total'));

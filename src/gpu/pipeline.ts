@@ -84,3 +84,14 @@ export class Pipeline {
     this.native.dispose();
   }
 }
+
+/**
+ * The specialization constants of a dispatch: the workgroup size (ids 100-102) and, when params
+ * travel as specialization constants, param k as id k; only the ids the module declares (the
+ * compiler drops constants a shader never reads, see Device.reflectSpirv).
+ */
+export function dispatchSpecialization(workgroup: readonly number[], specParams: readonly number[] | undefined, declared: ReadonlySet<number>): SpecConstant[] {
+  const spec: SpecConstant[] = workgroup.map((v, k) => ({ id: 100 + k, type: 'uint' as const, value: v }));
+  specParams?.forEach((v, k) => spec.push({ id: k, type: 'uint', value: v >>> 0 }));
+  return spec.filter((s) => declared.has(s.id));
+}

@@ -40,6 +40,11 @@ export interface PlannedLayer {
   kernelWeights: { offset: number; bytes: number; data: GpuArray }[];
   /** Byte offsets and sizes of the layer's scratch buffers inside the context's scratch buffer. */
   scratch: { offset: number; bytes: number }[];
+  /**
+   * When the builder timed this layer's candidates (auto-tuning): how many it considered and the
+   * measured GPU time of the chosen one (`kernel`), in milliseconds.
+   */
+  tactic?: { candidates: number; ms?: number };
 }
 
 export interface EngineIO {

@@ -9,11 +9,9 @@
  * section table and header JSON (`corrupt`), vkrt version (`version`); the device fingerprint is
  * checked separately against the device the engine is loaded on (`device`, `driver`).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { EngineFileError } from '../errors';
 import type { DeviceInfo } from '../gpu/device';
-import { packageRoot } from '../native';
+import { vkrtVersion } from '../native';
 import { crc32 } from './crc32';
 import type { Json } from './plan-codec';
 
@@ -61,17 +59,8 @@ export function fingerprintOf(info: DeviceInfo): DeviceFingerprint {
   };
 }
 
-let version: string | undefined;
 /** vkrt's version (package.json), recorded in every engine file. */
-export function vkrtVersion(): string {
-  if (version) return version;
-  try {
-    version = String(JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version);
-  } catch {
-    version = 'unknown';
-  }
-  return version;
-}
+export { vkrtVersion };
 
 /** The parts of an engine file. */
 export interface EngineFileParts {

@@ -28,6 +28,8 @@ export interface InspectedLayer {
   name: string;
   opTypes: string[];
   kernel: string;
+  /** The chosen implementation; when the builder timed candidates, how many and its measured time. */
+  tactic: { name: string; candidates?: number; timedMs?: number };
   precision: string;
   /** The tensors its dispatches read (as bound: after storage conversions), in binding order. */
   inputs: InspectedTensor[];
@@ -79,6 +81,7 @@ export function inspectPlan(plan: EnginePlan, source: EngineInfo['source'], devi
     }
     return {
       index, name: l.name, opTypes: [...l.opTypes], kernel: l.kernel, precision: l.precision,
+      tactic: { name: l.kernel, candidates: l.tactic?.candidates, timedMs: l.tactic?.ms },
       inputs: boundInputs(l).map((n) => tensorInfo(plan.tensors.get(n), n)),
       outputs: l.outputs.map((n) => tensorInfo(plan.tensors.get(n), n)),
       dispatches: l.dispatches.map((d) => ({
@@ -130,10 +133,10 @@ export function formatEngineInfo(info: EngineInfo): string[] {
   for (const t of info.bindings.constantOutputs) out.push(`Output ${t.name} ${t.dtype}[${t.dims.join(',')}] (constant, folded at build time)`);
   out.push('');
   const rows = info.layers.map((l) => [
-    String(l.index), l.name, l.kernel, l.precision,
+    String(l.index), l.name, l.tactic.timedMs !== undefined ? `${l.kernel} (${l.tactic.timedMs.toFixed(3)} ms of ${l.tactic.candidates} timed)` : l.kernel, l.precision,
     `${l.inputs.map(shape).join(', ')} -> ${l.outputs.map(shape).join(', ')}`,
   ]);
-  const head = ['#', 'Layer', 'Kernel', 'Prec', 'Tensors'];
+  const head = ['#', 'Layer', 'Tactic', 'Prec', 'Tensors'];
   const w = head.map((h, k) => Math.min(k === 1 ? 48 : 40, Math.max(h.length, ...rows.map((r) => r[k].length))));
   const line = (r: string[]) => r.map((c, k) => (k === r.length - 1 ? c : c.padEnd(w[k]))).join('  ');
   out.push(line(head));

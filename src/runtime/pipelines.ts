@@ -6,7 +6,7 @@
  */
 import { EngineFileError, VkrtError, VulkanError } from '../errors';
 import { Device } from '../gpu/device';
-import type { Pipeline, SpecConstant } from '../gpu/pipeline';
+import { dispatchSpecialization, type Pipeline } from '../gpu/pipeline';
 import type { EnginePlan, ShaderTable } from '../kernel/plan';
 
 /**
@@ -36,9 +36,7 @@ export function createPipelines(device: Device, plan: EnginePlan, shaders: Shade
       out.push(layer.dispatches.map((d, di) => {
         const m = shaders.dispatchModule[li][di];
         const ids = specIdsOf(m);
-        const spec: SpecConstant[] = d.workgroup.map((v, k) => ({ id: 100 + k, type: 'uint' as const, value: v }));
-        if (plan.paramMode === 'spec') d.params.forEach((v, k) => spec.push({ id: k, type: 'uint', value: v >>> 0 }));
-        const used = spec.filter((s) => ids.has(s.id));
+        const used = dispatchSpecialization(d.workgroup, plan.paramMode === 'spec' ? d.params : undefined, ids);
         const push = plan.paramMode === 'push' ? d.params.length : 0;
         const key = `${m}|${d.bindings.length}|${used.map((x) => `${x.id}=${x.value}`).join(',')}|${push}`;
         let p = cache.get(key);

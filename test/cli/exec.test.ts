@@ -43,6 +43,23 @@ describe('vkrt exec / inspect', function () {
     assert.ok(readEngineFile(fs.readFileSync(engineFile)).bytes > 0);
   });
 
+  it('--timingCacheFile: the second build times nothing and picks the same tactics; --builderOptimizationLevel is checked', async () => {
+    const cache = f('timing.cache');
+    const layerInfo = (file: string) => (JSON.parse(fs.readFileSync(file, 'utf8')) as { layers: { name: string; tactic: { name: string } }[] }).layers.map((l) => `${l.name}:${l.tactic.name}`);
+    const first = await runCli('exec', `--onnx=${onnx}`, `--timingCacheFile=${cache}`, `--exportLayerInfo=${f('t1.json')}`, ...quick);
+    assert.equal(first.code, 0, first.stderr);
+    const m1 = /tuning: level 3, (\d+) layers tuned, (\d+) candidates timed, \d+ from the cache/.exec(first.stdout);
+    assert.ok(m1 && Number(m1[2]) > 0, first.stdout);
+    assert.ok(fs.existsSync(cache));
+    const second = await runCli('exec', `--onnx=${onnx}`, `--timingCacheFile=${cache}`, `--exportLayerInfo=${f('t2.json')}`, ...quick);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, new RegExp(`tuning: level 3, ${m1![1]} layers tuned, 0 candidates timed, \\d+ from the cache`));
+    assert.deepEqual(layerInfo(f('t2.json')), layerInfo(f('t1.json')));
+    const bad = await runCli('exec', `--onnx=${onnx}`, '--builderOptimizationLevel=9', ...quick);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--builderOptimizationLevel must be an integer from 0 to 5, got '9'/);
+  });
+
   it('--loadEngine --dumpProfile and every export: the files parse and hold what they claim', async () => {
     const r = await runCli('exec', `--loadEngine=${engineFile}`, '--dumpProfile', `--exportProfile=${f('p.json')}`, `--exportTimes=${f('t.json')}`,
       `--exportLayerInfo=${f('l.json')}`, `--exportTrace=${f('trace.json')}`, `--exportOutput=${f('loaded.npz')}`, ...quick);
@@ -55,7 +72,8 @@ describe('vkrt exec / inspect', function () {
     const head = table.findIndex((l) => /=== Profile \(4 iterations \) ===/.test(l));
     assert.ok(head >= 0, r.stdout);
     assert.match(table[head + 1], /Time\(ms\)\s+Avg\.\(ms\)\s+Median\(ms\)\s+Time\(%\)\s+Layer/);
-    assert.deepEqual(table.slice(head + 2, head + 2 + names.length).map((l) => l.trim().split(/\s+/).slice(4).join(' ')), names);
+    // each row names the layer and, in brackets, its tactic (the chosen implementation)
+    assert.deepEqual(table.slice(head + 2, head + 2 + names.length).map((l) => l.trim().split(/\s+/).slice(4).join(' ')), plan.layers.map((l) => `${l.name} [${l.kernel}]`));
     assert.match(table[head + 2 + names.length], /100\.0\s+Total$/);
 
     const profile = JSON.parse(fs.readFileSync(f('p.json'), 'utf8'));
