@@ -24,6 +24,8 @@ export interface DriverOptions {
   /** Run Graph.verify() after every pass (tests, VKRT_DEBUG). */
   verify?: boolean;
   log?(line: string): void;
+  /** See GraphView.slices; default the most any Vulkan device asks (256 bytes) with FP16 elements. */
+  slices?: { alignment: number; elemBytes: number };
 }
 
 /** Per-rule match counts of one optimizer run. */
@@ -41,6 +43,7 @@ export class GraphState implements GraphView {
   }
 
   get registry(): OpRegistry { return this.opts.registry; }
+  get slices(): { alignment: number; elemBytes: number } { return this.opts.slices ?? { alignment: 256, elemBytes: 2 }; }
   opset(domain: string): number { return this.opts.opsets.get(domain) ?? 0; }
   type(name: string): ValueType | undefined { return this.opts.types.get(name); }
   shape(name: string): number[] | undefined {

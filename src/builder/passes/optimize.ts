@@ -48,6 +48,8 @@ export interface OptimizeOptions {
   log?(line: string): void;
   /** Run only these passes (tests); default all. */
   passes?: readonly string[];
+  /** See GraphView.slices. */
+  slices?: { alignment: number; elemBytes: number };
 }
 
 export interface OptimizeResult {
@@ -88,7 +90,7 @@ export function optimize(model: Model, options: OptimizeOptions): OptimizeResult
     options.log?.(line);
     if (debug) process.stderr.write(`[vkrt] ${line}\n`);
   };
-  const opts: DriverOptions = { registry: options.registry, opsets: m.opsets, types, verify: options.verify ?? debug, log };
+  const opts: DriverOptions = { registry: options.registry, opsets: m.opsets, types, verify: options.verify ?? debug, log, slices: options.slices };
   const state = new GraphState(g, opts);
   const counts: RuleCounts = new Map();
   const before = g.nodes.length;

@@ -30,6 +30,11 @@ export interface GraphView {
   usedOnlyBy(name: string, node: Node): boolean;
   /** A value or node name not used anywhere in the graph yet (`base`, `base_1`, ...). */
   fresh(base: string): string;
+  /**
+   * What an in-place slice of the arena must respect: byte offsets a multiple of `alignment`, with
+   * float elements of at least `elemBytes` (2 when the engine may store FP16).
+   */
+  readonly slices: { alignment: number; elemBytes: number };
 }
 
 /** What a rule asks the driver to do; applied atomically. */

@@ -8,6 +8,11 @@
  * N = 1 along channels); other cases keep the copy kernel. Vulkan binds a storage buffer at an
  * offset that is a multiple of minStorageBufferOffsetAlignment, so a slice whose byte offset is not
  * also keeps the copy (no kernel takes an element offset). Both fallbacks are logged.
+ *
+ * A Concat whose first input is the last slice of a wider tensor (horizontal fusion puts the
+ * sibling that feeds a Concat last, see rules/horizontal.ts) extends that tensor: the concatenated
+ * tensor starts where the slice starts, so the wide layer writes the slice in place and the other
+ * inputs of the Concat follow it. The owner's memory-plan item grows to cover the extension.
  */
 import { Node } from '../../ir/graph';
 import type { PlanItem } from '../memory-plan';
@@ -56,13 +61,15 @@ export class SubViews {
     if (node.opType === 'Concat') {
       const roots = node.inputs.map((i) => this.rootOf(i));
       if (new Set(roots).size !== roots.length) return why('an input appears twice');
-      for (const r of roots) {
+      const extend = this.extension(roots[0], tensors);
+      for (const [k, r] of roots.entries()) {
         const t = tensors.get(r);
         if (!t || t.kind !== 'activation') return why(`'${r}' is not an activation written by a layer`);
-        if (this.parent.has(r)) return why(`'${r}' is already a slice of another tensor`);
+        if (this.parent.has(r) && !(k === 0 && extend)) return why(`'${r}' is already a slice of another tensor`);
       }
       ensure(node.outputs[0], storage);
-      roots.forEach((r, k) => this.parent.set(r, { of: node.outputs[0], offset: offsets[k] }));
+      if (extend) this.parent.set(node.outputs[0], extend);
+      roots.forEach((r, k) => { if (!(k === 0 && extend)) this.parent.set(r, { of: node.outputs[0], offset: offsets[k] }); });
     } else {
       const r = this.rootOf(node.inputs[0]);
       const t = tensors.get(r);
@@ -72,6 +79,18 @@ export class SubViews {
     }
     this.eliminated++;
     return true;
+  }
+
+  /**
+   * Where a Concat may start inside the tensor its first input is a slice of: at that slice, when
+   * it is the owner's last slice (nothing of the owner lies after it) and the owner is a root.
+   */
+  private extension(first: string, tensors: Map<string, Slot>): { of: string; offset: number } | undefined {
+    const p = this.parent.get(first);
+    if (!p || this.parent.has(p.of)) return undefined;
+    const owner = tensors.get(p.of), slice = tensors.get(first);
+    if (!owner || !slice || owner.kind !== 'activation') return undefined;
+    return p.offset + slice.bytes === owner.bytes ? { of: p.of, offset: p.offset } : undefined;
   }
 
   isView(name: string): boolean {
@@ -89,15 +108,20 @@ export class SubViews {
     return { root, offset };
   }
 
-  /** Memory plan items: slices leave the plan and widen their owner's lifetime instead. */
+  /**
+   * Memory plan items: slices leave the plan and widen their owner's lifetime instead (and its
+   * size, where a Concat extends the owner).
+   */
   adjustPlan(items: PlanItem[]): PlanItem[] {
     const byId = new Map(items.map((i) => [i.id, i]));
     for (const it of items) {
       if (!this.parent.has(it.id)) continue;
-      const owner = byId.get(this.resolve(it.id).root);
+      const { root, offset } = this.resolve(it.id);
+      const owner = byId.get(root);
       if (!owner) continue;
       owner.start = Math.min(owner.start, it.start);
       owner.end = Math.max(owner.end, it.end);
+      owner.size = Math.max(owner.size, offset + it.size);
     }
     return items.filter((i) => !this.parent.has(i.id));
   }

@@ -4,5 +4,6 @@ import type { BuildState } from '../state';
 
 export function optimizeGraph(state: BuildState): void {
   if (state.config.fusion === false) return;
-  state.model = optimize(state.model, { registry: state.registry, inputTypes: state.inputTypes, log: state.log }).model;
+  const slices = { alignment: state.caps.alignment, elemBytes: state.config.fp16 ? 2 : 4 };
+  state.model = optimize(state.model, { registry: state.registry, inputTypes: state.inputTypes, log: state.log, slices }).model;
 }

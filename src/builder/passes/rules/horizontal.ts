@@ -4,8 +4,12 @@
  * axis gives back the original outputs, and the builder turns that Split into views (byte
  * offsets into the wide output) when the batch is 1 and the offsets meet the device's alignment.
  *
- * Siblings whose output feeds a Concat are left alone: concat elimination lets them write into
- * their slice of the concatenated tensor, which saves a copy; merging them would need one.
+ * A sibling whose output feeds a Concat as its first input (the 1x1 branch of an Inception block)
+ * joins too, as the last slice of the wide output: the builder then starts the concatenated tensor
+ * at that slice (passes/subviews.ts), so the merged layer writes the branch in place and no copy
+ * is added. This needs the other siblings' bytes in front of it to meet the device's storage-buffer
+ * offset alignment (GraphView.slices, FP16 elements in FP16 engines); otherwise, and for a second
+ * Concat-feeding sibling, that sibling stays its own layer writing its Concat slice.
  */
 import { Node } from '../../../ir/graph';
 import { Tensor } from '../../../ir/tensor';
@@ -21,9 +25,18 @@ function attrKey(node: Node, names: readonly string[]): string {
   return names.map((k) => JSON.stringify(node.attrs.get(k)?.value ?? null)).join('|');
 }
 
+/** The output feeds exactly one Concat, as its first input, along the channel axis. */
+function feedsConcatFirst(node: Node, g: GraphView): boolean {
+  const users = g.consumers(node.outputs[0]);
+  const c = users[0];
+  return users.length === 1 && c.opType === 'Concat' && !c.domain && c.inputs[0] === node.outputs[0] && c.inputs.indexOf(node.outputs[0]) === c.inputs.lastIndexOf(node.outputs[0])
+    && attrsOf(c).int('axis', 1) === 1;
+}
+
 function candidate(node: Node, g: GraphView): boolean {
   if (node.domain || node.outputs.length !== 1 || g.isGraphOutput(node.outputs[0])) return false;
-  if (g.consumers(node.outputs[0]).some((c) => c.opType === 'Concat')) return false;
+  const users = g.consumers(node.outputs[0]);
+  if (users.some((c) => c.opType === 'Concat') && !feedsConcatFirst(node, g)) return false;
   if (!g.constant(node.inputs[1]) || (node.inputs[2] && !g.constant(node.inputs[2])) || !isF32(g, node.inputs[1])) return false;
   const out = g.shape(node.outputs[0]);
   if (!out || out[0] !== 1) return false;
@@ -53,8 +66,14 @@ export const horizontalFusion: Rule = {
     const sibs = g.consumers(node.inputs[0]).filter((n) => n.opType === node.opType && n.inputs[0] === node.inputs[0] && candidate(n, g)
       && attrKey(n, names) === key && !!n.inputs[2] === !!node.inputs[2]
       && (node.opType === 'Conv' ? g.constant(n.inputs[1])!.dims.slice(1).join(',') === wShape.slice(1).join(',') : true));
-    if (sibs.length < 2) return undefined;
-    const order = sibs.sort((a, b) => g.graph.nodes.indexOf(a) - g.graph.nodes.indexOf(b));
+    const byPosition = sibs.sort((a, b) => g.graph.nodes.indexOf(a) - g.graph.nodes.indexOf(b));
+    // at most one Concat-feeding sibling, last, and only where its slice offset stays aligned
+    const plain = byPosition.filter((n) => !feedsConcatFirst(n, g));
+    const tail = byPosition.find((n) => feedsConcatFirst(n, g));
+    const spatial = (g.shape(node.outputs[0]) ?? []).slice(2).reduce((a, b) => a * b, 1);
+    const headBytes = plain.reduce((a, n) => a + g.shape(n.outputs[0])![1], 0) * spatial * g.slices.elemBytes;
+    const order = tail && plain.length && headBytes % g.slices.alignment === 0 ? [...plain, tail] : plain;
+    if (order.length < 2) return undefined;
     const outs = order.map((n) => g.shape(n.outputs[0])!);
     const sizes = outs.map((s) => s[1]);
     const total = sizes.reduce((a, b) => a + b, 0);
