@@ -148,6 +148,28 @@ const CASES: Case[] = [
     after: ['Gemm'],
   },
   {
+    rule: 'matmul-add-to-gemm', title: 'batched MatMul + bias is one Gemm over the rows between two Reshape views',
+    build() {
+      const b = new GraphBuilder('t', { '': 13 });
+      const x = b.input('x', 'float32', [2, 3, 8]);
+      const m = b.node('MatMul', [x, w(b, [8, 5])], {}, { name: 'mm' })[0];
+      b.output(b.node('Add', [w(b, [5]), m], {}, { name: 'bias' })[0]);
+      return b.build();
+    },
+    after: ['Reshape', 'Gemm', 'Reshape'],
+  },
+  {
+    rule: 'activation-through-reshape', title: 'an activation after the Reshape of a batched Gemm moves into its epilogue',
+    build() {
+      const b = new GraphBuilder('t', { '': 13 });
+      const x = b.input('x', 'float32', [2, 3, 8]);
+      const m = b.node('MatMul', [x, w(b, [8, 5])], {}, { name: 'mm' })[0];
+      b.output(b.node('Tanh', [b.node('Add', [m, w(b, [1, 5])], {}, { name: 'bias' })[0]], {}, { name: 'act' })[0]);
+      return b.build();
+    },
+    after: ['Reshape', 'Gemm', 'Reshape'],
+  },
+  {
     rule: 'scale-into-conv-gemm', title: 'per-channel Mul and Add fold into the Conv',
     build: () => convNet(13, (b, y) => b.node('Add', [b.node('Mul', [y, w(b, [8, 1, 1])], {}, { name: 'scale' })[0], w(b, [1, 8, 1, 1])], {}, { name: 'shift' })[0], { bias: false }),
     after: ['Conv'],

@@ -183,14 +183,48 @@ export const matmulAddToGemm: Rule = {
       const c = node.inputs[1 - k];
       if (!mm || mm.domain || !g.constant(c)) continue;
       const a = g.shape(mm.inputs[0]), b = g.shape(mm.inputs[1]), cs = g.constant(c)!.dims;
-      if (!a || !b || a.length !== 2 || b.length !== 2 || !isF32(g, mm.inputs[0]) || !isF32(g, c)) continue;
-      const [M, N] = [a[0], b[1]];
-      if (cs.length > 2 || (cs.length === 2 && cs[0] !== 1 && cs[0] !== M) || (cs.length >= 1 && cs[cs.length - 1] !== 1 && cs[cs.length - 1] !== N)) continue;
-      return { remove: [mm, node], add: [fusedNode(mm, [mm, node], { opType: 'Gemm', inputs: [mm.inputs[0], mm.inputs[1], c], outputs: node.outputs })] };
+      if (!a || !b || a.length < 2 || b.length !== 2 || !isF32(g, mm.inputs[0]) || !isF32(g, c)) continue;
+      const N = b[1];
+      if (a.length === 2) {
+        const M = a[0];
+        if (cs.length > 2 || (cs.length === 2 && cs[0] !== 1 && cs[0] !== M) || (cs.length >= 1 && cs[cs.length - 1] !== 1 && cs[cs.length - 1] !== N)) continue;
+        return { remove: [mm, node], add: [fusedNode(mm, [mm, node], { opType: 'Gemm', inputs: [mm.inputs[0], mm.inputs[1], c], outputs: node.outputs })] };
+      }
+      // batched A ([..., M, K]) times one B ([K, N]) plus a bias along N: the rows of every batch
+      // are one GEMM; the Reshapes around it are views (no kernel)
+      if (cs.some((d, i) => d !== 1 && !(i === cs.length - 1 && d === N))) continue;
+      return batchedGemm(g, mm, node, c, a, N);
     }
     return undefined;
   },
 };
+
+/** Reshape(A, [rows, K]) -> Gemm(., B, C) -> Reshape(., [..., M, N]) for a batched MatMul + Add. */
+function batchedGemm(g: GraphView, mm: Node, add: Node, c: string, a: number[], N: number): Rewrite {
+  const K = a[a.length - 1];
+  const rows = a.slice(0, -1).reduce((p, q) => p * q, 1);
+  const outShape = [...a.slice(0, -1), N];
+  const flatShape = g.fresh(`${mm.name || mm.outputs[0]}.rows_shape`), backShape = g.fresh(`${add.outputs[0]}.shape`);
+  const flat = g.fresh(`${mm.inputs[0]}.rows`), rowsOut = g.fresh(`${add.outputs[0]}.rows`);
+  const c2 = g.constant(c)!.dims.length === 1 ? c : g.fresh(`${c}.row`);
+  const inits: [string, Tensor][] = [
+    [flatShape, Tensor.from('int64', [2], [BigInt(rows), BigInt(K)])],
+    [backShape, Tensor.from('int64', [outShape.length], outShape.map((d) => BigInt(d)))],
+  ];
+  if (c2 !== c) inits.push([c2, g.constant(c)!.reshape([g.constant(c)!.size])]);
+  const gemm = fusedNode(mm, [mm, add], { opType: 'Gemm', inputs: [flat, mm.inputs[1], c2], outputs: [rowsOut] });
+  return {
+    remove: [mm, add],
+    add: [
+      new Node({ name: g.fresh(`${gemm.name}.rows`), opType: 'Reshape', inputs: [mm.inputs[0], flatShape], outputs: [flat] }),
+      gemm,
+      new Node({ name: g.fresh(`${gemm.name}.unrows`), opType: 'Reshape', inputs: [rowsOut, backShape], outputs: add.outputs }),
+    ],
+    initializers: inits,
+    types: [[flat, { kind: 'tensor', dtype: 'float32', shape: [rows, K] }], [rowsOut, { kind: 'tensor', dtype: 'float32', shape: [rows, N] }]],
+    note: `${gemm.name}: batched MatMul + bias as one Gemm over ${rows} rows`,
+  };
+}
 
 /** Conv/Gemm nodes whose weights the scale rules may rewrite: constant weights, no epilogue yet. */
 function plainLayer(g: GraphView, node: Node): boolean {

@@ -83,6 +83,30 @@ export const layerActivation: Rule = {
   },
 };
 
+/**
+ * Activation(Reshape(layer)) -> Reshape(Activation(layer)): an elementwise activation commutes with
+ * a Reshape, and moved next to the layer it runs in the layer's epilogue (the batched MatMul + bias
+ * of a transformer becomes Reshape -> Gemm -> Reshape, with its GELU after the second Reshape).
+ */
+export const activationThroughReshape: Rule = {
+  name: 'activation-through-reshape',
+  ops: layerActivation.ops,
+  match(act, g) {
+    const a = activationOf(act, g);
+    const rs = a && ACTIVATIONS.includes(a.kind) ? producerIf(g, act.inputs[0], 'Reshape', act) : undefined;
+    if (!rs || rs.domain || !epilogueLayer(g, rs.inputs[0], rs)) return undefined;
+    const moved = g.fresh(`${act.outputs[0]}.before_reshape`);
+    return {
+      remove: [rs, act],
+      add: [
+        new Node({ name: act.name, opType: act.opType, domain: act.domain, inputs: [rs.inputs[0], ...act.inputs.slice(1)], outputs: [moved], attrs: new Map(act.attrs) }),
+        new Node({ name: rs.name, opType: 'Reshape', inputs: [moved, ...rs.inputs.slice(1)], outputs: act.outputs, attrs: new Map(rs.attrs) }),
+      ],
+      types: [[moved, g.type(rs.inputs[0])!]],
+    };
+  },
+};
+
 /** Layer + x * Sigmoid(x) (SiLU as exporters write it): the Silu epilogue. */
 export const layerSilu: Rule = {
   name: 'layer-silu',
@@ -174,4 +198,4 @@ export const activationActivation: Rule = {
 };
 
 /** The vertical fusion table (residual before activation: the epilogue adds, then activates). */
-export const VERTICAL_RULES: readonly Rule[] = [convBatchNorm, padConv, convResidual, layerSilu, layerActivation];
+export const VERTICAL_RULES: readonly Rule[] = [convBatchNorm, padConv, convResidual, layerSilu, layerActivation, activationThroughReshape];
