@@ -6,7 +6,9 @@ check that its outputs have a sensible magnitude, export it to ONNX (dynamic bat
 batch size save an input and PyTorch's reference output (FP32, TF32 off) as .npy for vkrt's
 agreement check. Then time the peers on the same GPU in the same run: PyTorch eager (cudnn.benchmark,
 channels_last for the CNNs; FP32 with TF32 off, and FP16), PyTorch with CUDA graphs (FP32, FP16),
-and onnxruntime on the CPU (small batches only, for scale). Writes <work>/torch.json.
+torch.compile (inductor, mode max-autotune, which also captures CUDA graphs; FP32, FP16; skipped
+with --no-compile) and onnxruntime on the CPU (small batches only, for scale). Writes
+<work>/torch.json.
 
     python3 bench/gpu/torch_side.py --work /tmp/vkrt-gpu-bench --models resnet50,bert --batches 1,32
 """
@@ -165,6 +167,7 @@ def main():
     ap.add_argument("--budget", type=float, default=2.0, help="seconds per timed configuration at most")
     ap.add_argument("--ort-max-batch", type=int, default=1)
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile peer (it compiles for minutes)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     torch.backends.cudnn.benchmark = True
@@ -227,19 +230,27 @@ def main():
                     if not bert:
                         x = x.to(dt).contiguous(memory_format=torch.channels_last)
                     ins.append(x)
-                for kind in ("eager", "graph"):
+                kinds = ("eager", "graph") if a.no_compile else ("eager", "graph", "compile")
+                for kind in kinds:
                     # a peer that cannot run a configuration is recorded as such, not fatal (e.g.
                     # transformers' mask code copies a CPU scalar, which CUDA graph capture refuses)
                     try:
                         with torch.no_grad():
-                            fn = mf if kind == "eager" else graph_runner(mf, ins[0])
+                            if kind == "eager":
+                                fn = mf
+                            elif kind == "graph":
+                                fn = graph_runner(mf, ins[0])
+                            else:
+                                # inductor with autotuned kernels and CUDA graphs: the strongest
+                                # PyTorch peer; its compile time is excluded (warm-up runs compile)
+                                fn = torch.compile(mf, mode="max-autotune", fullgraph=False, dynamic=False)
                             peers[f"torch_{kind}_{prec}"] = timed(fn, ins, 10, a.iters, a.budget)
-                    except (RuntimeError, torch.cuda.OutOfMemoryError) as e:
+                    except Exception as e:  # noqa: BLE001 - any failure of a peer is data, not fatal
                         peers[f"torch_{kind}_{prec}"] = {"error": str(e).split(chr(10))[0][:200]}
                         torch.cuda.synchronize()
                 if prec == "fp16":
                     model.float()  # .half() converted the shared module in place
-                log(f"{name} b{b} {prec}: eager {peers.get(f'torch_eager_{prec}')} graph {peers.get(f'torch_graph_{prec}')}")
+                log(f"{name} b{b} {prec}: eager {peers.get(f'torch_eager_{prec}')} graph {peers.get(f'torch_graph_{prec}')} compile {peers.get(f'torch_compile_{prec}')}")
                 torch.cuda.empty_cache()
             if ort is not None and b <= a.ort_max_batch:
                 so = ort.SessionOptions()

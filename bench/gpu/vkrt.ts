@@ -28,7 +28,7 @@ import { KernelSelection, preferKernel } from '../../src/builder/selection';
 import { bandwidth } from '../native';
 import { fmtMs, fmtRatio, LatencyStats, markdownTable, median, relativeError, summarize, timeLoop } from '../stats';
 import { LayerCost, layerCosts, layerTimes } from './layers';
-import { buildEngine } from '../../src/api/build';
+import { buildEngine, buildEngineAsync } from '../../src/api/build';
 
 type Peers = Record<string, LatencyStats | { error: string }>;
 interface TorchBatch { input: string; ref: string; ref_samples: number; torch_fp16_rel?: number; peers: Peers }
@@ -41,6 +41,8 @@ interface VkrtResult {
   status: 'ok' | 'not available' | 'mismatch' | 'error' | 'skipped';
   detail?: string;
   build_ms?: number;
+  /** The build's tuning summary line (candidates timed, cache hits, tuned vs heuristic time). */
+  tuning?: string;
   check?: { rel: number; maxAbs: number; tolerance: number; samples: number; torch_fp16_rel?: number };
   device_resident?: LatencyStats;
   gpu_ms?: number;
@@ -75,7 +77,14 @@ async function runOne(device: Device, name: string, m: TorchModel, work: string,
   const model = loadModel(m.onnx);
   let engine: Engine;
   try {
-    engine = buildEngine(model, { device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, fp16: precision === 'fp16', selection: o.selection });
+    const config = { device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, fp16: precision === 'fp16' };
+    // tuned (level 3) with a timing cache shared by the run, unless --prefer pins a candidate
+    if (o.selection) engine = buildEngine(model, { ...config, selection: o.selection });
+    else {
+      let report = '';
+      engine = await buildEngineAsync(model, { ...config, timingCache: path.join(work, 'vkrt-timing.cache'), log: (l) => { if (l.startsWith('tuning:')) report = l; } });
+      res.tuning = report;
+    }
   } catch (e) {
     if (e instanceof UnsupportedError) return { ...res, status: 'not available', detail: (e as Error).message.split('\n').slice(0, 4).join(' / ') };
     throw e;
@@ -159,6 +168,26 @@ async function kernelBandwidth(device: Device, elems: number): Promise<{ kernel:
   return out;
 }
 
+/**
+ * Build time of a tuned build without and with the timing cache (the same model and batch twice,
+ * the cache file deleted first), and whether both builds chose the same tactics.
+ */
+async function cacheCheck(device: Device, m: TorchModel, batch: number, work: string): Promise<{ model: string; batch: number; first_ms: number; second_ms: number; speedup: number; same_tactics: boolean }> {
+  const file = path.join(work, 'vkrt-cache-check.cache');
+  fs.rmSync(file, { force: true });
+  const config = { device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, timingCache: file };
+  const one = async () => {
+    const t0 = performance.now();
+    const e = await buildEngineAsync(loadModel(m.onnx), config);
+    const ms = performance.now() - t0;
+    const tactics = e.plan.layers.map((l) => l.kernel);
+    e.dispose();
+    return { ms, tactics };
+  };
+  const a = await one(), b = await one();
+  return { model: m.onnx, batch, first_ms: a.ms, second_ms: b.ms, speedup: a.ms / b.ms, same_tactics: a.tactics.join() === b.tactics.join() };
+}
+
 function stat(p: Peers | undefined, k: string): number | undefined {
   const v = p?.[k];
   return v && 'median_ms' in v ? v.median_ms : undefined;
@@ -209,12 +238,12 @@ export async function run(argv: string[]): Promise<number> {
     const rows = results.map((r) => {
       const p = torch.models[r.model]?.batches[String(r.batch)]?.peers;
       const v = r.device_resident?.median_ms;
-      const eager = stat(p, `torch_eager_${r.precision}`), graph = stat(p, `torch_graph_${r.precision}`);
+      const eager = stat(p, `torch_eager_${r.precision}`), graph = stat(p, `torch_graph_${r.precision}`), compiled = stat(p, `torch_compile_${r.precision}`);
       const ortv = r.precision === 'fp32' ? stat(p, 'ort_cpu_fp32') : undefined;
       return [r.model, r.precision, String(r.batch), r.status === 'ok' ? `${fmtMs(v)} (p90 ${fmtMs(r.device_resident?.p90_ms)})` : r.status, fmtMs(r.gpu_ms), fmtMs(r.e2e?.median_ms),
-        fmtMs(eager), fmtMs(graph), fmtMs(ortv), fmtRatio(v, eager), fmtRatio(v, graph), fmtRatio(v, ortv), r.check ? r.check.rel.toExponential(1) : '–'];
+        fmtMs(eager), fmtMs(graph), fmtMs(compiled), fmtMs(ortv), fmtRatio(v, eager), fmtRatio(v, graph), fmtRatio(v, compiled), fmtRatio(v, ortv), r.check ? r.check.rel.toExponential(1) : '–'];
     });
-    const header = ['model', 'prec', 'batch', 'vkrt ms (submit→done)', 'vkrt GPU ms', 'vkrt e2e ms', 'torch eager', 'torch graph', 'ORT CPU', 'vkrt/eager', 'vkrt/graph', 'vkrt/ORT', 'rel err'];
+    const header = ['model', 'prec', 'batch', 'vkrt ms (submit→done)', 'vkrt GPU ms', 'vkrt e2e ms', 'torch eager', 'torch graph', 'torch.compile', 'ORT CPU', 'vkrt/eager', 'vkrt/graph', 'vkrt/compile', 'vkrt/ORT', 'rel err'];
     console.log(`\nvkrt vs peers on ${info.name} (${info.driverName} ${info.driverVersion}); PyTorch ${torch.torch} CUDA ${torch.cuda}; same run`);
     console.log(`copy shader ${copy.toFixed(0)} GB/s, vkCmdCopyBuffer ${cmdCopy.toFixed(0)} GB/s (read + write); FP32 peak assumed ${peakTflops} TFLOP/s\n`);
     console.log(markdownTable(header, rows));
@@ -227,6 +256,12 @@ export async function run(argv: string[]): Promise<number> {
       console.log(markdownTable(['layer', 'ops', 'kernel', 'ms', 'GB/s', 'TFLOP/s', 'share of limit'], r.top_layers.map((l) => [
         l.name.slice(0, 40), l.ops, l.kernel, l.ms.toFixed(3), l.gbps.toFixed(l.gbps < 10 ? 2 : 0), l.flops ? l.tflops.toFixed(2) : '–', `${(100 * l.share).toFixed(0)}% ${l.bound}`])));
     }
+    // the timing cache: a second tuned build of the first model times nothing new
+    let cache: Awaited<ReturnType<typeof cacheCheck>> | undefined;
+    if (!selection && models.length) {
+      cache = await cacheCheck(device, torch.models[models[0]], batches[Math.min(1, batches.length - 1)], work);
+      console.log(`\ntimed build ${models[0]} b${cache.batch}: ${cache.first_ms.toFixed(0)} ms without the timing cache, ${cache.second_ms.toFixed(0)} ms with it (${cache.speedup.toFixed(1)}x), same tactics: ${cache.same_tactics}`);
+    }
     const outFile = flagString(args, 'out');
     if (outFile) {
       fs.mkdirSync(path.dirname(outFile), { recursive: true });
@@ -235,7 +270,7 @@ export async function run(argv: string[]): Promise<number> {
         versions: { node: process.version, torch: torch.torch, cuda: torch.cuda, onnxruntime: torch.onnxruntime },
         limits: { copy_shader_gbps: copy, copy_cmd_gbps: cmdCopy, fp32_peak_tflops: peakTflops }, kernels,
         torch_models: Object.fromEntries(Object.entries(torch.models).map(([k, v]) => [k, { bn_layers: v.bn_layers, output_magnitude: v.output_magnitude, peers: Object.fromEntries(Object.entries(v.batches).map(([b, x]) => [b, x.peers])) }])),
-        vkrt: results,
+        vkrt: results, timing_cache: cache,
       }, null, 1));
       console.error(`[vkrt] wrote ${outFile}`);
     }
