@@ -67,6 +67,14 @@ export interface GlslOptions {
   optimize?: boolean;
 }
 
+/** What the device tracks of each object it created. */
+interface Child {
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+const PRUNE_FLOOR = 64;
+
 /**
  * A Vulkan device opened for compute: all queues of its best compute family, a pipeline cache,
  * and the factory of buffers, pipelines and programs.
@@ -77,7 +85,13 @@ export interface GlslOptions {
 export class Device {
   /** Capabilities and state. */
   readonly info: OpenDeviceInfo;
-  private readonly children = new Set<WeakRef<{ dispose(): void }>>();
+  /**
+   * What dispose() must dispose: weak references to the objects created here. Pruned of disposed
+   * and collected objects whenever it doubles, so it stays within twice the live objects (plus a
+   * small floor) however many engines are loaded and disposed on the device.
+   */
+  private readonly children = new Set<WeakRef<Child>>();
+  private pruneAt = PRUNE_FLOOR;
 
   private constructor(private readonly native: NativeDevice) {
     this.info = native.info();
@@ -134,9 +148,21 @@ export class Device {
     return Device.compileGlsl(source, options);
   }
 
-  private track<T extends { dispose(): void }>(child: T): T {
+  private track<T extends Child>(child: T): T {
     this.children.add(new WeakRef(child));
+    if (this.children.size >= this.pruneAt) {
+      for (const ref of this.children) {
+        const c = ref.deref();
+        if (!c || c.disposed) this.children.delete(ref);
+      }
+      this.pruneAt = Math.max(PRUNE_FLOOR, 2 * this.children.size);
+    }
     return child;
+  }
+
+  /** @internal Size of the list of created objects (for the soak test of repeated engine loads). */
+  get trackedChildren(): number {
+    return this.children.size;
   }
 
   private alive(): NativeDevice {
