@@ -1,5 +1,10 @@
 // Module entry: the classes plus listDevices() and compileGlsl().
 #include <cstring>
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#endif
 #include "glsl.h"
 #include "spirv.h"
 #include "wrap.h"
@@ -127,7 +132,25 @@ static Napi::Value ReflectSpirv(const Napi::CallbackInfo& info) {
   });
 }
 
+// Node unloads (dlclose) an addon when the last worker that loaded it exits. Queue runner threads
+// can outlive the environment that submitted (they finish or time out the job, then release it),
+// and would then run unmapped code. Pinning the module keeps its code mapped for the process's life.
+static void pinModule() {
+  static bool pinned = false;
+  if (pinned) return;
+#ifdef _WIN32
+  HMODULE self = nullptr;
+  pinned = GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                              reinterpret_cast<LPCWSTR>(&pinModule), &self) != 0;
+#else
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&pinModule), &info) && info.dli_fname)
+    pinned = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != nullptr;
+#endif
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  pinModule();
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);  // deleted by node-addon-api at environment teardown
   auto device = DeviceWrap::Init(env), buffer = BufferWrap::Init(env), pipeline = PipelineWrap::Init(env),

@@ -15,6 +15,13 @@ Napi::Error makeError(Napi::Env env, const std::string& kind, const std::string&
   return e;
 }
 
+Napi::Error makeLostError(Napi::Env env, const DeviceLostError& e) {
+  Napi::Error err = makeError(env, "lost", e.what(), e.call, e.result);
+  err.Set("reason", e.timedOut ? "timeout" : "lost");
+  err.Set("timeoutMs", static_cast<double>(e.timeoutMs));
+  return err;
+}
+
 uint64_t toU64(const Napi::Value& v, const std::string& what) {
   if (v.IsBigInt()) {
     bool lossless = false;

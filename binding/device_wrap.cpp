@@ -10,11 +10,12 @@ Napi::Function DeviceWrap::Init(Napi::Env env) {
                       InstanceMethod<&DeviceWrap::CreateProgram>("createProgram"),
                       InstanceMethod<&DeviceWrap::PipelineCacheData>("pipelineCacheData"),
                       InstanceMethod<&DeviceWrap::DrainValidationMessages>("drainValidationMessages"),
+                      InstanceMethod<&DeviceWrap::Health>("health"),
                       disposeMethod(),
                       disposedAccessor()});
 }
 
-// new Device({index?, validation?, pipelineCache?: Uint8Array})
+// new Device({index?, validation?, pipelineCache?: Uint8Array, forceStaging?, gpuTimeoutMs?})
 DeviceWrap::DeviceWrap(const Napi::CallbackInfo& info) : Wrap(info) {
   guard(info.Env(), [&]() -> Napi::Value {
     DeviceOptions o;
@@ -23,6 +24,7 @@ DeviceWrap::DeviceWrap(const Napi::CallbackInfo& info) : Wrap(info) {
       if (!opts.Get("index").IsUndefined()) o.index = toU32(opts.Get("index"), "options.index");
       o.validation = toBool(opts.Get("validation"), false);
       o.forceStaging = toBool(opts.Get("forceStaging"), false);
+      if (!opts.Get("gpuTimeoutMs").IsUndefined()) o.timeoutMs = toU64(opts.Get("gpuTimeoutMs"), "options.gpuTimeoutMs");
       if (!opts.Get("pipelineCache").IsUndefined()) {
         auto [p, n] = toBytes(opts.Get("pipelineCache"), "options.pipelineCache");
         o.pipelineCache.assign(p, p + n);
@@ -38,6 +40,7 @@ Napi::Value DeviceWrap::Info(const Napi::CallbackInfo& info) {
   auto o = infoToJs(info.Env(), d->info());
   o.Set("pipelineCacheRestored", d->pipelineCacheRestored());
   o.Set("queueCount", d->queueCount());
+  o.Set("gpuTimeoutMs", static_cast<double>(d->timeoutMs()));
   return o;
 }
 
@@ -158,6 +161,17 @@ Napi::Value DeviceWrap::DrainValidationMessages(const Napi::CallbackInfo& info) 
   auto out = Napi::Array::New(info.Env(), messages.size());
   for (uint32_t i = 0; i < messages.size(); i++) out.Set(i, messages[i]);
   return out;
+}
+
+// health() -> {lost, hung, reason}: lost once VK_ERROR_DEVICE_LOST was seen or a job ran past the GPU
+// timeout (hung); reason says which call and what happened. Works after the device is lost.
+Napi::Value DeviceWrap::Health(const Napi::CallbackInfo& info) {
+  auto& d = get(info.Env());
+  auto o = Napi::Object::New(info.Env());
+  o.Set("lost", d->lost());
+  o.Set("hung", d->hung());
+  o.Set("reason", d->lostReason());
+  return o;
 }
 
 }  // namespace vkrt

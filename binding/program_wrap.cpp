@@ -2,40 +2,35 @@
 
 namespace vkrt {
 
-// Submits and waits for the fence on a libuv worker thread; settles the promise on the JS thread.
-class SubmitWorker : public Napi::AsyncWorker {
- public:
-  SubmitWorker(Napi::Env env, std::shared_ptr<Program> program, uint32_t queue)
-      : Napi::AsyncWorker(env, "vkrt.submit"), deferred_(Napi::Promise::Deferred::New(env)),
-        program_(std::move(program)), queue_(queue) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      program_->run(queue_);
-    } catch (const VulkanError& e) {
-      call_ = e.call;
-      result_ = e.result;
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
+// Runs on the queue's runner thread: submit, bounded wait, outcome to the mailbox. Never throws.
+static void runJob(const std::shared_ptr<Program>& program, uint32_t queue, const std::shared_ptr<Mailbox>& mailbox,
+                   uint64_t id) {
+  Outcome* o = new (std::nothrow) Outcome();
+  if (!o) return;  // out of memory: the promise stays pending (nothing else can be done safely)
+  o->id = id;
+  try {
+    program->run(queue);
+  } catch (const DeviceLostError& e) {
+    o->kind = "lost";
+    o->message = e.what();
+    o->call = e.call;
+    o->result = e.result;
+    o->timedOut = e.timedOut;
+    o->timeoutMs = e.timeoutMs;
+  } catch (const VulkanError& e) {
+    o->kind = "vulkan";
+    o->message = e.what();
+    o->call = e.call;
+    o->result = e.result;
+  } catch (const std::exception& e) {
+    o->kind = "internal";
+    o->message = e.what();
+  } catch (...) {
+    o->kind = "internal";
+    o->message = "unknown exception while running a program";
   }
-  void OnOK() override {
-    program_->end();
-    deferred_.Resolve(Env().Undefined());
-  }
-  void OnError(const Napi::Error& e) override {
-    program_->end();
-    deferred_.Reject(makeError(Env(), call_.empty() ? "internal" : "vulkan", e.Message(), call_, result_).Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::shared_ptr<Program> program_;  // keeps the program alive while in flight, even if disposed
-  uint32_t queue_;
-  std::string call_, result_;
-};
+  mailbox->post(o);
+}
 
 Napi::Function ProgramWrap::Init(Napi::Env env) {
   return DefineClass(env, "Program",
@@ -44,16 +39,32 @@ Napi::Function ProgramWrap::Init(Napi::Env env) {
                       disposedAccessor()});
 }
 
-// submit(queue) -> Promise<void>. Throws synchronously when in flight or the queue is invalid.
+// submit(queue) -> Promise<void>, settled when the GPU finished, failed, or ran past the device's
+// GPU timeout. Throws synchronously when in flight, the queue is invalid or the device is lost.
 Napi::Value ProgramWrap::Submit(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    auto& p = get(info.Env());
+    Napi::Env env = info.Env();
+    std::shared_ptr<Program> p = get(env);
     uint32_t queue = info[0].IsUndefined() ? 0 : toU32(info[0], "queue");
+    auto* data = env.GetInstanceData<AddonData>();
+    if (!data->mailbox) data->mailbox = Mailbox::create(env);
+    std::shared_ptr<Mailbox> mailbox = data->mailbox;
     p->begin(queue);
-    auto* worker = new SubmitWorker(info.Env(), p, queue);
-    Napi::Promise promise = worker->promise();
-    worker->Queue();  // node-addon-api deletes the worker after OnOK/OnError
-    return promise;
+    napi_deferred deferred;
+    napi_value promise;
+    if (napi_create_promise(env, &deferred, &promise) != napi_ok) {
+      p->end();
+      throw Napi::Error::New(env);
+    }
+    uint64_t id = mailbox->add(env, deferred, p);
+    try {
+      p->device()->enqueue(queue, [p, queue, mailbox, id] { runJob(p, queue, mailbox, id); });
+    } catch (...) {
+      mailbox->cancel(env, id);
+      p->end();
+      throw;
+    }
+    return Napi::Value(env, promise);
   });
 }
 

@@ -1,8 +1,9 @@
 // node-addon-api wrappers over native/. No Vulkan calls here: argument conversion, lifetime
 // (dispose / finalizer), and turning native exceptions into JS errors.
 //
-// JS errors thrown from here carry `vkrtKind`: 'argument' | 'vulkan' | 'disposed' | 'state' |
-// 'compile' | 'internal', plus `call` and `result` for 'vulkan' and `log` for 'compile'.
+// JS errors thrown from here carry `vkrtKind`: 'argument' | 'vulkan' | 'lost' | 'disposed' | 'state' |
+// 'compile' | 'internal', plus `call` and `result` for 'vulkan' and 'lost', `reason` and
+// `timeoutMs` for 'lost' and `log` for 'compile'.
 // src/gpu maps them onto the typed errors of src/errors.ts.
 #pragma once
 #include <napi.h>
@@ -13,6 +14,7 @@
 #include "buffer.h"
 #include "device.h"
 #include "glsl.h"
+#include "mailbox.h"
 #include "pipeline.h"
 #include "program.h"
 
@@ -20,10 +22,13 @@ namespace vkrt {
 
 struct AddonData {
   Napi::FunctionReference device, buffer, pipeline, program;
+  std::shared_ptr<Mailbox> mailbox;  // created on the first submit
 };
 
 Napi::Error makeError(Napi::Env env, const std::string& kind, const std::string& message,
                       const std::string& call = "", const std::string& result = "", const std::string& log = "");
+// kind 'lost', plus `reason` ('timeout' | 'lost') and `timeoutMs`.
+Napi::Error makeLostError(Napi::Env env, const DeviceLostError& e);
 
 // Runs fn, converting native exceptions into JS errors.
 template <typename Fn>
@@ -32,6 +37,8 @@ Napi::Value guard(Napi::Env env, Fn&& fn) {
     return fn();
   } catch (const Napi::Error&) {
     throw;
+  } catch (const DeviceLostError& e) {
+    throw makeLostError(env, e);
   } catch (const VulkanError& e) {
     throw makeError(env, "vulkan", e.what(), e.call, e.result);
   } catch (const ArgumentError& e) {
@@ -110,6 +117,7 @@ class DeviceWrap : public Wrap<DeviceWrap, Device> {
   Napi::Value CreateProgram(const Napi::CallbackInfo& info);
   Napi::Value PipelineCacheData(const Napi::CallbackInfo& info);
   Napi::Value DrainValidationMessages(const Napi::CallbackInfo& info);
+  Napi::Value Health(const Napi::CallbackInfo& info);
 };
 
 class BufferWrap : public Wrap<BufferWrap, Buffer> {

@@ -21,6 +21,7 @@ Buffer::Buffer(Device& device, uint64_t size, MemoryKind kind) : device_(&device
 void Buffer::init(uint64_t size, MemoryKind kind) {
   const DeviceInfo& info = device_->info();
   if (size == 0) throw ArgumentError("buffer size must be at least 1 byte");
+  device_->checkUsable("creating a buffer");
   if (info.maxMemoryAllocationSize && size > info.maxMemoryAllocationSize)
     throw ArgumentError("buffer size " + bytes(size) + " exceeds maxMemoryAllocationSize (" +
                         bytes(info.maxMemoryAllocationSize) + ") of " + info.name);
@@ -56,6 +57,7 @@ void Buffer::init(uint64_t size, MemoryKind kind) {
 }
 
 Buffer::~Buffer() {
+  if (device_->hung()) return;  // abandoned with its device: a hung job may still use this memory
   VkDevice dev = device_->handle();
   if (mapped_) vkUnmapMemory(dev, memory_);
   vkDestroyBuffer(dev, buffer_, nullptr);

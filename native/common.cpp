@@ -63,6 +63,13 @@ VulkanError::VulkanError(const std::string& c, VkResult r, const std::string& co
       result(resultName(r)),
       code(r) {}
 
+VulkanError::VulkanError(Verbatim, const std::string& message, const std::string& c, VkResult r)
+    : std::runtime_error(message), call(c), result(resultName(r)), code(r) {}
+
+DeviceLostError::DeviceLostError(const std::string& message, const std::string& c, VkResult r, bool t,
+                                 uint64_t ms)
+    : VulkanError(Verbatim{}, message, c, r), timedOut(t), timeoutMs(ms) {}
+
 void check(VkResult r, const char* call, const std::string& context) {
   if (r != VK_SUCCESS) throw VulkanError(call, r, context);
 }

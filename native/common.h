@@ -19,6 +19,23 @@ class VulkanError : public std::runtime_error {
   std::string call;
   std::string result;
   VkResult code;
+
+ protected:
+  struct Verbatim {};
+  // `message` is the whole message (no "<call> failed with <result>" prefix, no hint).
+  VulkanError(Verbatim, const std::string& message, const std::string& call, VkResult r);
+};
+
+// The device can no longer run work. `timedOut`: the cause was a GPU job that ran past the device's
+// GPU timeout (the job may still be running: the device is abandoned, see Device::hung); otherwise
+// the driver reported VK_ERROR_DEVICE_LOST. `call`/`result` name the failing call of *this* error:
+// vkWaitForFences/VK_TIMEOUT for the job that timed out, VK_ERROR_DEVICE_LOST for later refusals.
+class DeviceLostError : public VulkanError {
+ public:
+  DeviceLostError(const std::string& message, const std::string& call, VkResult r, bool timedOut,
+                  uint64_t timeoutMs);
+  bool timedOut;
+  uint64_t timeoutMs;
 };
 
 // The caller passed something invalid; nothing was done. Thrown before any Vulkan call.

@@ -1,6 +1,7 @@
 #include "device.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "buffer.h"
@@ -40,8 +41,11 @@ std::shared_ptr<Device> Device::create(const DeviceOptions& o) {
       throw ArgumentError("device " + std::to_string(o.index) + " (" + chosen->name +
                           ") has no compute queue or is older than Vulkan 1.1");
   }
+  if (o.timeoutMs == 0 || o.timeoutMs > (1ull << 40))
+    throw ArgumentError("GPU timeout must be between 1 ms and 2^40 ms, not " + std::to_string(o.timeoutMs));
   self->info_ = *chosen;
   self->forceStaging_ = o.forceStaging;
+  self->timeoutMs_ = o.timeoutMs;
   VkPhysicalDevice pd = self->instance_->physicalDevices()[chosen->index];
   self->physical_ = pd;
   vkGetPhysicalDeviceMemoryProperties(pd, &self->memory_);
@@ -116,7 +120,30 @@ std::shared_ptr<Device> Device::create(const DeviceOptions& o) {
 }
 
 Device::~Device() {
+  // Runners are idle here (a queued job holds a program, which holds this device). This destructor
+  // may run on a runner thread (the job it just finished held the last reference): that one is
+  // detached, the others joined.
+  for (auto& r : runners_) {
+    if (!r) continue;
+    {
+      std::lock_guard<std::mutex> lock(r->mutex);
+      r->stop = true;
+    }
+    r->wake.notify_all();
+    if (r->thread.get_id() == std::this_thread::get_id())
+      r->thread.detach();
+    else if (r->thread.joinable())
+      r->thread.join();
+  }
   if (!device_) return;
+  if (hung()) {
+    // Abandoned: a job may still be running on the GPU (lavapipe keeps a CPU thread in it), using
+    // this device's memory, command buffers and fences. Destroying any of them, or waiting for idle,
+    // would be a use-after-free or a wait without end. Leak the device and its instance instead.
+    staging_.reset();  // Buffer's destructor skips its Vulkan calls too
+    new std::shared_ptr<Instance>(std::move(instance_));  // intentionally never freed
+    return;
+  }
   vkDeviceWaitIdle(device_);
   staging_.reset();
   if (copyFence_) vkDestroyFence(device_, copyFence_, nullptr);
@@ -142,11 +169,102 @@ void Device::checkQueue(uint32_t index) const {
 
 void Device::submit(uint32_t index, VkCommandBuffer cb, VkFence fence) {
   checkQueue(index);
+  checkUsable("submitting work");
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   si.commandBufferCount = 1;
   si.pCommandBuffers = &cb;
-  std::lock_guard<std::mutex> lock(*queueLocks_[index]);
-  VK_CALL(vkQueueSubmit, queues_[index], 1, &si, fence);
+  VkResult r;
+  {
+    std::lock_guard<std::mutex> lock(*queueLocks_[index]);
+    r = vkQueueSubmit(queues_[index], 1, &si, fence);
+  }
+  checkResult(r, "vkQueueSubmit", "submitting on queue " + std::to_string(index));
+}
+
+static void runLoop(std::shared_ptr<QueueRunner> r) {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(r->mutex);
+      r->wake.wait(lock, [&] { return r->stop || !r->jobs.empty(); });
+      if (r->jobs.empty()) return;  // stopped and drained
+      job = std::move(r->jobs.front());
+      r->jobs.pop_front();
+    }
+    try {
+      job();
+    } catch (...) {
+      // jobs report their own errors; nothing may escape a thread
+    }
+    job = nullptr;  // drops what the job held here, on this thread (possibly the device itself)
+  }
+}
+
+void Device::enqueue(uint32_t index, std::function<void()> job) {
+  checkQueue(index);
+  std::shared_ptr<QueueRunner> r;
+  {
+    std::lock_guard<std::mutex> lock(runnersMutex_);
+    if (runners_.empty()) runners_.resize(queues_.size());
+    if (!runners_[index]) {
+      auto fresh = std::make_shared<QueueRunner>();
+      fresh->thread = std::thread(runLoop, fresh);  // throws std::system_error when out of threads
+      runners_[index] = fresh;
+    }
+    r = runners_[index];
+  }
+  {
+    std::lock_guard<std::mutex> lock(r->mutex);
+    r->jobs.push_back(std::move(job));
+  }
+  r->wake.notify_one();
+}
+
+std::string Device::lostReason() const {
+  std::lock_guard<std::mutex> lock(healthMutex_);
+  return lostReason_;
+}
+
+void Device::markLost(Health h, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(healthMutex_);
+  if (health_.load() != Health::Ok) return;  // the first cause is the one reported
+  lostReason_ = reason;
+  health_.store(h);
+}
+
+void Device::checkUsable(const std::string& what) const {
+  Health h = health_.load();
+  if (h == Health::Ok) return;
+  throw DeviceLostError(what + " refused: the device is unusable since " + lostReason() +
+                            "; dispose it and create a new Device",
+                        "", VK_ERROR_DEVICE_LOST, h == Health::Hung, timeoutMs_);
+}
+
+void Device::checkResult(VkResult r, const char* call, const std::string& context) {
+  if (r == VK_ERROR_DEVICE_LOST) {
+    std::string reason = std::string(call) + " returned VK_ERROR_DEVICE_LOST" + (context.empty() ? "" : " while " + context);
+    markLost(Health::Lost, reason);
+    throw DeviceLostError(reason + " (the GPU reset or the driver crashed): the device is unusable; dispose it and "
+                          "create a new Device",
+                          call, r, false, timeoutMs_);
+  }
+  check(r, call, context);
+}
+
+void Device::waitFence(VkFence fence, const std::string& what) {
+  // vkWaitForFences takes nanoseconds; timeoutMs_ <= 2^40, so this cannot overflow.
+  VkResult r = vkWaitForFences(device_, 1, &fence, VK_TRUE, timeoutMs_ * 1000000ull);
+  if (r == VK_TIMEOUT) {
+    std::string t = std::to_string(timeoutMs_) + " ms";
+    markLost(Health::Hung, "a GPU job did not finish within the " + t + " GPU timeout (" + what + ")");
+    throw DeviceLostError(
+        "vkWaitForFences timed out: a GPU job (" + what + ") did not finish within the device's GPU timeout of " +
+            t + " (it, or work queued before it on that queue, may still be running). The device is unusable now "
+            "and its memory is abandoned, not freed; dispose it and create a new Device. If the work is "
+            "legitimately this long, raise the limit with the gpuTimeoutMs device option or VKRT_GPU_TIMEOUT_MS",
+        "vkWaitForFences", VK_TIMEOUT, true, timeoutMs_);
+  }
+  checkResult(r, "vkWaitForFences", what);
 }
 
 uint32_t Device::memoryType(uint32_t allowed, MemoryKind kind, bool* hostVisible, bool* coherent) const {
@@ -199,6 +317,7 @@ std::shared_ptr<Buffer> Device::staging(uint64_t size) {
 }
 
 void Device::copyNow(VkBuffer src, uint64_t srcOffset, VkBuffer dst, uint64_t dstOffset, uint64_t size) {
+  checkUsable("a staging copy");
   if (!copyPool_) {
     VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
@@ -231,7 +350,7 @@ void Device::copyNow(VkBuffer src, uint64_t srcOffset, VkBuffer dst, uint64_t ds
   VK_CALL(vkEndCommandBuffer, copyCmd_);
   VK_CALL(vkResetFences, device_, 1, &copyFence_);
   submit(0, copyCmd_, copyFence_);
-  VK_CALL(vkWaitForFences, device_, 1, &copyFence_, VK_TRUE, UINT64_MAX);
+  waitFence(copyFence_, "a staging copy on queue 0");
 }
 
 }  // namespace vkrt

@@ -17,6 +17,7 @@ Pipeline::Pipeline(std::shared_ptr<Device> device, const PipelineDesc& d)
       bindingCount_(d.bindingCount), pushConstantSize_(d.pushConstantSize) {
   const DeviceInfo& info = device_->info();
   std::string who = "pipeline '" + name_ + "': ";
+  device_->checkUsable("creating " + who.substr(0, who.size() - 2));
   // Validate everything against the limits and the shader itself before any Vulkan call.
   if (d.pushConstantSize % 4 != 0)
     throw ArgumentError(who + "pushConstantSize " + std::to_string(d.pushConstantSize) + " is not a multiple of 4");
@@ -91,6 +92,7 @@ Pipeline::Pipeline(std::shared_ptr<Device> device, const PipelineDesc& d)
 }
 
 void Pipeline::destroy() {
+  if (device_->hung()) return;  // abandoned with its device (a hung job may still run it)
   VkDevice dev = device_->handle();
   if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
   if (layout_) vkDestroyPipelineLayout(dev, layout_, nullptr);

@@ -7,6 +7,7 @@ namespace vkrt {
 Program::Program(std::shared_ptr<Device> device, std::vector<Command> commands)
     : device_(std::move(device)), commands_(std::move(commands)) {
   validate();
+  device_->checkUsable("creating a program");
   try {
     record();
   } catch (...) {
@@ -18,6 +19,7 @@ Program::Program(std::shared_ptr<Device> device, std::vector<Command> commands)
 Program::~Program() { release(); }
 
 void Program::release() {
+  if (device_->hung()) return;  // abandoned with its device: the command buffer may still be pending
   VkDevice dev = device_->handle();
   if (fence_) vkDestroyFence(dev, fence_, nullptr);
   if (queryPool_) vkDestroyQueryPool(dev, queryPool_, nullptr);
@@ -203,6 +205,7 @@ void Program::record() {
 
 void Program::begin(uint32_t queue) {
   device_->checkQueue(queue);
+  device_->checkUsable("submitting a program");
   bool expected = false;
   if (!busy_.compare_exchange_strong(expected, true))
     throw StateError("program is already in flight; await the previous submit() before submitting it again");
@@ -210,13 +213,18 @@ void Program::begin(uint32_t queue) {
 
 void Program::run(uint32_t queue) {
   VkDevice dev = device_->handle();
-  VK_CALL(vkResetFences, dev, 1, &fence_);
+  // A job queued behind one that hung or lost the device is refused here, before touching Vulkan.
+  device_->checkUsable("running a program");
+  device_->checkResult(vkResetFences(dev, 1, &fence_), "vkResetFences");
   device_->submit(queue, cmd_, fence_);
-  VK_CALL(vkWaitForFences, dev, 1, &fence_, VK_TRUE, UINT64_MAX);
+  device_->waitFence(fence_, "a program of " + std::to_string(commands_.size()) + " command(s) on queue " +
+                                 std::to_string(queue));
   if (queryCount_) {
     std::vector<uint64_t> ticks(queryCount_);
-    VK_CALL(vkGetQueryPoolResults, dev, queryPool_, 0, queryCount_, ticks.size() * 8, ticks.data(), 8,
-            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    // The fence has signalled, so every query is available: WAIT_BIT cannot block here.
+    device_->checkResult(vkGetQueryPoolResults(dev, queryPool_, 0, queryCount_, ticks.size() * 8, ticks.data(), 8,
+                                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+                         "vkGetQueryPoolResults");
     ticks_.swap(ticks);
   }
 }

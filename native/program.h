@@ -40,11 +40,14 @@ class Program {
   Program(const Program&) = delete;
   Program& operator=(const Program&) = delete;
 
+  const std::shared_ptr<Device>& device() const { return device_; }
   uint32_t timestampCount() const { return queryCount_; }
   uint32_t commandCount() const { return static_cast<uint32_t>(commands_.size()); }
-  // Main thread: marks the program in flight (StateError if it already is) and checks the queue.
+  // Main thread: marks the program in flight (StateError if it already is), checks the queue and
+  // the device's health (DeviceLostError).
   void begin(uint32_t queue);
-  // Worker thread: submit, wait for the fence, read the timestamps. Throws VulkanError.
+  // Queue runner thread (Device::enqueue): submit, wait for the fence for at most the device's GPU
+  // timeout, read the timestamps. Throws VulkanError, DeviceLostError (timeout or device lost).
   void run(uint32_t queue);
   // Main thread, after run() returned or threw: the program may be submitted again.
   void end() { busy_ = false; }

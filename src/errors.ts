@@ -82,6 +82,36 @@ export class VulkanError extends VkrtError {
 }
 
 /**
+ * The device can no longer run work, and every later submit, copy or object creation on it fails
+ * with this error. `reason`:
+ * - `timeout`: a GPU job did not finish within the device's GPU timeout (`gpuTimeoutMs`, default 60 s,
+ *   or `VKRT_GPU_TIMEOUT_MS`). The job may still be running, so the device's memory is abandoned,
+ *   not freed; the process is unaffected. The job that exceeded the limit fails with
+ *   {@link GpuTimeoutError}.
+ * - `lost`: the driver reported `VK_ERROR_DEVICE_LOST` (GPU reset, driver crash).
+ * What to do: dispose the device (and engines on it) and create a new `Device`.
+ */
+export class DeviceLostError extends VulkanError {
+  readonly reason: 'timeout' | 'lost';
+  constructor(message: string, reason: 'timeout' | 'lost', call?: string, result?: string) {
+    super(message, call, result);
+    this.reason = reason;
+  }
+}
+
+/**
+ * A GPU job did not finish within the device's GPU timeout (`vkWaitForFences` returned `VK_TIMEOUT`);
+ * the device is now lost (see {@link DeviceLostError}). `timeoutMs` is the limit that was exceeded.
+ */
+export class GpuTimeoutError extends DeviceLostError {
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number, call = 'vkWaitForFences', result = 'VK_TIMEOUT') {
+    super(message, 'timeout', call, result);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
  * Why an engine file was refused (see docs/engine-file.md):
  * - `foreign`: not a vkrt engine file (wrong magic);
  * - `version`: written by another engine-file format version or vkrt version;

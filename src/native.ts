@@ -63,6 +63,18 @@ export interface NativeDeviceInfo {
 export interface NativeOpenDeviceInfo extends NativeDeviceInfo {
   pipelineCacheRestored: boolean;
   queueCount: number;
+  /** The device's GPU timeout: the longest one submission may run before the device counts as hung. */
+  gpuTimeoutMs: number;
+}
+
+/** Whether an open device can still run work (see DeviceLostError). */
+export interface NativeDeviceHealth {
+  /** VK_ERROR_DEVICE_LOST was seen, or a job ran past the GPU timeout. */
+  lost: boolean;
+  /** A job ran past the GPU timeout: the device's objects are abandoned, never destroyed. */
+  hung: boolean;
+  /** What happened, naming the call (empty while usable). */
+  reason: string;
 }
 
 export type NativeBufferKind = 'device' | 'upload' | 'readback';
@@ -72,6 +84,8 @@ export interface NativeDeviceOptions {
   validation?: boolean;
   pipelineCache?: ArrayBufferView;
   forceStaging?: boolean;
+  /** Fence waits longer than this fail the submission and mark the device hung (default 60000). */
+  gpuTimeoutMs?: number;
 }
 
 export interface NativeBuffer {
@@ -123,7 +137,10 @@ export type NativeCommand =
 
 export interface NativeProgram {
   readonly disposed: boolean;
-  /** Resolves when the GPU finished; the fence is awaited on a libuv worker thread. */
+  /**
+   * Resolves when the GPU finished. The submission and the bounded fence wait run on the queue's own
+   * runner thread (not libuv's pool); rejects with vkrtKind 'lost' after the device's GPU timeout.
+   */
   submit(queue?: number): Promise<void>;
   timestamps(): BigUint64Array;
   describe(): { timestampCount: number; commandCount: number; busy: boolean };
@@ -138,6 +155,7 @@ export interface NativeDevice {
   createProgram(commands: NativeCommand[]): NativeProgram;
   pipelineCacheData(): Uint8Array;
   drainValidationMessages(): string[];
+  health(): NativeDeviceHealth;
   dispose(): void;
 }
 
@@ -172,13 +190,16 @@ export interface SpirvFacts {
 }
 
 /**
- * Errors thrown by the addon carry `vkrtKind` ('argument' | 'vulkan' | 'disposed' | 'state' |
- * 'compile' | 'internal'), `call` and `result` for Vulkan failures and `log` for compile errors.
+ * Errors thrown by the addon carry `vkrtKind` ('argument' | 'vulkan' | 'lost' | 'disposed' | 'state' |
+ * 'compile' | 'internal'), `call` and `result` for Vulkan failures, `reason` ('timeout' | 'lost')
+ * and `timeoutMs` for a lost device, and `log` for compile errors.
  */
 export interface NativeError extends Error {
-  vkrtKind?: 'argument' | 'vulkan' | 'disposed' | 'state' | 'compile' | 'internal';
+  vkrtKind?: 'argument' | 'vulkan' | 'lost' | 'disposed' | 'state' | 'compile' | 'internal';
   call?: string;
   result?: string;
+  reason?: 'timeout' | 'lost';
+  timeoutMs?: number;
   log?: string;
 }
 

@@ -1,5 +1,5 @@
 import { DisposedError, InputError } from '../errors';
-import { loadNative, type SpirvFacts, type NativeDevice, type NativeDeviceInfo, type NativeOpenDeviceInfo } from '../native';
+import { loadNative, type SpirvFacts, type NativeDevice, type NativeDeviceHealth, type NativeDeviceInfo, type NativeOpenDeviceInfo } from '../native';
 import { BufferKind, GpuBuffer } from './buffer';
 import { callNative, translateNativeError } from './errors';
 import { packSpecialization, Pipeline, PipelineDesc } from './pipeline';
@@ -10,6 +10,29 @@ import { shaderIncludeDirs } from './shaders';
 export type DeviceInfo = NativeDeviceInfo;
 /** Capabilities of an open device plus its state. */
 export type OpenDeviceInfo = NativeOpenDeviceInfo;
+/** Whether an open device can still run work ({@link Device.health}). */
+export type DeviceHealth = NativeDeviceHealth;
+
+/** GPU timeout when neither the `gpuTimeoutMs` option nor `VKRT_GPU_TIMEOUT_MS` sets one. */
+export const DEFAULT_GPU_TIMEOUT_MS = 60000;
+const MAX_GPU_TIMEOUT_MS = 2 ** 40;
+
+/**
+ * The GPU timeout a new device gets: the option, else $VKRT_GPU_TIMEOUT_MS, else
+ * {@link DEFAULT_GPU_TIMEOUT_MS}. Fractions round up to whole milliseconds.
+ * @throws InputError for a value that is not a number of milliseconds from 1 to 2^40.
+ */
+export function resolveGpuTimeoutMs(option?: number): number {
+  const check = (v: number, what: string): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > MAX_GPU_TIMEOUT_MS)
+      throw new InputError(`${what} must be a number of milliseconds from 1 to 2^40, got ${String(v)}`);
+    return Math.ceil(v);
+  };
+  if (option !== undefined) return check(option, 'gpuTimeoutMs');
+  const env = process.env.VKRT_GPU_TIMEOUT_MS;
+  if (env !== undefined && env.trim() !== '') return check(Number(env), `VKRT_GPU_TIMEOUT_MS ('${env}')`);
+  return DEFAULT_GPU_TIMEOUT_MS;
+}
 
 export interface DeviceOptions {
   /** Index from {@link Device.list}; default: discrete GPU, then integrated, virtual, CPU. */
@@ -23,6 +46,14 @@ export interface DeviceOptions {
    * discrete GPU uses, also on lavapipe and integrated GPUs.
    */
   forceStaging?: boolean;
+  /**
+   * GPU timeout in milliseconds: a submission whose fence has not signalled after this long fails
+   * with {@link GpuTimeoutError} and the device becomes lost (every later use throws
+   * {@link DeviceLostError}; its memory is abandoned because the job may still run). Default:
+   * $VKRT_GPU_TIMEOUT_MS, else 60000. Staging copies (buffer reads and writes that are not mapped)
+   * block the calling thread for at most this long.
+   */
+  gpuTimeoutMs?: number;
 }
 
 export interface GlslOptions {
@@ -36,17 +67,31 @@ export interface GlslOptions {
   optimize?: boolean;
 }
 
+/** What the device tracks of each object it created. */
+interface Child {
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+const PRUNE_FLOOR = 64;
+
 /**
  * A Vulkan device opened for compute: all queues of its best compute family, a pipeline cache,
  * and the factory of buffers, pipelines and programs.
  *
  * Lifetime: {@link Device.dispose} disposes every buffer, pipeline and program created from it,
- * then the device (after in-flight submissions complete). Idempotent.
+ * then the device (after in-flight submissions complete or time out). Idempotent.
  */
 export class Device {
   /** Capabilities and state. */
   readonly info: OpenDeviceInfo;
-  private readonly children = new Set<WeakRef<{ dispose(): void }>>();
+  /**
+   * What dispose() must dispose: weak references to the objects created here. Pruned of disposed
+   * and collected objects whenever it doubles, so it stays within twice the live objects (plus a
+   * small floor) however many engines are loaded and disposed on the device.
+   */
+  private readonly children = new Set<WeakRef<Child>>();
+  private pruneAt = PRUNE_FLOOR;
 
   private constructor(private readonly native: NativeDevice) {
     this.info = native.info();
@@ -65,7 +110,8 @@ export class Device {
    */
   static create(options: DeviceOptions = {}): Device {
     const addon = loadNative();
-    const native = callNative('Device', () => new addon.Device(options));
+    const gpuTimeoutMs = resolveGpuTimeoutMs(options.gpuTimeoutMs);
+    const native = callNative('Device', () => new addon.Device({ ...options, gpuTimeoutMs }));
     return new Device(native);
   }
 
@@ -102,9 +148,21 @@ export class Device {
     return Device.compileGlsl(source, options);
   }
 
-  private track<T extends { dispose(): void }>(child: T): T {
+  private track<T extends Child>(child: T): T {
     this.children.add(new WeakRef(child));
+    if (this.children.size >= this.pruneAt) {
+      for (const ref of this.children) {
+        const c = ref.deref();
+        if (!c || c.disposed) this.children.delete(ref);
+      }
+      this.pruneAt = Math.max(PRUNE_FLOOR, 2 * this.children.size);
+    }
     return child;
+  }
+
+  /** @internal Size of the list of created objects (for the soak test of repeated engine loads). */
+  get trackedChildren(): number {
+    return this.children.size;
   }
 
   private alive(): NativeDevice {
@@ -159,6 +217,14 @@ export class Device {
   /** Validation-layer messages collected since the last call (empty without `validation`). */
   drainValidationMessages(): string[] {
     return callNative('Device', () => this.alive().drainValidationMessages());
+  }
+
+  /**
+   * Whether the device can still run work: `lost` once the driver reported VK_ERROR_DEVICE_LOST or
+   * a submission ran past the GPU timeout (then also `hung`); `reason` names the call.
+   */
+  health(): DeviceHealth {
+    return callNative('Device', () => this.alive().health());
   }
 
   get disposed(): boolean {

@@ -1,7 +1,7 @@
 /**
  * Maps errors thrown by the native addon onto vkrt's typed errors (src/errors.ts).
  */
-import { DisposedError, InputError, VkrtError, VulkanError } from '../errors';
+import { DeviceLostError, DisposedError, GpuTimeoutError, InputError, VkrtError, VulkanError } from '../errors';
 import type { NativeError } from '../native';
 
 /** A GLSL source that libshaderc could not compile. `log` holds the compiler's full output. */
@@ -29,6 +29,10 @@ export function translateNativeError(e: unknown, what = 'object', shaderName = '
   switch (n.vkrtKind) {
     case 'vulkan':
       return new VulkanError(n.message, n.call, n.result);
+    case 'lost':
+      // The submission that ran past the limit is a GpuTimeoutError; later refusals are DeviceLostErrors.
+      if (n.result === 'VK_TIMEOUT') return new GpuTimeoutError(n.message, n.timeoutMs ?? 0, n.call, n.result);
+      return new DeviceLostError(n.message, n.reason === 'timeout' ? 'timeout' : 'lost', n.call || undefined, n.result);
     case 'argument':
       return new InputError(n.message);
     case 'disposed':

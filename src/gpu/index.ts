@@ -1,6 +1,6 @@
 /** vkrt's thin, typed layer over the native Vulkan addon. */
-export { Device } from './device';
-export type { DeviceInfo, DeviceOptions, GlslOptions, OpenDeviceInfo } from './device';
+export { Device, DEFAULT_GPU_TIMEOUT_MS, resolveGpuTimeoutMs } from './device';
+export type { DeviceHealth, DeviceInfo, DeviceOptions, GlslOptions, OpenDeviceInfo } from './device';
 export { GpuBuffer } from './buffer';
 export type { BufferKind } from './buffer';
 export { Pipeline, packSpecialization } from './pipeline';

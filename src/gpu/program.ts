@@ -113,9 +113,12 @@ export class Program {
 
   /**
    * Submits the recorded commands on compute queue `queue` (0..computeQueues-1) and resolves when
-   * the GPU has finished. The fence is awaited on a worker thread: the event loop keeps running.
-   * Submitting again before the previous submission settled queues behind it.
-   * @throws (rejects) DisposedError, InputError for a bad queue index, VulkanError (device lost, ...).
+   * the GPU has finished. The fence is awaited on the queue's own runner thread (not libuv's pool):
+   * the event loop keeps running. Submitting again before the previous submission settled queues
+   * behind it.
+   * @throws (rejects) DisposedError, InputError for a bad queue index, GpuTimeoutError when the GPU
+   *   did not finish within the device's GPU timeout, DeviceLostError on a lost or hung device,
+   *   VulkanError for other failures.
    */
   submit(queue = 0): Promise<void> {
     // Nothing pending: submit now (synchronously), so a dispose() right after still lets it run.

@@ -5,7 +5,7 @@
  * timed phases (upload, enqueue, wait, read back); with a profiler it submits a second program,
  * recorded on first use, that writes a timestamp fencepost around every layer (profiler.ts).
  */
-import { DisposedError, InputError } from '../errors';
+import { DeviceLostError, DisposedError, InputError } from '../errors';
 import type { GpuBuffer } from '../gpu/buffer';
 import type { Device } from '../gpu/device';
 import type { Pipeline } from '../gpu/pipeline';
@@ -105,6 +105,8 @@ export class ExecutionContext {
   private readonly programs = new Map<TimestampMode, Program>();
   private queueTail: Promise<unknown> = Promise.resolve();
   private disposedFlag = false;
+  /** Set when a run failed because the device was lost or a GPU job timed out: the context is broken. */
+  private brokenBy?: DeviceLostError;
   private profilerRef?: Profiler;
   private gpuTimingFlag = false;
   /** Timing of the last completed run. */
@@ -201,9 +203,29 @@ export class ExecutionContext {
     return out;
   }
 
+  /**
+   * Set once a run failed with a {@link DeviceLostError} (a GPU job past the device's GPU timeout,
+   * or VK_ERROR_DEVICE_LOST): every later execute() rejects at once with a DeviceLostError that says
+   * so. Dispose the engine and load it on a new Device.
+   */
+  get broken(): DeviceLostError | undefined { return this.brokenBy; }
+
   private async run(feeds: Feeds): Promise<Map<string, Tensor>> {
     if (this.disposedFlag) throw new DisposedError('ExecutionContext');
+    if (this.brokenBy) {
+      const b = this.brokenBy;
+      throw new DeviceLostError(`this execution context is broken: an earlier run failed (${b.message})`, b.reason, b.call, b.result);
+    }
     this.engine.check();
+    try {
+      return await this.runOnce(feeds);
+    } catch (e) {
+      if (e instanceof DeviceLostError) this.brokenBy ??= e;
+      throw e;
+    }
+  }
+
+  private async runOnce(feeds: Feeds): Promise<Map<string, Tensor>> {
     const map = this.checkFeeds(feeds);
     const profiler = this.profilerRef;
     const mode: TimestampMode = profiler ? 'layers' : this.gpuTimingFlag ? 'bracket' : 'none';
