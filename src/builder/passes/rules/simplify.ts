@@ -173,7 +173,7 @@ export const removeNoOps: Rule = {
   },
 };
 
-/** MatMul of 2-D operands followed by Add of a constant that broadcasts to [M,N]: one Gemm. */
+/** MatMul followed by Add of a constant that broadcasts to [M,N]: one Gemm (batched A through two Reshape views). */
 export const matmulAddToGemm: Rule = {
   name: 'matmul-add-to-gemm',
   ops: ['Add'],
