@@ -139,3 +139,27 @@ export class DisposedError extends VkrtError {
     super('DISPOSED', `${what} was used after dispose(); create a new one`);
   }
 }
+
+/**
+ * A plugin failed: its shape function or kernel threw, its GLSL does not compile, or its
+ * definition is malformed. `plugin` names it (name and version), `node` the node it was running for.
+ */
+export class PluginError extends VkrtError {
+  readonly plugin: string;
+  readonly node?: NodeRef;
+  constructor(plugin: string, message: string, node?: NodeRef, options?: { cause?: unknown }) {
+    super('PLUGIN', `plugin ${plugin}${node ? `, ${describeNode(node)}` : ''}: ${message}`, options);
+    this.plugin = plugin;
+    this.node = node;
+  }
+}
+
+/**
+ * A refit was refused: the engine was not built refittable, a weight name, shape or dtype does not
+ * match, or a new value would change the engine beyond its weights (a value folded into a kernel).
+ */
+export class RefitError extends VkrtError {
+  constructor(message: string) {
+    super('REFIT', `refit: ${message}`);
+  }
+}

@@ -5,6 +5,7 @@
 import type { BuilderConfig } from '../builder/builder';
 import { buildSerialized, buildSerializedAsync } from '../builder/build';
 import type { TuningOptions } from '../builder/tuning/tune';
+import './refit';
 import { Device } from '../gpu/device';
 import type { Model } from '../ir/graph';
 import { Engine } from '../runtime/engine';

@@ -6,7 +6,7 @@
  */
 import { registry as defaultRegistry } from '../ops/index';
 import type { DeviceCaps } from '../kernel/contract';
-import type { EnginePlan } from '../kernel/plan';
+import type { EnginePlan, PluginRecord } from '../kernel/plan';
 import type { Model } from '../ir/graph';
 import type { BuilderConfig } from './config';
 import { SubViews } from './passes/subviews';
@@ -19,6 +19,10 @@ import { optimizeGraph } from './phases/optimize';
 import { inferTypes } from './phases/shapes';
 import { layoutWeights } from './phases/weights';
 import { BuildState, rootOf } from './state';
+import { pluginOf } from '../plugins/define';
+import { registryWithPlugins, shadowReplacedOps } from '../plugins/registry';
+import { resolvePlugins } from '../plugins/load';
+import { makeRefitRecord } from './refit';
 
 export type { BuilderConfig } from './config';
 
@@ -41,10 +45,13 @@ export const PHASES: readonly BuildPhase[] = [
 
 export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig = {}): EnginePlan {
   const log = config.log ?? (() => {});
-  const registry = config.registry ?? defaultRegistry;
   if (!model.graph.isSorted()) model.graph.topoSort();
+  // plugins: BuilderConfig.plugins on top of the registry; nodes of replaced built-ins hidden from the optimizer
+  const plugins = resolvePlugins(config.plugins);
+  const shadowed = shadowReplacedOps(model, registryWithPlugins(config.registry ?? defaultRegistry, plugins));
+  const registry = shadowed.registry;
   const state: BuildState = {
-    config, caps, log, model, registry,
+    config, caps, log, model: shadowed.model, registry,
     onnxNodes: model.graph.nodes.length,
     realInputs: [], inputTypes: new Map(), types: new Map(), constants: new Map(), folded: new Set(),
     prec: new PrecisionPlanner(config, caps, log, registry),
@@ -56,7 +63,10 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
   state.subviews = new SubViews(caps.alignment, (n) => rootOf(state, n), log);
   for (const phase of PHASES) phase.run(state);
   const { layers } = state;
+  const pluginRecords = recordPlugins(state);
   return {
+    ...(pluginRecords.length ? { plugins: pluginRecords } : {}),
+    ...(config.refittable ? { refit: makeRefitRecord(model, config, plugins) } : {}),
     layers, tensors: state.tensors, inputs: state.inputs, outputs: state.outputs, constantOutputs: state.constantOutputs,
     outputRoots: new Map(state.outputs.map((o) => [o.name, outputRoot(state, o.name)])),
     arenaBytes: state.arenaBytes, naiveActivationBytes: state.naiveActivationBytes, weightBytes: state.weightBytes,
@@ -64,4 +74,20 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     weightData: state.weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,
     stats: { onnxNodes: state.onnxNodes, folded: state.folded.size, views: state.views, layers: layers.length },
   };
+}
+
+/** Marks the layers that run plugin kernels and lists the plugins (the engine records them). */
+function recordPlugins(state: BuildState): PluginRecord[] {
+  const byName = new Map(state.model.graph.nodes.map((n) => [n.name || n.outputs[0], n]));
+  const records = new Map<string, PluginRecord>();
+  for (const layer of state.layers) {
+    const node = byName.get(layer.name);
+    const p = node && pluginOf(state.registry.get(node.domain, node.opType));
+    if (!p) continue;
+    layer.plugin = { name: p.name, version: p.version };
+    let r = records.get(p.name);
+    if (!r) records.set(p.name, (r = { name: p.name, version: p.version, domain: p.domain, opType: p.opType, layers: [] }));
+    r.layers.push(layer.name);
+  }
+  return [...records.values()];
 }

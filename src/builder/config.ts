@@ -1,5 +1,6 @@
 /** What a build is asked to do (TensorRT's IBuilderConfig). */
 import type { OpRegistry } from '../ops/registry';
+import type { PluginDef } from '../plugins/types';
 import type { KernelSelection } from './selection';
 
 export interface BuilderConfig {
@@ -34,6 +35,16 @@ export interface BuilderConfig {
   /** A timing cache file (trtexec's --timingCacheFile): read before tuning, merged and written after. */
   timingCache?: string;
   registry?: OpRegistry;
+  /**
+   * Plugins for this build (besides those registered with `plugins.register`): definitions, or
+   * paths of modules that export them (as `vkrt exec --plugins=./my-plugin.js`). See docs/plugins.md.
+   */
+  plugins?: readonly (PluginDef | string)[];
+  /**
+   * Build an engine whose weights can be replaced later (`engine.refit`, `engine.refitFromOnnx`;
+   * trtexec's --refit). The engine keeps its source graph and weights for that (a larger engine file).
+   */
+  refittable?: boolean;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;
 }

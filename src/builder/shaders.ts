@@ -6,10 +6,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { InputError } from '../errors';
+import { InputError, PluginError } from '../errors';
 import { Device } from '../gpu/device';
 import type { DispatchDesc } from '../kernel/contract';
-import type { EnginePlan, ShaderTable } from '../kernel/plan';
+import type { EnginePlan, PlannedLayer, ShaderTable } from '../kernel/plan';
 import { packageRoot } from '../native';
 
 /** SPIR-V cache per process, keyed by source text, defines and parameter mode. */
@@ -49,11 +49,21 @@ export function compileDispatch(d: ShaderRef, mode: 'spec' | 'push'): Uint32Arra
 export function compileShaders(plan: EnginePlan): ShaderTable {
   const modules: Uint32Array[] = [];
   const ids = new Map<Uint32Array, number>();
-  const dispatchModule = plan.layers.map((layer) => layer.dispatches.map((d) => {
-    const spirv = compileDispatch(d, plan.paramMode);
+  const dispatchModule = plan.layers.map((layer) => layer.dispatches.map((d, k) => {
+    const spirv = layer.plugin ? compilePluginDispatch(layer, k, plan.paramMode) : compileDispatch(d, plan.paramMode);
     let id = ids.get(spirv);
     if (id === undefined) { id = modules.length; ids.set(spirv, id); modules.push(spirv); }
     return id;
   }));
   return { modules, dispatchModule };
+}
+
+/** A plugin layer's dispatch compiled; a GLSL error names the plugin, the layer and the tactic. */
+function compilePluginDispatch(layer: PlannedLayer, k: number, mode: 'spec' | 'push'): Uint32Array {
+  try {
+    return compileDispatch(layer.dispatches[k], mode);
+  } catch (e) {
+    const p = layer.plugin!;
+    throw new PluginError(`'${p.name}' (version ${p.version})`, `the GLSL of kernel '${layer.kernel}' (layer '${layer.name}', dispatch ${k}) does not compile: ${(e as Error).message}`, undefined, { cause: e });
+  }
 }

@@ -45,6 +45,8 @@ export interface PlannedLayer {
    * measured GPU time of the chosen one (`kernel`), in milliseconds.
    */
   tactic?: { candidates: number; ms?: number };
+  /** The plugin whose kernel the layer runs (absent for built-in operators). */
+  plugin?: { name: string; version: string };
 }
 
 export interface EngineIO {
@@ -73,6 +75,50 @@ export interface EnginePlan {
   paramMode: 'spec' | 'push';
   alignment: number;
   stats: { onnxNodes: number; folded: number; views: number; layers: number };
+  /** The plugins the engine's layers run (their SPIR-V and parameters are in the plan already). */
+  plugins?: PluginRecord[];
+  /** Present when the engine was built refittable (BuilderConfig.refittable). */
+  refit?: RefitRecord;
+}
+
+/** A plugin an engine uses, by name and version (`vkrt inspect` lists them). */
+export interface PluginRecord {
+  name: string;
+  version: string;
+  /** The operator it implements ('' for the default ONNX domain). */
+  domain: string;
+  opType: string;
+  /** The engine layers that run its kernels. */
+  layers: string[];
+}
+
+/** A weight a refittable engine exposes, by its ONNX initializer name. */
+export interface RefitWeight {
+  name: string;
+  dtype: ValueType['dtype'];
+  dims: number[];
+}
+
+/**
+ * What a refittable engine keeps to apply new weights exactly as a rebuild would: the source graph
+ * and the build options, so the builder's weight transforms (BN folding, re-layout, FP16
+ * conversion, constant folding) run again on the new values (docs/plugins.md, Refit).
+ */
+export interface RefitRecord {
+  /** The refittable weights: the source model's floating-point initializers. */
+  weights: RefitWeight[];
+  /** Their current values (as built, or as last refitted). */
+  values: Map<string, Tensor>;
+  /** The source model as ONNX bytes, the refittable initializers left out (they are in `values`). */
+  model: Uint8Array;
+  /** The build options that shape the plan. */
+  config: {
+    inputShapes?: Record<string, number[]>;
+    paramMode?: 'spec' | 'push';
+    fusion?: boolean;
+    fp16?: boolean;
+    fp32Layers?: string[];
+  };
 }
 
 /** The SPIR-V modules of an engine and, per layer and dispatch, which module it runs. */

@@ -23,6 +23,29 @@ export class OpRegistry {
     this.defs.set(k, def);
   }
 
+  /** Puts `def` in place of whatever is registered for its domain and op type; returns what it replaced. */
+  replace(def: OpDef): OpDef | undefined {
+    const k = OpRegistry.key(def.domain, def.opType);
+    const old = this.defs.get(k);
+    this.defs.set(k, def);
+    return old;
+  }
+
+  /** Removes the definition of a domain and op type; returns it. */
+  remove(domain: string | undefined, opType: string): OpDef | undefined {
+    const k = OpRegistry.key(domain, opType);
+    const old = this.defs.get(k);
+    this.defs.delete(k);
+    return old;
+  }
+
+  /** A registry with the same definitions, to extend without changing this one (per-build plugins). */
+  clone(): OpRegistry {
+    const r = new OpRegistry([]);
+    for (const [k, d] of this.defs) r.defs.set(k, d);
+    return r;
+  }
+
   get(domain: string | undefined, opType: string): OpDef | undefined {
     return this.defs.get(OpRegistry.key(domain, opType));
   }

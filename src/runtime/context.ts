@@ -155,8 +155,15 @@ export class ExecutionContext {
   execute(feeds: Feeds): Promise<Map<string, Tensor>> {
     const run = this.queueTail.then(() => this.run(feeds));
     this.queueTail = run.catch(() => undefined);
+    this.pending++;
+    const done = () => { this.pending--; };
+    run.then(done, done);
     return run;
   }
+
+  private pending = 0;
+  /** True while a run is queued or in flight (an engine refit waits for none). */
+  get busy(): boolean { return this.pending > 0; }
 
   private checkFeeds(feeds: Feeds): Map<string, Tensor> {
     const plan = this.engine.plan;

@@ -16,12 +16,13 @@ import { DisposedError, EngineFileError } from '../errors';
 import { GpuBuffer } from '../gpu/buffer';
 import { Device } from '../gpu/device';
 import { Pipeline } from '../gpu/pipeline';
-import type { BuiltEngine, EngineIO, EnginePlan, ShaderTable } from '../kernel/plan';
+import type { BuiltEngine, EngineIO, EnginePlan, RefitWeight, ShaderTable } from '../kernel/plan';
 import { ExecutionContext } from './context';
 import { checkFingerprint, EngineFileContents, fingerprintOf, readEngineFile, writeEngineFile } from './engine-file';
 import { checkLoadedPlan } from './plan-check';
 import { decodePlainData, encodePlainData, Json } from './plan-codec';
 import { createPipelines } from './pipelines';
+import { refitEngine, refitEngineFromOnnx, RefitResult, RefitWeights } from './refit';
 
 /** Options of {@link Engine.load}. */
 export interface LoadOptions {
@@ -141,6 +142,34 @@ export class Engine {
 
   get inputs(): readonly EngineIO[] { return this.plan.inputs; }
   get outputs(): readonly EngineIO[] { return this.plan.outputs; }
+
+  /** True when the engine was built refittable (BuilderConfig.refittable). */
+  get refittable(): boolean { return !!this.plan.refit; }
+
+  /** The weights {@link refit} accepts, by ONNX initializer name (empty unless refittable). */
+  get refittableWeights(): readonly RefitWeight[] { return this.plan.refit?.weights ?? []; }
+
+  /**
+   * Replaces weights by ONNX initializer name (TensorRT's IRefitter): checks names, dtypes and
+   * shapes, re-applies the build's weight transforms (BN folding, re-layout, FP16 conversion) and
+   * uploads; contexts see the new weights on their next run. Not while a run is in flight.
+   * @throws RefitError for an engine not built refittable, an unknown name, a wrong dtype or
+   *   shape, or a value the build folded into more than weight bytes (named).
+   */
+  refit(weights: RefitWeights): RefitResult {
+    this.check();
+    return refitEngine(this.refitHost(), weights);
+  }
+
+  /** {@link refit} with every weight of an ONNX file of the same graph (a fine-tuned export). */
+  refitFromOnnx(file: string): RefitResult {
+    this.check();
+    return refitEngineFromOnnx(this.refitHost(), file);
+  }
+
+  private refitHost() {
+    return { plan: this.plan, device: this.device, weights: this.weights, busy: () => [...this.contexts].some((c) => c.busy) };
+  }
 
   /** A context with its own activation memory; runs on queue `index % queueCount`. */
   createExecutionContext(): ExecutionContext {
