@@ -1,6 +1,7 @@
 /**
  * The flags `vkrt exec` and `vkrt inspect` share to get an engine: built from --onnx with the build
- * flags (--shapes, --fp16, --int8, --noFusion, --paramMode, --device), or loaded with --loadEngine.
+ * flags (--shapes, --fp16, --int8, --noFusion, --paramMode, --device, --plugins, --refit), or loaded
+ * with --loadEngine.
  */
 import * as fs from 'fs';
 import { InputError, UnsupportedError } from '../errors';
@@ -12,9 +13,9 @@ import { readEngineFile } from '../runtime/engine-file';
 import { flagString, ParsedArgs } from './args';
 
 /** Build flags taking a value. */
-export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile'] as const;
+export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile', 'plugins'] as const;
 /** Build switches. */
-export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose'] as const;
+export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose', 'refit'] as const;
 
 /** Refuses flags the command does not know (a typo must not be silently ignored). */
 export function checkFlags(args: ParsedArgs, command: string, valueFlags: readonly string[], switches: readonly string[]): void {
@@ -61,6 +62,10 @@ export function buildConfig(args: ParsedArgs): BuilderConfig {
   }
   const cache = flagString(args, 'timingCacheFile');
   if (cache) config.timingCache = cache;
+  // --plugins=./a.js,./b.js (trtexec's --dynamicPlugins): modules loaded by the build, relative to the cwd
+  const plugins = flagString(args, 'plugins');
+  if (plugins) config.plugins = plugins.split(',').filter((p) => p);
+  if (args.flags.has('refit')) config.refittable = true;
   return config;
 }
 
@@ -102,7 +107,7 @@ export function deviceForEngineFile(bytes: Uint8Array, file: string, index: numb
 
 /** Rejects build flags given with --loadEngine: the engine was built already. */
 export function checkNoBuildFlags(args: ParsedArgs): void {
-  for (const f of ['onnx', 'fp16', 'int8', 'noFusion', 'paramMode']) {
-    if (args.flags.has(f)) throw new InputError(`--${f} is a build flag; an engine loaded with --loadEngine was built already (rebuild it from its model with --onnx instead)`);
+  for (const f of ['onnx', 'fp16', 'int8', 'noFusion', 'paramMode', 'plugins', 'refit']) {
+    if (args.flags.has(f)) throw new InputError(`--${f} is a build flag; an engine loaded with --loadEngine was built already${f === 'plugins' ? ' and carries its plugins\' kernels' : ''} (rebuild it from its model with --onnx instead)`);
   }
 }

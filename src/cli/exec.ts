@@ -4,7 +4,9 @@
  * Engine:   --onnx=FILE (build) | --loadEngine=FILE (load), --saveEngine=FILE,
  *           --shapes=a:1x3x224x224,b:1x10, --fp16, --int8 (not yet supported), --noFusion,
  *           --paramMode=spec|push, --device=N, --builderOptimizationLevel=0..5 (default 3: time
- *           up to three candidates per layer on the device; 0: heuristic), --timingCacheFile=F
+ *           up to three candidates per layer on the device; 0: heuristic), --timingCacheFile=F,
+ *           --plugins=./a.js[,./b.js] (plugin modules, as trtexec's --dynamicPlugins), --refit (a
+ *           refittable engine)
  * Inputs:   --loadInputs=FILE.npz | name:file.npy,name:file.pb,name:file.bin,name:file.npz[:key]
  *           (random, seeded, when absent); --exportOutput=FILE.npz|FILE.json
  * Timing:   --warmUp=MS (default 200), --duration=S (default 3), --iterations=N (default 10): the
@@ -217,6 +219,8 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`[I] Engine built: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views${config.fp16 ? `, ${p.layers.filter((l) => l.precision === 'fp16').length} fp16` : ''}${config.fusion === false ? ', fusion off' : ''}), parse ${parseMs.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);
     }
     const p = engine.plan;
+    for (const pl of p.plugins ?? []) console.log(`[I] Plugin ${pl.name} ${pl.version} (${pl.domain || 'ai.onnx'}::${pl.opType}): ${pl.layers.length} layer(s)`);
+    if (p.refit) console.log(`[I] Refittable: ${p.refit.weights.length} weights by ONNX initializer name`);
     console.log(`[I] Memory: activations ${(p.arenaBytes / 1024).toFixed(1)} KiB (naive sum ${(p.naiveActivationBytes / 1024).toFixed(1)} KiB, ${((100 * p.arenaBytes) / Math.max(1, p.naiveActivationBytes)).toFixed(1)}%), weights ${(p.weightBytes / 1024).toFixed(1)} KiB`);
     const save = flagString(args, 'saveEngine');
     if (save) {

@@ -25,7 +25,7 @@ export function inspectFile(file: string, argv: string[] = []): EngineInfo {
   const args = parseArgs(argv, VALUE_FLAGS);
   const bytes = readUserFile(file, 'inspect');
   if (isEngineFile(bytes)) {
-    for (const f of ['fp16', 'int8', 'noFusion', 'paramMode', 'shapes']) {
+    for (const f of ['fp16', 'int8', 'noFusion', 'paramMode', 'shapes', 'plugins', 'refit']) {
       if (args.flags.has(f)) throw new InputError(`--${f} is a build flag; ${file} is an engine file, built already`);
     }
     const contents = readEngineFile(bytes, file);

@@ -4,4 +4,5 @@ export type { PluginInfo } from './define';
 export { pluginOf, pluginOpDef } from './define';
 export type { PluginHandle } from './registry';
 export { register, registered, registryWithPlugins, shadowReplacedOps, unregister } from './registry';
-export { loadPluginModule, pluginsOfModule, resolvePlugins } from './load';
+export { loadPluginModule, PLUGIN_HELPERS, pluginsOfModule, resolvePlugins } from './load';
+export type { PluginHelpers } from './load';

@@ -5,11 +5,26 @@
  *   module.exports = { version, domain, opType, inferShape, kernel, ... };   // one plugin
  *   module.exports = [pluginA, pluginB];
  *   module.exports.plugins = [pluginA, pluginB];   (or `export const plugins`, `export default`)
- * so a plugin file needs no import of vkrt itself (it may import it for helpers such as f32bits).
+ *   module.exports = (vkrt) => plugin;   // any of the above from vkrt's plugin helpers
+ * so a plugin file needs no import of vkrt itself (the function form gets Tensor, f32bits, grid1d).
  */
 import * as path from 'path';
 import { PluginError } from '../errors';
+import { Tensor } from '../ir/tensor';
+import { f16Defines, f32bits, grid1d, usesF16 } from '../kernel/contract';
 import type { PluginDef } from './types';
+
+/** What a plugin module exported as a function receives: the helpers a kernel and reference need. */
+export interface PluginHelpers {
+  Tensor: typeof Tensor;
+  f32bits: typeof f32bits;
+  grid1d: typeof grid1d;
+  usesF16: typeof usesF16;
+  f16Defines: typeof f16Defines;
+}
+
+/** The helpers handed to plugin modules that export a function. */
+export const PLUGIN_HELPERS: PluginHelpers = { Tensor, f32bits, grid1d, usesF16, f16Defines };
 
 function isPluginDef(v: unknown): v is PluginDef {
   return !!v && typeof v === 'object' && 'opType' in v && 'kernel' in v;
@@ -17,8 +32,16 @@ function isPluginDef(v: unknown): v is PluginDef {
 
 /** The plugin definitions a module exports (see the file comment for the accepted forms). */
 export function pluginsOfModule(exported: unknown, file: string): PluginDef[] {
+  if (typeof exported === 'function') {
+    try {
+      exported = (exported as (h: PluginHelpers) => unknown)(PLUGIN_HELPERS);
+    } catch (e) {
+      throw new PluginError(file, `the module's exported function threw: ${(e as Error).message}`, undefined, { cause: e });
+    }
+  }
   const e = exported as Record<string, unknown> | undefined;
-  const candidates = [e, e?.plugins, e?.default, (e?.default as Record<string, unknown> | undefined)?.plugins];
+  const d = e?.default;
+  const candidates = [e, e?.plugins, typeof d === 'function' ? (d as (h: PluginHelpers) => unknown)(PLUGIN_HELPERS) : d, (d as Record<string, unknown> | undefined)?.plugins];
   for (const c of candidates) {
     if (isPluginDef(c)) return [c];
     if (Array.isArray(c) && c.length && c.every(isPluginDef)) return c as PluginDef[];

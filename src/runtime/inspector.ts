@@ -5,7 +5,7 @@
  */
 
 import type { DeviceFingerprint } from './engine-file';
-import type { EnginePlan, PlannedLayer, PlannedTensor } from '../kernel/plan';
+import type { EnginePlan, PlannedLayer, PlannedTensor, PluginRecord, RefitWeight } from '../kernel/plan';
 
 /** A tensor as the inspector shows it. */
 export interface InspectedTensor {
@@ -51,6 +51,10 @@ export interface EngineInfo {
     tensors: (InspectedTensor & { firstLayer?: number; lastLayer?: number })[];
   };
   layers: InspectedLayer[];
+  /** The plugins the engine runs, by name and version (loading needs none of their code). */
+  plugins?: PluginRecord[];
+  /** The weights a refittable engine accepts in refit(), by ONNX initializer name. */
+  refit?: { weights: RefitWeight[] };
 }
 
 function tensorInfo(t: PlannedTensor | undefined, name: string): InspectedTensor {
@@ -107,6 +111,8 @@ export function inspectPlan(plan: EnginePlan, source: EngineInfo['source'], devi
       scratchBytes: plan.scratchBytes, alignment: plan.alignment, tensors,
     },
     layers,
+    ...(plan.plugins?.length ? { plugins: plan.plugins.map((p) => ({ ...p, layers: [...p.layers] })) } : {}),
+    ...(plan.refit ? { refit: { weights: plan.refit.weights.map((w) => ({ ...w, dims: [...w.dims] })) } } : {}),
   };
 }
 
@@ -128,6 +134,8 @@ export function formatEngineInfo(info: EngineInfo): string[] {
     : `Engine built from ${s.file ?? 'a model'}${dev}`);
   const sum = info.summary;
   out.push(`Layers: ${sum.layers} (${sum.onnxNodes} ONNX nodes, ${sum.folded} folded, ${sum.views} views); precision: ${Object.entries(sum.precisions).map(([p, n]) => `${n} ${p}`).join(', ') || 'none'}; shape facts as ${sum.paramMode === 'spec' ? 'specialization' : 'push'} constants`);
+  for (const p of info.plugins ?? []) out.push(`Plugin ${p.name} ${p.version} (${p.domain || 'ai.onnx'}::${p.opType}): layer(s) ${p.layers.join(', ')}`);
+  if (info.refit) out.push(`Refittable: ${info.refit.weights.length} weights (${info.refit.weights.slice(0, 6).map((w) => w.name).join(', ')}${info.refit.weights.length > 6 ? ', ...' : ''})`);
   for (const t of info.bindings.inputs) out.push(`Input  ${shape(t)} @ arena+${t.offset} (${kib(t.bytes)})`);
   for (const t of info.bindings.outputs) out.push(`Output ${shape(t)} @ arena+${t.offset} (${kib(t.bytes)})`);
   for (const t of info.bindings.constantOutputs) out.push(`Output ${t.name} ${t.dtype}[${t.dims.join(',')}] (constant, folded at build time)`);
