@@ -163,3 +163,12 @@ export class RefitError extends VkrtError {
     super('REFIT', `refit: ${message}`);
   }
 }
+
+/** A layer added to a network definition does not fit (shapes, weights, parameters); names the layer. */
+export class NetworkError extends VkrtError {
+  readonly layer?: string;
+  constructor(message: string, layer?: { name: string; type: string }) {
+    super('NETWORK', layer ? `layer '${layer.name}' (${layer.type}): ${message}` : message);
+    this.layer = layer?.name;
+  }
+}

@@ -27,3 +27,4 @@ export type { PluginRecord, RefitWeight } from './kernel/plan';
 export type { RefitResult, RefitWeights } from './runtime/refit';
 export { preferKernel } from './builder/selection';
 export type { KernelSelection } from './builder/selection';
+export * from './network/index';

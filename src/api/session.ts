@@ -15,6 +15,7 @@ import { isEngineFile } from '../runtime/engine-file';
 import type { BuilderConfig } from '../builder/builder';
 import { ExecutionContext } from '../runtime/context';
 import { buildEngine, EngineOptions } from './build';
+import { NetworkDefinition, NetworkOptions } from '../network/network';
 
 export type { BuilderConfig } from '../builder/builder';
 export { Engine } from '../runtime/engine';
@@ -39,11 +40,19 @@ export class Builder {
   }
 
   /**
-   * Builds an engine from a model object, ONNX bytes or a path.
+   * An empty network to define layer by layer (TensorRT's createNetworkV2); build it with
+   * {@link buildEngine} like a model, or export it with `network.toOnnx()`.
+   */
+  createNetwork(name = 'network', options: NetworkOptions = {}): NetworkDefinition {
+    return new NetworkDefinition(name, options);
+  }
+
+  /**
+   * Builds an engine from a model object, a network definition, ONNX bytes or a path.
    * @throws ParseError, UnsupportedError (every unsupported node listed), InputError (shapes).
    */
-  buildEngine(model: Model | Uint8Array | string, config: BuilderConfig = {}): Engine {
-    const m = typeof model === 'string' ? loadModel(model) : model instanceof Uint8Array ? parseModel(model) : model;
+  buildEngine(model: Model | NetworkDefinition | Uint8Array | string, config: BuilderConfig = {}): Engine {
+    const m = typeof model === 'string' ? loadModel(model) : model instanceof Uint8Array ? parseModel(model) : model instanceof NetworkDefinition ? model.toModel() : model;
     return buildEngine(m, { ...config, device: this.device });
   }
 
