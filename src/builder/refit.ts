@@ -47,7 +47,7 @@ export function makeRefitRecord(model: Model, config: BuilderConfig, plugins: re
     g.inputs = [...savedInputs, ...weights.map((w) => w.name).filter((n) => !savedInputs.includes(n))];
     g.types = new Map(savedTypes);
     for (const w of weights) g.types.set(w.name, { kind: 'tensor', dtype: w.dtype, shape: [...w.dims] });
-    const bytes = serializeModel(model);
+    const bytes = new Uint8Array(serializeModel(model)); // a plain copy (protobufjs gives a Buffer)
     const c = config;
     const record: RefitRecord = {
       weights, values, model: bytes,
