@@ -82,6 +82,16 @@ export function toAttr(name: string, v: AttrInput): Attr {
   throw new GraphError(`attribute '${name}': cannot tell its ONNX type from ${String(v)}; use attr.int/float/... explicitly`);
 }
 
+/** What {@link GraphBuilder.mark} returns. */
+export interface BuilderMark {
+  readonly nodes: number;
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly used: ReadonlySet<string>;
+  readonly initializers: ReadonlySet<string>;
+  readonly types: ReadonlyMap<string, ValueType>;
+}
+
 /** Options of one {@link GraphBuilder.node} call. */
 export interface NodeOptions {
   /** Node name (default: `<opType>_<k>`, unique in the builder). */
@@ -219,6 +229,23 @@ export class GraphBuilder {
     fn(body);
     for (const [d, v] of body.opsets) if (!this.opsets.has(d)) this.opsets.set(d, v);
     return body.graph;
+  }
+
+  /** The builder's state now, to undo what follows with {@link rollback} (a step that failed halfway). */
+  mark(): BuilderMark {
+    const g = this.graph;
+    return { nodes: g.nodes.length, inputs: g.inputs.length, outputs: g.outputs.length, used: new Set(this.used), initializers: new Set(g.initializers.keys()), types: new Map(g.types) };
+  }
+
+  /** Undoes every node, input, output, initializer, type and name added since `m`. */
+  rollback(m: BuilderMark): void {
+    const g = this.graph;
+    g.nodes.length = m.nodes;
+    g.inputs.length = m.inputs;
+    g.outputs.length = m.outputs;
+    for (const k of [...g.initializers.keys()]) if (!m.initializers.has(k)) g.initializers.delete(k);
+    g.types = new Map(m.types);
+    for (const n of [...this.used]) if (!m.used.has(n)) this.used.delete(n);
   }
 
   /** The graph, verified (subgraphs included). @throws GraphError on a broken invariant. */

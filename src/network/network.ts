@@ -11,7 +11,7 @@
  */
 import { NetworkError, VkrtError } from '../errors';
 import { Attrs } from '../ir/attrs';
-import { AttrInput, GraphBuilder } from '../ir/builder';
+import { AttrInput, BuilderMark, GraphBuilder } from '../ir/builder';
 import type { DType } from '../ir/dtype';
 import { Graph, Model, ValueType } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
@@ -158,6 +158,8 @@ export class NetworkDefinition {
   private readonly tensors = new Map<string, ITensor>();
   private readonly layerList: Layer[] = [];
   private readonly outputList: ITensor[] = [];
+  /** Set while a layer is being added: where to roll back to if it fails halfway. */
+  private pending?: { mark: BuilderMark; tensors: number; opsets: Map<string, number> };
 
   constructor(name = 'network', options: NetworkOptions = {}) {
     this.name = name;
@@ -168,11 +170,14 @@ export class NetworkDefinition {
 
   /** The layers, in the order they were added. */
   get layers(): readonly ILayer[] { return this.layerList; }
+  /** Every tensor of the network by name (inputs, layer outputs, weights). */
+  getTensor(name: string): ITensor | undefined { this.settle(); return this.tensors.get(name); }
   get inputs(): readonly ITensor[] { return this.b.graph.inputs.map((n) => this.tensors.get(n)!); }
   get outputs(): readonly ITensor[] { return this.outputList; }
 
   /** A network input with static dims (TensorRT's addInput). */
   addInput(name: string, dtype: DType, dims: readonly number[]): ITensor {
+    this.settle();
     if (!dims.every((d) => Number.isInteger(d) && d >= 0)) throw new NetworkError(`input '${name}': dims must be non-negative integers, got [${dims.join(',')}]`);
     this.guard({ name, type: 'Identity' }, () => this.b.input(name, dtype, dims));
     return this.tensor(name, { kind: 'tensor', dtype, shape: [...dims] });
@@ -180,6 +185,7 @@ export class NetworkDefinition {
 
   /** Marks a tensor as a network output (TensorRT's markOutput). */
   markOutput(t: ITensor): void {
+    this.settle();
     this.own(t, 'markOutput');
     if (this.outputList.includes(this.tensors.get(t.name)!)) throw new NetworkError(`'${t.name}' is already an output`);
     this.b.output(t.name, t.dtype, [...t.dims]);
@@ -380,9 +386,7 @@ export class NetworkDefinition {
     const layer = this.layerRef(options.name, 'Constant');
     const name = this.weights(layer, '', weights, [...dims]);
     const t = this.tensor(name, { kind: 'tensor', dtype: this.b.graph.initializers.get(name)!.dtype, shape: [...dims] });
-    const l = new Layer(layer.name, 'Constant', [], [t]);
-    this.layerList.push(l);
-    return l;
+    return this.finish(layer, [], [t.name]);
   }
 
   /** A strided slice: `size` elements per axis from `start`, every `stride` (TensorRT's addSlice). */
@@ -394,9 +398,9 @@ export class NetworkDefinition {
     const ends = start.map((s, i) => (stride[i] > 0 ? s + size[i] * stride[i] : s + size[i] * stride[i] < 0 ? -(2 ** 62) : s + size[i] * stride[i]));
     const i64 = (part: string, v: readonly number[]) => this.constant(layer, part, Tensor.from('int64', [v.length], v.map((x) => BigInt(x))));
     const [y] = this.node(layer, 'Slice', [input.name, i64('starts', start), i64('ends', ends), i64('axes', start.map((_, i) => i)), i64('steps', stride)]);
-    const out = this.finish(layer, [input], [y]);
-    if (out.output.dims.join(',') !== size.join(',')) throw new NetworkError(`the slice has shape [${out.output.dims.join(',')}], not the size [${size.join(',')}] asked for (start or size past the input's [${input.dims.join(',')}])`, layer);
-    return out;
+    const got = this.tensors.get(y)!.dims;
+    if (got.join(',') !== size.join(',')) throw new NetworkError(`the slice has shape [${got.join(',')}], not the size [${size.join(',')}] asked for (start or size past the input's [${input.dims.join(',')}])`, layer);
+    return this.finish(layer, [input], [y]);
   }
 
   /** Gathers along an axis by indices (TensorRT's addGather). */
@@ -422,6 +426,7 @@ export class NetworkDefinition {
    * @throws NetworkError when no output is marked.
    */
   toModel(): Model {
+    this.settle();
     if (!this.outputList.length) throw new NetworkError(`network '${this.name}' has no output: call markOutput() on the tensors it computes`);
     const src = this.b.graph;
     src.verify();
@@ -445,7 +450,20 @@ export class NetworkDefinition {
 
   // ---- internals ----
 
+  /** Undoes what a layer that failed halfway added (its nodes, weights, names), so the network stays valid. */
+  private settle(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    this.b.rollback(p.mark);
+    [...this.tensors.keys()].slice(p.tensors).forEach((k) => this.tensors.delete(k));
+    this.opsets.clear();
+    for (const [k, v] of p.opsets) this.opsets.set(k, v);
+  }
+
   private layerRef(name: string | undefined, type: LayerType): { name: string; type: LayerType } {
+    this.settle();
+    this.pending = { mark: this.b.mark(), tensors: this.tensors.size, opsets: new Map(this.opsets) };
     const n = name ?? this.b.uniqueName(`${type.toLowerCase()}_${this.layerList.length}`);
     if (this.layerList.some((l) => l.name === n)) throw new NetworkError(`a layer named '${n}' exists already`, { name: n, type });
     return { name: n, type };
@@ -538,6 +556,7 @@ export class NetworkDefinition {
   }
 
   private finish(layer: { name: string; type: LayerType }, inputs: readonly ITensor[], outs: string[]): Layer {
+    this.pending = undefined;
     const l = new Layer(layer.name, layer.type, inputs, outs.map((o) => this.tensors.get(o)!));
     this.layerList.push(l);
     return l;
