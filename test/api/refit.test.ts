@@ -18,6 +18,7 @@ import { serializeModel } from '../../src/onnx/serialize';
 import { Engine } from '../../src/runtime/engine';
 import { randomInputs } from '../../src/cli/exec';
 import { useGpu } from '../helpers/gpu';
+import { runCli } from '../cli/run-cli';
 
 function bits(t: Tensor): string {
   const d = t.data as Float32Array;
@@ -114,6 +115,14 @@ describe('refit', function () {
       const other = path.join(dir, 'other.onnx');
       fs.writeFileSync(other, serializeModel(mobilenetV2Like({ size: 16 })));
       expectRefitError(() => engine.refitFromOnnx(other), /not the same graph/);
+      // the CLI: vkrt exec --refit builds a refittable engine; inspect lists its weights
+      const saved = path.join(dir, 'a.engine');
+      fs.writeFileSync(path.join(dir, 'a.onnx'), serializeModel(A()));
+      const r = await runCli('exec', `--onnx=${path.join(dir, 'a.onnx')}`, '--refit', `--saveEngine=${saved}`, '--iterations=1', '--duration=0', '--warmUp=0', '--avgRuns=0');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /\[I\] Refittable: 43 weights by ONNX initializer name/);
+      const i = await runCli('inspect', saved, '--json');
+      assert.ok(JSON.parse(i.stdout).refit.weights.some((w: { name: string }) => w.name === 'stem_bn.scale'));
     } finally {
       engine.dispose();
       rebuilt.dispose();

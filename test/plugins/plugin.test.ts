@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildEngine } from '../../src/api/build';
+import { Builder } from '../../src/api/session';
 import { preferKernel } from '../../src/builder/selection';
 import { compareTensors } from '../../src/conformance/compare';
 import { PluginError, UnsupportedError } from '../../src/errors';
@@ -136,6 +137,31 @@ describe('plugins', function () {
       handle.unregister();
     }
     assert.equal(registry.get('com.example', 'SwiGLU'), undefined);
+  });
+
+  it('the network API adds a plugin layer (addPluginV3), shape-checked by the plugin', async () => {
+    const handle = register(plugins[0]);
+    try {
+      const builder = new Builder(gpu.device);
+      const net = builder.createNetwork('mlp');
+      const xin = net.addInput('x', 'float32', [1, 8, 16]);
+      const up = net.addConstant([16, 64], model.graph.initializers.get('mlp.gate_up.weight')!, { name: 'w_up' });
+      const h = net.addMatrixMultiply(xin, 'none', up.output, 'none', { name: 'gate_up' });
+      const g = net.addPluginV3([h.output], { name: 'swiglu', domain: 'com.example', opType: 'SwiGLU', attrs: { axis: -1 } });
+      assert.deepEqual(g.output.dims, [1, 8, 32]);
+      assert.throws(() => net.addPluginV3([xin], { name: 'odd', domain: 'com.example', opType: 'SwiGLU', attrs: { axis: 0 } }), /layer 'odd' \(PluginV3\): .*plugin 'swiglu'.*must be even/);
+      net.markOutput(g.output);
+      const engine = builder.buildEngine(net);
+      try {
+        const got = [...(await engine.createExecutionContext().execute({ x })).values()][0];
+        const want = interpret(net.toModel(), { x }).get(g.output.name) as Tensor;
+        assertClose(want, got, 1e-5, 1e-6, 'network plugin layer');
+      } finally {
+        engine.dispose();
+      }
+    } finally {
+      handle.unregister();
+    }
   });
 
   it('a plugin may replace a built-in operator (replaces: true); the optimizer does not fuse it away', async () => {
