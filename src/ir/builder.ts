@@ -111,6 +111,8 @@ export class GraphBuilder {
   readonly graph: Graph;
   private readonly opsets: Map<string, number>;
   private readonly used = new Set<string>();
+  /** Node names given so far (kept here so naming a node never scans the graph). */
+  private readonly nodeNames = new Set<string>();
   private counter = 0;
 
   /**
@@ -136,7 +138,7 @@ export class GraphBuilder {
   /** A name not used yet in this builder, from `base`. */
   uniqueName(base: string): string {
     let name = base;
-    while (this.used.has(name) || this.graph.nodes.some((n) => n.name === name)) name = `${base}_${++this.counter}`;
+    while (this.used.has(name) || this.nodeNames.has(name)) name = `${base}_${++this.counter}`;
     return name;
   }
 
@@ -185,7 +187,7 @@ export class GraphBuilder {
    */
   node(opType: string, inputs: readonly (string | undefined | null)[], attrs: Record<string, AttrInput> = {}, options: NodeOptions = {}): string[] {
     const name = options.name ?? this.uniqueName(`${opType}_${this.graph.nodes.length}`);
-    if (options.name !== undefined && this.graph.nodes.some((n) => n.name === options.name)) {
+    if (options.name !== undefined && this.nodeNames.has(options.name)) {
       throw new GraphError(`node name '${options.name}' is already used in graph '${this.graph.name}'`);
     }
     const ins = inputs.map((i) => i ?? '');
@@ -203,6 +205,7 @@ export class GraphBuilder {
     const a = new Map<string, Attr>();
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a.set(k, toAttr(k, v));
     this.graph.nodes.push(new Node({ name, opType, domain, inputs: ins, outputs: outs, attrs: a }));
+    this.nodeNames.add(name);
     return outs;
   }
 

@@ -94,12 +94,23 @@ export class Graph {
     return m;
   }
 
-  /** Is `name` defined in an enclosing graph (outer scope)? */
+  /** Is `name` defined in an enclosing graph (outer scope)? (For many questions, use {@link outerNames}.) */
   definedOutside(name: string): boolean {
     for (let g = this.parent; g; g = g.parent) {
       if (g.initializers.has(name) || g.inputs.includes(name) || g.nodes.some((n) => n.outputs.includes(name))) return true;
     }
     return false;
+  }
+
+  /** Every name defined in the enclosing graphs (inputs, initializers, node outputs). */
+  outerNames(): Set<string> {
+    const out = new Set<string>();
+    for (let g = this.parent; g; g = g.parent) {
+      for (const i of g.inputs) out.add(i);
+      for (const i of g.initializers.keys()) out.add(i);
+      for (const n of g.nodes) for (const o of n.outputs) if (o) out.add(o);
+    }
+    return out;
   }
 
   /** Names every nested subgraph of `node` reads from outside itself. */
@@ -127,10 +138,11 @@ export class Graph {
 
   /** True when every node's inputs are defined before it (or outside the graph). */
   isSorted(): boolean {
+    const external = new Set<string>([...this.inputs, ...this.initializers.keys()]);
     const producedLater = new Set<string>();
     for (const n of this.nodes) for (const o of n.outputs) if (o) producedLater.add(o);
     for (const n of this.nodes) {
-      for (const i of n.inputs) if (i && producedLater.has(i) && !this.inputs.includes(i) && !this.initializers.has(i)) return false;
+      for (const i of n.inputs) if (i && producedLater.has(i) && !external.has(i)) return false;
       for (const c of Graph.capturedNames(n)) if (producedLater.has(c)) return false;
       for (const o of n.outputs) if (o) producedLater.delete(o);
     }
@@ -139,12 +151,19 @@ export class Graph {
 
   /**
    * Reorder nodes topologically (Kahn's algorithm, stable: among ready nodes the earliest in the
-   * given order goes first, so a sorted graph is unchanged). Names no node produces are external
-   * (graph inputs, initializers, outer scope). Throws GraphError on a cycle.
+   * given order goes first, so a sorted graph is unchanged; a binary heap keeps it O(n log n)).
+   * Names no node produces are external (graph inputs, initializers, outer scope). Throws
+   * GraphError on a value with two producers, and on a cycle (naming the values around it).
    */
   topoSort(): void {
     const producer = new Map<string, number>();
-    this.nodes.forEach((n, k) => { for (const o of n.outputs) if (o) producer.set(o, k); });
+    this.nodes.forEach((n, k) => {
+      for (const o of n.outputs) {
+        if (!o) continue;
+        if (producer.has(o)) throw new GraphError(`value '${o}' is produced more than once (by node '${this.nodes[producer.get(o)!].name}' and again by this node)`, n);
+        producer.set(o, k);
+      }
+    });
     const external = new Set<string>([...this.inputs, ...this.initializers.keys()]);
     const deps = this.nodes.map((n) => {
       const d = new Set<number>();
@@ -157,21 +176,49 @@ export class Graph {
     });
     const users: number[][] = this.nodes.map(() => []);
     const waiting = deps.map((d, k) => { for (const p of d) users[p].push(k); return d.size; });
-    // a binary heap would be O(n log n); ready sets are small in practice, so a sorted array is fine
-    const ready: number[] = [];
+    const ready = new MinHeap();
     waiting.forEach((w, k) => { if (w === 0) ready.push(k); });
     const order: number[] = [];
-    while (ready.length) {
-      ready.sort((a, b) => a - b);
-      const k = ready.shift()!;
+    while (ready.size) {
+      const k = ready.pop();
       order.push(k);
       for (const u of users[k]) if (--waiting[u] === 0) ready.push(u);
     }
-    if (order.length !== this.nodes.length) {
-      const stuck = this.nodes.find((_, k) => !order.includes(k))!;
-      throw new GraphError(`the graph has a cycle through input(s) ${stuck.inputs.filter((i) => i && producer.has(i)).join(', ')}`, stuck);
-    }
+    if (order.length !== this.nodes.length) throw this.cycleError(deps, waiting);
     this.nodes = order.map((k) => this.nodes[k]);
+  }
+
+  /**
+   * The error for a cycle, in linear time: from a node that never became ready, follow
+   * dependencies that never became ready either until one repeats; that loop is a cycle.
+   */
+  private cycleError(deps: Set<number>[], waiting: number[]): GraphError {
+    const stuck = (k: number) => waiting[k] > 0;
+    const start = waiting.findIndex((w) => w > 0);
+    const seenAt = new Map<number, number>();
+    const path: number[] = [];
+    let k = start;
+    while (!seenAt.has(k)) {
+      seenAt.set(k, path.length);
+      path.push(k);
+      let next = -1;
+      for (const d of deps[k]) if (stuck(d)) { next = d; break; }
+      if (next < 0) break; // cannot happen: a stuck node waits on a stuck one
+      k = next;
+    }
+    const loop = path.slice(seenAt.get(k) ?? 0).reverse();
+    // start the listing at the node that comes first in the graph
+    let first = 0;
+    for (let i = 1; i < loop.length; i++) if (loop[i] < loop[first]) first = i;
+    loop.push(...loop.splice(0, first));
+    const label = (i: number) => {
+      const n = this.nodes[i];
+      return n.name ? `${n.name} (${n.opType})` : `${n.outputs.find((o) => o) ?? '?'} (${n.opType})`;
+    };
+    const MAX = 8;
+    const shown = loop.length <= MAX ? loop.map(label) : [...loop.slice(0, MAX / 2).map(label), `... ${loop.length - MAX} more ...`, ...loop.slice(-MAX / 2).map(label)];
+    const total = waiting.filter((w) => w > 0).length;
+    return new GraphError(`the graph has a cycle of ${loop.length} node(s): ${shown.join(' -> ')} -> back to the first${total > loop.length ? `; ${total} node(s) in all wait on it` : ''}`, this.nodes[loop[0]]);
   }
 
   /**
@@ -179,6 +226,11 @@ export class Graph {
    * outer scope), every graph output defined, node names unique where given. Throws GraphError.
    */
   verify(): void {
+    this.verifyIn(undefined);
+  }
+
+  /** verify() with the names of the enclosing graphs given (each computed once per graph). */
+  private verifyIn(scopes: readonly Set<string>[] | undefined): void {
     const produced = new Set<string>();
     const define = (name: string, what: string, node?: Node) => {
       if (produced.has(name)) throw new GraphError(`value '${name}' is produced more than once (again by ${what})`, node);
@@ -186,6 +238,17 @@ export class Graph {
     };
     for (const i of this.inputs) if (!this.initializers.has(i)) define(i, 'a graph input');
     for (const i of this.initializers.keys()) define(i, 'an initializer');
+    let outer = scopes;
+    const outside = (name: string) => (outer ??= [this.outerNames()]).some((s) => s.has(name));
+    // names this graph defines anywhere: what its subgraphs may read
+    let mine: Set<string> | undefined;
+    const inner = () => {
+      if (!mine) {
+        mine = new Set<string>([...this.inputs, ...this.initializers.keys()]);
+        for (const n of this.nodes) for (const o of n.outputs) if (o) mine.add(o);
+      }
+      return [...(outer ??= [this.outerNames()]), mine];
+    };
     const names = new Set<string>();
     for (const n of this.nodes) {
       if (n.name) {
@@ -193,18 +256,18 @@ export class Graph {
         names.add(n.name);
       }
       for (const i of n.inputs) {
-        if (i && !produced.has(i) && !this.definedOutside(i)) {
+        if (i && !produced.has(i) && !outside(i)) {
           throw new GraphError(`input '${i}' is used before it is produced (or never produced)`, n);
         }
       }
       for (const a of n.attrs.values()) {
-        if (a.type === 'graph') (a.value as Graph).verify();
-        if (a.type === 'graphs') for (const g of a.value as Graph[]) g.verify();
+        if (a.type === 'graph') (a.value as Graph).verifyIn(inner());
+        if (a.type === 'graphs') for (const g of a.value as Graph[]) g.verifyIn(inner());
       }
       for (const o of n.outputs) if (o) define(o, `node '${n.name}'`, n);
     }
     for (const o of this.outputs) {
-      if (!produced.has(o) && !this.definedOutside(o)) throw new GraphError(`graph output '${o}' is never produced`);
+      if (!produced.has(o) && !outside(o)) throw new GraphError(`graph output '${o}' is never produced`);
     }
   }
 
@@ -244,6 +307,43 @@ function formatAttr(a: Attr): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number') return String(v);
   return a.type;
+}
+
+/** A binary min-heap of node indices (topoSort's ready set). */
+class MinHeap {
+  private readonly a: number[] = [];
+  get size(): number { return this.a.length; }
+  push(v: number): void {
+    const a = this.a;
+    let i = a.push(v) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= v) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        let mv = last;
+        if (l < a.length && a[l] < mv) { m = l; mv = a[l]; }
+        if (r < a.length && a[r] < mv) { m = r; mv = a[r]; }
+        if (m === i) break;
+        a[i] = a[m];
+        i = m;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
 
 /** A model-local function (ONNX FunctionProto): a named subgraph with attribute parameters. */
