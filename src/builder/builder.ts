@@ -46,6 +46,7 @@ export const PHASES: readonly BuildPhase[] = [
 export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig = {}): EnginePlan {
   const log = config.log ?? (() => {});
   if (!model.graph.isSorted()) model.graph.topoSort();
+  model.graph.verify(); // one producer per value, every input defined: a GraphError naming the node otherwise
   // plugins: BuilderConfig.plugins on top of the registry; nodes of replaced built-ins hidden from the optimizer
   const plugins = resolvePlugins(config.plugins);
   const shadowed = shadowReplacedOps(model, registryWithPlugins(config.registry ?? defaultRegistry, plugins));
@@ -70,7 +71,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     layers, tensors: state.tensors, inputs: state.inputs, outputs: state.outputs, constantOutputs: state.constantOutputs,
     outputRoots: new Map(state.outputs.map((o) => [o.name, outputRoot(state, o.name)])),
     arenaBytes: state.arenaBytes, naiveActivationBytes: state.naiveActivationBytes, weightBytes: state.weightBytes,
-    scratchBytes: Math.max(0, ...layers.map((l) => l.scratch.reduce((m, x) => Math.max(m, x.offset + x.bytes), 0))),
+    scratchBytes: layers.reduce((a, l) => Math.max(a, l.scratch.reduce((m, x) => Math.max(m, x.offset + x.bytes), 0)), 0),
     weightData: state.weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,
     stats: { onnxNodes: state.onnxNodes, folded: state.folded.size, views: state.views, layers: layers.length },
   };

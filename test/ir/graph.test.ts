@@ -2,7 +2,8 @@
 import { strict as assert } from 'assert';
 import { GraphError } from '../../src/errors';
 import { attr, GraphBuilder } from '../../src/ir/builder';
-import { Graph, Node } from '../../src/ir/graph';
+import { buildPlan } from '../../src/builder/builder';
+import { Graph, Model, Node } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { rng } from '../onnx/helpers';
 
@@ -41,6 +42,24 @@ describe('ir: Graph', () => {
     const h = small();
     h.nodes[0].outputs = ['x'];
     assert.throws(() => h.verify(), /'x' is produced more than once/);
+  });
+
+  it('topoSort() and the builder refuse a value with two producers', () => {
+    const g = new Graph('dup');
+    g.inputs.push('x');
+    g.types.set('x', { dtype: 'float32', shape: [2] });
+    g.nodes.push(new Node({ name: 'a', opType: 'Relu', inputs: ['x'], outputs: ['y'] }));
+    g.nodes.push(new Node({ name: 'b', opType: 'Neg', inputs: ['x'], outputs: ['y'] }));
+    g.nodes.push(new Node({ name: 'c', opType: 'Abs', inputs: ['y'], outputs: ['z'] }));
+    g.outputs.push('z');
+    assert.throws(() => g.verify(), (e: unknown) => e instanceof GraphError && /'y' is produced more than once/.test(e.message));
+    assert.throws(() => g.topoSort(), (e: unknown) => e instanceof GraphError && /'y' is produced more than once/.test(e.message));
+    const m = new Model(g);
+    m.opsets.set('', 13);
+    const caps = { subgroupSize: 32, maxGroupsX: 65535, maxGroupsY: 65535, maxWorkgroupInvocations: 1024, fp16: false, alignment: 64 };
+    for (const fusion of [true, false]) {
+      assert.throws(() => buildPlan(m, caps, { fusion }), (e: unknown) => e instanceof GraphError && /'y' is produced more than once/.test(e.message));
+    }
   });
 
   it('verify() catches a use before definition and an unknown input', () => {
