@@ -24,7 +24,7 @@ export interface GraphView {
   /** The node producing `name` (undefined for graph inputs, initializers, outer-scope values). */
   producer(name: string): Node | undefined;
   /** Nodes reading `name` (directly or through a subgraph's captures). */
-  consumers(name: string): Node[];
+  consumers(name: string): readonly Node[];
   isGraphOutput(name: string): boolean;
   /** True when `name` is read by `node` alone and is not a graph output: a fusable intermediate. */
   usedOnlyBy(name: string, node: Node): boolean;
@@ -35,6 +35,8 @@ export interface GraphView {
    * float elements of at least `elemBytes` (2 when the engine may store FP16).
    */
   readonly slices: { alignment: number; elemBytes: number };
+  /** Negative when `a` comes before `b` in the graph's order, positive when after. */
+  compareOrder(a: Node, b: Node): number;
 }
 
 /** What a rule asks the driver to do; applied atomically. */
@@ -93,9 +95,30 @@ export function partName(node: Node): string {
   return node.name || node.outputs.find((o) => o) || node.opType;
 }
 
+/** Longest fused name: past it the middle parts are elided (`a+b+...+y+z`). */
+const MAX_FUSED_NAME = 160;
+
+/**
+ * The parts' names joined with '+', at most about {@link MAX_FUSED_NAME} characters: the leading
+ * and trailing parts are kept around one '...' (so a chain fused step by step stays cheap: each
+ * step joins two short names).
+ */
+export function joinPartNames(parts: readonly Node[]): string {
+  const names = parts.map(partName);
+  let total = names.length - 1;
+  for (const n of names) total += n.length;
+  if (total <= MAX_FUSED_NAME) return names.join('+');
+  const tokens = names.flatMap((n) => n.split('+'));
+  const half = MAX_FUSED_NAME / 2;
+  const head: string[] = [], tail: string[] = [];
+  for (let i = 0, len = 0; i < tokens.length && tokens[i] !== '...' && (head.length === 0 || len + tokens[i].length < half); i++) { head.push(tokens[i]); len += tokens[i].length + 1; }
+  for (let i = tokens.length - 1, len = 0; i >= head.length && tokens[i] !== '...' && (tail.length === 0 || len + tokens[i].length < half); i--) { tail.unshift(tokens[i]); len += tokens[i].length + 1; }
+  return [...head, '...', ...tail].join('+');
+}
+
 /**
  * A copy of `base` that absorbed `parts` (in execution order, base among them): the name joins
- * the parts' names with '+', the fused op list concatenates theirs.
+ * the parts' names with '+' ({@link joinPartNames}), the fused op list concatenates theirs.
  */
 export function fusedNode(base: Node, parts: readonly Node[], init: { opType?: string; domain?: string; inputs?: string[]; outputs?: string[]; attrs?: Record<string, Attr | undefined> }): Node {
   const attrs = new Map(base.attrs);
@@ -105,7 +128,7 @@ export function fusedNode(base: Node, parts: readonly Node[], init: { opType?: s
   }
   attrs.set(FUSED_ATTR, { type: 'strings', value: parts.flatMap(fusedOps) });
   return new Node({
-    name: parts.map(partName).join('+'),
+    name: joinPartNames(parts),
     opType: init.opType ?? base.opType,
     domain: init.domain ?? base.domain,
     inputs: init.inputs ?? base.inputs,

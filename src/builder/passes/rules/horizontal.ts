@@ -66,7 +66,7 @@ export const horizontalFusion: Rule = {
     const sibs = g.consumers(node.inputs[0]).filter((n) => n.opType === node.opType && n.inputs[0] === node.inputs[0] && candidate(n, g)
       && attrKey(n, names) === key && !!n.inputs[2] === !!node.inputs[2]
       && (node.opType === 'Conv' ? g.constant(n.inputs[1])!.dims.slice(1).join(',') === wShape.slice(1).join(',') : true));
-    const byPosition = sibs.sort((a, b) => g.graph.nodes.indexOf(a) - g.graph.nodes.indexOf(b));
+    const byPosition = sibs.sort((a, b) => g.compareOrder(a, b));
     // at most one Concat-feeding sibling, last, and only where its slice offset stays aligned
     const plain = byPosition.filter((n) => !feedsConcatFirst(n, g));
     const tail = byPosition.find((n) => feedsConcatFirst(n, g));

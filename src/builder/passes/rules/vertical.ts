@@ -171,26 +171,53 @@ function clampOf(node: Node, g: GraphView): [number, number] | undefined {
   return a ? [a.alpha!, a.beta!] : undefined;
 }
 
-/** Relu/Clip after Relu/Clip: one clamp over the intersection of the intervals. */
+/**
+ * One step up a chain of clamps: the producer of `node` when it is a plain f32 Relu/Clip read by
+ * `node` alone and the intervals still intersect, with the intersection.
+ */
+function clampAbove(node: Node, range: [number, number], g: GraphView): { first: Node; range: [number, number] } | undefined {
+  const first = producerIf(g, node.inputs[0], ['Relu', 'Clip'], node);
+  const c1 = first && !first.domain && !node.domain && isF32(g, node.inputs[0]) ? clampOf(first, g) : undefined;
+  if (!first || !c1) return undefined;
+  const lo = Math.max(c1[0], range[0]), hi = Math.min(c1[1], range[1]);
+  return lo > hi ? undefined : { first, range: [lo, hi] };
+}
+
+/**
+ * Relu/Clip after Relu/Clip: one clamp over the intersection of the intervals. A chain of clamps
+ * is fused in one rewrite, from its last clamp (a clamp whose reader would take it waits for that
+ * reader), so a long chain costs its length, not its length squared.
+ */
 export const activationActivation: Rule = {
   name: 'activation-activation',
   ops: ['Relu', 'Clip'],
-  match(second, g) {
-    const first = producerIf(g, second.inputs[0], ['Relu', 'Clip'], second);
-    const c2 = clampOf(second, g);
-    const c1 = first && !first.domain && !second.domain && isF32(g, second.inputs[0]) ? clampOf(first, g) : undefined;
-    if (!first || !c1 || !c2) return undefined;
-    const lo = Math.max(c1[0], c2[0]), hi = Math.min(c1[1], c2[1]);
-    if (lo > hi) return undefined;
-    const parts = [first, second];
+  match(last, g) {
+    const c2 = clampOf(last, g);
+    if (!c2 || last.domain) return undefined;
+    const out = last.outputs[0];
+    const users = out && !g.isGraphOutput(out) ? g.consumers(out) : [];
+    if (users.length === 1 && (users[0].opType === 'Relu' || users[0].opType === 'Clip')) {
+      const cu = clampOf(users[0], g);
+      if (cu && clampAbove(users[0], cu, g)?.first === last) return undefined;
+    }
+    const parts = [last];
+    let range = c2;
+    for (let up = clampAbove(last, range, g); up; up = clampAbove(up.first, range, g)) {
+      parts.push(up.first);
+      range = up.range;
+    }
+    if (parts.length < 2) return undefined;
+    parts.reverse();
+    const [lo, hi] = range;
     let fused: Node;
     const rw: Rewrite = { remove: parts };
-    if (lo === 0 && hi === Infinity) fused = fusedNode(second, parts, { opType: 'Relu', inputs: [first.inputs[0]], attrs: { min: undefined, max: undefined } });
-    else if (g.opset('') < 11) fused = fusedNode(second, parts, { opType: 'Clip', inputs: [first.inputs[0]], attrs: { min: float(lo), max: float(hi) } });
+    const input = parts[0].inputs[0];
+    if (lo === 0 && hi === Infinity) fused = fusedNode(last, parts, { opType: 'Relu', inputs: [input], attrs: { min: undefined, max: undefined } });
+    else if (g.opset('') < 11) fused = fusedNode(last, parts, { opType: 'Clip', inputs: [input], attrs: { min: float(lo), max: float(hi) } });
     else {
-      const lN = g.fresh(`${second.outputs[0]}.min`), hN = g.fresh(`${second.outputs[0]}.max`);
+      const lN = g.fresh(`${out}.min`), hN = g.fresh(`${out}.max`);
       rw.initializers = [[lN, f32([], [lo])], [hN, f32([], [hi])]];
-      fused = fusedNode(second, parts, { opType: 'Clip', inputs: [first.inputs[0], lN, hN] });
+      fused = fusedNode(last, parts, { opType: 'Clip', inputs: [input, lN, hN] });
     }
     rw.add = [fused];
     return rw;
