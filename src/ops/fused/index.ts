@@ -19,6 +19,12 @@ export const VKRT = 'vkrt';
 /** Most inputs a fused pointwise kernel binds (its params hold rank + inputs * rank strides). */
 export const MAX_FUSED_INPUTS = 6;
 
+/**
+ * Most steps one fused pointwise program holds: longer chains become several kernels. Bounds the
+ * generated shader and keeps fusing a long chain linear (each merge copies a bounded program).
+ */
+export const MAX_FUSED_STEPS = 64;
+
 /** FusedElementwise over the given registry (the steps' references come from it). */
 export function fusedElementwise(registry: () => OpRegistry): OpDef {
   return {

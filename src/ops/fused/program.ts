@@ -41,18 +41,28 @@ export function isFusableOp(op: string): boolean {
   return !!d && !!d.glsl && d.out === 'same' && d.types.includes('float32') && op !== 'Mod' && op !== 'Max' && op !== 'Min';
 }
 
+/** Programs already parsed, by attribute (the optimizer reads each fused node's program many times). */
+const parsed = new WeakMap<Attr, { json: string; program: Program }>();
+
+/** The node's program. Treat it as read-only: it may be shared with other readers. */
 export function readProgram(node: Node): Program {
   const a = node.attrs.get(PROGRAM_ATTR);
   if (!a || a.type !== 'string') throw new GraphError(`attribute ${PROGRAM_ATTR} is missing`, node);
+  const hit = parsed.get(a);
+  if (hit && hit.json === a.value) return hit.program;
   try {
-    return JSON.parse(a.value as string) as Program;
+    const program = JSON.parse(a.value as string) as Program;
+    parsed.set(a, { json: a.value as string, program });
+    return program;
   } catch (e) {
     throw new GraphError(`attribute ${PROGRAM_ATTR} is not valid JSON: ${(e as Error).message}`, node);
   }
 }
 
 export function programAttr(p: Program): Attr {
-  return { type: 'string', value: JSON.stringify(p) };
+  const a: Attr = { type: 'string', value: JSON.stringify(p) };
+  parsed.set(a, { json: a.value as string, program: p });
+  return a;
 }
 
 /** Evaluate a program on the CPU: every step through its op's reference. */

@@ -6,7 +6,7 @@
  * stay bound. Runs after vertical fusion, so activations that fit a Conv/Gemm epilogue go there.
  */
 import { Node } from '../../../ir/graph';
-import { MAX_FUSED_INPUTS } from '../../../ops/fused';
+import { MAX_FUSED_INPUTS, MAX_FUSED_STEPS } from '../../../ops/fused';
 import { isFusableOp, Program, programAttr, readProgram, PROGRAM_ATTR, Ref, Step } from '../../../ops/fused/program';
 import { FUSED_ATTR, fusedNode, GraphView, Rule, VKRT_DOMAIN } from '../rule';
 import { isF32, scalarOf } from '../util';
@@ -83,6 +83,7 @@ export const pointwiseFusion: Rule = {
       if (!prod || !g.usedOnlyBy(v, cons)) continue;
       const pf = fragmentOf(prod, g);
       if (!pf || g.shape(v)?.join(',') !== shape.join(',') || pf.program.opset !== cf.program.opset) continue;
+      if (pf.program.steps.length + cf.program.steps.length > MAX_FUSED_STEPS) continue;
       const merged = compose(pf, cf, v);
       if (merged.inputs.length > inputBudget(shape.length)) continue;
       const node = fusedNode(cons, [prod, cons], { opType: 'FusedElementwise', domain: VKRT_DOMAIN, inputs: merged.inputs });
