@@ -36,6 +36,57 @@ function alignUp(x: number, a: number): number {
   return Math.ceil(x / a) * a;
 }
 
+interface Interval { id: string; size: number; start: number; end: number }
+
+/**
+ * The placed lifetimes, for "which placed tensors are alive at some step of [start, end]": all
+ * intervals sorted by start once, a max-tree over their ends (only placed ones count). A query
+ * costs O((answers + 1) log n), so planning a long chain is O(n log n), not O(n^2).
+ */
+class PlacedIntervals {
+  private readonly byStart: Interval[];
+  private readonly slot = new Map<Interval, number>();
+  private readonly size: number;
+  private readonly maxEnd: Float64Array;
+
+  constructor(all: Interval[]) {
+    this.byStart = all.slice().sort((a, b) => a.start - b.start);
+    this.byStart.forEach((it, k) => this.slot.set(it, k));
+    let size = 1;
+    while (size < this.byStart.length) size *= 2;
+    this.size = size;
+    this.maxEnd = new Float64Array(2 * size).fill(-Infinity);
+  }
+
+  place(it: Interval): void {
+    let k = this.slot.get(it)! + this.size;
+    this.maxEnd[k] = it.end;
+    for (k >>= 1; k >= 1; k >>= 1) this.maxEnd[k] = Math.max(this.maxEnd[2 * k], this.maxEnd[2 * k + 1]);
+  }
+
+  /** Placed intervals with start <= end and end >= start. */
+  overlapping(start: number, end: number): Interval[] {
+    // intervals starting after `end` cannot overlap: only the first `limit` slots are candidates
+    let lo = 0, hi = this.byStart.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.byStart[mid].start <= end) lo = mid + 1;
+      else hi = mid;
+    }
+    const limit = lo;
+    const out: Interval[] = [];
+    const stack: [number, number, number][] = [[1, 0, this.size]];
+    while (stack.length) {
+      const [k, from, to] = stack.pop()!;
+      if (from >= limit || this.maxEnd[k] < start) continue;
+      if (to - from === 1) { out.push(this.byStart[from]); continue; }
+      const mid = (from + to) >> 1;
+      stack.push([2 * k + 1, mid, to], [2 * k, from, mid]);
+    }
+    return out;
+  }
+}
+
 export function planMemory(items: readonly PlanItem[], alignment = 256): MemoryPlan {
   const byId = new Map(items.map((i) => [i.id, i]));
   // Resolve alias chains to a root and an offset within it.
@@ -53,7 +104,7 @@ export function planMemory(items: readonly PlanItem[], alignment = 256): MemoryP
     }
     return { root: cur, off };
   };
-  interface Group { id: string; size: number; start: number; end: number; }
+  type Group = Interval;
   const groups = new Map<string, Group>();
   const placement = new Map<string, { root: string; off: number }>();
   let naive = 0;
@@ -68,20 +119,19 @@ export function planMemory(items: readonly PlanItem[], alignment = 256): MemoryP
     g.end = Math.max(g.end, it.end);
   }
   const order = [...groups.values()].sort((a, b) => b.size - a.size || a.start - b.start || (a.id < b.id ? -1 : 1));
-  const placed: { g: Group; offset: number }[] = [];
+  const placed = new PlacedIntervals([...groups.values()]);
   const groupOffset = new Map<string, number>();
   let arena = 0;
   for (const g of order) {
-    const busy = placed
-      .filter((p) => p.g.start <= g.end && g.start <= p.g.end)
-      .map((p) => [p.offset, p.offset + p.g.size] as const)
+    const busy = placed.overlapping(g.start, g.end)
+      .map((p) => [groupOffset.get(p.id)!, groupOffset.get(p.id)! + p.size] as const)
       .sort((a, b) => a[0] - b[0]);
     let offset = 0;
     for (const [lo, hi] of busy) {
       if (offset + g.size <= lo) break;
       offset = Math.max(offset, alignUp(hi, alignment));
     }
-    placed.push({ g, offset });
+    placed.place(g);
     groupOffset.set(g.id, offset);
     arena = Math.max(arena, offset + g.size);
   }
