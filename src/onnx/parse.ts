@@ -19,7 +19,8 @@ import { DType, dtypeFromOnnx } from '../ir/dtype';
 import { bfloat16BitsToNumber, float16BitsToNumber, MiniFloat, miniFloatToNumber } from '../ir/float';
 import { Attr, AttrType, Dim, FunctionDef, Graph, Model, Node, ValueType } from '../ir/graph';
 import { allocData, Tensor, TensorData } from '../ir/tensor';
-import { ATTRIBUTE_TYPE, DATA_LOCATION_EXTERNAL, ModelProto, OptionalProto, SequenceProto, TensorProto } from './schema';
+import * as protobuf from 'protobufjs/minimal';
+import { ATTRIBUTE_TYPE, DATA_LOCATION_EXTERNAL, GraphProto, ModelProto, NodeProto, OptionalProto, SequenceProto, TensorProto } from './schema';
 import type { RuntimeValue } from '../ops/types';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -41,6 +42,12 @@ export interface ParseLimits {
   maxRank: number;
   /** External data files up to this size are read whole and shared by views (default 1 GiB); larger ones are read per tensor. */
   wholeFileBytes: number;
+  /**
+   * Most nodes in all graphs, subgraphs and functions together (default 2^22 = 4,194,304). The IR
+   * holds about 0.5 KB per node, so the default bounds a parse to about 2 GB; raise it for
+   * larger models.
+   */
+  maxNodes: number;
 }
 
 export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = {
@@ -49,6 +56,7 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = {
   maxDepth: 32,
   maxRank: 64,
   wholeFileBytes: 2 ** 30,
+  maxNodes: 2 ** 22,
 };
 
 export interface ParseOptions {
@@ -65,6 +73,17 @@ interface Ctx {
   realBaseDir?: string;
   limits: ParseLimits;
   externalCache: Map<string, Buffer | { fd: number; size: number }>;
+  /** Op type and domain strings seen so far. */
+  strings: Map<string, string>;
+  /** Nodes converted so far (against limits.maxNodes). */
+  nodes: number;
+}
+
+function intern(ctx: Ctx, s: string): string {
+  const have = ctx.strings.get(s);
+  if (have !== undefined) return have;
+  if (ctx.strings.size < 4096) ctx.strings.set(s, s);
+  return s;
 }
 
 function makeCtx(file: string | undefined, limits?: Partial<ParseLimits>): Ctx {
@@ -73,6 +92,8 @@ function makeCtx(file: string | undefined, limits?: Partial<ParseLimits>): Ctx {
     baseDir: file ? path.dirname(path.resolve(file)) : undefined,
     limits: { ...DEFAULT_PARSE_LIMITS, ...limits },
     externalCache: new Map(),
+    strings: new Map(),
+    nodes: 0,
   };
 }
 
@@ -139,6 +160,71 @@ function decode<T>(type: { decode(b: Uint8Array): unknown }, bytes: Uint8Array, 
   }
 }
 
+/** Field numbers read one message at a time (onnx.proto): ModelProto.graph, GraphProto.node, GraphProto.initializer. */
+const MODEL_GRAPH = 7, GRAPH_NODE = 1, GRAPH_INITIALIZER = 5;
+const WIRE_LENGTH_DELIMITED = 2;
+
+/**
+ * Split a message's bytes into the ranges of some length-delimited fields and the rest: `pick`
+ * fields are returned as [start, end) offsets (flat pairs), everything else as one message's bytes.
+ */
+function splitFields(buf: Buffer, pick: readonly number[]): { ranges: Map<number, number[]>; rest: Buffer } {
+  const r = protobuf.Reader.create(buf);
+  const ranges = new Map<number, number[]>(pick.map((f) => [f, []]));
+  const rest: Buffer[] = [];
+  while (r.pos < r.len) {
+    const start = r.pos;
+    const tag = r.uint32();
+    const list = ranges.get(tag >>> 3);
+    if (list && (tag & 7) === WIRE_LENGTH_DELIMITED) {
+      const len = r.uint32();
+      const from = r.pos;
+      r.skip(len);
+      list.push(from, from + len);
+    } else {
+      r.skipType(tag & 7);
+      rest.push(buf.subarray(start, r.pos));
+    }
+  }
+  return { ranges, rest: rest.length === 1 ? rest[0] : Buffer.concat(rest) };
+}
+
+/** The messages at `ranges`, decoded one at a time as the caller iterates (then garbage). */
+function* lazyMessages(type: { decode(b: Uint8Array): unknown }, buf: Buffer, ranges: number[], ctx: Ctx, what: string): Generator<Msg> {
+  for (let i = 0; i < ranges.length; i += 2) yield decode<Msg>(type, buf.subarray(ranges[i], ranges[i + 1]), ctx, what);
+}
+
+/**
+ * Decode a ModelProto whose main graph's nodes and initializers are decoded one at a time while
+ * they are converted: a large graph's decoded messages are never all alive at once, so peak memory
+ * is the file, the IR and one node (not also a message tree as large as the IR). Falls back to a
+ * whole decode when the graph field is repeated (protobuf merges repeats).
+ */
+function decodeModelLazily(bytes: Uint8Array, ctx: Ctx): Msg {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let model: { ranges: Map<number, number[]>; rest: Buffer };
+  let graph: { ranges: Map<number, number[]>; rest: Buffer };
+  let gbuf: Buffer;
+  try {
+    model = splitFields(buf, [MODEL_GRAPH]);
+    const g = model.ranges.get(MODEL_GRAPH)!;
+    if (g.length !== 2) return decode(ModelProto, bytes, ctx, 'ONNX model');
+    gbuf = buf.subarray(g[0], g[1]);
+    graph = splitFields(gbuf, [GRAPH_NODE, GRAPH_INITIALIZER]);
+  } catch (e) {
+    if (e instanceof VkrtError) throw e;
+    const why = isStackOverflow(e) ? 'messages nested too deeply' : (e as Error).message;
+    throw new ParseError(`not a valid ONNX model (protobuf decoding failed: ${why}); check that the file is complete and is what it claims to be`, ctx.file, { cause: e });
+  }
+  countNodes(ctx, graph.ranges.get(GRAPH_NODE)!.length / 2);
+  const m: Msg = decode(ModelProto, model.rest, ctx, 'ONNX model');
+  const g: Msg = decode(GraphProto, graph.rest, ctx, 'ONNX model');
+  g.node = lazyMessages(NodeProto, gbuf, graph.ranges.get(GRAPH_NODE)!, ctx, 'ONNX model');
+  g.initializer = lazyMessages(TensorProto, gbuf, graph.ranges.get(GRAPH_INITIALIZER)!, ctx, 'ONNX model');
+  m.graph = g;
+  return m;
+}
+
 const normDomain = (d: string | undefined) => (d === 'ai.onnx' ? '' : d ?? '');
 
 /**
@@ -150,7 +236,7 @@ const normDomain = (d: string | undefined) => (d === 'ai.onnx' ? '' : d ?? '');
 export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model {
   if (!(bytes instanceof Uint8Array)) throw new ParseError('parseModel expects the file bytes as a Uint8Array/Buffer', options.path);
   const ctx = makeCtx(options.path, options.limits);
-  const m: Msg = decode(ModelProto, bytes, ctx, 'ONNX model');
+  const m: Msg = decodeModelLazily(bytes, ctx);
   if (!m.graph) throw new ParseError('the model has no graph; is this an ONNX model file?', ctx.file);
   try {
     return guarded(ctx, 'the model', () => convertModel(m, ctx, options.path));
@@ -249,7 +335,7 @@ function convertGraph(g: Msg, ctx: Ctx, parent: Graph | undefined, depth: number
   for (const vi of g.input ?? []) graph.inputs.push(info(vi, 'graph input'));
   for (const vi of g.output ?? []) graph.outputs.push(info(vi, 'graph output'));
   for (const vi of g.valueInfo ?? []) info(vi, 'value_info entry');
-  graph.nodes = (g.node ?? []).map((n: Msg) => convertNode(n, ctx, graph, depth));
+  for (const n of (g.node ?? []) as Iterable<Msg>) graph.nodes.push(convertNode(n, ctx, graph, depth));
   uniqueNodeNames(graph.nodes);
   return graph;
 }
@@ -275,7 +361,16 @@ function uniqueNodeNames(nodes: Node[]): void {
   }
 }
 
+/** Refuse a model with more nodes than limits.maxNodes, before converting them. */
+function countNodes(ctx: Ctx, n: number): void {
+  if (ctx.nodes + n > ctx.limits.maxNodes) {
+    throw new ParseError(`the model has more than ${ctx.limits.maxNodes} nodes (at least ${ctx.nodes + n}); that is over the parse limit maxNodes (about 0.5 KB of memory per node): raise it with parseModel(bytes, { limits: { maxNodes } }) if the machine has the memory`, ctx.file);
+  }
+}
+
 function convertNode(n: Msg, ctx: Ctx, graph: Graph, depth: number): Node {
+  ctx.nodes++;
+  if (ctx.nodes > ctx.limits.maxNodes) countNodes(ctx, 0);
   const label = `node '${n.name || '(unnamed)'}'${n.opType ? ` (${n.opType})` : ''} in graph '${graph.name}'`;
   if (!n.opType) throw new ParseError(`${label} has no op_type`, ctx.file);
   const attrs = new Map<string, Attr>();
@@ -284,7 +379,9 @@ function convertNode(n: Msg, ctx: Ctx, graph: Graph, depth: number): Node {
     if (attrs.has(a.name)) throw new ParseError(`${label} has attribute '${a.name}' twice`, ctx.file);
     attrs.set(a.name, convertAttr(a, ctx, graph, depth, label));
   }
-  const node = new Node({ name: n.name ?? '', opType: n.opType, domain: normDomain(n.domain), inputs: n.input ?? [], outputs: n.output ?? [], attrs });
+  // op types and domains repeat across nodes: one string each, not one per node
+  const node = new Node({ name: n.name ?? '', opType: intern(ctx, n.opType), domain: intern(ctx, normDomain(n.domain)), inputs: n.input ?? [], outputs: n.output ?? [] });
+  node.attrs = attrs;
   if (n.docString) node.docString = n.docString;
   return node;
 }

@@ -202,6 +202,25 @@ describe('onnx: model parsing', () => {
       assert.throws(() => parseModel(deep), ParseError);
     });
 
+    it('more nodes than limits.maxNodes (subgraphs and functions included) is a ParseError', () => {
+      const b = new GraphBuilder('g');
+      let x = b.input('x', 'float32', [4]);
+      for (let i = 0; i < 3000; i++) [x] = b.node('Relu', [x]);
+      b.output(x);
+      const bytes = serializeModel(b.build());
+      const m = parseModel(bytes);
+      assert.equal(m.graph.nodes.length, 3000);
+      assert.deepEqual(m.graph.nodes.slice(0, 2).map((n) => n.inputs[0]), ['x', 'Relu_0:0']);
+      assert.throws(() => parseModel(bytes, { limits: { maxNodes: 2999 } }), (e: unknown) => e instanceof ParseError && /more than 2999 nodes .*maxNodes/.test(e.message));
+      const nested = (levels: number) => {
+        let g: any = { name: 'leaf' };
+        for (let i = 0; i < levels; i++) g = { name: `g${i}`, node: [{ opType: 'If', input: ['c'], attribute: [{ name: 'then_branch', type: 5, g }] }] };
+        return ModelProto.encode({ irVersion: 10, opsetImport: [{ domain: '', version: 21 }], graph: g }).finish();
+      };
+      assert.equal(parseModel(nested(6), { limits: { maxNodes: 6 } }).graph.nodes.length, 1);
+      assert.throws(() => parseModel(nested(6), { limits: { maxNodes: 5 } }), /more than 5 nodes/);
+    });
+
     it('absurd protobuf nesting is a ParseError, not a stack overflow', () => {
       // 200k nested TypeProto.sequence_type headers: a valid prefix that recurses very deeply
       const depth = 200000;
