@@ -3,8 +3,11 @@
  * flags (--shapes, --fp16, --int8, --noFusion, --paramMode, --device, --plugins, --refit), or loaded
  * with --loadEngine.
  */
+import { constants as bufferConstants } from 'buffer';
 import * as fs from 'fs';
+import * as os from 'os';
 import { InputError, UnsupportedError } from '../errors';
+import { DType } from '../ir/dtype';
 import type { BuilderConfig } from '../builder/builder';
 import { Device } from '../gpu/device';
 import { Model } from '../ir/graph';
@@ -43,6 +46,44 @@ export function parseShapes(spec: string | undefined): Record<string, number[]> 
     out[name] = dims;
   }
   return out;
+}
+
+/** Bytes one element takes in host memory (ir/tensor.ts allocData: narrow floats are held as float32). */
+function hostElementBytes(dtype: DType): number {
+  switch (dtype) {
+    case 'float64': case 'int64': case 'uint64': case 'complex64': return 8;
+    case 'complex128': return 16;
+    case 'int8': case 'uint8': case 'bool': case 'int4': case 'uint4': case 'int2': case 'uint2': return 1;
+    case 'int16': case 'uint16': return 2;
+    case 'string': return 16;
+    default: return 4;
+  }
+}
+
+/**
+ * Most bytes the CLI allocates on the host for one tensor: what one typed array can hold
+ * (buffer.constants.MAX_LENGTH, 4 GiB) and at most half of this machine's memory.
+ */
+export function hostTensorLimit(): number {
+  return Math.min(bufferConstants.MAX_LENGTH, Math.floor(os.totalmem() / 2));
+}
+
+function gib(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/**
+ * Checks, before anything is allocated, that a tensor of these dims fits in host memory; an
+ * InputError naming it and its size otherwise. `what` says what the CLI would do with it.
+ */
+export function checkHostBytes(name: string, dtype: DType, dims: readonly number[], kind: 'input' | 'output', what: string, limit = hostTensorLimit()): void {
+  let elements = 1;
+  for (const d of dims) elements *= d;
+  const bytes = elements * hostElementBytes(dtype);
+  if (Number.isSafeInteger(elements) && bytes <= limit) return;
+  const size = Number.isSafeInteger(elements) ? `${elements} elements, ${gib(bytes)}` : 'more elements than a number can count';
+  const fix = kind === 'input' ? `give a smaller shape with --shapes=${name}:DIMxDIM...` : 'build the engine for smaller input shapes (--shapes)';
+  throw new InputError(`${kind} '${name}' is ${dtype}[${dims.join('x')}] (${size}): too large to ${what} on the host (limit ${gib(limit)}: one typed array holds at most ${gib(bufferConstants.MAX_LENGTH)}, and at most half of this machine's memory); ${fix}`);
 }
 
 /** The builder configuration the flags ask for (without inputShapes and log). */

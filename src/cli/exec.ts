@@ -20,7 +20,7 @@ import * as path from 'path';
 import { InputError } from '../errors';
 import { Device } from '../gpu/device';
 import { DType } from '../ir/dtype';
-import { Tensor } from '../ir/tensor';
+import { allocData, rounderFor, Tensor } from '../ir/tensor';
 import { parseNpy, parseNpz, writeNpz } from '../io/npy';
 import { parseTensor } from '../onnx/parse';
 import { Engine } from '../runtime/engine';
@@ -31,7 +31,7 @@ import { buildTrace } from '../runtime/trace';
 import { flagString, parseArgs, ParsedArgs } from './args';
 import {
   BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, checkFlags, checkNoBuildFlags, deviceForEngineFile, deviceIndex, loadOnnx,
-  parseShapes, readUserFile,
+  checkHostBytes, parseShapes, readUserFile,
 } from './engine-flags';
 import { averageLine, performanceSummary, profileJson, profileTable, timesJson } from './perf-report';
 import type { EngineIO } from '../kernel/plan';
@@ -111,9 +111,21 @@ export function randomInputs(inputs: readonly EngineIO[], seed = 1): Map<string,
   const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
   const out = new Map<string, Tensor>();
   for (const io of inputs) {
+    checkHostBytes(io.name, io.dtype, io.dims, 'input', 'fill it with random values');
+    // straight into typed storage: a JS array of n numbers would take the V8 heap with it
     const n = io.dims.reduce((a, b) => a * b, 1);
-    const vals = Array.from({ length: n }, () => (io.dtype.startsWith('float') ? r() * 2 - 1 : Math.floor(r() * 4)));
-    out.set(io.name, Tensor.from(io.dtype, io.dims, vals));
+    const data = allocData(io.dtype, n);
+    const float = io.dtype.startsWith('float');
+    const round = rounderFor(io.dtype);
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array) for (let i = 0; i < n; i++) data[i] = BigInt(Math.floor(r() * 4));
+    else if (Array.isArray(data)) for (let i = 0; i < n; i++) data[i] = String(Math.floor(r() * 4));
+    else {
+      for (let i = 0; i < n; i++) {
+        const v = float ? r() * 2 - 1 : Math.floor(r() * 4);
+        data[i] = round ? round(v) : v;
+      }
+    }
+    out.set(io.name, new Tensor(io.dtype, io.dims, data));
   }
   return out;
 }
@@ -198,10 +210,15 @@ export async function run(argv: string[]): Promise<number> {
       if (load) loaded = loadInputs(load, engine.inputs);
     } else {
       const config = buildConfig(args);
-      device = Device.create({ index });
       const { model, parseMs } = loadOnnx(onnx!);
       // Inputs given as files fix the shapes of symbolic dims that --shapes leaves open.
       const g = model.graph;
+      // sizes first: an input the host cannot hold is refused before anything is built or allocated
+      for (const [name, dims] of Object.entries(shapes)) {
+        const dtype = g.types.get(name)?.dtype;
+        if (dtype) checkHostBytes(name, dtype, dims, 'input', load ? 'hold' : 'fill with random values');
+      }
+      device = Device.create({ index });
       if (load) {
         const declared = g.inputs.filter((i) => !g.initializers.has(i)).map((name) => {
           const t = g.types.get(name);
@@ -238,8 +255,11 @@ export async function run(argv: string[]): Promise<number> {
       writeJson(layerInfo, inspectPlan(p, { kind: engineFile ? 'engine' : 'onnx', file: engineFile ?? onnx }, fingerprintOf(engine.device.info)), '--exportLayerInfo');
     }
 
-    const inputs = loaded ?? randomInputs(engine.inputs);
+    for (const o of engine.outputs) checkHostBytes(o.name, o.dtype, o.dims, 'output', 'read back');
+    // the context (its device memory) before the host inputs: a device that cannot hold the
+    // engine says so before gigabytes of random values are made
     const ctx = engine.createExecutionContext();
+    const inputs = loaded ?? randomInputs(engine.inputs);
     // Warm-up (trtexec: run for --warmUp ms before timing); at least one run checks the inputs.
     let outputs = await ctx.execute(inputs);
     for (const t0 = performance.now(); performance.now() - t0 < warmUpMs;) outputs = await ctx.execute(inputs);

@@ -12,7 +12,11 @@ import { serializeModel } from '../../src/onnx/serialize';
 import { readEngineFile } from '../../src/runtime/engine-file';
 import { decodeEngine } from '../../src/runtime/engine';
 import { checkTrace } from '../runtime/check-trace';
-import { ensureDriver } from '../helpers/gpu';
+import { ensureDriver, testDeviceIndex } from '../helpers/gpu';
+import { Device } from '../../src/gpu/device';
+import { InputError } from '../../src/errors';
+import { GraphBuilder } from '../../src/ir/builder';
+import { randomInputs } from '../../src/cli/exec';
 import { runCli } from './run-cli';
 
 describe('vkrt exec / inspect', function () {
@@ -137,6 +141,34 @@ describe('vkrt exec / inspect', function () {
     const oi = JSON.parse(o.stdout);
     assert.equal(oi.source.kind, 'onnx');
     assert.ok(oi.layers.length >= plan.layers.length, 'without fusion there are at least as many layers');
+  });
+
+  it('--shapes too large for the host or the device: a one-line InputError, never an abort', async () => {
+    const b = new GraphBuilder('dyn', { '': 13 });
+    const x = b.input('x', 'float32', ['N']);
+    b.output(b.node('Relu', [x])[0], 'float32', ['N']);
+    const dyn = f('dyn.onnx');
+    fs.writeFileSync(dyn, serializeModel(b.build()));
+    const cases: [string, RegExp][] = [
+      ['x:1099511627776', /error \[INPUT\]: input 'x' is float32\[1099511627776\] \(1099511627776 elements, 4096\.00 GiB\): too large to fill with random values on the host .*--shapes=x:/],
+      ['x:4x1073741824', /input 'x' is float32\[4x1073741824\] .*too large/],
+      ['x:9007199254740991x9007199254740991', /more elements than a number can count/],
+    ];
+    const dev = Device.create({ index: testDeviceIndex() });
+    const info = dev.info;
+    dev.dispose();
+    // 600,000,000 floats: 2.4 GB in and out; a device that cannot allocate that says so before any host array is made
+    if (info.maxMemoryAllocationSize < 4.8e9) cases.push(['x:600000000', /error \[INPUT\]: buffer size 4800000000 bytes exceeds maxMemoryAllocationSize/]);
+    for (const [shape, re] of cases) {
+      const before = process.memoryUsage().rss;
+      const r = await runCli('exec', `--onnx=${dyn}`, `--shapes=${shape}`, ...quick);
+      assert.equal(r.code, 1, `${shape}: ${r.stdout}`);
+      assert.equal(r.stderr.split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, re);
+      assert.ok(process.memoryUsage().rss - before < 1e9, `${shape}: the host allocated ${process.memoryUsage().rss - before} bytes first`);
+    }
+    // randomInputs refuses before allocating: 1.1e9 floats do not fit one typed array
+    assert.throws(() => randomInputs([{ name: 'x', dtype: 'float32', dims: [1100000000], gpu: 'f32' }]), (e: unknown) => e instanceof InputError && /input 'x' is float32\[1100000000\]/.test(e.message));
   });
 
   it('every failure is one line on stderr and a non-zero exit; the stack only with --verbose', async () => {
