@@ -75,7 +75,7 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
         floatParams[name] = float ? v : intLimit(v);
         lims.push(float ? name : `int(${name})`);
       }
-      expr = `min(max(a, ${lims[0]}), ${lims[1]})`; // not clamp(): numpy gives max when min > max
+      expr = float ? `vkrt_clip(a, ${lims[0]}, ${lims[1]})` : `min(max(a, ${lims[0]}), ${lims[1]})`; // not clamp(): NaN stays NaN, min > max gives max
       bound = present.filter((p) => keep.includes(p.i));
     }
     const names = bound.map((_, j) => `v${j}`);

@@ -164,24 +164,24 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   Abs: { arity: 1, types: NUMERIC, out: 'same', f: Math.abs, i: Math.abs, big: (a) => (a < 0n ? -a : a), glsl: 'abs(a)' },
   Neg: { arity: 1, types: SIGNED, out: 'same', f: (a) => -a, i: (a) => -a, big: (a) => -a, glsl: '-a' },
   Reciprocal: { arity: 1, types: FLOATS, out: 'same', f: (a) => 1 / a, glsl: '1.0 / a' },
-  Sqrt: { arity: 1, types: FLOATS, out: 'same', f: Math.sqrt, glsl: 'sqrt(a)' },
+  Sqrt: { arity: 1, types: FLOATS, out: 'same', f: Math.sqrt, glsl: 'vkrt_sqrt(a)' },
   Exp: { arity: 1, types: FLOATS, out: 'same', f: Math.exp, glsl: 'exp(a)' },
-  Log: { arity: 1, types: FLOATS, out: 'same', f: Math.log, glsl: 'log(a)' },
+  Log: { arity: 1, types: FLOATS, out: 'same', f: Math.log, glsl: 'vkrt_log(a)' },
   Ceil: { arity: 1, types: FLOATS, out: 'same', f: Math.ceil, glsl: 'ceil(a)' },
   Floor: { arity: 1, types: FLOATS, out: 'same', f: Math.floor, glsl: 'floor(a)' },
   Round: { arity: 1, types: FLOATS, out: 'same', since: 11, f: roundHalfEven, glsl: 'roundEven(a)' },
-  Sign: { traits: RESETS, arity: 1, types: NUMERIC, out: 'same', since: 9, f: (a) => (Number.isNaN(a) ? NaN : Math.sign(a)), i: Math.sign, big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'sign(a)' },
-  Sin: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.sin, glsl: 'sin(a)' },
-  Cos: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.cos, glsl: 'cos(a)' },
-  Tan: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.tan, glsl: 'tan(a)' },
-  Asin: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.asin, glsl: 'asin(a)' },
-  Acos: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.acos, glsl: 'acos(a)' },
-  Atan: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.atan, glsl: 'atan(a)' },
+  Sign: { traits: RESETS, arity: 1, types: NUMERIC, out: 'same', since: 9, f: (a) => (Number.isNaN(a) ? NaN : Math.sign(a)), i: Math.sign, big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'vkrt_sign(a)' },
+  Sin: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.sin, glsl: 'vkrt_sin(a)' },
+  Cos: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.cos, glsl: 'vkrt_cos(a)' },
+  Tan: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.tan, glsl: 'vkrt_tan(a)' },
+  Asin: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.asin, glsl: 'vkrt_asin(a)' },
+  Acos: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.acos, glsl: 'vkrt_acos(a)' },
+  Atan: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.atan, glsl: 'vkrt_atan(a)' },
   Sinh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.sinh, glsl: 'sinh(a)' },
   Cosh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.cosh, glsl: 'cosh(a)' },
-  Asinh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.asinh, glsl: 'asinh(a)' },
-  Acosh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.acosh, glsl: 'acosh(a)' },
-  Atanh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.atanh, glsl: 'atanh(a)' },
+  Asinh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.asinh, glsl: 'vkrt_asinh(a)' },
+  Acosh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.acosh, glsl: 'vkrt_acosh(a)' },
+  Atanh: { arity: 1, types: FLOATS, out: 'same', since: 9, f: Math.atanh, glsl: 'vkrt_atanh(a)' },
   Erf: { traits: RESETS, arity: 1, types: NUMERIC, out: 'same', since: 9, f: erf, i: (a) => Math.round(erf(a)), big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'vkrt_erf(a)' },
   IsNaN: { arity: 1, types: FLOATS, out: 'bool', since: 9, f: (a) => (Number.isNaN(a) ? 1 : 0), glsl: 'isnan(a)' },
   IsInf: {
@@ -194,7 +194,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   BitwiseNot: { arity: 1, types: INTS, out: 'same', since: 18, i: (a) => ~a, big: (a) => ~a },
 
   // ---- activations ----
-  Relu: { arity: 1, types: SIGNED, out: 'same', f: (a) => (a > 0 ? a : Number.isNaN(a) ? a : 0), i: (a) => (a > 0 ? a : 0), big: (a) => (a > 0n ? a : 0n), glsl: 'max(a, 0.0)' },
+  Relu: { arity: 1, types: SIGNED, out: 'same', f: (a) => (a > 0 ? a : Number.isNaN(a) ? a : 0), i: (a) => (a > 0 ? a : 0), big: (a) => (a > 0n ? a : 0n), glsl: 'vkrt_relu(a)' },
   LeakyRelu: {
     arity: 1, types: FLOATS, out: 'same', params: (at) => ({ alpha: at.float('alpha', 0.01) }),
     f: (a, _b, p) => (a < 0 ? p.alpha * a : a), glsl: '(a < 0.0 ? alpha * a : a)',
@@ -212,17 +212,17 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   Celu: {
     arity: 1, types: FLOATS, out: 'same', since: 12, params: (at) => ({ alpha: at.float('alpha', 1.0) }),
     f: (a, _b, p) => Math.max(0, a) + Math.min(0, p.alpha * Math.expm1(a / p.alpha)),
-    glsl: '(max(0.0, a) + min(0.0, alpha * (exp(a / alpha) - 1.0)))',
+    glsl: '(vkrt_max(0.0, a) + vkrt_min(0.0, alpha * (exp(a / alpha) - 1.0)))',
   },
   Sigmoid: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', f: sigmoid, glsl: '(1.0 / (1.0 + exp(-a)))' },
   HardSigmoid: {
     traits: RESETS,
     arity: 1, types: FLOATS, out: 'same', params: (at) => ({ alpha: at.float('alpha', 0.2), beta: at.float('beta', 0.5) }),
-    f: (a, _b, p) => Math.max(0, Math.min(1, p.alpha * a + p.beta)), glsl: 'clamp(alpha * a + beta, 0.0, 1.0)',
+    f: (a, _b, p) => Math.max(0, Math.min(1, p.alpha * a + p.beta)), glsl: 'vkrt_clip(alpha * a + beta, 0.0, 1.0)',
   },
   HardSwish: {
     arity: 1, types: FLOATS, out: 'same', since: 14,
-    f: (a) => a * Math.max(0, Math.min(1, a / 6 + 0.5)), glsl: '(a * clamp(a / 6.0 + 0.5, 0.0, 1.0))',
+    f: (a) => a * Math.max(0, Math.min(1, a / 6 + 0.5)), glsl: '(a * vkrt_clip(a / 6.0 + 0.5, 0.0, 1.0))',
   },
   Tanh: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', f: Math.tanh, glsl: 'vkrt_tanh(a)' },
   Softplus: { arity: 1, types: FLOATS, out: 'same', f: softplus, glsl: 'vkrt_softplus(a)' },
@@ -279,7 +279,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
     f: (a, b) => a % b,
     i: (a, b, p) => (p.fmod ? (b === 0 ? 0 : a % b) : floorMod(a, b)),
     big: (a, b, p) => (p.fmod ? (b === 0n ? 0n : a % b) : bigFloorMod(a, b)),
-    glsl: '(a - b * trunc(a / b))',
+    glsl: 'vkrt_fmod(a, b)',
   },
   PRelu: {
     arity: 2, types: [...FLOATS, ...INTS], out: 'same',
@@ -316,25 +316,27 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   // ---- binary scalars of the variadic ops (Sum folds Add's, Mean folds Add's then divides) ----
   Max: {
     arity: 2, types: NUMERIC, out: 'same', f: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
-    i: (a, b) => Math.max(a, b), big: (a, b) => (a > b ? a : b), glsl: 'max(a, b)',
+    i: (a, b) => Math.max(a, b), big: (a, b) => (a > b ? a : b), glsl: 'vkrt_max(a, b)',
   },
   Min: {
     arity: 2, types: NUMERIC, out: 'same', f: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
-    i: (a, b) => Math.min(a, b), big: (a, b) => (a < b ? a : b), glsl: 'min(a, b)',
+    i: (a, b) => Math.min(a, b), big: (a, b) => (a < b ? a : b), glsl: 'vkrt_min(a, b)',
   },
 };
 
 /**
- * GLSL 450 helpers the `glsl` expressions may call (GLSL has no erf, and pow(x, y) is undefined
- * for x < 0), in shaders/common/vkrt_math.glsl, which the nn epilogue shares. The kernel generator
- * includes it once in every generated shader that needs it.
+ * GLSL 450 helpers the `glsl` expressions may call (GLSL has no erf, pow(x, y) is undefined
+ * for x < 0, and max/min/clamp and functions outside their domain leave NaN/Inf undefined: the
+ * vkrt_ helpers give the reference's NaN/Inf semantics), in shaders/common/vkrt_math.glsl, which
+ * the nn epilogue, pools and reductions share. The kernel generator includes it once in every
+ * generated float shader.
  */
 export const ELEMENTWISE_GLSL_HELPERS = '#include "vkrt_math.glsl"';
 
 /** GLSL of ops whose reference lives outside the table (Pow, Clip, Where, Sum, Mean). */
 export const ELEMENTWISE_GLSL_EXTRA: Readonly<Record<string, string>> = {
   Pow: 'vkrt_pow(a, b)',
-  Clip: 'min(max(a, min_value), max_value)', // not clamp(): numpy gives max when min > max
+  Clip: 'vkrt_clip(a, min_value, max_value)', // not clamp(): NaN stays NaN, and min > max gives max
   Where: '(c ? a : b)',
   Sum: '(a + b)',
   Mean: '(a + b)', // folded, then multiplied by 1.0 / N

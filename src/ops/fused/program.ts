@@ -111,7 +111,7 @@ export function programGlsl(p: Program, operand: (k: number) => string, where: N
       // bounds: inlined constants (inputs 1, 2) or, before opset 11, attributes
       const lo = p.opset < 11 ? glslFloat(attrs.float('min', -Infinity)) : args[1] ?? glslFloat(-Infinity);
       const hi = p.opset < 11 ? glslFloat(attrs.float('max', Infinity)) : args[2] ?? glslFloat(Infinity);
-      expr = `min(max(a, ${lo}), ${hi})`;
+      expr = `vkrt_clip(a, ${lo}, ${hi})`; // NaN stays NaN, as in the reference
     } else {
       const d = ELEMENTWISE_SCALAR[s.op];
       expr = d?.glsl ?? ELEMENTWISE_GLSL_EXTRA[s.op] ?? fail('no GLSL expression');
