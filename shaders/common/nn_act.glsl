@@ -1,4 +1,5 @@
-// nn epilogue: the fused activation switch shared by Conv, Gemm and MatMul kernels.
+// nn epilogue: the fused activation switch shared by Conv, Gemm and MatMul kernels. NaN and Inf
+// behave as in the reference (vkrt_math.glsl's helpers, never GLSL's max/min/clamp on a NaN).
 //
 // nn_act(x, kind, a, b) applies activation `kind` (a param, so a specialization constant in spec
 // mode and the switch folds away) with its two float parameters. Codes (src/ops/nn/gpu/epilogue.ts
@@ -20,25 +21,25 @@ float nn_sigmoid(float x) {
 
 float nn_tanh(float x) {
   // drivers may build tanh from exp(2x), which cancels for small |x|: the series there
-  return abs(x) < 0.004 ? x * (1.0 - x * x / 3.0) : tanh(clamp(x, -15.0, 15.0));
+  return abs(x) < 0.004 ? x * (1.0 - x * x / 3.0) : tanh(vkrt_clip(x, -15.0, 15.0));
 }
 
 float nn_softplus(float x) {
   // log(1 + e) with e <= 1; the series where log() near 1 would lose the low bits
   float e = exp(-abs(x));
   float l = e < 1e-3 ? e * (1.0 - e * (0.5 - e / 3.0)) : log(1.0 + e);
-  return max(x, 0.0) + l;
+  return vkrt_max(x, 0.0) + l;
 }
 
 float nn_act(float x, uint kind, float a, float b) {
   switch (kind) {
-    case 1u: return max(x, 0.0);
-    case 2u: return min(max(x, a), b);
+    case 1u: return vkrt_relu(x);
+    case 2u: return vkrt_clip(x, a, b);
     case 3u: return x >= 0.0 ? x : a * x;
     case 4u: return nn_sigmoid(x);
-    case 5u: return clamp(a * x + b, 0.0, 1.0);
-    case 6u: return x * clamp(x / 6.0 + 0.5, 0.0, 1.0);
-    case 7u: return tanh(clamp(x, -15.0, 15.0));
+    case 5u: return vkrt_clip(a * x + b, 0.0, 1.0);
+    case 6u: return x * vkrt_clip(x / 6.0 + 0.5, 0.0, 1.0);
+    case 7u: return tanh(vkrt_clip(x, -15.0, 15.0));
     case 8u: return x >= 0.0 ? x : a * (exp(x) - 1.0);
     case 9u: return x * nn_sigmoid(x);
     case 10u: return 0.5 * x * (1.0 + vkrt_erf(x * 0.7071067811865476));

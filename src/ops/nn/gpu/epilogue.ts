@@ -67,11 +67,19 @@ function softplus(x: number): number {
   return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
+/** Clip as the Clip op has it: NaN stays NaN, a NaN bound is no bound, lo > hi gives hi. */
+function clip(x: number, lo: number, hi: number): number {
+  let v = x;
+  if (v < lo) v = lo;
+  if (v > hi) v = hi;
+  return v;
+}
+
 /** The activation on the CPU (the reference of fused nodes). */
 export function applyActivation(a: Activation, x: number): number {
   switch (a.kind) {
     case 1: return Math.max(x, 0);
-    case 2: return Math.min(Math.max(x, a.alpha), a.beta);
+    case 2: return clip(x, a.alpha, a.beta);
     case 3: return x >= 0 ? x : a.alpha * x;
     case 4: return sigmoid(x);
     case 5: return Math.min(Math.max(a.alpha * x + a.beta, 0), 1);
