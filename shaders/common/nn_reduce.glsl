@@ -4,6 +4,8 @@
 #ifndef NN_REDUCE_GLSL
 #define NN_REDUCE_GLSL
 
+#include "vkrt_math.glsl"
+
 #ifndef NN_WG
 #define NN_WG 128
 #endif
@@ -28,7 +30,7 @@ float nn_wg_max(float v) {
   nn_red[t] = v;
   barrier();
   for (uint s = NN_WG / 2; s > 0; s >>= 1) {
-    if (t < s) nn_red[t] = max(nn_red[t], nn_red[t + s]);
+    if (t < s) nn_red[t] = vkrt_max(nn_red[t], nn_red[t + s]);  // NaN propagates
     barrier();
   }
   float r = nn_red[0];

@@ -6,6 +6,8 @@
 #ifndef VKRT_REDUCE_COMMON_GLSL
 #define VKRT_REDUCE_COMMON_GLSL
 
+#include "vkrt_math.glsl"
+
 #ifndef RED_WG_MAX
 #define RED_WG_MAX 256
 #endif
@@ -19,11 +21,11 @@ uint red_group_index() {
 }
 
 // NaN-propagating max/min (numpy semantics); plain for ints.
-float red_max(float a, float b) { return (isnan(a) || a >= b) ? a : b; }
-float red_min(float a, float b) { return (isnan(a) || a <= b) ? a : b; }
+float red_max(float a, float b) { return vkrt_max(a, b); }
+float red_min(float a, float b) { return vkrt_min(a, b); }
 int red_max(int a, int b) { return max(a, b); }
 int red_min(int a, int b) { return min(a, b); }
-bool red_isnan(float a) { return isnan(a); }
+bool red_isnan(float a) { return vkrt_isnan(a); }
 bool red_isnan(int a) { return false; }
 
 #endif

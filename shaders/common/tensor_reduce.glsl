@@ -2,6 +2,7 @@
 // Float max/min propagate NaN like the reference (GLSL's max/min leave NaN undefined).
 #ifndef VKRT_TENSOR_REDUCE_GLSL
 #define VKRT_TENSOR_REDUCE_GLSL
+#include "vkrt_math.glsl"
 T tensor_combine(T a, T b) {
 #if REDUCE == 0
   return b;
@@ -9,13 +10,10 @@ T tensor_combine(T a, T b) {
   return a + b;
 #elif REDUCE == 2
   return a * b;
+#elif defined(T_FLOAT) && REDUCE == 3
+  return vkrt_max(a, b);
 #elif defined(T_FLOAT)
-  if (isnan(a) || isnan(b)) return a + b;
-#if REDUCE == 3
-  return max(a, b);
-#else
-  return min(a, b);
-#endif
+  return vkrt_min(a, b);
 #elif REDUCE == 3
   return max(a, b);
 #else

@@ -2,6 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
 // GlobalAveragePool, GlobalMaxPool, GlobalLpPool: one workgroup per (n, c) plane (nn_reduce.glsl).
+// NaN and Inf as in the reference: a NaN anywhere gives NaN (vkrt_math.glsl).
 // Bindings: 0 X [planes x L], 1 Y [planes].
 // Params: 0 planes, 1 L (spatial size), GlobalLpPool: 2 p (f32).
 // Defines: VKRT_F16 (f16 buffers; the sum stays FP32), POOL 0 max, 1 average, 2 Lp; NN_WG (the workgroup size, a power of two).
@@ -17,16 +18,22 @@ void main() {
   uint base = row * L;
 #if POOL == 0
   float acc = uintBitsToFloat(0xff800000u);
-  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc = max(acc, float(x_[base + i]));
+  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc = vkrt_max(acc, float(x_[base + i]));
   acc = nn_wg_max(acc);
 #elif POOL == 1
   float acc = 0.0;
   for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc += x_[base + i];
   acc = nn_wg_sum(acc) / float(L);
 #else
+  // scaled by the largest magnitude (NaN if any): |x|^p cannot overflow where the reference's
+  // double sum does not
+  float m = 0.0;
+  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) m = vkrt_max(m, abs(float(x_[base + i])));
+  m = nn_wg_max(m);
   float acc = 0.0;
-  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc += pow(abs(float(x_[base + i])), PARAMF(2));
-  acc = pow(nn_wg_sum(acc), 1.0 / PARAMF(2));
+  for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc += vkrt_powabs(float(x_[base + i]) / m, PARAMF(2));
+  acc = nn_wg_sum(acc);
+  acc = (m == 0.0 || vkrt_isinf(m) || vkrt_isnan(m)) ? m : m * pow(acc, 1.0 / PARAMF(2));
 #endif
   if (gl_LocalInvocationID.x == 0) y_[row] = FT(acc);
 }

@@ -1,8 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "vkrt_math.glsl"
 // MaxPool, AveragePool, LpPool over 1-3 spatial axes (run as 3-D with unit leading axes): one
-// invocation per output element.
+// invocation per output element. NaN and Inf as in the reference (a NaN in a window gives NaN).
 // Bindings: 0 X [N*C planes of ID x IH x IW], 1 Y [N*C planes of OD x OH x OW], 2 Indices (MaxPool
 //   with HAS_INDICES: flat input index as int, row-major or, with STORAGE_COL, column-major spatial).
 // Params: 0 total outputs, 1 ID, 2 IH, 3 IW, 4 OD, 5 OH, 6 OW, 7 KD, 8 KH, 9 KW, 10 SD, 11 SH, 12 SW,
@@ -12,6 +13,11 @@
 // Defines: POOL 0 max, 1 average, 2 Lp; T storage type (float, or int for integer MaxPool).
 #ifndef T
 #define T float
+#endif
+#if defined(T_INT)
+#define POOL_NAN(v) false
+#else
+#define POOL_NAN(v) vkrt_isnan(v)
 #endif
 // storage type: f16 under VKRT_F16 (float pools), converted on load and store; arithmetic in T
 #if defined(VKRT_F16) && !defined(T_INT)
@@ -45,6 +51,12 @@ void main() {
   float acc = 0.0;
   uint cnt = 0;
 #endif
+#if POOL == 2
+  // LpPool in two passes: the largest magnitude (NaN if any), then the sum of (|v| / it)^p, so
+  // |v|^p cannot overflow where the reference's double sum does not
+  float scale = 0.0;
+  for (uint pass = 0; pass < 2; pass++) {
+#endif
   for (uint kd = 0; kd < PARAM(7); kd++) {
     int id = d0 + int(kd * PARAM(16));
     if (id < 0 || id >= PARAMI(1)) continue;
@@ -57,7 +69,8 @@ void main() {
         uint off = (uint(id) * PARAM(2) + uint(ih)) * PARAM(3) + uint(iw);
         T v = x_[xb + off];
 #if POOL == 0
-        if (bi < 0 || v > best) {
+        // a NaN anywhere in the window wins (the first one), as in the reference
+        if (bi < 0 || (!POOL_NAN(best) && (v > best || POOL_NAN(v)))) {
           best = v;
 #ifdef STORAGE_COL
           bi = int(uint(id) + (uint(ih) + uint(iw) * PARAM(2)) * PARAM(1));
@@ -69,11 +82,15 @@ void main() {
         acc += v;
         cnt++;
 #else
-        acc += pow(abs(v), PARAMF(19));
+        if (pass == 0) scale = vkrt_max(scale, abs(float(v)));
+        else acc += vkrt_powabs(float(v) / scale, PARAMF(19));
 #endif
       }
     }
   }
+#if POOL == 2
+  }
+#endif
 #if POOL == 0
 #if !defined(T_INT)
   if (bi < 0) best = uintBitsToFloat(0xff800000u);  // every tap in padding: -inf like the reference
@@ -104,6 +121,6 @@ void main() {
   y_[idx] = TS(acc / float(cnt));
 #endif
 #else
-  y_[idx] = TS(pow(acc, 1.0 / PARAMF(19)));
+  y_[idx] = TS((scale == 0.0 || vkrt_isinf(scale) || vkrt_isnan(scale)) ? scale : scale * pow(acc, 1.0 / PARAMF(19)));
 #endif
 }

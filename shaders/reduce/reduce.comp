@@ -92,6 +92,13 @@ uint off_of(uint r) {
 #define COMBINE(a, b) ((a) + (b))
 #endif
 
+// the first pass of LogSumExp (the max) and L2 (the largest magnitude)
+#if OP == 6
+#define SHIFT_OF(v) abs(float(v))
+#else
+#define SHIFT_OF(v) float(v)
+#endif
+
 ACC identity() {
 #if OP == 2 && IS_FLOAT_ACC
   return -RED_INF;
@@ -108,11 +115,15 @@ ACC identity() {
 #endif
 }
 
-// the value one element contributes (shift: the max, for LogSumExp)
+// the value one element contributes (shift: the max for LogSumExp, the largest magnitude for L2)
 ACC contrib(T v, float shift) {
 #if OP == 5
   return ACC(abs(v));
-#elif OP == 6 || OP == 9
+#elif OP == 6
+  // scaled by the largest magnitude: the squares cannot overflow (the reference sums in double)
+  float t = abs(float(v)) / shift;
+  return ACC(t * t);
+#elif OP == 9
   return ACC(v) * ACC(v);
 #elif OP == 8
   return ACC(exp(float(v) - shift));
@@ -129,11 +140,11 @@ TO finish(ACC a, float mx) {
   return TO(a / int(M));
 #endif
 #elif OP == 6
-  return TO(sqrt(float(a)));
+  return TO((mx == 0.0 || vkrt_isinf(mx) || vkrt_isnan(mx)) ? mx : mx * sqrt(float(a)));
 #elif OP == 7
   return TO(log(float(a)));
 #elif OP == 8
-  return TO((isinf(mx) || isnan(mx)) ? mx : mx + log(float(a)));
+  return TO((vkrt_isinf(mx) || vkrt_isnan(mx)) ? mx : mx + log(float(a)));
 #else
   return TO(a);
 #endif
@@ -152,9 +163,9 @@ void main() {
   uint base = base_of(o);
   if (M == 0u) { if (tid == 0u) y[o] = TY(EMPTY_VAL); return; }
   float mx = 0.0;
-#if OP == 8
+#if OP == 8 || OP == 6
   float m = -RED_INF;
-  for (uint r = tid; r < M; r += wg) m = red_max(m, float(x[base + off_of(r)]));
+  for (uint r = tid; r < M; r += wg) m = red_max(m, SHIFT_OF(x[base + off_of(r)]));
   s_max[tid] = m;
   barrier();
   for (uint s = wg / 2u; s > 0u; s >>= 1u) {
@@ -181,9 +192,9 @@ void main() {
   if (M == 0u) { y[o] = TY(EMPTY_VAL); return; }
   uint base = base_of(o);
   float mx = 0.0;
-#if OP == 8
+#if OP == 8 || OP == 6
   mx = -RED_INF;
-  for (uint r = 0u; r < M; r++) mx = red_max(mx, float(x[base + off_of(r)]));
+  for (uint r = 0u; r < M; r++) mx = red_max(mx, SHIFT_OF(x[base + off_of(r)]));
 #endif
   ACC acc = identity();
   for (uint r = 0u; r < M; r++) acc = COMBINE(acc, contrib(x[base + off_of(r)], mx));

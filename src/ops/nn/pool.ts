@@ -146,9 +146,11 @@ export const MaxPool: OpDef = {
         const xb = nc * pl.inSize;
         let best = -Infinity;
         let bi = -1;
+        // a NaN anywhere in the window gives NaN (its index: the first NaN), as GlobalMaxPool,
+        // ReduceMax and numpy's max; ties keep the first maximum
         for (let t = 0; t < pl.kSize; t++) {
           const off = tab[base + t];
-          if (off >= 0 && (x[xb + off] > best || bi < 0)) { best = x[xb + off]; bi = off; }
+          if (off >= 0 && (bi < 0 || (!Number.isNaN(best) && (x[xb + off] > best || Number.isNaN(x[xb + off]))))) { best = x[xb + off]; bi = off; }
         }
         out[nc * pl.outSize + p] = best;
         if (idx) idx[nc * pl.outSize + p] = bi < 0 ? -1 : xb + (storageOrder ? colMajor(bi) : bi);
