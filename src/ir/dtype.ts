@@ -33,6 +33,18 @@ const CODE_OF: Record<string, number> = Object.fromEntries(
   Object.entries(ONNX_DTYPE).map(([k, v]) => [v, Number(k)]),
 );
 
+const DTYPE_NAMES: ReadonlySet<string> = new Set(Object.values(ONNX_DTYPE));
+
+/** Is `name` one of the dtype names above ('float32', 'int64', ...)? */
+export function isDType(name: unknown): name is DType {
+  return typeof name === 'string' && DTYPE_NAMES.has(name);
+}
+
+/** Every dtype name, for messages. */
+export function dtypeNames(): string[] {
+  return [...DTYPE_NAMES];
+}
+
 /** The ONNX TensorProto.DataType number of a dtype. */
 export function onnxDTypeCode(dtype: DType): number {
   return CODE_OF[dtype];

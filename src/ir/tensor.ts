@@ -1,5 +1,5 @@
 import { InputError } from '../errors';
-import { DType, isBigInt, isComplex } from './dtype';
+import { DType, dtypeNames, isBigInt, isComplex, isDType } from './dtype';
 import { MiniFloat, roundToBfloat16, roundToFloat16, roundToMiniFloat } from './float';
 
 /** Host storage of a tensor's elements; see dtype.ts for which array each dtype uses. */
@@ -94,11 +94,12 @@ export class Tensor {
    * `new Tensor(dtype, dims, data)` with data in the host representation, or onnxruntime-node's
    * order `new Tensor(type, data, dims?)` (data a typed array, or a plain array converted with
    * {@link Tensor.from}; dims default to [data.length]).
-   * @throws InputError when the element count does not match the dims.
+   * @throws InputError for an unknown dtype name, or when the element count does not match the dims.
    */
   constructor(dtype: DType, dims: readonly number[], data: TensorData);
   constructor(dtype: DType, data: TensorData | readonly (number | bigint | boolean | string)[], dims?: readonly number[]);
   constructor(dtype: DType, a: readonly unknown[] | TensorData, b?: readonly unknown[] | TensorData) {
+    if (!isDType(dtype)) throw new InputError(`unknown dtype ${JSON.stringify(dtype)}; a tensor's dtype is one of ${dtypeNames().join(', ')}`);
     let dims: readonly number[];
     let data: TensorData;
     const typed = (x: unknown): x is TensorData => ArrayBuffer.isView(x);

@@ -11,7 +11,7 @@ import type { Device } from '../gpu/device';
 import type { Pipeline } from '../gpu/pipeline';
 import type { Command, Program } from '../gpu/program';
 import { ticksToMs, timestampDeltasMs } from '../gpu/timing';
-import { Tensor } from '../ir/tensor';
+import { allocData, Tensor } from '../ir/tensor';
 import type { EnginePlan } from '../kernel/plan';
 import { toGpuArray } from '../kernel/storage';
 import { planBarriers } from './barriers';
@@ -97,6 +97,31 @@ function canTime(device: Device): boolean {
 
 export type Feeds = Record<string, Tensor> | Map<string, Tensor>;
 
+function isShared(a: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * An input's data as it is at run time (a Tensor's data can be detached or replaced after it was
+ * made): the dtype's host array (ir/tensor.ts) holding exactly the `n` elements the engine reads.
+ * Anything else would upload too few bytes and run on the previous run's memory.
+ */
+function checkData(name: string, t: Tensor, n: number): void {
+  const d = t.data as unknown;
+  const want = (allocData(t.dtype, 0) as object).constructor.name;
+  if (!ArrayBuffer.isView(d) || d instanceof DataView) {
+    throw new InputError(`input '${name}': its data is ${Array.isArray(d) ? 'a plain array' : typeof d}, not the ${want} a ${t.dtype} tensor holds; make it with new Tensor('${t.dtype}', dims, ${want}) or Tensor.from('${t.dtype}', dims, values)`);
+  }
+  const tag = (d as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag];
+  if (tag !== want) throw new InputError(`input '${name}' is ${t.dtype}, whose data is a ${want}; got a ${tag} (Tensor.from('${t.dtype}', dims, values) converts)`);
+  const len = (d as unknown as ArrayLike<unknown>).length;
+  if (len === n) return;
+  if (n > 0 && d.byteLength === 0 && d.buffer.byteLength === 0) {
+    throw new InputError(`input '${name}': its data was detached (its ArrayBuffer was transferred, e.g. to a worker with postMessage, after the tensor was made); give a tensor whose data is still here`);
+  }
+  throw new InputError(`input '${name}' (${t.dtype}[${t.dims.join(',')}]) needs ${n} elements; its data holds ${len} (was it replaced after the tensor was made?)`);
+}
+
 /** Runs an engine. Lifetime: dispose() (idempotent); the engine's dispose() disposes it too. */
 export class ExecutionContext {
   private readonly arena: GpuBuffer;
@@ -149,8 +174,10 @@ export class ExecutionContext {
   }
 
   /**
-   * Runs the engine on named inputs; resolves to the outputs by name.
-   * @throws InputError for a missing or unknown input, or a wrong dtype or shape.
+   * Runs the engine on named inputs; resolves to the outputs by name. Inputs backed by a
+   * SharedArrayBuffer are copied when the run starts.
+   * @throws InputError for a missing or unknown input, a wrong dtype or shape, or data that does
+   *   not hold the tensor's elements (detached, replaced, another array type).
    */
   execute(feeds: Feeds): Promise<Map<string, Tensor>> {
     const run = this.queueTail.then(() => this.run(feeds));
@@ -180,6 +207,7 @@ export class ExecutionContext {
       if (t.dims.length !== io.dims.length || t.dims.some((d, k) => d !== io.dims[k])) {
         throw new InputError(`input '${io.name}' must have shape [${io.dims.join(',')}], got [${t.dims.join(',')}]; build the engine for that shape`);
       }
+      checkData(io.name, t, io.dims.reduce((a, b) => a * b, 1));
     }
     return map;
   }
@@ -190,7 +218,11 @@ export class ExecutionContext {
     for (const io of plan.inputs) {
       const t = map.get(io.name)!;
       const pt = plan.tensors.get(io.name);
-      if (pt && t.size) this.arena.write(toGpuArray(t, io.gpu), pt.offset);
+      if (!pt || !t.size) continue;
+      const a = toGpuArray(t, io.gpu);
+      // SharedArrayBuffer-backed data is copied first (native code takes plain ArrayBuffers): the
+      // run sees a snapshot taken here; writes by other threads during the copy race with it
+      this.arena.write(isShared(a) ? a.slice() : a, pt.offset);
     }
   }
 
