@@ -7,7 +7,7 @@
  * per engine layer.
  */
 import * as path from 'path';
-import { InputError } from '../errors';
+import { EngineFileError, InputError, VkrtError } from '../errors';
 import { buildPlan } from '../builder/builder';
 import { Device } from '../gpu/device';
 import { decodeEngine } from '../runtime/engine';
@@ -31,7 +31,17 @@ export function inspectFile(file: string, argv: string[] = []): EngineInfo {
     const contents = readEngineFile(bytes, file);
     // No device: the plan is checked without device limits, and nothing touches Vulkan.
     const { plan } = decodeEngine(contents, undefined, file);
-    return inspectPlan(plan, { kind: 'engine', file, formatVersion: contents.formatVersion, vkrtVersion: contents.vkrtVersion, bytes: contents.bytes }, contents.fingerprint);
+    // The file passed its checksum and the loader's checks, but the inspector reads fields the
+    // loader does not need (names, op types, ...): a malformed one is a damaged file, not a crash.
+    try {
+      const info = inspectPlan(plan, { kind: 'engine', file, formatVersion: contents.formatVersion, vkrtVersion: contents.vkrtVersion, bytes: contents.bytes }, contents.fingerprint);
+      formatEngineInfo(info);
+      JSON.stringify(info);
+      return info;
+    } catch (e) {
+      if (e instanceof VkrtError) throw e;
+      throw new EngineFileError('corrupt', `its plan does not describe an engine the inspector can show (${(e as Error)?.message ?? e})`, file);
+    }
   }
   const config = buildConfig(args);
   const device = Device.create({ index: deviceIndex(args) });

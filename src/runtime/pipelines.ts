@@ -9,10 +9,26 @@ import { Device } from '../gpu/device';
 import { dispatchSpecialization, type Pipeline } from '../gpu/pipeline';
 import type { EnginePlan, ShaderTable } from '../kernel/plan';
 
+/** Vulkan results that say the device ran out of something or was lost, not that the module is bad. */
+const RESOURCE_RESULTS = new Set([
+  'VK_ERROR_OUT_OF_HOST_MEMORY', 'VK_ERROR_OUT_OF_DEVICE_MEMORY', 'VK_ERROR_DEVICE_LOST', 'VK_ERROR_OUT_OF_POOL_MEMORY',
+  'VK_ERROR_FRAGMENTED_POOL', 'VK_ERROR_FRAGMENTATION', 'VK_ERROR_TOO_MANY_OBJECTS',
+]);
+
+/**
+ * A driver that refuses to make a pipeline from a file's module (VK_ERROR_UNKNOWN,
+ * VK_ERROR_INVALID_SHADER_NV, ...) was given a damaged module: the file is corrupt. Running out of
+ * memory or losing the device stays a VulkanError.
+ */
+function refusedModule(e: VulkanError): boolean {
+  return !!e.result && !RESOURCE_RESULTS.has(e.result);
+}
+
 /**
  * One pipeline per dispatch, in plan order. On failure every pipeline made so far is disposed.
  * @param file names the engine file when the plan was loaded from one: a module that disagrees
- *   with its dispatch is then a damaged file (EngineFileError), not a bad call.
+ *   with its dispatch, or that the driver refuses, is then a damaged file (EngineFileError
+ *   'corrupt'), not a bad call.
  */
 export function createPipelines(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Pipeline[][] {
   const cache = new Map<string, Pipeline>();
@@ -48,7 +64,9 @@ export function createPipelines(device: Device, plan: EnginePlan, shaders: Shade
               specialization: used,
             });
           } catch (e) {
-            if (file && e instanceof VkrtError && !(e instanceof VulkanError)) throw new EngineFileError('corrupt', `layer '${layer.name}' dispatch ${di}: ${e.message}`, file.name);
+            if (file && e instanceof VkrtError && (!(e instanceof VulkanError) || refusedModule(e))) {
+              throw new EngineFileError('corrupt', `layer '${layer.name}' dispatch ${di}: ${e instanceof VulkanError ? `the driver refused SPIR-V module ${m} (${e.message})` : e.message}`, file.name);
+            }
             throw e;
           }
           cache.set(key, p);
