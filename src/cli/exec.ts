@@ -111,7 +111,7 @@ export function randomInputs(inputs: readonly EngineIO[], seed = 1): Map<string,
   const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
   const out = new Map<string, Tensor>();
   for (const io of inputs) {
-    checkHostBytes(io.name, io.dtype, io.dims, 'input', 'fill it with random values');
+    checkHostBytes(io.name, io.dtype, io.dims, 'input', 'fill with random values');
     // straight into typed storage: a JS array of n numbers would take the V8 heap with it
     const n = io.dims.reduce((a, b) => a * b, 1);
     const data = allocData(io.dtype, n);
