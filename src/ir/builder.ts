@@ -111,8 +111,12 @@ export class GraphBuilder {
   readonly graph: Graph;
   private readonly opsets: Map<string, number>;
   private readonly used = new Set<string>();
-  /** Node names given so far (kept here so naming a node never scans the graph). */
-  private readonly nodeNames = new Set<string>();
+  /**
+   * The graph's node names, kept here so naming a node does not scan the graph; rebuilt when the
+   * node list changed behind the builder's back (a rollback, a direct edit).
+   */
+  private readonly names = new Set<string>();
+  private namesOf?: { nodes: Node[]; length: number };
   private counter = 0;
 
   /**
@@ -133,6 +137,16 @@ export class GraphBuilder {
     if (this.used.has(name)) throw new GraphError(`${what} '${name}': the name is already defined in graph '${this.graph.name}'`);
     this.used.add(name);
     return name;
+  }
+
+  private get nodeNames(): Set<string> {
+    const nodes = this.graph.nodes;
+    if (this.namesOf?.nodes !== nodes || this.namesOf.length !== nodes.length) {
+      this.names.clear();
+      for (const n of nodes) if (n.name) this.names.add(n.name);
+      this.namesOf = { nodes, length: nodes.length };
+    }
+    return this.names;
   }
 
   /** A name not used yet in this builder, from `base`. */
@@ -204,8 +218,10 @@ export class GraphBuilder {
     if (domain && !this.opsets.has(domain)) this.opsets.set(domain, 1);
     const a = new Map<string, Attr>();
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a.set(k, toAttr(k, v));
+    const names = this.nodeNames;
     this.graph.nodes.push(new Node({ name, opType, domain, inputs: ins, outputs: outs, attrs: a }));
-    this.nodeNames.add(name);
+    names.add(name);
+    this.namesOf!.length = this.graph.nodes.length;
     return outs;
   }
 
