@@ -36,6 +36,25 @@ Napi::Object infoToJs(Napi::Env env, const DeviceInfo& d) {
   auto coop = Napi::Array::New(env, d.cooperativeMatrix.size());
   for (uint32_t i = 0; i < d.cooperativeMatrix.size(); i++) coop.Set(i, d.cooperativeMatrix[i]);
   o.Set("cooperativeMatrix", coop);
+  // Raw numbers (VkComponentTypeKHR, VkScopeKHR); src/gpu/coopmat.ts names them.
+  auto props = Napi::Array::New(env, d.cooperativeMatrixProperties.size());
+  for (uint32_t i = 0; i < d.cooperativeMatrixProperties.size(); i++) {
+    const auto& p = d.cooperativeMatrixProperties[i];
+    auto c = Napi::Object::New(env);
+    c.Set("extension", p.khr ? "VK_KHR_cooperative_matrix" : "VK_NV_cooperative_matrix");
+    c.Set("M", p.M);
+    c.Set("N", p.N);
+    c.Set("K", p.K);
+    c.Set("A", p.A);
+    c.Set("B", p.B);
+    c.Set("C", p.C);
+    c.Set("result", p.result);
+    c.Set("saturatingAccumulation", p.saturatingAccumulation);
+    c.Set("scope", p.scope);
+    props.Set(i, c);
+  }
+  o.Set("cooperativeMatrixProperties", props);
+  o.Set("vulkanMemoryModel", d.vulkanMemoryModel);
   o.Set("subgroupSize", d.subgroupSize);
   o.Set("timestampPeriodNs", d.timestampPeriodNs);
   o.Set("timestampValidBits", d.timestampValidBits);

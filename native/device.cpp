@@ -61,6 +61,15 @@ std::shared_ptr<Device> Device::create(const DeviceOptions& o) {
   if (!v12 && hasF16I8) exts.push_back(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
   if (!v12 && has8) exts.push_back(VK_KHR_8BIT_STORAGE_EXTENSION_NAME);
   if (!v13 && hasDot) exts.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  // Cooperative matrices (matrix units), when the driver lists combinations for compute (see
+  // Instance::describe): the extensions, their feature, and the Vulkan memory model that GLSL's
+  // GL_NV_cooperative_matrix compiles to. No kernel is assumed here; the builder reads the list.
+  bool cmKhr = false, cmNv = false;
+  for (auto& p : self->info_.cooperativeMatrixProperties) (p.khr ? cmKhr : cmNv) = true;
+  bool memModel = (cmKhr || cmNv) && self->info_.vulkanMemoryModel;
+  if (cmKhr) exts.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  if (cmNv) exts.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  if (memModel && !v12) exts.push_back(VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME);
 
   VkPhysicalDeviceFeatures2 have{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   VkPhysicalDevice16BitStorageFeatures s16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
@@ -72,6 +81,12 @@ std::shared_ptr<Device> Device::create(const DeviceOptions& o) {
   if (hasF16I8) { *tail = &f16i8; tail = &f16i8.pNext; }
   if (has8) { *tail = &s8; tail = &s8.pNext; }
   if (hasDot) { *tail = &dot; tail = &dot.pNext; }
+  VkPhysicalDeviceCooperativeMatrixFeaturesKHR cmKhrFeat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR};
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV cmNvFeat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  VkPhysicalDeviceVulkanMemoryModelFeatures memModelFeat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
+  if (cmKhr) { *tail = &cmKhrFeat; tail = &cmKhrFeat.pNext; }
+  if (cmNv) { *tail = &cmNvFeat; tail = &cmNvFeat.pNext; }
+  if (memModel) { *tail = &memModelFeat; tail = &memModelFeat.pNext; }
   vkGetPhysicalDeviceFeatures2(pd, &have);
   // Enable the supported subset of a whitelist; never robustBufferAccess and friends (they cost speed).
   VkPhysicalDeviceFeatures core{};
@@ -81,6 +96,8 @@ std::shared_ptr<Device> Device::create(const DeviceOptions& o) {
   have.features = core;
   s16.uniformAndStorageBuffer16BitAccess = s16.storagePushConstant16 = s16.storageInputOutput16 = VK_FALSE;
   s8.uniformAndStorageBuffer8BitAccess = s8.storagePushConstant8 = VK_FALSE;
+  cmKhrFeat.cooperativeMatrixRobustBufferAccess = cmNvFeat.cooperativeMatrixRobustBufferAccess = VK_FALSE;
+  memModelFeat.vulkanMemoryModelAvailabilityVisibilityChains = VK_FALSE;
 
   uint32_t fam = self->info_.computeFamily;
   std::vector<float> priorities(self->info_.computeQueues, 1.0f);

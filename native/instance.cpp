@@ -153,6 +153,37 @@ uint32_t pickComputeFamily(VkPhysicalDevice pd) {
   return any;
 }
 
+// The driver's cooperative-matrix combinations (two-call enumeration). The entry points come from
+// vkGetInstanceProcAddr: the loader exports neither; the KHR one is declared in coopmat.h.
+static void listCoopMatKhr(VkInstance instance, VkPhysicalDevice pd, std::vector<CoopMatProperty>& out) {
+  auto get = reinterpret_cast<PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR>(
+      vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"));
+  if (!get) return;
+  uint32_t n = 0;
+  check(get(pd, &n, nullptr), "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
+  std::vector<VkCooperativeMatrixPropertiesKHR> props(n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR});
+  if (n) check(get(pd, &n, props.data()), "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
+  props.resize(n);
+  for (auto& p : props)
+    out.push_back({true, p.MSize, p.NSize, p.KSize, static_cast<uint32_t>(p.AType), static_cast<uint32_t>(p.BType),
+                   static_cast<uint32_t>(p.CType), static_cast<uint32_t>(p.ResultType), p.saturatingAccumulation != 0,
+                   static_cast<uint32_t>(p.scope)});
+}
+
+static void listCoopMatNv(VkInstance instance, VkPhysicalDevice pd, std::vector<CoopMatProperty>& out) {
+  auto get = reinterpret_cast<PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV>(
+      vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV"));
+  if (!get) return;
+  uint32_t n = 0;
+  check(get(pd, &n, nullptr), "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
+  std::vector<VkCooperativeMatrixPropertiesNV> props(n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV});
+  if (n) check(get(pd, &n, props.data()), "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
+  props.resize(n);
+  for (auto& p : props)
+    out.push_back({false, p.MSize, p.NSize, p.KSize, static_cast<uint32_t>(p.AType), static_cast<uint32_t>(p.BType),
+                   static_cast<uint32_t>(p.CType), static_cast<uint32_t>(p.DType), false, static_cast<uint32_t>(p.scope)});
+}
+
 static std::string versionString(uint32_t v) {
   return std::to_string(VK_API_VERSION_MAJOR(v)) + "." + std::to_string(VK_API_VERSION_MINOR(v)) + "." +
          std::to_string(VK_API_VERSION_PATCH(v));
@@ -191,13 +222,20 @@ DeviceInfo Instance::describe(VkPhysicalDevice pd, uint32_t index) const {
   VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
   VkPhysicalDeviceShaderIntegerDotProductProperties dotProps{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES};
+  VkPhysicalDeviceCooperativeMatrixPropertiesKHR cmKhrProps{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_KHR};
+  VkPhysicalDeviceCooperativeMatrixPropertiesNV cmNvProps{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
   bool hasDriver = v12 || hasExtension(pd, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME);
   bool hasDot = v13 || hasExtension(pd, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  bool hasCmKhr = hasExtension(pd, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  bool hasCmNv = hasExtension(pd, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  bool hasMemModel = v12 || hasExtension(pd, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME);
   props.pNext = &subgroup;
   subgroup.pNext = &maint3;
   void** tail = &maint3.pNext;
   if (hasDriver) { *tail = &driver; tail = &driver.pNext; }
   if (hasDot) { *tail = &dotProps; tail = &dotProps.pNext; }
+  if (hasCmKhr) { *tail = &cmKhrProps; tail = &cmKhrProps.pNext; }
+  if (hasCmNv) { *tail = &cmNvProps; tail = &cmNvProps.pNext; }
   vkGetPhysicalDeviceProperties2(pd, &props);
   const VkPhysicalDeviceProperties& p = props.properties;
 
@@ -207,6 +245,9 @@ DeviceInfo Instance::describe(VkPhysicalDevice pd, uint32_t index) const {
   VkPhysicalDeviceShaderFloat16Int8Features f16i8{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
   VkPhysicalDevice8BitStorageFeatures s8{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES};
   VkPhysicalDeviceShaderIntegerDotProductFeatures dot{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+  VkPhysicalDeviceCooperativeMatrixFeaturesKHR cmKhr{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR};
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV cmNv{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  VkPhysicalDeviceVulkanMemoryModelFeatures memModel{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
   bool hasF16I8 = v12 || hasExtension(pd, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
   bool has8 = v12 || hasExtension(pd, VK_KHR_8BIT_STORAGE_EXTENSION_NAME);
   feats.pNext = &s16;
@@ -214,6 +255,9 @@ DeviceInfo Instance::describe(VkPhysicalDevice pd, uint32_t index) const {
   if (hasF16I8) { *tail = &f16i8; tail = &f16i8.pNext; }
   if (has8) { *tail = &s8; tail = &s8.pNext; }
   if (hasDot) { *tail = &dot; tail = &dot.pNext; }
+  if (hasCmKhr) { *tail = &cmKhr; tail = &cmKhr.pNext; }
+  if (hasCmNv) { *tail = &cmNv; tail = &cmNv.pNext; }
+  if (hasMemModel) { *tail = &memModel; tail = &memModel.pNext; }
   vkGetPhysicalDeviceFeatures2(pd, &feats);
 
   d.name = p.deviceName;
@@ -232,6 +276,11 @@ DeviceInfo Instance::describe(VkPhysicalDevice pd, uint32_t index) const {
   d.int8DotProductAccelerated = d.int8DotProduct && dotProps.integerDotProduct4x8BitPackedSignedAccelerated;
   for (const char* ext : {"VK_KHR_cooperative_matrix", "VK_NV_cooperative_matrix", "VK_NV_cooperative_matrix2"})
     if (hasExtension(pd, ext)) d.cooperativeMatrix.push_back(ext);
+  d.vulkanMemoryModel = hasMemModel && memModel.vulkanMemoryModel;
+  if (hasCmKhr && cmKhr.cooperativeMatrix && (cmKhrProps.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT))
+    listCoopMatKhr(instance_, pd, d.cooperativeMatrixProperties);
+  if (hasCmNv && cmNv.cooperativeMatrix && (cmNvProps.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT))
+    listCoopMatNv(instance_, pd, d.cooperativeMatrixProperties);
   d.subgroupSize = subgroup.subgroupSize;
   d.timestampPeriodNs = p.limits.timestampPeriod;
 

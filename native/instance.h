@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.h"
+#include "coopmat.h"
 
 namespace vkrt {
 
@@ -27,6 +28,10 @@ struct DeviceInfo {
   uint32_t apiVersionRaw;
   bool fp16, int8, int8DotProduct, int8DotProductAccelerated;
   std::vector<std::string> cooperativeMatrix;  // extension names present
+  // Supported combinations from vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR/NV, KHR first;
+  // listed only where the extension's cooperativeMatrix feature is on and compute shaders may use it.
+  std::vector<CoopMatProperty> cooperativeMatrixProperties;
+  bool vulkanMemoryModel;  // the feature (the NV GLSL extension compiles to the Vulkan memory model)
   uint32_t subgroupSize;
   float timestampPeriodNs;
   uint32_t timestampValidBits;

@@ -11,6 +11,25 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { VulkanError } from './errors';
 
+/**
+ * One cooperative-matrix combination as the driver lists it (vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR
+ * or ...NV): sizes, VkComponentTypeKHR numbers of A, B, C and the result, a VkScopeKHR number.
+ * src/gpu/coopmat.ts names the numbers.
+ */
+export interface NativeCoopMatProperty {
+  extension: 'VK_KHR_cooperative_matrix' | 'VK_NV_cooperative_matrix';
+  M: number;
+  N: number;
+  K: number;
+  A: number;
+  B: number;
+  C: number;
+  result: number;
+  /** KHR only (false from the NV query). */
+  saturatingAccumulation: boolean;
+  scope: number;
+}
+
 /** Capabilities of one physical device, as reported by the addon (`vkrt devices --json`). */
 export interface NativeDeviceInfo {
   /** Position in vkEnumeratePhysicalDevices; pass it as `index` to pick this device. */
@@ -36,6 +55,14 @@ export interface NativeDeviceInfo {
   int8DotProductAccelerated: boolean;
   /** Which of VK_KHR_cooperative_matrix, VK_NV_cooperative_matrix, VK_NV_cooperative_matrix2 exist. */
   cooperativeMatrix: string[];
+  /**
+   * The combinations the drivers list, KHR first; empty unless an extension's cooperativeMatrix
+   * feature is present and compute shaders may use it (lavapipe: empty). The addon enables the
+   * extensions and the feature when this is not empty.
+   */
+  cooperativeMatrixProperties: NativeCoopMatProperty[];
+  /** The vulkanMemoryModel feature (GLSL's GL_NV_cooperative_matrix compiles to that memory model). */
+  vulkanMemoryModel: boolean;
   subgroupSize: number;
   timestampPeriodNs: number;
   /** Of the compute queue family; 0 means that family cannot write timestamps. */

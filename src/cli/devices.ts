@@ -2,7 +2,7 @@
  * `vkrt devices [--json] [--validation]`: every Vulkan device with its capabilities, as a
  * readable table or as a JSON array (the fields of {@link DeviceInfo}).
  */
-import { Device, type DeviceInfo } from '../gpu';
+import { Device, formatCoopMatProperty, type DeviceInfo } from '../gpu';
 import { parseArgs } from './args';
 
 function bytes(n: number): string {
@@ -18,6 +18,19 @@ function bytes(n: number): string {
 const yes = (b: boolean) => (b ? 'yes' : 'no');
 const hex = (n: number, w = 4) => `0x${n.toString(16).padStart(w, '0')}`;
 
+/**
+ * The supported cooperative-matrix combinations, one row each (none where an extension is present
+ * but lists nothing usable from compute shaders), and the memory model their GLSL needs.
+ */
+function coopMatRows(d: DeviceInfo): [string, string][] {
+  const list = d.cooperativeMatrixProperties ?? [];
+  if (!d.cooperativeMatrix.length && !list.length) return [];
+  const rows: [string, string][] = list.map((p, i) => [i === 0 ? 'coopMatCombinations' : '', formatCoopMatProperty(p)]);
+  if (!rows.length) rows.push(['coopMatCombinations', 'none usable from compute shaders']);
+  rows.push(['vulkanMemoryModel', yes(d.vulkanMemoryModel)]);
+  return rows;
+}
+
 /** The human-readable table of one device. */
 export function formatDevice(d: DeviceInfo): string {
   const rows: [string, string][] = [
@@ -29,6 +42,7 @@ export function formatDevice(d: DeviceInfo): string {
     ['int8', yes(d.int8)],
     ['int8DotProduct', d.int8DotProduct ? `yes${d.int8DotProductAccelerated ? ' (accelerated)' : ' (not accelerated)'}` : 'no'],
     ['cooperativeMatrix', d.cooperativeMatrix.length ? d.cooperativeMatrix.join(', ') : 'none'],
+    ...coopMatRows(d),
     ['subgroupSize', String(d.subgroupSize)],
     ['timestampPeriodNs', String(d.timestampPeriodNs)],
     ['timestampValidBits', d.timestampValidBits ? String(d.timestampValidBits) : '0 (no timestamps on compute)'],

@@ -1,15 +1,21 @@
 import { DisposedError, InputError } from '../errors';
 import { loadNative, type SpirvFacts, type NativeDevice, type NativeDeviceHealth, type NativeDeviceInfo, type NativeOpenDeviceInfo } from '../native';
 import { BufferKind, GpuBuffer } from './buffer';
+import { type CoopMatProperty, decodeCoopMatProperty } from './coopmat';
 import { callNative, translateNativeError } from './errors';
 import { packSpecialization, Pipeline, PipelineDesc } from './pipeline';
 import { Command, Program, toNativeCommands } from './program';
 import { shaderIncludeDirs } from './shaders';
 
-/** Capabilities of a Vulkan device (what `vkrt devices` prints). */
-export type DeviceInfo = NativeDeviceInfo;
+/** Capabilities of a Vulkan device (what `vkrt devices` prints); cooperative-matrix types by name. */
+export type DeviceInfo = Omit<NativeDeviceInfo, 'cooperativeMatrixProperties'> & { cooperativeMatrixProperties: CoopMatProperty[] };
 /** Capabilities of an open device plus its state. */
-export type OpenDeviceInfo = NativeOpenDeviceInfo;
+export type OpenDeviceInfo = Omit<NativeOpenDeviceInfo, 'cooperativeMatrixProperties'> & { cooperativeMatrixProperties: CoopMatProperty[] };
+
+/** The addon's device info with the cooperative-matrix numbers named (gpu/coopmat.ts). */
+function decodeInfo<T extends NativeDeviceInfo>(i: T): Omit<T, 'cooperativeMatrixProperties'> & { cooperativeMatrixProperties: CoopMatProperty[] } {
+  return { ...i, cooperativeMatrixProperties: (i.cooperativeMatrixProperties ?? []).map(decodeCoopMatProperty) };
+}
 /** Whether an open device can still run work ({@link Device.health}). */
 export type DeviceHealth = NativeDeviceHealth;
 
@@ -94,13 +100,13 @@ export class Device {
   private pruneAt = PRUNE_FLOOR;
 
   private constructor(private readonly native: NativeDevice) {
-    this.info = native.info();
+    this.info = decodeInfo(native.info());
   }
 
   /** All Vulkan devices with their capabilities (`isDefault` marks the one {@link create} picks). */
   static list(options: { validation?: boolean } = {}): DeviceInfo[] {
     const addon = loadNative();
-    return callNative('Device', () => addon.listDevices(!!options.validation));
+    return callNative('Device', () => addon.listDevices(!!options.validation)).map(decodeInfo);
   }
 
   /**

@@ -10,3 +10,5 @@ export type { BufferBinding, Command } from './program';
 export { tickDelta, ticksToMs, timestampDeltasMs } from './timing';
 export { loadSpirv, spirvPath, shaderIncludeDirs } from './shaders';
 export { GlslCompileError, GpuStateError } from './errors';
+export { coopMatComponent, coopMatScope, decodeCoopMatProperty, formatCoopMatProperty } from './coopmat';
+export type { CoopMatComponent, CoopMatProperty, CoopMatScope } from './coopmat';
