@@ -72,6 +72,7 @@ Napi::Object infoToJs(Napi::Env env, const DeviceInfo& d) {
   o.Set("maxComputeWorkGroupCount", arr3(d.maxComputeWorkGroupCount));
   o.Set("maxComputeWorkGroupSize", arr3(d.maxComputeWorkGroupSize));
   o.Set("maxComputeWorkGroupInvocations", d.maxComputeWorkGroupInvocations);
+  o.Set("maxComputeSharedMemorySize", d.maxComputeSharedMemorySize);
   o.Set("maxStorageBufferRange", static_cast<double>(d.maxStorageBufferRange));
   o.Set("minStorageBufferOffsetAlignment", static_cast<double>(d.minStorageBufferOffsetAlignment));
   o.Set("maxMemoryAllocationSize", static_cast<double>(d.maxMemoryAllocationSize));

@@ -307,6 +307,7 @@ DeviceInfo Instance::describe(VkPhysicalDevice pd, uint32_t index) const {
     d.maxComputeWorkGroupSize[i] = p.limits.maxComputeWorkGroupSize[i];
   }
   d.maxComputeWorkGroupInvocations = p.limits.maxComputeWorkGroupInvocations;
+  d.maxComputeSharedMemorySize = p.limits.maxComputeSharedMemorySize;
   d.maxStorageBufferRange = p.limits.maxStorageBufferRange;
   d.minStorageBufferOffsetAlignment = p.limits.minStorageBufferOffsetAlignment;
   d.maxMemoryAllocationSize = maint3.maxMemoryAllocationSize;

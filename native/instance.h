@@ -39,6 +39,7 @@ struct DeviceInfo {
   bool computeOnlyFamily;
   std::vector<MemoryHeap> heaps;
   uint32_t maxComputeWorkGroupCount[3], maxComputeWorkGroupSize[3], maxComputeWorkGroupInvocations;
+  uint32_t maxComputeSharedMemorySize;
   uint64_t maxStorageBufferRange, minStorageBufferOffsetAlignment, maxMemoryAllocationSize;
   uint32_t maxPushConstantsSize;
   std::string pipelineCacheUUID;  // 32 hex digits

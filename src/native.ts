@@ -75,6 +75,8 @@ export interface NativeDeviceInfo {
   maxComputeWorkGroupCount: [number, number, number];
   maxComputeWorkGroupSize: [number, number, number];
   maxComputeWorkGroupInvocations: number;
+  /** Bytes of shared (workgroup) memory one workgroup may declare. */
+  maxComputeSharedMemorySize: number;
   maxStorageBufferRange: number;
   minStorageBufferOffsetAlignment: number;
   maxMemoryAllocationSize: number;

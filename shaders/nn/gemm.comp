@@ -9,7 +9,9 @@
 //   float only: 16 alpha (f32), 17 activation kind, 18 activation a (f32), 19 activation b (f32)
 //   (see nn_act.glsl); with HAS_C: 20 beta (f32), 21 C stride m, 22 C stride n (0 where broadcast).
 // Defines: T (storage and accumulator: float, or int with T_INT: no alpha, activation or C),
-//   HAS_C, GEMM_TILED (shared-memory tiles, else one invocation per output), GEMM_* tile shape.
+//   HAS_C, GEMM_TILED (shared-memory tiles, else one invocation per output), GEMM_* tile shape;
+//   GEMM_COOPMAT (FP16 storage: cooperative matrices, nn_gemm_coopmat.glsl and its GEMM_CM_*, CM_*,
+//   VKRT_COOPMAT_* defines; groups (ceil(N / GEMM_CM_BN), ceil(M / GEMM_CM_BM), batch)).
 // Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
 // SPLITK (float, with GEMM_TILED; for products whose tile grid cannot fill the GPU): K is cut into
 //   chunks of param 23; workgroup z = split * batch + b writes that chunk's raw products to binding
@@ -78,6 +80,10 @@ void gemm_store(uint b, uint m, uint n, T acc) {
 }
 
 #include "nn_gemm.glsl"
+#ifdef GEMM_COOPMAT
+// matrix units: FP16 storage only (VKRT_F16), FP32 accumulation; see nn_gemm_coopmat.glsl
+#include "nn_gemm_coopmat.glsl"
+#endif
 
 #ifdef GEMM_ROWDOT
 // One workgroup of GEMM_RD_WG invocations per output (n = group x, m = group y): they stride over
@@ -111,7 +117,9 @@ void main() {
   return;
 #endif
   if (gl_WorkGroupID.z >= PARAM(7) * PARAM(8) * PARAM(9)) return;
-#ifdef GEMM_TILED
+#ifdef GEMM_COOPMAT
+  gemm_coopmat(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+#elif defined(GEMM_TILED)
   gemm_tiled(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
 #elif defined(GEMM_ROWDOT)
   gemm_rowdot(gl_WorkGroupID.z, PARAM(2));

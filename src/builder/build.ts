@@ -26,7 +26,7 @@ export function buildSerialized(model: Model, device: Device, config: BuilderCon
   if (!selection && config.timingCache) {
     selection = timedSelection(loadTimingCache(device, config), config.optimizationLevel ?? DEFAULT_OPTIMIZATION_LEVEL, config.paramMode ?? 'spec');
   }
-  const plan = buildPlan(model, deviceCaps(device), { ...config, selection });
+  const plan = buildPlan(model, deviceCaps(device, config), { ...config, selection });
   return { plan, shaders: compileShaders(plan) };
 }
 

@@ -32,6 +32,15 @@ export interface BuilderConfig {
    * does not time, it uses the timing cache where it knows every considered candidate.
    */
   optimizationLevel?: number;
+  /**
+   * Cooperative matrices (matrix units) for the FP16 GEMM kernels (docs/coopmat.md): 'auto' (the
+   * default) offers them as candidates where the device lists a usable combination, through
+   * VK_NV_cooperative_matrix where the driver has it, else VK_KHR_cooperative_matrix; 'nv' or 'khr'
+   * only that extension; 'off' never. 'emulate' is a testing aid: the same kernels with the matrix
+   * operations done by plain loops, offered on any FP16 device (slow; it checks their tiling,
+   * indexing and epilogues where no matrix units exist, as on lavapipe).
+   */
+  cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
   /** A timing cache file (trtexec's --timingCacheFile): read before tuning, merged and written after. */
   timingCache?: string;
   registry?: OpRegistry;

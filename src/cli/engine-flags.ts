@@ -1,7 +1,7 @@
 /**
  * The flags `vkrt exec` and `vkrt inspect` share to get an engine: built from --onnx with the build
- * flags (--shapes, --fp16, --int8, --noFusion, --paramMode, --device, --plugins, --refit), or loaded
- * with --loadEngine.
+ * flags (--shapes, --fp16, --int8, --noFusion, --paramMode, --device, --plugins, --refit,
+ * --coopMat), or loaded with --loadEngine.
  */
 import { constants as bufferConstants } from 'buffer';
 import * as fs from 'fs';
@@ -16,7 +16,7 @@ import { readEngineFile } from '../runtime/engine-file';
 import { flagString, ParsedArgs } from './args';
 
 /** Build flags taking a value. */
-export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile', 'plugins'] as const;
+export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile', 'plugins', 'coopMat'] as const;
 /** Build switches. */
 export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose', 'refit'] as const;
 
@@ -107,6 +107,13 @@ export function buildConfig(args: ParsedArgs): BuilderConfig {
   const plugins = flagString(args, 'plugins');
   if (plugins) config.plugins = plugins.split(',').filter((p) => p);
   if (args.flags.has('refit')) config.refittable = true;
+  const coop = flagString(args, 'coopMat');
+  if (coop !== undefined) {
+    const choices = ['auto', 'nv', 'khr', 'off', 'emulate'] as const;
+    const pick = choices.find((c) => c === coop);
+    if (!pick) throw new InputError(`--coopMat must be one of ${choices.join(', ')}, got '${coop}'`);
+    config.cooperativeMatrix = pick;
+  }
   return config;
 }
 

@@ -6,7 +6,8 @@
  *           --paramMode=spec|push, --device=N, --builderOptimizationLevel=0..5 (default 3: time
  *           up to three candidates per layer on the device; 0: heuristic), --timingCacheFile=F,
  *           --plugins=./a.js[,./b.js] (plugin modules, as trtexec's --dynamicPlugins), --refit (a
- *           refittable engine)
+ *           refittable engine),
+ *           --coopMat=auto|nv|khr|off|emulate (matrix-unit GEMM candidates, docs/coopmat.md)
  * Inputs:   --loadInputs=FILE.npz | name:file.npy,name:file.pb,name:file.bin,name:file.npz[:key]
  *           (random, seeded, when absent); --exportOutput=FILE.npz|FILE.json
  * Timing:   --warmUp=MS (default 200), --duration=S (default 3), --iterations=N (default 10): the

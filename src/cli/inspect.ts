@@ -47,7 +47,7 @@ export function inspectFile(file: string, argv: string[] = []): EngineInfo {
   const device = Device.create({ index: deviceIndex(args) });
   try {
     const { model } = loadOnnx(file);
-    const plan = buildPlan(model, deviceCaps(device), { ...config, inputShapes: parseShapes(flagString(args, 'shapes')) });
+    const plan = buildPlan(model, deviceCaps(device, config), { ...config, inputShapes: parseShapes(flagString(args, 'shapes')) });
     return inspectPlan(plan, { kind: 'onnx', file }, fingerprintOf(device.info));
   } finally {
     device.dispose();

@@ -48,6 +48,24 @@ export interface TensorDesc {
   constant?: Tensor;
 }
 
+/**
+ * A cooperative-matrix (matrix unit) combination kernels may use: Result (M x N) = A (M x K) x B
+ * (K x N) + C in subgroup scope, with component types by name (`f16`, `f32`, see gpu/coopmat.ts),
+ * and how a kernel that uses it is compiled (shaders/common/coopmat.glsl): `nv` GLSL's
+ * GL_NV_cooperative_matrix as is (VK_NV_cooperative_matrix), `khr` the same SPIR-V rewritten to
+ * SPV_KHR_cooperative_matrix by the builder, `emulate` loops that any device runs (tests only).
+ */
+export interface CoopMatCaps {
+  path: 'nv' | 'khr' | 'emulate';
+  M: number;
+  N: number;
+  K: number;
+  a: string;
+  b: string;
+  c: string;
+  result: string;
+}
+
 export interface DeviceCaps {
   subgroupSize: number;
   /** maxComputeWorkGroupCount[0]. */
@@ -55,6 +73,10 @@ export interface DeviceCaps {
   maxGroupsY: number;
   maxWorkgroupInvocations: number;
   fp16: boolean;
+  /** maxComputeSharedMemorySize (bytes); absent: the Vulkan minimum, 16 KiB. */
+  maxSharedMemory?: number;
+  /** The cooperative-matrix combinations kernels may use (builder/caps.ts); absent or empty: none. */
+  cooperativeMatrix?: readonly CoopMatCaps[];
 }
 
 export interface KernelContext {

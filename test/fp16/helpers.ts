@@ -9,6 +9,8 @@ import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
 import { OpCase, singleNodeModel } from '../helpers/gpu-op';
 import { buildEngine } from '../../src/api/build';
+import type { BuilderConfig } from '../../src/builder/config';
+import { preferKernel } from '../../src/builder/selection';
 
 /**
  * FP16 tolerances: inputs and outputs are rounded to 11 significant bits (relative 2^-11 ~ 4.9e-4
@@ -23,17 +25,23 @@ export interface Fp16Case extends OpCase {
   expectFp16?: boolean;
 }
 
-/** Builds the case in FP16 (both param modes), checks the layer ran in FP16 and the values. */
-export async function checkOpFp16(device: Device, c: Fp16Case): Promise<void> {
+/**
+ * Builds the case in FP16 (both param modes), checks the layer ran in FP16 and the values.
+ * `kernel`: pin that candidate (preferKernel) and check the layer got it; `config`: more builder
+ * options (for example cooperativeMatrix: 'emulate').
+ */
+export async function checkOpFp16(device: Device, c: Fp16Case, options: { kernel?: string; config?: BuilderConfig } = {}): Promise<void> {
   const { model, feeds } = singleNodeModel(c);
   const ref = interpret(model, feeds);
   for (const mode of ['spec', 'push'] as const) {
     const log: string[] = [];
-    const engine = buildEngine(model, { device, paramMode: mode, fp16: true, log: (l) => log.push(l) });
+    const selection = options.kernel ? preferKernel(options.kernel) : undefined;
+    const engine = buildEngine(model, { ...options.config, device, paramMode: mode, fp16: true, selection, log: (l) => log.push(l) });
     try {
       const layer = engine.plan.layers.find((l) => l.opTypes.includes(c.op));
       assert.ok(layer, `${c.op}: no layer in the plan`);
       if (c.expectFp16 !== false) assert.equal(layer.precision, 'fp16', `${c.op} (${mode}) did not build in FP16:\n${log.join('\n')}`);
+      if (options.kernel) assert.equal(layer.kernel, options.kernel, `${c.op} (${mode}) did not get candidate ${options.kernel}`);
       const out = await engine.createExecutionContext().execute(feeds);
       for (const [name, expected] of ref) {
         const got = out.get(name);

@@ -92,7 +92,7 @@ export function timedSelection(cache: TimingCache, level: number, paramMode: 'sp
 /** Builds with tuning; see the module comment. */
 export async function buildTuned(model: Model, device: Device, config: BuilderConfig, tuning: TuningOptions): Promise<BuiltEngine & { tuning: TuningReport }> {
   const log = config.log ?? (() => {});
-  const caps = deviceCaps(device);
+  const caps = deviceCaps(device, config);
   const paramMode = config.paramMode ?? 'spec';
   const level = Math.max(0, Math.min(MAX_OPTIMIZATION_LEVEL, Math.trunc(tuning.optimizationLevel ?? DEFAULT_OPTIMIZATION_LEVEL)));
   const cache = tuning.cache ?? new TimingCache('in-memory');

@@ -4,11 +4,13 @@
  * per output, and one workgroup per output reducing over K; the last goes first for matrix-vector
  * products with a long K (classifiers at batch 1), the simple one for other thin products that
  * would leave most of a tile idle. Transposes are strides; MatMul's batch broadcast collapses to at most three axes.
+ * FP16 layers on devices with cooperative matrices also get matrix-unit candidates (gemm-coopmat.ts).
  */
 import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../kernel/contract';
 import { collapseBroadcast } from '../../../kernel/pointwise';
 import { broadcastDims } from '../../util/shape';
 import { activationParams, readActivation } from './epilogue';
+import { addCoopMatCandidates } from './gemm-coopmat';
 
 const TILE = { BM: 64, BN: 64, TM: 4, TN: 4, BK: 16 };
 /** Split-K goes first below this many tile workgroups (as for Conv: BERT's [128,3072]x[3072,768] at batch 1 has 24). */
@@ -62,6 +64,8 @@ function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[
     if (s.M <= 4 && s.K >= 256) impls.unshift(rowdot);
     else impls.push(rowdot);
   }
+  // matrix units (FP16 layers on devices with cooperative matrices): gemm-coopmat.ts
+  if (!s.int) addCoopMatCandidates(ctx, impls, { M: s.M, N: s.N, K: s.K, sa: s.sa, sb: s.sb, batch: nb, params, defines, bindings: s.bindings }, prefix);
   if (!impls.length) return ctx.unsupported(`a ${s.M}x${s.N} product exceeds the device's dispatch limits`);
   return withF16(impls, ctx); // f16 storage (float): gemm.comp's TS buffers, FP32 accumulation
 }

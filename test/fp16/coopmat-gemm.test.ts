@@ -1,0 +1,50 @@
+/**
+ * The matrix-unit GEMM candidates (src/ops/nn/gpu/gemm-coopmat.ts) on lavapipe, through the
+ * emulation (BuilderConfig.cooperativeMatrix 'emulate': shaders/common/coopmat.glsl compiled with
+ * VKRT_COOPMAT_EMULATE, the kernel's tiling, staging, masking and epilogue unchanged): each tile
+ * shape pinned (preferKernel) against the reference on odd sizes, batched and broadcast MatMul,
+ * Gemm with transposes, alpha, beta and every shape of C, and every fused activation, in both
+ * parameter modes, under the validation layer. The same cases run through the real NV and KHR
+ * paths on a GPU with cooperative matrices: scripts/gpu/coopmat-check.ts.
+ */
+import { strict as assert } from 'assert';
+import { buildPlan } from '../../src/builder/builder';
+import { deviceCaps } from '../../src/builder/caps';
+import { Device } from '../../src/gpu';
+import { openDevice } from '../helpers/gpu';
+import { singleNodeModel } from '../helpers/gpu-op';
+import { checkOpFp16 } from './helpers';
+import { COOPMAT_CASES, COOPMAT_KERNELS, coopMatCaseName } from './coopmat-cases';
+
+describe('FP16 GEMM on (emulated) cooperative matrices', function () {
+  this.timeout(600000);
+  let device: Device;
+  before(() => { device = openDevice(); });
+  afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
+  after(() => device?.dispose());
+
+  it('offers the matrix-unit candidates only where the caps list a combination, and only to FP16 layers', () => {
+    const c = COOPMAT_CASES[0];
+    const { model } = singleNodeModel(c.case);
+    const names = (cooperativeMatrix: 'emulate' | 'auto' | 'off', fp16: boolean) => {
+      const seen: string[] = [];
+      buildPlan(model, deviceCaps(device, { cooperativeMatrix }), { fp16, selection: { name: 'collect', choose: (r) => { seen.push(...r.candidates.map((k) => k.name)); return r.candidates[0]; } } });
+      return seen;
+    };
+    const emulated = names('emulate', true);
+    assert.deepEqual(emulated.filter((n) => /coopmat/.test(n)).sort(), ['matmul_coopmat_128x128', 'matmul_coopmat_64x64']);
+    assert.ok(/coopmat/.test(emulated[0]), `a product this large lists them first: ${emulated.join(', ')}`);
+    assert.ok(!names('emulate', false).some((n) => /coopmat/.test(n)), 'an FP32 engine keeps FP32 math');
+    assert.ok(!names('off', true).some((n) => /coopmat/.test(n)));
+    if (device.info.cooperativeMatrixProperties.length === 0) assert.ok(!names('auto', true).some((n) => /coopmat/.test(n)), 'lavapipe has no matrix units');
+  });
+
+  for (const kernel of COOPMAT_KERNELS) {
+    // the epilogue is tile-independent: every activation on the first tile, the shapes on both
+    for (const c of COOPMAT_CASES.filter((x) => kernel === COOPMAT_KERNELS[0] || !/epilogue/.test(x.what))) {
+      it(`${coopMatCaseName(c)} (${kernel.replace('PREFIX', c.case.op.toLowerCase())})`, async () => {
+        await checkOpFp16(device, c.case, { kernel: kernel.replace('PREFIX', c.case.op.toLowerCase()), config: { cooperativeMatrix: 'emulate' } });
+      });
+    }
+  }
+});
