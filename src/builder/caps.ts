@@ -1,5 +1,5 @@
 /** The device facts the builder plans for, read from an open device. */
-import type { Device } from '../gpu/device';
+import type { Device, DeviceInfo } from '../gpu/device';
 import type { CoopMatCaps, DeviceCaps } from '../kernel/contract';
 import type { BuilderConfig } from './config';
 
@@ -13,7 +13,7 @@ export const EMULATED_COOPMAT: CoopMatCaps = { path: 'emulate', M: 16, N: 16, K:
  * 'auto' takes each distinct combination once: from VK_NV_cooperative_matrix where that lists it
  * (glslang's SPIR-V runs unchanged), else from VK_KHR_cooperative_matrix (the rewritten SPIR-V).
  */
-export function coopMatCaps(info: Device['info'], choice: BuilderConfig['cooperativeMatrix'] = 'auto'): CoopMatCaps[] {
+export function coopMatCaps(info: Pick<DeviceInfo, 'fp16' | 'vulkanMemoryModel' | 'cooperativeMatrixProperties'>, choice: BuilderConfig['cooperativeMatrix'] = 'auto'): CoopMatCaps[] {
   if (choice === 'off') return [];
   if (choice === 'emulate') return [EMULATED_COOPMAT];
   if (!info.fp16 || !info.vulkanMemoryModel) return [];

@@ -2,7 +2,8 @@
  * The shader phase of the builder: every dispatch's GLSL (a shader file under shaders/, or the
  * source a generated kernel carries) compiled to SPIR-V with its defines and the engine's parameter
  * mode, deduplicated into the engine's shader table. A per-process cache keyed by source, defines
- * and mode makes rebuilding the same kernels free.
+ * and mode makes rebuilding the same kernels free. Kernels compiled with VKRT_COOPMAT_KHR have their
+ * SPIR-V rewritten from the NV to the KHR cooperative-matrix extension (spirv/coopmat-khr.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,6 +12,7 @@ import { Device } from '../gpu/device';
 import type { DispatchDesc } from '../kernel/contract';
 import type { EnginePlan, PlannedLayer, ShaderTable } from '../kernel/plan';
 import { packageRoot } from '../native';
+import { coopMatNvToKhr } from './spirv/coopmat-khr';
 
 /** SPIR-V cache per process, keyed by source text, defines and parameter mode. */
 const spirvCache = new Map<string, Uint32Array>();
@@ -40,6 +42,8 @@ export function compileDispatch(d: ShaderRef, mode: 'spec' | 'push'): Uint32Arra
   let spirv = spirvCache.get(key);
   if (!spirv) {
     spirv = Device.compileGlsl(src, { name: d.shader, defines });
+    // the KHR cooperative-matrix path: glslang compiles the NV extension, the words are rewritten
+    if (defines.VKRT_COOPMAT_KHR) spirv = coopMatNvToKhr(spirv);
     spirvCache.set(key, spirv);
   }
   return spirv;

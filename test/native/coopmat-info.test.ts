@@ -4,6 +4,7 @@
  * combinations its kernels can use.
  */
 import { strict as assert } from 'assert';
+import { coopMatCaps, EMULATED_COOPMAT } from '../../src/builder/caps';
 import { formatDevice } from '../../src/cli/devices';
 import { Device, decodeCoopMatProperty, formatCoopMatProperty, type DeviceInfo } from '../../src/gpu';
 import type { NativeCoopMatProperty } from '../../src/native';
@@ -47,6 +48,24 @@ describe('cooperative-matrix device info', () => {
     assert.match(lines[at + 3], /vulkanMemoryModel\s+yes$/);
     // an extension without usable combinations says so
     assert.match(formatDevice(fakeInfo([])), /coopMatCombinations\s+none usable from compute shaders/);
+  });
+
+  it('the builder keeps the combinations its kernels can compile for, per BuilderConfig.cooperativeMatrix', () => {
+    const list = [
+      raw(KHR, 16, 16, 16, 0, 1), raw(KHR, 16, 8, 16, 0, 0), raw(KHR, 16, 16, 32, 3, 5, { saturatingAccumulation: true }),
+      raw(NV, 16, 16, 16, 0, 1), raw(NV, 16, 16, 16, 0, 1, { scope: 2 }),
+    ];
+    const info = fakeInfo(list);
+    const shapes = (c: ReturnType<typeof coopMatCaps>) => c.map((x) => `${x.path}:${x.M}x${x.N}x${x.K}:${x.a}/${x.c}`);
+    // auto: each combination once, NV where the NV extension lists it; no saturating or workgroup-scope entries
+    assert.deepEqual(shapes(coopMatCaps(info)), ['nv:16x16x16:f16/f32', 'khr:16x8x16:f16/f16']);
+    assert.deepEqual(shapes(coopMatCaps(info, 'khr')), ['khr:16x16x16:f16/f32', 'khr:16x8x16:f16/f16']);
+    assert.deepEqual(shapes(coopMatCaps(info, 'nv')), ['nv:16x16x16:f16/f32']);
+    assert.deepEqual(coopMatCaps(info, 'off'), []);
+    assert.deepEqual(coopMatCaps(info, 'emulate'), [EMULATED_COOPMAT]);
+    // the kernels need FP16 and the Vulkan memory model (GL_NV_cooperative_matrix compiles to it)
+    assert.deepEqual(coopMatCaps({ ...info, vulkanMemoryModel: false }), []);
+    assert.deepEqual(coopMatCaps({ ...info, fp16: false }), []);
   });
 
   it('lavapipe lists no combination, and `vkrt devices` prints no combination rows', function () {
