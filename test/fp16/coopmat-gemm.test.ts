@@ -8,7 +8,13 @@
  * paths on a GPU with cooperative matrices: scripts/gpu/coopmat-check.ts.
  */
 import { strict as assert } from 'assert';
+import { buildSerializedAsync } from '../../src/builder/build';
 import { buildPlan } from '../../src/builder/builder';
+import { DeviceTimer } from '../../src/builder/tuning/measure';
+import { compareTensors } from '../../src/conformance/compare';
+import { Tensor } from '../../src/ir/tensor';
+import { interpret } from '../../src/ops/interpreter';
+import { Engine } from '../../src/runtime/engine';
 import { deviceCaps } from '../../src/builder/caps';
 import { Device } from '../../src/gpu';
 import { openDevice } from '../helpers/gpu';
@@ -37,6 +43,26 @@ describe('FP16 GEMM on (emulated) cooperative matrices', function () {
     assert.ok(!names('emulate', false).some((n) => /coopmat/.test(n)), 'an FP32 engine keeps FP32 math');
     assert.ok(!names('off', true).some((n) => /coopmat/.test(n)));
     if (device.info.cooperativeMatrixProperties.length === 0) assert.ok(!names('auto', true).some((n) => /coopmat/.test(n)), 'lavapipe has no matrix units');
+  });
+
+  it('the auto-tuner times the matrix-unit tactics on the device with the others and picks by measurement', async () => {
+    const c = COOPMAT_CASES[0].case;
+    const { model, feeds } = singleNodeModel(c);
+    const timed: string[] = [];
+    const built = await buildSerializedAsync(model, device, { fp16: true, cooperativeMatrix: 'emulate', optimizationLevel: 3 }, {
+      timer: { time: async (r, impl, mode) => { timed.push(impl.name); return new DeviceTimer(device).time(r, impl, mode); } },
+    });
+    assert.equal(built.tuning.failures, 0);
+    assert.deepEqual(timed.slice(0, 2).sort(), ['matmul_coopmat_128x128', 'matmul_coopmat_64x64'], `timed: ${timed.join(', ')}`);
+    const layer = built.plan.layers.find((l) => l.opTypes.includes('MatMul'))!;
+    assert.ok(layer.tactic && layer.tactic.candidates === 3 && layer.tactic.ms! > 0, JSON.stringify(layer.tactic));
+    const engine = Engine.load(built, { device, ownsDevice: false });
+    try {
+      const got = (await engine.createExecutionContext().execute(feeds)).get('out0')!;
+      assert.equal(compareTensors(interpret(model, feeds).get('out0') as Tensor, got, { rtol: 1e-2, atol: 1e-2 }), undefined);
+    } finally {
+      engine.dispose();
+    }
   });
 
   for (const kernel of COOPMAT_KERNELS) {
