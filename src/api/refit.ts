@@ -10,6 +10,6 @@ import { loadModel } from '../onnx/parse';
 import { setRefitPlanner } from '../runtime/refit';
 
 setRefitPlanner({
-  replan: (plan, device, updates) => replan(plan, deviceCaps(device), updates, buildPlan),
+  replan: (plan, device, updates) => replan(plan, deviceCaps(device, plan.refit?.config ?? {}), updates, buildPlan),
   onnxWeights: (plan, file) => weightsFromModel(plan.refit!, loadModel(file), file),
 });

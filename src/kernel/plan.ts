@@ -118,6 +118,8 @@ export interface RefitRecord {
     fusion?: boolean;
     fp16?: boolean;
     fp32Layers?: string[];
+    /** BuilderConfig.cooperativeMatrix: the replan sees the same matrix-unit tactics. */
+    cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
   };
 }
 

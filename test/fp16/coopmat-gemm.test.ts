@@ -8,7 +8,9 @@
  * paths on a GPU with cooperative matrices: scripts/gpu/coopmat-check.ts.
  */
 import { strict as assert } from 'assert';
+import { buildEngine } from '../../src/api/build';
 import { buildSerializedAsync } from '../../src/builder/build';
+import { preferKernel } from '../../src/builder/selection';
 import { buildPlan } from '../../src/builder/builder';
 import { DeviceTimer } from '../../src/builder/tuning/measure';
 import { compareTensors } from '../../src/conformance/compare';
@@ -18,7 +20,7 @@ import { Engine } from '../../src/runtime/engine';
 import { deviceCaps } from '../../src/builder/caps';
 import { Device } from '../../src/gpu';
 import { openDevice } from '../helpers/gpu';
-import { singleNodeModel } from '../helpers/gpu-op';
+import { randomTensor, singleNodeModel } from '../helpers/gpu-op';
 import { checkOpFp16 } from './helpers';
 import { COOPMAT_CASES, COOPMAT_KERNELS, coopMatCaseName } from './coopmat-cases';
 
@@ -60,6 +62,22 @@ describe('FP16 GEMM on (emulated) cooperative matrices', function () {
     try {
       const got = (await engine.createExecutionContext().execute(feeds)).get('out0')!;
       assert.equal(compareTensors(interpret(model, feeds).get('out0') as Tensor, got, { rtol: 1e-2, atol: 1e-2 }), undefined);
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  it('a refittable FP16 engine on the matrix-unit tactic refits (the replan sees the same tactics)', async () => {
+    const c = COOPMAT_CASES.find((x) => /constant B/.test(x.what))!.case;
+    const { model, feeds } = singleNodeModel(c);
+    const engine = buildEngine(model, { device, fp16: true, refittable: true, cooperativeMatrix: 'emulate', selection: preferKernel('matmul_coopmat_64x64') });
+    try {
+      assert.equal(engine.plan.layers.find((l) => l.opTypes.includes('MatMul'))!.kernel, 'matmul_coopmat_64x64');
+      const b2 = randomTensor('float32', [...c.inputs[1]!.dims], 999, -1, 1);
+      engine.refit({ in1: b2 });
+      const got = (await engine.createExecutionContext().execute(feeds)).get('out0')!;
+      const { model: m2 } = singleNodeModel({ ...c, inputs: [c.inputs[0], b2] });
+      assert.equal(compareTensors(interpret(m2, feeds).get('out0') as Tensor, got, { rtol: 1e-2, atol: 1e-2 }), undefined);
     } finally {
       engine.dispose();
     }
