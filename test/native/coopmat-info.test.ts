@@ -5,7 +5,10 @@
  */
 import { strict as assert } from 'assert';
 import { coopMatCaps, EMULATED_COOPMAT } from '../../src/builder/caps';
+import { parseArgs } from '../../src/cli/args';
 import { formatDevice } from '../../src/cli/devices';
+import { buildConfig } from '../../src/cli/engine-flags';
+import { InputError } from '../../src/errors';
 import { Device, decodeCoopMatProperty, formatCoopMatProperty, type DeviceInfo } from '../../src/gpu';
 import type { NativeCoopMatProperty } from '../../src/native';
 import { ensureDriver } from '../helpers/gpu';
@@ -87,5 +90,13 @@ describe('cooperative-matrix device info', () => {
     } finally {
       d.dispose();
     }
+  });
+});
+
+describe('--coopMat', () => {
+  it('sets BuilderConfig.cooperativeMatrix and refuses other values', () => {
+    for (const v of ['auto', 'nv', 'khr', 'off', 'emulate']) assert.equal(buildConfig(parseArgs([`--coopMat=${v}`])).cooperativeMatrix, v);
+    assert.equal(buildConfig(parseArgs([])).cooperativeMatrix, undefined);
+    assert.throws(() => buildConfig(parseArgs(['--coopMat=tensor'])), (e: Error) => e instanceof InputError && /--coopMat must be one of auto, nv, khr, off, emulate/.test(e.message));
   });
 });
