@@ -11,6 +11,7 @@
  *   . .gpu/env.sh; node dist/bench/bench/gpu/coopmat-check.js [--paths=nv,khr] [--validation] [--out=FILE]
  *
  * --validation needs the Khronos layer (the GPU host has none). --out writes the JSON summary.
+ * --paths=emulate is a dry run of this script on any FP16 device (lavapipe): the emulated kernels.
  */
 import * as fs from 'fs';
 import { coopMatCaps } from '../../src/builder/caps';
@@ -23,7 +24,8 @@ interface Outcome { path: string; kernel: string; what: string; ok: boolean; ms:
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const paths = (flagString(args, 'paths') ?? 'nv,khr').split(',').filter(Boolean) as ('nv' | 'khr')[];
+  const paths = (flagString(args, 'paths') ?? 'nv,khr').split(',').filter(Boolean) as ('nv' | 'khr' | 'emulate')[];
+  for (const p of paths) if (!['nv', 'khr', 'emulate'].includes(p)) throw new Error(`--paths: '${p}' is not nv, khr or emulate`);
   const device = Device.create({ validation: args.flags.has('validation') });
   const outcomes: Outcome[] = [];
   const skipped: Record<string, string> = {};
