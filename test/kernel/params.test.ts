@@ -1,0 +1,86 @@
+/**
+ * Named shader parameters (src/kernel/params.ts): packing checks, and the generated GLSL headers
+ * match the TypeScript layouts.
+ */
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import '../../src/ops'; // every kernel module: declares every layout and enum
+import { f32bits } from '../../src/kernel/contract';
+import { ParamLayout } from '../../src/kernel/params';
+import { GENERATED_DIR, generatedShaderFiles, layoutHeader } from '../../src/kernel/params-glsl';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+describe('named shader parameters', () => {
+  describe('pack', () => {
+    const L = new ParamLayout('test_layout', {
+      n: 'u32', base: 'i32', alpha: 'f32', dims: { array: 'u32', length: 2 }, extra: 'u32?', more: 'f32?',
+    });
+    const G = new ParamLayout('test_group', { n: 'u32', axes: { each: { dim: 'u32', stride: 'i32' } } });
+
+    it('writes the fields in declaration order, i32 as its u32 bits and f32 as its IEEE bits', () => {
+      assert.deepEqual(L.pack({ n: 7, base: -1, alpha: 0.5, dims: [3, 4] }), [7, 0xffffffff, f32bits(0.5), 3, 4]);
+      assert.deepEqual(L.pack({ dims: [3, 4], alpha: -Infinity, base: 2, n: 0 }), [0, 2, f32bits(-Infinity), 3, 4]);
+    });
+
+    it('ends at the last optional field given', () => {
+      assert.equal(L.pack({ n: 1, base: 0, alpha: 0, dims: [1, 1], extra: 9 }).length, 6);
+      assert.deepEqual(L.pack({ n: 1, base: 0, alpha: 0, dims: [1, 1], extra: 9, more: 1 }).slice(5), [9, f32bits(1)]);
+      assert.throws(() => L.pack({ n: 1, base: 0, alpha: 0, dims: [1, 1], more: 1 }), /optional field 'extra' is missing/);
+    });
+
+    it('refuses a missing, unknown or out-of-range field', () => {
+      // @ts-expect-error alpha is missing
+      assert.throws(() => L.pack({ n: 1, base: 0, dims: [1, 1] }), /field 'alpha' is missing/);
+      // @ts-expect-error bogus is no field
+      assert.throws(() => L.pack({ n: 1, base: 0, alpha: 0, dims: [1, 1], bogus: 1 }), /no field 'bogus'/);
+      assert.throws(() => L.pack({ n: -1, base: 0, alpha: 0, dims: [1, 1] }), /'n' = -1 is out of the u32 range/);
+      assert.throws(() => L.pack({ n: 2 ** 32, base: 0, alpha: 0, dims: [1, 1] }), /out of the u32 range/);
+      assert.throws(() => L.pack({ n: 1, base: 2 ** 31, alpha: 0, dims: [1, 1] }), /'base' = 2147483648 is out of the i32 range/);
+      assert.throws(() => L.pack({ n: 1.5, base: 0, alpha: 0, dims: [1, 1] }), /must be an integer/);
+      assert.throws(() => L.pack({ n: 1, base: 0, alpha: 0, dims: [1] }), /'dims' must be an array of 2 numbers/);
+      assert.throws(() => L.pack({ n: 1, base: 0, alpha: 0, dims: [1, -2] }), /'dims\[1\]' = -2 is out of the u32 range/);
+    });
+
+    it('packs a repeated group entry by entry, any count', () => {
+      assert.deepEqual(G.pack({ n: 5, axes: [{ dim: 2, stride: -3 }, { stride: 1, dim: 4 }] }), [5, 2, (-3) >>> 0, 4, 1]);
+      assert.deepEqual(G.pack({ n: 5, axes: [] }), [5]);
+      // @ts-expect-error entries have no field 'x'
+      assert.throws(() => G.pack({ n: 5, axes: [{ dim: 2, stride: 1, x: 0 }] }), /axes\[0\] has no field 'x'/);
+      // @ts-expect-error stride is missing
+      assert.throws(() => G.pack({ n: 5, axes: [{ dim: 2 }] }), /axes\[0\]\.stride is missing/);
+    });
+
+    it('refuses malformed declarations', () => {
+      assert.throws(() => new ParamLayout('bad', { a: 'u32?', b: 'u32' }), /required field 'b' after an optional one/);
+      assert.throws(() => new ParamLayout('bad', { g: { each: { x: 'u32' } }, a: 'u32' }), /must be the last field/);
+      assert.throws(() => new ParamLayout('bad', { a: { array: 'u32', length: 33 } }), /33 words; at most 32/);
+      assert.throws(() => new ParamLayout('bad', { a: { array: 'u32', length: 2 }, a_0: 'u32' }), /letters and digits/);
+      assert.throws(() => new ParamLayout('Bad', { a: 'u32' }), /lower_snake_case/);
+      // @ts-expect-error u64 is no parameter type
+      assert.throws(() => new ParamLayout('bad', { a: 'u64' }), /unknown type 'u64'/);
+    });
+
+    it('names words in GLSL by field, element and group field', () => {
+      const h = layoutHeader(new ParamLayout('test_header', { n: 'u32', k: 'i32', a: 'f32', d: { array: 'u32', length: 2 }, g: { each: { x: 'u32', y: 'f32' } } }));
+      for (const line of ['#define P_n   PARAM(0)', '#define P_k   PARAMI(1)', '#define P_a   PARAMF(2)', '#define P_d_0 PARAM(3)', '#define P_d_1 PARAM(4)',
+        '#define P_g_x(k) TP(5 + 2 * (k))', '#define P_g_y(k) TPF(6 + 2 * (k))', '#include "tensor_params.glsl"']) {
+        assert.ok(h.split('\n').includes(line), `missing: ${line}\n${h}`);
+      }
+    });
+  });
+
+  describe('generated headers', () => {
+    it(`${GENERATED_DIR} holds exactly what the layouts and enums generate (else run \`npm run gen:shaders\`)`, () => {
+      const files = generatedShaderFiles();
+      for (const [rel, text] of files) {
+        const file = path.join(ROOT, rel);
+        assert.ok(fs.existsSync(file), `${rel} is missing: run \`npm run gen:shaders\``);
+        assert.equal(fs.readFileSync(file, 'utf8'), text, `${rel} differs from its TypeScript declaration: run \`npm run gen:shaders\``);
+      }
+      const stale = fs.readdirSync(path.join(ROOT, GENERATED_DIR)).map((f) => `${GENERATED_DIR}/${f}`).filter((f) => !files.has(f));
+      assert.deepEqual(stale, [], 'headers no layout declares: run `npm run gen:shaders`');
+    });
+  });
+});
