@@ -1,18 +1,19 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/conv_gemm.glsl"
 // Conv (1-D, 2-D, 3-D; 1-D/2-D run as 3-D with unit depth/height) as an implicit GEMM per group:
 // Y[g] (Mg x NIMG*OD*OH*OW) = W[g] (Mg x Cg*KD*KH*KW) x im2col(X)[g], with the im2col matrix read
 // on the fly (padding taps read as 0); epilogue: + bias, + residual, activation.
 // Bindings: 0 X [NIMG, C, ID, IH, IW], 1 W [M, Cg, KD, KH, KW], then B [M] (HAS_BIAS),
 //   then R (HAS_RES, a residual shaped like Y, added before the activation), then Y [NIMG, M, OD, OH, OW].
-// Params: 0 C, 1 ID, 2 IH, 3 IW, 4 M, 5 OD, 6 OH, 7 OW, 8 KD, 9 KH, 10 KW, 11 SD, 12 SH, 13 SW,
-//   14 PD, 15 PH, 16 PW (begin pads), 17 DD, 18 DH, 19 DW (dilations), 20 Cg, 21 Mg, 22 NIMG,
-//   23 activation kind, 24 activation a (f32), 25 activation b (f32).
+// Params (layout conv_gemm, src/ops/nn/gpu/conv.ts): P_C, P_ID/IH/IW, P_M, P_OD/OH/OW, kernel P_KD..,
+//   strides P_SD.., begin pads P_PD.., dilations P_DD.., P_Cg, P_Mg, P_NIMG, the activation (P_act,
+//   P_actAlpha, P_actBeta; nn_act.glsl).
 // Defines: VKRT_F16 (f16 buffers, converted on load: FP32 arithmetic), HAS_BIAS, HAS_RES, GEMM_TILED (else one invocation per output), GEMM_* tile shape.
 // Groups: (ceil(NIMG*OD*OH*OW / BN), ceil(Mg / BM), group count).
 // SPLITK (split-K, for shapes whose tile grid cannot fill the GPU, e.g. 7x7 maps at batch 1): the
-//   K range is cut into chunks of param 26 (a multiple of GEMM_BK); workgroup z = split * groups + g
+//   K range is cut into chunks of P_chunk (a multiple of GEMM_BK); workgroup z = split * groups + g
 //   computes one chunk's partial products into binding 2, Part [splits, M, NIMG*OD*OH*OW] (float),
 //   with no epilogue; nn/conv_splitk.comp then sums the splits and applies bias, residual and
 //   activation. Bindings then: 0 X, 1 W, 2 Part.
@@ -38,9 +39,9 @@ layout(std430, binding = NEXT_BINDING) writeonly buffer Out { FT y_[]; };
 #endif
 #endif
 
-#define KSIZE (PARAM(8) * PARAM(9) * PARAM(10))
-#define OSIZE (PARAM(5) * PARAM(6) * PARAM(7))
-#define GK (PARAM(20) * KSIZE)
+#define KSIZE (P_KD * P_KH * P_KW)
+#define OSIZE (P_OD * P_OH * P_OW)
+#define GK (P_Cg * KSIZE)
 
 // First K index of this workgroup's chunk (0 without SPLITK); loads see chunk-relative k.
 uint splitk_k0 = 0u;
@@ -48,33 +49,33 @@ uint splitk_s = 0u;
 
 float gemm_load_a(uint g, uint m, uint k) {
   k += splitk_k0;
-  return w_[(g * PARAM(21) + m) * GK + k];
+  return w_[(g * P_Mg + m) * GK + k];
 }
 
 float gemm_load_b(uint g, uint k, uint n) {
   k += splitk_k0;
   uint c = k / KSIZE, t = k % KSIZE;
-  uint kw = t % PARAM(10); t /= PARAM(10);
-  uint kh = t % PARAM(9);
-  uint kd = t / PARAM(9);
+  uint kw = t % P_KW; t /= P_KW;
+  uint kh = t % P_KH;
+  uint kd = t / P_KH;
   uint img = n / OSIZE, p = n % OSIZE;
-  uint ow = p % PARAM(7); p /= PARAM(7);
-  uint oh = p % PARAM(6);
-  uint od = p / PARAM(6);
-  int id = int(od * PARAM(11) + kd * PARAM(17)) - PARAMI(14);
-  int ih = int(oh * PARAM(12) + kh * PARAM(18)) - PARAMI(15);
-  int iw = int(ow * PARAM(13) + kw * PARAM(19)) - PARAMI(16);
-  if (id < 0 || id >= PARAMI(1) || ih < 0 || ih >= PARAMI(2) || iw < 0 || iw >= PARAMI(3)) return 0.0;
-  return x_[(((img * PARAM(0) + g * PARAM(20) + c) * PARAM(1) + uint(id)) * PARAM(2) + uint(ih)) * PARAM(3) + uint(iw)];
+  uint ow = p % P_OW; p /= P_OW;
+  uint oh = p % P_OH;
+  uint od = p / P_OH;
+  int id = int(od * P_SD + kd * P_DD) - P_PD;
+  int ih = int(oh * P_SH + kh * P_DH) - P_PH;
+  int iw = int(ow * P_SW + kw * P_DW) - P_PW;
+  if (id < 0 || id >= int(P_ID) || ih < 0 || ih >= int(P_IH) || iw < 0 || iw >= int(P_IW)) return 0.0;
+  return x_[(((img * P_C + g * P_Cg + c) * P_ID + uint(id)) * P_IH + uint(ih)) * P_IW + uint(iw)];
 }
 
 void gemm_store(uint g, uint m, uint n, float acc) {
-  uint mo = g * PARAM(21) + m;
+  uint mo = g * P_Mg + m;
 #ifdef SPLITK
-  part_[(splitk_s * PARAM(4) + mo) * (PARAM(22) * OSIZE) + n] = acc;
+  part_[(splitk_s * P_M + mo) * (P_NIMG * OSIZE) + n] = acc;
 #else
   uint img = n / OSIZE, p = n % OSIZE;
-  uint idx = (img * PARAM(4) + mo) * OSIZE + p;
+  uint idx = (img * P_M + mo) * OSIZE + p;
   float v = acc;
 #ifdef HAS_BIAS
   v += bias_[mo];
@@ -82,7 +83,7 @@ void gemm_store(uint g, uint m, uint n, float acc) {
 #ifdef HAS_RES
   v += res_[idx];
 #endif
-  y_[idx] = FT(nn_act(v, PARAM(23), PARAMF(24), PARAMF(25)));
+  y_[idx] = FT(nn_act(v, P_act, P_actAlpha, P_actBeta));
 #endif
 }
 
@@ -90,13 +91,13 @@ void gemm_store(uint g, uint m, uint n, float acc) {
 
 void main() {
 #ifdef SPLITK
-  uint groups = PARAM(0) / PARAM(20);
+  uint groups = P_C / P_Cg;
   splitk_s = gl_WorkGroupID.z / groups;
-  splitk_k0 = splitk_s * PARAM(26);
-  gemm_tiled(gl_WorkGroupID.z % groups, PARAM(21), PARAM(22) * OSIZE, min(PARAM(26), GK - splitk_k0));
+  splitk_k0 = splitk_s * P_chunk;
+  gemm_tiled(gl_WorkGroupID.z % groups, P_Mg, P_NIMG * OSIZE, min(P_chunk, GK - splitk_k0));
 #elif defined(GEMM_TILED)
-  gemm_tiled(gl_WorkGroupID.z, PARAM(21), PARAM(22) * OSIZE, GK);
+  gemm_tiled(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
 #else
-  gemm_simple(gl_WorkGroupID.z, PARAM(21), PARAM(22) * OSIZE, GK);
+  gemm_simple(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
 #endif
 }

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/dyn_quant.glsl"
 // DynamicQuantizeLinear in three dispatches (STAGE define):
 //   1: each workgroup (256 invocations) folds a slice of X into a partial (min, max), both
 //      starting at 0 (NaN ignored), written to scratch S[2 * group], S[2 * group + 1];
@@ -10,7 +11,8 @@
 //   3: one invocation per element: y = clamp(rint(x / scale) + zp, 0, 255) (zp when scale is 0).
 // Bindings: stage 1: 0 X, 1 scratch; stage 2: 0 scratch, 1 Y_scale, 2 Y_zp;
 //   stage 3: 0 X, 1 scratch, 2 Y.
-// Params: 0 element count, 1 partial count (stage 1 groups), 2 elements per workgroup (stage 1).
+// Params (layout dyn_quant, src/ops/nn/gpu/qlinear.ts): P_count (elements), P_partials (stage 1
+//   groups), P_perPartial (elements per stage-1 workgroup).
 // Groups: stage 1 (partials, 1, 1); stage 2 (1, 1, 1); stage 3 grid1d(count, 256).
 #include "nn_quant.glsl"
 
@@ -46,8 +48,8 @@ void fold(uint lid) {
 void main() {
 #if STAGE == 1
   uint lid = gl_LocalInvocationID.x;
-  uint begin = gl_WorkGroupID.x * PARAM(2);
-  uint end = min(begin + PARAM(2), PARAM(0));
+  uint begin = gl_WorkGroupID.x * P_perPartial;
+  uint end = min(begin + P_perPartial, P_count);
   float mn = 0.0, mx = 0.0;
   for (uint i = begin + lid; i < end; i += 256u) {
     float v = x_[i];
@@ -60,7 +62,7 @@ void main() {
 #elif STAGE == 2
   uint lid = gl_LocalInvocationID.x;
   float mn = 0.0, mx = 0.0;
-  for (uint i = lid; i < PARAM(1); i += 256u) {
+  for (uint i = lid; i < P_partials; i += 256u) {
     float a = s_[2u * i], b = s_[2u * i + 1u];
     if (a < mn) mn = a;
     if (b > mx) mx = b;
@@ -82,7 +84,7 @@ void main() {
   }
 #else
   uint i = vkrt_index();
-  if (i >= PARAM(0)) return;
+  if (i >= P_count) return;
   float scale = s_[0], zp = s_[1];
   float v = zp;
   if (scale != 0.0) {

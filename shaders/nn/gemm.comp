@@ -1,20 +1,21 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/gemm.glsl"
 // Gemm and batched MatMul: Y[b] = act(alpha * A[b] x B[b] + beta * C), any strides (transposes are
 // strides), batch broadcast through up to three collapsed batch axes.
 // Bindings: 0 A, 1 B, 2 C (only with HAS_C), then Y (row-major [batch, M, N]).
-// Params: 0 M, 1 N, 2 K, 3 A stride m, 4 A stride k, 5 B stride k, 6 B stride n,
-//   7..9 batch dims (outer to inner), 10..12 A batch strides, 13..15 B batch strides;
-//   float only: 16 alpha (f32), 17 activation kind, 18 activation a (f32), 19 activation b (f32)
-//   (see nn_act.glsl); with HAS_C: 20 beta (f32), 21 C stride m, 22 C stride n (0 where broadcast).
+// Params (layout gemm, src/ops/nn/gpu/gemm.ts): P_M, P_N, P_K, A's strides P_aStrideM/K, B's
+//   P_bStrideK/N, batch dims P_batch_0..2 (outer to inner), A's and B's batch strides P_aBatch_*,
+//   P_bBatch_*; float only: P_alpha and the activation (P_act, P_actAlpha, P_actBeta; nn_act.glsl);
+//   with HAS_C: P_beta, C's strides P_cStrideM/N (0 where broadcast).
 // Defines: T (storage and accumulator: float, or int with T_INT: no alpha, activation or C),
 //   HAS_C, GEMM_TILED (shared-memory tiles, else one invocation per output), GEMM_* tile shape;
 //   GEMM_COOPMAT (FP16 storage: cooperative matrices, nn_gemm_coopmat.glsl and its GEMM_CM_*, CM_*,
 //   VKRT_COOPMAT_* defines; groups (ceil(N / GEMM_CM_BN), ceil(M / GEMM_CM_BM), batch)).
 // Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
 // SPLITK (float, with GEMM_TILED; for products whose tile grid cannot fill the GPU): K is cut into
-//   chunks of param 23; workgroup z = split * batch + b writes that chunk's raw products to binding
+//   chunks of P_chunk; workgroup z = split * batch + b writes that chunk's raw products to binding
 //   2, Part [splits, batch, M, N] (float); nn/gemm_splitk.comp sums them and applies the epilogue.
 #ifndef T
 #define T float
@@ -47,35 +48,35 @@ uint splitk_k0 = 0u;
 uint splitk_s = 0u;
 
 uint batch_off(uint b, uint s0, uint s1, uint s2) {
-  uint i2 = b % PARAM(9);
-  uint r = b / PARAM(9);
-  uint i1 = r % PARAM(8);
-  uint i0 = r / PARAM(8);
+  uint i2 = b % P_batch_2;
+  uint r = b / P_batch_2;
+  uint i1 = r % P_batch_1;
+  uint i0 = r / P_batch_1;
   return i0 * s0 + i1 * s1 + i2 * s2;
 }
 
 T gemm_load_a(uint b, uint m, uint k) {
   k += splitk_k0;
-  return a_[batch_off(b, PARAM(10), PARAM(11), PARAM(12)) + m * PARAM(3) + k * PARAM(4)];
+  return a_[batch_off(b, P_aBatch_0, P_aBatch_1, P_aBatch_2) + m * P_aStrideM + k * P_aStrideK];
 }
 T gemm_load_b(uint b, uint k, uint n) {
   k += splitk_k0;
-  return b_[batch_off(b, PARAM(13), PARAM(14), PARAM(15)) + k * PARAM(5) + n * PARAM(6)];
+  return b_[batch_off(b, P_bBatch_0, P_bBatch_1, P_bBatch_2) + k * P_bStrideK + n * P_bStrideN];
 }
 void gemm_store(uint b, uint m, uint n, T acc) {
 #ifdef SPLITK
-  part_[((splitk_s * PARAM(7) * PARAM(8) * PARAM(9) + b) * PARAM(0) + m) * PARAM(1) + n] = float(acc);
+  part_[((splitk_s * P_batch_0 * P_batch_1 * P_batch_2 + b) * P_M + m) * P_N + n] = float(acc);
 #else
 #if defined(T_INT)
   T v = acc;
 #else
-  T v = PARAMF(16) * acc;
+  T v = P_alpha * acc;
 #ifdef HAS_C
-  v += PARAMF(20) * c_[m * PARAM(21) + n * PARAM(22)];
+  v += P_beta * c_[m * P_cStrideM + n * P_cStrideN];
 #endif
-  v = nn_act(v, PARAM(17), PARAMF(18), PARAMF(19));
+  v = nn_act(v, P_act, P_actAlpha, P_actBeta);
 #endif
-  y_[(b * PARAM(0) + m) * PARAM(1) + n] = TS(v);
+  y_[(b * P_M + m) * P_N + n] = TS(v);
 #endif
 }
 
@@ -109,21 +110,21 @@ void gemm_rowdot(uint b, uint K) {
 void main() {
   // whole workgroups leave together (before any barrier)
 #ifdef SPLITK
-  uint nb = PARAM(7) * PARAM(8) * PARAM(9);
+  uint nb = P_batch_0 * P_batch_1 * P_batch_2;
   splitk_s = gl_WorkGroupID.z / nb;
-  splitk_k0 = splitk_s * PARAM(23);
-  if (splitk_k0 >= PARAM(2)) return;
-  gemm_tiled(gl_WorkGroupID.z % nb, PARAM(0), PARAM(1), min(PARAM(23), PARAM(2) - splitk_k0));
+  splitk_k0 = splitk_s * P_chunk;
+  if (splitk_k0 >= P_K) return;
+  gemm_tiled(gl_WorkGroupID.z % nb, P_M, P_N, min(P_chunk, P_K - splitk_k0));
   return;
 #endif
-  if (gl_WorkGroupID.z >= PARAM(7) * PARAM(8) * PARAM(9)) return;
+  if (gl_WorkGroupID.z >= P_batch_0 * P_batch_1 * P_batch_2) return;
 #ifdef GEMM_COOPMAT
-  gemm_coopmat(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+  gemm_coopmat(gl_WorkGroupID.z, P_M, P_N, P_K);
 #elif defined(GEMM_TILED)
-  gemm_tiled(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+  gemm_tiled(gl_WorkGroupID.z, P_M, P_N, P_K);
 #elif defined(GEMM_ROWDOT)
-  gemm_rowdot(gl_WorkGroupID.z, PARAM(2));
+  gemm_rowdot(gl_WorkGroupID.z, P_K);
 #else
-  gemm_simple(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+  gemm_simple(gl_WorkGroupID.z, P_M, P_N, P_K);
 #endif
 }

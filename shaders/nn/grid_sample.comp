@@ -1,12 +1,13 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/grid_sample.glsl"
 // GridSample over 1-3 spatial axes (run as 3-D with unit leading axes; the grid's last dim holds
 // the R real axes' coordinates innermost-first: x, y, z), one invocation per output element.
 // Follows the reference (src/ops/nn/grid.ts): unnormalize, pad (border clamp / reflection), then
 // nearest (1 tap), linear (2) or cubic (4, A = -0.75) weights per axis.
 // Bindings: 0 X [N, C, ID, IH, IW], 1 grid [N, OD*OH*OW, R], 2 Y [N, C, OD, OH, OW].
-// Params: 0 total, 1 C, 2 ID, 3 IH, 4 IW, 5 OD, 6 OH, 7 OW.
+// Params (layout grid_sample, src/ops/nn/gpu/grid.ts): P_total, P_C, P_ID/IH/IW, P_OD/OH/OW.
 // Defines: R (real spatial axes, 1-3), MODE (0 nearest, 1 linear, 2 cubic), PAD (0 zeros,
 //   1 border, 2 reflection), ALIGN (align_corners 0/1).
 #if MODE == 0
@@ -63,12 +64,12 @@ float cubic(float x, int t) {
 
 void main() {
   uint i = vkrt_index();
-  if (i >= PARAM(0)) return;
-  uint osz = PARAM(5) * PARAM(6) * PARAM(7);
+  if (i >= P_total) return;
+  uint osz = P_OD * P_OH * P_OW;
   uint p = i % osz;
   uint nc = i / osz;
-  uint n = nc / PARAM(1);
-  int L[3] = int[3](PARAMI(2), PARAMI(3), PARAMI(4));
+  uint n = nc / P_C;
+  int L[3] = int[3](int(P_ID), int(P_IH), int(P_IW));
   int idx[3][TAPS];
   float wts[3][TAPS];
   for (int a = 0; a < 3; a++) {

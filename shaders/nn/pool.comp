@@ -1,15 +1,19 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#if POOL == 2
+#include "params/pool_lp.glsl"
+#else
+#include "params/pool.glsl"
+#endif
 #include "vkrt_math.glsl"
 // MaxPool, AveragePool, LpPool over 1-3 spatial axes (run as 3-D with unit leading axes): one
 // invocation per output element. NaN and Inf as in the reference (a NaN in a window gives NaN).
 // Bindings: 0 X [N*C planes of ID x IH x IW], 1 Y [N*C planes of OD x OH x OW], 2 Indices (MaxPool
 //   with HAS_INDICES: flat input index as int, row-major or, with STORAGE_COL, column-major spatial).
-// Params: 0 total outputs, 1 ID, 2 IH, 3 IW, 4 OD, 5 OH, 6 OW, 7 KD, 8 KH, 9 KW, 10 SD, 11 SH, 12 SW,
-//   13 PD, 14 PH, 15 PW (begin pads), 16 DD, 17 DH, 18 DW (dilations);
-//   AveragePool with COUNT_PAD: 19 PED, 20 PEH, 21 PEW (end pads; the divisor counts taps inside the
-//   padded input); LpPool: 19 p (f32).
+// Params (layouts pool and pool_lp, src/ops/nn/gpu/pool.ts): P_total (outputs), P_ID/IH/IW,
+//   P_OD/OH/OW, kernel P_KD.., strides P_SD.., begin pads P_PD.., dilations P_DD..; AveragePool with
+//   COUNT_PAD: end pads P_PED.. (the divisor counts taps inside the padded input); LpPool: P_p.
 // Defines: POOL 0 max, 1 average, 2 Lp; T storage type (float, or int for integer MaxPool).
 #ifndef T
 #define T float
@@ -34,16 +38,16 @@ layout(std430, binding = 2) writeonly buffer OutI { int i_[]; };
 
 void main() {
   uint idx = vkrt_index();
-  if (idx >= PARAM(0)) return;
+  if (idx >= P_total) return;
   uint r = idx;
-  uint ow = r % PARAM(6); r /= PARAM(6);
-  uint oh = r % PARAM(5); r /= PARAM(5);
-  uint od = r % PARAM(4);
-  uint plane = r / PARAM(4);
-  uint xb = plane * PARAM(1) * PARAM(2) * PARAM(3);
-  int d0 = int(od * PARAM(10)) - PARAMI(13);
-  int h0 = int(oh * PARAM(11)) - PARAMI(14);
-  int w0 = int(ow * PARAM(12)) - PARAMI(15);
+  uint ow = r % P_OW; r /= P_OW;
+  uint oh = r % P_OH; r /= P_OH;
+  uint od = r % P_OD;
+  uint plane = r / P_OD;
+  uint xb = plane * P_ID * P_IH * P_IW;
+  int d0 = int(od * P_SD) - P_PD;
+  int h0 = int(oh * P_SH) - P_PH;
+  int w0 = int(ow * P_SW) - P_PW;
 #if POOL == 0
   T best = T(0);
   int bi = -1;
@@ -57,23 +61,23 @@ void main() {
   float scale = 0.0;
   for (uint pass = 0; pass < 2; pass++) {
 #endif
-  for (uint kd = 0; kd < PARAM(7); kd++) {
-    int id = d0 + int(kd * PARAM(16));
-    if (id < 0 || id >= PARAMI(1)) continue;
-    for (uint kh = 0; kh < PARAM(8); kh++) {
-      int ih = h0 + int(kh * PARAM(17));
-      if (ih < 0 || ih >= PARAMI(2)) continue;
-      for (uint kw = 0; kw < PARAM(9); kw++) {
-        int iw = w0 + int(kw * PARAM(18));
-        if (iw < 0 || iw >= PARAMI(3)) continue;
-        uint off = (uint(id) * PARAM(2) + uint(ih)) * PARAM(3) + uint(iw);
+  for (uint kd = 0; kd < P_KD; kd++) {
+    int id = d0 + int(kd * P_DD);
+    if (id < 0 || id >= int(P_ID)) continue;
+    for (uint kh = 0; kh < P_KH; kh++) {
+      int ih = h0 + int(kh * P_DH);
+      if (ih < 0 || ih >= int(P_IH)) continue;
+      for (uint kw = 0; kw < P_KW; kw++) {
+        int iw = w0 + int(kw * P_DW);
+        if (iw < 0 || iw >= int(P_IW)) continue;
+        uint off = (uint(id) * P_IH + uint(ih)) * P_IW + uint(iw);
         T v = x_[xb + off];
 #if POOL == 0
         // a NaN anywhere in the window wins (the first one), as in the reference
         if (bi < 0 || (!POOL_NAN(best) && (v > best || POOL_NAN(v)))) {
           best = v;
 #ifdef STORAGE_COL
-          bi = int(uint(id) + (uint(ih) + uint(iw) * PARAM(2)) * PARAM(1));
+          bi = int(uint(id) + (uint(ih) + uint(iw) * P_IH) * P_ID);
 #else
           bi = int(off);
 #endif
@@ -83,7 +87,7 @@ void main() {
         cnt++;
 #else
         if (pass == 0) scale = vkrt_max(scale, abs(float(v)));
-        else acc += vkrt_powabs(float(v) / scale, PARAMF(19));
+        else acc += vkrt_powabs(float(v) / scale, P_p);
 #endif
       }
     }
@@ -104,11 +108,11 @@ void main() {
   // taps inside [-pad_begin, in + pad_end) per axis, multiplied
   uint c3 = 1;
   for (uint a = 0; a < 3; a++) {
-    uint K = a == 0 ? PARAM(7) : a == 1 ? PARAM(8) : PARAM(9);
-    uint D = a == 0 ? PARAM(16) : a == 1 ? PARAM(17) : PARAM(18);
+    uint K = a == 0 ? P_KD : a == 1 ? P_KH : P_KW;
+    uint D = a == 0 ? P_DD : a == 1 ? P_DH : P_DW;
     int s0 = a == 0 ? d0 : a == 1 ? h0 : w0;
-    int lo = -(a == 0 ? PARAMI(13) : a == 1 ? PARAMI(14) : PARAMI(15));
-    int hi = (a == 0 ? PARAMI(1) + PARAMI(19) : a == 1 ? PARAMI(2) + PARAMI(20) : PARAMI(3) + PARAMI(21));
+    int lo = -(a == 0 ? P_PD : a == 1 ? P_PH : P_PW);
+    int hi = (a == 0 ? int(P_ID) + P_PED : a == 1 ? int(P_IH) + P_PEH : int(P_IW) + P_PEW);
     uint c = 0;
     for (uint k = 0; k < K; k++) {
       int q = s0 + int(k * D);
@@ -121,6 +125,6 @@ void main() {
   y_[idx] = TS(acc / float(cnt));
 #endif
 #else
-  y_[idx] = TS((scale == 0.0 || vkrt_isinf(scale) || vkrt_isnan(scale)) ? scale : scale * pow(acc, 1.0 / PARAMF(19)));
+  y_[idx] = TS((scale == 0.0 || vkrt_isinf(scale) || vkrt_isnan(scale)) ? scale : scale * pow(acc, 1.0 / P_p));
 #endif
 }

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/qmatmul.glsl"
 // MatMulInteger and QLinearMatMul: exact int32 batched products with zero points,
 // acc[b][m][n] = sum_k (A[b][m][k] - a_zp[.., m]) * (B[b][k][n] - b_zp[.., n]);
 // MatMulInteger stores acc, QLinearMatMul stores clamp(rint(acc * (a_s * b_s / y_s)) + y_zp).
@@ -9,9 +10,10 @@
 // (index ((matrix % count) * rows + row) * flag, flag 0 for per tensor).
 // Bindings (numbers given by defines, absent ones have no define): 0 A, 1 B, B_AZP, B_BZP,
 //   QLINEAR only: B_AS, B_BS, B_YS (1 element each), B_YZP; B_Y output [batch, M, N].
-// Params: 0 M, 1 N, 2 K, 3..5 batch dims (outer to inner), 6..8 A batch strides (in matrices),
-//   9..11 B batch strides (in matrices), 12 a_zp matrix count, 13 a_zp per-row flag,
-//   14 b_zp matrix count, 15 b_zp per-column flag, 16 output low bound, 17 output high bound (int).
+// Params (layout qmatmul, src/ops/nn/gpu/qlinear.ts): P_M, P_N, P_K, batch dims P_batch_0..2 (outer
+//   to inner), A's and B's batch strides P_aBatch_*, P_bBatch_* (in matrices), a_zp's matrix count
+//   and per-row flag (P_azpCount, P_azpPerRow), b_zp's (P_bzpCount, P_bzpPerCol), the output's
+//   bounds P_lo, P_hi.
 // Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output).
 // Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
 #define GEMM_T int
@@ -36,33 +38,33 @@ layout(std430, binding = B_YZP) readonly buffer InYZ { int yzp_[]; };
 layout(std430, binding = B_Y) writeonly buffer Out { int y_[]; };
 
 uint batch_mat(uint b, uint s0, uint s1, uint s2) {
-  uint i2 = b % PARAM(5);
-  uint r = b / PARAM(5);
-  uint i1 = r % PARAM(4);
-  uint i0 = r / PARAM(4);
+  uint i2 = b % P_batch_2;
+  uint r = b / P_batch_2;
+  uint i1 = r % P_batch_1;
+  uint i0 = r / P_batch_1;
   return i0 * s0 + i1 * s1 + i2 * s2;
 }
 
 int gemm_load_a(uint b, uint m, uint k) {
-  uint mat = batch_mat(b, PARAM(6), PARAM(7), PARAM(8));
-  int v = a_[(mat * PARAM(0) + m) * PARAM(2) + k];
+  uint mat = batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2);
+  int v = a_[(mat * P_M + m) * P_K + k];
 #ifdef B_AZP
-  v -= azp_[((mat % PARAM(12)) * PARAM(0) + m) * PARAM(13)];
+  v -= azp_[((mat % P_azpCount) * P_M + m) * P_azpPerRow];
 #endif
   return v;
 }
 
 int gemm_load_b(uint b, uint k, uint n) {
-  uint mat = batch_mat(b, PARAM(9), PARAM(10), PARAM(11));
-  int v = b_[(mat * PARAM(2) + k) * PARAM(1) + n];
+  uint mat = batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2);
+  int v = b_[(mat * P_K + k) * P_N + n];
 #ifdef B_BZP
-  v -= bzp_[((mat % PARAM(14)) * PARAM(1) + n) * PARAM(15)];
+  v -= bzp_[((mat % P_bzpCount) * P_N + n) * P_bzpPerCol];
 #endif
   return v;
 }
 
 void gemm_store(uint b, uint m, uint n, int acc) {
-  uint idx = (b * PARAM(0) + m) * PARAM(1) + n;
+  uint idx = (b * P_M + m) * P_N + n;
 #ifdef QLINEAR
   float s = nn_div(as_[0] * bs_[0], ys_[0]);
 #ifdef B_YZP
@@ -70,7 +72,7 @@ void gemm_store(uint b, uint m, uint n, int acc) {
 #else
   int z = 0;
 #endif
-  y_[idx] = nn_requant(acc, s, z, PARAMI(16), PARAMI(17));
+  y_[idx] = nn_requant(acc, s, z, P_lo, P_hi);
 #else
   y_[idx] = acc;
 #endif
@@ -79,10 +81,10 @@ void gemm_store(uint b, uint m, uint n, int acc) {
 #include "nn_gemm.glsl"
 
 void main() {
-  if (gl_WorkGroupID.z >= PARAM(3) * PARAM(4) * PARAM(5)) return;
+  if (gl_WorkGroupID.z >= P_batch_0 * P_batch_1 * P_batch_2) return;
 #ifdef GEMM_TILED
-  gemm_tiled(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+  gemm_tiled(gl_WorkGroupID.z, P_M, P_N, P_K);
 #else
-  gemm_simple(gl_WorkGroupID.z, PARAM(0), PARAM(1), PARAM(2));
+  gemm_simple(gl_WorkGroupID.z, P_M, P_N, P_K);
 #endif
 }

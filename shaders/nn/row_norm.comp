@@ -1,14 +1,15 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/row_norm.glsl"
 // Normalizations over contiguous rows (LayerNormalization, InstanceNormalization,
 // GroupNormalization, RMSNormalization): one workgroup per row of L elements computes the row's
 // mean and variance (two passes over the row, nn_reduce.glsl), then writes
 //   y = (x - mean) / sqrt(var + eps) * scale[s(row, j)] + bias[b(row, j)]   (RMS: x / sqrt(mean(x^2) + eps) * scale)
 // where j is the element's index in its row and the parameter index maps are
-//   s(row, j) = (row % P3) * P4 + (j / P5) % P6, b(row, j) likewise with P7..P10.
+//   s(row, j) = (row % P_scaleR) * P_scaleRm + (j / P_scaleDiv) % P_scaleMod, b(row, j) likewise with P_bias*.
 // Bindings: 0 X, 1 scale, then bias (HAS_BIAS), then Y, then Mean and InvStdDev [rows] (OUT_STATS).
-// Params: 0 rows, 1 L, 2 epsilon (f32), 3..6 scale map, 7..10 bias map (HAS_BIAS).
+// Params (layout row_norm, src/ops/nn/gpu/norm.ts): P_rows, P_L, P_epsilon, the scale map, the bias map (HAS_BIAS).
 // Defines: RMS, HAS_BIAS, OUT_STATS, NN_WG (workgroup size, a power of two).
 #include "nn_reduce.glsl"
 
@@ -28,8 +29,8 @@ layout(std430, binding = Y_BINDING + 2) writeonly buffer OutI { FT inv_[]; };
 
 void main() {
   uint row = nn_row();
-  if (row >= PARAM(0)) return;  // whole workgroups leave together
-  uint L = PARAM(1);
+  if (row >= P_rows) return;  // whole workgroups leave together
+  uint L = P_L;
   uint base = row * L;
   uint t = gl_LocalInvocationID.x;
 #ifdef RMS
@@ -45,15 +46,15 @@ void main() {
   for (uint i = t; i < L; i += NN_WG) { float d = x_[base + i] - mean; acc += d * d; }
   float var = nn_wg_sum(acc) / float(L);
 #endif
-  float inv = 1.0 / sqrt(var + PARAMF(2));
-  uint sb = (row % PARAM(3)) * PARAM(4);
+  float inv = 1.0 / sqrt(var + P_epsilon);
+  uint sb = (row % P_scaleR) * P_scaleRm;
 #ifdef HAS_BIAS
-  uint bb = (row % PARAM(7)) * PARAM(8);
+  uint bb = (row % P_biasR) * P_biasRm;
 #endif
   for (uint i = t; i < L; i += NN_WG) {
-    float v = (x_[base + i] - mean) * inv * s_[sb + (i / PARAM(5)) % PARAM(6)];
+    float v = (x_[base + i] - mean) * inv * s_[sb + (i / P_scaleDiv) % P_scaleMod];
 #ifdef HAS_BIAS
-    v += b_[bb + (i / PARAM(9)) % PARAM(10)];
+    v += b_[bb + (i / P_biasDiv) % P_biasMod];
 #endif
     y_[base + i] = FT(v);
   }

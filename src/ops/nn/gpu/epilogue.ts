@@ -9,7 +9,6 @@
  * The kind codes match shaders/common/nn_act.glsl; the reference applies the same functions, so a
  * fused node stays its own oracle.
  */
-import { f32bits } from '../../../kernel/contract';
 import { erf } from '../../elementwise/scalar-table';
 import { Attrs } from '../../../ir/attrs';
 
@@ -54,9 +53,12 @@ export function readActivation(attrs: Attrs, fail: (m: string) => never): Activa
   };
 }
 
-/** Params of an activation: kind, alpha bits, beta bits. */
-export function activationParams(a: Activation): number[] {
-  return [a.kind, f32bits(a.alpha), f32bits(a.beta)];
+/** The epilogue's fields in a parameter layout (GLSL: P_act, P_actAlpha, P_actBeta). */
+export const ACT_FIELDS = { act: 'u32', actAlpha: 'f32', actBeta: 'f32' } as const;
+
+/** Values of {@link ACT_FIELDS} for an activation. */
+export function activationFields(a: Activation): { act: number; actAlpha: number; actBeta: number } {
+  return { act: a.kind, actAlpha: a.alpha, actBeta: a.beta };
 }
 
 function sigmoid(x: number): number {

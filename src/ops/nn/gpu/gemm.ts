@@ -6,10 +6,11 @@
  * would leave most of a tile idle. Transposes are strides; MatMul's batch broadcast collapses to at most three axes.
  * FP16 layers on devices with cooperative matrices also get matrix-unit candidates (gemm-coopmat.ts).
  */
-import { BindingRef, DispatchDesc, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../kernel/contract';
+import { BindingRef, DispatchDesc, KernelContext, KernelImpl, grid1d, withF16 } from '../../../kernel/contract';
+import { optional, paramLayout, ParamValues } from '../../../kernel/params';
 import { collapseBroadcast } from '../../../kernel/pointwise';
 import { broadcastDims } from '../../util/shape';
-import { activationParams, readActivation } from './epilogue';
+import { ACT_FIELDS, activationFields, readActivation } from './epilogue';
 import { addCoopMatCandidates } from './gemm-coopmat';
 
 const TILE = { BM: 64, BN: 64, TM: 4, TN: 4, BK: 16 };
@@ -19,6 +20,25 @@ const SPLITK_TARGET_GROUPS = 256;
 const SPLITK_MIN_CHUNK = 128;
 const MAX_Z = 65535;
 
+/**
+ * The product: M x N outputs over K; strides of A (m, k) and B (k, n); the batch collapsed to 3 axes
+ * (dims outer first, and A's and B's stride per batch axis, in elements).
+ */
+const GEMM_SHAPE = {
+  M: 'u32', N: 'u32', K: 'u32', aStrideM: 'u32', aStrideK: 'u32', bStrideK: 'u32', bStrideN: 'u32',
+  batch: { array: 'u32', length: 3 }, aBatch: { array: 'u32', length: 3 }, bBatch: { array: 'u32', length: 3 },
+} as const;
+/** Float only: alpha, the activation; with HAS_C: beta and C's strides (0 on a broadcast axis). */
+const GEMM_EPILOGUE = { alpha: 'f32', ...ACT_FIELDS, beta: 'f32', cStrideM: 'u32', cStrideN: 'u32' } as const;
+/**
+ * shaders/nn/gemm.comp. An integer product stops after the shape, a float one without C after the
+ * activation; a SPLITK pass gives the whole epilogue (beta and C strides 0 without C) and the K chunk.
+ */
+const GEMM = paramLayout('gemm', { ...GEMM_SHAPE, ...optional(GEMM_EPILOGUE), chunk: 'u32?' }, 'Gemm/MatMul, batched and strided (src/ops/nn/gpu/gemm.ts).');
+/** shaders/nn/gemm_splitk.comp: sums `splits` partial products of `total` outputs (chunk unused). */
+const GEMM_SPLITK = paramLayout('gemm_splitk', { ...GEMM_SHAPE, ...GEMM_EPILOGUE, chunk: 'u32', splits: 'u32', total: 'u32' }, 'Gemm/MatMul split-K, the sum of the partial products (src/ops/nn/gpu/gemm.ts).');
+type GemmEpilogue = Omit<ParamValues<typeof GEMM_EPILOGUE>, 'beta' | 'cStrideM' | 'cStrideN'> & { beta?: number; cStrideM?: number; cStrideN?: number };
+
 interface GemmSpec {
   M: number; N: number; K: number;
   /** strides of A (m, k) and B (k, n) */
@@ -27,13 +47,16 @@ interface GemmSpec {
   batch: [number, number, number]; sab: [number, number, number]; sbb: [number, number, number];
   int: boolean;
   /** float only: alpha, activation params, and C (beta, strides) */
-  tail: number[];
+  epilogue: GemmEpilogue;
   hasC: boolean;
   bindings: BindingRef[];
 }
 
 function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[] {
-  const params = [s.M, s.N, s.K, ...s.sa, ...s.sb, ...s.batch, ...s.sab, ...s.sbb, ...(s.int ? [] : s.tail)];
+  const shape: ParamValues<typeof GEMM_SHAPE> = {
+    M: s.M, N: s.N, K: s.K, aStrideM: s.sa[0], aStrideK: s.sa[1], bStrideK: s.sb[0], bStrideN: s.sb[1], batch: s.batch, aBatch: s.sab, bBatch: s.sbb,
+  };
+  const params = GEMM.pack(s.int ? shape : { ...shape, ...s.epilogue });
   const defines: Record<string, string | number> = s.int ? { T: 'int', T_INT: 1 } : {};
   if (s.hasC) defines.HAS_C = 1;
   const nb = s.batch[0] * s.batch[1] * s.batch[2];
@@ -53,7 +76,7 @@ function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[
     const tiled: KernelImpl = { name: `${prefix}_tiled`, dispatches: [d] };
     if (s.M >= 16 && s.N >= 16) impls.unshift(tiled);
     else impls.push(tiled);
-    const split = s.int ? undefined : splitK(ctx, s, d, params, defines, tx * ty * nb, prefix);
+    const split = s.int ? undefined : splitK(ctx, s, d, shape, defines, tx * ty * nb, prefix);
     if (split && impls[0] === tiled && tx * ty * nb < SPLITK_MIN_GROUPS && s.K >= 2 * SPLITK_MIN_CHUNK) impls.unshift(split);
     else if (split) impls.push(split);
   }
@@ -74,7 +97,7 @@ function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[
  * Split-K: pass 1 (gemm.comp SPLITK) writes each K chunk's products to scratch, with the grid
  * multiplied by the split count; pass 2 (gemm_splitk.comp) sums them in order with the epilogue.
  */
-function splitK(ctx: KernelContext, s: GemmSpec, tiled: DispatchDesc, params: number[], defines: Record<string, string | number>, wgs: number, prefix: string): KernelImpl | undefined {
+function splitK(ctx: KernelContext, s: GemmSpec, tiled: DispatchDesc, shape: ParamValues<typeof GEMM_SHAPE>, defines: Record<string, string | number>, wgs: number, prefix: string): KernelImpl | undefined {
   if (s.K <= TILE.BK) return undefined;
   const nb = s.batch[0] * s.batch[1] * s.batch[2];
   const want = Math.ceil(SPLITK_TARGET_GROUPS / wgs);
@@ -83,15 +106,16 @@ function splitK(ctx: KernelContext, s: GemmSpec, tiled: DispatchDesc, params: nu
   const splits = Math.ceil(s.K / chunk);
   const total = nb * s.M * s.N;
   if (splits < 2 || nb * splits > MAX_Z) return undefined;
-  const p1 = [...params, ...new Array<number>(Math.max(0, 23 - params.length)).fill(0), chunk];
+  const e = s.epilogue;
+  const p1 = { ...shape, ...e, beta: e.beta ?? 0, cStrideM: e.cStrideM ?? 0, cStrideN: e.cStrideN ?? 0, chunk };
   const { HAS_C: _c, ...noC } = defines;
   const reduce: BindingRef[] = [{ scratch: 0 }, ...(s.hasC ? [s.bindings[2]] : []), s.bindings[s.bindings.length - 1]];
   return {
     name: `${prefix}_splitk`,
     scratch: [splits * total * 4],
     dispatches: [
-      { ...tiled, defines: { ...noC, GEMM_TILED: 1, SPLITK: 1 }, params: p1, groups: [tiled.groups[0], tiled.groups[1], nb * splits], bindings: [s.bindings[0], s.bindings[1], { scratch: 0 }] },
-      { shader: 'nn/gemm_splitk', defines: s.hasC ? { HAS_C: 1 } : {}, params: [...p1, splits, total], workgroup: [64, 1, 1], groups: grid1d(total, 64, ctx.caps), bindings: reduce },
+      { ...tiled, defines: { ...noC, GEMM_TILED: 1, SPLITK: 1 }, params: GEMM.pack(p1), groups: [tiled.groups[0], tiled.groups[1], nb * splits], bindings: [s.bindings[0], s.bindings[1], { scratch: 0 }] },
+      { shader: 'nn/gemm_splitk', defines: s.hasC ? { HAS_C: 1 } : {}, params: GEMM_SPLITK.pack({ ...p1, splits, total }), workgroup: [64, 1, 1], groups: grid1d(total, 64, ctx.caps), bindings: reduce },
     ],
   };
 }
@@ -115,7 +139,7 @@ export function matmulKernel(ctx: KernelContext): KernelImpl[] {
   return gemmImpls(ctx, {
     M, N, K, sa: [K, 1], sb: [N, 1],
     batch: pad(dims, 1), sab: pad(strides[0].map((x) => x * M * K), 0), sbb: pad(strides[1].map((x) => x * K * N), 0),
-    int, tail: [f32bits(1), ...activationParams(act)], hasC: false,
+    int, epilogue: { alpha: 1, ...activationFields(act) }, hasC: false,
     bindings: [{ input: 0 }, { input: 1 }, { output: 0 }],
   }, 'matmul');
 }
@@ -135,18 +159,18 @@ export function gemmKernel(ctx: KernelContext): KernelImpl[] {
   const act = readActivation(ctx.attrs, ctx.fail);
   if (int && act.kind) return ctx.unsupported('a fused activation on an integer Gemm');
   const useC = !!c && beta !== 0 && c.dims.every((d) => d > 0);
-  const tail = [f32bits(alpha), ...activationParams(act)];
+  const epilogue: GemmEpilogue = { alpha, ...activationFields(act) };
   const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
   if (useC) {
     const cd = [...new Array<number>(2 - c!.dims.length).fill(1), ...c!.dims];
     if ((cd[0] !== 1 && cd[0] !== M) || (cd[1] !== 1 && cd[1] !== N)) return ctx.fail(`C [${c!.dims.join(',')}] does not broadcast to [${M},${N}]`);
-    tail.push(f32bits(beta), cd[0] === 1 ? 0 : cd[1], cd[1] === 1 ? 0 : 1);
+    Object.assign(epilogue, { beta, cStrideM: cd[0] === 1 ? 0 : cd[1], cStrideN: cd[1] === 1 ? 0 : 1 });
     bindings.push({ input: 2 });
   }
   bindings.push({ output: 0 });
   return gemmImpls(ctx, {
     M, N, K, sa: ta ? [1, M] : [K, 1], sb: tb ? [1, K] : [N, 1],
     batch: [1, 1, 1], sab: [0, 0, 0], sbb: [0, 0, 0],
-    int, tail, hasC: useC, bindings,
+    int, epilogue, hasC: useC, bindings,
   }, 'gemm');
 }

@@ -1,6 +1,13 @@
 /** GPU kernel of GridSample (shaders/nn/grid_sample.comp): 1-3 spatial axes, every mode and padding. */
 import { KernelContext, KernelImpl, grid1d } from '../../../kernel/contract';
+import { paramLayout } from '../../../kernel/params';
 import { isFloat } from '../../../ir/dtype';
+import { dhw } from './conv';
+
+/** shaders/nn/grid_sample.comp: outputs, channels, input and output spatial dims (3-D, leading 1s). */
+const GRID_SAMPLE = paramLayout('grid_sample', {
+  total: 'u32', C: 'u32', ID: 'u32', IH: 'u32', IW: 'u32', OD: 'u32', OH: 'u32', OW: 'u32',
+}, 'GridSample, one invocation per output (src/ops/nn/gpu/grid.ts).');
 
 export function gridSampleKernel(ctx: KernelContext): KernelImpl[] {
   const [x, g] = ctx.inputs;
@@ -18,7 +25,7 @@ export function gridSampleKernel(ctx: KernelContext): KernelImpl[] {
   if (MODE === 2 && r !== 2) return ctx.unsupported('cubic mode is only defined for 2-D inputs');
   const pad3 = (v: readonly number[]) => [...new Array<number>(3 - v.length).fill(1), ...v];
   const total = y.dims.reduce((a, b) => a * b, 1);
-  const params = [total, x.dims[1], ...pad3(x.dims.slice(2)), ...pad3(y.dims.slice(2))];
+  const params = GRID_SAMPLE.pack({ total, C: x.dims[1], ...dhw('I', pad3(x.dims.slice(2))), ...dhw('O', pad3(y.dims.slice(2))) });
   return [{
     name: 'gridsample_direct',
     dispatches: [{

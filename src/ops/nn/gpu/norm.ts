@@ -4,11 +4,27 @@
  * shaders/nn/row_norm.comp (one workgroup per contiguous row); LRN and LpNormalization have small
  * kernels of their own.
  */
-import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../kernel/contract';
+import { BindingRef, KernelContext, KernelImpl, grid1d, withF16 } from '../../../kernel/contract';
+import { paramLayout } from '../../../kernel/params';
 import { pointwiseDispatch } from '../../../kernel/pointwise';
 import { isFloat } from '../../../ir/dtype';
 
 const WG = 128;
+
+/**
+ * shaders/nn/row_norm.comp: `rows` rows of L elements; scale (and with HAS_BIAS bias) element j of
+ * row r at (r % R) * Rm + (j / Div) % Mod.
+ */
+const ROW_NORM = paramLayout('row_norm', {
+  rows: 'u32', L: 'u32', epsilon: 'f32', scaleR: 'u32', scaleRm: 'u32', scaleDiv: 'u32', scaleMod: 'u32',
+  biasR: 'u32?', biasRm: 'u32?', biasDiv: 'u32?', biasMod: 'u32?',
+}, 'Layer/Instance/Group/RMS normalization, a workgroup per row (src/ops/nn/gpu/norm.ts).');
+/** shaders/nn/lrn.comp: channels c - before .. c + after; alpha already divided by size. */
+const LRN = paramLayout('lrn', {
+  total: 'u32', C: 'u32', inner: 'u32', before: 'i32', after: 'i32', alphaOverSize: 'f32', beta: 'f32', bias: 'f32',
+}, 'LRN, one invocation per output (src/ops/nn/gpu/norm.ts).');
+/** shaders/nn/lp_norm.comp: `lines` lines of A elements, `inner` apart. */
+const LP_NORM = paramLayout('lp_norm', { lines: 'u32', A: 'u32', inner: 'u32' }, 'LpNormalization, one invocation per line (src/ops/nn/gpu/norm.ts).');
 const prod = (v: readonly number[]): number => v.reduce((a, b) => a * b, 1);
 
 function requireFloat(ctx: KernelContext): void {
@@ -67,9 +83,13 @@ function blockMap(pdims: readonly number[], rank: number, axis: number, xdims: r
 function rowNorm(ctx: KernelContext, name: string, rows: number, L: number, eps: number, scale: IndexMap, bias: IndexMap | undefined, opts: { rms?: boolean; stats?: boolean }): KernelImpl[] {
   if (L === 0) return ctx.unsupported(`${ctx.node.opType} over empty rows`);
   const defines: Record<string, number> = { NN_WG: WG };
-  const params = [rows, L, f32bits(eps), ...scale];
+  const [scaleR, scaleRm, scaleDiv, scaleMod] = scale;
   const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
-  if (bias) { defines.HAS_BIAS = 1; params.push(...bias); bindings.push({ input: 2 }); }
+  if (bias) { defines.HAS_BIAS = 1; bindings.push({ input: 2 }); }
+  const params = ROW_NORM.pack({
+    rows, L, epsilon: eps, scaleR, scaleRm, scaleDiv, scaleMod,
+    ...(bias ? { biasR: bias[0], biasRm: bias[1], biasDiv: bias[2], biasMod: bias[3] } : {}),
+  });
   bindings.push({ output: 0 });
   if (opts.rms) defines.RMS = 1;
   if (opts.stats) { defines.OUT_STATS = 1; bindings.push({ output: 1 }, { output: 2 }); }
@@ -133,8 +153,10 @@ export function lrnKernel(ctx: KernelContext): KernelImpl[] {
   const size = ctx.attrs.int('size');
   if (size < 1) return ctx.fail(`size ${size} must be positive`);
   const total = prod(x.dims);
-  const params = [total, x.dims[1], prod(x.dims.slice(2)), Math.floor((size - 1) / 2), Math.ceil((size - 1) / 2),
-    f32bits(ctx.attrs.float('alpha', 0.0001) / size), f32bits(ctx.attrs.float('beta', 0.75)), f32bits(ctx.attrs.float('bias', 1.0))];
+  const params = LRN.pack({
+    total, C: x.dims[1], inner: prod(x.dims.slice(2)), before: Math.floor((size - 1) / 2), after: Math.ceil((size - 1) / 2),
+    alphaOverSize: ctx.attrs.float('alpha', 0.0001) / size, beta: ctx.attrs.float('beta', 0.75), bias: ctx.attrs.float('bias', 1.0),
+  });
   return [{ name: 'lrn_direct', dispatches: [{ shader: 'nn/lrn', params, workgroup: [64, 1, 1], groups: grid1d(total, 64, ctx.caps), bindings: [{ input: 0 }, { output: 0 }] }] }];
 }
 
@@ -146,5 +168,5 @@ export function lpNormKernel(ctx: KernelContext): KernelImpl[] {
   if (p !== 1 && p !== 2) return ctx.fail(`p must be 1 or 2, got ${p}`);
   const A = x.dims[axis], inner = prod(x.dims.slice(axis + 1));
   const lines = prod(x.dims) / Math.max(A, 1);
-  return [{ name: 'lpnorm_lines', dispatches: [{ shader: 'nn/lp_norm', defines: { P: p }, params: [lines, A, inner], workgroup: [64, 1, 1], groups: grid1d(lines, 64, ctx.caps), bindings: [{ input: 0 }, { output: 0 }] }] }];
+  return [{ name: 'lpnorm_lines', dispatches: [{ shader: 'nn/lp_norm', defines: { P: p }, params: LP_NORM.pack({ lines, A, inner }), workgroup: [64, 1, 1], groups: grid1d(lines, 64, ctx.caps), bindings: [{ input: 0 }, { output: 0 }] }] }];
 }

@@ -3,16 +3,30 @@
  * (shaders/nn/pool.comp, one invocation per output) and the global pools
  * (shaders/nn/global_pool.comp, one workgroup per plane).
  */
-import { BindingRef, KernelContext, KernelImpl, f32bits, grid1d, withF16 } from '../../../kernel/contract';
+import { BindingRef, KernelContext, KernelImpl, grid1d, withF16 } from '../../../kernel/contract';
+import { paramLayout, ParamValues } from '../../../kernel/params';
 import { isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
+import { dhw } from './conv';
 
 function to3(v: readonly number[], fill: number): number[] {
   return [...new Array<number>(3 - v.length).fill(fill), ...v];
 }
 
 const POOL_CODE = { MaxPool: 0, AveragePool: 1, LpPool: 2 } as const;
+
+/** Pool geometry as 3-D: outputs, input and output dims, kernel, strides, begin pads, dilations. */
+const POOL_FIELDS = {
+  total: 'u32', ID: 'u32', IH: 'u32', IW: 'u32', OD: 'u32', OH: 'u32', OW: 'u32', KD: 'u32', KH: 'u32', KW: 'u32',
+  SD: 'u32', SH: 'u32', SW: 'u32', PD: 'i32', PH: 'i32', PW: 'i32', DD: 'u32', DH: 'u32', DW: 'u32',
+} as const;
+/** shaders/nn/pool.comp, max and average; COUNT_PAD adds the end pads. */
+const POOL = paramLayout('pool', { ...POOL_FIELDS, PED: 'i32?', PEH: 'i32?', PEW: 'i32?' }, 'MaxPool/AveragePool, one invocation per output (src/ops/nn/gpu/pool.ts).');
+/** shaders/nn/pool.comp, LpPool: the exponent p. */
+const POOL_LP = paramLayout('pool_lp', { ...POOL_FIELDS, p: 'f32' }, 'LpPool, one invocation per output (src/ops/nn/gpu/pool.ts).');
+/** shaders/nn/global_pool.comp: `planes` planes of L elements; GlobalLpPool: p. */
+const GLOBAL_POOL = paramLayout('global_pool', { planes: 'u32', L: 'u32', p: 'f32?' }, 'Global pools, a workgroup per plane (src/ops/nn/gpu/pool.ts).');
 
 /** The kernel() of MaxPool, AveragePool or LpPool. */
 export function poolKernel(op: keyof typeof POOL_CODE): (ctx: KernelContext) => KernelImpl[] {
@@ -29,15 +43,19 @@ export function poolKernel(op: keyof typeof POOL_CODE): (ctx: KernelContext) => 
     const ceil = ctx.attrs.int('ceil_mode', 0) !== 0;
     const { padsBegin, padsEnd } = windowOutput(sctx, x.dims.slice(2), win, ceil);
     const total = y.dims.reduce((a, b) => a * b, 1);
-    const params = [total, ...to3(x.dims.slice(2), 1), ...to3(y.dims.slice(2), 1), ...to3(win.kernel, 1), ...to3(win.strides, 1), ...to3(padsBegin, 0), ...to3(win.dilations, 1)];
+    const geo: ParamValues<typeof POOL_FIELDS> = {
+      total, ...dhw('I', to3(x.dims.slice(2), 1)), ...dhw('O', to3(y.dims.slice(2), 1)), ...dhw('K', to3(win.kernel, 1)),
+      ...dhw('S', to3(win.strides, 1)), ...dhw('P', to3(padsBegin, 0)), ...dhw('D', to3(win.dilations, 1)),
+    };
+    let params: number[];
     const defines: Record<string, string | number> = { POOL: POOL_CODE[op] };
     if (int) { defines.T = 'int'; defines.T_INT = 1; }
     const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
     if (op === 'AveragePool' && ctx.attrs.int('count_include_pad', 0) !== 0) {
       defines.COUNT_PAD = 1;
-      params.push(...to3(padsEnd, 0));
-    }
-    if (op === 'LpPool') params.push(f32bits(ctx.opset >= 11 ? ctx.attrs.int('p', 2) : ctx.attrs.float('p', 2)));
+      params = POOL.pack({ ...geo, ...dhw('PE', to3(padsEnd, 0)) });
+    } else if (op === 'LpPool') params = POOL_LP.pack({ ...geo, p: ctx.opset >= 11 ? ctx.attrs.int('p', 2) : ctx.attrs.float('p', 2) });
+    else params = POOL.pack(geo);
     if (op === 'MaxPool' && ctx.outputs.length > 1 && ctx.node.outputs[1]) {
       defines.HAS_INDICES = 1;
       if (ctx.attrs.int('storage_order', 0) === 1) defines.STORAGE_COL = 1;
@@ -62,8 +80,7 @@ export function globalPoolKernel(op: keyof typeof GLOBAL_CODE): (ctx: KernelCont
     const planes = x.dims[0] * x.dims[1];
     const L = x.dims.slice(2).reduce((a, b) => a * b, 1);
     if (L === 0) return ctx.unsupported(`${op} over an empty spatial extent`);
-    const params = [planes, L];
-    if (op === 'GlobalLpPool') params.push(f32bits(ctx.opset >= 11 ? ctx.attrs.int('p', 2) : ctx.attrs.float('p', 2)));
+    const params = GLOBAL_POOL.pack(op === 'GlobalLpPool' ? { planes, L, p: ctx.opset >= 11 ? ctx.attrs.int('p', 2) : ctx.attrs.float('p', 2) } : { planes, L });
     return withF16([{ // f16 storage: global_pool.comp's FT buffers; sums in FP32
       name: `${op.toLowerCase()}_rows`,
       dispatches: [{

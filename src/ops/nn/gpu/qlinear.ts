@@ -9,11 +9,39 @@
  * candidate, ordered as the float kernels order theirs.
  */
 import { BindingRef, DispatchDesc, KernelContext, KernelImpl, TensorDesc, grid1d } from '../../../kernel/contract';
+import { paramLayout } from '../../../kernel/params';
 import { collapseBroadcast } from '../../../kernel/pointwise';
 import { integerRange, isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
 import { broadcastDims } from '../../util/shape';
+import { CONV_GEOMETRY, dhw } from './conv';
+
+/**
+ * shaders/nn/qconv.comp: the convolution geometry (as conv_gemm's), the batch, whether w's zero
+ * point and scale are per output channel (1) or per tensor (0), the output's integer range.
+ */
+const QCONV = paramLayout('qconv', {
+  ...CONV_GEOMETRY, NIMG: 'u32', wzpPerChannel: 'u32', wsPerChannel: 'u32', lo: 'i32', hi: 'i32',
+}, 'ConvInteger/QLinearConv, an int32 implicit GEMM (src/ops/nn/gpu/qlinear.ts).');
+/**
+ * shaders/nn/qmatmul.comp: M x N outputs over K, the batch collapsed to 3 axes (dims outer first,
+ * A's and B's strides per batch axis in matrices), zero points (matrix count, per-row of A /
+ * per-column of B flag), the output's integer range.
+ */
+const QMATMUL = paramLayout('qmatmul', {
+  M: 'u32', N: 'u32', K: 'u32', batch: { array: 'u32', length: 3 }, aBatch: { array: 'u32', length: 3 }, bBatch: { array: 'u32', length: 3 },
+  azpCount: 'u32', azpPerRow: 'u32', bzpCount: 'u32', bzpPerCol: 'u32', lo: 'i32', hi: 'i32',
+}, 'MatMulInteger/QLinearMatMul, an int32 GEMM (src/ops/nn/gpu/qlinear.ts).');
+/** shaders/nn/dyn_quant.comp: elements, stage-1 partials (workgroups), elements per partial. */
+const DYN_QUANT = paramLayout('dyn_quant', { count: 'u32', partials: 'u32', perPartial: 'u32' }, 'DynamicQuantizeLinear, three stages (src/ops/nn/gpu/qlinear.ts).');
+/**
+ * shaders/nn/qdq.comp: elements, the axis length D and the elements after it, the block size, the
+ * scale/zero point strides (outer, block, inner), the quantized integer range.
+ */
+const QDQ = paramLayout('qdq', {
+  count: 'u32', D: 'u32', inner: 'u32', block: 'u32', strideOuter: 'u32', strideBlock: 'u32', strideInner: 'u32', lo: 'i32', hi: 'i32',
+}, 'QuantizeLinear/DequantizeLinear, blocked (src/ops/nn/gpu/qlinear.ts).');
 
 const TILE = { BM: 64, BN: 64, TM: 4, TN: 4 };
 const MAX_Z = 65535;
@@ -122,8 +150,10 @@ function qconv(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   } else if (y.gpu !== 'i32') return ctx.fail(`ConvInteger output must be int32, got ${y.dtype}`);
   b.add('B_Y', { output: 0 });
   const inSp = to3(x.dims.slice(2), 1), outSp = to3(y.dims.slice(2), 1);
-  const params = [C, ...inSp, M, ...outSp, ...to3(win.kernel, 1), ...to3(win.strides, 1), ...to3(padsBegin, 0), ...to3(win.dilations, 1),
-    Cg, Mg, N, wzpPer, wsPer, lo >>> 0, hi >>> 0];
+  const params = QCONV.pack({
+    C, ...dhw('I', inSp), M, ...dhw('O', outSp), ...dhw('K', to3(win.kernel, 1)), ...dhw('S', to3(win.strides, 1)), ...dhw('P', to3(padsBegin, 0)),
+    ...dhw('D', to3(win.dilations, 1)), Cg, Mg, NIMG: N, wzpPerChannel: wzpPer, wsPerChannel: wsPer, lo, hi,
+  });
   const outSize = size(outSp), kSize = size(win.kernel);
   const prefix = qlinear ? 'qlinearconv' : 'convinteger';
   return gemmCandidates(ctx, prefix, 'nn/qconv', Mg, N * outSize, group, b.defines, params, b.bindings, Mg >= 16 && Cg * kSize >= 8);
@@ -186,7 +216,9 @@ function qmatmul(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   }
   b.add('B_Y', { output: 0 });
   const batch = pad(dims, 1);
-  const params = [M, N, K, ...batch, ...pad(strides[0], 0), ...pad(strides[1], 0), azc, azf, bzc, bzf, lo >>> 0, hi >>> 0];
+  const params = QMATMUL.pack({
+    M, N, K, batch, aBatch: pad(strides[0], 0), bBatch: pad(strides[1], 0), azpCount: azc, azpPerRow: azf, bzpCount: bzc, bzpPerCol: bzf, lo, hi,
+  });
   return gemmCandidates(ctx, qlinear ? 'qlinearmatmul' : 'matmulinteger', 'nn/qmatmul', M, N, size(batch), b.defines, params, b.bindings, M >= 16 && N >= 16);
 }
 
@@ -203,7 +235,7 @@ export function dynamicQuantizeKernel(ctx: KernelContext): KernelImpl[] {
   const n = size(x.dims);
   const per = Math.max(DQ_WG * 16, Math.ceil(n / 4096 / DQ_WG) * DQ_WG);
   const parts = Math.max(1, Math.ceil(n / per));
-  const params = [n, parts, per];
+  const params = DYN_QUANT.pack({ count: n, partials: parts, perPartial: per });
   return [{
     name: 'dynamic_quantize',
     scratch: [Math.max(2, 2 * parts) * 4],
@@ -265,9 +297,10 @@ function qdq(ctx: KernelContext, dequant: boolean): KernelImpl[] {
   const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
   if (z) { defines.HAS_ZP = 1; bindings.push({ input: 2 }); }
   bindings.push({ output: 0 });
+  const params = QDQ.pack({ count: n, D, inner, block: Math.max(1, block), strideOuter: ss[0], strideBlock: ss[1], strideInner: ss[2], lo, hi });
   return [{
     name: dequant ? 'dequantize_blocked' : 'quantize_blocked',
-    dispatches: [{ shader: 'nn/qdq', defines, params: [n, D, inner, Math.max(1, block), ...ss, lo >>> 0, hi >>> 0], workgroup: [64, 1, 1], groups: grid1d(n, 64, ctx.caps), bindings }],
+    dispatches: [{ shader: 'nn/qdq', defines, params, workgroup: [64, 1, 1], groups: grid1d(n, 64, ctx.caps), bindings }],
   }];
 }
 
