@@ -1,10 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/arg.glsl"
 #include "reduce_common.glsl"
 // ArgMax / ArgMin along one axis of an outer x len x inner view.
 // bindings: 0 input (T x[]), 1 output indices (int y[], outer x inner)
-// params: 0 OUTER, 1 LEN, 2 INNER
+// params (layout arg, src/ops/reduce/gpu.ts): P_outer, P_len, P_inner
 // defines: T (float|int), IS_MAX (0|1), LAST (select_last_index 0|1),
 //          WG_PER_OUT: one workgroup per output (power-of-two size <= RED_WG_MAX), else one
 //          invocation per output.
@@ -12,9 +13,9 @@
 layout(std430, binding = 0) readonly buffer In { T x[]; };
 layout(std430, binding = 1) writeonly buffer Out { int y[]; };
 
-#define OUTER PARAM(0)
-#define LEN PARAM(1)
-#define INNER PARAM(2)
+#define OUTER P_outer
+#define LEN P_len
+#define INNER P_inner
 
 // whether candidate (v, i) replaces the best so far (bv, bi); a commutative pick, so any order of
 // visiting gives the sequential answer

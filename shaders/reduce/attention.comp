@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/attention.glsl"
 #include "reduce_common.glsl"
 // ONNX Attention (opset 23/24), one workgroup per query row (b, h, i): scores for a block of
 // gl_WorkGroupSize.x keys (one per invocation), then an online softmax (running max and sum,
@@ -11,11 +12,11 @@
 // bindings: 0 Q, 1 K, 2 V, 3 past_key [B,KVH,P,D], 4 past_value [B,KVH,P,DV], 5 attn_mask (float
 //   bits or bool as int), 6 nonpad_kv_seqlen (int), 7 Y, 8 qk output (absent ones bound to any
 //   buffer, never read or written)
-// params: 0 ROWS (B*H*S), 1 H, 2 S, 3 D, 4 DV, 5 T (total keys), 6 P (past length), 7 GROUP
-//   (H / KVH), 8 KVH, 9-11 Q strides (b, h, i), 12-14 K strides (b, kvh, j), 15-17 V strides,
-//   18-20 Y strides, 21-23 mask strides (b, h, i), 24 TM (mask width, keys >= TM are masked),
-//   25 scale (f32), 26 softcap (f32, 0: none), 27 flags (1 causal, 2 nonpad, 4 bool mask,
-//   8 has mask), 28 QK_MODE (0-3 as qk_matmul_output_mode, 4: no qk output)
+// params (layout attention, src/ops/reduce/gpu-attention.ts): P_rows (B*H*S), P_H, P_S, P_D, P_DV,
+//   P_T (total keys), P_P (past length), P_group (H / KVH), P_KVH, strides of Q (b, h, i), K and V
+//   (b, kvh, j), Y and the mask (b, h, i): P_qStrides_0..2 and so on, P_TM (mask width, keys >= TM
+//   are masked), P_scale, P_softcap (0: none), P_flags (1 causal, 2 nonpad, 4 bool mask, 8 has
+//   mask), P_qkMode (0-3 as qk_matmul_output_mode, 4: no qk output)
 // defines: MAX_D (shared q row size), ACC_N (accumulators per invocation: DV <= ACC_N * WG)
 layout(std430, binding = 0) readonly buffer Qb { float q[]; };
 layout(std430, binding = 1) readonly buffer Kb { float kk[]; };
@@ -27,32 +28,32 @@ layout(std430, binding = 6) readonly buffer Nb { int nonpad[]; };
 layout(std430, binding = 7) writeonly buffer Yb { float y[]; };
 layout(std430, binding = 8) buffer QKb { float qk[]; };
 
-#define H PARAM(1)
-#define S PARAM(2)
-#define D PARAM(3)
-#define DV PARAM(4)
-#define T PARAM(5)
-#define P PARAM(6)
-#define FLAGS PARAM(27)
-#define QK_MODE PARAM(28)
+#define H P_H
+#define S P_S
+#define D P_D
+#define DV P_DV
+#define T P_T
+#define P P_P
+#define FLAGS P_flags
+#define QK_MODE P_qkMode
 
 shared float q_s[MAX_D];
 shared float s_sc[RED_WG_MAX];
 
 void main() {
   uint r = red_group_index();
-  if (r >= PARAM(0)) return;
+  if (r >= P_rows) return;
   uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
   uint i = r % S, h = (r / S) % H, b = r / (S * H);
-  uint kh = h / PARAM(7);
-  uint kvh = PARAM(8);
-  uint qoff = b * PARAM(9) + h * PARAM(10) + i * PARAM(11);
+  uint kh = h / P_group;
+  uint kvh = P_KVH;
+  uint qoff = b * P_qStrides_0 + h * P_qStrides_1 + i * P_qStrides_2;
   for (uint d = tid; d < D; d += wg) q_s[d] = q[qoff + d];
-  float scale = PARAMF(25), softcap = PARAMF(26);
+  float scale = P_scale, softcap = P_softcap;
   bool causal = (FLAGS & 1u) != 0u, hasNonpad = (FLAGS & 2u) != 0u, boolMask = (FLAGS & 4u) != 0u, hasMask = (FLAGS & 8u) != 0u;
   int np = hasNonpad ? nonpad[b] : 0;
   int causalOff = hasNonpad ? np - int(S) : int(P);
-  uint moff = b * PARAM(21) + h * PARAM(22) + i * PARAM(23);
+  uint moff = b * P_maskStrides_0 + h * P_maskStrides_1 + i * P_maskStrides_2;
   uint qkoff = r * T;
   float m = -RED_INF, l = 0.0;
   float acc[ACC_N];
@@ -67,7 +68,7 @@ void main() {
         uint ko = ((b * kvh + kh) * P + j) * D;
         for (uint d = 0u; d < D; d++) dot += q_s[d] * pk[ko + d];
       } else {
-        uint ko = b * PARAM(12) + kh * PARAM(13) + (j - P) * PARAM(14);
+        uint ko = b * P_kStrides_0 + kh * P_kStrides_1 + (j - P) * P_kStrides_2;
         for (uint d = 0u; d < D; d++) dot += q_s[d] * kk[ko + d];
       }
       sc = dot * scale;
@@ -76,7 +77,7 @@ void main() {
       if (QK_MODE == 1u) qk[qkoff + j] = sc;
       float bias = 0.0;
       if (hasMask) {
-        if (j >= PARAM(24)) bias = -RED_INF;
+        if (j >= P_TM) bias = -RED_INF;
         else {
           uint mv = mask[moff + j];
           bias = boolMask ? (mv != 0u ? 0.0 : -RED_INF) : uintBitsToFloat(mv);
@@ -103,7 +104,7 @@ void main() {
         float p = exp(s - mNew);
         l += p;
         uint jj = j0 + t;
-        uint vo = jj < P ? ((b * kvh + kh) * P + jj) * DV : b * PARAM(15) + kh * PARAM(16) + (jj - P) * PARAM(17);
+        uint vo = jj < P ? ((b * kvh + kh) * P + jj) * DV : b * P_vStrides_0 + kh * P_vStrides_1 + (jj - P) * P_vStrides_2;
         for (uint c = 0u; c < ACC_N; c++) {
           uint d = tid + c * wg;
           if (d < DV) acc[c] += p * (jj < P ? pv[vo + d] : vv[vo + d]);
@@ -113,7 +114,7 @@ void main() {
     }
     barrier();
   }
-  uint yoff = b * PARAM(18) + h * PARAM(19) + i * PARAM(20);
+  uint yoff = b * P_yStrides_0 + h * P_yStrides_1 + i * P_yStrides_2;
   float inv = l > 0.0 ? 1.0 / l : 0.0;
   for (uint c = 0u; c < ACC_N; c++) {
     uint d = tid + c * wg;

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/loss.glsl"
 #include "reduce_common.glsl"
 // NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss over input [N, C, D...] and target [N, D...].
 // Item it = (n, d) takes -lp[n, target, d] * weight[target] (0 and weight 0 for ignore_index); for
@@ -9,8 +10,8 @@
 // folds every item (mean divides by the applied weights).
 // bindings: 0 input, 1 target (int), 2 weight (any buffer without), 3 loss, 4 log_prob (any buffer
 //   without WRITE_LP)
-// params: 0 ITEMS (N*D), 1 C, 2 D, 3 ignore_index (int bits), 4 flags (1 has ignore_index,
-//   2 has weight)
+// params (layout loss, src/ops/reduce/gpu.ts): P_items (N*D), P_C, P_D, P_ignoreIndex, P_flags
+//   (1 has ignore_index, 2 has weight)
 // defines: SCE (0|1), WRITE_LP (0|1), RED (0 none, 1 sum, 2 mean)
 layout(std430, binding = 0) readonly buffer Xb { float x[]; };
 layout(std430, binding = 1) readonly buffer Tb { int target[]; };
@@ -18,8 +19,8 @@ layout(std430, binding = 2) readonly buffer Wb { float weight[]; };
 layout(std430, binding = 3) writeonly buffer Lb { float loss[]; };
 layout(std430, binding = 4) writeonly buffer LPb { float lp_out[]; };
 
-#define C PARAM(1)
-#define D PARAM(2)
+#define C P_C
+#define D P_D
 
 float item(uint it, out float w) {
   uint n = it / D, d = it % D;
@@ -36,16 +37,16 @@ float item(uint it, out float w) {
 #endif
 #endif
   int t = target[it];
-  if ((PARAM(4) & 1u) != 0u && t == PARAMI(3)) { w = 0.0; return 0.0; }
+  if ((P_flags & 1u) != 0u && t == P_ignoreIndex) { w = 0.0; return 0.0; }
   uint c = uint(clamp(t, 0, int(C) - 1));
-  w = (PARAM(4) & 2u) != 0u ? weight[c] : 1.0;
+  w = (P_flags & 2u) != 0u ? weight[c] : 1.0;
   return -(x[base + c * D] - lse) * w;
 }
 
 #if RED == 0
 void main() {
   uint it = vkrt_index();
-  if (it >= PARAM(0)) return;
+  if (it >= P_items) return;
   float w;
   loss[it] = item(it, w);
 }
@@ -55,7 +56,7 @@ shared float s_w[RED_WG_MAX];
 void main() {
   uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
   float l = 0.0, ws = 0.0;
-  for (uint it = tid; it < PARAM(0); it += wg) {
+  for (uint it = tid; it < P_items; it += wg) {
     float w;
     l += item(it, w);
     ws += w;

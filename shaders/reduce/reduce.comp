@@ -2,17 +2,23 @@
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
 #include "reduce_common.glsl"
+#ifdef AXES_INPUT
+#include "params/reduce_axes.glsl"
+#else
+#include "params/reduce.glsl"
+#endif
 // Generic reduction (ReduceSum/Mean/Max/Min/Prod/L1/L2/LogSum/LogSumExp/SumSquare).
 // The input is viewed as kept axes (K0,K1,K2) interleaved with reduced axes (R0,R1,R2) after
 // collapsing; each output element gathers base(o) + off(r) for r < M.
 //
 // bindings: 0 input (T x[]), 1 output (TO y[])
-// params: 0 NOUT, 1 M (reduced count), 2-4 kept dims K0..K2, 5-7 kept strides,
-//         8-10 reduced dims R0..R2, 11-13 reduced strides, 14 value of an empty reduction (TO bits)
+// params (layout reduce, src/ops/reduce/gpu.ts): P_nout, P_M (reduced count), kept dims
+//         P_keptDims_0..2 and strides P_keptStrides_*, reduced dims P_redDims_* and strides
+//         P_redStrides_*, P_empty (the value of an empty reduction, TO bits)
 // defines: T (float|int) input type, TO output type, ACC (float|int) accumulator type,
 //          OP (0 Sum, 1 Mean, 2 Max, 3 Min, 4 Prod, 5 L1, 6 L2, 7 LogSum, 8 LogSumExp, 9 SumSquare),
 //          IS_FLOAT_ACC / IS_FLOAT_TO (0|1); workgroup x a power of two <= RED_WG_MAX;
-//          AXES_INPUT: axes from binding 2 at run time (params below),
+//          AXES_INPUT: axes from binding 2 at run time (layout reduce_axes, below),
 //          WG_PER_OUT: one workgroup per output (shared-memory tree), else one invocation per output.
 // storage types (FP16 layers: float16_t buffers, T/TO float arithmetic; default T and TO)
 #ifndef TX
@@ -24,25 +30,25 @@
 layout(std430, binding = 0) readonly buffer In { TX x[]; };
 layout(std430, binding = 1) writeonly buffer Out { TY y[]; };
 
-#define NOUT PARAM(0)
+#define NOUT P_nout
 #ifdef AXES_INPUT
 // The axes arrive at run time (binding 2): the shader finds the reduced axes itself.
-// params: 0 NOUT, 1 RANK, 2-9 dims (padded with 1 at the end), 10 empty value, 11 NAXES,
-//         12 NOOP (noop_with_empty_axes)
+// params (layout reduce_axes): P_nout, P_rank, P_dims_0..7 (padded with 1 at the end), P_empty,
+//         P_naxes, P_noop (noop_with_empty_axes)
 layout(std430, binding = 2) readonly buffer Axes { int axes_v[]; };
-#define EMPTY_PARAM PARAM(10)
+#define EMPTY_PARAM P_empty
 uint g_M, g_mask;
 uint g_dims[8], g_strides[8];
 #define M g_M
 void setup() {
-  g_dims = uint[8](PARAM(2), PARAM(3), PARAM(4), PARAM(5), PARAM(6), PARAM(7), PARAM(8), PARAM(9));
-  uint rank = PARAM(1);
+  g_dims = uint[8](P_dims_0, P_dims_1, P_dims_2, P_dims_3, P_dims_4, P_dims_5, P_dims_6, P_dims_7);
+  uint rank = P_rank;
   g_mask = 0u;
-  for (uint k = 0u; k < PARAM(11); k++) {
+  for (uint k = 0u; k < P_naxes; k++) {
     int a = axes_v[k];
     g_mask |= 1u << uint(a < 0 ? a + int(rank) : a);
   }
-  if (PARAM(11) == 0u && PARAM(12) == 0u) g_mask = (1u << rank) - 1u;
+  if (P_naxes == 0u && P_noop == 0u) g_mask = (1u << rank) - 1u;
   uint st = 1u;
   g_M = 1u;
   for (int k = 7; k >= 0; k--) {
@@ -64,18 +70,18 @@ uint offset_over(uint i, uint want) {
 uint base_of(uint o) { return offset_over(o, 0u); }
 uint off_of(uint r) { return offset_over(r, 1u); }
 #else
-#define M PARAM(1)
-#define EMPTY_PARAM PARAM(14)
+#define M P_M
+#define EMPTY_PARAM P_empty
 void setup() {}
 uint base_of(uint o) {
-  uint k2 = o % PARAM(4); o /= PARAM(4);
-  uint k1 = o % PARAM(3); uint k0 = min(o / PARAM(3), PARAM(2) - 1u); // (the min only names K0: every param must be used)
-  return k0 * PARAM(5) + k1 * PARAM(6) + k2 * PARAM(7);
+  uint k2 = o % P_keptDims_2; o /= P_keptDims_2;
+  uint k1 = o % P_keptDims_1; uint k0 = min(o / P_keptDims_1, P_keptDims_0 - 1u); // (the min only names K0: every param must be used)
+  return k0 * P_keptStrides_0 + k1 * P_keptStrides_1 + k2 * P_keptStrides_2;
 }
 uint off_of(uint r) {
-  uint r2 = r % PARAM(10); r /= PARAM(10);
-  uint r1 = r % PARAM(9); uint r0 = min(r / PARAM(9), PARAM(8) - 1u);
-  return r0 * PARAM(11) + r1 * PARAM(12) + r2 * PARAM(13);
+  uint r2 = r % P_redDims_2; r /= P_redDims_2;
+  uint r1 = r % P_redDims_1; uint r0 = min(r / P_redDims_1, P_redDims_0 - 1u);
+  return r0 * P_redStrides_0 + r1 * P_redStrides_1 + r2 * P_redStrides_2;
 }
 #endif
 #if IS_FLOAT_TO

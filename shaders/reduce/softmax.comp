@@ -1,20 +1,21 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/softmax.glsl"
 #include "reduce_common.glsl"
 // Softmax / LogSoftmax / Hardmax along one axis of an outer x len x inner view (FP32 math,
 // max-subtracted).
 // bindings: 0 input (FT x[]: float, or float16_t with VKRT_F16; FP32 arithmetic), 1 output (FT y[])
-// params: 0 OUTER, 1 LEN, 2 INNER
+// params (layout softmax, src/ops/reduce/gpu.ts): P_outer, P_len, P_inner
 // defines: KIND (0 Softmax, 1 LogSoftmax, 2 Hardmax),
 //          WG_PER_ROW: one workgroup per row (power-of-two size <= RED_WG_MAX), else one
 //          invocation per row.
 layout(std430, binding = 0) readonly buffer In { FT x[]; };
 layout(std430, binding = 1) writeonly buffer Out { FT y[]; };
 
-#define OUTER PARAM(0)
-#define LEN PARAM(1)
-#define INNER PARAM(2)
+#define OUTER P_outer
+#define LEN P_len
+#define INNER P_inner
 
 // Hardmax: the first index of the largest value (strict >, as the reference)
 bool hm_takes(float bv, uint bi, float v, uint i) {

@@ -1,22 +1,23 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
+#include "params/topk.glsl"
 #include "reduce_common.glsl"
 // TopK along one axis of an outer x len x inner view, by k rounds of selection (small k): round j
 // picks the first element, in output order, that comes after round j-1's pick. Output order:
 // larger (or smaller) values first, NaN as the largest, equal values by lower index.
 // bindings: 0 input (T x[]), 1 values (T v[], outer x k x inner), 2 indices (int ix[])
-// params: 0 OUTER, 1 LEN, 2 INNER, 3 K, 4 LARGEST (0|1)
+// params (layout topk, src/ops/reduce/gpu.ts): P_outer, P_len, P_inner, P_k, P_largest (0|1)
 // defines: T (float|int), WG_PER_LINE: one workgroup per line (power-of-two size <= RED_WG_MAX),
 //          else one invocation per line.
 layout(std430, binding = 0) readonly buffer In { T x[]; };
 layout(std430, binding = 1) writeonly buffer Vals { T vals[]; };
 layout(std430, binding = 2) writeonly buffer Idx { int ix[]; };
 
-#define OUTER PARAM(0)
-#define LEN PARAM(1)
-#define INNER PARAM(2)
-#define K PARAM(3)
+#define OUTER P_outer
+#define LEN P_len
+#define INNER P_inner
+#define K P_k
 #define NONE 0xffffffffu
 
 // whether (va, ia) comes before (vb, ib) in the output
@@ -26,7 +27,7 @@ bool before(T va, uint ia, T vb, uint ib) {
   bool an = red_isnan(va), bn = red_isnan(vb);
   if ((an && bn) || va == vb) return ia < ib;
   bool above = an || (!bn && va > vb);
-  return above == (PARAM(4) != 0u);
+  return above == (P_largest != 0u);
 }
 
 #ifdef WG_PER_LINE

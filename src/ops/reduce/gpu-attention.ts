@@ -2,8 +2,31 @@
  * GPU kernels of Attention (opset 23/24) and RotaryEmbedding: see shaders/reduce/attention.comp,
  * kv_concat.comp and rotary.comp for the algorithms and parameter layouts.
  */
-import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl } from '../../kernel/contract';
+import { BindingRef, DispatchDesc, grid1d, KernelContext, KernelImpl } from '../../kernel/contract';
+import { paramLayout } from '../../kernel/params';
 import { sizeOf } from '../../ir/tensor';
+
+const STRIDES = { array: 'u32', length: 3 } as const;
+/**
+ * shaders/reduce/attention.comp: query rows (B*H*S), H, S, head sizes D and DV, total keys T, past
+ * length P, query heads per kv head (group), KVH, strides of Q (b, h, i), K and V (b, kvh, j), Y
+ * and the mask (b, h, i), the mask width TM, scale, softcap (0: none), flags (1 causal, 2 nonpad,
+ * 4 bool mask, 8 has mask), qkMode (qk_matmul_output_mode 0-3, 4: no qk output).
+ */
+const ATTENTION = paramLayout('attention', {
+  rows: 'u32', H: 'u32', S: 'u32', D: 'u32', DV: 'u32', T: 'u32', P: 'u32', group: 'u32', KVH: 'u32',
+  qStrides: STRIDES, kStrides: STRIDES, vStrides: STRIDES, yStrides: STRIDES, maskStrides: STRIDES, TM: 'u32',
+  scale: 'f32', softcap: 'f32', flags: 'u32', qkMode: 'u32',
+}, 'Attention, a workgroup per query row (src/ops/reduce/gpu-attention.ts).');
+/** shaders/reduce/kv_concat.comp: elements (B*KVH*T*D), KVH, T, D, past length P, new K/V strides (b, kvh, j). */
+const KV_CONCAT = paramLayout('kv_concat', { n: 'u32', KVH: 'u32', T: 'u32', D: 'u32', P: 'u32', curStrides: STRIDES }, 'Attention present_key/present_value (src/ops/reduce/gpu-attention.ts).');
+/**
+ * shaders/reduce/rotary.comp: elements, H, S, D, strides (b, h, s), half the rotary dim, interleaved,
+ * the caches' width, with HAS_POS the caches' positions.
+ */
+const ROTARY = paramLayout('rotary', {
+  n: 'u32', H: 'u32', S: 'u32', D: 'u32', strides: STRIDES, half: 'u32', interleaved: 'u32', cacheWidth: 'u32', maxPos: 'u32?',
+}, 'RotaryEmbedding (src/ops/reduce/gpu-attention.ts).');
 
 const ATT_WG = 64;
 const MAX_D = 512;
@@ -71,10 +94,10 @@ export function attentionKernel(ctx: KernelContext): KernelImpl[] {
   const outs = ctx.node.outputs;
   const wantQK = outs.length > 3 && !!outs[3];
   const yStr: [number, number, number] = ctx.outputs[0].dims.length === 3 ? [S * H * Dv, Dv, H * Dv] : [H * S * Dv, S * Dv, Dv];
-  const params = [
-    B * H * S, H, S, D, Dv, T, P, H / kvH, kvH, ...q.strides, ...k.strides, ...v.strides, ...yStr, ...mStr, Tm,
-    f32bits(scale), f32bits(softcap), flags, wantQK ? mode : 4,
-  ];
+  const params = ATTENTION.pack({
+    rows: B * H * S, H, S, D, DV: Dv, T, P, group: H / kvH, KVH: kvH, qStrides: q.strides, kStrides: k.strides, vStrides: v.strides,
+    yStrides: yStr, maskStrides: mStr, TM: Tm, scale, softcap, flags, qkMode: wantQK ? mode : 4,
+  });
   const any: BindingRef = { input: 0 };
   const bindings: BindingRef[] = [
     { input: 0 }, { input: 1 }, { input: 2 }, pastK ? { input: 4 } : any, pastV ? { input: 5 } : any,
@@ -90,7 +113,7 @@ export function attentionKernel(ctx: KernelContext): KernelImpl[] {
     const n = B * kvH * T * Dx;
     if (n === 0) continue;
     dispatches.push({
-      shader: 'reduce/kv_concat', params: [n, kvH, T, Dx, P, ...cur.strides], workgroup: [128, 1, 1], groups: grid1d(n, 128, ctx.caps),
+      shader: 'reduce/kv_concat', params: KV_CONCAT.pack({ n, KVH: kvH, T, D: Dx, P, curStrides: cur.strides }), workgroup: [128, 1, 1], groups: grid1d(n, 128, ctx.caps),
       bindings: [past >= 0 ? { input: past } : { input: o }, { input: o }, { output: o }],
     });
   }
@@ -135,7 +158,7 @@ export function rotaryKernel(ctx: KernelContext): KernelImpl[] {
     name: 'rotary_embedding',
     dispatches: [{
       shader: 'reduce/rotary', defines: { HAS_POS: pos ? 1 : 0 },
-      params: [n, H, S, D, ...st, rot / 2, interleaved ? 1 : 0, cw, ...(pos ? [maxPos] : [])],
+      params: ROTARY.pack({ n, H, S, D, strides: st, half: rot / 2, interleaved: interleaved ? 1 : 0, cacheWidth: cw, ...(pos ? { maxPos } : {}) }),
       workgroup: [128, 1, 1], groups: grid1d(n, 128, ctx.caps),
       bindings: [{ input: 0 }, { input: 1 }, { input: 2 }, pos ? { input: 3 } : { input: 0 }, { output: 0 }],
     }],

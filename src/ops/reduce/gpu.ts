@@ -5,6 +5,7 @@
  * an invocation per row. Both strategies are returned as candidates, the likelier-faster first.
  */
 import { DispatchDesc, f16Defines, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../kernel/contract';
+import { paramLayout } from '../../kernel/params';
 import { integerRange } from '../../ir/dtype';
 import { sizeOf, stridesOf } from '../../ir/tensor';
 import { axisOrFail, intValues, splitAxis } from '../util/reduce-common';
@@ -30,6 +31,34 @@ function preferRows(rows: number, len: number, contiguous: boolean): boolean {
 function groupsFor(items: number, ctx: KernelContext): [number, number, number] {
   return grid1d(items, 1, ctx.caps);
 }
+
+const ARR3 = { array: 'u32', length: 3 } as const;
+const ARR8 = { array: 'u32', length: 8 } as const;
+/**
+ * shaders/reduce/reduce.comp: outputs, reduced elements per output (M), the kept and the reduced
+ * axis groups after collapsing (3 each, outermost first: dims and strides), the value of an empty
+ * reduction (bits of the output type).
+ */
+const REDUCE = paramLayout('reduce', {
+  nout: 'u32', M: 'u32', keptDims: ARR3, keptStrides: ARR3, redDims: ARR3, redStrides: ARR3, empty: 'u32',
+}, 'Reductions over axes known at build time (src/ops/reduce/gpu.ts).');
+/**
+ * shaders/reduce/reduce.comp with AXES_INPUT: outputs, the input's rank and dims (padded with 1s to
+ * 8), the empty value, the number of axes and noop_with_empty_axes.
+ */
+const REDUCE_AXES = paramLayout('reduce_axes', {
+  nout: 'u32', rank: 'u32', dims: ARR8, empty: 'u32', naxes: 'u32', noop: 'u32',
+}, 'Reductions over axes given at run time (src/ops/reduce/gpu.ts).');
+/** One-axis kernels: `outer` lines of `len` elements `inner` apart. */
+const LINES = { outer: 'u32', len: 'u32', inner: 'u32' } as const;
+const ARG = paramLayout('arg', LINES, 'ArgMax/ArgMin (src/ops/reduce/gpu.ts).');
+const SOFTMAX = paramLayout('softmax', LINES, 'Softmax/LogSoftmax/Hardmax (src/ops/reduce/gpu.ts).');
+const TOPK = paramLayout('topk', { ...LINES, k: 'u32', largest: 'u32' }, 'TopK: the k largest (largest 1) or smallest of each line (src/ops/reduce/gpu.ts).');
+const CUMULATIVE = paramLayout('cumulative', { ...LINES, exclusive: 'u32', reverse: 'u32' }, 'CumSum/CumProd along an axis known at build time (src/ops/reduce/gpu.ts).');
+/** shaders/reduce/cumulative.comp with AXIS_INPUT: the rank and dims (padded to 8), the flags. */
+const CUMULATIVE_AXIS = paramLayout('cumulative_axis', { rank: 'u32', dims: ARR8, exclusive: 'u32', reverse: 'u32' }, 'CumSum/CumProd along an axis given at run time (src/ops/reduce/gpu.ts).');
+/** shaders/reduce/loss.comp: N*D items, classes C, D, ignore_index, flags (1 has ignore_index, 2 has weights). */
+const LOSS = paramLayout('loss', { items: 'u32', C: 'u32', D: 'u32', ignoreIndex: 'i32', flags: 'u32' }, 'NegativeLogLikelihoodLoss/SoftmaxCrossEntropyLoss (src/ops/reduce/gpu.ts).');
 
 const RED_OP: Record<string, number> = {
   ReduceSum: 0, ReduceMean: 1, ReduceMax: 2, ReduceMin: 3, ReduceProd: 4,
@@ -80,7 +109,9 @@ function reduceRuntimeAxes(ctx: KernelContext, op: string, defines: Record<strin
   if (x.dims.length > 8) return ctx.unsupported('run-time axes support rank <= 8; make the axes a constant');
   const dims = [...x.dims, ...new Array<number>(8 - x.dims.length).fill(1)];
   const nout = sizeOf(out.dims);
-  const params = [nout, x.dims.length, ...dims, emptyValue(op, x, out), sizeOf(axesT.dims), ctx.attrs.int('noop_with_empty_axes', 0) ? 1 : 0];
+  const params = REDUCE_AXES.pack({
+    nout, rank: x.dims.length, dims, empty: emptyValue(op, x, out), naxes: sizeOf(axesT.dims), noop: ctx.attrs.int('noop_with_empty_axes', 0) ? 1 : 0,
+  });
   return [{
     name: `reduce_${op.slice(6).toLowerCase()}_runtime_axes`,
     dispatches: [{
@@ -107,7 +138,10 @@ export function reduceKernel(ctx: KernelContext, op: string, axes: number[] | 'r
   if (!c) return ctx.unsupported(`reducing rank ${x.dims.length} over axes [${axes.join(',')}] needs more than 3 kept or 3 reduced axis groups after collapsing; transpose or reshape first`);
   const nout = sizeOf(out.dims);
   const m = sizeOf(c.red.map((g) => g[0]));
-  const params = [nout, m, ...c.kept.map((g) => g[0]), ...c.kept.map((g) => g[1]), ...c.red.map((g) => g[0]), ...c.red.map((g) => g[1]), emptyValue(op, x, out)];
+  const params = REDUCE.pack({
+    nout, M: m, keptDims: c.kept.map((g) => g[0]), keptStrides: c.kept.map((g) => g[1]), redDims: c.red.map((g) => g[0]), redStrides: c.red.map((g) => g[1]),
+    empty: emptyValue(op, x, out),
+  });
   const name = op.slice(6).toLowerCase();
   const rows: KernelImpl = {
     name: `reduce_${name}_rows`,
@@ -127,10 +161,9 @@ export function reduceKernel(ctx: KernelContext, op: string, axes: number[] | 'r
   return withF16(preferRows(nout, m, innerReduced) ? [rows, threads] : [threads, rows], ctx);
 }
 
-/** One-axis ops: the same dispatch in both strategies (defines differ by `rowDefine`). */
+/** One-axis ops: the same dispatch in both strategies (defines differ by `rowDefine`); params begin with LINES. */
 function axisImpls(ctx: KernelContext, name: string, shader: string, defines: Record<string, string | number>, rowDefine: string,
-  outer: number, len: number, inner: number, extraParams: number[], bindings: DispatchDesc['bindings']): KernelImpl[] {
-  const params = [outer, len, inner, ...extraParams];
+  outer: number, len: number, inner: number, params: number[], bindings: DispatchDesc['bindings']): KernelImpl[] {
   const rowsN = outer * inner;
   const rows: KernelImpl = {
     name: `${name}_rows`,
@@ -151,7 +184,7 @@ export function argKernel(ctx: KernelContext, isMax: boolean): KernelImpl[] {
   const last = ctx.attrs.int('select_last_index', 0) !== 0 ? 1 : 0;
   // f16 input: compared as float16_t (exact; no arithmetic), VKRT_F16 enables the type
   return withF16(axisImpls(ctx, isMax ? 'argmax' : 'argmin', 'reduce/arg', { T: glslType(x.gpu), IS_MAX: isMax ? 1 : 0, LAST: last }, 'WG_PER_OUT',
-    outer, len, inner, [], [{ input: 0 }, { output: 0 }]), ctx);
+    outer, len, inner, ARG.pack({ outer, len, inner }), [{ input: 0 }, { output: 0 }]), ctx);
 }
 
 export function softmaxKernel(ctx: KernelContext, kind: 'Softmax' | 'LogSoftmax' | 'Hardmax'): KernelImpl[] {
@@ -167,14 +200,14 @@ export function softmaxKernel(ctx: KernelContext, kind: 'Softmax' | 'LogSoftmax'
   }
   const k = kind === 'Softmax' ? 0 : kind === 'LogSoftmax' ? 1 : 2;
   // f16 storage: softmax.comp's FT buffers; max, exp-sum and log-sum-exp stay FP32
-  return withF16(axisImpls(ctx, kind.toLowerCase(), 'reduce/softmax', { KIND: k }, 'WG_PER_ROW', outer, len, inner, [], [{ input: 0 }, { output: 0 }]), ctx);
+  return withF16(axisImpls(ctx, kind.toLowerCase(), 'reduce/softmax', { KIND: k }, 'WG_PER_ROW', outer, len, inner, SOFTMAX.pack({ outer, len, inner }), [{ input: 0 }, { output: 0 }]), ctx);
 }
 
 export function cumulativeKernel(ctx: KernelContext, prod: boolean): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const at = ctx.inputs[1];
   if (!at || sizeOf(at.dims) !== 1) return ctx.fail('axis must be a scalar (or 1-element) int32/int64 tensor');
-  const flags = [ctx.attrs.int('exclusive', 0) !== 0 ? 1 : 0, ctx.attrs.int('reverse', 0) !== 0 ? 1 : 0];
+  const flags = { exclusive: ctx.attrs.int('exclusive', 0) !== 0 ? 1 : 0, reverse: ctx.attrs.int('reverse', 0) !== 0 ? 1 : 0 };
   const defines = { T: glslType(x.gpu), PROD: prod ? 1 : 0 };
   const name = prod ? 'cumprod_lines' : 'cumsum_lines';
   if (!at.constant) {
@@ -184,7 +217,7 @@ export function cumulativeKernel(ctx: KernelContext, prod: boolean): KernelImpl[
     return [{
       name: `${name}_runtime_axis`,
       dispatches: [{
-        shader: 'reduce/cumulative', defines: { ...defines, AXIS_INPUT: 1 }, params: [x.dims.length, ...dims, ...flags],
+        shader: 'reduce/cumulative', defines: { ...defines, AXIS_INPUT: 1 }, params: CUMULATIVE_AXIS.pack({ rank: x.dims.length, dims, ...flags }),
         workgroup: [THREAD_WG, 1, 1], groups: grid1d(sizeOf(x.dims), THREAD_WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }, { input: 1 }],
       }],
     }];
@@ -195,7 +228,7 @@ export function cumulativeKernel(ctx: KernelContext, prod: boolean): KernelImpl[
   return [{
     name,
     dispatches: [{
-      shader: 'reduce/cumulative', defines, params: [outer, len, inner, ...flags],
+      shader: 'reduce/cumulative', defines, params: CUMULATIVE.pack({ outer, len, inner, ...flags }),
       workgroup: [THREAD_WG, 1, 1], groups: grid1d(n, THREAD_WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }],
     }],
   }];
@@ -209,7 +242,7 @@ export function topkKernel(ctx: KernelContext): KernelImpl[] {
   if (!(k >= 0 && k <= len)) return ctx.fail(`k=${k} is out of range for axis ${axis} of size ${len}`);
   const largest = ctx.opset < 11 ? 1 : ctx.attrs.int('largest', 1) !== 0 ? 1 : 0;
   const bindings: DispatchDesc['bindings'] = [{ input: 0 }, { output: 0 }, { output: 1 }];
-  const impls = axisImpls(ctx, 'topk', 'reduce/topk', { T: glslType(x.gpu) }, 'WG_PER_LINE', outer, len, inner, [k, largest], bindings);
+  const impls = axisImpls(ctx, 'topk', 'reduce/topk', { T: glslType(x.gpu) }, 'WG_PER_LINE', outer, len, inner, TOPK.pack({ outer, len, inner, k, largest }), bindings);
   // the selection costs k passes over the line: long lines want the workgroup
   return len * k >= 4096 && impls[0].name.endsWith('threads') ? [impls[1], impls[0]] : impls;
 }
@@ -226,7 +259,7 @@ export function lossKernel(ctx: KernelContext, sce: boolean): KernelImpl[] {
   const ignore = ctx.attrs.optInt('ignore_index');
   const writeLp = sce && ctx.node.outputs.length > 1 && !!ctx.node.outputs[1];
   const items = N * D;
-  const params = [items, C, D, (ignore ?? 0) >>> 0, (ignore !== undefined ? 1 : 0) | (w ? 2 : 0)];
+  const params = LOSS.pack({ items, C, D, ignoreIndex: ignore ?? 0, flags: (ignore !== undefined ? 1 : 0) | (w ? 2 : 0) });
   const bindings: DispatchDesc['bindings'] = [{ input: 0 }, { input: 1 }, w ? { input: 2 } : { input: 0 }, { output: 0 }, writeLp ? { output: 1 } : { output: 0 }];
   return [{
     name: `${sce ? 'softmax_cross_entropy' : 'nll'}_loss_${r}`,
