@@ -2,7 +2,8 @@
 // vkrt.glsl's PARAM(i) pastes its argument into a name (P##i), so it needs a literal; per-axis loops
 // (`for (int k = 0; k < RANK; k++) TP(3 + 3 * k)`) need an index expression instead. With push
 // constants this is a plain array read; with specialization constants a switch over them, which
-// the driver folds once it unrolls the RANK-bounded loop (RANK is a #define).
+// the driver folds once it unrolls the RANK-bounded loop (RANK is a #define). Kernels read them by
+// name: a layout's per-axis group is P_<group>_<field>(k) in its generated header (params/*.glsl).
 #ifndef VKRT_TENSOR_PARAMS_GLSL
 #define VKRT_TENSOR_PARAMS_GLSL
 

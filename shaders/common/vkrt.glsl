@@ -4,6 +4,9 @@
 // specialization constants (constant_id = i), fixed when the engine is built; compiled with
 // VKRT_PUSH_PARAMS they come from push constants instead (uint p[VKRT_NUM_PARAMS]), so one
 // pipeline serves any shape. Float parameters travel as their bits: PARAMF(i).
+// Kernels under shaders/{nn,reduce,tensor} never write an index: each includes the header generated
+// from its TypeScript parameter layout (params/<layout>.glsl, src/kernel/params.ts) and reads
+// P_<name>, which expands to PARAM(i), PARAMI(i) or PARAMF(i) by the field's type.
 // Workgroup size: specialization constants 100, 101, 102 (x, y, z).
 #ifndef VKRT_GLSL
 #define VKRT_GLSL

@@ -2,9 +2,17 @@
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
 #include "tensor_params.glsl"
+#if MODE == 0
+#include "params/fill.glsl"
+#elif MODE == 1
+#include "params/fill_eye.glsl"
+#else
+#include "params/fill_range.glsl"
+#endif
 // Generated tensors: MODE 0 constant (ConstantOfShape), 1 identity band (EyeLike), 2 Range.
 // Bindings: MODE 0/1: 0 y (uint[]). MODE 2: 0 start (T[1]), 1 delta (T[1]), 2 y (T[]).
-// Params: 0 n; MODE 0: 1 value bits; MODE 1: 1 bits of one, 2 cols, 3 k (int).
+// Params (layouts fill, fill_eye, fill_range by MODE; src/ops/tensor/kernels.ts): P_n; MODE 0:
+//   P_value (bits); MODE 1: P_one (the bits of one), P_cols, P_k.
 // Defines: MODE; T (float/int) for MODE 2.
 #if MODE == 2
 layout(std430, binding = 0) readonly buffer S { T start_[]; };
@@ -16,13 +24,13 @@ layout(std430, binding = 0) writeonly buffer Y { uint y[]; };
 
 void main() {
   uint i = vkrt_index();
-  if (i >= PARAM(0)) return;
+  if (i >= P_n) return;
 #if MODE == 0
-  y[i] = PARAM(1);
+  y[i] = P_value;
 #elif MODE == 1
-  int col = int(i % PARAM(2));
-  int row = int(i / PARAM(2));
-  y[i] = col - row == PARAMI(3) ? PARAM(1) : 0u;
+  int col = int(i % P_cols);
+  int row = int(i / P_cols);
+  y[i] = col - row == P_k ? P_one : 0u;
 #else
   y[i] = start_[0] + T(i) * delta_[0];
 #endif

@@ -2,14 +2,20 @@
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
 #include "tensor_params.glsl"
+#ifdef AXES_BINDING
+#include "params/pad_runtime_axes.glsl"
+#else
+#include "params/pad.glsl"
+#endif
 // Pad (constant / reflect / edge / wrap; negative pads crop) and Tile (wrap with no begin pad):
 // every output element reads the input element its per-axis source index names, or the constant.
 // Bindings: 0 x (uint[]), 1 y (uint[]).
-// Params: 0 n, 1 constant value (bits of the output type), then per axis k (innermost first):
-//   2+4k outDim, 3+4k inDim, 4+4k padBegin (int), 5+4k inStride.
+// Params (layout pad, src/ops/tensor/kernels.ts): P_n, P_value (the constant, bits of the output
+//   type), then per axis k (innermost first): P_axes_out(k), P_axes_inDim(k), P_axes_begin(k) (the
+//   begin pad), P_axes_inStride(k); with AXES_BINDING layout pad_runtime_axes, which adds P_naxes.
 // Defines: RANK (1..7), MODE (0 constant, 1 reflect, 2 edge, 3 wrap); PAD_INDEX_BINDING: pads
-//   come at run time (int[], begin pads then end pads) and padBegin k is the index of axis k's
-//   begin pad there (-1: none); VALUE_BINDING: the constant comes at run time (uint[1]).
+//   come at run time (int[], begin pads then end pads) and the begin pad of axis k is the index of
+//   its begin pad there (-1: none); VALUE_BINDING: the constant comes at run time (uint[1]).
 layout(std430, binding = 0) readonly buffer X { uint x[]; };
 layout(std430, binding = 1) writeonly buffer Y { uint y[]; };
 #ifdef PAD_INDEX_BINDING
@@ -17,41 +23,38 @@ layout(std430, binding = PAD_INDEX_BINDING) readonly buffer Pads { int pads[]; }
 #endif
 #ifdef AXES_BINDING
 layout(std430, binding = AXES_BINDING) readonly buffer Axes { int axes[]; };
-#define AXIS_PARAM_BASE 3
-#else
-#define AXIS_PARAM_BASE 2
 #endif
 #ifdef VALUE_BINDING
 layout(std430, binding = VALUE_BINDING) readonly buffer V { uint value[]; };
 #define PAD_VALUE value[0]
 #else
-#define PAD_VALUE PARAM(1)
+#define PAD_VALUE P_value
 #endif
 
 void main() {
   uint i = vkrt_index();
-  if (i >= PARAM(0)) return;
+  if (i >= P_n) return;
   uint rem = i;
   int so = 0;
   bool fill = false;
   for (int k = 0; k < RANK; k++) {
-    uint od = TP(AXIS_PARAM_BASE + 4 * k);
+    uint od = P_axes_out(k);
     int c = int(rem % od);
     rem /= od;
-    int d = TPI(AXIS_PARAM_BASE + 1 + 4 * k);
+    int d = P_axes_inDim(k);
 #if defined(AXES_BINDING)
     int pi = -1;
-    for (uint j = 0u; j < PARAM(2); j++) {
+    for (uint j = 0u; j < P_naxes; j++) {
       int a = axes[j];
       if (a < 0) a += RANK;
-      if (a == TPI(AXIS_PARAM_BASE + 2 + 4 * k)) pi = int(j);
+      if (a == P_axes_begin(k)) pi = int(j);
     }
     int s = c - (pi >= 0 ? pads[pi] : 0);
 #elif defined(PAD_INDEX_BINDING)
-    int pi = TPI(AXIS_PARAM_BASE + 2 + 4 * k);
+    int pi = P_axes_begin(k);
     int s = c - (pi >= 0 ? pads[pi] : 0);
 #else
-    int s = c - TPI(AXIS_PARAM_BASE + 2 + 4 * k);
+    int s = c - P_axes_begin(k);
 #endif
     if (s < 0 || s >= d) {
 #if MODE == 0
@@ -71,7 +74,7 @@ void main() {
       s = s >= 0 ? s % d : (d - 1) - ((-s - 1) % d);
 #endif
     }
-    so += s * TPI(AXIS_PARAM_BASE + 3 + 4 * k);
+    so += s * P_axes_inStride(k);
   }
   y[i] = fill ? PAD_VALUE : x[so];
 }

@@ -2,22 +2,24 @@
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
 #include "tensor_params.glsl"
+#include "params/resize_dynamic.glsl"
 // Resize / Upsample whose scales (or roi) arrive at run time; the output dims are static. Each
 // invocation computes the taps of its coordinate on every resized axis (tensor_resize.glsl) and
 // sums the separable product. Known scales and roi use resize.comp with build-time tap tables.
 // Bindings: 0 x (float[], or uint[] with NEAREST), 1 y, SCALES_BINDING scales (float[]),
 //   ROI_BINDING roi (float[]).
-// Params: 0 n, 1 extrapolation value bits, 2 cubic A bits, 3 roi entries per end, then per axis k
-//   (innermost first): 4+5k out dim, 5+5k in dim, 6+5k in stride, 7+5k entry of the axis in
-//   scales/roi (-1: not resized), 8+5k scale bits (used with SCALE_PARAM).
+// Params (layout resize_dynamic, src/ops/tensor/kernels.ts): P_n, P_extrapolation (value bits), P_cubicA,
+//   P_roiEntries (per end), then per axis k (innermost first): P_axes_out(k), P_axes_inDim(k),
+//   P_axes_stride(k) (input), P_axes_entry(k) (the axis's entry in scales/roi, -1: not resized),
+//   P_axes_scale(k) (used with SCALE_PARAM).
 // Defines: RANK (1..5), TAPS, COORD, NEAREST_MODE, EXCLUDE (tensor_resize.glsl), NEAREST (TAPS 1:
 //   a bit copy), SCALES_BINDING or SCALE_PARAM, ROI_BINDING.
 #ifdef NEAREST
 #define XT uint
-#define EXTRAP TP(1)
+#define EXTRAP P_extrapolation
 #else
 #define XT float
-#define EXTRAP TPF(1)
+#define EXTRAP uintBitsToFloat(P_extrapolation)
 #endif
 layout(std430, binding = 0) readonly buffer X { XT x[]; };
 layout(std430, binding = 1) writeonly buffer Y { XT y[]; };
@@ -31,34 +33,34 @@ layout(std430, binding = ROI_BINDING) readonly buffer R { float roi[]; };
 
 void main() {
   uint i = vkrt_index();
-  if (i >= TP(0)) return;
+  if (i >= P_n) return;
   uint rem = i;
   uint base = 0u;
   int idx[RANK][RESIZE_N];
   float w[RANK][RESIZE_N];
   uint stride[RANK];
   bool resized[RANK];
-  uint keep = TP(2) + TP(3);  // every param stays declared (see the guard at the end)
+  uint keep = floatBitsToUint(P_cubicA) + P_roiEntries;  // every param stays declared (see the guard at the end)
   for (int k = 0; k < RANK; k++) {
-    uint od = TP(4 + 5 * k);
+    uint od = P_axes_out(k);
     uint c = rem % od;
     rem /= od;
-    stride[k] = TP(6 + 5 * k);
-    int e = TPI(7 + 5 * k);
-    keep += TP(8 + 5 * k);
+    stride[k] = P_axes_stride(k);
+    int e = P_axes_entry(k);
+    keep += floatBitsToUint(P_axes_scale(k));
     resized[k] = e >= 0;
     if (!resized[k]) { base += c * stride[k]; continue; }
 #ifdef SCALE_PARAM
-    float scale = TPF(8 + 5 * k);
+    float scale = P_axes_scale(k);
 #else
     float scale = scales[e];
 #endif
 #ifdef ROI_BINDING
-    float r0 = roi[e], r1 = roi[uint(e) + TP(3)];
+    float r0 = roi[e], r1 = roi[uint(e) + P_roiEntries];
 #else
     float r0 = 0.0, r1 = 1.0;
 #endif
-    if (!resize_taps(c, od, TP(5 + 5 * k), scale, r0, r1, TPF(2), idx[k], w[k])) { y[i] = EXTRAP; return; }
+    if (!resize_taps(c, od, P_axes_inDim(k), scale, r0, r1, P_cubicA, idx[k], w[k])) { y[i] = EXTRAP; return; }
   }
   if (i == 0xFFFFFFFFu) { y[0] = XT(keep); return; }
 #ifdef NEAREST

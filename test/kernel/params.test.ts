@@ -1,16 +1,34 @@
 /**
- * Named shader parameters (src/kernel/params.ts): packing checks, and the generated GLSL headers
- * match the TypeScript layouts.
+ * Named shader parameters (src/kernel/params.ts): packing checks, the generated GLSL headers match
+ * the TypeScript layouts, and no engine shader reads a parameter by number.
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import '../../src/ops'; // every kernel module: declares every layout and enum
 import { f32bits } from '../../src/kernel/contract';
-import { ParamLayout } from '../../src/kernel/params';
+import { ParamLayout, paramLayouts } from '../../src/kernel/params';
 import { GENERATED_DIR, generatedShaderFiles, layoutHeader } from '../../src/kernel/params-glsl';
 
 const ROOT = path.join(__dirname, '..', '..');
+const SHADERS = path.join(ROOT, 'shaders');
+
+/** Every .comp under shaders/ as 'nn/conv_gemm' (common/ holds includes only). */
+function shaderNames(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory() && r !== 'common') walk(path.join(dir, e.name), r);
+      else if (e.isFile() && e.name.endsWith('.comp')) out.push(r.slice(0, -'.comp'.length));
+    }
+  };
+  walk(SHADERS, '');
+  return out.sort();
+}
+
+/** A line's code, without its // comment. */
+const code = (line: string) => line.split('//')[0];
 
 describe('named shader parameters', () => {
   describe('pack', () => {
@@ -74,6 +92,7 @@ describe('named shader parameters', () => {
   describe('generated headers', () => {
     it(`${GENERATED_DIR} holds exactly what the layouts and enums generate (else run \`npm run gen:shaders\`)`, () => {
       const files = generatedShaderFiles();
+      assert.ok(paramLayouts().length >= 40, `only ${paramLayouts().length} layouts declared`);
       for (const [rel, text] of files) {
         const file = path.join(ROOT, rel);
         assert.ok(fs.existsSync(file), `${rel} is missing: run \`npm run gen:shaders\``);
@@ -82,5 +101,22 @@ describe('named shader parameters', () => {
       const stale = fs.readdirSync(path.join(ROOT, GENERATED_DIR)).map((f) => `${GENERATED_DIR}/${f}`).filter((f) => !files.has(f));
       assert.deepEqual(stale, [], 'headers no layout declares: run `npm run gen:shaders`');
     });
+
+    it('every layout header is included by a shader', () => {
+      const sources = shaderNames().map((s) => fs.readFileSync(path.join(SHADERS, `${s}.comp`), 'utf8')).join('\n');
+      const unused = paramLayouts().filter((l) => !sources.includes(`#include "params/${l.name}.glsl"`)).map((l) => l.name);
+      assert.deepEqual(unused, []);
+    });
+
+  });
+
+  it('no shader under shaders/{nn,reduce,tensor} reads a parameter by number (PARAM/PARAMI/PARAMF, TP/TPI/TPF)', () => {
+    const bad: string[] = [];
+    for (const s of shaderNames().filter((n) => /^(nn|reduce|tensor)\//.test(n))) {
+      fs.readFileSync(path.join(SHADERS, `${s}.comp`), 'utf8').split('\n').forEach((line, i) => {
+        if (/\b(PARAM|PARAMI|PARAMF|TP|TPI|TPF)\s*\(/.test(code(line))) bad.push(`shaders/${s}.comp:${i + 1}: ${line.trim()}`);
+      });
+    }
+    assert.deepEqual(bad, [], 'read the parameter by its generated name (P_<field>) instead');
   });
 });

@@ -6,6 +6,7 @@
  * per-axis params through TP(i), shaders/common/tensor_params.glsl).
  */
 import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../kernel/contract';
+import { MAX_PARAM_WORDS, paramLayout } from '../../kernel/params';
 import { sizeOf, stridesOf, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { intsOf } from '../util/tensor-common';
@@ -15,12 +16,65 @@ import { axisTaps, legacy, options, plan, readArgs, ResizeCtx } from './resize';
 import { sliceParams, sliceRanges } from './slice';
 
 const WG = 128;
-const MAX_PARAMS = 32;
 
+// Parameter layouts of shaders/tensor/*.comp. Each begins with n, the invocation count; per-axis
+// fields are a repeated group (innermost axis first unless said otherwise), read in GLSL as
+// P_<group>_<field>(k).
+
+/** copy.comp: element c goes from src[srcBase + sum c_k src_k] to dst[dstBase + sum c_k dst_k]. */
+const COPY = paramLayout('copy', { n: 'u32', srcBase: 'i32', dstBase: 'i32', axes: { each: { dim: 'u32', src: 'i32', dst: 'i32' } } },
+  'Strided copy: Transpose, Slice, Expand, Concat, Split, ... (src/ops/tensor/kernels.ts).');
+/** slice.comp: the number of slice entries; per axis (outermost first) the out dim, in dim and in stride. */
+const SLICE = paramLayout('slice', { n: 'u32', entries: 'u32', axes: { each: { out: 'u32', inDim: 'i32', inStride: 'i32' } } },
+  'Slice with run-time starts/axes/steps (src/ops/tensor/kernels.ts).');
+/** pad.comp: the constant (bits of the output type); per axis out dim, in dim, begin pad (or its index in the pads), in stride. */
+const PAD_AXES = { each: { out: 'u32', inDim: 'i32', begin: 'i32', inStride: 'i32' } } as const;
+const PAD = paramLayout('pad', { n: 'u32', value: 'u32', axes: PAD_AXES }, 'Pad, Tile, CenterCropPad (src/ops/tensor/kernels.ts).');
+/** pad.comp with AXES_BINDING: the axes input's length comes before the axes. */
+const PAD_RUNTIME_AXES = paramLayout('pad_runtime_axes', { n: 'u32', value: 'u32', naxes: 'u32', axes: PAD_AXES },
+  'Pad with its axes given at run time (src/ops/tensor/kernels.ts).');
+/** gather.comp: elements after the axis, index count, the axis dim. */
+const GATHER = paramLayout('gather', { n: 'u32', inner: 'u32', nIdx: 'u32', axisDim: 'u32' }, 'Gather (src/ops/tensor/kernels.ts).');
+/** gather_elements.comp: the axis dim and stride; per axis the indices' dim and data stride (0 on the axis). */
+const GATHER_ELEMENTS = paramLayout('gather_elements', { n: 'u32', axisDim: 'u32', axisStride: 'u32', axes: { each: { dim: 'u32', stride: 'u32' } } },
+  'GatherElements (src/ops/tensor/kernels.ts).');
+/** gather_nd.comp: elements per tuple, tuples and data elements per batch element; per tuple entry the data dim and stride. */
+const GATHER_ND = paramLayout('gather_nd', { n: 'u32', slice: 'u32', perBatch: 'u32', dataBatch: 'u32', tuple: { each: { dim: 'u32', stride: 'u32' } } },
+  'GatherND (src/ops/tensor/kernels.ts).');
+/** scatter_elements.comp: per line of updates along the axis; per other axis the updates dim and strides. */
+const SCATTER_ELEMENTS = paramLayout('scatter_elements', {
+  n: 'u32', axisLen: 'u32', updAxisStride: 'u32', dataAxisDim: 'u32', dataAxisStride: 'u32',
+  axes: { each: { dim: 'u32', updStride: 'u32', dataStride: 'u32' } },
+}, 'ScatterElements/Scatter (src/ops/tensor/kernels.ts).');
+/** scatter_nd.comp: elements per tuple, tuples; per tuple entry the data dim and stride. */
+const SCATTER_ND = paramLayout('scatter_nd', { n: 'u32', slice: 'u32', tuples: 'u32', tuple: { each: { dim: 'u32', stride: 'u32' } } },
+  'ScatterND (src/ops/tensor/kernels.ts).');
+/** resize.comp: the extrapolation value (bits); per axis out dim, input stride, taps (0: identity), tap table offset. */
+const RESIZE = paramLayout('resize', { n: 'u32', extrapolation: 'u32', axes: { each: { out: 'u32', stride: 'u32', taps: 'u32', offset: 'u32' } } },
+  'Resize/Upsample from tap tables (src/ops/tensor/kernels.ts).');
+/**
+ * resize_dynamic.comp: the extrapolation value (bits), cubic A, roi entries per end; per axis out
+ * dim, in dim, in stride, the axis's entry in scales/roi (-1: not resized), its scale (SCALE_PARAM).
+ */
+const RESIZE_DYNAMIC = paramLayout('resize_dynamic', {
+  n: 'u32', extrapolation: 'u32', cubicA: 'f32', roiEntries: 'u32',
+  axes: { each: { out: 'u32', inDim: 'u32', stride: 'u32', entry: 'i32', scale: 'f32' } },
+}, 'Resize with run-time scales or roi (src/ops/tensor/kernels.ts).');
+/** trilu.comp: rows, cols, upper (0/1). */
+const TRILU = paramLayout('trilu', { n: 'u32', rows: 'u32', cols: 'u32', upper: 'u32' }, 'Trilu (src/ops/tensor/kernels.ts).');
+/** one_hot.comp: depth, elements after the axis. */
+const ONE_HOT = paramLayout('one_hot', { n: 'u32', depth: 'u32', inner: 'u32' }, 'OneHot (src/ops/tensor/kernels.ts).');
+/** fill.comp MODE 0: the value (bits). */
+const FILL = paramLayout('fill', { n: 'u32', value: 'u32' }, 'ConstantOfShape, a Dropout mask (src/ops/tensor/kernels.ts).');
+/** fill.comp MODE 1: the bits of one, cols, the diagonal k. */
+const FILL_EYE = paramLayout('fill_eye', { n: 'u32', one: 'u32', cols: 'u32', k: 'i32' }, 'EyeLike (src/ops/tensor/kernels.ts).');
+/** fill.comp MODE 2: start and delta come in buffers. */
+const FILL_RANGE = paramLayout('fill_range', { n: 'u32' }, 'Range (src/ops/tensor/kernels.ts).');
+
+/** A dispatch of tensor/<shader> over `n` invocations; `params` packed by its layout (n first). */
 function dispatch(ctx: KernelContext, shader: string, n: number, params: number[], bindings: BindingRef[], defines?: Record<string, string | number>): DispatchDesc {
-  const all = [n, ...params].map((v) => v >>> 0);
-  if (all.length > MAX_PARAMS) ctx.unsupported(`tensor/${shader} needs ${all.length} params (more than ${MAX_PARAMS}); the tensor has too many axes that cannot be merged`);
-  return { shader: `tensor/${shader}`, defines, params: all, workgroup: [WG, 1, 1], groups: grid1d(n, WG, ctx.caps), bindings };
+  if (params.length > MAX_PARAM_WORDS) ctx.unsupported(`tensor/${shader} needs ${params.length} params (more than ${MAX_PARAM_WORDS}); the tensor has too many axes that cannot be merged`);
+  return { shader: `tensor/${shader}`, defines, params, workgroup: [WG, 1, 1], groups: grid1d(n, WG, ctx.caps), bindings };
 }
 
 /** Normalized axis (negative counts from the end). */
@@ -30,11 +84,11 @@ function axisIn(ctx: KernelContext, axis: number, rank: number): number {
   return a;
 }
 
-/** Bits of a scalar in a tensor's GPU storage type. */
+/** Bits of a scalar in a tensor's GPU storage type, as an unsigned param word. */
 function scalarBits(desc: Pick<TensorDesc, 'gpu'>, v: number): number {
   if (desc.gpu === 'f32') return f32bits(v);
   if (Number.isNaN(v)) return 0;
-  return Math.max(-2147483648, Math.min(2147483647, Math.trunc(v))) | 0;
+  return Math.max(-2147483648, Math.min(2147483647, Math.trunc(v))) >>> 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -64,8 +118,7 @@ export function stridedCopy(ctx: KernelContext, axesIn: CopyAxis[], srcBase: num
     if (axes[k].dst !== acc) contiguous = false;
     acc *= axes[k].dim;
   }
-  const params = [srcBase, dstBase];
-  for (let k = axes.length - 1; k >= 0; k--) params.push(axes[k].dim, axes[k].src, axes[k].dst);
+  const params = COPY.pack({ n, srcBase, dstBase, axes: [...axes].reverse() });
   const defines: Record<string, number> = { RANK: axes.length };
   if (!contiguous) defines.DST_STRIDED = 1;
   return dispatch(ctx, 'copy', n, params, bindings, defines);
@@ -164,8 +217,7 @@ function sliceDynamic(ctx: KernelContext): KernelImpl[] {
   const out = ctx.outputs[0].dims;
   const rank = x.dims.length;
   const str = stridesOf(x.dims);
-  const params = [sizeOf(ctx.inputs[1]!.dims)];
-  for (let a = 0; a < rank; a++) params.push(out[a], x.dims[a], str[a]);
+  const params = SLICE.pack({ n: sizeOf(out), entries: sizeOf(ctx.inputs[1]!.dims), axes: x.dims.map((d, a) => ({ out: out[a], inDim: d, inStride: str[a] })) });
   const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }, { input: 1 }];
   const defines: Record<string, number> = { RANK: Math.max(rank, 1) };
   for (const [i, name] of [[3, 'AXES_BINDING'], [4, 'STEPS_BINDING']] as const) {
@@ -208,8 +260,7 @@ function padDispatch(ctx: KernelContext, axesIn: PadAxis[], mode: number, value:
   }
   if (!axes.length) axes = [{ out: 1, in: 1, begin: 0, stride: 1 }];
   const n = axes.reduce((p, a) => p * a.out, 1);
-  const params = [value];
-  for (let k = axes.length - 1; k >= 0; k--) params.push(axes[k].out, axes[k].in, axes[k].begin, axes[k].stride);
+  const params = PAD.pack({ n, value, axes: axes.map((a) => ({ out: a.out, inDim: a.in, begin: a.begin, inStride: a.stride })).reverse() });
   return dispatch(ctx, 'pad', n, params, IO, { RANK: axes.length, MODE: mode });
 }
 
@@ -236,7 +287,8 @@ function padKernel(ctx: KernelContext): KernelImpl[] {
   // Pads or the constant given at run time: the shader reads them (the output dims are static).
   const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
   const defines: Record<string, number> = { RANK: Math.max(rank, 1), MODE: m };
-  const params = [scalarBits(ctx.outputs[0], value)];
+  const valueBits = scalarBits(ctx.outputs[0], value);
+  let naxes: number | undefined;
   let begins: number[];
   if (pads) begins = pads.slice(0, rank);
   else {
@@ -251,13 +303,15 @@ function padKernel(ctx: KernelContext): KernelImpl[] {
       // axes at run time too: the shader finds each axis's entry (params: axis numbers, count)
       defines.AXES_BINDING = bindings.length;
       bindings.push({ input: 3 });
-      params.push(sizeOf(axesT.dims));
+      naxes = sizeOf(axesT.dims);
       for (let a = 0; a < rank; a++) begins.push(a);
     } else for (let a = 0; a < rank; a++) begins.push(axes.indexOf(a));
   }
   if (valueAtRunTime) { defines.VALUE_BINDING = bindings.length; bindings.push({ input: 2 }); }
-  for (let a = rank - 1; a >= 0; a--) params.push(ctx.outputs[0].dims[a], x.dims[a], begins[a], str[a]);
-  return [{ name: `pad_${mode}_runtime_params`, dispatches: [dispatch(ctx, 'pad', sizeOf(ctx.outputs[0].dims), params, bindings, defines)] }];
+  const n = sizeOf(ctx.outputs[0].dims);
+  const axes = x.dims.map((d, a) => ({ out: ctx.outputs[0].dims[a], inDim: d, begin: begins[a], inStride: str[a] })).reverse();
+  const params = naxes === undefined ? PAD.pack({ n, value: valueBits, axes }) : PAD_RUNTIME_AXES.pack({ n, value: valueBits, naxes, axes });
+  return [{ name: `pad_${mode}_runtime_params`, dispatches: [dispatch(ctx, 'pad', n, params, bindings, defines)] }];
 }
 
 /** CenterCropPad: a constant-0 pad whose begin is -shift (the output dims are static). */
@@ -294,7 +348,8 @@ function gatherKernel(ctx: KernelContext): KernelImpl[] {
   const ind = needIndices(ctx, 1);
   const axis = axisIn(ctx, ctx.attrs.int('axis', 0), data.dims.length);
   const inner = sizeOf(data.dims.slice(axis + 1));
-  const d = dispatch(ctx, 'gather', sizeOf(ctx.outputs[0].dims), [inner, sizeOf(ind.dims), data.dims[axis]], [{ input: 0 }, { input: 1 }, { output: 0 }]);
+  const n = sizeOf(ctx.outputs[0].dims);
+  const d = dispatch(ctx, 'gather', n, GATHER.pack({ n, inner, nIdx: sizeOf(ind.dims), axisDim: data.dims[axis] }), [{ input: 0 }, { input: 1 }, { output: 0 }]);
   return [{ name: 'gather', dispatches: [d] }];
 }
 
@@ -304,8 +359,9 @@ function gatherElementsKernel(ctx: KernelContext): KernelImpl[] {
   const rank = data.dims.length;
   const axis = axisIn(ctx, ctx.attrs.int('axis', 0), rank);
   const ds = stridesOf(data.dims);
-  const params = [data.dims[axis], ds[axis]];
-  for (let a = rank - 1; a >= 0; a--) params.push(ind.dims[a], a === axis ? 0 : ds[a]);
+  const params = GATHER_ELEMENTS.pack({
+    n: sizeOf(ind.dims), axisDim: data.dims[axis], axisStride: ds[axis], axes: ind.dims.map((dim, a) => ({ dim, stride: a === axis ? 0 : ds[a] })).reverse(),
+  });
   const d = dispatch(ctx, 'gather_elements', sizeOf(ind.dims), params, [{ input: 0 }, { input: 1 }, { output: 0 }], { RANK: rank });
   return [{ name: 'gather_elements', dispatches: [d] }];
 }
@@ -319,9 +375,10 @@ function gatherNdKernel(ctx: KernelContext): KernelImpl[] {
   const perBatch = sizeOf(ind.dims.slice(b, -1));
   const dataBatch = sizeOf(data.dims.slice(b));
   const str = stridesOf(data.dims.slice(b));
-  const params = [slice, perBatch, dataBatch];
-  for (let j = 0; j < m; j++) params.push(data.dims[b + j], str[j]);
-  const d = dispatch(ctx, 'gather_nd', sizeOf(ctx.outputs[0].dims), params, [{ input: 0 }, { input: 1 }, { output: 0 }], { M: m });
+  const n = sizeOf(ctx.outputs[0].dims);
+  const tuple = Array.from({ length: m }, (_, j) => ({ dim: data.dims[b + j], stride: str[j] }));
+  const params = GATHER_ND.pack({ n, slice, perBatch, dataBatch, tuple });
+  const d = dispatch(ctx, 'gather_nd', n, params, [{ input: 0 }, { input: 1 }, { output: 0 }], { M: m });
   return [{ name: 'gather_nd', dispatches: [d] }];
 }
 
@@ -351,15 +408,16 @@ function scatterElementsKernel(ctx: KernelContext): KernelImpl[] {
   const axisLen = upd.dims[axis];
   if (sizeOf(upd.dims) > 0) {
     const us = stridesOf(upd.dims), ds = stridesOf(data.dims);
-    const params = [axisLen, us[axis], data.dims[axis], ds[axis]];
+    const axes: { dim: number; updStride: number; dataStride: number }[] = [];
     let lines = 1;
     let r = 0;
     for (let a = rank - 1; a >= 0; a--) {
       if (a === axis || upd.dims[a] === 1) continue;
-      params.push(upd.dims[a], us[a], ds[a]);
+      axes.push({ dim: upd.dims[a], updStride: us[a], dataStride: ds[a] });
       lines *= upd.dims[a];
       r++;
     }
+    const params = SCATTER_ELEMENTS.pack({ n: lines, axisLen, updAxisStride: us[axis], dataAxisDim: data.dims[axis], dataAxisStride: ds[axis], axes });
     dispatches.push(dispatch(ctx, 'scatter_elements', lines, params, [{ input: 1 }, { input: 2 }, { output: 0 }], { ...defines, RANK: r }));
     if (ind.dims.some((d, a) => d !== upd.dims[a])) ctx.fail('indices and updates differ in shape');
   }
@@ -377,12 +435,12 @@ function scatterNdKernel(ctx: KernelContext): KernelImpl[] {
   const str = stridesOf(data.dims);
   const dispatches = [linearCopy(ctx, sizeOf(data.dims), IO)];
   if (sizeOf(upd.dims) > 0) {
-    const params = [slice, tuples];
-    for (let j = 0; j < m; j++) params.push(data.dims[j], str[j]);
     const serial = code !== 0;
+    const n = serial ? slice : tuples * slice;
+    const params = SCATTER_ND.pack({ n, slice, tuples, tuple: Array.from({ length: m }, (_, j) => ({ dim: data.dims[j], stride: str[j] })) });
     const def: Record<string, string | number> = { ...defines, M: m };
     if (serial) def.SERIAL = 1;
-    dispatches.push(dispatch(ctx, 'scatter_nd', serial ? slice : tuples * slice, params, [{ input: 1 }, { input: 2 }, { output: 0 }], def));
+    dispatches.push(dispatch(ctx, 'scatter_nd', n, params, [{ input: 1 }, { input: 2 }, { output: 0 }], def));
   }
   return [{ name: code ? 'scatter_nd_serial' : 'scatter_nd', dispatches }];
 }
@@ -443,8 +501,10 @@ function resizeRuntimeScales(ctx: KernelContext, o: ReturnType<typeof options>, 
     .filter((a) => !(a.entry < 0 && a.out === 1));
   if (axes.some((a) => a.entry >= 0 && a.in === 0)) ctx.fail('cannot resize an empty axis');
   if (!axes.length) axes.push({ out: 1, in: 1, stride: 0, entry: -1, scale: 1 });
-  const params = [scalarBits(x, o.extrapolation), f32bits(o.a), axesList.length];
-  for (let k = axes.length - 1; k >= 0; k--) params.push(axes[k].out, axes[k].in, axes[k].stride, axes[k].entry, f32bits(axes[k].scale));
+  const params = RESIZE_DYNAMIC.pack({
+    n: sizeOf(out), extrapolation: scalarBits(x, o.extrapolation), cubicA: o.a, roiEntries: axesList.length,
+    axes: axes.map((a) => ({ out: a.out, inDim: a.in, stride: a.stride, entry: a.entry, scale: a.scale })).reverse(),
+  });
   defines.RANK = axes.length;
   return [{ name: `resize_${o.mode}_runtime_scales`, dispatches: [dispatch(ctx, 'resize_dynamic', sizeOf(out), params, bindings, defines)] }];
 }
@@ -494,8 +554,9 @@ function resizeKernel(ctx: KernelContext): KernelImpl[] {
   // drop output size-1 identity axes
   const kept = axes.filter((a) => !(a.taps === 0 && a.out === 1));
   if (!kept.length) kept.push({ out: 1, stride: 0, taps: 0, off: 0 });
-  const params = [scalarBits(x, o.extrapolation)];
-  for (let k = kept.length - 1; k >= 0; k--) params.push(kept[k].out, kept[k].stride, kept[k].taps, kept[k].off);
+  const params = RESIZE.pack({
+    n: sizeOf(p.dims), extrapolation: scalarBits(x, o.extrapolation), axes: kept.map((a) => ({ out: a.out, stride: a.stride, taps: a.taps, offset: a.off })).reverse(),
+  });
   const defines: Record<string, number> = { RANK: kept.length };
   if (nearest) defines.NEAREST = 1;
   const tab = new Int32Array(Math.max(2, 2 * idx.length));
@@ -514,7 +575,8 @@ function triluKernel(ctx: KernelContext): KernelImpl[] {
   const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
   const defines: Record<string, number> = {};
   if (ctx.inputs[1]) { bindings.push({ input: 1 }); defines.HAS_K = 1; }
-  const d = dispatch(ctx, 'trilu', sizeOf(x.dims), [rows, cols, ctx.attrs.int('upper', 1) !== 0 ? 1 : 0], bindings, defines);
+  const n = sizeOf(x.dims);
+  const d = dispatch(ctx, 'trilu', n, TRILU.pack({ n, rows, cols, upper: ctx.attrs.int('upper', 1) !== 0 ? 1 : 0 }), bindings, defines);
   return [{ name: 'trilu', dispatches: [d] }];
 }
 
@@ -524,26 +586,30 @@ function oneHotKernel(ctx: KernelContext): KernelImpl[] {
   const axis = axisIn(ctx, ctx.attrs.int('axis', -1), ind.dims.length + 1);
   const depth = out.dims[axis];
   const inner = sizeOf(ind.dims.slice(axis));
-  const d = dispatch(ctx, 'one_hot', sizeOf(out.dims), [depth, inner], [{ input: 0 }, { input: 2 }, { output: 0 }], { IDX_T: ind.gpu === 'f32' ? 'float' : 'int' });
+  const n = sizeOf(out.dims);
+  const d = dispatch(ctx, 'one_hot', n, ONE_HOT.pack({ n, depth, inner }), [{ input: 0 }, { input: 2 }, { output: 0 }], { IDX_T: ind.gpu === 'f32' ? 'float' : 'int' });
   return [{ name: 'one_hot', dispatches: [d] }];
 }
 
 function eyeLikeKernel(ctx: KernelContext): KernelImpl[] {
   const out = ctx.outputs[0];
   eyeDtype(ctx, ctx.inputs[0]!.dtype);
-  const d = dispatch(ctx, 'fill', sizeOf(out.dims), [scalarBits(out, 1), out.dims[1], ctx.attrs.int('k', 0)], [{ output: 0 }], { MODE: 1 });
+  const n = sizeOf(out.dims);
+  const d = dispatch(ctx, 'fill', n, FILL_EYE.pack({ n, one: scalarBits(out, 1), cols: out.dims[1], k: ctx.attrs.int('k', 0) }), [{ output: 0 }], { MODE: 1 });
   return [{ name: 'eye_like', dispatches: [d] }];
 }
 
 function constantOfShapeKernel(ctx: KernelContext): KernelImpl[] {
   const out = ctx.outputs[0];
-  const d = dispatch(ctx, 'fill', sizeOf(out.dims), [scalarBits(out, Number(fillOf(ctx).data[0]))], [{ output: 0 }], { MODE: 0 });
+  const n = sizeOf(out.dims);
+  const d = dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(out, Number(fillOf(ctx).data[0])) }), [{ output: 0 }], { MODE: 0 });
   return [{ name: 'constant_of_shape', dispatches: [d] }];
 }
 
 function rangeKernel(ctx: KernelContext): KernelImpl[] {
   const out = ctx.outputs[0];
-  const d = dispatch(ctx, 'fill', sizeOf(out.dims), [], [{ input: 0 }, { input: 2 }, { output: 0 }], { MODE: 2, T: out.gpu === 'f32' ? 'float' : 'int' });
+  const n = sizeOf(out.dims);
+  const d = dispatch(ctx, 'fill', n, FILL_RANGE.pack({ n }), [{ input: 0 }, { input: 2 }, { output: 0 }], { MODE: 2, T: out.gpu === 'f32' ? 'float' : 'int' });
   return [{ name: 'range', dispatches: [d] }];
 }
 
@@ -572,7 +638,10 @@ function dropoutKernel(ctx: KernelContext): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const dispatches = [linearCopy(ctx, sizeOf(x.dims), IO)];
   const mask = ctx.outputs[1];
-  if (mask && ctx.node.outputs[1]) dispatches.push(dispatch(ctx, 'fill', sizeOf(mask.dims), [scalarBits(mask, 1)], [{ output: 1 }], { MODE: 0 }));
+  if (mask && ctx.node.outputs[1]) {
+    const n = sizeOf(mask.dims);
+    dispatches.push(dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(mask, 1) }), [{ output: 1 }], { MODE: 0 }));
+  }
   return [{ name: 'dropout_identity', dispatches }];
 }
 
