@@ -1,6 +1,7 @@
 /**
  * Named shader parameters (src/kernel/params.ts): packing checks, the generated GLSL headers match
- * the TypeScript layouts, and no engine shader reads a parameter by number.
+ * the TypeScript layouts, no engine shader reads a parameter by number, and the list of precompiled
+ * shader variants (shaders/variants.json) covers every shader.
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
@@ -118,5 +119,28 @@ describe('named shader parameters', () => {
       });
     }
     assert.deepEqual(bad, [], 'read the parameter by its generated name (P_<field>) instead');
+  });
+
+  describe('precompiled shader variants (shaders/variants.json)', () => {
+    const list = JSON.parse(fs.readFileSync(path.join(SHADERS, 'variants.json'), 'utf8')) as { variants: { shader: string; name?: string; defines?: Record<string, string | number> }[] };
+
+    it('lists every shader at least once, and only shaders that exist', () => {
+      const listed = new Set(list.variants.map((v) => v.shader));
+      const all = shaderNames();
+      assert.deepEqual(all.filter((s) => !listed.has(s)), [], 'shaders no variant compiles at build time');
+      assert.deepEqual([...listed].filter((s) => !all.includes(s)), [], 'variants of shaders that do not exist');
+    });
+
+    it('gives each variant a unique output name made of safe characters', () => {
+      const outs = list.variants.map((v) => (v.name ? `${v.shader}.${v.name}` : v.shader));
+      assert.equal(new Set(outs).size, outs.length, 'two variants write the same .spv');
+      for (const v of list.variants) {
+        assert.ok(!v.name || /^[a-z0-9_]+$/.test(v.name), `variant name '${v.name}'`);
+        assert.ok(v.name || !v.defines || !Object.keys(v.defines).length, `${v.shader}: a variant with defines needs a name`);
+        for (const [k, val] of Object.entries(v.defines ?? {})) {
+          assert.ok(/^[A-Z_][A-Z0-9_]*$/.test(k) && /^[A-Za-z0-9_.]+$/.test(String(val)), `${v.shader}: define ${k}=${val}`);
+        }
+      }
+    });
   });
 });
