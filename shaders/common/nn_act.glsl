@@ -2,11 +2,10 @@
 // behave as in the reference (vkrt_math.glsl's helpers, never GLSL's max/min/clamp on a NaN).
 //
 // nn_act(x, kind, a, b) applies activation `kind` (a param, so a specialization constant in spec
-// mode and the switch folds away) with its two float parameters. Codes (src/ops/nn/gpu/epilogue.ts
-// holds the same table):
-//   0 none, 1 Relu, 2 Clip(min a, max b), 3 LeakyRelu(alpha a), 4 Sigmoid, 5 HardSigmoid(alpha a,
-//   beta b), 6 HardSwish, 7 Tanh, 8 Elu(alpha a), 9 Silu (x * sigmoid(x)), 10 Gelu (erf form),
-//   11 Gelu (tanh approximation), 12 Mish (x * tanh(softplus(x))).
+// mode and the switch folds away) with its two float parameters. Codes: ACT_<name>
+// (params/enums.glsl, generated from ACT in src/ops/nn/gpu/epilogue.ts): None, Relu, Clip(min a,
+// max b), LeakyRelu(alpha a), Sigmoid, HardSigmoid(alpha a, beta b), HardSwish, Tanh, Elu(alpha a),
+// Silu (x * sigmoid(x)), Gelu (erf form), GeluTanh (tanh approximation), Mish (x * tanh(softplus(x))).
 #ifndef NN_ACT_GLSL
 #define NN_ACT_GLSL
 
@@ -33,18 +32,18 @@ float nn_softplus(float x) {
 
 float nn_act(float x, uint kind, float a, float b) {
   switch (kind) {
-    case 1u: return vkrt_relu(x);
-    case 2u: return vkrt_clip(x, a, b);
-    case 3u: return x >= 0.0 ? x : a * x;
-    case 4u: return nn_sigmoid(x);
-    case 5u: return vkrt_clip(a * x + b, 0.0, 1.0);
-    case 6u: return x * vkrt_clip(x / 6.0 + 0.5, 0.0, 1.0);
-    case 7u: return tanh(vkrt_clip(x, -15.0, 15.0));
-    case 8u: return x >= 0.0 ? x : a * (exp(x) - 1.0);
-    case 9u: return x * nn_sigmoid(x);
-    case 10u: return 0.5 * x * (1.0 + vkrt_erf(x * 0.7071067811865476));
-    case 11u: return 0.5 * x * (1.0 + nn_tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-    case 12u: return x * nn_tanh(nn_softplus(x));
+    case ACT_Relu: return vkrt_relu(x);
+    case ACT_Clip: return vkrt_clip(x, a, b);
+    case ACT_LeakyRelu: return x >= 0.0 ? x : a * x;
+    case ACT_Sigmoid: return nn_sigmoid(x);
+    case ACT_HardSigmoid: return vkrt_clip(a * x + b, 0.0, 1.0);
+    case ACT_HardSwish: return x * vkrt_clip(x / 6.0 + 0.5, 0.0, 1.0);
+    case ACT_Tanh: return tanh(vkrt_clip(x, -15.0, 15.0));
+    case ACT_Elu: return x >= 0.0 ? x : a * (exp(x) - 1.0);
+    case ACT_Silu: return x * nn_sigmoid(x);
+    case ACT_Gelu: return 0.5 * x * (1.0 + vkrt_erf(x * 0.7071067811865476));
+    case ACT_GeluTanh: return 0.5 * x * (1.0 + nn_tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    case ACT_Mish: return x * nn_tanh(nn_softplus(x));
     default: return x;
   }
 }

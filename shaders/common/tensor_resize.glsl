@@ -1,9 +1,8 @@
 // Resize filter taps of one output coordinate from a scale known only at run time: the
 // arithmetic of the reference (src/ops/tensor/resize.ts axisTaps, without antialias), in float.
-// Include after defining TAPS (1 nearest, 2 linear, 4 cubic), COORD (0 half_pixel,
-// 1 pytorch_half_pixel, 2 align_corners, 3 asymmetric, 4 tf_crop_and_resize,
-// 5 half_pixel_symmetric), NEAREST_MODE (0 round_prefer_floor, 1 round_prefer_ceil, 2 floor,
-// 3 ceil) and optionally EXCLUDE (exclude_outside).
+// Include after defining TAPS (1 nearest, 2 linear, 4 cubic), COORD (RESIZE_COORD_<mode>: the
+// coordinate_transformation_mode), NEAREST_MODE (RESIZE_NEAREST_<mode>: the nearest_mode) and
+// optionally EXCLUDE (exclude_outside).
 #ifndef VKRT_TENSOR_RESIZE_GLSL
 #define VKRT_TENSOR_RESIZE_GLSL
 #if TAPS == 1
@@ -27,15 +26,15 @@ bool resize_taps(uint x, uint outW, uint inWu, float scale, float r0, float r1, 
   float outWidth = scale * inW;
   float fx = float(x);
   float xo;
-#if COORD == 0
+#if COORD == RESIZE_COORD_half_pixel
   xo = resize_div(fx + 0.5, scale) - 0.5;
-#elif COORD == 1
+#elif COORD == RESIZE_COORD_pytorch_half_pixel
   xo = outWidth == 1.0 ? -0.5 : resize_div(fx + 0.5, scale) - 0.5;
-#elif COORD == 2
+#elif COORD == RESIZE_COORD_align_corners
   xo = outWidth == 1.0 ? 0.0 : resize_div(fx * (inW - 1.0), outWidth - 1.0);
-#elif COORD == 3
+#elif COORD == RESIZE_COORD_asymmetric
   xo = resize_div(fx, scale);
-#elif COORD == 4
+#elif COORD == RESIZE_COORD_tf_crop_and_resize
   xo = outWidth == 1.0 ? ((r1 - r0) * (inW - 1.0)) * 0.5 : resize_div(fx * (r1 - r0) * (inW - 1.0), outWidth - 1.0);
   xo += r0 * (inW - 1.0);
   if (xo < 0.0 || xo > inW - 1.0) return false;
@@ -49,11 +48,11 @@ bool resize_taps(uint x, uint outW, uint inWu, float scale, float r0, float r1, 
 #if TAPS == 1
   bool lower;
   if (ratio == 1.0) lower = false;
-#if NEAREST_MODE == 0
+#if NEAREST_MODE == RESIZE_NEAREST_round_prefer_floor
   else lower = ratio <= 0.5;
-#elif NEAREST_MODE == 1
+#elif NEAREST_MODE == RESIZE_NEAREST_round_prefer_ceil
   else lower = ratio < 0.5;
-#elif NEAREST_MODE == 2
+#elif NEAREST_MODE == RESIZE_NEAREST_floor
   else lower = true;
 #else
   else lower = false;

@@ -11,6 +11,10 @@
 #ifndef VKRT_GLSL
 #define VKRT_GLSL
 
+// Enum codes shared with TypeScript (ACT_Relu, REDUCE_OP_Max, ...): always defined, since an
+// undefined name in #if would silently read as 0.
+#include "params/enums.glsl"
+
 // Float storage type (FP16 engines, docs/fp16.md). Kernels declare float tensor buffers with FT
 // and data-movement kernels their elements with VKRT_WORD; compiled with VKRT_F16 (a layer whose
 // float tensors are f16) both become float16_t. Loads convert to float implicitly, so arithmetic

@@ -6,7 +6,7 @@
 // NaN and Inf as in the reference: a NaN anywhere gives NaN (vkrt_math.glsl).
 // Bindings: 0 X [planes x L], 1 Y [planes].
 // Params (layout global_pool, src/ops/nn/gpu/pool.ts): P_planes, P_L (spatial size), GlobalLpPool: P_p.
-// Defines: VKRT_F16 (f16 buffers; the sum stays FP32), POOL 0 max, 1 average, 2 Lp; NN_WG (the workgroup size, a power of two).
+// Defines: VKRT_F16 (f16 buffers; the sum stays FP32), POOL (POOL_OP_Max, POOL_OP_Average, POOL_OP_Lp); NN_WG (the workgroup size, a power of two).
 #include "nn_reduce.glsl"
 
 layout(std430, binding = 0) readonly buffer InX { FT x_[]; };
@@ -17,11 +17,11 @@ void main() {
   if (row >= P_planes) return;  // whole workgroups leave together
   uint L = P_L;
   uint base = row * L;
-#if POOL == 0
+#if POOL == POOL_OP_Max
   float acc = uintBitsToFloat(0xff800000u);
   for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc = vkrt_max(acc, float(x_[base + i]));
   acc = nn_wg_max(acc);
-#elif POOL == 1
+#elif POOL == POOL_OP_Average
   float acc = 0.0;
   for (uint i = gl_LocalInvocationID.x; i < L; i += NN_WG) acc += x_[base + i];
   acc = nn_wg_sum(acc) / float(L);

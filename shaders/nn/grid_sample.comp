@@ -8,11 +8,11 @@
 // nearest (1 tap), linear (2) or cubic (4, A = -0.75) weights per axis.
 // Bindings: 0 X [N, C, ID, IH, IW], 1 grid [N, OD*OH*OW, R], 2 Y [N, C, OD, OH, OW].
 // Params (layout grid_sample, src/ops/nn/gpu/grid.ts): P_total, P_C, P_ID/IH/IW, P_OD/OH/OW.
-// Defines: R (real spatial axes, 1-3), MODE (0 nearest, 1 linear, 2 cubic), PAD (0 zeros,
-//   1 border, 2 reflection), ALIGN (align_corners 0/1).
-#if MODE == 0
+// Defines: R (real spatial axes, 1-3), MODE (GRID_MODE_nearest / linear / cubic), PAD
+//   (GRID_PADDING_zeros / border / reflection), ALIGN (align_corners 0/1).
+#if MODE == GRID_MODE_nearest
 #define TAPS 1
-#elif MODE == 1
+#elif MODE == GRID_MODE_linear
 #define TAPS 2
 #else
 #define TAPS 4
@@ -44,9 +44,9 @@ float bounds_lo() { return ALIGN == 1 ? 0.0 : -0.5; }
 float bounds_hi(int L) { return ALIGN == 1 ? float(L - 1) : float(L) - 0.5; }
 
 int pixel(int i, int L) {
-#if PAD == 0
+#if PAD == GRID_PADDING_zeros
   return i >= 0 && i < L ? i : -1;
-#elif PAD == 1
+#elif PAD == GRID_PADDING_border
   return clamp(i, 0, L - 1);
 #else
   return clamp(int(trunc(reflect_(float(i), bounds_lo(), bounds_hi(L)))), 0, L - 1);
@@ -77,20 +77,20 @@ void main() {
     if (a < 3 - R) continue;  // unit leading axis
     float v = g_[(n * osz + p) * R + uint(2 - a)];
     float c = ALIGN == 1 ? (v + 1.0) / 2.0 * float(L[a] - 1) : ((v + 1.0) * float(L[a]) - 1.0) / 2.0;
-#if MODE == 0
+#if MODE == GRID_MODE_nearest
     c = roundEven(c);
 #endif
     float lo = bounds_lo(), hi = bounds_hi(L[a]);
     if (c < lo || c > hi) {
-#if PAD == 1
+#if PAD == GRID_PADDING_border
       c = clamp(c, 0.0, float(L[a] - 1));
-#elif PAD == 2
+#elif PAD == GRID_PADDING_reflection
       c = reflect_(c, lo, hi);
 #endif
     }
-#if MODE == 0
+#if MODE == GRID_MODE_nearest
     idx[a][0] = (isinf(c) || isnan(c)) ? -1 : pixel(int(trunc(c)), L[a]);
-#elif MODE == 1
+#elif MODE == GRID_MODE_linear
     float fl = floor(c);
     idx[a][0] = pixel(int(fl), L[a]); idx[a][1] = pixel(int(fl) + 1, L[a]);
     wts[a][0] = 1.0 - (c - fl); wts[a][1] = c - fl;

@@ -1,7 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
-#if POOL == 2
+#if POOL == POOL_OP_Lp
 #include "params/pool_lp.glsl"
 #else
 #include "params/pool.glsl"
@@ -14,7 +14,7 @@
 // Params (layouts pool and pool_lp, src/ops/nn/gpu/pool.ts): P_total (outputs), P_ID/IH/IW,
 //   P_OD/OH/OW, kernel P_KD.., strides P_SD.., begin pads P_PD.., dilations P_DD..; AveragePool with
 //   COUNT_PAD: end pads P_PED.. (the divisor counts taps inside the padded input); LpPool: P_p.
-// Defines: POOL 0 max, 1 average, 2 Lp; T storage type (float, or int for integer MaxPool).
+// Defines: POOL (POOL_OP_Max, POOL_OP_Average, POOL_OP_Lp); T storage type (float, or int for integer MaxPool).
 #ifndef T
 #define T float
 #endif
@@ -48,14 +48,14 @@ void main() {
   int d0 = int(od * P_SD) - P_PD;
   int h0 = int(oh * P_SH) - P_PH;
   int w0 = int(ow * P_SW) - P_PW;
-#if POOL == 0
+#if POOL == POOL_OP_Max
   T best = T(0);
   int bi = -1;
 #else
   float acc = 0.0;
   uint cnt = 0;
 #endif
-#if POOL == 2
+#if POOL == POOL_OP_Lp
   // LpPool in two passes: the largest magnitude (NaN if any), then the sum of (|v| / it)^p, so
   // |v|^p cannot overflow where the reference's double sum does not
   float scale = 0.0;
@@ -72,7 +72,7 @@ void main() {
         if (iw < 0 || iw >= int(P_IW)) continue;
         uint off = (uint(id) * P_IH + uint(ih)) * P_IW + uint(iw);
         T v = x_[xb + off];
-#if POOL == 0
+#if POOL == POOL_OP_Max
         // a NaN anywhere in the window wins (the first one), as in the reference
         if (bi < 0 || (!POOL_NAN(best) && (v > best || POOL_NAN(v)))) {
           best = v;
@@ -82,7 +82,7 @@ void main() {
           bi = int(off);
 #endif
         }
-#elif POOL == 1
+#elif POOL == POOL_OP_Average
         acc += v;
         cnt++;
 #else
@@ -92,10 +92,10 @@ void main() {
       }
     }
   }
-#if POOL == 2
+#if POOL == POOL_OP_Lp
   }
 #endif
-#if POOL == 0
+#if POOL == POOL_OP_Max
 #if !defined(T_INT)
   if (bi < 0) best = uintBitsToFloat(0xff800000u);  // every tap in padding: -inf like the reference
 #endif
@@ -103,7 +103,7 @@ void main() {
 #ifdef HAS_INDICES
   i_[idx] = bi < 0 ? -1 : int(xb) + bi;
 #endif
-#elif POOL == 1
+#elif POOL == POOL_OP_Average
 #ifdef COUNT_PAD
   // taps inside [-pad_begin, in + pad_end) per axis, multiplied
   uint c3 = 1;

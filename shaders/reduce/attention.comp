@@ -15,8 +15,8 @@
 // params (layout attention, src/ops/reduce/gpu-attention.ts): P_rows (B*H*S), P_H, P_S, P_D, P_DV,
 //   P_T (total keys), P_P (past length), P_group (H / KVH), P_KVH, strides of Q (b, h, i), K and V
 //   (b, kvh, j), Y and the mask (b, h, i): P_qStrides_0..2 and so on, P_TM (mask width, keys >= TM
-//   are masked), P_scale, P_softcap (0: none), P_flags (1 causal, 2 nonpad, 4 bool mask, 8 has
-//   mask), P_qkMode (0-3 as qk_matmul_output_mode, 4: no qk output)
+//   are masked), P_scale, P_softcap (0: none), P_flags (ATTN_FLAG_* bits: causal, nonpad, bool
+//   mask, has mask), P_qkMode (ATTN_QK_*: the stage qk_matmul_output_mode outputs, or none)
 // defines: MAX_D (shared q row size), ACC_N (accumulators per invocation: DV <= ACC_N * WG)
 layout(std430, binding = 0) readonly buffer Qb { float q[]; };
 layout(std430, binding = 1) readonly buffer Kb { float kk[]; };
@@ -50,7 +50,7 @@ void main() {
   uint qoff = b * P_qStrides_0 + h * P_qStrides_1 + i * P_qStrides_2;
   for (uint d = tid; d < D; d += wg) q_s[d] = q[qoff + d];
   float scale = P_scale, softcap = P_softcap;
-  bool causal = (FLAGS & 1u) != 0u, hasNonpad = (FLAGS & 2u) != 0u, boolMask = (FLAGS & 4u) != 0u, hasMask = (FLAGS & 8u) != 0u;
+  bool causal = (FLAGS & ATTN_FLAG_causal) != 0u, hasNonpad = (FLAGS & ATTN_FLAG_nonpad) != 0u, boolMask = (FLAGS & ATTN_FLAG_boolMask) != 0u, hasMask = (FLAGS & ATTN_FLAG_hasMask) != 0u;
   int np = hasNonpad ? nonpad[b] : 0;
   int causalOff = hasNonpad ? np - int(S) : int(P);
   uint moff = b * P_maskStrides_0 + h * P_maskStrides_1 + i * P_maskStrides_2;
@@ -72,9 +72,9 @@ void main() {
         for (uint d = 0u; d < D; d++) dot += q_s[d] * kk[ko + d];
       }
       sc = dot * scale;
-      if (QK_MODE == 0u) qk[qkoff + j] = sc;
+      if (QK_MODE == ATTN_QK_raw) qk[qkoff + j] = sc;
       if (softcap > 0.0) sc = softcap * tanh(sc / softcap);
-      if (QK_MODE == 1u) qk[qkoff + j] = sc;
+      if (QK_MODE == ATTN_QK_softcapped) qk[qkoff + j] = sc;
       float bias = 0.0;
       if (hasMask) {
         if (j >= P_TM) bias = -RED_INF;
@@ -86,7 +86,7 @@ void main() {
       if (causal && int(i) + causalOff < int(j)) bias = -RED_INF;
       if (hasNonpad && int(j) >= np) bias = -RED_INF;
       sc += bias;
-      if (QK_MODE >= 2u && QK_MODE <= 3u) qk[qkoff + j] = sc;
+      if (QK_MODE >= ATTN_QK_biased && QK_MODE <= ATTN_QK_softmax) qk[qkoff + j] = sc;
     }
     s_sc[tid] = sc;
     barrier();
@@ -120,7 +120,7 @@ void main() {
     uint d = tid + c * wg;
     if (d < DV) y[yoff + d] = acc[c] * inv;
   }
-  if (QK_MODE == 3u) {
+  if (QK_MODE == ATTN_QK_softmax) {
     // the scores this invocation wrote become probabilities (same invocation, no barrier needed)
     for (uint j = tid; j < T; j += wg) {
       float s = qk[qkoff + j];

@@ -11,8 +11,8 @@
 // bindings: 0 input, 1 target (int), 2 weight (any buffer without), 3 loss, 4 log_prob (any buffer
 //   without WRITE_LP)
 // params (layout loss, src/ops/reduce/gpu.ts): P_items (N*D), P_C, P_D, P_ignoreIndex, P_flags
-//   (1 has ignore_index, 2 has weight)
-// defines: SCE (0|1), WRITE_LP (0|1), RED (0 none, 1 sum, 2 mean)
+//   (LOSS_FLAG_* bits: has ignore_index, has weight)
+// defines: SCE (0|1), WRITE_LP (0|1), RED (LOSS_REDUCTION_none / sum / mean)
 layout(std430, binding = 0) readonly buffer Xb { float x[]; };
 layout(std430, binding = 1) readonly buffer Tb { int target[]; };
 layout(std430, binding = 2) readonly buffer Wb { float weight[]; };
@@ -37,13 +37,13 @@ float item(uint it, out float w) {
 #endif
 #endif
   int t = target[it];
-  if ((P_flags & 1u) != 0u && t == P_ignoreIndex) { w = 0.0; return 0.0; }
+  if ((P_flags & LOSS_FLAG_ignoreIndex) != 0u && t == P_ignoreIndex) { w = 0.0; return 0.0; }
   uint c = uint(clamp(t, 0, int(C) - 1));
-  w = (P_flags & 2u) != 0u ? weight[c] : 1.0;
+  w = (P_flags & LOSS_FLAG_weight) != 0u ? weight[c] : 1.0;
   return -(x[base + c * D] - lse) * w;
 }
 
-#if RED == 0
+#if RED == LOSS_REDUCTION_none
 void main() {
   uint it = vkrt_index();
   if (it >= P_items) return;
@@ -67,7 +67,7 @@ void main() {
     if (tid < s) { s_l[tid] += s_l[tid + s]; s_w[tid] += s_w[tid + s]; }
     barrier();
   }
-#if RED == 1
+#if RED == LOSS_REDUCTION_sum
   if (tid == 0u) loss[0] = s_l[0];
 #else
   if (tid == 0u) loss[0] = s_w[0] == 0.0 ? (s_l[0] == 0.0 ? RED_NAN : s_l[0] * RED_INF) : s_l[0] / s_w[0];

@@ -16,7 +16,7 @@
 //         P_keptDims_0..2 and strides P_keptStrides_*, reduced dims P_redDims_* and strides
 //         P_redStrides_*, P_empty (the value of an empty reduction, TO bits)
 // defines: T (float|int) input type, TO output type, ACC (float|int) accumulator type,
-//          OP (0 Sum, 1 Mean, 2 Max, 3 Min, 4 Prod, 5 L1, 6 L2, 7 LogSum, 8 LogSumExp, 9 SumSquare),
+//          OP (REDUCE_OP_Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare),
 //          IS_FLOAT_ACC / IS_FLOAT_TO (0|1); workgroup x a power of two <= RED_WG_MAX;
 //          AXES_INPUT: axes from binding 2 at run time (layout reduce_axes, below),
 //          WG_PER_OUT: one workgroup per output (shared-memory tree), else one invocation per output.
@@ -90,31 +90,31 @@ uint off_of(uint r) {
 #define EMPTY_VAL int(EMPTY_PARAM)
 #endif
 
-#if OP == 2 || OP == 3
-#define COMBINE(a, b) (OP == 2 ? red_max(a, b) : red_min(a, b))
-#elif OP == 4
+#if OP == REDUCE_OP_Max || OP == REDUCE_OP_Min
+#define COMBINE(a, b) (OP == REDUCE_OP_Max ? red_max(a, b) : red_min(a, b))
+#elif OP == REDUCE_OP_Prod
 #define COMBINE(a, b) ((a) * (b))
 #else
 #define COMBINE(a, b) ((a) + (b))
 #endif
 
 // the first pass of LogSumExp (the max) and L2 (the largest magnitude)
-#if OP == 6
+#if OP == REDUCE_OP_L2
 #define SHIFT_OF(v) abs(float(v))
 #else
 #define SHIFT_OF(v) float(v)
 #endif
 
 ACC identity() {
-#if OP == 2 && IS_FLOAT_ACC
+#if OP == REDUCE_OP_Max && IS_FLOAT_ACC
   return -RED_INF;
-#elif OP == 2
+#elif OP == REDUCE_OP_Max
   return int(0x80000000u);
-#elif OP == 3 && IS_FLOAT_ACC
+#elif OP == REDUCE_OP_Min && IS_FLOAT_ACC
   return RED_INF;
-#elif OP == 3
+#elif OP == REDUCE_OP_Min
   return 0x7fffffff;
-#elif OP == 4
+#elif OP == REDUCE_OP_Prod
   return ACC(1);
 #else
   return ACC(0);
@@ -123,15 +123,15 @@ ACC identity() {
 
 // the value one element contributes (shift: the max for LogSumExp, the largest magnitude for L2)
 ACC contrib(T v, float shift) {
-#if OP == 5
+#if OP == REDUCE_OP_L1
   return ACC(abs(v));
-#elif OP == 6
+#elif OP == REDUCE_OP_L2
   // scaled by the largest magnitude: the squares cannot overflow (the reference sums in double)
   float t = abs(float(v)) / shift;
   return ACC(t * t);
-#elif OP == 9
+#elif OP == REDUCE_OP_SumSquare
   return ACC(v) * ACC(v);
-#elif OP == 8
+#elif OP == REDUCE_OP_LogSumExp
   return ACC(exp(float(v) - shift));
 #else
   return ACC(v);
@@ -139,17 +139,17 @@ ACC contrib(T v, float shift) {
 }
 
 TO finish(ACC a, float mx) {
-#if OP == 1
+#if OP == REDUCE_OP_Mean
 #if IS_FLOAT_ACC
   return TO(a / float(M));
 #else
   return TO(a / int(M));
 #endif
-#elif OP == 6
+#elif OP == REDUCE_OP_L2
   return TO((mx == 0.0 || vkrt_isinf(mx) || vkrt_isnan(mx)) ? mx : mx * sqrt(float(a)));
-#elif OP == 7
+#elif OP == REDUCE_OP_LogSum
   return TO(log(float(a)));
-#elif OP == 8
+#elif OP == REDUCE_OP_LogSumExp
   return TO((vkrt_isinf(mx) || vkrt_isnan(mx)) ? mx : mx + log(float(a)));
 #else
   return TO(a);
@@ -169,7 +169,7 @@ void main() {
   uint base = base_of(o);
   if (M == 0u) { if (tid == 0u) y[o] = TY(EMPTY_VAL); return; }
   float mx = 0.0;
-#if OP == 8 || OP == 6
+#if OP == REDUCE_OP_LogSumExp || OP == REDUCE_OP_L2
   float m = -RED_INF;
   for (uint r = tid; r < M; r += wg) m = red_max(m, SHIFT_OF(x[base + off_of(r)]));
   s_max[tid] = m;
@@ -198,7 +198,7 @@ void main() {
   if (M == 0u) { y[o] = TY(EMPTY_VAL); return; }
   uint base = base_of(o);
   float mx = 0.0;
-#if OP == 8 || OP == 6
+#if OP == REDUCE_OP_LogSumExp || OP == REDUCE_OP_L2
   mx = -RED_INF;
   for (uint r = 0u; r < M; r++) mx = red_max(mx, SHIFT_OF(x[base + off_of(r)]));
 #endif

@@ -7,7 +7,7 @@
 // max-subtracted).
 // bindings: 0 input (FT x[]: float, or float16_t with VKRT_F16; FP32 arithmetic), 1 output (FT y[])
 // params (layout softmax, src/ops/reduce/gpu.ts): P_outer, P_len, P_inner
-// defines: KIND (0 Softmax, 1 LogSoftmax, 2 Hardmax),
+// defines: KIND (SOFTMAX_KIND_Softmax / LogSoftmax / Hardmax),
 //          WG_PER_ROW: one workgroup per row (power-of-two size <= RED_WG_MAX), else one
 //          invocation per row.
 layout(std430, binding = 0) readonly buffer In { FT x[]; };
@@ -30,7 +30,7 @@ void main() {
   if (o >= OUTER * INNER) return;
   uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
   uint base = (o / INNER) * LEN * INNER + o % INNER;
-#if KIND == 2
+#if KIND == SOFTMAX_KIND_Hardmax
   float bv = -RED_INF; uint bi = 0xffffffffu;
   for (uint k = tid; k < LEN; k += wg) {
     float v = x[base + k * INNER];
@@ -64,7 +64,7 @@ void main() {
     barrier();
   }
   sum = s_v[0];
-#if KIND == 0
+#if KIND == SOFTMAX_KIND_Softmax
   float inv = 1.0 / sum;
   for (uint k = tid; k < LEN; k += wg) y[base + k * INNER] = FT(exp(x[base + k * INNER] - m) * inv);
 #else
@@ -78,7 +78,7 @@ void main() {
   uint o = vkrt_index();
   if (o >= OUTER * INNER) return;
   uint base = (o / INNER) * LEN * INNER + o % INNER;
-#if KIND == 2
+#if KIND == SOFTMAX_KIND_Hardmax
   float bv = x[base]; uint bi = 0u;
   for (uint k = 1u; k < LEN; k++) {
     float v = x[base + k * INNER];
@@ -90,7 +90,7 @@ void main() {
   for (uint k = 0u; k < LEN; k++) m = max(m, float(x[base + k * INNER]));
   float sum = 0.0;
   for (uint k = 0u; k < LEN; k++) sum += exp(x[base + k * INNER] - m);
-#if KIND == 0
+#if KIND == SOFTMAX_KIND_Softmax
   float inv = 1.0 / sum;
   for (uint k = 0u; k < LEN; k++) y[base + k * INNER] = FT(exp(x[base + k * INNER] - m) * inv);
 #else

@@ -2,19 +2,20 @@
 #extension GL_GOOGLE_include_directive : require
 #include "vkrt.glsl"
 #include "tensor_params.glsl"
-#if MODE == 0
+#if MODE == FILL_MODE_constant
 #include "params/fill.glsl"
-#elif MODE == 1
+#elif MODE == FILL_MODE_eye
 #include "params/fill_eye.glsl"
 #else
 #include "params/fill_range.glsl"
 #endif
-// Generated tensors: MODE 0 constant (ConstantOfShape), 1 identity band (EyeLike), 2 Range.
-// Bindings: MODE 0/1: 0 y (uint[]). MODE 2: 0 start (T[1]), 1 delta (T[1]), 2 y (T[]).
-// Params (layouts fill, fill_eye, fill_range by MODE; src/ops/tensor/kernels.ts): P_n; MODE 0:
-//   P_value (bits); MODE 1: P_one (the bits of one), P_cols, P_k.
-// Defines: MODE; T (float/int) for MODE 2.
-#if MODE == 2
+// Generated tensors by MODE: FILL_MODE_constant (ConstantOfShape), FILL_MODE_eye (the identity band
+// of EyeLike), FILL_MODE_range (Range).
+// Bindings: constant / eye: 0 y (uint[]); range: 0 start (T[1]), 1 delta (T[1]), 2 y (T[]).
+// Params (layouts fill, fill_eye, fill_range by MODE; src/ops/tensor/kernels.ts): P_n; constant:
+//   P_value (bits); eye: P_one (the bits of one), P_cols, P_k.
+// Defines: MODE; T (float/int) for range.
+#if MODE == FILL_MODE_range
 layout(std430, binding = 0) readonly buffer S { T start_[]; };
 layout(std430, binding = 1) readonly buffer D { T delta_[]; };
 layout(std430, binding = 2) writeonly buffer Y { T y[]; };
@@ -25,9 +26,9 @@ layout(std430, binding = 0) writeonly buffer Y { uint y[]; };
 void main() {
   uint i = vkrt_index();
   if (i >= P_n) return;
-#if MODE == 0
+#if MODE == FILL_MODE_constant
   y[i] = P_value;
-#elif MODE == 1
+#elif MODE == FILL_MODE_eye
   int col = int(i % P_cols);
   int row = int(i / P_cols);
   y[i] = col - row == P_k ? P_one : 0u;

@@ -13,7 +13,7 @@
 // Params (layout pad, src/ops/tensor/kernels.ts): P_n, P_value (the constant, bits of the output
 //   type), then per axis k (innermost first): P_axes_out(k), P_axes_inDim(k), P_axes_begin(k) (the
 //   begin pad), P_axes_inStride(k); with AXES_BINDING layout pad_runtime_axes, which adds P_naxes.
-// Defines: RANK (1..7), MODE (0 constant, 1 reflect, 2 edge, 3 wrap); PAD_INDEX_BINDING: pads
+// Defines: RANK (1..7), MODE (PAD_MODE_constant / reflect / edge / wrap); PAD_INDEX_BINDING: pads
 //   come at run time (int[], begin pads then end pads) and the begin pad of axis k is the index of
 //   its begin pad there (-1: none); VALUE_BINDING: the constant comes at run time (uint[1]).
 layout(std430, binding = 0) readonly buffer X { uint x[]; };
@@ -57,9 +57,9 @@ void main() {
     int s = c - P_axes_begin(k);
 #endif
     if (s < 0 || s >= d) {
-#if MODE == 0
+#if MODE == PAD_MODE_constant
       fill = true;
-#elif MODE == 1
+#elif MODE == PAD_MODE_reflect
       // reflect without repeating the edge; symmetric around 0 with period 2(d-1)
       if (d == 1) s = 0;
       else {
@@ -67,7 +67,7 @@ void main() {
         s = abs(s) % p;
         if (s >= d) s = p - s;
       }
-#elif MODE == 2
+#elif MODE == PAD_MODE_edge
       s = clamp(s, 0, d - 1);
 #else
       // GLSL leaves % of negative operands undefined

@@ -73,6 +73,8 @@ export const MAX_PARAM_WORDS = 32;
 
 const SCALARS: readonly string[] = ['u32', 'i32', 'f32'];
 const IDENT = /^[A-Za-z][A-Za-z0-9]*$/;
+/** Enum keys may keep an ONNX spelling (`half_pixel`). */
+const ENUM_KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -255,7 +257,7 @@ export function glslEnum<const C extends Record<string, number>>(name: string, c
   if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`enum name '${name}' must be UPPER_SNAKE_CASE`);
   if (enums.has(name)) throw new Error(`enum '${name}' is declared twice`);
   for (const [k, c] of Object.entries(codes)) {
-    if (!IDENT.test(k) || !Number.isInteger(c) || c < 0) throw new Error(`enum '${name}': bad entry ${k} = ${c}`);
+    if (!ENUM_KEY.test(k) || !Number.isInteger(c) || c < 0) throw new Error(`enum '${name}': bad entry ${k} = ${c}`);
   }
   const frozen = Object.freeze({ ...codes });
   enums.set(name, { name, type, doc, codes: frozen });

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import '../../src/ops'; // every kernel module: declares every layout and enum
 import { f32bits } from '../../src/kernel/contract';
-import { ParamLayout, paramLayouts } from '../../src/kernel/params';
+import { glslEnums, ParamLayout, paramLayouts } from '../../src/kernel/params';
 import { GENERATED_DIR, generatedShaderFiles, layoutHeader } from '../../src/kernel/params-glsl';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -109,6 +109,28 @@ describe('named shader parameters', () => {
       assert.deepEqual(unused, []);
     });
 
+    /** The code of every shader and hand-written include (comments dropped). */
+    const glslCode = () => [
+      ...shaderNames().map((s) => path.join(SHADERS, `${s}.comp`)),
+      ...fs.readdirSync(path.join(SHADERS, 'common')).filter((f) => f.endsWith('.glsl')).map((f) => path.join(SHADERS, 'common', f)),
+    ].map((f) => fs.readFileSync(f, 'utf8').split('\n').map(code).join('\n')).join('\n');
+
+    it('every shared enum is read by GLSL (a shader or an include)', () => {
+      const glsl = glslCode();
+      const unused = glslEnums().filter((e) => !new RegExp(`\\b${e.name}_[A-Za-z]`).test(glsl)).map((e) => e.name);
+      assert.deepEqual(unused, []);
+    });
+
+    it('every enum name GLSL uses is declared (an unknown name in #if would read as 0)', () => {
+      const glsl = glslCode();
+      const unknown: string[] = [];
+      for (const e of glslEnums()) {
+        for (const m of glsl.matchAll(new RegExp(`\\b${e.name}_(\\w+)`, 'g'))) {
+          if (!(m[1] in e.codes)) unknown.push(m[0]);
+        }
+      }
+      assert.deepEqual([...new Set(unknown)], []);
+    });
   });
 
   it('no shader under shaders/{nn,reduce,tensor} reads a parameter by number (PARAM/PARAMI/PARAMF, TP/TPI/TPF)', () => {

@@ -3,4 +3,105 @@
 #ifndef VKRT_PARAMS_ENUMS_GLSL
 #define VKRT_PARAMS_ENUMS_GLSL
 
+// ACT: fused activation kinds of the nn epilogue (nn_act.glsl), src/ops/nn/gpu/epilogue.ts
+#define ACT_None 0u
+#define ACT_Relu 1u
+#define ACT_Clip 2u
+#define ACT_LeakyRelu 3u
+#define ACT_Sigmoid 4u
+#define ACT_HardSigmoid 5u
+#define ACT_HardSwish 6u
+#define ACT_Tanh 7u
+#define ACT_Elu 8u
+#define ACT_Silu 9u
+#define ACT_Gelu 10u
+#define ACT_GeluTanh 11u
+#define ACT_Mish 12u
+
+// ATTN_FLAG: attention.comp's flags param (bits), src/ops/reduce/gpu-attention.ts
+#define ATTN_FLAG_causal 1u
+#define ATTN_FLAG_nonpad 2u
+#define ATTN_FLAG_boolMask 4u
+#define ATTN_FLAG_hasMask 8u
+
+// ATTN_QK: attention.comp's qkMode param (qk_matmul_output_mode; none: no qk output), src/ops/reduce/gpu-attention.ts
+#define ATTN_QK_raw 0u
+#define ATTN_QK_softcapped 1u
+#define ATTN_QK_biased 2u
+#define ATTN_QK_softmax 3u
+#define ATTN_QK_none 4u
+
+// FILL_MODE: fill.comp's MODE define (ConstantOfShape, EyeLike, Range), src/ops/tensor/kernels.ts
+#define FILL_MODE_constant 0
+#define FILL_MODE_eye 1
+#define FILL_MODE_range 2
+
+// GRID_MODE: grid_sample.comp's MODE define, src/ops/nn/gpu/grid.ts
+#define GRID_MODE_nearest 0
+#define GRID_MODE_linear 1
+#define GRID_MODE_cubic 2
+
+// GRID_PADDING: grid_sample.comp's PAD define, src/ops/nn/gpu/grid.ts
+#define GRID_PADDING_zeros 0
+#define GRID_PADDING_border 1
+#define GRID_PADDING_reflection 2
+
+// LOSS_FLAG: loss.comp's flags param (bits: has ignore_index, has weight), src/ops/reduce/gpu.ts
+#define LOSS_FLAG_ignoreIndex 1u
+#define LOSS_FLAG_weight 2u
+
+// LOSS_REDUCTION: loss.comp's RED define (the reduction attribute), src/ops/reduce/gpu.ts
+#define LOSS_REDUCTION_none 0
+#define LOSS_REDUCTION_sum 1
+#define LOSS_REDUCTION_mean 2
+
+// PAD_MODE: pad.comp's MODE define, src/ops/tensor/kernels.ts
+#define PAD_MODE_constant 0
+#define PAD_MODE_reflect 1
+#define PAD_MODE_edge 2
+#define PAD_MODE_wrap 3
+
+// POOL_OP: pool.comp's and global_pool.comp's POOL define, src/ops/nn/gpu/pool.ts
+#define POOL_OP_Max 0
+#define POOL_OP_Average 1
+#define POOL_OP_Lp 2
+
+// REDUCE_OP: reduce.comp's OP define (ReduceSum ... ReduceSumSquare), src/ops/reduce/gpu.ts
+#define REDUCE_OP_Sum 0
+#define REDUCE_OP_Mean 1
+#define REDUCE_OP_Max 2
+#define REDUCE_OP_Min 3
+#define REDUCE_OP_Prod 4
+#define REDUCE_OP_L1 5
+#define REDUCE_OP_L2 6
+#define REDUCE_OP_LogSum 7
+#define REDUCE_OP_LogSumExp 8
+#define REDUCE_OP_SumSquare 9
+
+// RESIZE_COORD: the COORD define of tensor_resize.glsl (coordinate_transformation_mode), src/ops/tensor/kernels.ts
+#define RESIZE_COORD_half_pixel 0
+#define RESIZE_COORD_pytorch_half_pixel 1
+#define RESIZE_COORD_align_corners 2
+#define RESIZE_COORD_asymmetric 3
+#define RESIZE_COORD_tf_crop_and_resize 4
+#define RESIZE_COORD_half_pixel_symmetric 5
+
+// RESIZE_NEAREST: the NEAREST_MODE define of tensor_resize.glsl (nearest_mode), src/ops/tensor/kernels.ts
+#define RESIZE_NEAREST_round_prefer_floor 0
+#define RESIZE_NEAREST_round_prefer_ceil 1
+#define RESIZE_NEAREST_floor 2
+#define RESIZE_NEAREST_ceil 3
+
+// SCATTER_REDUCE: the scatters' REDUCE define (tensor_reduce.glsl), src/ops/tensor/kernels.ts
+#define SCATTER_REDUCE_none 0
+#define SCATTER_REDUCE_add 1
+#define SCATTER_REDUCE_mul 2
+#define SCATTER_REDUCE_max 3
+#define SCATTER_REDUCE_min 4
+
+// SOFTMAX_KIND: softmax.comp's KIND define, src/ops/reduce/gpu.ts
+#define SOFTMAX_KIND_Softmax 0
+#define SOFTMAX_KIND_LogSoftmax 1
+#define SOFTMAX_KIND_Hardmax 2
+
 #endif

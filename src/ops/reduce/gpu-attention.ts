@@ -3,10 +3,15 @@
  * kv_concat.comp and rotary.comp for the algorithms and parameter layouts.
  */
 import { BindingRef, DispatchDesc, grid1d, KernelContext, KernelImpl } from '../../kernel/contract';
-import { paramLayout } from '../../kernel/params';
+import { glslEnum, paramLayout } from '../../kernel/params';
 import { sizeOf } from '../../ir/tensor';
 
 const STRIDES = { array: 'u32', length: 3 } as const;
+/** attention.comp's qkMode: the stage written to the qk output (qk_matmul_output_mode), or none. */
+const ATTN_QK = glslEnum('ATTN_QK', { raw: 0, softcapped: 1, biased: 2, softmax: 3, none: 4 }, 'uint',
+  "attention.comp's qkMode param (qk_matmul_output_mode; none: no qk output), src/ops/reduce/gpu-attention.ts");
+/** attention.comp's flags param: bits. */
+const ATTN_FLAG = glslEnum('ATTN_FLAG', { causal: 1, nonpad: 2, boolMask: 4, hasMask: 8 }, 'uint', "attention.comp's flags param (bits), src/ops/reduce/gpu-attention.ts");
 /**
  * shaders/reduce/attention.comp: query rows (B*H*S), H, S, head sizes D and DV, total keys T, past
  * length P, query heads per kv head (group), KVH, strides of Q (b, h, i), K and V (b, kvh, j), Y
@@ -90,13 +95,14 @@ export function attentionKernel(ctx: KernelContext): KernelImpl[] {
     }
     mStr = strides.slice(0, 3);
   }
-  const flags = (ctx.attrs.int('is_causal', 0) !== 0 ? 1 : 0) | (nonpadT ? 2 : 0) | (maskT?.dtype === 'bool' ? 4 : 0) | (maskT ? 8 : 0);
+  const flags = (ctx.attrs.int('is_causal', 0) !== 0 ? ATTN_FLAG.causal : 0) | (nonpadT ? ATTN_FLAG.nonpad : 0) |
+    (maskT?.dtype === 'bool' ? ATTN_FLAG.boolMask : 0) | (maskT ? ATTN_FLAG.hasMask : 0);
   const outs = ctx.node.outputs;
   const wantQK = outs.length > 3 && !!outs[3];
   const yStr: [number, number, number] = ctx.outputs[0].dims.length === 3 ? [S * H * Dv, Dv, H * Dv] : [H * S * Dv, S * Dv, Dv];
   const params = ATTENTION.pack({
     rows: B * H * S, H, S, D, DV: Dv, T, P, group: H / kvH, KVH: kvH, qStrides: q.strides, kStrides: k.strides, vStrides: v.strides,
-    yStrides: yStr, maskStrides: mStr, TM: Tm, scale, softcap, flags, qkMode: wantQK ? mode : 4,
+    yStrides: yStr, maskStrides: mStr, TM: Tm, scale, softcap, flags, qkMode: wantQK ? mode : ATTN_QK.none,
   });
   const any: BindingRef = { input: 0 };
   const bindings: BindingRef[] = [

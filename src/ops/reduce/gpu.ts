@@ -5,7 +5,7 @@
  * an invocation per row. Both strategies are returned as candidates, the likelier-faster first.
  */
 import { DispatchDesc, f16Defines, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../kernel/contract';
-import { paramLayout } from '../../kernel/params';
+import { glslEnum, paramLayout } from '../../kernel/params';
 import { integerRange } from '../../ir/dtype';
 import { sizeOf, stridesOf } from '../../ir/tensor';
 import { axisOrFail, intValues, splitAxis } from '../util/reduce-common';
@@ -60,10 +60,16 @@ const CUMULATIVE_AXIS = paramLayout('cumulative_axis', { rank: 'u32', dims: ARR8
 /** shaders/reduce/loss.comp: N*D items, classes C, D, ignore_index, flags (1 has ignore_index, 2 has weights). */
 const LOSS = paramLayout('loss', { items: 'u32', C: 'u32', D: 'u32', ignoreIndex: 'i32', flags: 'u32' }, 'NegativeLogLikelihoodLoss/SoftmaxCrossEntropyLoss (src/ops/reduce/gpu.ts).');
 
-const RED_OP: Record<string, number> = {
-  ReduceSum: 0, ReduceMean: 1, ReduceMax: 2, ReduceMin: 3, ReduceProd: 4,
-  ReduceL1: 5, ReduceL2: 6, ReduceLogSum: 7, ReduceLogSumExp: 8, ReduceSumSquare: 9,
-};
+/** reduce.comp's OP: the reduction (Reduce<key>). */
+const REDUCE_OP = glslEnum('REDUCE_OP', {
+  Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, L1: 5, L2: 6, LogSum: 7, LogSumExp: 8, SumSquare: 9,
+}, 'int', "reduce.comp's OP define (ReduceSum ... ReduceSumSquare), src/ops/reduce/gpu.ts");
+/** softmax.comp's KIND. */
+const SOFTMAX_KIND = glslEnum('SOFTMAX_KIND', { Softmax: 0, LogSoftmax: 1, Hardmax: 2 }, 'int', "softmax.comp's KIND define, src/ops/reduce/gpu.ts");
+/** loss.comp's RED: the loss's reduction attribute. */
+/** loss.comp's flags param: bits. */
+const LOSS_FLAG = glslEnum('LOSS_FLAG', { ignoreIndex: 1, weight: 2 }, 'uint', "loss.comp's flags param (bits: has ignore_index, has weight), src/ops/reduce/gpu.ts");
+const LOSS_REDUCTION = glslEnum('LOSS_REDUCTION', { none: 0, sum: 1, mean: 2 }, 'int', "loss.comp's RED define (the reduction attribute), src/ops/reduce/gpu.ts");
 
 /**
  * Collapse a reduction: drop size-1 axes, merge adjacent axes of the same kind (kept or reduced; a
@@ -129,7 +135,7 @@ export function reduceKernel(ctx: KernelContext, op: string, axes: number[] | 'r
   const arith = (t: TensorDesc) => glslType(t.gpu === 'f16' ? 'f32' : t.gpu);
   const defines: Record<string, string | number> = {
     T: arith(x), TO: arith(out), ACC: floatAcc ? 'float' : 'int',
-    IS_FLOAT_ACC: floatAcc ? 1 : 0, IS_FLOAT_TO: out.gpu !== 'i32' ? 1 : 0, OP: RED_OP[op], ...f16Defines(ctx),
+    IS_FLOAT_ACC: floatAcc ? 1 : 0, IS_FLOAT_TO: out.gpu !== 'i32' ? 1 : 0, OP: REDUCE_OP[op.slice('Reduce'.length) as keyof typeof REDUCE_OP], ...f16Defines(ctx),
   };
   if (x.gpu === 'f16') defines.TX = 'float16_t';
   if (out.gpu === 'f16') defines.TY = 'float16_t';
@@ -198,7 +204,7 @@ export function softmaxKernel(ctx: KernelContext, kind: 'Softmax' | 'LogSoftmax'
   } else {
     ({ outer, len, inner } = splitAxis(dims, axisOrFail(ctx.attrs.int('axis', -1), dims.length, ctx.fail)));
   }
-  const k = kind === 'Softmax' ? 0 : kind === 'LogSoftmax' ? 1 : 2;
+  const k = SOFTMAX_KIND[kind];
   // f16 storage: softmax.comp's FT buffers; max, exp-sum and log-sum-exp stay FP32
   return withF16(axisImpls(ctx, kind.toLowerCase(), 'reduce/softmax', { KIND: k }, 'WG_PER_ROW', outer, len, inner, SOFTMAX.pack({ outer, len, inner }), [{ input: 0 }, { output: 0 }]), ctx);
 }
@@ -254,12 +260,12 @@ export function lossKernel(ctx: KernelContext, sce: boolean): KernelImpl[] {
   if (x.gpu !== 'f32') return ctx.unsupported('the loss needs a float input');
   if (x.dims.length < 2) return ctx.fail(`input must have rank >= 2, got ${x.dims.length}`);
   const r = ctx.attrs.string('reduction', 'mean');
-  const red = r === 'none' ? 0 : r === 'sum' ? 1 : r === 'mean' ? 2 : ctx.fail(`reduction '${r}' is not one of none, sum, mean`);
+  const red = r in LOSS_REDUCTION ? LOSS_REDUCTION[r as keyof typeof LOSS_REDUCTION] : ctx.fail(`reduction '${r}' is not one of none, sum, mean`);
   const N = x.dims[0], C = x.dims[1], D = sizeOf(x.dims.slice(2));
   const ignore = ctx.attrs.optInt('ignore_index');
   const writeLp = sce && ctx.node.outputs.length > 1 && !!ctx.node.outputs[1];
   const items = N * D;
-  const params = LOSS.pack({ items, C, D, ignoreIndex: ignore ?? 0, flags: (ignore !== undefined ? 1 : 0) | (w ? 2 : 0) });
+  const params = LOSS.pack({ items, C, D, ignoreIndex: ignore ?? 0, flags: (ignore !== undefined ? LOSS_FLAG.ignoreIndex : 0) | (w ? LOSS_FLAG.weight : 0) });
   const bindings: DispatchDesc['bindings'] = [{ input: 0 }, { input: 1 }, w ? { input: 2 } : { input: 0 }, { output: 0 }, writeLp ? { output: 1 } : { output: 0 }];
   return [{
     name: `${sce ? 'softmax_cross_entropy' : 'nll'}_loss_${r}`,

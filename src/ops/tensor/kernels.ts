@@ -6,7 +6,7 @@
  * per-axis params through TP(i), shaders/common/tensor_params.glsl).
  */
 import { BindingRef, DispatchDesc, f32bits, grid1d, KernelContext, KernelImpl, TensorDesc, withF16 } from '../../kernel/contract';
-import { MAX_PARAM_WORDS, paramLayout } from '../../kernel/params';
+import { glslEnum, MAX_PARAM_WORDS, paramLayout } from '../../kernel/params';
 import { sizeOf, stridesOf, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { intsOf } from '../util/tensor-common';
@@ -16,6 +16,19 @@ import { axisTaps, legacy, options, plan, readArgs, ResizeCtx } from './resize';
 import { sliceParams, sliceRanges } from './slice';
 
 const WG = 128;
+
+/** pad.comp's MODE (Pad's mode attribute; Tile wraps, CenterCropPad is constant). */
+const PAD_MODE = glslEnum('PAD_MODE', { constant: 0, reflect: 1, edge: 2, wrap: 3 }, 'int', "pad.comp's MODE define, src/ops/tensor/kernels.ts");
+/** The scatters' REDUCE (tensor_reduce.glsl): the reduction attribute. */
+const SCATTER_REDUCE = glslEnum('SCATTER_REDUCE', { none: 0, add: 1, mul: 2, max: 3, min: 4 }, 'int', "the scatters' REDUCE define (tensor_reduce.glsl), src/ops/tensor/kernels.ts");
+/** resize_dynamic.comp's COORD and NEAREST_MODE (tensor_resize.glsl). */
+const RESIZE_COORD = glslEnum('RESIZE_COORD', {
+  half_pixel: 0, pytorch_half_pixel: 1, align_corners: 2, asymmetric: 3, tf_crop_and_resize: 4, half_pixel_symmetric: 5,
+}, 'int', 'the COORD define of tensor_resize.glsl (coordinate_transformation_mode), src/ops/tensor/kernels.ts');
+const RESIZE_NEAREST = glslEnum('RESIZE_NEAREST', { round_prefer_floor: 0, round_prefer_ceil: 1, floor: 2, ceil: 3 }, 'int',
+  'the NEAREST_MODE define of tensor_resize.glsl (nearest_mode), src/ops/tensor/kernels.ts');
+/** fill.comp's MODE. */
+const FILL_MODE = glslEnum('FILL_MODE', { constant: 0, eye: 1, range: 2 }, 'int', "fill.comp's MODE define (ConstantOfShape, EyeLike, Range), src/ops/tensor/kernels.ts");
 
 // Parameter layouts of shaders/tensor/*.comp. Each begins with n, the invocation count; per-axis
 // fields are a repeated group (innermost axis first unless said otherwise), read in GLSL as
@@ -268,7 +281,7 @@ function padKernel(ctx: KernelContext): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const rank = x.dims.length;
   const mode = padMode(ctx);
-  const m = ['constant', 'reflect', 'edge', 'wrap'].indexOf(mode);
+  const m = PAD_MODE[mode as keyof typeof PAD_MODE];
   if (mode !== 'constant' && x.dims.some((d, a) => d === 0 && ctx.outputs[0].dims[a] > 0)) ctx.fail(`mode '${mode}' cannot pad an empty axis`);
   let value = 0;
   let valueAtRunTime = false;
@@ -324,14 +337,14 @@ function centerCropPadKernel(ctx: KernelContext): KernelImpl[] {
     const shift = t <= d ? Math.floor((d - t) / 2) : -Math.floor((t - d) / 2);
     return { out: t, in: d, begin: -shift, stride: str[a] };
   });
-  return [{ name: 'center_crop_pad', dispatches: [padDispatch(ctx, axes, 0, 0)] }];
+  return [{ name: 'center_crop_pad', dispatches: [padDispatch(ctx, axes, PAD_MODE.constant, 0)] }];
 }
 
 function tileKernel(ctx: KernelContext): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const str = stridesOf(x.dims);
   const axes = x.dims.map((d, a) => ({ out: ctx.outputs[0].dims[a], in: d, begin: 0, stride: str[a] }));
-  return [{ name: 'tile_wrap', dispatches: [padDispatch(ctx, axes, 3, 0)] }];
+  return [{ name: 'tile_wrap', dispatches: [padDispatch(ctx, axes, PAD_MODE.wrap, 0)] }];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,16 +398,16 @@ function gatherNdKernel(ctx: KernelContext): KernelImpl[] {
 // ---------------------------------------------------------------------------------------------
 // Scatters: a copy of data into the output, then the updates
 
-const REDUCE: Record<string, number> = { none: 0, add: 1, mul: 2, max: 3, min: 4 };
 
 function reduction(ctx: KernelContext, dataDesc: TensorDesc): { code: number; defines: Record<string, string | number> } {
   let r = ctx.opset >= 16 && ctx.node.opType !== 'Scatter' ? ctx.attrs.string('reduction', 'none') : 'none';
-  if (!(r in REDUCE)) ctx.fail(`reduction '${r}' is not none, add, mul, max or min`);
+  if (!(r in SCATTER_REDUCE)) ctx.fail(`reduction '${r}' is not none, add, mul, max or min`);
   if (dataDesc.dtype === 'bool') r = r === 'add' ? 'max' : r === 'mul' ? 'min' : r; // or / and
   const float = dataDesc.gpu === 'f32';
-  const defines: Record<string, string | number> = { T: float ? 'float' : 'int', REDUCE: REDUCE[r] };
+  const code = SCATTER_REDUCE[r as keyof typeof SCATTER_REDUCE];
+  const defines: Record<string, string | number> = { T: float ? 'float' : 'int', REDUCE: code };
   if (float) defines.T_FLOAT = 1;
-  return { code: REDUCE[r], defines };
+  return { code, defines };
 }
 
 function scatterElementsKernel(ctx: KernelContext): KernelImpl[] {
@@ -484,18 +497,18 @@ function resizeRuntimeScales(ctx: KernelContext, o: ReturnType<typeof options>, 
   const nearest = o.mode === 'nearest';
   if (!nearest && x.gpu !== 'f32') return ctx.unsupported(`${o.mode} Resize of ${x.dtype} tensors has no GPU kernel; cast to float first`);
   const axesList = (!old && ctx.opset >= 18 ? ctx.attrs.optInts('axes') : undefined)?.map((a) => axisIn(ctx, a, rank)) ?? x.dims.map((_, a) => a);
-  const coord = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize', 'half_pixel_symmetric'].indexOf(o.coord);
-  const nm = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].indexOf(o.nearestMode);
+  const coord = o.coord in RESIZE_COORD ? RESIZE_COORD[o.coord as keyof typeof RESIZE_COORD] : -1;
+  const nm = o.nearestMode in RESIZE_NEAREST ? RESIZE_NEAREST[o.nearestMode as keyof typeof RESIZE_NEAREST] : -1;
   if (coord < 0) ctx.fail(`coordinate_transformation_mode '${o.coord}' is not supported`);
   if (nearest && nm < 0) ctx.fail(`nearest_mode '${o.nearestMode}' is not supported`);
-  if (coord === 4 && !ctx.inputs[1]) ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input");
+  if (coord === RESIZE_COORD.tf_crop_and_resize && !ctx.inputs[1]) ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input");
   const defines: Record<string, number> = { TAPS: nearest ? 1 : o.mode === 'linear' ? 2 : 4, COORD: coord, NEAREST_MODE: Math.max(nm, 0) };
   if (o.excludeOutside) defines.EXCLUDE = 1;
   if (nearest) defines.NEAREST = 1;
   const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
   if (knownScales) defines.SCALE_PARAM = 1;
   else { defines.SCALES_BINDING = bindings.length; bindings.push({ input: scalesAt }); }
-  if (coord === 4) { defines.ROI_BINDING = bindings.length; bindings.push({ input: 1 }); }
+  if (coord === RESIZE_COORD.tf_crop_and_resize) { defines.ROI_BINDING = bindings.length; bindings.push({ input: 1 }); }
   const inStr = stridesOf(x.dims);
   const axes = x.dims.map((d, a) => ({ out: out[a], in: d, stride: inStr[a], entry: axesList.indexOf(a), scale: knownScales?.[a] ?? 1 }))
     .filter((a) => !(a.entry < 0 && a.out === 1));
@@ -595,21 +608,21 @@ function eyeLikeKernel(ctx: KernelContext): KernelImpl[] {
   const out = ctx.outputs[0];
   eyeDtype(ctx, ctx.inputs[0]!.dtype);
   const n = sizeOf(out.dims);
-  const d = dispatch(ctx, 'fill', n, FILL_EYE.pack({ n, one: scalarBits(out, 1), cols: out.dims[1], k: ctx.attrs.int('k', 0) }), [{ output: 0 }], { MODE: 1 });
+  const d = dispatch(ctx, 'fill', n, FILL_EYE.pack({ n, one: scalarBits(out, 1), cols: out.dims[1], k: ctx.attrs.int('k', 0) }), [{ output: 0 }], { MODE: FILL_MODE.eye });
   return [{ name: 'eye_like', dispatches: [d] }];
 }
 
 function constantOfShapeKernel(ctx: KernelContext): KernelImpl[] {
   const out = ctx.outputs[0];
   const n = sizeOf(out.dims);
-  const d = dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(out, Number(fillOf(ctx).data[0])) }), [{ output: 0 }], { MODE: 0 });
+  const d = dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(out, Number(fillOf(ctx).data[0])) }), [{ output: 0 }], { MODE: FILL_MODE.constant });
   return [{ name: 'constant_of_shape', dispatches: [d] }];
 }
 
 function rangeKernel(ctx: KernelContext): KernelImpl[] {
   const out = ctx.outputs[0];
   const n = sizeOf(out.dims);
-  const d = dispatch(ctx, 'fill', n, FILL_RANGE.pack({ n }), [{ input: 0 }, { input: 2 }, { output: 0 }], { MODE: 2, T: out.gpu === 'f32' ? 'float' : 'int' });
+  const d = dispatch(ctx, 'fill', n, FILL_RANGE.pack({ n }), [{ input: 0 }, { input: 2 }, { output: 0 }], { MODE: FILL_MODE.range, T: out.gpu === 'f32' ? 'float' : 'int' });
   return [{ name: 'range', dispatches: [d] }];
 }
 
@@ -640,7 +653,7 @@ function dropoutKernel(ctx: KernelContext): KernelImpl[] {
   const mask = ctx.outputs[1];
   if (mask && ctx.node.outputs[1]) {
     const n = sizeOf(mask.dims);
-    dispatches.push(dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(mask, 1) }), [{ output: 1 }], { MODE: 0 }));
+    dispatches.push(dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(mask, 1) }), [{ output: 1 }], { MODE: FILL_MODE.constant }));
   }
   return [{ name: 'dropout_identity', dispatches }];
 }

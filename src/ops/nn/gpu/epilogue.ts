@@ -6,9 +6,11 @@
  *                    (absent or 'None': no activation)
  *   vkrt_alpha, vkrt_beta: the activation's parameters (Clip: min and max; LeakyRelu/Elu: alpha;
  *                    HardSigmoid: alpha and beta), with the ONNX defaults of the op when absent.
- * The kind codes match shaders/common/nn_act.glsl; the reference applies the same functions, so a
- * fused node stays its own oracle.
+ * The kind codes are ACT below (GLSL: ACT_<name> in shaders/common/params/enums.glsl, which
+ * shaders/common/nn_act.glsl switches on); the reference applies the same functions, so a fused
+ * node stays its own oracle.
  */
+import { glslEnum } from '../../../kernel/params';
 import { erf } from '../../elementwise/scalar-table';
 import { Attrs } from '../../../ir/attrs';
 
@@ -18,20 +20,26 @@ export interface Activation {
   beta: number;
 }
 
+/** Activation kind codes (the epilogue's `act` param). */
+export const ACT = glslEnum('ACT', {
+  None: 0, Relu: 1, Clip: 2, LeakyRelu: 3, Sigmoid: 4, HardSigmoid: 5, HardSwish: 6, Tanh: 7, Elu: 8, Silu: 9,
+  Gelu: 10, GeluTanh: 11, Mish: 12,
+}, 'uint', 'fused activation kinds of the nn epilogue (nn_act.glsl), src/ops/nn/gpu/epilogue.ts');
+
 const KINDS: Record<string, { kind: number; alpha: number; beta: number }> = {
-  None: { kind: 0, alpha: 0, beta: 0 },
-  Relu: { kind: 1, alpha: 0, beta: 0 },
-  Clip: { kind: 2, alpha: -Infinity, beta: Infinity },
-  LeakyRelu: { kind: 3, alpha: 0.01, beta: 0 },
-  Sigmoid: { kind: 4, alpha: 0, beta: 0 },
-  HardSigmoid: { kind: 5, alpha: 0.2, beta: 0.5 },
-  HardSwish: { kind: 6, alpha: 0, beta: 0 },
-  Tanh: { kind: 7, alpha: 0, beta: 0 },
-  Elu: { kind: 8, alpha: 1, beta: 0 },
-  Silu: { kind: 9, alpha: 0, beta: 0 },
-  Gelu: { kind: 10, alpha: 0, beta: 0 },
-  GeluTanh: { kind: 11, alpha: 0, beta: 0 },
-  Mish: { kind: 12, alpha: 0, beta: 0 },
+  None: { kind: ACT.None, alpha: 0, beta: 0 },
+  Relu: { kind: ACT.Relu, alpha: 0, beta: 0 },
+  Clip: { kind: ACT.Clip, alpha: -Infinity, beta: Infinity },
+  LeakyRelu: { kind: ACT.LeakyRelu, alpha: 0.01, beta: 0 },
+  Sigmoid: { kind: ACT.Sigmoid, alpha: 0, beta: 0 },
+  HardSigmoid: { kind: ACT.HardSigmoid, alpha: 0.2, beta: 0.5 },
+  HardSwish: { kind: ACT.HardSwish, alpha: 0, beta: 0 },
+  Tanh: { kind: ACT.Tanh, alpha: 0, beta: 0 },
+  Elu: { kind: ACT.Elu, alpha: 1, beta: 0 },
+  Silu: { kind: ACT.Silu, alpha: 0, beta: 0 },
+  Gelu: { kind: ACT.Gelu, alpha: 0, beta: 0 },
+  GeluTanh: { kind: ACT.GeluTanh, alpha: 0, beta: 0 },
+  Mish: { kind: ACT.Mish, alpha: 0, beta: 0 },
 };
 
 /** The attributes that carry a fused activation on a Conv/ConvTranspose/Gemm/MatMul node. */
@@ -80,18 +88,18 @@ function clip(x: number, lo: number, hi: number): number {
 /** The activation on the CPU (the reference of fused nodes). */
 export function applyActivation(a: Activation, x: number): number {
   switch (a.kind) {
-    case 1: return Math.max(x, 0);
-    case 2: return clip(x, a.alpha, a.beta);
-    case 3: return x >= 0 ? x : a.alpha * x;
-    case 4: return sigmoid(x);
-    case 5: return Math.min(Math.max(a.alpha * x + a.beta, 0), 1);
-    case 6: return x * Math.min(Math.max(x / 6 + 0.5, 0), 1);
-    case 7: return Math.tanh(x);
-    case 8: return x >= 0 ? x : a.alpha * (Math.exp(x) - 1);
-    case 9: return x * sigmoid(x);
-    case 10: return 0.5 * x * (1 + erf(x / Math.SQRT2));
-    case 11: return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-    case 12: return x * Math.tanh(softplus(x));
+    case ACT.Relu: return Math.max(x, 0);
+    case ACT.Clip: return clip(x, a.alpha, a.beta);
+    case ACT.LeakyRelu: return x >= 0 ? x : a.alpha * x;
+    case ACT.Sigmoid: return sigmoid(x);
+    case ACT.HardSigmoid: return Math.min(Math.max(a.alpha * x + a.beta, 0), 1);
+    case ACT.HardSwish: return x * Math.min(Math.max(x / 6 + 0.5, 0), 1);
+    case ACT.Tanh: return Math.tanh(x);
+    case ACT.Elu: return x >= 0 ? x : a.alpha * (Math.exp(x) - 1);
+    case ACT.Silu: return x * sigmoid(x);
+    case ACT.Gelu: return 0.5 * x * (1 + erf(x / Math.SQRT2));
+    case ACT.GeluTanh: return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    case ACT.Mish: return x * Math.tanh(softplus(x));
     default: return x;
   }
 }

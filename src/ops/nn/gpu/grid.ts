@@ -1,8 +1,12 @@
 /** GPU kernel of GridSample (shaders/nn/grid_sample.comp): 1-3 spatial axes, every mode and padding. */
 import { KernelContext, KernelImpl, grid1d } from '../../../kernel/contract';
-import { paramLayout } from '../../../kernel/params';
+import { glslEnum, paramLayout } from '../../../kernel/params';
 import { isFloat } from '../../../ir/dtype';
 import { dhw } from './conv';
+
+/** grid_sample.comp's MODE and PAD (the mode and padding_mode attributes). */
+const GRID_MODE = glslEnum('GRID_MODE', { nearest: 0, linear: 1, cubic: 2 }, 'int', "grid_sample.comp's MODE define, src/ops/nn/gpu/grid.ts");
+const GRID_PADDING = glslEnum('GRID_PADDING', { zeros: 0, border: 1, reflection: 2 }, 'int', "grid_sample.comp's PAD define, src/ops/nn/gpu/grid.ts");
 
 /** shaders/nn/grid_sample.comp: outputs, channels, input and output spatial dims (3-D, leading 1s). */
 const GRID_SAMPLE = paramLayout('grid_sample', {
@@ -19,10 +23,10 @@ export function gridSampleKernel(ctx: KernelContext): KernelImpl[] {
   let mode = ctx.attrs.string('mode', ctx.opset >= 20 ? 'linear' : 'bilinear');
   mode = mode === 'bilinear' ? 'linear' : mode === 'bicubic' ? 'cubic' : mode;
   const padding = ctx.attrs.string('padding_mode', 'zeros');
-  const MODE = ['nearest', 'linear', 'cubic'].indexOf(mode);
-  const PAD = ['zeros', 'border', 'reflection'].indexOf(padding);
-  if (MODE < 0 || PAD < 0) return ctx.fail(`mode '${mode}' / padding_mode '${padding}' is not valid`);
-  if (MODE === 2 && r !== 2) return ctx.unsupported('cubic mode is only defined for 2-D inputs');
+  if (!(mode in GRID_MODE) || !(padding in GRID_PADDING)) return ctx.fail(`mode '${mode}' / padding_mode '${padding}' is not valid`);
+  const MODE = GRID_MODE[mode as keyof typeof GRID_MODE];
+  const PAD = GRID_PADDING[padding as keyof typeof GRID_PADDING];
+  if (MODE === GRID_MODE.cubic && r !== 2) return ctx.unsupported('cubic mode is only defined for 2-D inputs');
   const pad3 = (v: readonly number[]) => [...new Array<number>(3 - v.length).fill(1), ...v];
   const total = y.dims.reduce((a, b) => a * b, 1);
   const params = GRID_SAMPLE.pack({ total, C: x.dims[1], ...dhw('I', pad3(x.dims.slice(2))), ...dhw('O', pad3(y.dims.slice(2))) });

@@ -4,7 +4,7 @@
  * (shaders/nn/global_pool.comp, one workgroup per plane).
  */
 import { BindingRef, KernelContext, KernelImpl, grid1d, withF16 } from '../../../kernel/contract';
-import { paramLayout, ParamValues } from '../../../kernel/params';
+import { glslEnum, paramLayout, ParamValues } from '../../../kernel/params';
 import { isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
@@ -14,7 +14,9 @@ function to3(v: readonly number[], fill: number): number[] {
   return [...new Array<number>(3 - v.length).fill(fill), ...v];
 }
 
-const POOL_CODE = { MaxPool: 0, AveragePool: 1, LpPool: 2 } as const;
+/** pool.comp's and global_pool.comp's POOL. */
+const POOL_OP = glslEnum('POOL_OP', { Max: 0, Average: 1, Lp: 2 }, 'int', "pool.comp's and global_pool.comp's POOL define, src/ops/nn/gpu/pool.ts");
+const POOL_CODE = { MaxPool: POOL_OP.Max, AveragePool: POOL_OP.Average, LpPool: POOL_OP.Lp } as const;
 
 /** Pool geometry as 3-D: outputs, input and output dims, kernel, strides, begin pads, dilations. */
 const POOL_FIELDS = {
@@ -68,7 +70,7 @@ export function poolKernel(op: keyof typeof POOL_CODE): (ctx: KernelContext) => 
   };
 }
 
-const GLOBAL_CODE = { GlobalMaxPool: 0, GlobalAveragePool: 1, GlobalLpPool: 2 } as const;
+const GLOBAL_CODE = { GlobalMaxPool: POOL_OP.Max, GlobalAveragePool: POOL_OP.Average, GlobalLpPool: POOL_OP.Lp } as const;
 const WG = 128;
 
 /** The kernel() of GlobalMaxPool, GlobalAveragePool or GlobalLpPool. */
