@@ -105,7 +105,10 @@ export interface DispatchDesc {
   /** GLSL source of a generated kernel (then `shader` only names it). */
   source?: string;
   defines?: Record<string, string | number>;
-  /** Shape facts and scalar parameters (u32 bits; floats via f32bits). At most 32. */
+  /**
+   * Shape facts and scalar parameters as u32 words, at most 32: for a shader under shaders/, the
+   * words of its parameter layout (`LAYOUT.pack({...})`, see ./params.ts).
+   */
   params: number[];
   /** Workgroup size (specialization constants 100-102). */
   workgroup: [number, number, number];
