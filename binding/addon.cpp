@@ -7,6 +7,7 @@
 #endif
 #include "glsl.h"
 #include "spirv.h"
+#include "spirv_validate.h"
 #include "wrap.h"
 
 namespace vkrt {
@@ -169,6 +170,37 @@ static void pinModule() {
 #endif
 }
 
+// validateSpirv(spirv: Uint32Array, targetEnv = "vulkan1.1") -> {valid, message, workgroup}: SPIRV-Tools'
+// validator and the module's workgroup size (per axis {spec, id, value}; null when none was found).
+static Napi::Value ValidateSpirv(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    auto [p, n] = toBytes(info[0], "spirv");
+    if (n % 4) throw ArgumentError("spirv must be a whole number of 32-bit words");
+    std::vector<uint32_t> words(n / 4);
+    std::memcpy(words.data(), p, n);
+    std::string env = info.Length() > 1 && !info[1].IsUndefined() ? toStr(info[1], "targetEnv") : "vulkan1.1";
+    SpirvValidation v = validateSpirv(words, env);
+    Napi::Env e = info.Env();
+    auto o = Napi::Object::New(e);
+    o.Set("valid", v.valid);
+    o.Set("message", v.message);
+    if (v.hasWorkgroup) {
+      auto wg = Napi::Array::New(e, 3);
+      for (uint32_t k = 0; k < 3; k++) {
+        auto ax = Napi::Object::New(e);
+        ax.Set("spec", v.workgroup[k].isSpec);
+        ax.Set("id", v.workgroup[k].specId);
+        ax.Set("value", v.workgroup[k].value);
+        wg.Set(k, ax);
+      }
+      o.Set("workgroup", wg);
+    } else {
+      o.Set("workgroup", e.Null());
+    }
+    return o;
+  });
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pinModule();
   auto* data = new AddonData();
@@ -186,6 +218,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
   exports.Set("compileGlsl", Napi::Function::New(env, CompileGlsl, "compileGlsl"));
   exports.Set("reflectSpirv", Napi::Function::New(env, ReflectSpirv, "reflectSpirv"));
+  exports.Set("validateSpirv", Napi::Function::New(env, ValidateSpirv, "validateSpirv"));
   exports.Set("napiVersion", NAPI_VERSION);
   return exports;
 }

@@ -25,6 +25,7 @@ DeviceWrap::DeviceWrap(const Napi::CallbackInfo& info) : Wrap(info) {
       o.validation = toBool(opts.Get("validation"), false);
       o.forceStaging = toBool(opts.Get("forceStaging"), false);
       if (!opts.Get("gpuTimeoutMs").IsUndefined()) o.timeoutMs = toU64(opts.Get("gpuTimeoutMs"), "options.gpuTimeoutMs");
+      o.robustBufferAccess = toBool(opts.Get("robustBufferAccess"), false);
       if (!opts.Get("pipelineCache").IsUndefined()) {
         auto [p, n] = toBytes(opts.Get("pipelineCache"), "options.pipelineCache");
         o.pipelineCache.assign(p, p + n);
@@ -41,6 +42,7 @@ Napi::Value DeviceWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("pipelineCacheRestored", d->pipelineCacheRestored());
   o.Set("queueCount", d->queueCount());
   o.Set("gpuTimeoutMs", static_cast<double>(d->timeoutMs()));
+  o.Set("robustBufferAccess", d->robustness());
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "buffer.h"
+#include "robustness.h"
 
 namespace vkrt {
 
@@ -98,6 +99,9 @@ std::shared_ptr<Device> Device::create(const DeviceOptions& o) {
   s8.uniformAndStorageBuffer8BitAccess = s8.storagePushConstant8 = VK_FALSE;
   cmKhrFeat.cooperativeMatrixRobustBufferAccess = cmNvFeat.cooperativeMatrixRobustBufferAccess = VK_FALSE;
   memModelFeat.vulkanMemoryModelAvailabilityVisibilityChains = VK_FALSE;
+  RobustAccess robust;  // only on request: files that are not trusted (see native/robustness.h)
+  if (o.robustBufferAccess) enableRobustAccess(pd, api, have, exts, robust);
+  self->robustness_ = robust.level;
 
   uint32_t fam = self->info_.computeFamily;
   std::vector<float> priorities(self->info_.computeQueues, 1.0f);

@@ -25,6 +25,9 @@ struct DeviceOptions {
   bool forceStaging = false;
   // GPU timeout: the longest a fence wait may take before the job counts as hung (see Device::hung).
   uint64_t timeoutMs = 60000;
+  // Robust buffer access (robustBufferAccess, plus VK_EXT_robustness2 where present) for shaders
+  // from files that are not trusted; costs speed, so off unless asked for.
+  bool robustBufferAccess = false;
 };
 
 // A queue's runner: one thread that runs jobs (submit + bounded fence wait) in order.
@@ -53,6 +56,8 @@ class Device {
   VkPipelineCache pipelineCache() const { return cache_; }
   bool pipelineCacheRestored() const { return cacheRestored_; }
   bool forceStaging() const { return forceStaging_; }
+  // "robustness2", "core" or "none": the robust buffer access the device was created with.
+  const std::string& robustness() const { return robustness_; }
   std::vector<uint8_t> pipelineCacheData() const;
   std::vector<std::string> drainMessages() { return instance_->drainMessages(); }
 
@@ -103,6 +108,7 @@ class Device {
   VkPipelineCache cache_ = VK_NULL_HANDLE;
   bool cacheRestored_ = false;
   bool forceStaging_ = false;
+  std::string robustness_ = "none";
   // One-shot copy resources (main thread only).
   VkCommandPool copyPool_ = VK_NULL_HANDLE;
   VkCommandBuffer copyCmd_ = VK_NULL_HANDLE;

@@ -94,6 +94,12 @@ export interface NativeOpenDeviceInfo extends NativeDeviceInfo {
   queueCount: number;
   /** The device's GPU timeout: the longest one submission may run before the device counts as hung. */
   gpuTimeoutMs: number;
+  /**
+   * The robust buffer access the device was opened with (`robustBufferAccess` option): 'robustness2'
+   * (VK_EXT_robustness2: each binding's range bounds its accesses), 'core' (robustBufferAccess: the
+   * whole buffer bounds them) or 'none'.
+   */
+  robustBufferAccess: 'none' | 'core' | 'robustness2';
 }
 
 /** Whether an open device can still run work (see DeviceLostError). */
@@ -115,6 +121,7 @@ export interface NativeDeviceOptions {
   forceStaging?: boolean;
   /** Fence waits longer than this fail the submission and mark the device hung (default 60000). */
   gpuTimeoutMs?: number;
+  robustBufferAccess?: boolean;
 }
 
 export interface NativeBuffer {
@@ -202,6 +209,7 @@ export interface NativeAddon {
   listDevices(validation?: boolean): NativeDeviceInfo[];
   compileGlsl(source: string, options?: NativeGlslOptions): Uint32Array;
   reflectSpirv(spirv: Uint32Array, entryPoint?: string): SpirvFacts;
+  validateSpirv(spirv: Uint32Array, targetEnv?: 'vulkan1.1' | 'vulkan1.2' | 'vulkan1.3'): SpirvValidation;
   napiVersion: number;
 }
 
@@ -216,6 +224,19 @@ export interface SpirvFacts {
   specIds: number[];
   /** What vkrt cannot bind (other descriptor kinds or sets). */
   problems: string[];
+}
+
+/** What native/spirv_validate.cpp says of a module: SPIRV-Tools' verdict and its workgroup size. */
+export interface SpirvValidation {
+  valid: boolean;
+  /** The validator's first diagnostic ('' when valid). */
+  message: string;
+  /**
+   * Per axis, the entry point's workgroup size: a literal (`spec: false`, `value`) or a
+   * specialization constant (`spec: true`, its SpecId `id` and default `value`); null when the
+   * module declares none (or is not valid).
+   */
+  workgroup: { spec: boolean; id: number; value: number }[] | null;
 }
 
 /**

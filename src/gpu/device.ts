@@ -1,5 +1,5 @@
 import { DisposedError, InputError } from '../errors';
-import { loadNative, type SpirvFacts, type NativeDevice, type NativeDeviceHealth, type NativeDeviceInfo, type NativeOpenDeviceInfo } from '../native';
+import { loadNative, type SpirvFacts, type NativeDevice, type NativeDeviceHealth, type SpirvValidation, type NativeDeviceInfo, type NativeOpenDeviceInfo } from '../native';
 import { BufferKind, GpuBuffer } from './buffer';
 import { type CoopMatProperty, decodeCoopMatProperty } from './coopmat';
 import { callNative, translateNativeError } from './errors';
@@ -60,6 +60,13 @@ export interface DeviceOptions {
    * block the calling thread for at most this long.
    */
   gpuTimeoutMs?: number;
+  /**
+   * Robust buffer access (core `robustBufferAccess`, plus VK_EXT_robustness2's `robustBufferAccess2`
+   * where the device has it): a shader's out-of-bounds reads and writes stay inside the bound
+   * buffer instead of reaching other memory. For shaders from files that are not trusted
+   * (docs/engine-file.md measures what it costs). Throws InputError on a device without it.
+   */
+  robustBufferAccess?: boolean;
 }
 
 export interface GlslOptions {
@@ -146,6 +153,19 @@ export class Device {
       return addon.reflectSpirv(spirv);
     } catch (e) {
       throw translateNativeError(e, 'reflectSpirv');
+    }
+  }
+
+  /**
+   * SPIRV-Tools' validator on a module (as `spirv-val --target-env vulkan1.1` would run it) and the
+   * module's workgroup size. Never throws for an invalid module: `valid` and `message` say why.
+   */
+  static validateSpirv(spirv: Uint32Array, targetEnv: 'vulkan1.1' | 'vulkan1.2' | 'vulkan1.3' = 'vulkan1.1'): SpirvValidation {
+    const addon = loadNative();
+    try {
+      return addon.validateSpirv(spirv, targetEnv);
+    } catch (e) {
+      throw translateNativeError(e, 'validateSpirv');
     }
   }
 
