@@ -73,6 +73,7 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     arenaBytes: state.arenaBytes, naiveActivationBytes: state.naiveActivationBytes, weightBytes: state.weightBytes,
     scratchBytes: layers.reduce((a, l) => Math.max(a, l.scratch.reduce((m, x) => Math.max(m, x.offset + x.bytes), 0)), 0),
     weightData: state.weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,
+    ...(config.cooperativeMatrix && config.cooperativeMatrix !== 'auto' ? { cooperativeMatrix: config.cooperativeMatrix } : {}),
     stats: { onnxNodes: state.onnxNodes, folded: state.folded.size, views: state.views, layers: layers.length },
   };
 }

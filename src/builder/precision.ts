@@ -16,8 +16,7 @@
  */
 import { Node } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
-import { DeviceCaps, DispatchDesc, TensorDesc } from '../kernel/contract';
-import { pointwiseDispatch } from '../kernel/pointwise';
+import { DeviceCaps, TensorDesc } from '../kernel/contract';
 import type { OpRegistry } from '../ops/registry';
 import { GpuType, gpuTypeOf } from '../kernel/storage';
 
@@ -182,7 +181,4 @@ export class PrecisionPlanner {
  * GPU (bindings: 0 source, 1 destination). f32 -> f16 rounds to nearest even; values beyond the
  * FP16 range become +-Inf, which is why the range checks above keep such layers in FP32.
  */
-export function conversionDispatch(from: GpuType, to: GpuType, dims: readonly number[], caps: DeviceCaps): DispatchDesc {
-  const d = pointwiseDispatch({ name: `convert_${from}_${to}`, inputs: [{ gpu: from, dims, as: 'float' }], outDims: dims, outGpu: to, resultAs: 'float', expr: 'v0' }, caps);
-  return { ...d, defines: { ...(d.defines ?? {}), VKRT_F16: 1 } };
-}
+export { conversionDispatch } from '../kernel/pointwise';

@@ -3,9 +3,10 @@
  * before it is serialized). Plain data: layers with their dispatches, tensors with arena or weight
  * offsets, the weights in GPU form, and the SPIR-V each dispatch runs.
  */
-import type { ValueType } from '../ir/graph';
+import type { DType } from '../ir/dtype';
+import type { Attr, ValueType } from '../ir/graph';
 import type { Tensor } from '../ir/tensor';
-import type { DispatchDesc } from './contract';
+import type { CoopMatChoice, DispatchDesc } from './contract';
 import type { GpuArray, GpuType } from './storage';
 
 export type TensorKind = 'input' | 'output' | 'activation' | 'weight';
@@ -24,6 +25,41 @@ export interface PlannedTensor {
 export interface PlannedDispatch extends Omit<DispatchDesc, 'bindings'> {
   /** Per binding: a tensor name (arena or weights), or a kernel weight / scratch of the layer. */
   bindings: ({ tensor: string } | { kernelWeight: number } | { scratch: number })[];
+}
+
+/** A tensor as a layer's kernel saw it: its KernelContext descriptor (TensorDesc). */
+export interface SourceTensor {
+  dtype: DType;
+  gpu: GpuType;
+  dims: number[];
+  /** The value, when it was known at build time (the kernel may have read it). */
+  constant?: Tensor;
+}
+
+/**
+ * What produced a layer, recorded so that a loader can produce it again and accept the file's
+ * dispatches only if they are what the kernel gives (src/runtime/plan-verify.ts, docs/engine-file.md).
+ */
+export interface LayerSource {
+  /** The operator node the layer runs (after graph optimization); absent for a storage conversion. */
+  node?: {
+    name: string;
+    domain: string;
+    opType: string;
+    opset: number;
+    attrs: Map<string, Attr>;
+    /** Value names ('' for an absent optional), as kernels see `ctx.node.inputs/outputs`. */
+    inputs: string[];
+    outputs: string[];
+  };
+  /** A builder-made storage conversion (FP16 engines): input 0 copied from one GPU type to the other. */
+  convert?: { from: GpuType; to: GpuType };
+  /** The kernel context's inputs (undefined: absent optional input) and outputs. */
+  inputs: (SourceTensor | undefined)[];
+  outputs: SourceTensor[];
+  /** Per input / output index, the plan tensor its bindings refer to ('' where nothing binds it). */
+  inputTensors: string[];
+  outputTensors: string[];
 }
 
 export interface PlannedLayer {
@@ -47,6 +83,8 @@ export interface PlannedLayer {
   tactic?: { candidates: number; ms?: number };
   /** The plugin whose kernel the layer runs (absent for built-in operators). */
   plugin?: { name: string; version: string };
+  /** What produced the layer (engine files need it: the loader re-derives the dispatches from it). */
+  source?: LayerSource;
 }
 
 export interface EngineIO {
@@ -73,6 +111,11 @@ export interface EnginePlan {
   /** The weights, already converted to GPU types, by tensor name. */
   weightData: Map<string, GpuArray>;
   paramMode: 'spec' | 'push';
+  /**
+   * BuilderConfig.cooperativeMatrix the device caps were derived with (capsOf), so that a loader
+   * derives the same caps; absent: 'auto'.
+   */
+  cooperativeMatrix?: CoopMatChoice;
   alignment: number;
   stats: { onnxNodes: number; folded: number; views: number; layers: number };
   /** The plugins the engine's layers run (their SPIR-V and parameters are in the plan already). */

@@ -10,6 +10,15 @@ import { DeviceCaps, DispatchDesc, grid1d } from './contract';
 import { stridesOf } from '../ir/tensor';
 import { GpuType, glslType } from './storage';
 
+/**
+ * The storage conversion layer of FP16 engines (f32 <-> f16 copy of a tensor), which the builder
+ * inserts where a tensor meets a layer of the other precision; the loader re-derives it.
+ */
+export function conversionDispatch(from: GpuType, to: GpuType, dims: readonly number[], caps: DeviceCaps): DispatchDesc {
+  const d = pointwiseDispatch({ name: `convert_${from}_${to}`, inputs: [{ gpu: from, dims, as: 'float' }], outDims: dims, outGpu: to, resultAs: 'float', expr: 'v0' }, caps);
+  return { ...d, defines: { ...(d.defines ?? {}), VKRT_F16: 1 } };
+}
+
 export interface PointwiseInput {
   gpu: GpuType;
   dims: readonly number[];

@@ -7,6 +7,7 @@ import { GraphError, ShapeError } from '../../errors';
 import type { EngineIO } from '../../kernel/plan';
 import { gpuTypeBytes, gpuTypeOf } from '../../kernel/storage';
 import { isStatic } from '../../ops/infer-shapes';
+import { resolveSource } from '../../kernel/source';
 import { BuildState, rootOf } from '../state';
 import { convert } from './kernels';
 
@@ -27,6 +28,7 @@ export function resolveIO(state: BuildState): void {
     for (const d of l.dispatches) for (const b of d.bindings) if ('tensor' in b) b.tensor = root(b.tensor);
     l.inputs = l.inputs.map(root);
     l.outputs = l.outputs.map(root);
+    resolveSource(l.source, root);
   }
   const io = (name: string): EngineIO => {
     const t = types.get(name)!;

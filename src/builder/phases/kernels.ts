@@ -12,6 +12,7 @@ import { Attrs } from '../../ir/attrs';
 import type { Node } from '../../ir/graph';
 import type { BindingRef, KernelContext, KernelImpl, TensorDesc } from '../../kernel/contract';
 import type { PlannedLayer, TensorKind } from '../../kernel/plan';
+import { conversionSource, opSource } from '../../kernel/source';
 import { alignUp, GpuType, gpuTypeBytes, gpuTypeOf, toGpuArray } from '../../kernel/storage';
 import { isStatic } from '../../ops/infer-shapes';
 import { fusedOps } from '../passes/rule';
@@ -49,6 +50,7 @@ export function convert(state: BuildState, name: string, desc: TensorDesc, from:
   state.layers.push({
     name: `${name}:to_${to === 'f16' ? 'fp16' : 'fp32'}`, opTypes: ['Cast'], kernel: `convert_${from}_to_${to}`, precision: to === 'f16' ? 'fp16' : 'fp32',
     inputs: [name], outputs: [key], dispatches: [{ ...d, bindings: [{ tensor: name }, { tensor: key }] }], kernelWeights: [], scratch: [],
+    source: conversionSource(desc.dtype, desc.dims, from, to, name, key),
   });
   state.conversions.set(key, key);
   return key;
@@ -173,5 +175,6 @@ function planLayer(state: BuildState, node: Node, impl: KernelImpl, used: Kernel
     ensureTensor(state, o, 'activation', used.outputs[k]);
     state.prec.produced(o, used.outputs[k].gpu);
   });
+  layer.source = opSource(node, used.opset, used.inputs, used.outputs, node.inputs.map((_, k) => bound.get(k)));
   return layer;
 }
