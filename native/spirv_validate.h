@@ -1,5 +1,6 @@
 // Validation of SPIR-V modules that vkrt did not compile in this process (engine files): SPIRV-Tools'
-// validator (spvValidate, the library behind `spirv-val`), plus the module's effective workgroup
+// validator (spvValidate, the library behind `spirv-val`), then constant indices into fixed-size
+// arrays (in range: the validator leaves that to the driver), plus the module's effective workgroup
 // size, which the validator does not relate to the pipeline vkrt makes from it.
 #pragma once
 #include <cstdint>
