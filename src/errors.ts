@@ -118,16 +118,17 @@ export class GpuTimeoutError extends DeviceLostError {
  * - `truncated`: shorter than its header says;
  * - `corrupt`: checksum mismatch, or a section/manifest that does not decode to a valid engine;
  * - `device`: built for another GPU (vendor or device id differs);
- * - `driver`: built for the same GPU under another driver (driver version or pipeline-cache UUID differs).
+ * - `driver`: built for the same GPU under another driver (driver version or pipeline-cache UUID differs);
+ * - `signature`: a key was given to load with, and the file is not signed with it (or not signed).
  */
-export type EngineFileReason = 'foreign' | 'version' | 'truncated' | 'corrupt' | 'device' | 'driver';
+export type EngineFileReason = 'foreign' | 'version' | 'truncated' | 'corrupt' | 'device' | 'driver' | 'signature';
 
 /** An engine file cannot be loaded; `reason` says which check refused it. Rebuild the engine from its model. */
 export class EngineFileError extends VkrtError {
   readonly reason: EngineFileReason;
   readonly file?: string;
   constructor(reason: EngineFileReason, message: string, file?: string) {
-    super('ENGINE_FILE', `${file ? `${file}: ` : ''}engine file ${reason === 'foreign' ? 'unrecognized' : reason === 'device' || reason === 'driver' ? `built for another ${reason}` : reason}: ${message}`);
+    super('ENGINE_FILE', `${file ? `${file}: ` : ''}engine file ${reason === 'foreign' ? 'unrecognized' : reason === 'device' || reason === 'driver' ? `built for another ${reason}` : reason === 'signature' ? 'not signed with this key' : reason}: ${message}`);
     this.reason = reason;
     this.file = file;
   }

@@ -7,8 +7,11 @@
  * Reading checks, in order, and each failure is an EngineFileError with its own `reason`:
  * magic (`foreign`), format version (`version`), length (`truncated`), checksum (`corrupt`),
  * section table and header JSON (`corrupt`), vkrt version (`version`); the device fingerprint is
- * checked separately against the device the engine is loaded on (`device`, `driver`).
+ * checked separately against the device the engine is loaded on (`device`, `driver`). With a key,
+ * the HMAC-SHA256 signature section is checked right after the checksum (`signature`), before any
+ * JSON is parsed.
  */
+import * as crypto from 'crypto';
 import { EngineFileError } from '../errors';
 import type { DeviceInfo } from '../gpu/device';
 import { vkrtVersion } from '../native';
@@ -18,7 +21,7 @@ import type { Json } from './plan-codec';
 /** First 8 bytes of every engine file. */
 export const ENGINE_MAGIC = new Uint8Array([0x56, 0x4b, 0x52, 0x54, 0x45, 0x4e, 0x47, 0x00]); // "VKRTENG\0"
 /** Bumped whenever the container or the manifest's meaning changes incompatibly. */
-export const ENGINE_FORMAT_VERSION = 1;
+export const ENGINE_FORMAT_VERSION = 2;
 /** Sections start at multiples of this (a cache line; more than any element type needs). */
 export const SECTION_ALIGNMENT = 64;
 const HEADER_BYTES = 32;
@@ -38,6 +41,26 @@ export enum SectionKind {
   Spirv = 4,
   /** The driver's VkPipelineCache blob (at most one). */
   PipelineCache = 5,
+  /** HMAC-SHA256 of the file under a user's key (optional; always the last section, 32 bytes). */
+  Signature = 6,
+}
+
+/** A key for signing engine files (HMAC-SHA256): a secret string, bytes, or a node:crypto KeyObject. */
+export type EngineKey = string | Uint8Array | crypto.KeyObject;
+
+const SIGNATURE_BYTES = 32;
+
+/**
+ * The signature of a file whose signature section starts at `sigOffset`: HMAC-SHA256 over the
+ * magic, version, section count and length (bytes 0..24) and everything from the section table to
+ * the signature section (the checksum and the reserved word are left out: the checksum covers the
+ * signature).
+ */
+function signatureOf(bytes: Uint8Array, sigOffset: number, key: EngineKey): Buffer {
+  const h = crypto.createHmac('sha256', key);
+  h.update(bytes.subarray(0, 24));
+  h.update(bytes.subarray(HEADER_BYTES, sigOffset));
+  return h.digest();
 }
 
 /** What identifies the device and driver an engine was built for. */
@@ -77,8 +100,17 @@ function alignUp(x: number, a: number): number {
   return Math.ceil(x / a) * a;
 }
 
-/** Serializes the parts into one engine file. Deterministic: the same parts give the same bytes. */
-export function writeEngineFile(parts: EngineFileParts): Uint8Array {
+/** Options of {@link writeEngineFile}. */
+export interface WriteOptions {
+  /** Sign the file with this key (HMAC-SHA256 section); loaders given the key refuse anything else. */
+  signingKey?: EngineKey;
+}
+
+/**
+ * Serializes the parts into one engine file. Deterministic: the same parts (and key) give the same
+ * bytes.
+ */
+export function writeEngineFile(parts: EngineFileParts, options: WriteOptions = {}): Uint8Array {
   const utf8 = new TextEncoder();
   const header: Json = { formatVersion: ENGINE_FORMAT_VERSION, vkrtVersion: parts.vkrtVersion ?? vkrtVersion(), device: parts.fingerprint as unknown as Json };
   const sections: { kind: SectionKind; bytes: Uint8Array }[] = [
@@ -88,6 +120,7 @@ export function writeEngineFile(parts: EngineFileParts): Uint8Array {
     ...parts.spirv.map((w) => ({ kind: SectionKind.Spirv, bytes: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) })),
     { kind: SectionKind.PipelineCache, bytes: parts.pipelineCache },
   ];
+  if (options.signingKey !== undefined) sections.push({ kind: SectionKind.Signature, bytes: new Uint8Array(SIGNATURE_BYTES) });
   let off = alignUp(HEADER_BYTES + ENTRY_BYTES * sections.length, SECTION_ALIGNMENT);
   const offsets = sections.map((s) => {
     const o = off;
@@ -109,6 +142,10 @@ export function writeEngineFile(parts: EngineFileParts): Uint8Array {
     dv.setBigUint64(e + 16, BigInt(s.bytes.byteLength), true);
     out.set(s.bytes, offsets[i]);
   });
+  if (options.signingKey !== undefined) {
+    const at = offsets[offsets.length - 1];
+    out.set(signatureOf(out, at, options.signingKey), at);
+  }
   dv.setUint32(24, crc32(out.subarray(HEADER_BYTES)), true);
   return out;
 }
@@ -129,15 +166,23 @@ export interface EngineFileContents extends EngineFileParts {
   vkrtVersion: string;
   /** Total file size in bytes. */
   bytes: number;
+  /** The file has a signature section (checked only when a key was given). */
+  signed: boolean;
+}
+
+/** Options of {@link readEngineFile}. */
+export interface ReadOptions {
+  /** Refuse the file (EngineFileError 'signature') unless it is signed with this key. */
+  key?: EngineKey;
 }
 
 /**
  * Parses and checks an engine file's container: everything but the device fingerprint.
  * @param file names the file in error messages.
- * @throws EngineFileError with reason foreign, version, truncated or corrupt.
+ * @throws EngineFileError with reason foreign, version, truncated, corrupt or (with a key) signature.
  */
-export function readEngineFile(bytes: Uint8Array, file?: string): EngineFileContents {
-  const fail = (reason: 'foreign' | 'version' | 'truncated' | 'corrupt', msg: string): never => { throw new EngineFileError(reason, msg, file); };
+export function readEngineFile(bytes: Uint8Array, file?: string, options: ReadOptions = {}): EngineFileContents {
+  const fail = (reason: 'foreign' | 'version' | 'truncated' | 'corrupt' | 'signature', msg: string): never => { throw new EngineFileError(reason, msg, file); };
   if (!(bytes instanceof Uint8Array)) fail('foreign', 'expected the bytes of an engine file (a Uint8Array)');
   const n = Math.min(bytes.length, ENGINE_MAGIC.length);
   for (let i = 0; i < n; i++) {
@@ -163,6 +208,15 @@ export function readEngineFile(bytes: Uint8Array, file?: string): EngineFileCont
     const off = dv.getBigUint64(e + 8, true), len = dv.getBigUint64(e + 16, true);
     if (off + len > BigInt(bytes.length) || Number(off) % SECTION_ALIGNMENT) fail('corrupt', `section ${i} (kind ${kind}) lies outside the file or is misaligned`);
     sections.push({ kind, bytes: bytes.subarray(Number(off), Number(off + len)) });
+  }
+  const sigIndex = sections.findIndex((s) => s.kind === SectionKind.Signature);
+  if (sigIndex >= 0 && (sigIndex !== count - 1 || sections[sigIndex].bytes.byteLength !== SIGNATURE_BYTES)) fail('corrupt', 'the signature is not the last section or not 32 bytes');
+  if (options.key !== undefined) {
+    if (sigIndex < 0) fail('signature', 'the file is not signed; sign engines with `engine.serialize({ signingKey })` or `vkrt exec --saveEngine=F --engineKey=KEYFILE`');
+    const sig = sections[sigIndex].bytes;
+    const at = sig.byteOffset - bytes.byteOffset;
+    const want = signatureOf(bytes, at, options.key);
+    if (!crypto.timingSafeEqual(want, sig)) fail('signature', 'its signature does not match this key (signed with another key, or changed after it was signed)');
   }
   if (sections[0].kind !== SectionKind.Header || sections[1].kind !== SectionKind.Manifest) fail('corrupt', 'the first sections are not the header and the manifest');
   const header = parseJson(sections[0].bytes, 'header', fail) as Record<string, unknown>;
@@ -193,12 +247,13 @@ export function readEngineFile(bytes: Uint8Array, file?: string): EngineFileCont
         if (pipelineCache) fail('corrupt', 'two pipeline-cache sections');
         pipelineCache = s.bytes;
         break;
+      case SectionKind.Signature: break;
       default: fail('corrupt', `section ${i} has unknown kind ${s.kind}`);
     }
   }
   return {
     formatVersion, vkrtVersion: header.vkrtVersion as string, fingerprint: fp as unknown as DeviceFingerprint,
-    manifest, data, spirv, pipelineCache: pipelineCache ?? new Uint8Array(0), bytes: bytes.length,
+    manifest, data, spirv, pipelineCache: pipelineCache ?? new Uint8Array(0), bytes: bytes.length, signed: sigIndex >= 0,
   };
 }
 

@@ -12,15 +12,18 @@
  * (upload, enqueue, wait, read back); with a profiler it submits a second program, recorded on first
  * use, that writes a timestamp fencepost around every layer (profiler.ts).
  */
-import { DisposedError, EngineFileError } from '../errors';
+import { DisposedError, EngineFileError, InputError, VkrtError } from '../errors';
 import { GpuBuffer } from '../gpu/buffer';
+import { compileDispatchShader } from '../gpu/compile';
 import { Device } from '../gpu/device';
 import { Pipeline } from '../gpu/pipeline';
 import type { BuiltEngine, EngineIO, EnginePlan, RefitWeight, ShaderTable } from '../kernel/plan';
+import type { OpRegistry } from '../ops/registry';
 import { ExecutionContext } from './context';
-import { checkFingerprint, EngineFileContents, fingerprintOf, readEngineFile, writeEngineFile } from './engine-file';
+import { checkFingerprint, EngineFileContents, EngineKey, fingerprintOf, readEngineFile, writeEngineFile } from './engine-file';
 import { checkLoadedPlan } from './plan-check';
 import { decodePlainData, encodePlainData, Json } from './plan-codec';
+import { verifyPlanSources } from './plan-verify';
 import { createPipelines } from './pipelines';
 import { refitEngine, refitEngineFromOnnx, RefitResult, RefitWeights } from './refit';
 
@@ -42,6 +45,31 @@ export interface DeserializeOptions {
   device?: Device;
   /** Names the file in error messages. */
   file?: string;
+  /**
+   * The file is not trusted (downloaded, handed in by a user): the SPIR-V is compiled again from
+   * the dispatches' (checked) GLSL instead of taken from the file, and the engine runs on a device
+   * with robust buffer access (opened so when no device is given; a given device must have been
+   * created with `robustBufferAccess: true`). Costs a shader compile at load and some speed per
+   * run (docs/engine-file.md). Default false: the file is checked, its SPIR-V validated, and run.
+   */
+  untrusted?: boolean;
+  /** Refuse the file (EngineFileError 'signature') unless it was signed with this key ({@link SerializeOptions.signingKey}). */
+  key?: EngineKey;
+  /** The operators the engine was built with, when the build used a plugin registry. */
+  registry?: OpRegistry;
+}
+
+/** Options of {@link Engine.serialize}. */
+export interface SerializeOptions {
+  /** Sign the file (HMAC-SHA256) so that loaders given the same key refuse any file not signed with it. */
+  signingKey?: EngineKey;
+}
+
+/** Options of {@link decodeEngine}. */
+export interface DecodeOptions {
+  /** Compile the SPIR-V again from the checked dispatches instead of using the file's. */
+  recompile?: boolean;
+  registry?: OpRegistry;
 }
 
 /** What an engine file's manifest holds besides the plan's data sections. */
@@ -111,29 +139,37 @@ export class Engine {
    * the SPIR-V of every pipeline and the driver's pipeline cache, for this device and driver only.
    * See docs/engine-file.md.
    */
-  serialize(): Uint8Array {
+  serialize(options: SerializeOptions = {}): Uint8Array {
     this.check();
-    const { json, sections } = encodePlainData(this.plan);
+    // kernel weights are derived data: the loader gets them from the kernel it re-runs (plan-verify.ts)
+    const plan: EnginePlan = { ...this.plan, layers: this.plan.layers.map((l) => ({ ...l, kernelWeights: l.kernelWeights.map((w) => ({ offset: w.offset, bytes: w.bytes })) as EnginePlan['layers'][number]['kernelWeights'] })) };
+    const { json, sections } = encodePlainData(plan);
     const manifest: Manifest = { plan: json, shaders: this.shaders.dispatchModule };
     return writeEngineFile({
       fingerprint: fingerprintOf(this.device.info), manifest: manifest as unknown as Json,
       data: sections, spirv: this.shaders.modules, pipelineCache: this.device.pipelineCacheData(),
-    });
+    }, { signingKey: options.signingKey });
   }
 
   /**
    * Loads an engine file written by {@link serialize}. Does no graph work and compiles no GLSL:
-   * it checks the file, decodes the plan, and makes pipelines from the stored SPIR-V.
-   * @throws EngineFileError (reason foreign, version, truncated, corrupt, device or driver).
+   * it checks the file, decodes the plan, re-derives every layer's dispatches from what produced
+   * it (plan-verify.ts), validates the SPIR-V and makes pipelines from it (or, with `untrusted`,
+   * from SPIR-V compiled again).
+   * @throws EngineFileError (reason foreign, version, truncated, corrupt, device, driver or signature);
+   *   InputError for `untrusted` with a device that has no robust buffer access.
    */
   static deserialize(bytes: Uint8Array, options: DeserializeOptions = {}): Engine {
     const t0 = performance.now();
-    const file = readEngineFile(bytes, options.file);
+    const file = readEngineFile(bytes, options.file, { key: options.key });
     let device = options.device;
-    if (device) checkFingerprint(file.fingerprint, device.info, options.file);
-    else device = openMatchingDevice(file, options.file);
+    if (device) {
+      checkFingerprint(file.fingerprint, device.info, options.file);
+      if (options.untrusted && device.info.robustBufferAccess === 'none') throw new InputError('an untrusted engine file needs a device with robust buffer access: create it with Device.create({ robustBufferAccess: true }), or give no device');
+    } else device = openMatchingDevice(file, options.file, !!options.untrusted);
     try {
-      return new Engine(decodeEngine(file, device, options.file), device, !options.device, t0, { name: options.file });
+      const built = decodeEngine(file, device, options.file, { recompile: !!options.untrusted, registry: options.registry });
+      return new Engine(built, device, !options.device, t0, { name: options.file });
     } catch (e) {
       if (!options.device) device.dispose();
       throw e;
@@ -202,18 +238,43 @@ export class Engine {
   }
 }
 
-/** The plan and shader table of a checked engine file, validated against the device it will run on. */
-export function decodeEngine(file: EngineFileContents, device: Device | undefined, name?: string): BuiltEngine {
+/**
+ * The plan and shader table of a checked engine file, validated against the device it will run on:
+ * buffer ranges and limits (plan-check.ts), then every layer against what produced it
+ * (plan-verify.ts). Without a device (inspecting a file) only the first checks run.
+ */
+export function decodeEngine(file: EngineFileContents, device: Device | undefined, name?: string, options: DecodeOptions = {}): BuiltEngine {
   const m = file.manifest as unknown as Manifest;
   if (!m || typeof m !== 'object' || !('plan' in m) || !Array.isArray(m.shaders)) throw new EngineFileError('corrupt', 'the manifest lacks the plan or the shader table', name);
   const plan = decodePlainData(m.plan, file.data, name) as EnginePlan;
-  const shaders: ShaderTable = { modules: file.spirv, dispatchModule: m.shaders };
+  let shaders: ShaderTable = { modules: file.spirv, dispatchModule: m.shaders };
   checkLoadedPlan(plan, shaders, device?.info, name);
+  if (device) verifyPlanSources(plan, device.info, { registry: options.registry, file: name });
+  if (options.recompile) shaders = recompileShaders(plan, name);
   return { plan, shaders };
 }
 
-/** Opens the device an engine file was built for, with the file's pipeline cache. */
-function openMatchingDevice(file: EngineFileContents, name?: string): Device {
+/** The SPIR-V of a checked plan compiled here, as the builder compiles it (the file's is not used). */
+function recompileShaders(plan: EnginePlan, name?: string): ShaderTable {
+  const modules: Uint32Array[] = [];
+  const ids = new Map<Uint32Array, number>();
+  const dispatchModule = plan.layers.map((layer) => layer.dispatches.map((d, di) => {
+    let spirv: Uint32Array;
+    try {
+      spirv = compileDispatchShader(d, plan.paramMode);
+    } catch (e) {
+      if (e instanceof VkrtError) throw new EngineFileError('corrupt', `layer '${layer.name}' dispatch ${di}: ${e.message}`, name);
+      throw e;
+    }
+    let id = ids.get(spirv);
+    if (id === undefined) { id = modules.length; ids.set(spirv, id); modules.push(spirv); }
+    return id;
+  }));
+  return { modules, dispatchModule };
+}
+
+/** Opens the device an engine file was built for, with the file's pipeline cache (and robust buffer access for untrusted files). */
+function openMatchingDevice(file: EngineFileContents, name: string | undefined, robust: boolean): Device {
   const fp = file.fingerprint;
   const all = Device.list();
   const same = all.find((d) => d.vendorId === fp.vendorId && d.deviceId === fp.deviceId && d.driverVersionRaw === fp.driverVersionRaw && d.pipelineCacheUUID === fp.pipelineCacheUUID);
@@ -223,6 +284,8 @@ function openMatchingDevice(file: EngineFileContents, name?: string): Device {
     if (!near) throw new EngineFileError('device', `it was built for ${fp.name}; no Vulkan device is present`, name);
     checkFingerprint(fp, near, name);
   }
-  return Device.create({ index: same!.index, pipelineCache: file.pipelineCache.length ? file.pipelineCache : undefined });
+  // an untrusted file's pipeline cache is not handed to the driver (its contents are the driver's format)
+  const cache = file.pipelineCache.length && !robust ? file.pipelineCache : undefined;
+  return Device.create({ index: same!.index, pipelineCache: cache, robustBufferAccess: robust || undefined });
 }
 

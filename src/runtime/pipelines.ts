@@ -3,10 +3,16 @@
  * the params become specialization constants, keeping only the ids the module declares (the
  * compiler drops constants a shader never reads, and native/spirv.cpp is what reads the module).
  * Dispatches with the same module and constants share one pipeline.
+ *
+ * For a plan loaded from a file, every module first goes through SPIRV-Tools' validator
+ * (native/spirv_validate.cpp), and the workgroup size the module runs with (its LocalSize, or the
+ * specialization constants its WorkgroupSize is made of, as specialized here) must be the
+ * dispatch's, which plan-check.ts bounded by the device's limits.
  */
 import { EngineFileError, VkrtError, VulkanError } from '../errors';
 import { Device } from '../gpu/device';
 import { dispatchSpecialization, type Pipeline } from '../gpu/pipeline';
+import type { SpirvValidation } from '../native';
 import type { EnginePlan, ShaderTable } from '../kernel/plan';
 
 /** Vulkan results that say the device ran out of something or was lost, not that the module is bad. */
@@ -33,6 +39,17 @@ function refusedModule(e: VulkanError): boolean {
 export function createPipelines(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Pipeline[][] {
   const cache = new Map<string, Pipeline>();
   const declared = new Map<number, Set<number>>();
+  const validated = new Map<number, SpirvValidation>();
+  const validationOf = (m: number): SpirvValidation => {
+    let v = validated.get(m);
+    if (!v) {
+      v = Device.validateSpirv(shaders.modules[m]);
+      if (!v.valid) throw new EngineFileError('corrupt', `SPIR-V module ${m} is not valid SPIR-V: ${v.message}`, file?.name);
+      if (!v.workgroup) throw new EngineFileError('corrupt', `SPIR-V module ${m} declares no workgroup size`, file?.name);
+      validated.set(m, v);
+    }
+    return v;
+  };
   const specIdsOf = (m: number): Set<number> => {
     let ids = declared.get(m);
     if (!ids) {
@@ -51,8 +68,14 @@ export function createPipelines(device: Device, plan: EnginePlan, shaders: Shade
     plan.layers.forEach((layer, li) => {
       out.push(layer.dispatches.map((d, di) => {
         const m = shaders.dispatchModule[li][di];
+        if (file) validationOf(m); // before anything else reads the module
         const ids = specIdsOf(m);
         const used = dispatchSpecialization(d.workgroup, plan.paramMode === 'spec' ? d.params : undefined, ids);
+        if (file) {
+          // the size the module runs with, as specialized below, must be the dispatch's
+          const runs = validationOf(m).workgroup!.map((a) => (a.spec ? used.find((s) => s.id === a.id)?.value ?? a.value : a.value));
+          if (runs.some((v, k) => v !== d.workgroup[k])) throw new EngineFileError('corrupt', `layer '${layer.name}' dispatch ${di}: SPIR-V module ${m} runs workgroups of ${runs.join('x')}, the dispatch says ${d.workgroup.join('x')}`, file.name);
+        }
         const push = plan.paramMode === 'push' ? d.params.length : 0;
         const key = `${m}|${d.bindings.length}|${used.map((x) => `${x.id}=${x.value}`).join(',')}|${push}`;
         let p = cache.get(key);

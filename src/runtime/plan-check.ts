@@ -12,6 +12,12 @@ import type { DeviceInfo } from '../gpu/device';
 import { Tensor } from '../ir/tensor';
 import { bindingRanges } from './bindings';
 import type { EnginePlan, PlannedLayer } from '../kernel/plan';
+import { gpuTypeOf } from '../kernel/storage';
+import { DType, ONNX_DTYPE } from '../ir/dtype';
+
+/** Every dtype name (the ONNX data types vkrt knows), for checking names read from a file. */
+export const DTYPE_NAMES: ReadonlySet<string> = new Set<string>(Object.values(ONNX_DTYPE));
+const ioTypeOk = (io: { dtype: unknown; gpu: unknown }): boolean => typeof io.dtype === 'string' && DTYPE_NAMES.has(io.dtype) && gpuTypeOf(io.dtype as DType) === io.gpu;
 
 /** The SPIR-V modules of an engine and, per layer and dispatch, which module it runs. */
 export interface ShaderTable {
@@ -36,6 +42,9 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
   if (!isInt(plan.arenaBytes, 1) || !isInt(plan.weightBytes, 1) || !isInt(plan.scratchBytes)) bad('plan', 'buffer sizes are not positive integers');
   if (plan.paramMode !== 'spec' && plan.paramMode !== 'push') bad('plan.paramMode', `${JSON.stringify(plan.paramMode)} is not spec or push`);
   const limits = { arena: plan.arenaBytes, weights: plan.weightBytes, scratch: plan.scratchBytes };
+  if (info) {
+    for (const [k, v] of Object.entries(limits)) if (v > info.maxMemoryAllocationSize) bad(`the ${k} buffer`, `${v} bytes, more than the device allocates at once (${info.maxMemoryAllocationSize})`);
+  }
   const align = info ? Math.max(1, Number(info.minStorageBufferOffsetAlignment) || 1) : 1;
 
   for (const [name, t] of plan.tensors) {
@@ -58,7 +67,8 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
     if (!layer || typeof layer !== 'object' || typeof layer.name !== 'string') bad(where, 'malformed');
     if (!Array.isArray(layer.dispatches) || !Array.isArray(layer.kernelWeights) || !Array.isArray(layer.scratch)) bad(where, 'malformed');
     layer.kernelWeights.forEach((w, k) => {
-      if (!w || !isInt(w.offset) || !isInt(w.bytes, 1) || !isTyped(w.data) || w.data.byteLength > w.bytes || w.offset + w.bytes > plan.weightBytes) bad(`${where} kernel weight ${k}`, 'does not fit its slot in the weight buffer');
+      // the data is absent in files (plan-verify.ts derives it from the kernel)
+      if (!w || !isInt(w.offset) || !isInt(w.bytes, 1) || (w.data !== undefined && (!isTyped(w.data) || w.data.byteLength > w.bytes)) || w.offset + w.bytes > plan.weightBytes) bad(`${where} kernel weight ${k}`, 'does not fit its slot in the weight buffer');
     });
     layer.scratch.forEach((s, k) => {
       if (!s || !isInt(s.offset) || !isInt(s.bytes, 1) || s.offset + s.bytes > plan.scratchBytes) bad(`${where} scratch ${k}`, 'does not fit the scratch buffer');
@@ -97,12 +107,14 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
     const t = plan.tensors.get(io.name);
     const need = io.dims.reduce((a, b) => a * b, 1) * GPU_BYTES[io.gpu];
     if (!t || t.kind === 'weight' || need > t.bytes) bad(`input '${io.name}'`, 'has no arena slot of its size');
+    if (!ioTypeOk(io) || t!.gpu !== io.gpu) bad(`input '${io.name}'`, `dtype ${JSON.stringify(io.dtype)} stored as ${JSON.stringify(io.gpu)} does not match its tensor`);
   }
   for (const o of plan.outputs) {
     if (!o || typeof o.name !== 'string' || !Array.isArray(o.dims) || !o.dims.every((d) => isInt(d)) || !(o.gpu in GPU_BYTES)) bad('plan.outputs', 'malformed entry');
     const t = plan.tensors.get(plan.outputRoots.get(o.name)!);
     // the runtime reads outputs as 32-bit elements
     if (!t || t.kind === 'weight' || o.dims.reduce((a, b) => a * b, 1) * 4 > t.bytes) bad(`output '${o.name}'`, 'has no arena slot of its size');
+    if (!ioTypeOk(o) || t!.gpu !== o.gpu) bad(`output '${o.name}'`, `dtype ${JSON.stringify(o.dtype)} stored as ${JSON.stringify(o.gpu)} does not match its tensor`);
   }
   for (const [name, t] of plan.constantOutputs) if (!(t instanceof Tensor)) bad(`constant output '${String(name)}'`, 'is not a tensor');
 }
