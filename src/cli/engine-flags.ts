@@ -12,7 +12,7 @@ import type { BuilderConfig } from '../builder/builder';
 import { Device } from '../gpu/device';
 import { Model } from '../ir/graph';
 import { loadModel } from '../onnx/parse';
-import { readEngineFile } from '../runtime/engine-file';
+import { EngineKey, readEngineFile } from '../runtime/engine-file';
 import { flagString, ParsedArgs } from './args';
 
 /** Build flags taking a value. */
@@ -145,11 +145,13 @@ export function loadOnnx(file: string): { model: Model; parseMs: number } {
 
 /**
  * The device for loading an engine file: --device when given (opened with the file's pipeline
- * cache), else undefined (the loader opens the device the file was built for).
+ * cache; for --untrusted with robust buffer access and without the file's cache), else undefined
+ * (the loader opens the device the file was built for).
  */
-export function deviceForEngineFile(bytes: Uint8Array, file: string, index: number | undefined): Device | undefined {
+export function deviceForEngineFile(bytes: Uint8Array, file: string, index: number | undefined, options: { untrusted?: boolean; key?: EngineKey } = {}): Device | undefined {
   if (index === undefined) return undefined;
-  const contents = readEngineFile(bytes, file);
+  const contents = readEngineFile(bytes, file, { key: options.key });
+  if (options.untrusted) return Device.create({ index, robustBufferAccess: true });
   return Device.create({ index, pipelineCache: contents.pipelineCache.length ? contents.pipelineCache : undefined });
 }
 

@@ -8,6 +8,9 @@
  *           --plugins=./a.js[,./b.js] (plugin modules, as trtexec's --dynamicPlugins), --refit (a
  *           refittable engine),
  *           --coopMat=auto|nv|khr|off|emulate (matrix-unit GEMM candidates, docs/coopmat.md)
+ * Files:    --untrusted (load a file you did not build: robust buffer access, SPIR-V compiled
+ *           again), --engineKey=KEYFILE (sign with --saveEngine; with --loadEngine refuse files
+ *           not signed with that key); docs/engine-file.md
  * Inputs:   --loadInputs=FILE.npz | name:file.npy,name:file.pb,name:file.bin,name:file.npz[:key]
  *           (random, seeded, when absent); --exportOutput=FILE.npz|FILE.json
  * Timing:   --warmUp=MS (default 200), --duration=S (default 3), --iterations=N (default 10): the
@@ -43,10 +46,10 @@ import { ExecutionContext, RunTiming } from '../runtime/context';
 export { parseShapes } from './engine-flags';
 
 const VALUE_FLAGS = [
-  ...BUILD_VALUE_FLAGS, 'loadEngine', 'saveEngine', 'loadInputs', 'exportOutput', 'iterations', 'warmUp', 'duration', 'avgRuns',
+  ...BUILD_VALUE_FLAGS, 'loadEngine', 'saveEngine', 'engineKey', 'loadInputs', 'exportOutput', 'iterations', 'warmUp', 'duration', 'avgRuns',
   'exportProfile', 'exportTimes', 'exportLayerInfo', 'exportTrace',
 ];
-const SWITCHES = [...BUILD_SWITCHES, 'dumpProfile', 'separateProfileRun'];
+const SWITCHES = [...BUILD_SWITCHES, 'dumpProfile', 'separateProfileRun', 'untrusted'];
 
 const BIN_CTORS: Partial<Record<DType, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer): ArrayLike<number | bigint> }>> = {
   float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array,
@@ -190,6 +193,12 @@ export async function run(argv: string[]): Promise<number> {
   const wantProfile = ['dumpProfile', 'exportProfile', 'exportTrace'].some((f) => args.flags.has(f));
   const shapes = parseShapes(flagString(args, 'shapes'));
   const index = deviceIndex(args);
+  const untrusted = args.flags.has('untrusted');
+  if (untrusted && !engineFile) throw new InputError('--untrusted applies to --loadEngine (an engine built here from --onnx is trusted)');
+  const keyFile = flagString(args, 'engineKey');
+  if (keyFile && !engineFile && !flagString(args, 'saveEngine')) throw new InputError('--engineKey signs with --saveEngine or checks with --loadEngine; give one of them');
+  const key = keyFile ? readUserFile(keyFile, '--engineKey') : undefined;
+  if (key && key.length < 16) throw new InputError(`--engineKey: ${keyFile} holds ${key.length} bytes; use a secret of at least 16 bytes (e.g. \`head -c 32 /dev/urandom > ${keyFile}\`)`);
 
   let device: Device | undefined;
   let engine: Engine | undefined;
@@ -199,10 +208,11 @@ export async function run(argv: string[]): Promise<number> {
     if (engineFile) {
       checkNoBuildFlags(args);
       const bytes = readUserFile(engineFile, '--loadEngine');
-      device = deviceForEngineFile(bytes, engineFile, index);
-      engine = Engine.deserialize(bytes, { device, file: engineFile });
+      device = deviceForEngineFile(bytes, engineFile, index, { untrusted, key });
+      engine = Engine.deserialize(bytes, { device, file: engineFile, untrusted, key });
       device ??= engine.device;
-      console.log(`[I] Engine loaded from ${engineFile} (${bytes.length} bytes) in ${engine.buildMs.toFixed(1)} ms on ${device.info.name}${device.info.pipelineCacheRestored ? ' (pipeline cache restored)' : ''}`);
+      const how = [key ? 'signature checked' : '', untrusted ? `untrusted: SPIR-V compiled again, robust buffer access (${device.info.robustBufferAccess})` : '', device.info.pipelineCacheRestored ? 'pipeline cache restored' : ''].filter((x) => x);
+      console.log(`[I] Engine loaded from ${engineFile} (${bytes.length} bytes) in ${engine.buildMs.toFixed(1)} ms on ${device.info.name}${how.length ? ` (${how.join(', ')})` : ''}`);
       for (const [name, dims] of Object.entries(shapes)) {
         const io = engine.inputs.find((i) => i.name === name);
         if (!io) throw new InputError(`--shapes names '${name}', which is not an input of the engine (inputs: ${engine.inputs.map((i) => i.name).join(', ')})`);
@@ -243,13 +253,13 @@ export async function run(argv: string[]): Promise<number> {
     const save = flagString(args, 'saveEngine');
     if (save) {
       const t0 = performance.now();
-      const bytes = engine.serialize();
+      const bytes = engine.serialize({ signingKey: key });
       try {
         fs.writeFileSync(save, bytes);
       } catch (e) {
         throw new InputError(`--saveEngine: cannot write ${save} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      console.log(`[I] Engine saved to ${save} (${bytes.length} bytes, ${(performance.now() - t0).toFixed(1)} ms)`);
+      console.log(`[I] Engine saved to ${save} (${bytes.length} bytes${key ? ', signed' : ''}, ${(performance.now() - t0).toFixed(1)} ms)`);
     }
     const layerInfo = flagString(args, 'exportLayerInfo');
     if (layerInfo) {

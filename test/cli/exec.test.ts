@@ -134,7 +134,7 @@ describe('vkrt exec / inspect', function () {
     assert.ok(info.memory.tensors.length >= plan.tensors.size);
     const t = await runCli('inspect', engineFile);
     assert.equal(t.code, 0, t.stderr);
-    assert.match(t.stdout, /Engine file net\.engine: \d+ bytes, format 1/);
+    assert.match(t.stdout, /Engine file net\.engine: \d+ bytes, format \d+/);
     assert.match(t.stdout, /Memory plan: arena /);
     const o = await runCli('inspect', onnx, '--json', '--noFusion');
     assert.equal(o.code, 0, o.stderr);
@@ -169,6 +169,30 @@ describe('vkrt exec / inspect', function () {
     }
     // randomInputs refuses before allocating: 1.1e9 floats do not fit one typed array
     assert.throws(() => randomInputs([{ name: 'x', dtype: 'float32', dims: [1100000000], gpu: 'f32' }]), (e: unknown) => e instanceof InputError && /input 'x' is float32\[1100000000\]/.test(e.message));
+  });
+
+  it('--engineKey signs with --saveEngine and checks with --loadEngine; --untrusted loads with robust access', async () => {
+    const key = f('key.bin');
+    fs.writeFileSync(key, 'a deployment secret of 32 bytes!');
+    const other = f('other.bin');
+    fs.writeFileSync(other, 'another secret, also 32 bytes...');
+    const signedFile = f('signed.engine');
+    const s = await runCli('exec', `--onnx=${onnx}`, `--saveEngine=${signedFile}`, `--engineKey=${key}`, '--iterations=1', '--duration=0', '--warmUp=0');
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /Engine saved to .*signed\.engine \(\d+ bytes, signed/);
+    const l = await runCli('exec', `--loadEngine=${signedFile}`, `--engineKey=${key}`, '--untrusted', '--iterations=1', '--duration=0', '--warmUp=0');
+    assert.equal(l.code, 0, l.stderr);
+    assert.match(l.stdout, /Engine loaded from .* \(signature checked, untrusted: SPIR-V compiled again, robust buffer access \((core|robustness2)\)/);
+    for (const [argv, re] of [
+      [[`--loadEngine=${signedFile}`, `--engineKey=${other}`], /engine file not signed with this key: its signature does not match/],
+      [[`--loadEngine=${engineFile}`, `--engineKey=${key}`], /engine file not signed with this key: the file is not signed/],
+      [[`--onnx=${onnx}`, '--untrusted'], /--untrusted applies to --loadEngine/],
+      [[`--loadEngine=${signedFile}`, `--engineKey=${onnx}x`], /--engineKey: cannot read/],
+    ] as [string[], RegExp][]) {
+      const r = await runCli('exec', ...argv, '--iterations=1', '--duration=0', '--warmUp=0');
+      assert.equal(r.code, 1, argv.join(' '));
+      assert.match(r.stderr, re);
+    }
   });
 
   it('every failure is one line on stderr and a non-zero exit; the stack only with --verbose', async () => {
