@@ -169,7 +169,16 @@ SpirvValidation validateSpirv(const std::vector<uint32_t>& words, const std::str
   } else {
     r.message = diag && diag->error ? diag->error : "invalid SPIR-V (error " + std::to_string(static_cast<int>(res)) + ")";
     // one line: the validator appends the offending instruction on following lines
-    while (!r.message.empty() && (r.message.back() == '\n' || r.message.back() == ' ')) r.message.pop_back();
+    std::string line;
+    bool space = false;
+    for (char c : r.message) {
+      bool ws = c == '\n' || c == '\r' || c == ' ' || c == '\t';
+      if (ws) { space = !line.empty(); continue; }
+      if (space) line += ' ';
+      space = false;
+      line += c;
+    }
+    r.message = line;
   }
   spvDiagnosticDestroy(diag);
   return r;
