@@ -34,27 +34,46 @@ export function setSpirvRewrite(define: string, rewrite: (words: Uint32Array) =>
 
 /** SPIR-V cache per process, keyed by source text, defines and parameter mode. */
 const spirvCache = new Map<string, Uint32Array>();
+/** Shader files read (they do not change while vkrt runs). */
+const sourceCache = new Map<string, string>();
 
 /** The GLSL source of a dispatch. @throws InputError for a shader name that is not a file under shaders/. */
 export function shaderSourceOf(d: ShaderRef): string {
   if (d.source !== undefined) return d.source;
   if (!/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*$/.test(d.shader)) throw new InputError(`shader name '${d.shader}' is not a path under shaders/`);
+  const cached = sourceCache.get(d.shader);
+  if (cached !== undefined) return cached;
   const file = path.join(packageRoot(), 'shaders', `${d.shader}.comp`);
   try {
-    return fs.readFileSync(file, 'utf8');
+    const text = fs.readFileSync(file, 'utf8');
+    sourceCache.set(d.shader, text);
+    return text;
   } catch {
     throw new InputError(`shader '${d.shader}' not found at ${file}`);
   }
 }
 
-/** The SPIR-V of one dispatch (from the cache when the same kernel was compiled before). */
-export function compileDispatchShader(d: ShaderRef, mode: 'spec' | 'push'): Uint32Array {
-  const src = shaderSourceOf(d);
+function definesOf(d: ShaderRef, mode: 'spec' | 'push'): Record<string, string | number> {
   const defines: Record<string, string | number> = { ...(d.defines ?? {}) };
   if (mode === 'push') {
     defines.VKRT_PUSH_PARAMS = 1;
     defines.VKRT_NUM_PARAMS = Math.max(1, d.params.length);
   }
+  return defines;
+}
+
+/**
+ * What the SPIR-V of a dispatch is a function of: its defines (with the parameter mode's) and its
+ * GLSL source. Dispatches with the same key run the same module, others different modules.
+ */
+export function shaderKey(d: ShaderRef, mode: 'spec' | 'push'): string {
+  return `${JSON.stringify(definesOf(d, mode))}\n${shaderSourceOf(d)}`;
+}
+
+/** The SPIR-V of one dispatch (from the cache when the same kernel was compiled before). */
+export function compileDispatchShader(d: ShaderRef, mode: 'spec' | 'push'): Uint32Array {
+  const src = shaderSourceOf(d);
+  const defines = definesOf(d, mode);
   const key = `${JSON.stringify(defines)}\n${src}`;
   let spirv = spirvCache.get(key);
   if (!spirv) {
@@ -63,4 +82,9 @@ export function compileDispatchShader(d: ShaderRef, mode: 'spec' | 'push'): Uint
     spirvCache.set(key, spirv);
   }
   return spirv;
+}
+
+/** Forgets every compiled module (benchmarks measure compiling, not the cache). */
+export function clearCompiledShaders(): void {
+  spirvCache.clear();
 }

@@ -249,7 +249,7 @@ export function decodeEngine(file: EngineFileContents, device: Device | undefine
   const plan = decodePlainData(m.plan, file.data, name) as EnginePlan;
   let shaders: ShaderTable = { modules: file.spirv, dispatchModule: m.shaders };
   checkLoadedPlan(plan, shaders, device?.info, name);
-  if (device) verifyPlanSources(plan, device.info, { registry: options.registry, file: name });
+  if (device) verifyPlanSources(plan, device.info, { registry: options.registry, file: name, shaders });
   if (options.recompile) shaders = recompileShaders(plan, name);
   return { plan, shaders };
 }

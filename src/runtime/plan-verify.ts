@@ -17,13 +17,14 @@
  * this check fills them in from the kernel it re-ran.
  */
 import { EngineFileError, VkrtError } from '../errors';
+import { shaderKey } from '../gpu/compile';
 import type { DeviceInfo } from '../gpu/device';
 import type { DType } from '../ir/dtype';
 import { Attr, Node, ValueType } from '../ir/graph';
 import { Attrs } from '../ir/attrs';
 import { Tensor } from '../ir/tensor';
 import { capsOf, DeviceCaps, KernelContext, KernelImpl, TensorDesc } from '../kernel/contract';
-import type { EnginePlan, LayerSource, PlannedDispatch, PlannedLayer, SourceTensor } from '../kernel/plan';
+import type { EnginePlan, LayerSource, PlannedDispatch, PlannedLayer, ShaderTable, SourceTensor } from '../kernel/plan';
 import { conversionDispatch } from '../kernel/pointwise';
 import { alignUp, GpuArray, gpuTypeBytes, gpuTypeOf, toGpuArray } from '../kernel/storage';
 import { registry as defaultRegistry } from '../ops/index';
@@ -240,7 +241,7 @@ function conversionCandidates(source: LayerSource, caps: DeviceCaps): KernelImpl
  * the kernel weights the file leaves out. Run after checkLoadedPlan (which checks buffer ranges).
  * @throws EngineFileError('corrupt') naming the first layer that is not what its kernel produces.
  */
-export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: VerifyOptions = {}): void {
+export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: VerifyOptions & { shaders?: ShaderTable } = {}): void {
   const caps = capsOf(info);
   const reg = options.registry ?? defaultRegistry;
   const bad = (where: string, what: string): never => { throw new EngineFileError('corrupt', `${where}: ${what}`, options.file); };
@@ -310,6 +311,32 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
   });
   for (const t of plan.tensors.values()) {
     if (t.kind === 'weight' && !checkedWeights.has(t.name)) bad(`tensor '${t.name}'`, 'is a weight no layer reads as a constant');
+  }
+  // weight slots do not overlap: the bytes a kernel was checked with are the bytes it reads
+  const slots: [number, number, string][] = [];
+  for (const t of plan.tensors.values()) if (t.kind === 'weight') slots.push([t.offset, t.offset + t.bytes, `tensor '${t.name}'`]);
+  plan.layers.forEach((l, li) => l.kernelWeights.forEach((w, k) => slots.push([w.offset, w.offset + w.bytes, `layer ${li} kernel weight ${k}`])));
+  slots.sort((a, b) => a[0] - b[0]);
+  for (let k = 1; k < slots.length; k++) if (slots[k][0] < slots[k - 1][1]) bad(slots[k][2], `overlaps ${slots[k - 1][2]} in the weight buffer`);
+  // the SPIR-V of a dispatch is a function of its (checked) GLSL and defines: dispatches of one kernel
+  // key run one module, different keys different modules (a module index moved to another kernel's
+  // module is refused; what a module itself computes is checked only by untrusted loads)
+  if (options.shaders) {
+    const moduleOfKey = new Map<string, number>(), keyOfModule = new Map<number, string>();
+    plan.layers.forEach((layer, li) => layer.dispatches.forEach((d, di) => {
+      const at = `layer ${li} ('${layer.name}') dispatch ${di}`;
+      let key: string;
+      try {
+        key = shaderKey(d, plan.paramMode);
+      } catch (e) {
+        return bad(at, (e as Error).message);
+      }
+      const m = options.shaders!.dispatchModule[li][di];
+      if ((moduleOfKey.get(key) ?? m) !== m) bad(at, `runs SPIR-V module ${m}; other dispatches of the same kernel run module ${moduleOfKey.get(key)}`);
+      if ((keyOfModule.get(m) ?? key) !== key) bad(at, `runs SPIR-V module ${m}, which the file also gives to a different kernel`);
+      moduleOfKey.set(key, m);
+      keyOfModule.set(m, key);
+    }));
   }
   plan.layers.forEach((l, li) => l.kernelWeights.forEach((w, k) => { if (!w.data) bad(`layer ${li} kernel weight ${k}`, 'has no data'); }));
 }

@@ -151,6 +151,11 @@ describe('engine files checked against what produced them', function () {
       ['output dims', (m) => { ((m.plan.layers[0] as { source: { outputs: { dims: number[] }[] } }).source.outputs[0].dims[1] = 64); }, /infers|does not fit/],
       ['no source', (m) => { delete (m.plan.layers[2] as { source?: unknown }).source; }, /does not record what produced it/],
       ['operator', (m) => { (m.plan.layers[2] as { source: { node: { opType: string } } }).source.node.opType = 'Relu'; }, /layer 2 /],
+      ['module of another kernel', (m) => { const other = m.shaders.flat().find((x) => x !== m.shaders[0][0])!; m.shaders[0][0] = other; }, /layer 0 .*runs SPIR-V module \d+, which the file also gives to a different kernel|other dispatches of the same kernel/],
+      ['weights overlapping', (m) => {
+        const entries = (m.plan.tensors as unknown as { entries: [string, { kind: string; offset: number }][] }).entries.filter(([, t]) => t.kind === 'weight');
+        entries[1][1].offset = entries[0][1].offset;
+      }, /overlaps .* in the weight buffer/],
     ];
     for (const [what, change, re] of cases) {
       try {
