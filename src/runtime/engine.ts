@@ -141,8 +141,9 @@ export class Engine {
    */
   serialize(options: SerializeOptions = {}): Uint8Array {
     this.check();
-    // kernel weights are derived data: the loader gets them from the kernel it re-runs (plan-verify.ts)
-    const plan: EnginePlan = { ...this.plan, layers: this.plan.layers.map((l) => ({ ...l, kernelWeights: l.kernelWeights.map((w) => ({ offset: w.offset, bytes: w.bytes })) as EnginePlan['layers'][number]['kernelWeights'] })) };
+    // kernel weights are derived data: the loader gets them from the kernel it re-runs (plan-verify.ts);
+    // a plugin layer keeps them (a process without the plugin loads the engine without re-running it)
+    const plan: EnginePlan = { ...this.plan, layers: this.plan.layers.map((l) => (l.plugin ? l : { ...l, kernelWeights: l.kernelWeights.map((w) => ({ offset: w.offset, bytes: w.bytes })) as EnginePlan['layers'][number]['kernelWeights'] })) };
     const { json, sections } = encodePlainData(plan);
     const manifest: Manifest = { plan: json, shaders: this.shaders.dispatchModule };
     return writeEngineFile({
@@ -249,7 +250,7 @@ export function decodeEngine(file: EngineFileContents, device: Device | undefine
   const plan = decodePlainData(m.plan, file.data, name) as EnginePlan;
   let shaders: ShaderTable = { modules: file.spirv, dispatchModule: m.shaders };
   checkLoadedPlan(plan, shaders, device?.info, name);
-  if (device) verifyPlanSources(plan, device.info, { registry: options.registry, file: name, shaders });
+  if (device) verifyPlanSources(plan, device.info, { registry: options.registry, file: name, shaders, requireAll: options.recompile });
   if (options.recompile) shaders = recompileShaders(plan, name);
   return { plan, shaders };
 }

@@ -30,13 +30,34 @@ import { alignUp, GpuArray, gpuTypeBytes, gpuTypeOf, toGpuArray } from '../kerne
 import { registry as defaultRegistry } from '../ops/index';
 import { DTYPE_NAMES } from './plan-check';
 import type { OpRegistry } from '../ops/registry';
-import type { ShapeContext } from '../ops/types';
+import type { OpDef, ShapeContext } from '../ops/types';
 
 export interface VerifyOptions {
-  /** The operators the engine was built with (a plugin registry); default: vkrt's. */
+  /** The operators the engine was built with; default: vkrt's, with the plugins registered in this process. */
   registry?: OpRegistry;
   /** Names the file in error messages. */
   file?: string;
+  /**
+   * Every layer must be derived again (untrusted files): a layer whose plugin is not registered is
+   * refused instead of accepted on its buffer-range checks.
+   */
+  requireAll?: boolean;
+}
+
+/** The internal domain prefix of nodes whose built-in operator a plugin replaces (src/plugins/registry.ts). */
+const SHADOW = 'vkrt.plugin';
+
+/** The registry key of a recorded node's operator: a replaced built-in's shadow domain maps back to its own. */
+function registryDomain(domain: string): { domain: string; shadow: boolean } {
+  if (domain === SHADOW) return { domain: '', shadow: true };
+  if (domain.startsWith(`${SHADOW}.`)) return { domain: domain.slice(SHADOW.length + 1), shadow: true };
+  return { domain, shadow: false };
+}
+
+/** The plugin behind an operator definition (the runtime does not import src/plugins: plugin OpDefs carry `plugin`). */
+function pluginInfo(def: OpDef | undefined): { name: string; version: string } | undefined {
+  const p = (def as { plugin?: { name?: unknown; version?: unknown } } | undefined)?.plugin;
+  return p && typeof p.name === 'string' && typeof p.version === 'string' ? { name: p.name, version: p.version } : undefined;
 }
 
 const GPU_TYPES = new Set(['f32', 'f16', 'i32']);
@@ -194,7 +215,7 @@ function operatorCandidates(source: LayerSource, caps: DeviceCaps, reg: OpRegist
     if (typeof k !== 'string') fail('an attribute name is not a string');
     attrs.set(k, checkAttr(k, a));
   }
-  const def = reg.get(n.domain, n.opType);
+  const def = reg.get(registryDomain(n.domain).domain, n.opType);
   if (!def || !def.kernel) fail(`operator ${n.domain ? `${n.domain}::` : ''}${n.opType} has no GPU kernel in this vkrt`);
   if (def.sinceVersion !== undefined && n.opset < def.sinceVersion) fail(`opset ${n.opset} is older than ${n.opType}'s ${def.sinceVersion}`);
   if (!def.inferShape) fail(`${n.opType} has no shape inference`);
@@ -237,11 +258,39 @@ function conversionCandidates(source: LayerSource, caps: DeviceCaps): KernelImpl
 }
 
 /**
+ * Whether an operator layer can be derived again. A layer that runs a plugin is derived with the
+ * plugin when the registry has it (same name and version); otherwise it is accepted unverified
+ * (false), unless `requireAll`, or unless it claims a plugin for an operator vkrt implements itself
+ * (a replaced built-in needs its plugin: otherwise any layer could claim a plugin to skip the checks).
+ */
+function pluginLayerVerifiable(plan: EnginePlan, layer: PlannedLayer, reg: OpRegistry, requireAll: boolean): boolean {
+  const n = layer.source!.node;
+  if (!n || typeof n !== 'object' || typeof n.domain !== 'string' || typeof n.opType !== 'string') return true; // operatorCandidates says what is wrong
+  const { domain, shadow } = registryDomain(n.domain);
+  const def = reg.get(domain, n.opType);
+  const p = layer.plugin;
+  if (p === undefined) {
+    if (shadow) fail('its node is in the domain of plugin-replaced operators but the layer runs no plugin');
+    return true;
+  }
+  if (!p || typeof p !== 'object' || typeof p.name !== 'string' || typeof p.version !== 'string') fail('its plugin record is malformed');
+  const listed = (plan.plugins ?? []).some((r) => r && r.name === p.name && r.version === p.version && Array.isArray(r.layers) && r.layers.includes(layer.name));
+  if (!listed) fail(`it runs plugin '${p.name}' (version ${p.version}), which the plan's plugin list does not give it`);
+  const have = pluginInfo(def);
+  if (have && have.name === p.name && have.version === p.version) return true;
+  const op = `${domain ? `${domain}::` : ''}${n.opType}`;
+  if (requireAll) fail(`it runs plugin '${p.name}' (version ${p.version}) for ${op}, which is not registered here: every layer of an untrusted file is derived again, so register the plugin first`);
+  if (shadow || (def && !have)) fail(`it runs plugin '${p.name}' (version ${p.version}) in place of ${op}, which vkrt implements: register the plugin to load this file`);
+  return false;
+}
+
+/**
  * Checks every layer of `plan` against its recorded source (see the module comment) and fills in
  * the kernel weights the file leaves out. Run after checkLoadedPlan (which checks buffer ranges).
  * @throws EngineFileError('corrupt') naming the first layer that is not what its kernel produces.
  */
-export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: VerifyOptions & { shaders?: ShaderTable } = {}): void {
+export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: VerifyOptions & { shaders?: ShaderTable } = {}): { unverified: string[] } {
+  const unverified: string[] = [];
   const caps = capsOf(info);
   const reg = options.registry ?? defaultRegistry;
   const bad = (where: string, what: string): never => { throw new EngineFileError('corrupt', `${where}: ${what}`, options.file); };
@@ -295,6 +344,13 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
         if (t.kind !== 'activation' && t.kind !== 'output') fail(`output ${k} writes ${t.kind} '${name}'`);
         if (t.gpu !== d.gpu || t.bytes < Math.max(4, elemsOf(d, `output ${k}`) * gpuTypeBytes(d.gpu))) fail(`output ${k} ([${d.dims.join(',')}] ${d.gpu}) does not fit tensor '${name}' (${t.bytes} bytes ${t.gpu})`);
       });
+      if (s.convert === undefined && !pluginLayerVerifiable(plan, layer, reg, !!options.requireAll)) {
+        // a plugin that is not registered: the file carries its kernel (docs/plugins.md); its
+        // bindings were range-checked (plan-check.ts), its weights cannot be compared
+        unverified.push(layer.name);
+        for (const d of layer.dispatches) for (const b of d.bindings) if ('tensor' in b && plan.tensors.get(b.tensor)?.kind === 'weight') checkedWeights.add(b.tensor);
+        return;
+      }
       const candidates = s.convert !== undefined ? conversionCandidates(s, caps) : operatorCandidates(s, caps, reg);
       const reasons: string[] = [];
       for (const impl of candidates) {
@@ -339,4 +395,5 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
     }));
   }
   plan.layers.forEach((l, li) => l.kernelWeights.forEach((w, k) => { if (!w.data) bad(`layer ${li} kernel weight ${k}`, 'has no data'); }));
+  return { unverified };
 }

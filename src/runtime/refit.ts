@@ -140,6 +140,8 @@ export function refitEngine(host: RefitHost, weights: RefitWeights): RefitResult
     bytes += data.byteLength;
   }));
   for (const [name, t] of next.constantOutputs) plan.constantOutputs.set(name, t);
+  // what produced each layer now holds the new constants (an engine file records them: plan-verify.ts)
+  plan.layers.forEach((l, i) => { if (next.layers[i].source) l.source = next.layers[i].source; });
   for (const [name, t] of updates) record.values.set(name, t);
   return { weights: updates.size, slots, bytes, replanMs: t1 - t0, uploadMs: performance.now() - t1 };
 }

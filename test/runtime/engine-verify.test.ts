@@ -17,6 +17,12 @@ import { Engine } from '../../src/runtime/engine';
 import { readEngineFile, writeEngineFile } from '../../src/runtime/engine-file';
 import { useGpu, validationWanted } from '../helpers/gpu';
 import { singleNodeModel } from '../helpers/gpu-op';
+import * as path from 'path';
+import { swigluMlp } from '../../examples/plugins/make-model';
+import { loadPluginModule } from '../../src/plugins/load';
+import { register } from '../../src/plugins/registry';
+
+const PLUGIN_FILE = path.resolve(__dirname, '..', '..', 'examples', 'plugins', 'swiglu-plugin.js');
 
 /** A Resize engine: its kernel has a kernel weight (the taps table of input indices and weights). */
 function resizeEngine(device: Device): Engine {
@@ -223,5 +229,43 @@ describe('engine files checked against what produced them', function () {
     flipped[flipped.length - 1] ^= 1;
     new DataView(flipped.buffer).setUint32(24, 0, true);
     expectReason(() => readEngineFile(flipped, undefined, { key }), 'corrupt', /checksum/);
+  });
+
+  it('plugin layers: derived again with the plugin registered; without it loaded as the file carries them, refused when untrusted or when they claim a built-in operator', async () => {
+    const built = buildEngine(swigluMlp({ seq: 4, dim: 8 }), { device: gpu.device, plugins: [PLUGIN_FILE] });
+    const li = built.plan.layers.findIndex((l) => l.plugin);
+    assert.ok(li >= 0);
+    try {
+      const file = built.serialize();
+      // not registered in this process: loads, since the file carries the plugin's kernel; such a
+      // layer is held to the buffer ranges and device limits only (docs/engine-file.md)
+      Engine.deserialize(file, { device: gpu.device }).dispose();
+      Engine.deserialize(edit(file, (m) => { dispatchesOf(m, li)[0].groups[0] += 1; }), { device: gpu.device }).dispose();
+      const robust = Device.create({ validation: validationWanted(), robustBufferAccess: true });
+      try {
+        expectReason(() => Engine.deserialize(file, { device: robust, untrusted: true }), 'corrupt', /plugin 'swiglu' \(version 1\.0\.0\).*not registered here/);
+      } finally {
+        robust.dispose();
+      }
+      // a built-in layer that claims a plugin to skip the checks
+      expectReason(load(edit(bytes, (m) => {
+        (m.plan.layers[0] as { plugin?: unknown }).plugin = { name: 'evil', version: '1' };
+        (m.plan as { plugins?: unknown }).plugins = [{ name: 'evil', version: '1', domain: '', opType: 'Conv', layers: [(m.plan.layers[0] as { name: string }).name] }];
+        dispatchesOf(m, 0)[0].groups = [65535, 65535, 1];
+      })), 'corrupt', /layer 0 .*in place of Conv, which vkrt implements/);
+      // registered: the plugin's kernel runs again, and an edit is refused
+      const handles = loadPluginModule(PLUGIN_FILE).map((p) => register(p));
+      try {
+        const loaded = Engine.deserialize(file, { device: gpu.device });
+        const ins = randomInputs(built.inputs, 4);
+        assert.deepEqual(bitsOf(await loaded.createExecutionContext().execute(ins)), bitsOf(await built.createExecutionContext().execute(ins)));
+        loaded.dispose();
+        expectReason(load(edit(file, (m) => { dispatchesOf(m, li)[0].groups[0] += 1; })), 'corrupt', new RegExp(`layer ${li} .*groups`));
+      } finally {
+        for (const h of handles) h.unregister();
+      }
+    } finally {
+      built.dispose();
+    }
   });
 });
