@@ -291,9 +291,12 @@ function pluginLayerVerifiable(plan: EnginePlan, layer: PlannedLayer, reg: OpReg
  */
 export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: VerifyOptions & { shaders?: ShaderTable } = {}): { unverified: string[] } {
   const unverified: string[] = [];
-  const caps = capsOf(info);
-  const reg = options.registry ?? defaultRegistry;
   const bad = (where: string, what: string): never => { throw new EngineFileError('corrupt', `${where}: ${what}`, options.file); };
+  const choice = plan.cooperativeMatrix ?? 'auto';
+  if (!['auto', 'nv', 'khr', 'off', 'emulate'].includes(choice)) bad('plan.cooperativeMatrix', `${JSON.stringify(choice)} is not auto, nv, khr, off or emulate`);
+  // the caps the builder planned for: this device's, with the build's matrix-unit choice
+  const caps = capsOf(info, choice);
+  const reg = options.registry ?? defaultRegistry;
   if (plan.alignment !== caps.alignment) bad('plan', `alignment ${plan.alignment}; this device's is ${caps.alignment}`);
   // the buffers are exactly as large as the plan's tensors need (no inflated allocations)
   const need = { arena: 0, weights: 0, scratch: 0 };
