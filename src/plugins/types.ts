@@ -64,12 +64,5 @@ export interface PluginDef {
   layouts?: readonly PluginLayout[];
 }
 
-/** What an engine records about a plugin it uses (`vkrt inspect` lists these). */
-export interface PluginRecord {
-  name: string;
-  version: string;
-  domain: string;
-  opType: string;
-  /** Engine layers that run the plugin's kernels. */
-  layers: string[];
-}
+/** What an engine records about a plugin it uses: defined with the plan (src/kernel/plan.ts). */
+export type { PluginRecord } from '../kernel/plan';
