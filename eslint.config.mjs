@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', '.data/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'build/**', 'src/**/*.generated.js', 'prebuilds/**', 'node_modules/**', '.data/**', 'bench/results/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -94,7 +94,8 @@ static Napi::Value ListDevices(const Napi::CallbackInfo& info) {
   });
 }
 
-// compileGlsl(source, {name?, defines?: [name, value][], includeDirs?: string[], targetEnv?, optimize?})
+// compileGlsl(source, {name?, defines?: [name, value][], includeDirs?: string[],
+//   includeSources?: [name, source][], targetEnv?, optimize?})
 static Napi::Value CompileGlsl(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::string source = toStr(info[0], "source");
@@ -115,6 +116,13 @@ static Napi::Value CompileGlsl(const Napi::CallbackInfo& info) {
       if (opts.Get("includeDirs").IsArray()) {
         auto dirs = opts.Get("includeDirs").As<Napi::Array>();
         for (uint32_t i = 0; i < dirs.Length(); i++) o.includeDirs.push_back(toStr(dirs.Get(i), "options.includeDirs[i]"));
+      }
+      if (opts.Get("includeSources").IsArray()) {
+        auto srcs = opts.Get("includeSources").As<Napi::Array>();
+        for (uint32_t i = 0; i < srcs.Length(); i++) {
+          auto pair = toObject(srcs.Get(i), "options.includeSources[i]");
+          o.includeSources.push_back({toStr(pair.Get(0u), "include name"), toStr(pair.Get(1u), "include source")});
+        }
       }
     }
     auto words = compileGlsl(source, o);

@@ -18,7 +18,12 @@ struct Included {
 
 struct IncludeContext {
   std::vector<std::string> dirs;
+  const std::vector<std::pair<std::string, std::string>>* sources;
 };
+
+// Names of in-memory headers carry this prefix, so a relative include from one of them is looked
+// up in memory too, never on disk beside the process.
+const std::string kMemoryPrefix = "vkrt-embedded:";
 
 bool readFile(const std::string& path, std::string* out) {
   std::ifstream f(path, std::ios::binary);
@@ -33,7 +38,8 @@ shaderc_include_result* resolveInclude(void* user, const char* requested, int ty
   auto* ctx = static_cast<IncludeContext*>(user);
   auto* inc = new Included();
   std::vector<std::string> candidates;
-  if (type == shaderc_include_type_relative) {
+  bool fromMemory = std::string(requester).rfind(kMemoryPrefix, 0) == 0;
+  if (type == shaderc_include_type_relative && !fromMemory) {
     std::string from = requester;
     size_t slash = from.rfind('/');
     candidates.push_back((slash == std::string::npos ? "" : from.substr(0, slash + 1)) + requested);
@@ -44,6 +50,13 @@ shaderc_include_result* resolveInclude(void* user, const char* requested, int ty
       inc->name = c;
       break;
     }
+  if (inc->name.empty())
+    for (auto& [name, text] : *ctx->sources)
+      if (name == requested) {
+        inc->name = kMemoryPrefix + name;
+        inc->content = text;
+        break;
+      }
   if (inc->name.empty()) inc->content = std::string("cannot find include '") + requested + "' in the include directories";
   // An empty source_name tells shaderc the include failed; content then holds the message.
   inc->result = {inc->name.c_str(), inc->name.size(), inc->content.c_str(), inc->content.size(), inc};
@@ -76,7 +89,7 @@ std::vector<uint32_t> compileGlsl(const std::string& source, const GlslOptions& 
       opts.get(), o.optimize ? shaderc_optimization_level_performance : shaderc_optimization_level_zero);
   for (auto& [k, v] : o.defines)
     shaderc_compile_options_add_macro_definition(opts.get(), k.data(), k.size(), v.data(), v.size());
-  IncludeContext ctx{o.includeDirs};
+  IncludeContext ctx{o.includeDirs, &o.includeSources};
   shaderc_compile_options_set_include_callbacks(opts.get(), resolveInclude, releaseInclude, &ctx);
 
   std::unique_ptr<shaderc_compilation_result, void (*)(shaderc_compilation_result_t)> result(

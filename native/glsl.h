@@ -12,6 +12,9 @@ struct GlslOptions {
   std::string name = "kernel.comp";  // used in messages and to resolve "relative" includes
   std::vector<std::pair<std::string, std::string>> defines;
   std::vector<std::string> includeDirs;
+  // Headers held in memory (name -> source), searched after includeDirs: vkrt's own
+  // shaders/common headers travel inside the package this way, so no file beside it is read.
+  std::vector<std::pair<std::string, std::string>> includeSources;
   std::string targetEnv = "vulkan1.1";  // vulkan1.1 | vulkan1.2 | vulkan1.3
   bool optimize = true;
 };

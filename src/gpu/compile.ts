@@ -1,15 +1,13 @@
 /**
- * GLSL of one kernel dispatch to SPIR-V: the shader file under shaders/ (or the source a generated
+ * GLSL of one kernel dispatch to SPIR-V: a shader of shaders/ (embedded: assets.ts) or the source a generated
  * kernel carries), its defines, and the parameter mode's defines. One function for the builder's
  * shader phase and for loading engine files that are not trusted (which compile the SPIR-V again
  * instead of running the file's), so both always produce the same module. A per-process cache keyed
  * by source, defines and mode makes compiling the same kernel again free.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { InputError } from '../errors';
-import { packageRoot } from '../native';
 import { Device } from './device';
+import { shaderSource } from './shaders';
 
 /** What a dispatch says about its shader (PlannedDispatch has these fields). */
 export interface ShaderRef {
@@ -34,23 +32,14 @@ export function setSpirvRewrite(define: string, rewrite: (words: Uint32Array) =>
 
 /** SPIR-V cache per process, keyed by source text, defines and parameter mode. */
 const spirvCache = new Map<string, Uint32Array>();
-/** Shader files read (they do not change while vkrt runs). */
-const sourceCache = new Map<string, string>();
 
 /** The GLSL source of a dispatch. @throws InputError for a shader name that is not a file under shaders/. */
 export function shaderSourceOf(d: ShaderRef): string {
   if (d.source !== undefined) return d.source;
   if (!/^[A-Za-z0-9_]+(\/[A-Za-z0-9_]+)*$/.test(d.shader)) throw new InputError(`shader name '${d.shader}' is not a path under shaders/`);
-  const cached = sourceCache.get(d.shader);
-  if (cached !== undefined) return cached;
-  const file = path.join(packageRoot(), 'shaders', `${d.shader}.comp`);
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    sourceCache.set(d.shader, text);
-    return text;
-  } catch {
-    throw new InputError(`shader '${d.shader}' not found at ${file}`);
-  }
+  const text = shaderSource(d.shader); // embedded in the package (assets.ts): no file is read
+  if (text === undefined) throw new InputError(`shader '${d.shader}' is not one of vkrt's shaders (shaders/${d.shader}.comp)`);
+  return text;
 }
 
 function definesOf(d: ShaderRef, mode: 'spec' | 'push'): Record<string, string | number> {

@@ -5,7 +5,7 @@ import { type CoopMatProperty, decodeCoopMatProperty } from './coopmat';
 import { callNative, translateNativeError } from './errors';
 import { packSpecialization, Pipeline, PipelineDesc } from './pipeline';
 import { Command, Program, toNativeCommands } from './program';
-import { shaderIncludeDirs } from './shaders';
+import { shaderIncludes } from './shaders';
 
 /** Capabilities of a Vulkan device (what `vkrt devices` prints); cooperative-matrix types by name. */
 export type DeviceInfo = Omit<NativeDeviceInfo, 'cooperativeMatrixProperties'> & { cooperativeMatrixProperties: CoopMatProperty[] };
@@ -74,7 +74,7 @@ export interface GlslOptions {
   name?: string;
   /** `#define NAME VALUE` lines (values as strings or numbers). */
   defines?: Record<string, string | number | boolean>;
-  /** Searched for `#include`; shaders/common is always searched last. */
+  /** Searched for `#include`; vkrt's shaders/common headers (embedded) are always searched last. */
   includeDirs?: string[];
   targetEnv?: 'vulkan1.1' | 'vulkan1.2' | 'vulkan1.3';
   optimize?: boolean;
@@ -137,7 +137,8 @@ export class Device {
       return addon.compileGlsl(source, {
         name,
         defines,
-        includeDirs: [...(options.includeDirs ?? []), ...shaderIncludeDirs()],
+        includeDirs: options.includeDirs ?? [],
+        includeSources: shaderIncludes(),
         targetEnv: options.targetEnv,
         optimize: options.optimize,
       });

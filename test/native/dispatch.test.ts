@@ -177,7 +177,7 @@ describe('native dispatch', () => {
     prog2.dispose();
   });
 
-  it('SPIR-V from the build is where loadSpirv looks', () => {
+  it('loadSpirv returns the SPIR-V glslc built (embedded in the package)', () => {
     const words = loadSpirv('native/copy_vec4');
     assert.equal(words[0], 0x07230203);
   });
