@@ -1,6 +1,8 @@
 /**
- * The only place the native addon (build/Release/vkrt.node) is loaded, and the typed description
- * of everything it exports. Nothing else in vkrt touches the .node file.
+ * The only place the native addon is loaded (node-gyp-build's layout: build/Release/vkrt.node from a
+ * source build, else prebuilds/<platform>-<arch>/node.napi.glibc.node shipped in the package; or
+ * $VKRT_NATIVE), and the typed description of everything it exports. Nothing else in vkrt touches
+ * the .node file.
  *
  * Loading never crashes the process: if the addon is missing or cannot be loaded (no
  * libvulkan.so.1, not built, wrong architecture), {@link nativeLoadError} holds one sentence that
@@ -199,6 +201,8 @@ export interface NativeGlslOptions {
   name?: string;
   defines?: [string, string][];
   includeDirs?: string[];
+  /** In-memory headers ([name, source]), searched after includeDirs. */
+  includeSources?: [string, string][];
   targetEnv?: 'vulkan1.1' | 'vulkan1.2' | 'vulkan1.3';
   optimize?: boolean;
 }
@@ -283,9 +287,30 @@ export function packageRoot(): string {
   }
 }
 
-/** Path of the addon: $VKRT_NATIVE if set, else build/Release/vkrt.node under the package root. */
+/** The platforms a prebuilt addon ships for (prebuilds/<platform>-<arch>/, node-gyp-build's layout). */
+export const PREBUILT_PLATFORMS = ['linux-x64', 'linux-arm64'] as const;
+
+/** True when vkrt runs from an installed package (inside node_modules) rather than a source checkout. */
+function installed(): boolean {
+  return packageRoot().split(path.sep).includes('node_modules');
+}
+
+/** The command that builds the addon from source, for this kind of install. */
+export function rebuildCommand(): string {
+  return installed() ? '`npm rebuild vkrt --build-from-source`' : '`npm run build:native`';
+}
+
+const BUILD_PACKAGES = 'cmake g++ make libvulkan-dev libshaderc-dev glslang-dev spirv-tools';
+
+/**
+ * Path of the addon: $VKRT_NATIVE if set, else what node-gyp-build finds under the package root
+ * (build/Release/*.node from a source build, then prebuilds/<platform>-<arch>/*.node).
+ * @throws Error (node-gyp-build's) when there is neither.
+ */
 export function addonPath(): string {
-  return process.env.VKRT_NATIVE || path.join(packageRoot(), 'build', 'Release', 'vkrt.node');
+  if (process.env.VKRT_NATIVE) return process.env.VKRT_NATIVE;
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  return nodeGypBuild.resolve(packageRoot());
 }
 
 let addon: NativeAddon | undefined;
@@ -298,23 +323,36 @@ export function explainLoadFailure(file: string, message: string): string {
   if (lib && lib.startsWith('libvulkan'))
     return `The Vulkan loader (${lib}) is not installed; install it with \`sudo apt-get install libvulkan1 mesa-vulkan-drivers\`.`;
   if (lib)
-    return `The native addon ${file} needs ${lib}, which is not installed; install the package that provides it, or rebuild with \`npm run build:native\`.`;
+    return `The native addon ${file} needs ${lib}, which is not installed; install the package that provides it, or rebuild with ${rebuildCommand()}.`;
   if (/wrong ELF class|invalid ELF header|cannot open shared object file: No such file/.test(message))
-    return `The native addon ${file} was built for another platform (${message.split('\n')[0]}); rebuild it with \`npm run build:native\`.`;
-  return `The native addon ${file} failed to load (${message.split('\n')[0]}); rebuild it with \`npm run build:native\`.`;
+    return `The native addon ${file} was built for another platform (${message.split('\n')[0]}); rebuild it with ${rebuildCommand()}.`;
+  return `The native addon ${file} failed to load (${message.split('\n')[0]}); rebuild it with ${rebuildCommand()}.`;
+}
+
+/** Why no addon was found: the platform, what ships prebuilt, and how to build one. */
+function explainMissing(): string {
+  const platform = `${process.platform}-${process.arch}`;
+  const prebuilt = (PREBUILT_PLATFORMS as readonly string[]).includes(platform);
+  const why = prebuilt
+    ? `The vkrt native addon for ${platform} is missing from ${packageRoot()} (neither build/Release/ nor prebuilds/${platform}/ holds one)`
+    : `vkrt has no prebuilt native addon for ${platform} (prebuilt: ${PREBUILT_PLATFORMS.join(', ')}, glibc)`;
+  return `${why}; build it from source with ${rebuildCommand()}, which needs \`sudo apt-get install ${BUILD_PACKAGES}\` (or set VKRT_NATIVE to a built vkrt.node).`;
 }
 
 function tryLoad(): void {
   tried = true;
-  const file = addonPath();
+  let file: string;
+  try {
+    file = addonPath();
+  } catch {
+    loadError = explainMissing();
+    return;
+  }
   if (!fs.existsSync(file)) {
-    loadError =
-      `The vkrt native addon is not built (${path.relative(process.cwd(), file) || file} is missing); ` +
-      'build it with `npm run build:native` (it needs `sudo apt-get install cmake g++ libvulkan-dev glslc libshaderc-dev`).';
+    loadError = `The vkrt native addon ${file} (VKRT_NATIVE) does not exist; unset VKRT_NATIVE to use the addon shipped with vkrt.`;
     return;
   }
   try {
-     
     addon = require(file) as NativeAddon;
   } catch (e) {
     loadError = explainLoadFailure(file, (e as Error).message);

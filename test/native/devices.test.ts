@@ -1,5 +1,7 @@
 import { strict as assert } from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { main } from '../../src/cli/main';
 import { Device } from '../../src/gpu';
@@ -83,7 +85,9 @@ describe('loading without the addon or without Vulkan', () => {
 
   it('a process without the addon does not crash: the CLI prints the sentence and exits 1', function () {
     this.timeout(60000);
-    const env = { ...process.env, VKRT_NATIVE: path.join(ROOT, 'build', 'no-such-addon.node') };
+    // node-gyp-build's <NAME>_PREBUILD points the lookup at a folder with neither build/ nor prebuilds/
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'vkrt-noaddon-'));
+    const env = { ...process.env, VKRT_PREBUILD: empty, VKRT_NATIVE: '' };
     const script = `
       const n = require('./src/native.ts');
       const { VulkanError } = require('./src/errors.ts');
@@ -95,6 +99,12 @@ describe('loading without the addon or without Vulkan', () => {
     assert.match(out, /ok/);
     const cli = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'src/cli/main.ts', 'devices'], { cwd: ROOT, env, encoding: 'utf8' });
     assert.equal(cli.status, 1);
-    assert.match(cli.stderr, /vkrt devices: error \[VULKAN\]: The vkrt native addon is not built .*npm run build:native/);
+    assert.match(cli.stderr, /vkrt devices: error \[VULKAN\]: The vkrt native addon for linux-(x64|arm64) is missing .*npm run build:native.*sudo apt-get install cmake/);
+    fs.rmSync(empty, { recursive: true, force: true });
+    const missing = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'src/cli/main.ts', 'devices'], {
+      cwd: ROOT, env: { ...process.env, VKRT_NATIVE: path.join(ROOT, 'build', 'no-such-addon.node') }, encoding: 'utf8',
+    });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no-such-addon\.node \(VKRT_NATIVE\) does not exist; unset VKRT_NATIVE/);
   });
 });
