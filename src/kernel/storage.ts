@@ -46,7 +46,8 @@ export function toFloat16Bits(data: ArrayLike<number>): Uint16Array {
 export function toGpuArray(t: Tensor, gpu: 'f32' | 'i32'): Float32Array | Int32Array;
 export function toGpuArray(t: Tensor, gpu: GpuType): GpuArray;
 export function toGpuArray(t: Tensor, gpu: GpuType): GpuArray {
-  const d = t.data;
+  if (gpu === 'f16' && t.dtype === 'float16' && t.data instanceof Uint16Array) return t.data; // half bits already
+  const d = t.normalized().data;
   if (gpu === 'f16') return toFloat16Bits(d as ArrayLike<number>);
   if (gpu === 'f32') return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>, Number);
   if (d instanceof Int32Array) return d;

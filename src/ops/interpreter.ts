@@ -59,7 +59,8 @@ export class Interpreter {
     for (const [name, t] of g.initializers) scope.set(name, t);
     for (const name of g.inputs) {
       const v = feedMap.get(name);
-      if (v !== undefined) scope.set(name, v);
+      // float16 feeds given as half bits become float32 values, the reference's host representation
+      if (v !== undefined) scope.set(name, v instanceof Tensor ? v.normalized() : v);
       else if (!g.initializers.has(name)) throw new GraphError(`graph input '${name}' was not given a value`);
     }
     this.runNodes(g.nodes, scope, this.model.opsets);

@@ -11,7 +11,7 @@ import type { Device } from '../gpu/device';
 import type { Pipeline } from '../gpu/pipeline';
 import type { Command, Program } from '../gpu/program';
 import { ticksToMs, timestampDeltasMs } from '../gpu/timing';
-import { allocData, Tensor } from '../ir/tensor';
+import { allocData, float16Bits, Tensor } from '../ir/tensor';
 import type { EnginePlan } from '../kernel/plan';
 import { toGpuArray } from '../kernel/storage';
 import { planBarriers } from './barriers';
@@ -236,7 +236,9 @@ export class ExecutionContext {
       if (n === 0) { out.set(o.name, Tensor.zeros(o.dtype, o.dims)); continue; }
       const bytes = this.arena.read(pt.offset, n * 4);
       const view = o.gpu === 'i32' ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.buffer, bytes.byteOffset, n);
-      out.set(o.name, o.dtype === 'float32' ? new Tensor('float32', o.dims, Float32Array.from(view)) : Tensor.from(o.dtype, o.dims, view));
+      // float16 outputs as IEEE half bits in a Uint16Array (onnxruntime's convention)
+      out.set(o.name, o.dtype === 'float32' ? new Tensor('float32', o.dims, Float32Array.from(view))
+        : o.dtype === 'float16' ? new Tensor('float16', o.dims, float16Bits(view)) : Tensor.from(o.dtype, o.dims, view));
     }
     for (const [name, t] of plan.constantOutputs) out.set(name, t);
     return out;
