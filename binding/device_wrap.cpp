@@ -7,6 +7,7 @@ Napi::Function DeviceWrap::Init(Napi::Env env) {
                      {InstanceMethod<&DeviceWrap::Info>("info"),
                       InstanceMethod<&DeviceWrap::CreateBuffer>("createBuffer"),
                       InstanceMethod<&DeviceWrap::CreatePipeline>("createPipeline"),
+                      InstanceMethod<&DeviceWrap::CreatePipelineAsync>("createPipelineAsync"),
                       InstanceMethod<&DeviceWrap::CreateProgram>("createProgram"),
                       InstanceMethod<&DeviceWrap::PipelineCacheData>("pipelineCacheData"),
                       InstanceMethod<&DeviceWrap::DrainValidationMessages>("drainValidationMessages"),
@@ -62,26 +63,31 @@ Napi::Value DeviceWrap::CreateBuffer(const Napi::CallbackInfo& info) {
 
 // createPipeline({spirv: Uint32Array, entryPoint?, name?, bindingCount, pushConstantSize?,
 //                 specialization?: Uint32Array of (id, bits) pairs})
+PipelineDesc toPipelineDesc(const Napi::Value& v) {
+  auto o = toObject(v, "pipeline description");
+  PipelineDesc desc;
+  auto [p, n] = toBytes(o.Get("spirv"), "spirv");
+  if (n % 4) throw ArgumentError("spirv must be a whole number of 32-bit words");
+  desc.spirv.resize(n / 4);
+  std::memcpy(desc.spirv.data(), p, n);
+  if (!o.Get("entryPoint").IsUndefined()) desc.entryPoint = toStr(o.Get("entryPoint"), "entryPoint");
+  if (!o.Get("name").IsUndefined()) desc.name = toStr(o.Get("name"), "name");
+  desc.bindingCount = toU32(o.Get("bindingCount"), "bindingCount");
+  if (!o.Get("pushConstantSize").IsUndefined()) desc.pushConstantSize = toU32(o.Get("pushConstantSize"), "pushConstantSize");
+  if (!o.Get("specialization").IsUndefined()) {
+    auto [sp, sn] = toBytes(o.Get("specialization"), "specialization");
+    if (sn % 8) throw ArgumentError("specialization must hold (id, bits) pairs of 32-bit words");
+    std::vector<uint32_t> w(sn / 4);
+    std::memcpy(w.data(), sp, sn);
+    for (size_t i = 0; i < w.size(); i += 2) desc.specialization.push_back({w[i], w[i + 1]});
+  }
+  return desc;
+}
+
 Napi::Value DeviceWrap::CreatePipeline(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     auto& d = get(info.Env());
-    auto o = toObject(info[0], "pipeline description");
-    PipelineDesc desc;
-    auto [p, n] = toBytes(o.Get("spirv"), "spirv");
-    if (n % 4) throw ArgumentError("spirv must be a whole number of 32-bit words");
-    desc.spirv.resize(n / 4);
-    std::memcpy(desc.spirv.data(), p, n);
-    if (!o.Get("entryPoint").IsUndefined()) desc.entryPoint = toStr(o.Get("entryPoint"), "entryPoint");
-    if (!o.Get("name").IsUndefined()) desc.name = toStr(o.Get("name"), "name");
-    desc.bindingCount = toU32(o.Get("bindingCount"), "bindingCount");
-    if (!o.Get("pushConstantSize").IsUndefined()) desc.pushConstantSize = toU32(o.Get("pushConstantSize"), "pushConstantSize");
-    if (!o.Get("specialization").IsUndefined()) {
-      auto [sp, sn] = toBytes(o.Get("specialization"), "specialization");
-      if (sn % 8) throw ArgumentError("specialization must hold (id, bits) pairs of 32-bit words");
-      std::vector<uint32_t> w(sn / 4);
-      std::memcpy(w.data(), sp, sn);
-      for (size_t i = 0; i < w.size(); i += 2) desc.specialization.push_back({w[i], w[i + 1]});
-    }
+    PipelineDesc desc = toPipelineDesc(info[0]);
     auto* data = info.Env().GetInstanceData<AddonData>();
     return adoptNew(data->pipeline, info.Env(), std::make_shared<Pipeline>(d, desc));
   });

@@ -53,6 +53,9 @@ Napi::Value guard(Napi::Env env, Fn&& fn) {
   }
 }
 
+// A pipeline description from JS (createPipeline's argument); throws ArgumentError.
+PipelineDesc toPipelineDesc(const Napi::Value& v);
+
 // Argument conversion; each throws ArgumentError naming `what`.
 uint64_t toU64(const Napi::Value& v, const std::string& what);
 uint32_t toU32(const Napi::Value& v, const std::string& what);
@@ -114,6 +117,7 @@ class DeviceWrap : public Wrap<DeviceWrap, Device> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value CreateBuffer(const Napi::CallbackInfo& info);
   Napi::Value CreatePipeline(const Napi::CallbackInfo& info);
+  Napi::Value CreatePipelineAsync(const Napi::CallbackInfo& info);  // pipeline_async.cpp
   Napi::Value CreateProgram(const Napi::CallbackInfo& info);
   Napi::Value PipelineCacheData(const Napi::CallbackInfo& info);
   Napi::Value DrainValidationMessages(const Napi::CallbackInfo& info);

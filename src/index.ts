@@ -4,8 +4,8 @@
  */
 export * from './errors';
 export type { DType } from './ir/dtype';
-export { Tensor } from './ir/tensor';
-export type { TensorData } from './ir/tensor';
+export { Tensor, float16Bits, float16Values } from './ir/tensor';
+export type { TensorData, TensorLocation } from './ir/tensor';
 export { Graph, Model, Node } from './ir/graph';
 export type { Attr, AttrValue, Dim, ValueType, FunctionDef } from './ir/graph';
 export { loadModel, parseModel, parseTensor, parseValue } from './onnx/parse';
@@ -16,8 +16,12 @@ export { inferShapes } from './ops/infer-shapes';
 export { registry, ALL_OPS, OpRegistry } from './ops/index';
 export type { OpDef, OpContext, ShapeContext, RuntimeValue } from './ops/types';
 export { parseNpy, parseNpz, writeNpy, writeNpz } from './io/npy';
-export { Builder, InferenceSession, Engine, ExecutionContext, Runtime, LayerProfile, buildEngine } from './api/session';
-export type { BuilderConfig, EngineOptions, SessionOptions, DeserializeOptions, RunTiming, Profiler, LayerProfileRow } from './api/session';
+export { Builder, InferenceSession, Engine, ExecutionContext, Runtime, LayerProfile, buildEngine, buildEngineAsync } from './api/session';
+export type {
+  BuilderConfig, BuildProgress, EngineOptions, AsyncEngineOptions, SessionOptions, OrtSessionOptions, RunOptions, FetchesType, ValueMetadata,
+  DeserializeOptions, RunTiming, Profiler, LayerProfileRow,
+} from './api/session';
+export { packageVersion } from './gpu/assets';
 export { Device } from './gpu/device';
 export * as plugins from './plugins/index';
 export type { PluginDef, PluginHelpers, PluginInfo, PluginPrecision, PluginLayout } from './plugins/index';
@@ -28,3 +32,4 @@ export type { RefitResult, RefitWeights } from './runtime/refit';
 export { preferKernel } from './builder/selection';
 export type { KernelSelection } from './builder/selection';
 export * from './network/index';
+export type { DeviceInfo, DeviceOptions } from './gpu/device';

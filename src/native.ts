@@ -190,6 +190,8 @@ export interface NativeDevice {
   info(): NativeOpenDeviceInfo;
   createBuffer(size: number, kind: NativeBufferKind): NativeBuffer;
   createPipeline(desc: NativePipelineDesc): NativePipeline;
+  /** createPipeline's checks and Vulkan calls on a libuv worker thread. */
+  createPipelineAsync(desc: NativePipelineDesc): Promise<NativePipeline>;
   createProgram(commands: NativeCommand[]): NativeProgram;
   pipelineCacheData(): Uint8Array;
   drainValidationMessages(): string[];

@@ -4,26 +4,29 @@
  *   -> `await context.execute(inputs)`;
  * - onnxruntime-node's: `await InferenceSession.create(pathOrBytes, options)` -> `session.run(feeds)`.
  */
-import { InputError } from '../errors';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DisposedError, InputError } from '../errors';
 import { Device } from '../gpu/device';
+import type { DType } from '../ir/dtype';
 import { Model } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import { loadModel, parseModel } from '../onnx/parse';
-import * as fs from 'fs';
 import { Engine } from '../runtime/engine';
 import { isEngineFile } from '../runtime/engine-file';
 import type { BuilderConfig } from '../builder/builder';
-import { ExecutionContext } from '../runtime/context';
-import { buildEngine, EngineOptions } from './build';
+import { ExecutionContext, type RunTiming } from '../runtime/context';
+import { buildTrace } from '../runtime/trace';
+import { buildEngine, buildEngineAsync, type AsyncEngineOptions } from './build';
 import { NetworkDefinition, NetworkOptions } from '../network/network';
 
-export type { BuilderConfig } from '../builder/builder';
+export type { BuilderConfig, BuildProgress } from '../builder/builder';
 export { Engine } from '../runtime/engine';
 export type { DeserializeOptions } from '../runtime/engine';
 export { ExecutionContext } from '../runtime/context';
 export type { RunTiming } from '../runtime/context';
-export { buildEngine } from './build';
-export type { EngineOptions } from './build';
+export { buildEngine, buildEngineAsync } from './build';
+export type { EngineOptions, AsyncEngineOptions } from './build';
 export { Runtime } from '../runtime/runtime';
 export { LayerProfile } from '../runtime/profiler';
 export type { Profiler, LayerProfileRow } from '../runtime/profiler';
@@ -32,11 +35,20 @@ export type { Profiler, LayerProfileRow } from '../runtime/profiler';
 export class Builder {
   readonly device: Device;
   private readonly ownsDevice: boolean;
+  private disposedFlag = false;
 
-  /** @param device the device engines are built for; default: the default GPU. */
+  /**
+   * @param device the device engines are built for; default: the default GPU, opened here and held
+   *   by the builder and by every engine it builds (disposing the builder leaves its engines working;
+   *   the last of them to be disposed closes the device).
+   */
   constructor(device?: Device) {
-    this.device = device ?? Device.create();
+    this.device = device ?? Device.create().retain();
     this.ownsDevice = !device;
+  }
+
+  private modelOf(model: Model | NetworkDefinition | Uint8Array | string): Model {
+    return typeof model === 'string' ? loadModel(model) : model instanceof Uint8Array ? parseModel(model) : model instanceof NetworkDefinition ? model.toModel() : model;
   }
 
   /**
@@ -47,79 +59,319 @@ export class Builder {
     return new NetworkDefinition(name, options);
   }
 
+  private check(): void {
+    if (this.disposedFlag) throw new DisposedError('Builder');
+  }
+
   /**
-   * Builds an engine from a model object, a network definition, ONNX bytes or a path.
+   * Builds an engine from a model object, ONNX bytes or a path, blocking until it is done (see
+   * {@link buildEngineAsync} for a build that keeps the event loop running).
    * @throws ParseError, UnsupportedError (every unsupported node listed), InputError (shapes).
    */
   buildEngine(model: Model | NetworkDefinition | Uint8Array | string, config: BuilderConfig = {}): Engine {
-    const m = typeof model === 'string' ? loadModel(model) : model instanceof Uint8Array ? parseModel(model) : model instanceof NetworkDefinition ? model.toModel() : model;
-    return buildEngine(m, { ...config, device: this.device });
-  }
-
-  dispose(): void {
-    if (this.ownsDevice) this.device.dispose();
-  }
-}
-
-export interface SessionOptions extends BuilderConfig {
-  /** Device index (see `vkrt devices`). */
-  deviceIndex?: number;
-  device?: Device;
-}
-
-/** A model ready to run, in onnxruntime-node's shape. */
-export class InferenceSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  /** A device the session opened itself (deviceIndex), released with it. */
-  private ownedDevice?: Device;
-  private constructor(readonly engine: Engine, private readonly context: ExecutionContext) {
-    this.inputNames = engine.inputs.map((i) => i.name);
-    this.outputNames = [...engine.outputs.map((o) => o.name), ...engine.plan.constantOutputs.keys()];
+    this.check();
+    return buildEngine(this.modelOf(model), { ...config, device: this.device, holdDevice: this.ownsDevice });
   }
 
   /**
-   * Parses the model and builds its engine for the device; given an engine file (path or bytes,
-   * see `engine.serialize()`), loads it instead (build options do not apply then).
+   * Builds an engine without blocking the event loop: parsing, planning and the GLSL compiles run
+   * in a worker thread, pipelines and weights are made in slices; `config.progress` hears each
+   * phase ({ phase, layer, layers, fraction }). Same errors as {@link buildEngine}.
    */
-  static async create(pathOrBytes: string | Uint8Array, options: SessionOptions = {}): Promise<InferenceSession> {
-    const device = options.device ?? (options.deviceIndex !== undefined ? Device.create({ index: options.deviceIndex }) : undefined);
-    const owned = options.device ? undefined : device;
-    try {
-      const bytes = typeof pathOrBytes === 'string' ? readHead(pathOrBytes) : pathOrBytes;
-      if (bytes && isEngineFile(bytes)) {
-        const file = typeof pathOrBytes === 'string' ? pathOrBytes : undefined;
-        const engine = Engine.deserialize(file ? fs.readFileSync(file) : bytes, { device, file });
-        return InferenceSession.owning(engine, owned);
+  async buildEngineAsync(model: Model | NetworkDefinition | Uint8Array | string, config: Omit<AsyncEngineOptions, 'device' | 'holdDevice'> = {}): Promise<Engine> {
+    this.check();
+    const m = model instanceof NetworkDefinition ? model.toModel() : model;
+    return buildEngineAsync(m, { ...config, device: this.device, holdDevice: this.ownsDevice });
+  }
+
+  /** Releases the builder's hold on the device it opened; engines it built keep working. Idempotent. */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    if (this.ownsDevice) this.device.release();
+  }
+}
+
+/** onnxruntime-node's SessionOptions that vkrt reads (the others are accepted and ignored). */
+export interface OrtSessionOptions {
+  /**
+   * Values of symbolic dimensions by name (onnxruntime's freeDimensionOverrides): an input whose
+   * shape is [batch, 3, 224, 224] is built for [overrides.batch, 3, 224, 224].
+   */
+  freeDimensionOverrides?: { readonly [dimensionName: string]: number };
+  /** 'disabled' turns vkrt's graph optimizer (fusion) off; the other levels keep it on. */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
+  /** Start profiling at once (as startProfiling()). */
+  enableProfiling?: boolean;
+  /** File name prefix of endProfiling()'s trace (default 'vkrt_profile'). */
+  profileFilePrefix?: string;
+  /** Accepted for compatibility: vkrt always runs on its Vulkan device. */
+  executionProviders?: readonly unknown[];
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  enableCpuMemArena?: boolean;
+  enableMemPattern?: boolean;
+  executionMode?: 'sequential' | 'parallel';
+  logId?: string;
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  logVerbosityLevel?: number;
+  extra?: Record<string, unknown>;
+}
+
+export interface SessionOptions extends BuilderConfig, OrtSessionOptions {
+  /** Device index (see `vkrt devices`). */
+  deviceIndex?: number;
+  device?: Device;
+  /** Build in a worker thread (default true); see Builder.buildEngineAsync. */
+  worker?: boolean;
+}
+
+/** onnxruntime-node's RunOptions: accepted and checked; vkrt reads `tag` (named in profiles). */
+export interface RunOptions {
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  logVerbosityLevel?: number;
+  terminate?: boolean;
+  tag?: string;
+  extra?: Record<string, unknown>;
+}
+
+/** onnxruntime-node's value metadata (inputMetadata / outputMetadata). */
+export interface ValueMetadata {
+  readonly name: string;
+  readonly isTensor: true;
+  readonly type: DType;
+  /** The engine's shape: concrete numbers (vkrt builds for one shape per input). */
+  readonly shape: readonly number[];
+}
+
+export type FetchesType = readonly string[] | { readonly [name: string]: Tensor | null };
+
+/** A model ready to run, in onnxruntime-node's shape (docs/onnxruntime.md compares them row by row). */
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
+  private released = false;
+  private profiling?: { runs: RunTiming[]; prefix: string };
+  private profilePrefix = 'vkrt_profile';
+
+  private constructor(readonly engine: Engine, private readonly context: ExecutionContext) {
+    this.inputNames = engine.inputs.map((i) => i.name);
+    const constants = [...engine.plan.constantOutputs];
+    this.outputNames = [...engine.outputs.map((o) => o.name), ...constants.map(([name]) => name)];
+    const meta = (io: { name: string; dtype: DType; dims: readonly number[] }): ValueMetadata =>
+      Object.freeze({ name: io.name, isTensor: true as const, type: io.dtype, shape: Object.freeze([...io.dims]) });
+    this.inputMetadata = Object.freeze(engine.inputs.map(meta));
+    this.outputMetadata = Object.freeze([...engine.outputs.map(meta), ...constants.map(([name, t]) => meta({ name, dtype: t.dtype, dims: t.dims }))]);
+  }
+
+  /**
+   * Creates a session from an ONNX model (path, bytes, an ArrayBuffer or a slice of one) by
+   * building its engine for the device, or from an engine file (`engine.serialize()`), which loads
+   * without a build. The build runs off the main thread (see Builder.buildEngineAsync);
+   * `options.progress` hears its phases.
+   * @throws ParseError, UnsupportedError, InputError (shapes: give `inputShapes` or
+   *   `freeDimensionOverrides`), VulkanError, EngineFileError.
+   */
+  static create(uri: string, options?: SessionOptions): Promise<InferenceSession>;
+  static create(buffer: Uint8Array | ArrayBufferLike, options?: SessionOptions): Promise<InferenceSession>;
+  static create(buffer: ArrayBufferLike, byteOffset: number, byteLength?: number, options?: SessionOptions): Promise<InferenceSession>;
+  static async create(arg0: string | Uint8Array | ArrayBufferLike, arg1?: SessionOptions | number, arg2?: number, arg3?: SessionOptions): Promise<InferenceSession> {
+    let source: string | Uint8Array;
+    let options: SessionOptions;
+    if (typeof arg0 === 'string') {
+      source = arg0;
+      options = optionsArg(arg1);
+    } else if (arg0 instanceof Uint8Array) {
+      source = arg0;
+      options = optionsArg(arg1);
+    } else if (arg0 instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && arg0 instanceof SharedArrayBuffer)) {
+      if (typeof arg1 === 'number') {
+        const length = arg2 ?? arg0.byteLength - arg1;
+        if (!Number.isInteger(arg1) || arg1 < 0 || arg1 > arg0.byteLength || !Number.isInteger(length) || length < 0 || arg1 + length > arg0.byteLength) {
+          throw new InputError(`InferenceSession.create: byteOffset ${arg1} and byteLength ${arg2} do not fit a buffer of ${arg0.byteLength} bytes`);
+        }
+        source = new Uint8Array(arg0, arg1, length);
+        options = optionsArg(arg3);
+      } else {
+        source = new Uint8Array(arg0);
+        options = optionsArg(arg1);
       }
-      const model = typeof pathOrBytes === 'string' ? loadModel(pathOrBytes) : parseModel(pathOrBytes);
-      const engineOptions: EngineOptions = { ...options, device };
-      const engine = buildEngine(model, engineOptions);
-      return InferenceSession.owning(engine, owned);
-    } catch (e) {
-      owned?.dispose();
-      throw e;
+    } else {
+      throw new InputError('InferenceSession.create: give a model path (string), a Uint8Array or an ArrayBuffer');
+    }
+    const bytes = typeof source === 'string' ? readHead(source) : source;
+    const engineFile = !!bytes && isEngineFile(bytes);
+    // An engine file opens the device it was built for unless told which; a build, the default GPU.
+    const device = options.device ?? (options.deviceIndex !== undefined ? Device.create({ index: options.deviceIndex }) : engineFile ? undefined : Device.create());
+    const owned = options.device ? undefined : device?.retain();
+    try {
+      let engine: Engine;
+      if (engineFile) {
+        const file = typeof source === 'string' ? source : undefined;
+        engine = Engine.deserialize(file ? fs.readFileSync(file) : (source as Uint8Array), { device, file, holdDevice: !!owned });
+      } else {
+        // onnxruntime's create builds without timing candidates (optimizationLevel 0, in a worker) unless asked
+        const config: AsyncEngineOptions = { ...options, device, holdDevice: !!owned, optimizationLevel: options.optimizationLevel ?? 0 };
+        config.inputShapes = await shapesWithOverrides(source, options);
+        if (options.graphOptimizationLevel === 'disabled') config.fusion = false;
+        engine = await buildEngineAsync(source, config);
+      }
+      const session = new InferenceSession(engine, engine.createExecutionContext());
+      if (options.profileFilePrefix !== undefined) session.profilePrefix = options.profileFilePrefix;
+      if (options.enableProfiling) session.startProfiling();
+      return session;
+    } finally {
+      owned?.release(); // the engine holds the device now; on failure this closes it
     }
   }
 
-  private static owning(engine: Engine, device: Device | undefined): InferenceSession {
-    const s = new InferenceSession(engine, engine.createExecutionContext());
-    s.ownedDevice = device;
-    return s;
+  private check(): void {
+    if (this.released) throw new DisposedError('InferenceSession');
   }
 
-  /** Runs the model: feeds by input name, outputs by name. Concurrent runs are queued. */
-  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-    if (!feeds || typeof feeds !== 'object') throw new InputError('run(feeds): feeds must be an object of Tensors keyed by input name');
+  /**
+   * Runs the model (onnxruntime-node's run): `feeds` by input name; `fetches` (optional) names the
+   * outputs to return, as an array or as an object whose values are null or preallocated Tensors
+   * (filled in place); `options` is RunOptions. Concurrent runs are queued.
+   * @throws InputError for a missing or unknown input, a wrong type or shape, an unknown output.
+   */
+  async run(feeds: Record<string, Tensor>, options?: RunOptions): Promise<Record<string, Tensor>>;
+  async run(feeds: Record<string, Tensor>, fetches: FetchesType, options?: RunOptions): Promise<Record<string, Tensor>>;
+  async run(feeds: Record<string, Tensor>, arg1?: FetchesType | RunOptions, arg2?: RunOptions): Promise<Record<string, Tensor>> {
+    this.check();
+    if (!feeds || typeof feeds !== 'object' || Array.isArray(feeds) || feeds instanceof Tensor) {
+      throw new InputError('run(feeds): feeds must be an object of Tensors keyed by input name');
+    }
+    let wanted: string[] = [...this.outputNames];
+    let preallocated: Record<string, Tensor> = {};
+    let options: RunOptions | undefined;
+    if (Array.isArray(arg1)) {
+      wanted = [...new Set(arg1 as readonly string[])];
+      if (wanted.some((n) => typeof n !== 'string')) throw new InputError('run(feeds, fetches): fetches must be output names');
+      options = arg2;
+    } else if (arg1 && typeof arg1 === 'object') {
+      if (arg1 instanceof Tensor) throw new InputError('run(feeds, fetches): fetches is a Tensor; give output names or { name: null | Tensor }');
+      // onnxruntime's rule: an object with an output name mapped to null or a Tensor is fetches
+      const keys = Object.keys(arg1);
+      const fetch = keys.filter((k) => this.outputNames.includes(k) && ((arg1 as Record<string, unknown>)[k] === null || (arg1 as Record<string, unknown>)[k] instanceof Tensor));
+      if (fetch.length) {
+        const unknown = keys.filter((k) => !this.outputNames.includes(k));
+        if (unknown.length) throw new InputError(`run(feeds, fetches): '${unknown[0]}' is not an output of this model (outputs: ${this.outputNames.join(', ')})`);
+        wanted = fetch;
+        for (const k of fetch) {
+          const t = (arg1 as Record<string, Tensor | null>)[k];
+          if (t) preallocated[k] = t;
+        }
+        options = arg2;
+      } else {
+        options = arg1 as RunOptions;
+        if (arg2 !== undefined) throw new InputError('run(feeds, fetches, options): fetches names no output of this model');
+      }
+    } else if (arg1 !== undefined) {
+      throw new InputError('run(feeds, fetches?, options?): fetches must be an array of output names or an object');
+    }
+    for (const n of wanted) {
+      if (!this.outputNames.includes(n)) throw new InputError(`run(feeds, fetches): '${n}' is not an output of this model (outputs: ${this.outputNames.join(', ')})`);
+    }
+    checkRunOptions(options);
     const out = await this.context.execute(feeds);
-    return Object.fromEntries(out);
+    if (this.profiling && this.context.lastTiming) this.profiling.runs.push(this.context.lastTiming);
+    const result: Record<string, Tensor> = {};
+    for (const n of wanted) {
+      const t = out.get(n)!;
+      const into = preallocated[n];
+      if (into) {
+        if (into.dtype !== t.dtype || into.dims.join(',') !== t.dims.join(',')) {
+          throw new InputError(`run(feeds, fetches): the preallocated '${n}' is ${into.dtype}[${into.dims.join(',')}]; the output is ${t.dtype}[${t.dims.join(',')}]`);
+        }
+        copyInto(into, t);
+        result[n] = into;
+      } else result[n] = t;
+    }
+    return result;
   }
 
-  /** Frees the GPU objects (idempotent). */
-  async release(): Promise<void> {
-    this.engine.dispose();
-    this.ownedDevice?.dispose();
+  /**
+   * Starts recording per-layer GPU times of every run (onnxruntime's startProfiling); no-op while
+   * already profiling.
+   */
+  startProfiling(): void {
+    this.check();
+    if (this.profiling) return;
+    this.profiling = { runs: [], prefix: this.profilePrefix };
+    this.context.profiler = { reportLayerTime() {} }; // timestamps around every layer; the times arrive in lastTiming
   }
+
+  /**
+   * Stops profiling and writes the runs since startProfiling() as a Chrome/Perfetto trace
+   * (`<profileFilePrefix>_<date>.json` in the working directory, as onnxruntime does); returns
+   * the file's path, or undefined when profiling was not on.
+   */
+  endProfiling(): string | undefined {
+    this.check();
+    const p = this.profiling;
+    if (!p) return undefined;
+    this.profiling = undefined;
+    this.context.profiler = undefined;
+    const layers = this.engine.plan.layers.map((l) => ({ name: l.name, kernel: l.kernel, precision: l.precision }));
+    const trace = buildTrace(p.runs, layers, { engine: 'InferenceSession', device: this.engine.device.info.name, queue: this.context.queue });
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '_');
+    const file = path.resolve(`${p.prefix}_${stamp}.json`);
+    fs.writeFileSync(file, JSON.stringify(trace));
+    return file;
+  }
+
+  /** Frees the GPU objects (idempotent); the device closes with its last holder. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.engine.dispose();
+  }
+}
+
+function optionsArg(o: unknown): SessionOptions {
+  if (o === undefined || o === null) return {};
+  if (typeof o !== 'object' || Array.isArray(o)) throw new InputError('InferenceSession.create: options must be an object (SessionOptions)');
+  return o as SessionOptions;
+}
+
+function checkRunOptions(o: RunOptions | undefined): void {
+  if (o === undefined) return;
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new InputError('run(): options must be an object (RunOptions)');
+  if (o.tag !== undefined && typeof o.tag !== 'string') throw new InputError('run(): options.tag must be a string');
+  if (o.logSeverityLevel !== undefined && ![0, 1, 2, 3, 4].includes(o.logSeverityLevel)) throw new InputError('run(): options.logSeverityLevel must be 0, 1, 2, 3 or 4');
+}
+
+/** Copies an output into a preallocated tensor of the same type and shape. */
+function copyInto(into: Tensor, from: Tensor): void {
+  const dst = into.data, src = from.data;
+  if (Array.isArray(dst)) (src as string[]).forEach((v, i) => ((dst as string[])[i] = v));
+  else if (dst.constructor === src.constructor) (dst as Float32Array).set(src as Float32Array);
+  else throw new InputError(`run(feeds, fetches): the preallocated output holds a ${dst.constructor.name}; the output is a ${src.constructor.name}`);
+}
+
+/** inputShapes with freeDimensionOverrides applied to the model's declared input shapes. */
+async function shapesWithOverrides(source: string | Uint8Array, options: SessionOptions): Promise<Record<string, readonly number[]> | undefined> {
+  const over = options.freeDimensionOverrides;
+  if (!over || !Object.keys(over).length) return options.inputShapes;
+  for (const [k, v] of Object.entries(over)) {
+    if (!Number.isInteger(v) || v < 0) throw new InputError(`freeDimensionOverrides.${k} must be a non-negative integer, got ${v}`);
+  }
+  const model = typeof source === 'string' ? loadModel(source) : parseModel(source);
+  const g = model.graph;
+  const shapes: Record<string, readonly number[]> = {};
+  for (const name of g.inputs) {
+    if (g.initializers.has(name)) continue;
+    const shape = g.types.get(name)?.shape;
+    if (!shape || !shape.some((d) => typeof d === 'string' && d in over)) continue;
+    shapes[name] = shape.map((d) => (typeof d === 'number' ? d : d in over ? over[d] : -1));
+  }
+  for (const [name, dims] of Object.entries(shapes)) {
+    if (dims.includes(-1)) delete shapes[name]; // the builder names the dimension still open
+  }
+  return { ...shapes, ...(options.inputShapes ?? {}) };
 }
 
 /** The first bytes of a file (to tell engine files from ONNX), or undefined when it cannot be read. */

@@ -27,7 +27,7 @@ export function buildSerialized(model: Model, device: Device, config: BuilderCon
     selection = timedSelection(loadTimingCache(device, config), config.optimizationLevel ?? DEFAULT_OPTIMIZATION_LEVEL, config.paramMode ?? 'spec');
   }
   const plan = buildPlan(model, deviceCaps(device, config), { ...config, selection });
-  return { plan, shaders: compileShaders(plan) };
+  return { plan, shaders: compileShaders(plan, config.progress) };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { DeviceCaps } from '../kernel/contract';
 import type { EnginePlan, PluginRecord } from '../kernel/plan';
 import type { Model } from '../ir/graph';
 import type { BuilderConfig } from './config';
+import { PROGRESS_SPAN } from '../kernel/progress';
 import { SubViews } from './passes/subviews';
 import { PrecisionPlanner } from './precision';
 import { resolveInputShapes } from './phases/input-shapes';
@@ -24,7 +25,7 @@ import { registryWithPlugins, shadowReplacedOps } from '../plugins/registry';
 import { resolvePlugins } from '../plugins/load';
 import { makeRefitRecord } from './refit';
 
-export type { BuilderConfig } from './config';
+export type { BuilderConfig, BuildProgress } from './config';
 
 /** A named step of the build. */
 export interface BuildPhase {
@@ -62,7 +63,11 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
     arenaBytes: 0, naiveActivationBytes: 0, weightBytes: 0,
   };
   state.subviews = new SubViews(caps.alignment, (n) => rootOf(state, n), log);
-  for (const phase of PHASES) phase.run(state);
+  const [p0, p1] = PROGRESS_SPAN.plan;
+  PHASES.forEach((phase, i) => {
+    config.progress?.({ phase: phase.name, fraction: p0 + ((p1 - p0) * i) / PHASES.length });
+    phase.run(state);
+  });
   const { layers } = state;
   const pluginRecords = recordPlugins(state);
   return {

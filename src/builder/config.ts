@@ -1,7 +1,10 @@
 /** What a build is asked to do (TensorRT's IBuilderConfig). */
 import type { OpRegistry } from '../ops/registry';
 import type { PluginDef } from '../plugins/types';
+import type { BuildProgress } from '../kernel/progress';
 import type { KernelSelection } from './selection';
+
+export type { BuildProgress } from '../kernel/progress';
 
 export interface BuilderConfig {
   /** Concrete shapes for inputs with symbolic or unknown dims (trtexec's --shapes). */
@@ -56,4 +59,6 @@ export interface BuilderConfig {
   refittable?: boolean;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;
+  /** Receives the build's progress: each phase as it starts, and each layer of the long ones. */
+  progress?(p: BuildProgress): void;
 }

@@ -11,6 +11,7 @@ import { PluginError } from '../errors';
 import { compileDispatchShader, setSpirvRewrite, ShaderRef } from '../gpu/compile';
 import type { EnginePlan, PlannedLayer, ShaderTable } from '../kernel/plan';
 import { coopMatNvToKhr } from './spirv/coopmat-khr';
+import { PROGRESS_SPAN, type BuildProgress } from '../kernel/progress';
 
 // the KHR cooperative-matrix path: glslang compiles the NV extension, the words are rewritten
 setSpirvRewrite('VKRT_COOPMAT_KHR', coopMatNvToKhr);
@@ -21,15 +22,32 @@ export function compileDispatch(d: ShaderRef, mode: 'spec' | 'push'): Uint32Arra
 }
 
 /** Compiles every dispatch of a plan; each distinct module appears once in the table. */
-export function compileShaders(plan: EnginePlan): ShaderTable {
+export function compileShaders(plan: EnginePlan, progress?: (p: BuildProgress) => void): ShaderTable {
+  const steps = compileShaderSteps(plan, progress);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/**
+ * {@link compileShaders} one layer at a time: the generator yields after each layer (so a caller
+ * can let the event loop run between compiles) and returns the table.
+ */
+export function* compileShaderSteps(plan: EnginePlan, progress?: (p: BuildProgress) => void): Generator<number, ShaderTable> {
   const modules: Uint32Array[] = [];
   const ids = new Map<Uint32Array, number>();
-  const dispatchModule = plan.layers.map((layer) => layer.dispatches.map((d, k) => {
-    const spirv = layer.plugin ? compilePluginDispatch(layer, k, plan.paramMode) : compileDispatch(d, plan.paramMode);
-    let id = ids.get(spirv);
-    if (id === undefined) { id = modules.length; ids.set(spirv, id); modules.push(spirv); }
-    return id;
-  }));
+  const [f0, f1] = PROGRESS_SPAN.shaders;
+  const n = plan.layers.length;
+  const dispatchModule: number[][] = [];
+  for (let li = 0; li < n; li++) {
+    progress?.({ phase: 'shaders', layer: li, layers: n, fraction: f0 + ((f1 - f0) * li) / Math.max(1, n) });
+    const layer = plan.layers[li];
+    dispatchModule.push(layer.dispatches.map((d, k) => {
+      const spirv = layer.plugin ? compilePluginDispatch(layer, k, plan.paramMode) : compileDispatch(d, plan.paramMode);
+      let id = ids.get(spirv);
+      if (id === undefined) { id = modules.length; ids.set(spirv, id); modules.push(spirv); }
+      return id;
+    }));
+    yield li;
+  }
   return { modules, dispatchModule };
 }
 

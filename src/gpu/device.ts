@@ -1,5 +1,5 @@
 import { DisposedError, InputError } from '../errors';
-import { loadNative, type SpirvFacts, type NativeDevice, type NativeDeviceHealth, type SpirvValidation, type NativeDeviceInfo, type NativeOpenDeviceInfo } from '../native';
+import { loadNative, type SpirvFacts, type NativeDevice, type NativeDeviceHealth, type SpirvValidation, type NativeDeviceInfo, type NativeOpenDeviceInfo, type NativePipeline } from '../native';
 import { BufferKind, GpuBuffer } from './buffer';
 import { type CoopMatProperty, decodeCoopMatProperty } from './coopmat';
 import { callNative, translateNativeError } from './errors';
@@ -88,6 +88,19 @@ interface Child {
 
 const PRUNE_FLOOR = 64;
 
+/** The addon's form of a pipeline description (checked: spirv must be SPIR-V words). */
+function nativePipelineDesc(desc: PipelineDesc) {
+  if (!desc || !(desc.spirv instanceof Uint32Array)) throw new InputError('createPipeline: spirv must be a Uint32Array');
+  return {
+    spirv: desc.spirv,
+    name: desc.name,
+    entryPoint: desc.entryPoint,
+    bindingCount: desc.bindingCount,
+    pushConstantSize: desc.pushConstantSize ?? 0,
+    specialization: packSpecialization(desc.specialization ?? []),
+  };
+}
+
 /**
  * A Vulkan device opened for compute: all queues of its best compute family, a pipeline cache,
  * and the factory of buffers, pipelines and programs.
@@ -105,6 +118,7 @@ export class Device {
    */
   private readonly children = new Set<WeakRef<Child>>();
   private pruneAt = PRUNE_FLOOR;
+  private holders = 0;
 
   private constructor(private readonly native: NativeDevice) {
     this.info = decodeInfo(native.info());
@@ -212,18 +226,27 @@ export class Device {
    */
   createPipeline(desc: PipelineDesc): Pipeline {
     const native = this.alive();
-    if (!desc || !(desc.spirv instanceof Uint32Array)) throw new InputError('createPipeline: spirv must be a Uint32Array');
-    const specialization = packSpecialization(desc.specialization ?? []);
-    const p = callNative('Device', () =>
-      native.createPipeline({
-        spirv: desc.spirv,
-        name: desc.name,
-        entryPoint: desc.entryPoint,
-        bindingCount: desc.bindingCount,
-        pushConstantSize: desc.pushConstantSize ?? 0,
-        specialization,
-      }),
-    );
+    const nd = nativePipelineDesc(desc);
+    return this.track(new Pipeline(callNative('Device', () => native.createPipeline(nd))));
+  }
+
+  /**
+   * {@link createPipeline} with the driver's compile on a worker thread: drivers that compile on the
+   * CPU (lavapipe) leave the event loop free meanwhile. Same checks and errors, as a rejection.
+   */
+  async createPipelineAsync(desc: PipelineDesc): Promise<Pipeline> {
+    const native = this.alive();
+    const nd = nativePipelineDesc(desc);
+    let p: NativePipeline;
+    try {
+      p = await native.createPipelineAsync(nd);
+    } catch (e) {
+      throw translateNativeError(e, 'Device');
+    }
+    if (this.native.disposed) {
+      p.dispose(); // the device was disposed while the pipeline compiled
+      throw new DisposedError('Device');
+    }
     return this.track(new Pipeline(p));
   }
 
@@ -256,6 +279,21 @@ export class Device {
 
   get disposed(): boolean {
     return this.native.disposed;
+  }
+
+  /**
+   * Holds the device open for one more holder (engines, builders and sessions that opened it hold
+   * it this way); {@link release} drops the hold and disposes the device when no holder is left.
+   */
+  retain(): this {
+    this.alive();
+    this.holders++;
+    return this;
+  }
+
+  /** Drops one {@link retain}; the last one disposes the device. */
+  release(): void {
+    if (this.holders > 0 && --this.holders === 0) this.dispose();
   }
 
   /** Disposes every object created from this device, then the device. Idempotent. */

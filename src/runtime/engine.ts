@@ -24,8 +24,9 @@ import { checkFingerprint, EngineFileContents, EngineKey, fingerprintOf, readEng
 import { checkLoadedPlan } from './plan-check';
 import { decodePlainData, encodePlainData, Json } from './plan-codec';
 import { verifyPlanSources } from './plan-verify';
-import { createPipelines } from './pipelines';
 import { refitEngine, refitEngineFromOnnx, RefitResult, RefitWeights } from './refit';
+import { createPipelineSteps, type PipelineRequest } from './pipelines';
+import { PROGRESS_SPAN, type BuildProgress } from '../kernel/progress';
 
 /** Options of {@link Engine.load}. */
 export interface LoadOptions {
@@ -33,6 +34,11 @@ export interface LoadOptions {
   device?: Device;
   /** The engine disposes the given device with itself (as it does one it opened). */
   ownsDevice?: boolean;
+  /**
+   * The engine holds the given device open ({@link Device.retain}) until it is disposed, as an
+   * engine built by a Builder holds the builder's device: disposing the builder does not break it.
+   */
+  holdDevice?: boolean;
 }
 
 /** Options of {@link Engine.deserialize} / Runtime.deserializeEngine. */
@@ -57,6 +63,8 @@ export interface DeserializeOptions {
   key?: EngineKey;
   /** The operators the engine was built with, when the build used a plugin registry. */
   registry?: OpRegistry;
+  /** The engine holds the given device open until it is disposed (see LoadOptions.holdDevice). */
+  holdDevice?: boolean;
 }
 
 /** Options of {@link Engine.serialize}. */
@@ -83,7 +91,8 @@ interface Manifest {
 export class Engine {
   readonly plan: EnginePlan;
   readonly device: Device;
-  private readonly ownsDevice: boolean;
+  /** The engine holds its device open (Device.retain) and releases it when disposed. */
+  private readonly holdsDevice: boolean;
   /** @internal The pipeline of each layer's dispatches, in plan order. */
   readonly pipelines: Pipeline[][];
   /** @internal The weight buffer. */
@@ -100,27 +109,21 @@ export class Engine {
   /** True for an engine loaded from an engine file. */
   readonly loaded: boolean;
 
-  private constructor(built: BuiltEngine, device: Device, ownsDevice: boolean, t0: number, file?: { name?: string }) {
+  private constructor(built: BuiltEngine, device: Device, ownsDevice: boolean, t0: number, file?: { name?: string }, holdDevice = false, prepared?: Prepared) {
     this.plan = built.plan;
     this.shaders = built.shaders;
     this.device = device;
-    this.ownsDevice = ownsDevice;
+    this.holdsDevice = ownsDevice || holdDevice;
     this.loaded = !!file;
-    let pipelines: Pipeline[][] = [];
     try {
-      this.pipelines = pipelines = createPipelines(device, this.plan, this.shaders, file);
-      this.weights = device.createBuffer(this.plan.weightBytes, 'device');
-      for (const t of this.plan.tensors.values()) {
-        if (t.kind !== 'weight') continue;
-        const data = this.plan.weightData.get(t.name)!;
-        if (data.length) this.weights.write(data, t.offset);
-      }
-      for (const l of this.plan.layers) for (const w of l.kernelWeights) if (w.data.length) this.weights.write(w.data, w.offset);
+      const made = prepared ?? prepareNow(device, prepareSteps(device, this.plan, this.shaders, file));
+      this.pipelines = made.pipelines;
+      this.weights = made.weights;
     } catch (e) {
-      for (const ps of pipelines) for (const p of ps) p.dispose();
       if (ownsDevice) device.dispose();
       throw e;
     }
+    if (this.holdsDevice) device.retain();
     this.buildMs = performance.now() - t0;
   }
 
@@ -131,7 +134,27 @@ export class Engine {
    */
   static load(built: BuiltEngine, options: LoadOptions = {}, startMs = performance.now()): Engine {
     const device = options.device ?? Device.create();
-    return new Engine(built, device, !options.device || !!options.ownsDevice, startMs);
+    return new Engine(built, device, !options.device || !!options.ownsDevice, startMs, undefined, !!options.holdDevice);
+  }
+
+  /**
+   * {@link load} without holding the event loop: each pipeline is compiled on a worker thread
+   * (Device.createPipelineAsync) and the weights are uploaded in chunks with the event loop let run
+   * in between (a build keeps timers and I/O going). `progress` hears each pipeline and chunk.
+   */
+  static async loadAsync(built: BuiltEngine, options: LoadOptions = {}, startMs = performance.now(), progress?: (p: BuildProgress) => void): Promise<Engine> {
+    const device = options.device ?? Device.create();
+    const owns = !options.device || !!options.ownsDevice;
+    let prepared: Prepared;
+    try {
+      prepared = await prepareLater(device, prepareSteps(device, built.plan, built.shaders, undefined), progress);
+    } catch (e) {
+      if (owns) device.dispose();
+      throw e;
+    }
+    const engine = new Engine(built, device, owns, startMs, undefined, !!options.holdDevice, prepared);
+    progress?.({ phase: 'done', fraction: 1 });
+    return engine;
   }
 
   /**
@@ -170,7 +193,7 @@ export class Engine {
     } else device = openMatchingDevice(file, options.file, !!options.untrusted);
     try {
       const built = decodeEngine(file, device, options.file, { recompile: !!options.untrusted, registry: options.registry });
-      return new Engine(built, device, !options.device, t0, { name: options.file });
+      return new Engine(built, device, !options.device, t0, { name: options.file }, !!options.holdDevice);
     } catch (e) {
       if (!options.device) device.dispose();
       throw e;
@@ -228,15 +251,136 @@ export class Engine {
 
   get disposed(): boolean { return this.disposedFlag; }
 
-  /** Frees the engine's contexts, pipelines and weights (and the device if the engine made it). */
+  /**
+   * Frees the engine's contexts, pipelines and weights, and releases the device it holds (one it
+   * opened, or a builder's): the last holder disposes the device.
+   */
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    for (const c of [...this.contexts]) c.dispose();
-    for (const ps of this.pipelines) for (const p of ps) p.dispose();
-    this.weights.dispose();
-    if (this.ownsDevice) this.device.dispose();
+    if (!this.device.disposed) {
+      for (const c of [...this.contexts]) c.dispose();
+      for (const ps of this.pipelines) for (const p of ps) p.dispose();
+      this.weights.dispose();
+    }
+    if (this.holdsDevice) this.device.release();
   }
+}
+
+/** An engine's GPU objects: a pipeline per dispatch and the weight buffer. */
+interface Prepared {
+  pipelines: Pipeline[][];
+  weights: GpuBuffer;
+}
+
+/** Bytes of weights written per step of {@link prepareSteps}. */
+const WEIGHT_CHUNK = 8 << 20;
+
+/** A step of {@link prepareSteps}: a pipeline to create (sent back through next()), or progress. */
+type PrepareStep = { pipeline: PipelineRequest } | { progress: BuildProgress };
+
+/**
+ * Makes a plan's pipelines (each asked of the caller, who creates it synchronously or not) and
+ * uploads its weights in chunks, reporting progress in between; returns them. On failure disposes
+ * what it made.
+ */
+function* prepareSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Generator<PrepareStep, Prepared, Pipeline | undefined> {
+  let pipelines: Pipeline[][] = [];
+  let weights: GpuBuffer | undefined;
+  let done = false;
+  const layers = plan.layers.length;
+  const [p0, p1] = PROGRESS_SPAN.pipelines;
+  try {
+    const steps = createPipelineSteps(device, plan, shaders, file);
+    for (let r = steps.next(); ; ) {
+      if (r.done) { pipelines = r.value; break; }
+      const request = r.value;
+      let made: Pipeline;
+      try {
+        made = (yield { pipeline: request })!;
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next(made);
+      yield { progress: { phase: 'pipelines', layer: request.layer, layers, fraction: p0 + ((p1 - p0) * (request.layer + 1)) / Math.max(1, layers) } };
+    }
+    weights = device.createBuffer(plan.weightBytes, 'device');
+    const writes: [ArrayBufferView, number][] = [];
+    for (const t of plan.tensors.values()) {
+      if (t.kind !== 'weight') continue;
+      const data = plan.weightData.get(t.name)!;
+      if (data.length) writes.push([data, t.offset]);
+    }
+    for (const l of plan.layers) for (const w of l.kernelWeights) if (w.data.length) writes.push([w.data, w.offset]);
+    const total = writes.reduce((a, [d]) => a + d.byteLength, 0);
+    let written = 0, sinceYield = 0;
+    const [w0, w1] = PROGRESS_SPAN.weights;
+    for (const [data, offset] of writes) {
+      // large tensors go in chunks, so no single write holds the thread for long
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      for (let at = 0; at < bytes.length; at += WEIGHT_CHUNK) {
+        const part = bytes.subarray(at, Math.min(bytes.length, at + WEIGHT_CHUNK));
+        weights.write(part, offset + at);
+        written += part.length;
+        sinceYield += part.length;
+        if (sinceYield >= WEIGHT_CHUNK) {
+          sinceYield = 0;
+          yield { progress: { phase: 'weights', fraction: w0 + ((w1 - w0) * written) / Math.max(1, total) } };
+        }
+      }
+    }
+    done = true;
+    return { pipelines, weights };
+  } finally {
+    if (!done) {
+      for (const ps of pipelines) for (const p of ps) p.dispose();
+      weights?.dispose();
+    }
+  }
+}
+
+/** Runs {@link prepareSteps} synchronously (Device.createPipeline). */
+function prepareNow(device: Device, steps: Generator<PrepareStep, Prepared, Pipeline | undefined>): Prepared {
+  for (let r = steps.next(); ; ) {
+    if (r.done) return r.value;
+    if ('pipeline' in r.value) {
+      let p: Pipeline;
+      try {
+        p = device.createPipeline(r.value.pipeline.desc);
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next(p);
+    } else r = steps.next(undefined);
+  }
+}
+
+/** Runs {@link prepareSteps} with pipelines compiled off the JS thread and the event loop let run between steps. */
+async function prepareLater(device: Device, steps: Generator<PrepareStep, Prepared, Pipeline | undefined>, progress?: (p: BuildProgress) => void): Promise<Prepared> {
+  for (let r = steps.next(); ; ) {
+    if (r.done) return r.value;
+    if ('pipeline' in r.value) {
+      let p: Pipeline;
+      try {
+        p = await device.createPipelineAsync(r.value.pipeline.desc);
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next(p);
+    } else {
+      progress?.(r.value.progress);
+      await yieldToEventLoop();
+      r = steps.next(undefined);
+    }
+  }
+}
+
+/** Resolves after the event loop has run once (timers, I/O). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

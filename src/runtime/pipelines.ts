@@ -11,7 +11,7 @@
  */
 import { EngineFileError, VkrtError, VulkanError } from '../errors';
 import { Device } from '../gpu/device';
-import { dispatchSpecialization, type Pipeline } from '../gpu/pipeline';
+import { dispatchSpecialization, type Pipeline, type PipelineDesc } from '../gpu/pipeline';
 import type { SpirvValidation } from '../native';
 import type { EnginePlan, ShaderTable } from '../kernel/plan';
 
@@ -37,6 +37,33 @@ function refusedModule(e: VulkanError): boolean {
  *   'corrupt'), not a bad call.
  */
 export function createPipelines(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Pipeline[][] {
+  const steps = createPipelineSteps(device, plan, shaders, file);
+  for (let r = steps.next(); ; ) {
+    if (r.done) return r.value;
+    let p: Pipeline;
+    try {
+      p = device.createPipeline(r.value.desc);
+    } catch (e) {
+      r = steps.throw(e);
+      continue;
+    }
+    r = steps.next(p);
+  }
+}
+
+/** One pipeline a plan needs: its description and the layer it is for. */
+export interface PipelineRequest {
+  desc: PipelineDesc;
+  layer: number;
+}
+
+/**
+ * {@link createPipelines} one pipeline at a time: the generator yields a request for each distinct
+ * pipeline and takes the created Pipeline back through next() (so the caller may create it
+ * asynchronously, Device.createPipelineAsync, and let the event loop run); a creation error goes
+ * in through throw(). Returns the pipelines; on failure disposes what it was given.
+ */
+export function* createPipelineSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Generator<PipelineRequest, Pipeline[][], Pipeline> {
   const cache = new Map<string, Pipeline>();
   const declared = new Map<number, Set<number>>();
   const validated = new Map<number, SpirvValidation>();
@@ -64,15 +91,18 @@ export function createPipelines(device: Device, plan: EnginePlan, shaders: Shade
     return ids;
   };
   const out: Pipeline[][] = [];
+  let done = false;
   try {
-    plan.layers.forEach((layer, li) => {
-      out.push(layer.dispatches.map((d, di) => {
+    for (let li = 0; li < plan.layers.length; li++) {
+      const layer = plan.layers[li];
+      const row: Pipeline[] = [];
+      for (let di = 0; di < layer.dispatches.length; di++) {
+        const d = layer.dispatches[di];
         const m = shaders.dispatchModule[li][di];
         if (file) validationOf(m); // before anything else reads the module
         const ids = specIdsOf(m);
         const used = dispatchSpecialization(d.workgroup, plan.paramMode === 'spec' ? d.params : undefined, ids);
         if (file) {
-          // the size the module runs with, as specialized below, must be the dispatch's
           const runs = validationOf(m).workgroup!.map((a) => (a.spec ? used.find((s) => s.id === a.id)?.value ?? a.value : a.value));
           if (runs.some((v, k) => v !== d.workgroup[k])) throw new EngineFileError('corrupt', `layer '${layer.name}' dispatch ${di}: SPIR-V module ${m} runs workgroups of ${runs.join('x')}, the dispatch says ${d.workgroup.join('x')}`, file.name);
         }
@@ -81,11 +111,14 @@ export function createPipelines(device: Device, plan: EnginePlan, shaders: Shade
         let p = cache.get(key);
         if (!p) {
           try {
-            p = device.createPipeline({
-              spirv: shaders.modules[m], name: `${layer.name}:${d.shader}`, bindingCount: d.bindings.length,
-              pushConstantSize: plan.paramMode === 'push' ? 4 * Math.max(1, d.params.length) : 0,
-              specialization: used,
-            });
+            p = yield {
+              layer: li,
+              desc: {
+                spirv: shaders.modules[m], name: `${layer.name}:${d.shader}`, bindingCount: d.bindings.length,
+                pushConstantSize: plan.paramMode === 'push' ? 4 * Math.max(1, d.params.length) : 0,
+                specialization: used,
+              },
+            };
           } catch (e) {
             if (file && e instanceof VkrtError && (!(e instanceof VulkanError) || refusedModule(e))) {
               throw new EngineFileError('corrupt', `layer '${layer.name}' dispatch ${di}: ${e instanceof VulkanError ? `the driver refused SPIR-V module ${m} (${e.message})` : e.message}`, file.name);
@@ -94,12 +127,13 @@ export function createPipelines(device: Device, plan: EnginePlan, shaders: Shade
           }
           cache.set(key, p);
         }
-        return p;
-      }));
-    });
-  } catch (e) {
-    for (const p of new Set(cache.values())) p.dispose();
-    throw e;
+        row.push(p);
+      }
+      out.push(row);
+    }
+    done = true;
+  } finally {
+    if (!done) for (const p of new Set(cache.values())) p.dispose();
   }
   return out;
 }

@@ -24,7 +24,7 @@ import { describeShape } from './input-shapes';
 /** The GPU descriptor of a value (its type must be static and storable). */
 export function descOf(state: BuildState, name: string, node?: Node): TensorDesc {
   const t = state.types.get(name);
-  if (!t || !isStatic(t.shape)) throw new ShapeError(`the shape of '${name}' is not known at build time (${t ? describeShape(t.shape) : 'no type'}); give input shapes with --shapes`, node);
+  if (!t || !isStatic(t.shape)) throw new ShapeError(`the shape of '${name}' is not known at build time (${t ? describeShape(t.shape) : 'no type'}); give the input shapes in BuilderConfig.inputShapes (CLI: --shapes)`, node);
   const gpu = gpuTypeOf(t.dtype);
   if (!gpu) throw new UnsupportedError(`tensor '${name}' has dtype ${t.dtype}, which the GPU does not hold`, node);
   return { dtype: t.dtype, gpu, dims: t.shape, constant: state.constants.get(name) };
