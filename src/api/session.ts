@@ -174,7 +174,7 @@ export class InferenceSession {
    * @throws ParseError, UnsupportedError, InputError (shapes: give `inputShapes` or
    *   `freeDimensionOverrides`), VulkanError, EngineFileError.
    */
-  static create(uri: string, options?: SessionOptions): Promise<InferenceSession>;
+  static create(uri: string | Uint8Array, options?: SessionOptions): Promise<InferenceSession>;
   static create(buffer: Uint8Array | ArrayBufferLike, options?: SessionOptions): Promise<InferenceSession>;
   static create(buffer: ArrayBufferLike, byteOffset: number, byteLength?: number, options?: SessionOptions): Promise<InferenceSession>;
   static async create(arg0: string | Uint8Array | ArrayBufferLike, arg1?: SessionOptions | number, arg2?: number, arg3?: SessionOptions): Promise<InferenceSession> {
@@ -245,7 +245,7 @@ export class InferenceSession {
       throw new InputError('run(feeds): feeds must be an object of Tensors keyed by input name');
     }
     let wanted: string[] = [...this.outputNames];
-    let preallocated: Record<string, Tensor> = {};
+    const preallocated: Record<string, Tensor> = {};
     let options: RunOptions | undefined;
     if (Array.isArray(arg1)) {
       wanted = [...new Set(arg1 as readonly string[])];

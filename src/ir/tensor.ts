@@ -145,7 +145,7 @@ export class Tensor {
    * - `new Tensor(dtype, dims, data)` with data in vkrt's host representation (dtype.ts).
    * @throws InputError when the data's array does not match the type, or its length the dims.
    */
-  constructor(type: DType, data: TensorData | readonly (number | bigint | boolean | string)[], dims?: readonly number[]);
+  constructor(type: DType, data: TensorData | Uint8ClampedArray | readonly (number | bigint | boolean | string)[], dims?: readonly number[]);
   constructor(dtype: DType, dims: readonly number[], data: TensorData);
   constructor(data: TensorData | readonly string[] | readonly boolean[] | Uint8ClampedArray, dims?: readonly number[]);
   constructor(params: { location: 'cpu-pinned' | 'cpu'; type: DType; data: TensorData; dims: readonly number[] });

@@ -30,9 +30,9 @@ export function resolveInputShapes(state: BuildState): void {
         if (typeof d === 'number' && d !== shapeGiven[i]) throw new InputError(`input '${name}' dimension ${i} is fixed at ${d} by the model; inputShapes gave ${shapeGiven[i]}`);
       });
     }
-    if (!shape) throw new InputError(`input '${name}' has unknown rank; give its shape in inputShapes (CLI: --shapes=${name}:1x3x224x224)`);
+    if (!shape) throw new InputError(`input '${name}' has unknown rank; give its shape in inputShapes: { ${name}: [1, 3, 224, 224] }`);
     const sym = shape.filter((d) => typeof d !== 'number');
-    if (sym.length) throw new InputError(`input '${name}' has symbolic dimension(s) ${sym.map((s) => `'${s}'`).join(', ')} (${describeShape(shape)}); give a value in inputShapes: { ${name}: [${shape.map((d) => (typeof d === 'number' ? d : 1)).join(', ')}] } (CLI: --shapes=${name}:${shape.map((d) => (typeof d === 'number' ? d : 1)).join('x')})`);
+    if (sym.length) throw new InputError(`input '${name}' has symbolic dimension(s) ${sym.map((s) => `'${s}'`).join(', ')} (${describeShape(shape)}); give a value in inputShapes: { ${name}: [${shape.map((d) => (typeof d === 'number' ? d : 1)).join(', ')}] } (InferenceSession: or freeDimensionOverrides: { ${sym.map((s) => `${s}: 1`).join(', ')} })`);
     inputTypes.set(name, { kind: 'tensor', dtype: declared.dtype, shape });
   }
   state.inputTypes = inputTypes;
