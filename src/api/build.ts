@@ -51,7 +51,7 @@ export function buildEngine(model: Model, options: EngineOptions = {}): Engine {
   const t0 = performance.now();
   const device = options.device ?? Device.create();
   try {
-    const engine = Engine.load(buildSerialized(model, device, options), { device, ownsDevice: !options.device, holdDevice: options.holdDevice }, t0);
+    const engine = Engine.load(buildSerialized(model, device, options), { device, ownsDevice: !options.device, holdDevice: options.holdDevice }, t0, options.progress);
     options.progress?.({ phase: 'done', fraction: 1 });
     return engine;
   } catch (e) {

@@ -17,7 +17,8 @@ import { Model } from '../ir/graph';
 import { Tensor } from '../ir/tensor';
 import { loadModel } from '../onnx/parse';
 import { interpret } from '../ops/interpreter';
-import { flagString, parseArgs } from './args';
+import { flagString, parseCommand, type CommandSpec } from './args';
+import { BUILD_HELP, resolveModelPath } from './engine-flags';
 import { loadInputs, parseShapes, randomInputs } from './exec';
 import type { EnginePlan } from '../kernel/plan';
 import { buildEngine } from '../api/build';
@@ -154,16 +155,34 @@ function fmt(e: TensorError): string {
   return `max abs ${e.maxAbs.toExponential(3)}, rel L2 ${e.relL2.toExponential(3)}, cosine ${e.cosine.toFixed(6)}${nf}`;
 }
 
+export const SPEC: CommandSpec = {
+  name: 'compare',
+  summary: "Accuracy of an engine against the CPU reference interpreter (Polygraphy's role): both run on the same inputs; per output the max absolute error, relative L2 error, cosine similarity and NaN/Inf; exit 1 when an output is over the threshold.",
+  usage: 'compare --onnx=FILE [flags]',
+  valueFlags: ['onnx', 'shapes', 'loadInputs', 'seed', 'device', 'threshold', 'fp32Layers'],
+  switches: ['fp16', 'noFusion', 'layerwise'],
+  help: {
+    ...BUILD_HELP,
+    loadInputs: { value: 'SPEC', description: "inputs, as exec's --loadInputs", default: 'seeded random values' },
+    seed: { value: 'N', description: 'seed of the random inputs', default: '1' },
+    threshold: { value: 'X', description: 'relative L2 error above which an output fails', default: '1e-2 with --fp16, else 1e-4' },
+    fp32Layers: { value: 'A,B', description: 'layer names, output names or op types kept in FP32 in an FP16 engine' },
+    layerwise: { description: 'compare every intermediate tensor and name the first layer whose error jumps' },
+  },
+  examples: ['vkrt compare --onnx=model.onnx --fp16', 'vkrt compare --onnx=model.onnx --fp16 --layerwise --fp32Layers=Softmax'],
+};
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['onnx', 'shapes', 'loadInputs', 'seed', 'device', 'threshold', 'fp32Layers']);
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
   const onnx = flagString(args, 'onnx');
-  if (!onnx) throw new InputError('usage: vkrt compare --onnx=MODEL.onnx [--fp16] [--fp32Layers=a,b] [--shapes=...] [--loadInputs=...] [--seed=N] [--layerwise] [--threshold=X]');
+  if (!onnx) throw new InputError('usage: vkrt compare --onnx=FILE [flags]; see `vkrt compare --help`');
   const seed = Number(flagString(args, 'seed') ?? 1);
   if (!Number.isInteger(seed)) throw new InputError('--seed must be an integer');
   const thr = flagString(args, 'threshold');
   const threshold = thr === undefined ? undefined : Number(thr);
   if (threshold !== undefined && !(threshold > 0)) throw new InputError('--threshold must be a positive number');
-  const model = loadModel(onnx);
+  const model = loadModel(resolveModelPath(onnx));
   const g = model.graph;
   const shapes = parseShapes(flagString(args, 'shapes'));
   let inputs: Map<string, Tensor> | undefined;

@@ -9,16 +9,36 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { InputError } from '../errors';
 import { loadPolicy, runConformance } from '../conformance/runner';
-import { flagString, parseArgs } from './args';
+import { flagString, parseCommand, type CommandSpec } from './args';
 
 /** The policy folder shipped with the package (known failures and tolerance overrides). */
 export function defaultPolicyFile(): string {
   return path.resolve(__dirname, '..', '..', 'test', 'conformance', 'policy');
 }
 
+export const SPEC: CommandSpec = {
+  name: 'conformance',
+  summary: 'Runs ONNX backend node test folders (model.onnx + test_data_set_*), prints a per-op table and `N passed, N failed, N skipped`; exit 1 on a failure not in the policy.',
+  usage: 'conformance DIR... [flags]',
+  valueFlags: ['backend', 'filter', 'json', 'policy', 'workers', 'timeout', 'write-known-failures'],
+  switches: ['failures'],
+  help: {
+    backend: { value: 'reference|vulkan', description: 'run on the CPU reference interpreter or on the GPU', default: 'reference' },
+    filter: { value: 'REGEX', description: 'only the tests whose name matches' },
+    json: { value: 'FILE', description: 'write every result as JSON' },
+    policy: { value: 'FILE', description: 'known failures and tolerance overrides', default: 'test/conformance/policy' },
+    workers: { value: 'N', description: 'worker processes', default: 'the CPU count' },
+    timeout: { value: 'S', description: 'seconds per test before it counts as failed' },
+    'write-known-failures': { value: 'FILE', description: 'write every test that does not pass, with its error, as a policy file' },
+    failures: { description: 'print each failure as it happens' },
+  },
+  positionals: { text: 'DIR...: folders of ONNX backend tests (e.g. .data/onnx-node).', min: 1, max: Infinity },
+  examples: ['vkrt conformance .data/onnx-node', 'vkrt conformance .data/onnx-node --backend=vulkan --filter=conv --failures'],
+};
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['backend', 'filter', 'json', 'policy', 'workers', 'timeout', 'write-known-failures']);
-  if (!args.positional.length) throw new InputError('usage: vkrt conformance DIR... [--backend=reference|vulkan] [--filter=REGEX] [--json=FILE]');
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
   for (const d of args.positional) if (!fs.existsSync(d)) throw new InputError(`no such folder: ${d} (unpack the suite with ../shared/data/unpack.sh .data)`);
   const backend = flagString(args, 'backend') ?? 'reference';
   const filterSrc = flagString(args, 'filter');

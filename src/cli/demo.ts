@@ -5,6 +5,7 @@
  * reports the build, the memory plan and the latency. Needs no download and no data.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { InputError } from '../errors';
 import { Tensor } from '../ir/tensor';
@@ -12,15 +13,32 @@ import { mobilenetV2Like } from '../models/nets';
 import { parseModel } from '../onnx/parse';
 import { serializeModel } from '../onnx/serialize';
 import { interpret } from '../ops/interpreter';
-import { flagString, parseArgs } from './args';
+import { flagString, parseCommand, type CommandSpec } from './args';
 import { run as exec } from './exec';
 
+export const SPEC: CommandSpec = {
+  name: 'demo',
+  summary: 'The bundled default model: a MobileNetV2-shaped network built in code (seeded weights; nothing is downloaded), written as ONNX, built into an engine, run, and checked against the CPU reference interpreter.',
+  usage: 'demo [--size=N] [--batch=N] [--iterations=N] [--out=FILE.onnx] [--device=N]',
+  valueFlags: ['out', 'size', 'batch', 'iterations', 'device'],
+  switches: [],
+  help: {
+    out: { value: 'FILE.onnx', description: 'where to write the model (its inputs and outputs go beside it)', default: 'a new folder under the system temp dir' },
+    size: { value: 'N', description: 'input height and width', default: '96' },
+    batch: { value: 'N', description: 'batch size', default: '1' },
+    iterations: { value: 'N', description: 'timed runs', default: '20' },
+    device: { value: 'N', description: 'the Vulkan device index (see `vkrt devices`)', default: 'the default device' },
+  },
+  examples: ['vkrt demo', 'vkrt demo --size=224 --batch=4'],
+};
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['out', 'size', 'batch', 'iterations', 'device']);
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
   const size = Number(flagString(args, 'size') ?? 96);
   const batch = Number(flagString(args, 'batch') ?? 1);
   if (!Number.isInteger(size) || size < 8 || !Number.isInteger(batch) || batch < 1) throw new InputError('--size must be an integer >= 8 and --batch >= 1');
-  const out = flagString(args, 'out') ?? path.join(process.cwd(), 'build', 'demo-mobilenetv2.onnx');
+  const out = flagString(args, 'out') ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vkrt-demo-')), 'demo-mobilenetv2.onnx');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const model = mobilenetV2Like({ batch, size });
   fs.writeFileSync(out, serializeModel(model));

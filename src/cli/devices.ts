@@ -3,7 +3,7 @@
  * readable table or as a JSON array (the fields of {@link DeviceInfo}).
  */
 import { Device, formatCoopMatProperty, type DeviceInfo } from '../gpu';
-import { parseArgs } from './args';
+import { parseCommand, type CommandSpec } from './args';
 
 function bytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -60,8 +60,22 @@ export function formatDevice(d: DeviceInfo): string {
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
 }
 
+export const SPEC: CommandSpec = {
+  name: 'devices',
+  summary: 'The Vulkan devices and their capabilities (fp16, int8, dot product, cooperative matrix, subgroup size, timestamps, queues, memory heaps).',
+  usage: 'devices [--json] [--validation]',
+  valueFlags: [],
+  switches: ['json', 'validation'],
+  help: {
+    json: { description: 'print a JSON array (the fields of DeviceInfo)' },
+    validation: { description: 'enumerate with the Khronos validation layer on' },
+  },
+  examples: ['vkrt devices', 'vkrt devices --json'],
+};
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
   const devices = Device.list({ validation: args.flags.has('validation') });
   if (args.flags.has('json')) {
     console.log(JSON.stringify(devices, null, 2));

@@ -13,25 +13,28 @@ import { Device } from '../gpu/device';
 import { Model } from '../ir/graph';
 import { loadModel } from '../onnx/parse';
 import { EngineKey, readEngineFile } from '../runtime/engine-file';
-import { flagString, ParsedArgs } from './args';
+import { flagString, type FlagHelp, type ParsedArgs } from './args';
 
 /** Build flags taking a value. */
 export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile', 'plugins', 'coopMat'] as const;
 /** Build switches. */
 export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose', 'refit'] as const;
 
-/** Refuses flags the command does not know (a typo must not be silently ignored). */
-export function checkFlags(args: ParsedArgs, command: string, valueFlags: readonly string[], switches: readonly string[]): void {
-  for (const [name, v] of args.flags) {
-    if (valueFlags.includes(name)) {
-      if (v === true) throw new InputError(`--${name} needs a value (--${name}=...)`);
-    } else if (switches.includes(name)) {
-      if (v !== true) throw new InputError(`--${name} takes no value`);
-    } else {
-      throw new InputError(`${command}: unknown flag --${name} (flags: ${[...valueFlags, ...switches].map((f) => `--${f}`).join(' ')})`);
-    }
-  }
-}
+/** Help of the build flags (exec, inspect). */
+export const BUILD_HELP: Readonly<Record<string, FlagHelp>> = {
+  onnx: { value: 'FILE', description: 'the ONNX model to build an engine from (a bare name gets .onnx added when that file exists)' },
+  shapes: { value: 'SPEC', description: 'shapes of inputs with symbolic dimensions: name:1x3x224x224[,name2:...] (trtexec\'s --shapes)' },
+  paramMode: { value: 'spec|push', description: 'how kernels receive shape facts: specialization constants or push constants', default: 'spec' },
+  device: { value: 'N', description: 'the Vulkan device index (see `vkrt devices`)', default: 'the default device' },
+  fp16: { description: 'build FP16 layers where the device and the layer allow it' },
+  int8: { description: 'INT8 engines (not supported yet: says so)' },
+  noFusion: { description: 'turn the graph optimizer (layer and tensor fusion) off' },
+  builderOptimizationLevel: { value: '0-5', description: 'auto-tuning: how many candidates per layer are timed on the device (0: the heuristic choice; docs/tuning.md)', default: '3' },
+  timingCacheFile: { value: 'FILE', description: 'timings kept across builds: read before tuning, merged and written after' },
+  plugins: { value: 'A.js,B.js', description: "plugin modules the build loads, relative to the working directory (trtexec's --dynamicPlugins; docs/plugins.md)" },
+  refit: { description: 'build a refittable engine (weights replaceable by ONNX initializer name)' },
+  coopMat: { value: 'auto|nv|khr|off|emulate', description: 'matrix-unit (cooperative matrix) tactics for FP16 GEMM (docs/coopmat.md)', default: 'auto' },
+};
 
 /** Parses a --shapes value: `a:1x3x224x224,b:1x10`. */
 export function parseShapes(spec: string | undefined): Record<string, number[]> {
@@ -135,9 +138,16 @@ export function readUserFile(file: string, flag: string): Buffer {
   }
 }
 
+/** The model file a user named: the path, or NAME.onnx when only that exists (a bare model name). */
+export function resolveModelPath(file: string, flag = '--onnx'): string {
+  if (fs.existsSync(file)) return file;
+  if (!file.endsWith('.onnx') && fs.existsSync(`${file}.onnx`)) return `${file}.onnx`;
+  throw new InputError(`${flag}: ${file} does not exist${file.endsWith('.onnx') ? '' : ` (nor ${file}.onnx)`}`);
+}
+
 /** Loads the --onnx model (timed). */
 export function loadOnnx(file: string): { model: Model; parseMs: number } {
-  if (!fs.existsSync(file)) throw new InputError(`--onnx: ${file} does not exist`);
+  file = resolveModelPath(file);
   const t0 = performance.now();
   const model = loadModel(file);
   return { model, parseMs: performance.now() - t0 };

@@ -32,9 +32,9 @@ import { inspectPlan } from '../runtime/inspector';
 import { fingerprintOf } from '../runtime/engine-file';
 import { LayerProfile } from '../runtime/profiler';
 import { buildTrace } from '../runtime/trace';
-import { flagString, parseArgs, ParsedArgs } from './args';
+import { flagString, parseCommand, type CommandSpec, type ParsedArgs } from './args';
 import {
-  BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, checkFlags, checkNoBuildFlags, deviceForEngineFile, deviceIndex, loadOnnx,
+  BUILD_HELP, BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, checkNoBuildFlags, deviceForEngineFile, deviceIndex, loadOnnx,
   checkHostBytes, parseShapes, readUserFile,
 } from './engine-flags';
 import { averageLine, performanceSummary, profileJson, profileTable, timesJson } from './perf-report';
@@ -42,6 +42,7 @@ import type { EngineIO } from '../kernel/plan';
 import { buildEngineAsync } from '../api/build';
 import type { TuningProgress } from '../builder/tuning/tune';
 import { ExecutionContext, RunTiming } from '../runtime/context';
+import { progressLine } from './progress';
 
 export { parseShapes } from './engine-flags';
 
@@ -50,6 +51,40 @@ const VALUE_FLAGS = [
   'exportProfile', 'exportTimes', 'exportLayerInfo', 'exportTrace',
 ];
 const SWITCHES = [...BUILD_SWITCHES, 'dumpProfile', 'separateProfileRun', 'untrusted'];
+
+export const SPEC: CommandSpec = {
+  name: 'exec',
+  summary: "trtexec's workflow with trtexec's flags: build an engine from an ONNX model (--onnx) or load an engine file (--loadEngine), optionally save it, benchmark it and print the performance summary, and profile it per layer.",
+  usage: 'exec (--onnx=FILE | --loadEngine=FILE) [flags]',
+  valueFlags: VALUE_FLAGS,
+  switches: SWITCHES,
+  help: {
+    ...BUILD_HELP,
+    loadEngine: { value: 'FILE', description: 'load an engine file (from --saveEngine or engine.serialize()) instead of building' },
+    saveEngine: { value: 'FILE', description: 'write the engine to an engine file' },
+    engineKey: { value: 'KEYFILE', description: 'sign the file written with --saveEngine; with --loadEngine refuse files not signed with this key' },
+    untrusted: { description: 'load a file you did not build: robust buffer access, SPIR-V compiled again, its pipeline cache not used' },
+    loadInputs: { value: 'SPEC', description: 'inputs: FILE.npz (arrays by input name), or name:file.npy|.pb|.bin|.npz[:key],...', default: 'seeded random values' },
+    exportOutput: { value: 'FILE', description: 'write the outputs of the last run as .npz, or trtexec-style .json' },
+    iterations: { value: 'N', description: 'run at least N timed iterations', default: '10' },
+    warmUp: { value: 'MS', description: 'run for MS milliseconds before timing', default: '200' },
+    duration: { value: 'S', description: 'run the timed loop for at least S seconds', default: '3' },
+    avgRuns: { value: 'N', description: 'print an average every N runs (0: none)', default: '10' },
+    dumpProfile: { description: 'print the per-layer GPU time table and the top 5 layers' },
+    separateProfileRun: { description: 'profile in a separate loop, after the benchmark ran without timestamps' },
+    exportProfile: { value: 'FILE', description: 'write the per-layer profile as JSON' },
+    exportTimes: { value: 'FILE', description: 'write every run\'s timings as JSON' },
+    exportLayerInfo: { value: 'FILE', description: 'write the engine inspector\'s layer information as JSON' },
+    exportTrace: { value: 'FILE', description: 'write a Chrome/Perfetto trace (layers on a GPU track, run phases on a host track)' },
+    verbose: { description: 'print the build log and the stack of an error' },
+  },
+  notes: ['A build shows its progress on stderr when stderr is a terminal.'],
+  examples: [
+    'vkrt exec --onnx=model.onnx --shapes=input:1x3x224x224 --saveEngine=model.engine',
+    'vkrt exec --loadEngine=model.engine --dumpProfile --exportTrace=trace.json',
+    'vkrt exec --onnx=model.onnx --fp16 --loadInputs=inputs.npz --exportOutput=out.npz --iterations=100',
+  ],
+};
 
 const BIN_CTORS: Partial<Record<DType, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer): ArrayLike<number | bigint> }>> = {
   float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array,
@@ -177,13 +212,12 @@ async function timedLoop(ctx: ExecutionContext, inputs: Map<string, Tensor>, ite
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, VALUE_FLAGS);
-  checkFlags(args, 'exec', VALUE_FLAGS, SWITCHES);
-  if (args.positional.length) throw new InputError(`exec: unexpected argument '${args.positional[0]}' (flags are --name=value)`);
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
   const onnx = flagString(args, 'onnx');
   const engineFile = flagString(args, 'loadEngine');
   if (args.flags.has('int8')) buildConfig(args); // the clear "not yet supported" error, whatever else is given
-  if (!onnx && !engineFile) throw new InputError('usage: vkrt exec (--onnx=MODEL.onnx | --loadEngine=FILE) [--saveEngine=FILE] [--shapes=...] [--loadInputs=...] [--iterations=N] [--duration=S] [--warmUp=MS] [--dumpProfile] ...');
+  if (!onnx && !engineFile) throw new InputError('usage: vkrt exec (--onnx=FILE | --loadEngine=FILE) [flags]; see `vkrt exec --help`');
   if (onnx && engineFile) throw new InputError('give --onnx (build an engine) or --loadEngine (load one), not both');
   const verbose = args.flags.has('verbose');
   const iterations = numberFlag(args, 'iterations', 10, true);
@@ -241,7 +275,7 @@ export async function run(argv: string[]): Promise<number> {
       const progress = process.stderr.isTTY
         ? (t: TuningProgress) => process.stderr.write(`\r[tuning] layer ${t.layer}/${t.layers} ${t.name.slice(0, 40).padEnd(40)} ETA ${(t.etaMs / 1000).toFixed(1)} s${t.layer === t.layers ? '\n' : ''}`)
         : undefined;
-      engine = await buildEngineAsync(model, { ...config, device, inputShapes: shapes, log: (l) => { if (verbose || l.startsWith('tuning:')) console.log(`[${verbose ? 'V' : 'I'}] [build] ${l}`); }, onProgress: progress });
+      engine = await buildEngineAsync(model, { ...config, device, inputShapes: shapes, log: (l) => { if (verbose || l.startsWith('tuning:')) console.log(`[${verbose ? 'V' : 'I'}] [build] ${l}`); }, onProgress: progress, progress: progressLine('build') });
       const p = engine.plan;
       console.log(`[I] Model: ${path.basename(onnx!)} (${p.stats.onnxNodes} ONNX nodes) on ${device.info.name}`);
       console.log(`[I] Engine built: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views${config.fp16 ? `, ${p.layers.filter((l) => l.precision === 'fp16').length} fp16` : ''}${config.fusion === false ? ', fusion off' : ''}), parse ${parseMs.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);

@@ -13,16 +13,28 @@ import { Device } from '../gpu/device';
 import { decodeEngine } from '../runtime/engine';
 import { fingerprintOf, isEngineFile, readEngineFile } from '../runtime/engine-file';
 import { EngineInfo, formatEngineInfo, inspectPlan } from '../runtime/inspector';
-import { flagString, parseArgs } from './args';
-import { BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, checkFlags, deviceIndex, loadOnnx, parseShapes, readUserFile } from './engine-flags';
+import { flagString, parseCommand, type CommandSpec } from './args';
+import { BUILD_HELP, BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, deviceIndex, loadOnnx, parseShapes, readUserFile, resolveModelPath } from './engine-flags';
+import { progressLine } from './progress';
 import { deviceCaps } from '../builder/caps';
 
 const VALUE_FLAGS = [...BUILD_VALUE_FLAGS.filter((f) => f !== 'onnx')];
 const SWITCHES = [...BUILD_SWITCHES, 'json'];
 
+export const SPEC: CommandSpec = {
+  name: 'inspect',
+  summary: "The engine inspector: layers with fused names, kernels, precisions and tensor shapes, I/O bindings and the memory plan, of an engine file (read without a GPU) or an ONNX model (planned first, with exec's build flags).",
+  usage: 'inspect FILE [--json] [build flags]',
+  valueFlags: VALUE_FLAGS,
+  switches: SWITCHES,
+  help: { ...BUILD_HELP, json: { description: 'print one JSON object (its `layers` array has one entry per engine layer)' } },
+  positionals: { text: 'FILE: an engine file, or an ONNX model (a bare name gets .onnx added when that file exists).', min: 1, max: 1 },
+  examples: ['vkrt inspect model.engine', 'vkrt inspect model.onnx --shapes=input:1x3x224x224 --fp16 --json'],
+};
+
 /** The inspector's description of an engine file or an ONNX model. */
 export function inspectFile(file: string, argv: string[] = []): EngineInfo {
-  const args = parseArgs(argv, VALUE_FLAGS);
+  const args = parseCommand({ ...SPEC, positionals: undefined }, argv) ?? { flags: new Map(), positional: [] };
   const bytes = readUserFile(file, 'inspect');
   if (isEngineFile(bytes)) {
     for (const f of ['fp16', 'int8', 'noFusion', 'paramMode', 'shapes', 'plugins', 'refit']) {
@@ -47,7 +59,9 @@ export function inspectFile(file: string, argv: string[] = []): EngineInfo {
   const device = Device.create({ index: deviceIndex(args) });
   try {
     const { model } = loadOnnx(file);
-    const plan = buildPlan(model, deviceCaps(device, config), { ...config, inputShapes: parseShapes(flagString(args, 'shapes')) });
+    const progress = progressLine('plan');
+    const plan = buildPlan(model, deviceCaps(device, config), { ...config, inputShapes: parseShapes(flagString(args, 'shapes')), progress });
+    progress?.({ phase: 'done', fraction: 1 });
     return inspectPlan(plan, { kind: 'onnx', file }, fingerprintOf(device.info));
   } finally {
     device.dispose();
@@ -55,11 +69,11 @@ export function inspectFile(file: string, argv: string[] = []): EngineInfo {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, VALUE_FLAGS);
-  checkFlags(args, 'inspect', VALUE_FLAGS, SWITCHES);
-  if (args.positional.length !== 1) throw new InputError('usage: vkrt inspect FILE [--json] (FILE: an engine file, or an ONNX model with exec\'s build flags)');
-  const file = args.positional[0];
-  const info = inspectFile(file, argv.filter((a) => a !== file));
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
+  const given = args.positional[0];
+  const file = resolveModelPath(given, 'inspect');
+  const info = inspectFile(file, argv.filter((a) => a !== given));
   if (args.flags.has('json')) console.log(JSON.stringify(info, null, 1));
   else {
     info.source.file = path.basename(file);

@@ -5,8 +5,9 @@
  * with --verbose) and exit non-zero; the process never dies of a signal on bad input.
  */
 import { VkrtError } from '../errors';
+import { packageVersion } from '../gpu/assets';
 
-const COMMANDS: Record<string, { module: string; summary: string }> = {
+export const COMMANDS: Record<string, { module: string; summary: string }> = {
   devices: { module: './devices', summary: 'list Vulkan devices and their capabilities (--json)' },
   selftest: { module: './selftest', summary: 'run a native self-test on a device' },
   conformance: { module: './conformance', summary: 'run ONNX backend node tests (--backend=reference|vulkan)' },
@@ -17,9 +18,16 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
 };
 
 function usage(): string {
-  const lines = ['usage: vkrt <command> [options]', '', 'commands:'];
+  const lines = ['usage: vkrt <command> [flags]', '       vkrt <command> --help    (the flags of a command, their defaults and examples)', '       vkrt --version', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(13)} ${c.summary}`);
   return lines.join('\n');
+}
+
+/** Builder messages speak the API (inputShapes: { x: [1, 3] }); the CLI's word for it is --shapes. */
+export function inCliTerms(message: string): string {
+  return message
+    .replace(/inputShapes: \{ ([^:{}]+): \[([\d, ]+)\] \}( \(InferenceSession: [^)]*\))?/g, (_m, name: string, dims: string) => `--shapes=${name}:${dims.split(',').map((d) => d.trim()).join('x')}`)
+    .replace(/BuilderConfig\.inputShapes \(CLI: --shapes\)/g, '--shapes');
 }
 
 /**
@@ -32,13 +40,18 @@ export function oneLine(message: string): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-V') {
+    console.log(packageVersion());
+    return 0;
+  }
+  if (cmd === 'help' && rest.length === 1 && COMMANDS[rest[0]]) return main([rest[0], '--help']);
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(usage());
     return cmd ? 0 : 1;
   }
   const entry = COMMANDS[cmd];
   if (!entry) {
-    console.error(`vkrt: unknown command '${cmd}'\n${usage()}`);
+    console.error(`vkrt: unknown ${cmd.startsWith('-') ? 'flag' : 'command'} '${cmd}'\n${usage()}`);
     return 2;
   }
   const verbose = rest.includes('--verbose') || !!process.env.VKRT_DEBUG;
@@ -49,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     const label = e instanceof VkrtError ? `error [${e.code}]` : 'error';
-    console.error(`vkrt ${cmd}: ${label}: ${oneLine(String(err?.message ?? e))}`);
+    console.error(`vkrt ${cmd}: ${label}: ${inCliTerms(oneLine(String(err?.message ?? e)))}`);
     if (verbose) console.error(err?.stack ?? String(e));
     return 1;
   }

@@ -3,7 +3,7 @@
  * a PASS/FAIL line per check. Exit code 0 when every check passed.
  */
 import { Device, grid1d, loadSpirv } from '../gpu';
-import { flagString, parseArgs } from './args';
+import { flagString, parseCommand, type CommandSpec } from './args';
 
 type Check = [name: string, fn: (d: Device) => Promise<string | void>];
 
@@ -108,8 +108,22 @@ const CHECKS: Check[] = [
   ],
 ];
 
+export const SPEC: CommandSpec = {
+  name: 'selftest',
+  summary: 'The native self-test on one device: buffer round trips, a dispatch with specialization and push constants, timestamps, run-time GLSL; one PASS/FAIL line per check, exit 1 on any failure.',
+  usage: 'selftest [--device=N] [--validation]',
+  valueFlags: ['device'],
+  switches: ['validation'],
+  help: {
+    device: { value: 'N', description: 'the Vulkan device index (see `vkrt devices`)', default: 'the default device' },
+    validation: { description: 'run under the Khronos validation layer and fail on its messages' },
+  },
+  examples: ['vkrt selftest', 'vkrt selftest --device=1 --validation'],
+};
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['device']);
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
   const index = flagString(args, 'device');
   const validation = args.flags.has('validation');
   const device = Device.create({ index: index === undefined ? undefined : Number(index), validation });

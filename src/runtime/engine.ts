@@ -132,9 +132,17 @@ export class Engine {
    * uploads the weights.
    * @param startMs performance.now() when the build began (for buildMs); default now.
    */
-  static load(built: BuiltEngine, options: LoadOptions = {}, startMs = performance.now()): Engine {
+  static load(built: BuiltEngine, options: LoadOptions = {}, startMs = performance.now(), progress?: (p: BuildProgress) => void): Engine {
     const device = options.device ?? Device.create();
-    return new Engine(built, device, !options.device || !!options.ownsDevice, startMs, undefined, !!options.holdDevice);
+    const owns = !options.device || !!options.ownsDevice;
+    let prepared: Prepared;
+    try {
+      prepared = prepareNow(device, prepareSteps(device, built.plan, built.shaders, undefined), progress);
+    } catch (e) {
+      if (owns) device.dispose();
+      throw e;
+    }
+    return new Engine(built, device, owns, startMs, undefined, !!options.holdDevice, prepared);
   }
 
   /**
@@ -341,7 +349,7 @@ function* prepareSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, f
 }
 
 /** Runs {@link prepareSteps} synchronously (Device.createPipeline). */
-function prepareNow(device: Device, steps: Generator<PrepareStep, Prepared, Pipeline | undefined>): Prepared {
+function prepareNow(device: Device, steps: Generator<PrepareStep, Prepared, Pipeline | undefined>, progress?: (p: BuildProgress) => void): Prepared {
   for (let r = steps.next(); ; ) {
     if (r.done) return r.value;
     if ('pipeline' in r.value) {
@@ -353,7 +361,10 @@ function prepareNow(device: Device, steps: Generator<PrepareStep, Prepared, Pipe
         continue;
       }
       r = steps.next(p);
-    } else r = steps.next(undefined);
+    } else {
+      progress?.(r.value.progress);
+      r = steps.next(undefined);
+    }
   }
 }
 
