@@ -106,8 +106,13 @@ describe('onnxruntime-node parity: InferenceSession', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the same user code on onnxruntime-node and on vkrt gives the same answers', async () => {
-    const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+  it('the same user code on onnxruntime-node and on vkrt gives the same answers', async function () {
+    let ort: typeof import('onnxruntime-node');
+    try {
+      ort = require('onnxruntime-node');
+    } catch {
+      this.skip(); // no onnxruntime-node for this platform (the ARM64 run under qemu)
+    }
     // written once against the common API: create, names, metadata, run with fetches and options, release
     async function use(api: { InferenceSession: { create(p: string, o?: object): Promise<unknown> }; Tensor: new (t: 'float32', d: Float32Array, dims: number[]) => unknown }) {
       const s = (await api.InferenceSession.create(MNIST, { graphOptimizationLevel: 'all' })) as {
