@@ -41,9 +41,12 @@ export function resolveGpuTimeoutMs(option?: number): number {
 }
 
 export interface DeviceOptions {
-  /** Index from {@link Device.list}; default: discrete GPU, then integrated, virtual, CPU. */
+  /** Index from {@link Device.list}; default: $VKRT_DEVICE, else discrete GPU, then integrated, virtual, CPU. */
   index?: number;
-  /** Enable the Khronos validation layer and collect its messages ({@link Device.drainValidationMessages}). */
+  /**
+   * Enable the Khronos validation layer and collect its messages ({@link Device.drainValidationMessages});
+   * default: on when VKRT_VALIDATION=1.
+   */
   validation?: boolean;
   /** A blob from {@link Device.pipelineCacheData}; ignored when it was made by another device or driver. */
   pipelineCache?: Uint8Array;
@@ -87,6 +90,22 @@ interface Child {
 }
 
 const PRUNE_FLOOR = 64;
+
+/**
+ * Options with the environment's defaults where the caller gave none: VKRT_DEVICE (index) and
+ * VKRT_VALIDATION=1 (the Khronos validation layer).
+ */
+function withEnvironment(options: DeviceOptions): DeviceOptions {
+  const o = { ...options };
+  const dev = process.env.VKRT_DEVICE;
+  if (o.index === undefined && dev !== undefined && dev !== '') {
+    const n = Number(dev);
+    if (!Number.isInteger(n) || n < 0) throw new InputError(`VKRT_DEVICE must be a device index (see \`vkrt devices\`), got '${dev}'`);
+    o.index = n;
+  }
+  if (o.validation === undefined && process.env.VKRT_VALIDATION === '1') o.validation = true;
+  return o;
+}
 
 /** The addon's form of a pipeline description (checked: spirv must be SPIR-V words). */
 function nativePipelineDesc(desc: PipelineDesc) {
@@ -137,8 +156,9 @@ export class Device {
    */
   static create(options: DeviceOptions = {}): Device {
     const addon = loadNative();
-    const gpuTimeoutMs = resolveGpuTimeoutMs(options.gpuTimeoutMs);
-    const native = callNative('Device', () => new addon.Device({ ...options, gpuTimeoutMs }));
+    const o = withEnvironment(options);
+    const gpuTimeoutMs = resolveGpuTimeoutMs(o.gpuTimeoutMs);
+    const native = callNative('Device', () => new addon.Device({ ...o, gpuTimeoutMs }));
     return new Device(native);
   }
 

@@ -1,11 +1,14 @@
 /**
  * CRC-32 (the IEEE 802.3 / zlib polynomial, reflected 0xEDB88320), the engine file's checksum.
+ * Node's zlib.crc32 computes it where present; the tables below serve older Node.
  * Check value: crc32("123456789") = 0xCBF43926.
  *
  * Slicing-by-8: eight 256-entry tables let one step consume 8 bytes (table k holds the CRC of a
  * byte followed by k zero bytes), several times faster than the byte-at-a-time loop, which it
  * still uses for the tail. Loading an engine checks every byte, so this is on the start-up path.
  */
+import * as zlib from 'zlib';
+
 const TABLES = (() => {
   const t = Array.from({ length: 8 }, () => new Uint32Array(256));
   for (let n = 0; n < 256; n++) {
@@ -27,8 +30,18 @@ export function crc32Bytewise(bytes: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
-/** CRC-32 of `bytes`; pass the previous result as `crc` to continue over several chunks. */
+const nodeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/**
+ * CRC-32 of `bytes`; pass the previous result as `crc` to continue over several chunks. Node's
+ * zlib.crc32 where Node has it (20.15, 22.2 and later), else {@link crc32Js}.
+ */
 export function crc32(bytes: Uint8Array, crc = 0): number {
+  return nodeCrc32 ? nodeCrc32(bytes, crc) >>> 0 : crc32Js(bytes, crc);
+}
+
+/** The same CRC in JavaScript, for older Node (18): slicing-by-8 over 8 tables. */
+export function crc32Js(bytes: Uint8Array, crc = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
   let c = ~crc >>> 0;
   let i = 0;
