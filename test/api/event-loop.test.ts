@@ -97,6 +97,16 @@ describe('builds keep the event loop responsive', function () {
     await r.result.release();
   });
 
+  it('without a worker (worker: false, or a custom kernel selection) the build runs in slices on the main thread', async () => {
+    const seen = new Set<string>();
+    const e1 = await buildEngineAsync(onnx, { device, worker: false, progress: (p) => seen.add(p.phase) });
+    assert.ok(seen.has('shaders') && seen.has('pipelines'));
+    e1.dispose();
+    const e2 = await buildEngineAsync(onnx, { device, selection: { name: 'first', choose: (r) => r.candidates[0] } });
+    assert.ok(e2.plan.layers.length > 0);
+    e2.dispose();
+  });
+
   it('Builder.buildEngineAsync; errors keep their class across the worker', async () => {
     const b = new Builder(device);
     const bad = path.join(dir, 'bad.onnx');
