@@ -203,6 +203,12 @@ export class Tensor {
     return this.dataRef;
   }
 
+  /** Replaces the elements as they are (ExecutionContext.execute checks them against the engine). */
+  set data(data: TensorData) {
+    this.dataRef = data;
+    if (this.where === 'none') this.where = 'cpu';
+  }
+
   /** onnxruntime-node's `location`: 'cpu' (or 'cpu-pinned' as constructed), 'none' once disposed. */
   get location(): TensorLocation {
     return this.where;

@@ -113,7 +113,8 @@ function checkData(name: string, t: Tensor, n: number): void {
     throw new InputError(`input '${name}': its data is ${Array.isArray(d) ? 'a plain array' : typeof d}, not the ${want} a ${t.dtype} tensor holds; make it with new Tensor('${t.dtype}', dims, ${want}) or Tensor.from('${t.dtype}', dims, values)`);
   }
   const tag = (d as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag];
-  if (tag !== want) throw new InputError(`input '${name}' is ${t.dtype}, whose data is a ${want}; got a ${tag} (Tensor.from('${t.dtype}', dims, values) converts)`);
+  const halfBits = (t.dtype === 'float16' || t.dtype === 'bfloat16') && tag === 'Uint16Array'; // onnxruntime's convention
+  if (tag !== want && !halfBits) throw new InputError(`input '${name}' is ${t.dtype}, whose data is a ${want}; got a ${tag} (Tensor.from('${t.dtype}', dims, values) converts)`);
   const len = (d as unknown as ArrayLike<unknown>).length;
   if (len === n) return;
   if (n > 0 && d.byteLength === 0 && d.buffer.byteLength === 0) {
