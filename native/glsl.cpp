@@ -50,13 +50,26 @@ shaderc_include_result* resolveInclude(void* user, const char* requested, int ty
       inc->name = c;
       break;
     }
-  if (inc->name.empty())
-    for (auto& [name, text] : *ctx->sources)
-      if (name == requested) {
-        inc->name = kMemoryPrefix + name;
-        inc->content = text;
-        break;
-      }
+  if (inc->name.empty()) {
+    // in memory: beside the including header first (params/a.glsl including "b.glsl" finds
+    // params/b.glsl), then by the name as written
+    std::vector<std::string> names;
+    if (fromMemory && type == shaderc_include_type_relative) {
+      std::string from = std::string(requester).substr(kMemoryPrefix.size());
+      size_t slash = from.rfind('/');
+      if (slash != std::string::npos) names.push_back(from.substr(0, slash + 1) + requested);
+    }
+    names.push_back(requested);
+    for (auto& want : names) {
+      for (auto& [name, text] : *ctx->sources)
+        if (name == want) {
+          inc->name = kMemoryPrefix + name;
+          inc->content = text;
+          break;
+        }
+      if (!inc->name.empty()) break;
+    }
+  }
   if (inc->name.empty()) inc->content = std::string("cannot find include '") + requested + "' in the include directories";
   // An empty source_name tells shaderc the include failed; content then holds the message.
   inc->result = {inc->name.c_str(), inc->name.size(), inc->content.c_str(), inc->content.size(), inc};

@@ -2,8 +2,9 @@
 /**
  * Embeds what vkrt reads at run time into one generated module, so the package reads no file beside
  * itself (Electron asar archives, bundlers): the GLSL of every shader in shaders/ (the builder
- * compiles them at run time), the shaders/common headers they #include, the SPIR-V glslc built into
- * build/shaders/ (npm run build:native) and the package version.
+ * compiles them at run time), the shaders/common headers they #include (by their path under
+ * shaders/common, e.g. 'params/conv_gemm.glsl'), the SPIR-V glslc built for shaders/native
+ * (build/shaders/native, npm run build:native; loadSpirv) and the package version.
  *
  *   node scripts/embed-assets.cjs [DIR...]   writes DIR/assets.generated.js (default: src/gpu)
  *
@@ -35,14 +36,20 @@ function walk(dir, ext, out = []) {
 /** The generated module's text. */
 function generate() {
   const shaders = path.join(ROOT, 'shaders');
-  const rel = (base, file, ext) => path.relative(base, file).split(path.sep).join('/').slice(0, -ext.length);
+  const rel = (base, file, ext) => {
+    const r = path.relative(base, file).split(path.sep).join('/');
+    return ext ? r.slice(0, -ext.length) : r;
+  };
   const glsl = {};
   for (const f of walk(shaders, '.comp')) glsl[rel(shaders, f, '.comp')] = fs.readFileSync(f, 'utf8');
   const includes = {};
-  for (const f of walk(path.join(shaders, 'common'), '.glsl')) includes[path.basename(f)] = fs.readFileSync(f, 'utf8');
+  const common = path.join(shaders, 'common');
+  for (const f of walk(common, '.glsl')) includes[rel(common, f, '')] = fs.readFileSync(f, 'utf8');
+  // the SPIR-V loadSpirv serves: the native layer's shaders (selftest, tests, benchmarks); the
+  // engine compiles its kernels from the GLSL at run time
   const spirvDir = path.join(ROOT, 'build', 'shaders');
   const spirv = {};
-  for (const f of walk(spirvDir, '.spv')) spirv[rel(spirvDir, f, '.spv')] = fs.readFileSync(f).toString('base64');
+  for (const f of walk(path.join(spirvDir, 'native'), '.spv')) spirv[rel(spirvDir, f, '.spv')] = fs.readFileSync(f).toString('base64');
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
   const obj = (o) => `{\n${Object.entries(o).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`).join('\n')}\n}`;
   return [

@@ -10,9 +10,9 @@ interface Assets {
   version: string;
   /** shaders/<name>.comp by name ('nn/conv'). */
   glsl: Record<string, string>;
-  /** shaders/common/<file> by file name ('vkrt.glsl'). */
+  /** shaders/common/<path> by its path there ('vkrt.glsl', 'params/conv_gemm.glsl'). */
   includes: Record<string, string>;
-  /** build/shaders/<name>.spv as base64, by name ('native/scale_bias'). */
+  /** build/shaders/native/<name>.spv as base64, by name ('native/scale_bias'). */
   spirv: Record<string, string>;
 }
 

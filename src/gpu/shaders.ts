@@ -5,7 +5,7 @@
 import { VulkanError } from '../errors';
 import { embeddedAssets } from './assets';
 
-/** The SPIR-V words glslc built from shaders/<name>.comp, e.g. loadSpirv('native/scale_bias'). */
+/** The SPIR-V words glslc built from shaders/native/<name>.comp, e.g. loadSpirv('native/scale_bias'). */
 export function loadSpirv(name: string): Uint32Array {
   const all = embeddedAssets().spirv;
   const b64 = Object.prototype.hasOwnProperty.call(all, name) ? all[name] : undefined;
