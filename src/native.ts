@@ -261,18 +261,6 @@ export interface NativeError extends Error {
 
 let root: string | undefined;
 
-let version: string | undefined;
-/** vkrt's version (package.json): engine files and timing caches record it. */
-export function vkrtVersion(): string {
-  if (version) return version;
-  try {
-    version = String(JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version);
-  } catch {
-    version = 'unknown';
-  }
-  return version;
-}
-
 /**
  * The package root: the nearest directory above this file whose package.json is vkrt's (src/ under
  * tsx, dist/ compiled, or a deeper build such as dist/bench/src).

@@ -384,3 +384,21 @@ export class Model {
     return this.opsets.get(domain === 'ai.onnx' ? '' : domain);
   }
 }
+
+/**
+ * A deep-enough copy of a model for rewriting: new Graph and Node objects (nodes may be moved to
+ * another domain by `domainOf`), shared (immutable) tensors and subgraphs.
+ */
+export function cloneModel(model: Model, domainOf: (n: Node) => string = (n) => n.domain): Model {
+  const src = model.graph;
+  const g = new Graph(src.name, src.parent);
+  g.nodes = src.nodes.map((n) => new Node({ name: n.name, opType: n.opType, domain: domainOf(n), inputs: n.inputs, outputs: n.outputs, attrs: n.attrs }));
+  g.inputs = src.inputs.slice();
+  g.outputs = src.outputs.slice();
+  g.initializers = new Map(src.initializers);
+  g.types = new Map(src.types);
+  g.docString = src.docString;
+  const m = new Model(g);
+  Object.assign(m, { ...model, graph: g, opsets: new Map(model.opsets), metadata: new Map(model.metadata), functions: model.functions.slice() });
+  return m;
+}

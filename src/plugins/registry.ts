@@ -7,7 +7,7 @@
  * the plugin would never run).
  */
 import { PluginError } from '../errors';
-import { Graph, Model, Node } from '../ir/graph';
+import { cloneModel, Model } from '../ir/graph';
 import { registry as defaultRegistry } from '../ops/index';
 import type { OpRegistry } from '../ops/registry';
 import type { OpDef } from '../ops/types';
@@ -105,19 +105,7 @@ export function shadowReplacedOps(model: Model, reg: OpRegistry): { model: Model
   if (!byKey.size || !model.graph.nodes.some((n) => byKey.has(key(n.domain, n.opType)))) return { model, registry: reg };
   const registry = reg.clone();
   for (const d of replaced) registry.replace({ ...d, domain: shadowDomain(d.plugin.domain) } as PluginOpDef);
-  const g = model.graph;
-  const copy = new Graph(g.name, g.parent);
-  copy.nodes = g.nodes.map((n) => new Node({
-    name: n.name, opType: n.opType, inputs: n.inputs, outputs: n.outputs, attrs: n.attrs,
-    domain: byKey.has(key(n.domain, n.opType)) ? shadowDomain(n.domain) : n.domain,
-  }));
-  copy.inputs = g.inputs.slice();
-  copy.outputs = g.outputs.slice();
-  copy.initializers = new Map(g.initializers);
-  copy.types = new Map(g.types);
-  copy.docString = g.docString;
-  const m = new Model(copy);
-  Object.assign(m, { ...model, graph: copy, opsets: new Map(model.opsets), metadata: new Map(model.metadata), functions: model.functions.slice() });
+  const m = cloneModel(model, (n) => (byKey.has(key(n.domain, n.opType)) ? shadowDomain(n.domain) : n.domain));
   for (const d of replaced) m.opsets.set(shadowDomain(d.plugin.domain), model.opsets.get(d.plugin.domain) ?? 0);
   return { model: m, registry };
 }

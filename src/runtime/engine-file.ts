@@ -14,7 +14,7 @@
 import * as crypto from 'crypto';
 import { EngineFileError } from '../errors';
 import type { DeviceInfo } from '../gpu/device';
-import { vkrtVersion } from '../native';
+import { packageVersion as vkrtVersion } from '../gpu/assets';
 import { crc32 } from './crc32';
 import type { Json } from './plan-codec';
 

@@ -16,7 +16,9 @@
  * epilogue rules run before pointwise fusion so an activation lands in its layer when it can.
  * Concat elimination is a builder decision (subviews.ts): it needs the arena layout.
  */
-import { Graph, Model, Node, ValueType } from '../../ir/graph';
+import { cloneModel, Model, ValueType } from '../../ir/graph';
+
+export { cloneModel };
 import { inferShapes } from '../../ops/infer-shapes';
 import { OpRegistry } from '../../ops/registry';
 import { DriverOptions, GraphState, RuleCounts, runPass } from './driver';
@@ -58,20 +60,6 @@ export interface OptimizeResult {
   counts: RuleCounts;
 }
 
-/** A deep-enough copy: new Graph and Node objects, shared (immutable) tensors and subgraphs. */
-export function cloneModel(model: Model): Model {
-  const src = model.graph;
-  const g = new Graph(src.name, src.parent);
-  g.nodes = src.nodes.map((n) => new Node({ name: n.name, opType: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attrs: n.attrs }));
-  g.inputs = src.inputs.slice();
-  g.outputs = src.outputs.slice();
-  g.initializers = new Map(src.initializers);
-  g.types = new Map(src.types);
-  g.docString = src.docString;
-  const m = new Model(g);
-  Object.assign(m, { ...model, graph: g, opsets: new Map(model.opsets), metadata: new Map(model.metadata), functions: model.functions.slice() });
-  return m;
-}
 
 /**
  * Optimize a copy of `model`: the passes above, each to a fixpoint. Fused nodes carry their parts'

@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import type { Device } from '../../gpu/device';
-import { vkrtVersion } from '../../native';
+import { packageVersion } from '../../gpu/assets';
 
 const FORMAT = 'vkrt-timing-cache';
 const FORMAT_VERSION = 1;
@@ -16,7 +16,7 @@ const FORMAT_VERSION = 1;
 /** What a cache is valid for: one device, one driver, one vkrt version. */
 export function timingScope(device: Pick<Device, 'info'>): string {
   const i = device.info;
-  return `${i.name}|${i.vendorId}:${i.deviceId}|driver ${i.driverVersionRaw}|${i.pipelineCacheUUID}|vkrt ${vkrtVersion()}`;
+  return `${i.name}|${i.vendorId}:${i.deviceId}|driver ${i.driverVersionRaw}|${i.pipelineCacheUUID}|vkrt ${packageVersion()}`;
 }
 
 interface CacheFile {
