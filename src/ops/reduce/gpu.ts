@@ -58,6 +58,7 @@ const CUMULATIVE = paramLayout('cumulative', { ...LINES, exclusive: 'u32', rever
 /** shaders/reduce/cumulative.comp with AXIS_INPUT: the rank and dims (padded to 8), the flags. */
 const CUMULATIVE_AXIS = paramLayout('cumulative_axis', { rank: 'u32', dims: ARR8, exclusive: 'u32', reverse: 'u32' }, 'CumSum/CumProd along an axis given at run time (src/ops/reduce/gpu.ts).');
 /** shaders/reduce/loss.comp: N*D items, classes C, D, ignore_index, flags (1 has ignore_index, 2 has weights). */
+const HISTOGRAM = paramLayout('histogram', { n: 'u32', bins: 'u32', inv: 'f32' }, 'vkrt.Histogram, INT8 calibration counts of |x| (src/ops/reduce/gpu.ts).');
 const LOSS = paramLayout('loss', { items: 'u32', C: 'u32', D: 'u32', ignoreIndex: 'i32', flags: 'u32' }, 'NegativeLogLikelihoodLoss/SoftmaxCrossEntropyLoss (src/ops/reduce/gpu.ts).');
 
 /** reduce.comp's OP: the reduction (Reduce<key>). */
@@ -274,4 +275,27 @@ export function lossKernel(ctx: KernelContext, sce: boolean): KernelImpl[] {
       workgroup: [red === 0 ? THREAD_WG : WG_MAX, 1, 1], groups: red === 0 ? grid1d(items, THREAD_WG, ctx.caps) : [1, 1, 1], bindings,
     }],
   }];
+}
+
+/** Most workgroups of the Histogram counting pass (each then loops over its share of x). */
+const HISTOGRAM_MAX_GROUPS = 1024;
+
+/** vkrt.Histogram: a clearing pass, then per-workgroup shared counts added with atomics. */
+export function histogramKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  if (x.gpu === 'i32') return ctx.unsupported('Histogram needs a float input');
+  const bins = ctx.attrs.int('bins', 2048);
+  if (!(bins >= 1 && bins <= 4096)) return ctx.fail(`bins must be in 1..4096, got ${bins}`);
+  const amax = ctx.attrs.float('amax', 0);
+  const inv = amax > 0 && Number.isFinite(amax) ? Math.fround(bins / Math.fround(amax)) : 0;
+  const n = sizeOf(x.dims);
+  const params = HISTOGRAM.pack({ n, bins, inv });
+  const groups = Math.max(1, Math.min(HISTOGRAM_MAX_GROUPS, Math.ceil(n / WG_MAX)));
+  return withF16([{
+    name: 'histogram',
+    dispatches: [
+      { shader: 'reduce/histogram', defines: { ZERO: 1 }, params, workgroup: [THREAD_WG, 1, 1], groups: grid1d(bins, THREAD_WG, ctx.caps), bindings: [{ input: 0 }, { output: 0 }] },
+      { shader: 'reduce/histogram', defines: {}, params, workgroup: [WG_MAX, 1, 1], groups: [groups, 1, 1], bindings: [{ input: 0 }, { output: 0 }] },
+    ],
+  }], ctx);
 }
