@@ -27,6 +27,7 @@ import { serializeModel } from '../onnx/serialize';
 import { Engine } from '../runtime/engine';
 import { decodePlainData } from '../runtime/plan-codec';
 import type { ErrorData, WorkerMessage, WorkerRequest } from './build-worker';
+import { isExplicitlyQuantized, quantizeModel, quantizeModelFromCache } from './calibrate';
 
 export interface EngineOptions extends BuilderConfig {
   /** The device to build for; default: a new device on the default GPU (disposed with the engine). */
@@ -49,6 +50,12 @@ export interface AsyncEngineOptions extends EngineOptions, Omit<TuningOptions, '
 /** Builds an engine for a model (see BuilderConfig) and loads it on the device. Blocks until done. */
 export function buildEngine(model: Model, options: EngineOptions = {}): Engine {
   const t0 = performance.now();
+  if (options.int8 && !isExplicitlyQuantized(model)) {
+    const q = options.calibrator ? quantizeModelFromCache(model, options.calibrator, options) : undefined;
+    if (!q) throw new errors.UnsupportedError('an INT8 build of a float model calibrates it by running the network: use buildEngineAsync (or give a calibrator whose readCalibrationCache() returns a cache, or a Q/DQ model)');
+    model = q;
+  }
+  options = withoutCalibrator(options);
   const device = options.device ?? Device.create();
   try {
     const engine = Engine.load(buildSerialized(model, device, options), { device, ownsDevice: !options.device, holdDevice: options.holdDevice }, t0, options.progress);
@@ -72,6 +79,18 @@ export async function buildEngineAsync(model: Model | Uint8Array | string, optio
   const device = options.device ?? Device.create();
   const owns = !options.device;
   try {
+    if (options.int8) {
+      const m = toModel(model);
+      if (!isExplicitlyQuantized(m)) {
+        if (!options.calibrator) throw new errors.InputError('an INT8 build of a float model needs a calibrator (BuilderConfig.calibrator, e.g. createCalibrator({ batches })) or a cache; or give a model with Q/DQ pairs');
+        const { registry, log, paramMode } = options;
+        model = (await quantizeModel(m, options.calibrator, {
+          device, registry, log, paramMode,
+          build: (cm, o) => buildEngineAsync(cm, { ...o, device, registry, worker: false }),
+        })).model;
+      } else model = m;
+    }
+    options = withoutCalibrator(options);
     const level = options.optimizationLevel ?? DEFAULT_OPTIMIZATION_LEVEL;
     let built: BuiltEngine;
     if (level > 0) {
@@ -88,6 +107,13 @@ export async function buildEngineAsync(model: Model | Uint8Array | string, optio
     if (owns && !device.disposed) device.dispose();
     throw e;
   }
+}
+
+/** The options without the calibrator (done with once the model is quantized; it cannot cross threads). */
+function withoutCalibrator<T extends EngineOptions>(options: T): T {
+  if (!('calibrator' in options)) return options;
+  const { calibrator: _c, ...rest } = options;
+  return rest as T;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { OpRegistry } from '../ops/registry';
 import type { PluginDef } from '../plugins/types';
 import type { BuildProgress } from '../kernel/progress';
 import type { KernelSelection } from './selection';
+import type { Int8Calibrator } from './quant/calibrator';
 
 export type { BuildProgress } from '../kernel/progress';
 
@@ -18,6 +19,15 @@ export interface BuilderConfig {
   fusion?: boolean;
   /** Build FP16 layers where the device and the layer allow it (trtexec's --fp16; docs/fp16.md). */
   fp16?: boolean;
+  /**
+   * INT8 layers (trtexec's --int8; docs/int8.md): a model with Q/DQ pairs (explicit quantization)
+   * builds its integer layers from them; a float model is calibrated first with `calibrator` (or
+   * its cache), Q/DQ pairs inserted, then built the same way. Layers without an integer
+   * implementation run in FP32 (FP16 too with `fp16`).
+   */
+  int8?: boolean;
+  /** The INT8 calibrator (TensorRT's IInt8Calibrator; api's createCalibrator makes one from batches). */
+  calibrator?: Int8Calibrator;
   /**
    * Layers pinned to FP32 in FP16 engines (TensorRT's layer precision constraints): each entry
    * matches a node name, an output tensor name or an op type.

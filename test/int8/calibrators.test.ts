@@ -46,9 +46,23 @@ describe('INT8 calibrators', () => {
     const p4 = [0.6, 0.2, 0.1, 0.1], q4 = [0.4, 0.4, 0.1, 0.1];
     const kl4 = p4.reduce((s, p, k) => s + p * Math.log(p / q4[k]), 0);
     assert.ok(Math.abs(d[4] - kl4) < 1e-12, `${d[4]} vs ${kl4}`);
-    // the smallest divergence is i = 3: threshold (3 + 0.5) * width (amax 4 -> width 1)
+    // on these raw counts the smallest divergence is i = 3 (threshold 3.5) ...
     assert.ok(kl3 < kl2 && kl3 < kl4);
-    assert.equal(threshold(hist(4, [...counts]), { algorithm: 'entropy', levels: 2 }), 3.5);
+    // ... but the calibrator first gives bin 0 the count of bin 1 (the zero spike of a ReLU says
+    // nothing about clipping): [2, 2, 1, 1] has KL 0 at i = 4, threshold min(amax, 4.5) = 4
+    assert.equal(threshold(hist(4, [...counts]), { algorithm: 'entropy', levels: 2 }), 4);
+    assert.equal(threshold(hist(4, [1000, 2, 1, 1]), { algorithm: 'entropy', levels: 2 }), 4);
+    // [2, 2, 1, 1, 0, 0, 0, 1] (amax 8): i = 4..8 by hand; the clipped outlier makes i = 8 cost,
+    // i = 4 merges nothing and keeps P's shape but for the tail, so a middle i wins
+    const d8 = entropyDivergences(Float64Array.from([2, 2, 1, 1, 0, 0, 0, 1]), 4);
+    const p5 = [2, 2, 1, 1, 1].map((v) => v / 7);
+    // i = 5: 4 levels of 1 bin, the last level takes bins 3..4: Q = [2, 2, 1, 1, 0] -> expanded over
+    // non-empty bins of [1, 0]: [2, 2, 1, 1, 0] / 6
+    const q5 = [2, 2, 1, 1, 0].map((v) => v / 6);
+    const eps = 1e-4, take = eps / 4; // smoothing: the one empty bin of Q gets eps from the other four
+    const q5s = q5.map((v) => (v === 0 ? eps : v - take));
+    const kl5 = p5.reduce((s, p, k) => s + p * Math.log(p / q5s[k]), 0);
+    assert.ok(Math.abs(d8[5] - kl5) < 1e-12, `${d8[5]} vs ${kl5}`);
   });
 
   it('entropy: clips a long sparse tail of a Gaussian-like histogram, keeps a uniform one', () => {

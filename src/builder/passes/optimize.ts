@@ -2,6 +2,8 @@
  * The graph optimizer: the order of passes, decided here and nowhere else, and the entry point the
  * builder calls. It works on a copy of the model (the caller's graph is never changed):
  *
+ *  0. quantization  Q/DQ pairs around Conv, Gemm, MatMul, MaxPool fold into integer layers (before
+ *                  constant folding turns the weights' DequantizeLinear into float weights)
  *  1. simplify     constant folding, dead code, Identity/Dropout, shape-op chains, no-op ops,
  *                  clamp after clamp (before the epilogue rules take the first one)
  *  2. patterns     LayerNormalization, Softmax, GELU (erf, tanh), HardSwish rebuilt from their parts;
@@ -27,11 +29,25 @@ import { ATTENTION_RULES } from './rules/attention';
 import { HORIZONTAL_RULES } from './rules/horizontal';
 import { PATTERN_RULES } from './rules/patterns';
 import { POINTWISE_RULES } from './rules/pointwise';
+import { QDQ_RULES } from './rules/qdq';
 import { deadCode, dropUnusedInitializers, SCALE_RULES, SIMPLIFY_RULES } from './rules/simplify';
-import { activationActivation, VERTICAL_RULES } from './rules/vertical';
+import { activationActivation, convBatchNorm, VERTICAL_RULES } from './rules/vertical';
+
+/**
+ * The float model an INT8 build calibrates and quantizes (TensorRT folds BatchNormalization into
+ * the weights before quantizing them): constant folding, Identity/Dropout removal and Conv +
+ * BatchNormalization only, so the result is still a plain ONNX model (no vkrt-internal nodes).
+ */
+export const QUANTIZATION_PREP: readonly Pass[] = [
+  { name: 'simplify', rules: SIMPLIFY_RULES },
+  { name: 'batchnorm', rules: [convBatchNorm] },
+  { name: 'cleanup', rules: [deadCode] },
+  { name: 'unused-initializers', run: (g) => dropUnusedInitializers(g) },
+];
 
 /** The passes, in order. */
 export const PASSES: readonly Pass[] = [
+  { name: 'quantization', rules: QDQ_RULES },
   { name: 'simplify', rules: [...SIMPLIFY_RULES, activationActivation] },
   { name: 'patterns', rules: [...PATTERN_RULES, ...ATTENTION_RULES] },
   { name: 'vertical', rules: [...SCALE_RULES, ...VERTICAL_RULES] },
@@ -50,6 +66,8 @@ export interface OptimizeOptions {
   log?(line: string): void;
   /** Run only these passes (tests); default all. */
   passes?: readonly string[];
+  /** Another pass list (default PASSES). */
+  passList?: readonly Pass[];
   /** See GraphView.slices. */
   slices?: { alignment: number; elemBytes: number };
 }
@@ -82,7 +100,7 @@ export function optimize(model: Model, options: OptimizeOptions): OptimizeResult
   const state = new GraphState(g, opts);
   const counts: RuleCounts = new Map();
   const before = g.nodes.length;
-  for (const pass of PASSES) {
+  for (const pass of options.passList ?? PASSES) {
     if (options.passes && !options.passes.includes(pass.name)) continue;
     if (!hasInternal && (pass.name === 'patterns' || pass.name === 'pointwise')) continue;
     // fresh types for every pass: rewrites rename values, and shape inference is cheap

@@ -10,7 +10,8 @@
  *   information, measured as the KL divergence KL(P || Q) between the clipped reference
  *   distribution P (the first i bins, the clipped tail added to the last) and Q (those i bins merged
  *   into 128 levels and expanded back over the bins that were non-empty), for i from 128 to 2048;
- *   threshold = (i + 0.5) * bin width for the best i.
+ *   threshold = (i + 0.5) * bin width for the best i. Bin 0 is given bin 1's count first: the
+ *   spike of exact zeros after a ReLU would otherwise dominate both distributions.
  * - 'percentile' (default 99.99): the upper edge of the bin where the cumulative count reaches that
  *   share of all values.
  * - 'minmax' (recommended for transformers): the absolute maximum.
@@ -141,7 +142,11 @@ export function threshold(h: TensorHistogram, opts: ThresholdOptions): number {
     case 'entropy': {
       const levels = opts.levels ?? QUANT_LEVELS;
       if (n <= levels) return h.amax;
-      const div = entropyDivergences(h.counts, levels);
+      // the spike of exact zeros (ReLU outputs, padding) says nothing about where to clip, yet it
+      // would dominate both distributions and push the threshold down: bin 0 counts as bin 1 does
+      const counts = h.counts.slice();
+      if (n > 1) counts[0] = counts[1];
+      const div = entropyDivergences(counts, levels);
       let best = levels;
       for (let i = levels + 1; i <= n; i++) if (div[i] < div[best]) best = i;
       return Math.min(h.amax, (best + 0.5) * width);

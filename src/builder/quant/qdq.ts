@@ -16,7 +16,7 @@
  *   below 13 get per-tensor weights; below 10 with other operators is refused.
  */
 import { InputError } from '../../errors';
-import { Graph, Model, Node, cloneModel } from '../../ir/graph';
+import { Attr, Graph, Model, Node, cloneModel } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { INT8_MAX } from './calibrators';
 
@@ -177,7 +177,7 @@ export function insertQdq(model: Model, scales: ReadonlyMap<string, number>, opt
           g.initializers.set(qn, q);
           g.initializers.set(sn, scale);
           g.initializers.set(zn, scale.rank ? new Tensor('int8', scale.dims, new Int8Array(scale.size)) : Tensor.scalar('int8', 0));
-          const attrs = scale.rank ? { axis: { type: 'int' as const, value: w.axis } } : {};
+          const attrs: Record<string, Attr> = scale.rank ? { axis: { type: 'int', value: w.axis } } : {};
           newNodes.push(new Node({ name: freshName(used, `${name}_DequantizeLinear`), opType: 'DequantizeLinear', inputs: [qn, sn, zn], outputs: [dq], attrs }));
           quantizedWeights.set(name, dq);
           weights++;
@@ -195,7 +195,11 @@ export function insertQdq(model: Model, scales: ReadonlyMap<string, number>, opt
   }
   g.nodes = newNodes;
   // graph outputs keep their float producers: an output that was quantized is read back as is
-  for (const [orig] of quantizedWeights) if (g.initializers.has(orig) && !g.nodes.some((n) => n.inputs.includes(orig))) g.initializers.delete(orig);
+  for (const [orig] of quantizedWeights) {
+    if (!g.initializers.has(orig) || g.nodes.some((n) => n.inputs.includes(orig))) continue;
+    g.initializers.delete(orig);
+    g.inputs = g.inputs.filter((i) => i !== orig); // an initializer listed as a graph input (a default) goes with it
+  }
   // Constant nodes whose only readers were quantized weights go too
   g.nodes = g.nodes.filter((n) => !(n.opType === 'Constant' && quantizedWeights.has(n.outputs[0]) && !g.nodes.some((c) => c.inputs.includes(n.outputs[0]))));
   g.topoSort();
