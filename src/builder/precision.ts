@@ -162,7 +162,7 @@ export class PrecisionPlanner {
   }
 
   /** Logs the FP32 fallbacks, one line per reason, and pins that matched nothing. */
-  summarize(layers: readonly { precision: Precision }[]): void {
+  summarize(layers: readonly { precision: Precision | 'int8' }[]): void {
     if (!this.enabled) return;
     const n16 = layers.filter((l) => l.precision === 'fp16').length;
     this.log(`fp16: ${n16} of ${layers.length} layers in FP16 (conversion layers included)`);

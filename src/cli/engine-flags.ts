@@ -6,7 +6,7 @@
 import { constants as bufferConstants } from 'buffer';
 import * as fs from 'fs';
 import * as os from 'os';
-import { InputError, UnsupportedError } from '../errors';
+import { InputError } from '../errors';
 import { DType } from '../ir/dtype';
 import type { BuilderConfig } from '../builder/builder';
 import { Device } from '../gpu/device';
@@ -27,7 +27,7 @@ export const BUILD_HELP: Readonly<Record<string, FlagHelp>> = {
   paramMode: { value: 'spec|push', description: 'how kernels receive shape facts: specialization constants or push constants', default: 'spec' },
   device: { value: 'N', description: 'the Vulkan device index (see `vkrt devices`)', default: 'the default device' },
   fp16: { description: 'build FP16 layers where the device and the layer allow it' },
-  int8: { description: 'INT8 engines (not supported yet: says so)' },
+  int8: { description: 'INT8 layers: Q/DQ models as they are, float models calibrated first (--calib; docs/int8.md)' },
   noFusion: { description: 'turn the graph optimizer (layer and tensor fusion) off' },
   builderOptimizationLevel: { value: '0-5', description: 'auto-tuning: how many candidates per layer are timed on the device (0: the heuristic choice; docs/tuning.md)', default: '3' },
   timingCacheFile: { value: 'FILE', description: 'timings kept across builds: read before tuning, merged and written after' },
@@ -91,12 +91,12 @@ export function checkHostBytes(name: string, dtype: DType, dims: readonly number
 
 /** The builder configuration the flags ask for (without inputShapes and log). */
 export function buildConfig(args: ParsedArgs): BuilderConfig {
-  if (args.flags.has('int8')) throw new UnsupportedError('INT8 engines are not supported yet (--int8); build FP32 (the default) or FP16 (--fp16)');
   const mode = flagString(args, 'paramMode');
   if (mode !== undefined && mode !== 'spec' && mode !== 'push') throw new InputError('--paramMode must be spec or push');
   const config: BuilderConfig = {};
   if (mode) config.paramMode = mode;
   if (args.flags.has('fp16')) config.fp16 = true;
+  if (args.flags.has('int8')) config.int8 = true;
   if (args.flags.has('noFusion')) config.fusion = false;
   const level = flagString(args, 'builderOptimizationLevel');
   if (level !== undefined) {

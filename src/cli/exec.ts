@@ -23,10 +23,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { InputError } from '../errors';
 import { Device } from '../gpu/device';
-import { DType } from '../ir/dtype';
-import { allocData, rounderFor, Tensor } from '../ir/tensor';
-import { parseNpy, parseNpz, writeNpz } from '../io/npy';
-import { parseTensor } from '../onnx/parse';
+import { Tensor } from '../ir/tensor';
+import { writeNpz } from '../io/npy';
 import { Engine } from '../runtime/engine';
 import { inspectPlan } from '../runtime/inspector';
 import { fingerprintOf } from '../runtime/engine-file';
@@ -38,17 +36,17 @@ import {
   checkHostBytes, parseShapes, readUserFile,
 } from './engine-flags';
 import { averageLine, performanceSummary, profileJson, profileTable, timesJson } from './perf-report';
-import type { EngineIO } from '../kernel/plan';
 import { buildEngineAsync } from '../api/build';
 import type { TuningProgress } from '../builder/tuning/tune';
 import { ExecutionContext, RunTiming } from '../runtime/context';
 import { progressLine } from './progress';
+import { CALIB_HELP, CALIB_VALUE_FLAGS, calibratorFromFlags } from './calib';
 
 export { parseShapes } from './engine-flags';
 
 const VALUE_FLAGS = [
   ...BUILD_VALUE_FLAGS, 'loadEngine', 'saveEngine', 'engineKey', 'loadInputs', 'exportOutput', 'iterations', 'warmUp', 'duration', 'avgRuns',
-  'exportProfile', 'exportTimes', 'exportLayerInfo', 'exportTrace',
+  'exportProfile', 'exportTimes', 'exportLayerInfo', 'exportTrace', ...CALIB_VALUE_FLAGS,
 ];
 const SWITCHES = [...BUILD_SWITCHES, 'dumpProfile', 'separateProfileRun', 'untrusted'];
 
@@ -60,6 +58,7 @@ export const SPEC: CommandSpec = {
   switches: SWITCHES,
   help: {
     ...BUILD_HELP,
+    ...CALIB_HELP,
     loadEngine: { value: 'FILE', description: 'load an engine file (from --saveEngine or engine.serialize()) instead of building' },
     saveEngine: { value: 'FILE', description: 'write the engine to an engine file' },
     engineKey: { value: 'KEYFILE', description: 'sign the file written with --saveEngine; with --loadEngine refuse files not signed with this key' },
@@ -83,91 +82,13 @@ export const SPEC: CommandSpec = {
     'vkrt exec --onnx=model.onnx --shapes=input:1x3x224x224 --saveEngine=model.engine',
     'vkrt exec --loadEngine=model.engine --dumpProfile --exportTrace=trace.json',
     'vkrt exec --onnx=model.onnx --fp16 --loadInputs=inputs.npz --exportOutput=out.npz --iterations=100',
+    'vkrt exec --onnx=model.onnx --int8 --fp16 --calib=calib/ --calibCache=model.cache --saveEngine=model.int8.engine',
   ],
 };
 
-const BIN_CTORS: Partial<Record<DType, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer): ArrayLike<number | bigint> }>> = {
-  float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array,
-};
+import { loadInputs, randomInputs } from './inputs';
 
-/** Inputs from an .npz, or name:file pairs (.npy, or raw little-endian .bin in the input's dtype). */
-export function loadInputs(spec: string, inputs: readonly EngineIO[]): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  const byName = new Map(inputs.map((i) => [i.name, i]));
-  const read = (file: string) => {
-    try { return fs.readFileSync(file); } catch (e) { throw new InputError(`--loadInputs: cannot read ${file} (${(e as NodeJS.ErrnoException).code})`); }
-  };
-  if (spec.endsWith('.npz') && !spec.includes(':')) {
-    const arrays = parseNpz(read(spec), spec);
-    const unknown = [...arrays.keys()].filter((k) => !byName.has(k));
-    if (unknown.length && arrays.size === 1 && inputs.length === 1) {
-      // one array for a one-input model: bind it whatever its name
-      out.set(inputs[0].name, [...arrays.values()][0]);
-    } else if (unknown.length) {
-      throw new InputError(`--loadInputs: ${spec} holds ${unknown.map((k) => `'${k}'`).join(', ')}, which are not inputs of the model (inputs: ${[...byName.keys()].join(', ')})`);
-    } else for (const [k, t] of arrays) out.set(k, t);
-  } else {
-    for (const part of spec.split(',')) {
-      const k = part.indexOf(':');
-      if (k <= 0) throw new InputError(`--loadInputs: '${part}' is not name:file (or give one .npz)`);
-      const name = part.slice(0, k), file = part.slice(k + 1);
-      const io = byName.get(name);
-      if (!io) throw new InputError(`--loadInputs: '${name}' is not an input (inputs: ${[...byName.keys()].join(', ')})`);
-      const npzKey = /^(.*\.npz)(?::(.+))?$/.exec(file);
-      if (npzKey) {
-        // name:file.npz[:key]: the array `key` (default: the input's name, or the only array)
-        const arrays = parseNpz(read(npzKey[1]), npzKey[1]);
-        const key = npzKey[2] ?? (arrays.has(name) ? name : arrays.size === 1 ? [...arrays.keys()][0] : name);
-        const t = arrays.get(key);
-        if (!t) throw new InputError(`--loadInputs: ${npzKey[1]} has no array '${key}' (it has ${[...arrays.keys()].join(', ')}); write ${name}:${npzKey[1]}:KEY`);
-        out.set(name, t);
-      } else if (file.endsWith('.npy')) out.set(name, parseNpy(read(file), file));
-      else if (file.endsWith('.pb')) out.set(name, parseTensor(read(file), file));
-      else {
-        const C = BIN_CTORS[io.dtype];
-        if (!C) throw new InputError(`--loadInputs: raw .bin input of dtype ${io.dtype} is not supported; use .npy`);
-        const b = read(file);
-        if (io.dims.some((d) => d < 0)) throw new InputError(`--loadInputs: ${name} has symbolic dims; give its shape with --shapes to read raw ${file}`);
-        const n = io.dims.reduce((x, y) => x * y, 1);
-        if (b.length !== n * C.BYTES_PER_ELEMENT) throw new InputError(`--loadInputs: ${file} has ${b.length} bytes; ${name} needs ${n * C.BYTES_PER_ELEMENT}`);
-        const ab = new ArrayBuffer(b.length);
-        new Uint8Array(ab).set(b);
-        out.set(name, Tensor.from(io.dtype, io.dims, new C(ab) as ArrayLike<number>));
-      }
-    }
-  }
-  // numpy saves float64 by default: convert to the input's dtype when the shapes agree
-  for (const [k, t] of out) {
-    const io = byName.get(k);
-    if (io && t.dtype !== io.dtype) out.set(k, Tensor.from(io.dtype, t.dims, t.toNumbers()));
-  }
-  return out;
-}
-
-/** Seeded random inputs in [-1, 1) (integers: 0..3). */
-export function randomInputs(inputs: readonly EngineIO[], seed = 1): Map<string, Tensor> {
-  let s = seed >>> 0;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-  const out = new Map<string, Tensor>();
-  for (const io of inputs) {
-    checkHostBytes(io.name, io.dtype, io.dims, 'input', 'fill with random values');
-    // straight into typed storage: a JS array of n numbers would take the V8 heap with it
-    const n = io.dims.reduce((a, b) => a * b, 1);
-    const data = allocData(io.dtype, n);
-    const float = io.dtype.startsWith('float');
-    const round = rounderFor(io.dtype);
-    if (data instanceof BigInt64Array || data instanceof BigUint64Array) for (let i = 0; i < n; i++) data[i] = BigInt(Math.floor(r() * 4));
-    else if (Array.isArray(data)) for (let i = 0; i < n; i++) data[i] = String(Math.floor(r() * 4));
-    else {
-      for (let i = 0; i < n; i++) {
-        const v = float ? r() * 2 - 1 : Math.floor(r() * 4);
-        data[i] = round ? round(v) : v;
-      }
-    }
-    out.set(io.name, new Tensor(io.dtype, io.dims, data));
-  }
-  return out;
-}
+export { loadInputs, randomInputs };
 
 export function exportOutputs(file: string, outputs: Map<string, Tensor>): void {
   if (file.endsWith('.json')) {
@@ -216,7 +137,6 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const onnx = flagString(args, 'onnx');
   const engineFile = flagString(args, 'loadEngine');
-  if (args.flags.has('int8')) buildConfig(args); // the clear "not yet supported" error, whatever else is given
   if (!onnx && !engineFile) throw new InputError('usage: vkrt exec (--onnx=FILE | --loadEngine=FILE) [flags]; see `vkrt exec --help`');
   if (onnx && engineFile) throw new InputError('give --onnx (build an engine) or --loadEngine (load one), not both');
   const verbose = args.flags.has('verbose');
@@ -272,13 +192,15 @@ export async function run(argv: string[]): Promise<number> {
         loaded = loadInputs(load, declared);
         for (const [k, t] of loaded) if (!shapes[k]) shapes[k] = [...t.dims];
       }
+      if (config.int8) config.calibrator = calibratorFromFlags(args, model, shapes, (l) => console.log(`[W] ${l}`));
+      else if (CALIB_VALUE_FLAGS.some((f) => args.flags.has(f))) throw new InputError('--calib, --calibAlgo, --calibCache, --calibBatches and --percentile go with --int8');
       const progress = process.stderr.isTTY
         ? (t: TuningProgress) => process.stderr.write(`\r[tuning] layer ${t.layer}/${t.layers} ${t.name.slice(0, 40).padEnd(40)} ETA ${(t.etaMs / 1000).toFixed(1)} s${t.layer === t.layers ? '\n' : ''}`)
         : undefined;
       engine = await buildEngineAsync(model, { ...config, device, inputShapes: shapes, log: (l) => { if (verbose || l.startsWith('tuning:')) console.log(`[${verbose ? 'V' : 'I'}] [build] ${l}`); }, onProgress: progress, progress: progressLine('build') });
       const p = engine.plan;
       console.log(`[I] Model: ${path.basename(onnx!)} (${p.stats.onnxNodes} ONNX nodes) on ${device.info.name}`);
-      console.log(`[I] Engine built: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views${config.fp16 ? `, ${p.layers.filter((l) => l.precision === 'fp16').length} fp16` : ''}${config.fusion === false ? ', fusion off' : ''}), parse ${parseMs.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);
+      console.log(`[I] Engine built: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views${config.fp16 ? `, ${p.layers.filter((l) => l.precision === 'fp16').length} fp16` : ''}${config.int8 ? `, ${p.layers.filter((l) => l.precision === 'int8').length} int8` : ''}${config.fusion === false ? ', fusion off' : ''}), parse ${parseMs.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);
     }
     const p = engine.plan;
     for (const pl of p.plugins ?? []) console.log(`[I] Plugin ${pl.name} ${pl.version} (${pl.domain || 'ai.onnx'}::${pl.opType}): ${pl.layers.length} layer(s)`);

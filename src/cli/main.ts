@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, { module: string; summary: string }> = {
   demo: { module: './demo', summary: 'build and run the bundled default model, checked against the reference' },
   exec: { module: './exec', summary: 'build (--onnx) or load (--loadEngine) an engine, benchmark and profile it (trtexec flags)' },
   inspect: { module: './inspect', summary: 'layers, kernels, precisions, shapes and memory plan of an engine file or ONNX model (--json)' },
+  quantize: { module: './quantize', summary: 'write the Q/DQ (int8) model of a float model from calibration data, and its calibration cache' },
   compare: { module: './compare', summary: 'engine vs reference accuracy per output (--fp16, --layerwise)' },
 };
 

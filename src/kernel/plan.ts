@@ -67,8 +67,8 @@ export interface PlannedLayer {
   name: string;
   opTypes: string[];
   kernel: string;
-  /** Arithmetic/storage precision of the layer's outputs. */
-  precision: 'fp32' | 'fp16';
+  /** Arithmetic/storage precision of the layer (int8: an integer layer, int8 x int8 -> int32). */
+  precision: 'fp32' | 'fp16' | 'int8';
   inputs: string[];
   outputs: string[];
   dispatches: PlannedDispatch[];

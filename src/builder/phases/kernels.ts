@@ -68,6 +68,9 @@ function bindAs(state: BuildState, name: string, want: TensorDesc): string {
   return have === want.gpu ? name : convert(state, name, want, have, want.gpu);
 }
 
+/** Layers whose arithmetic is int8 x int8 -> int32 (their precision reads int8). */
+const INTEGER_LAYERS = new Set(['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger']);
+
 /** Chooses the implementation (and so the precision) of one layer; undefined when the op offers none. */
 function chooseImpl(state: BuildState, node: Node, ctx: KernelContext): { impl: KernelImpl; used: KernelContext; precision: 'fp32' | 'fp16' } | undefined {
   const def = state.registry.get(node.domain, node.opType)!;
@@ -127,7 +130,7 @@ export function selectKernels(state: BuildState): void {
       const chosen = chooseImpl(state, node, ctx);
       if (!chosen) { unsupported.push(`${where}: no GPU kernel for these shapes/attributes`); continue; }
       const { impl, used, precision } = chosen;
-      log(`layer ${state.layers.length}: ${node.name || node.outputs[0]} (${node.opType}) -> ${impl.name}${precision === 'fp16' ? ' [fp16]' : ''}`);
+      log(`layer ${state.layers.length}: ${node.name || node.outputs[0]} (${node.opType}) -> ${impl.name}${precision === 'fp16' ? ' [fp16]' : INTEGER_LAYERS.has(node.opType) ? ' [int8]' : ''}`);
       state.layers.push(planLayer(state, node, impl, used, precision));
     } catch (e) {
       if (e instanceof UnsupportedError) unsupported.push(`${where}: ${e.message.replace(/^node '[^']*' \([^)]*\): /, '')}`);
@@ -142,7 +145,7 @@ export function selectKernels(state: BuildState): void {
 /** The planned layer of a chosen implementation: bindings resolved to tensor names, scratch laid out. */
 function planLayer(state: BuildState, node: Node, impl: KernelImpl, used: KernelContext, precision: 'fp32' | 'fp16'): PlannedLayer {
   const layer: PlannedLayer = {
-    name: node.name || node.outputs[0], opTypes: fusedOps(node), kernel: impl.name, precision,
+    name: node.name || node.outputs[0], opTypes: fusedOps(node), kernel: impl.name, precision: !node.domain && INTEGER_LAYERS.has(node.opType) ? 'int8' : precision,
     inputs: node.inputs.filter((i) => i), outputs: node.outputs.filter((o) => o),
     dispatches: [],
     kernelWeights: (impl.weights ?? []).map((w) => ({ offset: -1, bytes: Math.max(4, w.data.byteLength), data: w.data })),

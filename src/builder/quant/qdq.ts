@@ -195,10 +195,13 @@ export function insertQdq(model: Model, scales: ReadonlyMap<string, number>, opt
   }
   g.nodes = newNodes;
   // graph outputs keep their float producers: an output that was quantized is read back as is
-  for (const [orig] of quantizedWeights) {
-    if (!g.initializers.has(orig) || g.nodes.some((n) => n.inputs.includes(orig))) continue;
-    g.initializers.delete(orig);
-    g.inputs = g.inputs.filter((i) => i !== orig); // an initializer listed as a graph input (a default) goes with it
+  // initializers nothing reads any more (float weights now quantized, folded leftovers) go, and with
+  // them their entries among the graph inputs (ONNX lets initializers be listed there as defaults)
+  const read = new Set(g.nodes.flatMap((n) => n.inputs));
+  for (const name of [...g.initializers.keys()]) {
+    if (read.has(name) || g.outputs.includes(name)) continue;
+    g.initializers.delete(name);
+    g.inputs = g.inputs.filter((i) => i !== name);
   }
   // Constant nodes whose only readers were quantized weights go too
   g.nodes = g.nodes.filter((n) => !(n.opType === 'Constant' && quantizedWeights.has(n.outputs[0]) && !g.nodes.some((c) => c.inputs.includes(n.outputs[0]))));
