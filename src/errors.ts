@@ -173,3 +173,18 @@ export class NetworkError extends VkrtError {
     this.layer = layer?.name;
   }
 }
+
+/**
+ * A run produced NaN or Inf where checkFinite asked to be told (ExecutionContext.checkFinite):
+ * names the first layer whose output held one (`layer`, undefined when an input already did) and
+ * the tensor.
+ */
+export class NonFiniteError extends VkrtError {
+  readonly layer?: string;
+  readonly tensor: string;
+  constructor(message: string, tensor: string, layer?: string) {
+    super('NONFINITE', message);
+    this.tensor = tensor;
+    this.layer = layer;
+  }
+}

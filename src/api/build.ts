@@ -27,7 +27,7 @@ import { serializeModel } from '../onnx/serialize';
 import { Engine } from '../runtime/engine';
 import { decodePlainData } from '../runtime/plan-codec';
 import type { ErrorData, WorkerMessage, WorkerRequest } from './build-worker';
-import { isExplicitlyQuantized, quantizeModel, quantizeModelFromCache } from './calibrate';
+import { fp16Overflows, isExplicitlyQuantized, quantizeModel, quantizeModelFromCache } from './calibrate';
 
 export interface EngineOptions extends BuilderConfig {
   /** The device to build for; default: a new device on the default GPU (disposed with the engine). */
@@ -91,6 +91,24 @@ export async function buildEngineAsync(model: Model | Uint8Array | string, optio
       } else model = m;
     }
     options = withoutCalibrator(options);
+    if (options.fp16 && options.fp16RangeCheck !== false) {
+      const m = toModel(model);
+      model = m;
+      try {
+        const { registry, log, paramMode, inputShapes } = options;
+        const pins = await fp16Overflows(m, options.fp16RangeCheck ?? true, { ...inputShapes }, {
+          device, log, paramMode,
+          build: (cm, o) => buildEngineAsync(cm, { ...o, device, registry, worker: false, fp16: false }),
+        });
+        if (pins.length) {
+          options = { ...options, fp32Layers: [...(options.fp32Layers ?? []), ...pins] };
+          process.emitWarning(`FP16 build: ${pins.length} tensor(s) kept in FP32 because their values outgrow FP16 (${pins.slice(0, 3).join(', ')}${pins.length > 3 ? ', ...' : ''}); the build log names each`, 'VkrtWarning');
+        }
+      } catch (e) {
+        if (e instanceof errors.VkrtError && !(e instanceof errors.DeviceLostError)) options.log?.(`fp16: range check skipped (${e.message})`);
+        else throw e;
+      }
+    }
     const level = options.optimizationLevel ?? DEFAULT_OPTIMIZATION_LEVEL;
     let built: BuiltEngine;
     if (level > 0) {

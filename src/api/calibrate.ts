@@ -81,10 +81,9 @@ function inputNames(model: Model): string[] {
 }
 
 /** A copy of `model` whose outputs are the given extra nodes' outputs (the originals dropped). */
-function withProbes(model: Model, probes: (t: string, k: number) => Node[]): { model: Model; outputs: Map<string, string> } {
+function withProbes(model: Model, probes: (t: string, k: number) => Node[], tensors = calibrationTensors(model)): { model: Model; outputs: Map<string, string> } {
   const m = cloneModel(model);
   const outputs = new Map<string, string>();
-  const tensors = calibrationTensors(model);
   tensors.forEach((t, k) => {
     const nodes = probes(t, k);
     m.graph.nodes.push(...nodes);
@@ -93,6 +92,81 @@ function withProbes(model: Model, probes: (t: string, k: number) => Node[]): { m
   m.graph.outputs = [...outputs.values()];
   if (![...m.opsets.keys()].includes('vkrt')) m.opsets.set('vkrt', 1);
   return { model: m, outputs };
+}
+
+/** Abs + ReduceMax of tensor t: its |x| maximum as a scalar output. */
+const amaxProbe = (t: string, k: number): Node[] => [
+  new Node({ name: `vkrt_calib_abs_${k}`, opType: 'Abs', inputs: [t], outputs: [`vkrt_calib_abs_${k}`] }),
+  new Node({ name: `vkrt_calib_amax_${k}`, opType: 'ReduceMax', inputs: [`vkrt_calib_abs_${k}`], outputs: [`vkrt_calib_amax_${k}`], attrs: { keepdims: { type: 'int', value: 0 } } }),
+];
+
+/**
+ * The |x| maximum of every float tensor a node of `model` produces, over the batches (all of the same
+ * shapes), from one FP32 engine whose outputs are those maxima (the FP16 range check).
+ */
+export async function tensorRanges(model: Model, batches: readonly Map<string, Tensor>[], options: CalibrateOptions): Promise<Map<string, number>> {
+  const names = inputNames(model);
+  const shapes = Object.fromEntries(names.map((n) => [n, [...batches[0].get(n)!.dims]]));
+  const m = typed(model, shapes);
+  const g = m.graph;
+  const tensors = g.nodes.filter((n) => !n.domain || n.domain === 'ai.onnx').flatMap((n) => n.outputs)
+    .filter((o) => o && !g.initializers.has(o) && ['float32', 'float16'].includes(g.types.get(o)?.dtype ?? '') && g.types.get(o)?.kind !== 'sequence');
+  const p = withProbes(m, amaxProbe, tensors);
+  const engine = await options.build(p.model, { device: options.device, inputShapes: shapes, optimizationLevel: 0, paramMode: options.paramMode });
+  const out = new Map<string, number>();
+  try {
+    const ctx = engine.createExecutionContext();
+    for (const b of batches) {
+      const r = await ctx.execute(b);
+      for (const [t, o] of p.outputs) {
+        const v = Number((r.get(o)!.data as Float32Array)[0]);
+        out.set(t, Math.max(out.get(t) ?? 0, Number.isNaN(v) ? Infinity : v));
+      }
+    }
+  } finally {
+    engine.dispose();
+  }
+  return out;
+}
+
+/** FP16's largest finite value. */
+const FP16_MAX = 65504;
+/** Headroom of the FP16 range check: a tensor within this factor of FP16_MAX stays FP32. */
+const FP16_HEADROOM = 2;
+
+/** Seeded inputs for the range check: floats uniform in [-1, 1), integers 0..3 (exec's random inputs). */
+export function seededInputs(model: Model, shapes: Record<string, readonly number[]>, seed: number): Map<string, Tensor> {
+  let s = seed >>> 0;
+  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const out = new Map<string, Tensor>();
+  for (const name of inputNames(model)) {
+    const t = model.graph.types.get(name);
+    const dims = shapes[name] ?? (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    const dtype = t?.dtype ?? 'float32';
+    const n = dims.reduce((a, b) => a * b, 1);
+    const float = dtype.startsWith('float');
+    out.set(name, Tensor.from(dtype, [...dims], Array.from({ length: n }, () => (float ? r() * 2 - 1 : Math.floor(r() * 4)))));
+  }
+  return out;
+}
+
+/**
+ * The FP16 range check: the names of tensors whose |x| comes within FP16_HEADROOM of FP16's range on
+ * the given inputs (seeded ones by default), to be kept in FP32; each reported through `log`.
+ */
+export async function fp16Overflows(model: Model, inputs: boolean | readonly CalibrationFeeds[], shapes: Record<string, readonly number[]>, options: CalibrateOptions): Promise<string[]> {
+  const batches = Array.isArray(inputs) ? inputs.map(toMap) : [1, 2].map((seed) => seededInputs(model, shapes, seed));
+  if (!batches.length) return [];
+  const ranges = await tensorRanges(model, batches, options);
+  const producer = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const out: string[] = [];
+  for (const [t, a] of ranges) {
+    if (!(a * FP16_HEADROOM > FP16_MAX)) continue;
+    const p = producer.get(t);
+    options.log?.(`fp16: keeping '${t}'${p ? ` (${p.opType} '${p.name}')` : ''} in FP32: |x| reached ${a.toPrecision(3)} on the range check, beyond what FP16 holds safely (${FP16_MAX} / ${FP16_HEADROOM})`);
+    out.push(t);
+  }
+  return out;
 }
 
 /** Does the model already carry Q/DQ pairs (explicit quantization: no calibration needed)? */
@@ -169,10 +243,7 @@ export async function calibrate(model: Model, calibrator: Int8Calibrator, option
         const m = typed(model, shapes);
         tensors = calibrationTensors(m);
         if (!tensors.length) throw new InputError('the model has no tensor to calibrate (no Conv, Gemm, MatMul or Add of two activations)');
-        const p = withProbes(m, (t, k) => [
-          new Node({ name: `vkrt_calib_abs_${k}`, opType: 'Abs', inputs: [t], outputs: [`vkrt_calib_abs_${k}`] }),
-          new Node({ name: `vkrt_calib_amax_${k}`, opType: 'ReduceMax', inputs: [`vkrt_calib_abs_${k}`], outputs: [`vkrt_calib_amax_${k}`], attrs: { keepdims: { type: 'int', value: 0 } } }),
-        ]);
+        const p = withProbes(m, amaxProbe);
         outs = p.outputs;
         probe = await options.build(p.model, { device: options.device, inputShapes: shapes, optimizationLevel: 0, paramMode: options.paramMode });
       }

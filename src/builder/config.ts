@@ -4,6 +4,7 @@ import type { PluginDef } from '../plugins/types';
 import type { BuildProgress } from '../kernel/progress';
 import type { KernelSelection } from './selection';
 import type { Int8Calibrator } from './quant/calibrator';
+import type { Tensor } from '../ir/tensor';
 
 export type { BuildProgress } from '../kernel/progress';
 
@@ -28,6 +29,13 @@ export interface BuilderConfig {
   int8?: boolean;
   /** The INT8 calibrator (TensorRT's IInt8Calibrator; api's createCalibrator makes one from batches). */
   calibrator?: Int8Calibrator;
+  /**
+   * FP16 range check (asynchronous builds with fp16; docs/fp16.md): the FP32 network runs first on
+   * these inputs (true, the default: two batches of seeded values in [-1, 1)) and every layer whose
+   * output's |x| comes within a factor 2 of FP16's largest value (65504) stays in FP32, the build log
+   * saying which and why. false: no check.
+   */
+  fp16RangeCheck?: boolean | readonly (Record<string, Tensor> | Map<string, Tensor>)[];
   /**
    * Layers pinned to FP32 in FP16 engines (TensorRT's layer precision constraints): each entry
    * matches a node name, an output tensor name or an op type.

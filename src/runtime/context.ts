@@ -5,13 +5,13 @@
  * timed phases (upload, enqueue, wait, read back); with a profiler it submits a second program,
  * recorded on first use, that writes a timestamp fencepost around every layer (profiler.ts).
  */
-import { DeviceLostError, DisposedError, InputError } from '../errors';
+import { DeviceLostError, DisposedError, InputError, NonFiniteError } from '../errors';
 import type { GpuBuffer } from '../gpu/buffer';
 import type { Device } from '../gpu/device';
 import type { Pipeline } from '../gpu/pipeline';
 import type { Command, Program } from '../gpu/program';
 import { ticksToMs, timestampDeltasMs } from '../gpu/timing';
-import { allocData, float16Bits, Tensor } from '../ir/tensor';
+import { allocData, float16Bits, float16Values, Tensor } from '../ir/tensor';
 import type { EnginePlan } from '../kernel/plan';
 import { toGpuArray } from '../kernel/storage';
 import { planBarriers } from './barriers';
@@ -36,13 +36,14 @@ export interface ContextHost {
  * after each layer, N+1 in all). Barriers go only where data flows (barriers.ts), except in
  * 'layers' mode: a per-layer time needs each layer to finish before the next starts.
  */
-function recordProgram(host: ContextHost, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode): Program {
+function recordProgram(host: ContextHost, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Program {
   const cmds: Command[] = [];
   const plan = host.plan;
   const buffers = { arena, weights: host.weights, scratch: scratch! };
-  const before = timestamps === 'layers' ? undefined : planBarriers(plan);
+  const before = timestamps === 'layers' || only !== undefined ? undefined : planBarriers(plan);
   if (timestamps !== 'none') cmds.push({ op: 'timestamp', index: 0 });
   plan.layers.forEach((layer, li) => {
+    if (only !== undefined && li !== only) return;
     layer.dispatches.forEach((d, di) => {
       if (before?.[li][di]) cmds.push({ op: 'barrier' });
       const bindings = bindingRanges(plan, layer, d).map((r) => ({ buffer: buffers[r.buffer], offset: r.offset, range: r.range }));
@@ -165,6 +166,14 @@ export class ExecutionContext {
     this.gpuTimingFlag = !!on && canTime(this.engine.device);
   }
 
+  /**
+   * Check every float output of each run for NaN and Inf; on one, run the layers again one at a time
+   * to find the first layer whose output holds one, and reject with a NonFiniteError naming it (FP16
+   * overflow shows up this way: pin that layer with BuilderConfig.fp32Layers). Off by default: the
+   * check reads every output value; the search runs only when something is found.
+   */
+  checkFinite = false;
+
   private program(mode: TimestampMode): Program {
     let p = this.programs.get(mode);
     if (!p) {
@@ -280,6 +289,7 @@ export class ExecutionContext {
     await done;
     const t3 = performance.now();
     const out = this.readback();
+    if (this.checkFinite) await this.checkOutputsFinite(out, map);
     const t4 = performance.now();
     const timing: RunTiming = { startMs: t0, h2dMs: t1 - t0, enqueueMs: t2 - t1, waitMs: t3 - t1, d2hMs: t4 - t3, latencyMs: t4 - t0 };
     if (mode !== 'none') {
@@ -294,6 +304,52 @@ export class ExecutionContext {
       timing.layerMs.forEach((ms, i) => profiler.reportLayerTime(layers[i].name, ms));
     }
     return out;
+  }
+
+  /** The first non-finite element of a tensor's float values, or -1. */
+  private static firstNonFinite(values: ArrayLike<number>): number {
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+    return -1;
+  }
+
+  /** A plan tensor's float values as stored in the arena (f32 or f16), or undefined for integers. */
+  private readFloats(name: string, gpu: string, elements: number): Float32Array | undefined {
+    const pt = this.engine.plan.tensors.get(name);
+    if (!pt || elements === 0 || (gpu !== 'f32' && gpu !== 'f16')) return undefined;
+    const bytes = this.arena.read(pt.offset, elements * (gpu === 'f16' ? 2 : 4));
+    return gpu === 'f16' ? float16Values(new Uint16Array(bytes.buffer, bytes.byteOffset, elements)) : new Float32Array(bytes.buffer, bytes.byteOffset, elements);
+  }
+
+  /** checkFinite: throws NonFiniteError naming the input or the first layer that made a NaN/Inf output. */
+  private async checkOutputsFinite(out: Map<string, Tensor>, feeds: Map<string, Tensor>): Promise<void> {
+    const plan = this.engine.plan;
+    const bad = [...out].find(([, t]) => (t.dtype === 'float32' || t.dtype === 'float16' || t.dtype === 'float64') && ExecutionContext.firstNonFinite(t.toNumbers() as ArrayLike<number>) >= 0);
+    if (!bad) return;
+    const what = `output '${bad[0]}' holds NaN or Inf`;
+    for (const [name, t] of feeds) {
+      if (t.dtype.startsWith('float') && ExecutionContext.firstNonFinite(t.toNumbers() as ArrayLike<number>) >= 0) throw new NonFiniteError(`${what}: input '${name}' already does`, name);
+    }
+    // the layers again, one program each, reading each layer's outputs as soon as it ran
+    this.upload(feeds);
+    for (let li = 0; li < plan.layers.length; li++) {
+      const layer = plan.layers[li];
+      const p = recordProgram(this.engine, this.arena, this.scratch, 'none', li);
+      try {
+        await p.submit(this.queue);
+      } finally {
+        p.dispose();
+      }
+      for (const o of layer.outputs) {
+        const pt = plan.tensors.get(o);
+        if (!pt) continue;
+        const v = this.readFloats(o, pt.gpu, pt.dims.reduce((a, b) => a * b, 1));
+        const at = v ? ExecutionContext.firstNonFinite(v) : -1;
+        if (at < 0) continue;
+        const hint = layer.precision === 'fp16' ? `; it runs in FP16, whose largest value is 65504: keep it in FP32 with fp32Layers: ['${layer.name}']` : '';
+        throw new NonFiniteError(`${what}: the first layer to produce one is '${layer.name}' (${layer.opTypes.join('+')}, ${layer.precision}, kernel ${layer.kernel}): its output '${o}' holds ${v![at]} at element ${at}${hint}`, o, layer.name);
+      }
+    }
+    throw new NonFiniteError(`${what}, but no layer's output does when the layers run one at a time (a race between layers?)`, bad[0]);
   }
 
   get disposed(): boolean { return this.disposedFlag; }
