@@ -103,3 +103,22 @@ export function applyActivation(a: Activation, x: number): number {
     default: return x;
   }
 }
+
+/**
+ * The requantizing epilogue of QLinearConv / QLinearMatMul with a fused activation (the reference;
+ * shaders/common/nn_quant.glsl's nn_requant_act is the GPU side). `acc` is the exact integer sum
+ * (bias included), `scale` the combined x_s * w_s / y_s of the op's own rounding, `realScale` the
+ * float32 product x_s * w_s, `ys` y_scale:
+ *   None:  q = rint(acc * scale)                       (the op without an epilogue)
+ *   Relu:  q = rint(max(acc, 0) * scale)                (relu commutes with a positive scale: exact)
+ *   other: q = rint(act(acc * realScale) / ys)          (the activation on the real value)
+ * then y = clamp(q + zp, lo, hi) (0 for a NaN, as the kernels).
+ */
+export function requantActivated(a: Activation, acc: number, scale: number, realScale: number, ys: number, zp: number, lo: number, hi: number, rint: (v: number) => number): number {
+  let q: number;
+  if (a.kind === ACT.None) q = rint(acc * scale);
+  else if (a.kind === ACT.Relu) q = rint(Math.max(acc, 0) * scale);
+  else q = rint(applyActivation(a, acc * realScale) / ys);
+  if (Number.isNaN(q)) return 0; // as the kernels' nn_requant
+  return Math.min(hi, Math.max(lo, q + zp));
+}
