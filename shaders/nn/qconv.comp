@@ -13,7 +13,8 @@
 // Params (layout qconv, src/ops/nn/gpu/qlinear.ts): the geometry as conv_gemm.comp's (P_C .. P_Mg),
 //   P_NIMG, P_wzpPerChannel / P_wsPerChannel (w's zero point / scale per output channel: 1, per
 //   tensor: 0), the output's bounds P_lo, P_hi, the fused activation P_act, P_actAlpha, P_actBeta.
-// Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output).
+// Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output), or
+//   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl).
 // Groups: (ceil(NIMG*OD*OH*OW / BN), ceil(Mg / BM), group count); simple: 16x16 tiles.
 #define GEMM_T int
 #include "nn_act.glsl"
@@ -94,10 +95,47 @@ void gemm_store(uint g, uint m, uint n, int acc) {
 #endif
 }
 
+#ifdef QGEMM_COOPMAT
+// int8 matrix units (nn_qgemm_coopmat.glsl): raw values and zero points, padding taps read as x's zero point
+int qgemm_raw_a(uint g, uint m, uint k) { return w_[(g * P_Mg + m) * GK + k]; }
+int qgemm_zp_a(uint g, uint m) {
+#ifdef B_WZP
+  return wzp_[(g * P_Mg + m) * P_wzpPerChannel];
+#else
+  return 0;
+#endif
+}
+int qgemm_zp_b(uint g, uint n) {
+#ifdef B_XZP
+  return xzp_[0];
+#else
+  return 0;
+#endif
+}
+int qgemm_raw_b(uint g, uint k, uint n) {
+  uint c = k / KSIZE, t = k % KSIZE;
+  uint kw = t % P_KW; t /= P_KW;
+  uint kh = t % P_KH;
+  uint kd = t / P_KH;
+  uint img = n / OSIZE, p = n % OSIZE;
+  uint ow = p % P_OW; p /= P_OW;
+  uint oh = p % P_OH;
+  uint od = p / P_OH;
+  int id = int(od * P_SD + kd * P_DD) - P_PD;
+  int ih = int(oh * P_SH + kh * P_DH) - P_PH;
+  int iw = int(ow * P_SW + kw * P_DW) - P_PW;
+  if (id < 0 || id >= int(P_ID) || ih < 0 || ih >= int(P_IH) || iw < 0 || iw >= int(P_IW)) return qgemm_zp_b(g, n);
+  return x_[(((img * P_C + g * P_Cg + c) * P_ID + uint(id)) * P_IH + uint(ih)) * P_IW + uint(iw)];
+}
+#include "nn_qgemm_coopmat.glsl"
+#else
 #include "nn_gemm.glsl"
+#endif
 
 void main() {
-#ifdef GEMM_TILED
+#if defined(QGEMM_COOPMAT)
+  qgemm_coopmat(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
+#elif defined(GEMM_TILED)
   gemm_tiled(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
 #else
   gemm_simple(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);

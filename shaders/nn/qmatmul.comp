@@ -15,7 +15,8 @@
 //   to inner), A's and B's batch strides P_aBatch_*, P_bBatch_* (in matrices), a_zp's matrix count
 //   and per-row flag (P_azpCount, P_azpPerRow), b_zp's (P_bzpCount, P_bzpPerCol), the output's
 //   bounds P_lo, P_hi, the fused activation P_act, P_actAlpha, P_actBeta.
-// Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output).
+// Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output), or
+//   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl).
 // Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
 #define GEMM_T int
 #include "nn_act.glsl"
@@ -81,11 +82,36 @@ void gemm_store(uint b, uint m, uint n, int acc) {
 #endif
 }
 
+#ifdef QGEMM_COOPMAT
+// int8 matrix units (nn_qgemm_coopmat.glsl): raw values and zero points
+int qgemm_raw_a(uint b, uint m, uint k) { return a_[(batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2) * P_M + m) * P_K + k]; }
+int qgemm_raw_b(uint b, uint k, uint n) { return b_[(batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2) * P_K + k) * P_N + n]; }
+int qgemm_zp_a(uint b, uint m) {
+#ifdef B_AZP
+  uint mat = batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2);
+  return azp_[((mat % P_azpCount) * P_M + m) * P_azpPerRow];
+#else
+  return 0;
+#endif
+}
+int qgemm_zp_b(uint b, uint n) {
+#ifdef B_BZP
+  uint mat = batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2);
+  return bzp_[((mat % P_bzpCount) * P_N + n) * P_bzpPerCol];
+#else
+  return 0;
+#endif
+}
+#include "nn_qgemm_coopmat.glsl"
+#else
 #include "nn_gemm.glsl"
+#endif
 
 void main() {
   if (gl_WorkGroupID.z >= P_batch_0 * P_batch_1 * P_batch_2) return;
-#ifdef GEMM_TILED
+#if defined(QGEMM_COOPMAT)
+  qgemm_coopmat(gl_WorkGroupID.z, P_M, P_N, P_K);
+#elif defined(GEMM_TILED)
   gemm_tiled(gl_WorkGroupID.z, P_M, P_N, P_K);
 #else
   gemm_simple(gl_WorkGroupID.z, P_M, P_N, P_K);

@@ -17,6 +17,7 @@ import { readWindow, windowOutput } from '../../util/nn-conv';
 import { broadcastDims } from '../../util/shape';
 import { CONV_GEOMETRY, dhw } from './conv';
 import { ACT_FIELDS, activationFields, readActivation } from './epilogue';
+import { addQCoopMatCandidates } from './qgemm-coopmat';
 
 /**
  * shaders/nn/qconv.comp: the convolution geometry (as conv_gemm's), the batch, whether w's zero
@@ -158,7 +159,11 @@ function qconv(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   });
   const outSize = size(outSp), kSize = size(win.kernel);
   const prefix = qlinear ? 'qlinearconv' : 'convinteger';
-  return gemmCandidates(ctx, prefix, 'nn/qconv', Mg, N * outSize, group, b.defines, params, b.bindings, Mg >= 16 && Cg * kSize >= 8);
+  const impls = gemmCandidates(ctx, prefix, 'nn/qconv', Mg, N * outSize, group, b.defines, params, b.bindings, Mg >= 16 && Cg * kSize >= 8);
+  addQCoopMatCandidates(ctx, impls, {
+    shader: 'nn/qconv', M: Mg, N: N * outSize, K: Cg * kSize, batch: group, a: w, b: x, aZp: wzp, bZp: xzp, params, defines: b.defines, bindings: b.bindings,
+  }, prefix);
+  return impls;
 }
 
 export const convIntegerKernel = (ctx: KernelContext): KernelImpl[] => qconv(ctx, false);
@@ -222,7 +227,12 @@ function qmatmul(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
     M, N, K, batch, aBatch: pad(strides[0], 0), bBatch: pad(strides[1], 0), azpCount: azc, azpPerRow: azf, bzpCount: bzc, bzpPerCol: bzf, lo, hi,
     ...activationFields(readActivation(ctx.attrs, ctx.fail)),
   });
-  return gemmCandidates(ctx, qlinear ? 'qlinearmatmul' : 'matmulinteger', 'nn/qmatmul', M, N, size(batch), b.defines, params, b.bindings, M >= 16 && N >= 16);
+  const prefix = qlinear ? 'qlinearmatmul' : 'matmulinteger';
+  const impls = gemmCandidates(ctx, prefix, 'nn/qmatmul', M, N, size(batch), b.defines, params, b.bindings, M >= 16 && N >= 16);
+  addQCoopMatCandidates(ctx, impls, {
+    shader: 'nn/qmatmul', M, N, K, batch: size(batch), a, b: bt, aZp: azp, bZp: bzp, params, defines: b.defines, bindings: b.bindings,
+  }, prefix);
+  return impls;
 }
 
 export const matmulIntegerKernel = (ctx: KernelContext): KernelImpl[] => qmatmul(ctx, false);
