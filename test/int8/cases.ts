@@ -5,10 +5,17 @@
  * and zero points, uint8 and int8 operands, fused activations. Exact (atol 0) except where an
  * activation other than Relu acts on a float value (one quantization step).
  */
+import { strict as assert } from 'assert';
+import { buildEngine } from '../../src/api/build';
+import type { BuilderConfig } from '../../src/builder/config';
+import { preferKernel } from '../../src/builder/selection';
+import { compareTensors } from '../../src/conformance/compare';
+import type { Device } from '../../src/gpu';
+import { interpret } from '../../src/ops/interpreter';
 import { Attr } from '../../src/ir/graph';
 import { DType } from '../../src/ir/dtype';
 import { Tensor } from '../../src/ir/tensor';
-import { OpCase, randomTensor } from '../helpers/gpu-op';
+import { OpCase, randomTensor, singleNodeModel } from '../helpers/gpu-op';
 
 const ints = (value: number[]): Attr => ({ type: 'ints', value });
 const int = (value: number): Attr => ({ type: 'int', value });
@@ -76,4 +83,26 @@ export const INT8_CASES: Int8Case[] = [
 export function caseAtol(c: Int8Case): number {
   const a = c.case.attrs?.vkrt_activation;
   return a && a.type === 'string' && a.value !== 'Relu' ? 1 : 0;
+}
+
+/** Runs a case with `kernel` pinned, both param modes, and checks it against the reference (caseAtol). */
+export async function checkInt8(device: Device, c: Int8Case, kernel: string, config: BuilderConfig = {}): Promise<void> {
+  const { model, feeds } = singleNodeModel(c.case);
+  const ref = interpret(model, feeds);
+  for (const mode of ['spec', 'push'] as const) {
+    const engine = buildEngine(model, { ...config, device, paramMode: mode, selection: preferKernel(kernel) });
+    try {
+      const layer = engine.plan.layers.find((l) => l.opTypes.includes(c.case.op));
+      assert.equal(layer?.kernel, kernel, `${c.name} (${mode}) did not get candidate ${kernel}`);
+      const out = await engine.createExecutionContext().execute(feeds);
+      for (const [name, expected] of ref) {
+        const got = out.get(name);
+        assert.ok(got, `output ${name} missing`);
+        const m = compareTensors(expected as Tensor, got, { rtol: 0, atol: caseAtol(c) });
+        assert.equal(m, undefined, `${c.name} ${kernel} (${mode} params): ${m}`);
+      }
+    } finally {
+      engine.dispose();
+    }
+  }
 }

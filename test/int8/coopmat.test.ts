@@ -7,17 +7,12 @@
  * cases run through the real NV and KHR paths on a GPU: bench/gpu/int8-check.ts.
  */
 import { strict as assert } from 'assert';
-import { buildEngine } from '../../src/api/build';
 import { buildPlan } from '../../src/builder/builder';
 import { deviceCaps } from '../../src/builder/caps';
-import { preferKernel } from '../../src/builder/selection';
-import { compareTensors } from '../../src/conformance/compare';
-import { Tensor } from '../../src/ir/tensor';
-import { interpret } from '../../src/ops/interpreter';
 import { Device } from '../../src/gpu';
 import { openDevice } from '../helpers/gpu';
 import { singleNodeModel } from '../helpers/gpu-op';
-import { INT8_CASES, caseAtol } from './cases';
+import { INT8_CASES, checkInt8 } from './cases';
 
 const TILES = ['128x128', '64x64'];
 
@@ -50,27 +45,7 @@ describe('integer GEMMs on (emulated) int8 cooperative matrices', function () {
   for (const c of INT8_CASES) {
     it(c.name, async function () {
       if (!device.info.int8) this.skip();
-      const { model, feeds } = singleNodeModel(c.case);
-      const ref = interpret(model, feeds);
-      for (const tile of TILES) {
-        const kernel = `${c.prefix}_coopmat_i8_${tile}`;
-        for (const mode of ['spec', 'push'] as const) {
-          const engine = buildEngine(model, { device, paramMode: mode, cooperativeMatrix: 'emulate', selection: preferKernel(kernel) });
-          try {
-            const layer = engine.plan.layers.find((l) => l.opTypes.includes(c.case.op));
-            assert.equal(layer?.kernel, kernel, `${c.name} (${mode}) did not get candidate ${kernel}`);
-            const out = await engine.createExecutionContext().execute(feeds);
-            for (const [name, expected] of ref) {
-              const got = out.get(name);
-              assert.ok(got, `output ${name} missing`);
-              const m = compareTensors(expected as Tensor, got, { rtol: 0, atol: caseAtol(c) });
-              assert.equal(m, undefined, `${c.name} ${kernel} (${mode} params): ${m}`);
-            }
-          } finally {
-            engine.dispose();
-          }
-        }
-      }
+      for (const tile of TILES) await checkInt8(device, c, `${c.prefix}_coopmat_i8_${tile}`, { cooperativeMatrix: 'emulate' });
     });
   }
 });
