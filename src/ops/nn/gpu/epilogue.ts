@@ -42,7 +42,11 @@ const KINDS: Record<string, { kind: number; alpha: number; beta: number }> = {
   Mish: { kind: ACT.Mish, alpha: 0, beta: 0 },
 };
 
-/** The attributes that carry a fused activation on a Conv/ConvTranspose/Gemm/MatMul node. */
+/**
+ * The attributes that carry a fused activation on a Conv/ConvTranspose/Gemm/MatMul node, and on
+ * QLinearConv/QLinearMatMul (set by the Q/DQ folding pass; applied before requantization, see
+ * requantActivated).
+ */
 export const EPILOGUE_ATTRS = { activation: 'vkrt_activation', alpha: 'vkrt_alpha', beta: 'vkrt_beta' } as const;
 
 /** Activation names the epilogue accepts. */
