@@ -8,7 +8,9 @@
 //   CM_M, CM_N, CM_K   the fragment shape of the device's combination (A: M x K, B: K x N, C: M x N);
 //   CM_SHARED_A, CM_SHARED_B   the shared float16_t arrays A and B fragments are loaded from
 //                         (the emulation reads them at CM_MMA time, see below).
-// Fragments: A and B hold float16_t, the accumulator float (FP16 x FP16 -> FP32). Everything is a
+// Fragments: A and B hold float16_t, the accumulator float (FP16 x FP16 -> FP32); with CM_INT8
+// defined, A and B hold int8_t and the accumulator int (int8 x int8 -> int32, exact; shared arrays of
+// int8_t, scratch of int; needs shaderInt8). Everything is a
 // macro, never a function taking a matrix: the KHR rewrite gives each matrix value its use (A, B or
 // accumulator) from where it is used, and one function parameter used both ways would defeat that.
 //   CM_A_T, CM_B_T, CM_ACC_T       the fragment types (declare arrays of them freely);
@@ -16,7 +18,7 @@
 //   CM_LOAD_A(f, arr, off, stride) f = the M x K block of shared arr at element off, rows `stride` apart;
 //   CM_LOAD_B(f, arr, off, stride) f = the K x N block likewise;
 //   CM_MMA(acc, a, b)              acc += a * b;
-//   CM_STORE(acc, arr, off, stride) the M x N accumulator into shared float arr, row-major.
+//   CM_STORE(acc, arr, off, stride) the M x N accumulator into shared float (int) arr, row-major.
 // Offsets and strides keep every fragment row 16-byte aligned (what the NV and KHR loads need).
 // Subgroups: CM_SUBGROUP (this invocation's subgroup), CM_SUBGROUPS (subgroups in the workgroup).
 // Emulation: a "subgroup" is CM_LANES (default 32) consecutive invocations; a loaded A or B fragment
@@ -30,18 +32,32 @@
 #if !defined(CM_M) || !defined(CM_N) || !defined(CM_K)
 #error "coopmat.glsl: define CM_M, CM_N and CM_K (the fragment shape)"
 #endif
+#ifdef CM_INT8
+#extension GL_EXT_shader_explicit_arithmetic_types_int8 : require
+#define CM_ACC_SCALAR int
+#else
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#define CM_ACC_SCALAR float
+#endif
 
 #if defined(VKRT_COOPMAT_NV) || defined(VKRT_COOPMAT_KHR)
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
 
+#ifdef CM_INT8
+#extension GL_NV_integer_cooperative_matrix : require
+#define CM_A_T icoopmatNV<8, gl_ScopeSubgroup, CM_M, CM_K>
+#define CM_B_T icoopmatNV<8, gl_ScopeSubgroup, CM_K, CM_N>
+#define CM_ACC_T icoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>
+#define CM_ZERO(acc) acc = CM_ACC_T(0)
+#else
 #define CM_A_T fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K>
 #define CM_B_T fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N>
 #define CM_ACC_T fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>
 #define CM_ZERO(acc) acc = CM_ACC_T(0.0)
+#endif
 #define CM_LOAD_A(f, arr, off, stride) coopMatLoadNV(f, arr, off, stride, false)
 #define CM_LOAD_B(f, arr, off, stride) coopMatLoadNV(f, arr, off, stride, false)
 #define CM_MMA(acc, a, b) acc = coopMatMulAddNV(a, b, acc)
@@ -60,14 +76,14 @@
 #endif
 #define CM_PER_LANE ((CM_M * CM_N) / CM_LANES)
 struct cm_frag_emu { uint off; uint stride; };
-struct cm_acc_emu { float v[CM_PER_LANE]; };
+struct cm_acc_emu { CM_ACC_SCALAR v[CM_PER_LANE]; };
 #define CM_A_T cm_frag_emu
 #define CM_B_T cm_frag_emu
 #define CM_ACC_T cm_acc_emu
 #define CM_LANE (gl_LocalInvocationIndex % CM_LANES)
 #define CM_SUBGROUP (gl_LocalInvocationIndex / CM_LANES)
 #define CM_SUBGROUPS ((gl_WorkGroupSize.x * gl_WorkGroupSize.y * gl_WorkGroupSize.z) / CM_LANES)
-#define CM_ZERO(acc) for (uint cm_i = 0u; cm_i < CM_PER_LANE; cm_i++) acc.v[cm_i] = 0.0
+#define CM_ZERO(acc) for (uint cm_i = 0u; cm_i < CM_PER_LANE; cm_i++) acc.v[cm_i] = CM_ACC_SCALAR(0)
 #define CM_LOAD_A(f, arr, off, stride) f = cm_frag_emu(off, stride)
 #define CM_LOAD_B(f, arr, off, stride) f = cm_frag_emu(off, stride)
 #define CM_MMA(acc, a, b) cm_mma_emu(acc, a, b)
@@ -77,14 +93,15 @@ struct cm_acc_emu { float v[CM_PER_LANE]; };
     arr[(off) + (cm_e / CM_N) * (stride) + cm_e % CM_N] = acc.v[cm_i]; \
   }
 // acc += A x B for this lane's elements, the products of f16 values summed in f32 as matrix units do
-// (in another order: results agree to rounding, not bit for bit).
+// (in another order: results agree to rounding, not bit for bit); int8 products summed in int32
+// (exact, as on matrix units).
 void cm_mma_emu(inout cm_acc_emu acc, cm_frag_emu a, cm_frag_emu b) {
   [[dont_unroll]] for (uint i = 0u; i < CM_PER_LANE; i++) {
     uint e = CM_LANE + i * CM_LANES;
     uint r = e / CM_N, c = e % CM_N;
-    float s = acc.v[i];
+    CM_ACC_SCALAR s = acc.v[i];
     [[dont_unroll]] for (uint k = 0u; k < CM_K; k++)
-      s += float(CM_SHARED_A[a.off + r * a.stride + k]) * float(CM_SHARED_B[b.off + k * b.stride + c]);
+      s += CM_ACC_SCALAR(CM_SHARED_A[a.off + r * a.stride + k]) * CM_ACC_SCALAR(CM_SHARED_B[b.off + k * b.stride + c]);
     acc.v[i] = s;
   }
 }

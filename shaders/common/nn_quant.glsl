@@ -4,6 +4,9 @@
 //   float nn_div(float a, float b)          a / b, corrected to (nearly always) the rounded quotient
 //   float nn_rint_prod(float a, float s)    rint(a * s) with a * s taken exactly (round half to even)
 //   int   nn_requant(int acc, float s, int zp, int lo, int hi)   clamp(rint(acc * s) + zp, lo, hi)
+//   int   nn_requant_act(acc, s, real, ys, zp, lo, hi, kind, a, b)   the same with a fused activation
+//         (include nn_act.glsl first; the reference is requantActivated in src/ops/nn/gpu/epilogue.ts):
+//         None: nn_requant; Relu: nn_requant(max(acc, 0)) (exact); other: rint(act(acc * real) / ys) + zp
 #ifndef NN_QUANT_GLSL
 #define NN_QUANT_GLSL
 
@@ -45,5 +48,15 @@ int nn_requant(int acc, float s, int zp, int lo, int hi) {
   if (isnan(v)) return 0;
   return v <= float(lo) ? lo : v >= float(hi) ? hi : int(v);
 }
+
+#ifdef NN_ACT_GLSL
+int nn_requant_act(int acc, float s, float real, float ys, int zp, int lo, int hi, uint kind, float a, float b) {
+  if (kind == ACT_None) return nn_requant(acc, s, zp, lo, hi);
+  if (kind == ACT_Relu) return nn_requant(max(acc, 0), s, zp, lo, hi);
+  float v = roundEven(nn_div(nn_act(float(acc) * real, kind, a, b), ys)) + float(zp);
+  if (isnan(v)) return 0;
+  return v <= float(lo) ? lo : v >= float(hi) ? hi : int(v);
+}
+#endif
 
 #endif

@@ -4,17 +4,20 @@
 #include "params/qconv.glsl"
 // ConvInteger and QLinearConv (1-D, 2-D, 3-D as 3-D) as an exact int32 implicit GEMM per group:
 // acc[n, m, p] = sum (w[m, c, t] - w_zp[m]) * (x[n, c, tap(p, t)] - x_zp) (padding taps count 0);
-// ConvInteger stores acc, QLinearConv stores clamp(rint((acc + bias[m]) * x_s * w_s[m] / y_s) + y_zp).
+// ConvInteger stores acc, QLinearConv stores clamp(rint((acc + bias[m]) * x_s * w_s[m] / y_s) + y_zp),
+// with a fused activation (P_act) on the real value first (nn_requant_act, nn_quant.glsl).
 // uint8/int8 values are held as int32.
 // Bindings (numbers given by defines, absent ones have no define): 0 X, 1 W, B_XZP x zero point
 //   (1 element), B_WZP w zero point (1 or M), QLINEAR only: B_XS x scale (1), B_WS w scale (1 or M),
 //   B_YS y scale (1), B_YZP y zero point (1), B_BIAS bias (int32 [M]); B_Y output Y [NIMG, M, OD, OH, OW].
 // Params (layout qconv, src/ops/nn/gpu/qlinear.ts): the geometry as conv_gemm.comp's (P_C .. P_Mg),
 //   P_NIMG, P_wzpPerChannel / P_wsPerChannel (w's zero point / scale per output channel: 1, per
-//   tensor: 0), the output's bounds P_lo, P_hi.
-// Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output).
+//   tensor: 0), the output's bounds P_lo, P_hi, the fused activation P_act, P_actAlpha, P_actBeta.
+// Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output), or
+//   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl).
 // Groups: (ceil(NIMG*OD*OH*OW / BN), ceil(Mg / BM), group count); simple: 16x16 tiles.
 #define GEMM_T int
+#include "nn_act.glsl"
 #include "nn_quant.glsl"
 
 layout(std430, binding = 0) readonly buffer InX { int x_[]; };
@@ -79,22 +82,60 @@ void gemm_store(uint g, uint m, uint n, int acc) {
 #ifdef B_BIAS
   acc += bias_[mo];
 #endif
-  float s = nn_div(xs_[0] * ws_[mo * P_wsPerChannel], ys_[0]);
+  precise float real = xs_[0] * ws_[mo * P_wsPerChannel];
+  float s = nn_div(real, ys_[0]);
 #ifdef B_YZP
   int z = yzp_[0];
 #else
   int z = 0;
 #endif
-  y_[idx] = nn_requant(acc, s, z, P_lo, P_hi);
+  y_[idx] = nn_requant_act(acc, s, real, ys_[0], z, P_lo, P_hi, P_act, P_actAlpha, P_actBeta);
 #else
   y_[idx] = acc;
 #endif
 }
 
+#ifdef QGEMM_COOPMAT
+// int8 matrix units (nn_qgemm_coopmat.glsl): raw values and zero points, padding taps read as x's zero point
+int qgemm_raw_a(uint g, uint m, uint k) { return w_[(g * P_Mg + m) * GK + k]; }
+int qgemm_zp_a(uint g, uint m) {
+#ifdef B_WZP
+  return wzp_[(g * P_Mg + m) * P_wzpPerChannel];
+#else
+  return 0;
+#endif
+}
+int qgemm_zp_b(uint g, uint n) {
+#ifdef B_XZP
+  return xzp_[0];
+#else
+  return 0;
+#endif
+}
+int qgemm_raw_b(uint g, uint k, uint n) {
+  uint c = k / KSIZE, t = k % KSIZE;
+  uint kw = t % P_KW; t /= P_KW;
+  uint kh = t % P_KH;
+  uint kd = t / P_KH;
+  uint img = n / OSIZE, p = n % OSIZE;
+  uint ow = p % P_OW; p /= P_OW;
+  uint oh = p % P_OH;
+  uint od = p / P_OH;
+  int id = int(od * P_SD + kd * P_DD) - P_PD;
+  int ih = int(oh * P_SH + kh * P_DH) - P_PH;
+  int iw = int(ow * P_SW + kw * P_DW) - P_PW;
+  if (id < 0 || id >= int(P_ID) || ih < 0 || ih >= int(P_IH) || iw < 0 || iw >= int(P_IW)) return qgemm_zp_b(g, n);
+  return x_[(((img * P_C + g * P_Cg + c) * P_ID + uint(id)) * P_IH + uint(ih)) * P_IW + uint(iw)];
+}
+#include "nn_qgemm_coopmat.glsl"
+#else
 #include "nn_gemm.glsl"
+#endif
 
 void main() {
-#ifdef GEMM_TILED
+#if defined(QGEMM_COOPMAT)
+  qgemm_coopmat(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
+#elif defined(GEMM_TILED)
   gemm_tiled(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
 #else
   gemm_simple(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);

@@ -4,7 +4,8 @@
 #include "params/qmatmul.glsl"
 // MatMulInteger and QLinearMatMul: exact int32 batched products with zero points,
 // acc[b][m][n] = sum_k (A[b][m][k] - a_zp[.., m]) * (B[b][k][n] - b_zp[.., n]);
-// MatMulInteger stores acc, QLinearMatMul stores clamp(rint(acc * (a_s * b_s / y_s)) + y_zp).
+// MatMulInteger stores acc, QLinearMatMul stores clamp(rint(acc * (a_s * b_s / y_s)) + y_zp), with a
+// fused activation (P_act) on the real value first (nn_requant_act, nn_quant.glsl).
 // A [.., M, K] and B [.., K, N] are row-major; batch broadcast through up to three collapsed axes.
 // Zero points: per tensor, per row of A / per column of B, optionally per matrix of the operand
 // (index ((matrix % count) * rows + row) * flag, flag 0 for per tensor).
@@ -13,10 +14,12 @@
 // Params (layout qmatmul, src/ops/nn/gpu/qlinear.ts): P_M, P_N, P_K, batch dims P_batch_0..2 (outer
 //   to inner), A's and B's batch strides P_aBatch_*, P_bBatch_* (in matrices), a_zp's matrix count
 //   and per-row flag (P_azpCount, P_azpPerRow), b_zp's (P_bzpCount, P_bzpPerCol), the output's
-//   bounds P_lo, P_hi.
-// Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output).
+//   bounds P_lo, P_hi, the fused activation P_act, P_actAlpha, P_actBeta.
+// Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output), or
+//   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl).
 // Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
 #define GEMM_T int
+#include "nn_act.glsl"
 #include "nn_quant.glsl"
 
 layout(std430, binding = 0) readonly buffer InA { int a_[]; };
@@ -66,23 +69,49 @@ int gemm_load_b(uint b, uint k, uint n) {
 void gemm_store(uint b, uint m, uint n, int acc) {
   uint idx = (b * P_M + m) * P_N + n;
 #ifdef QLINEAR
-  float s = nn_div(as_[0] * bs_[0], ys_[0]);
+  precise float real = as_[0] * bs_[0];
+  float s = nn_div(real, ys_[0]);
 #ifdef B_YZP
   int z = yzp_[0];
 #else
   int z = 0;
 #endif
-  y_[idx] = nn_requant(acc, s, z, P_lo, P_hi);
+  y_[idx] = nn_requant_act(acc, s, real, ys_[0], z, P_lo, P_hi, P_act, P_actAlpha, P_actBeta);
 #else
   y_[idx] = acc;
 #endif
 }
 
+#ifdef QGEMM_COOPMAT
+// int8 matrix units (nn_qgemm_coopmat.glsl): raw values and zero points
+int qgemm_raw_a(uint b, uint m, uint k) { return a_[(batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2) * P_M + m) * P_K + k]; }
+int qgemm_raw_b(uint b, uint k, uint n) { return b_[(batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2) * P_K + k) * P_N + n]; }
+int qgemm_zp_a(uint b, uint m) {
+#ifdef B_AZP
+  uint mat = batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2);
+  return azp_[((mat % P_azpCount) * P_M + m) * P_azpPerRow];
+#else
+  return 0;
+#endif
+}
+int qgemm_zp_b(uint b, uint n) {
+#ifdef B_BZP
+  uint mat = batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2);
+  return bzp_[((mat % P_bzpCount) * P_N + n) * P_bzpPerCol];
+#else
+  return 0;
+#endif
+}
+#include "nn_qgemm_coopmat.glsl"
+#else
 #include "nn_gemm.glsl"
+#endif
 
 void main() {
   if (gl_WorkGroupID.z >= P_batch_0 * P_batch_1 * P_batch_2) return;
-#ifdef GEMM_TILED
+#if defined(QGEMM_COOPMAT)
+  qgemm_coopmat(gl_WorkGroupID.z, P_M, P_N, P_K);
+#elif defined(GEMM_TILED)
   gemm_tiled(gl_WorkGroupID.z, P_M, P_N, P_K);
 #else
   gemm_simple(gl_WorkGroupID.z, P_M, P_N, P_K);

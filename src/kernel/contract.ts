@@ -73,6 +73,8 @@ export interface DeviceCaps {
   maxGroupsY: number;
   maxWorkgroupInvocations: number;
   fp16: boolean;
+  /** shaderInt8 and storageBuffer8BitAccess (int8 arithmetic, shared arrays and 8-bit buffers); absent: no. */
+  int8?: boolean;
   /** maxComputeSharedMemorySize (bytes); absent: the Vulkan minimum, 16 KiB. */
   maxSharedMemory?: number;
   /** The cooperative-matrix combinations kernels may use (builder/caps.ts); absent or empty: none. */
@@ -99,6 +101,7 @@ export interface DeviceCapsSource {
   maxComputeWorkGroupCount: readonly number[];
   maxComputeWorkGroupInvocations: number;
   fp16: boolean;
+  int8?: boolean;
   minStorageBufferOffsetAlignment: number;
   maxComputeSharedMemorySize?: number;
   vulkanMemoryModel?: boolean;
@@ -110,24 +113,34 @@ export type CoopMatChoice = 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
 
 /** The emulated combination of BuilderConfig.cooperativeMatrix 'emulate' (shaders/common/coopmat.glsl). */
 export const EMULATED_COOPMAT: CoopMatCaps = { path: 'emulate', M: 16, N: 16, K: 16, a: 'f16', b: 'f16', c: 'f32', result: 'f32' };
+/** The emulated int8 combination of 'emulate' (int8 x int8 -> int32, the shape NVIDIA lists for int8), on int8 devices. */
+export const EMULATED_COOPMAT_INT8: CoopMatCaps = { path: 'emulate', M: 16, N: 16, K: 32, a: 'i8', b: 'i8', c: 'i32', result: 'i32' };
+
+/** Component types a combination's A/B need the device's FP16 (f16) or int8 (i8, u8) support for. */
+const NEEDS: Record<string, 'fp16' | 'int8'> = { f16: 'fp16', i8: 'int8', u8: 'int8' };
 
 /**
  * The cooperative-matrix combinations kernels may use on this device (DeviceCaps.cooperativeMatrix),
- * per BuilderConfig.cooperativeMatrix. A real path needs FP16 (the kernels stage FP16 in shared
- * memory), subgroup scope, and the Vulkan memory model (GL_NV_cooperative_matrix compiles to it).
+ * per BuilderConfig.cooperativeMatrix. A real path needs subgroup scope, the Vulkan memory model
+ * (GL_NV_cooperative_matrix compiles to it), and FP16 for f16 operands / int8 for i8 and u8
+ * operands (the kernels stage them in shared memory as such); other operand types are left out.
  * 'auto' takes each distinct combination once: from VK_NV_cooperative_matrix where that lists it
  * (glslang's SPIR-V runs unchanged), else from VK_KHR_cooperative_matrix (the rewritten SPIR-V).
  */
-export function coopMatCaps(info: Pick<DeviceCapsSource, 'fp16' | 'vulkanMemoryModel' | 'cooperativeMatrixProperties'>, choice: CoopMatChoice = 'auto'): CoopMatCaps[] {
+export function coopMatCaps(info: Pick<DeviceCapsSource, 'fp16' | 'int8' | 'vulkanMemoryModel' | 'cooperativeMatrixProperties'>, choice: CoopMatChoice = 'auto'): CoopMatCaps[] {
   if (choice === 'off') return [];
-  if (choice === 'emulate') return [EMULATED_COOPMAT];
-  if (!info.fp16 || !info.vulkanMemoryModel) return [];
+  if (choice === 'emulate') return info.int8 ? [EMULATED_COOPMAT, EMULATED_COOPMAT_INT8] : [EMULATED_COOPMAT];
+  if (!info.vulkanMemoryModel) return [];
   const out: CoopMatCaps[] = [];
   const seen = new Set<string>();
   const order = [...(info.cooperativeMatrixProperties ?? [])].sort((x, y) => (x.extension === y.extension ? 0 : x.extension === 'VK_NV_cooperative_matrix' ? -1 : 1));
   for (const p of order) {
     const path = p.extension === 'VK_NV_cooperative_matrix' ? 'nv' : 'khr';
     if (p.scope !== 'subgroup' || p.saturatingAccumulation || (choice !== 'auto' && choice !== path)) continue;
+    const need = [NEEDS[p.A], NEEDS[p.B]];
+    if (need.includes('fp16') && !info.fp16) continue;
+    if (need.includes('int8') && !info.int8) continue;
+    if (!need[0] || !need[1]) continue; // component types no kernel stages (f32, bf16, float8, ...)
     const c: CoopMatCaps = { path, M: p.M, N: p.N, K: p.K, a: p.A, b: p.B, c: p.C, result: p.result };
     const key = `${c.M}x${c.N}x${c.K}:${c.a},${c.b},${c.c},${c.result}`;
     if (seen.has(key)) continue;
@@ -149,6 +162,7 @@ export function capsOf(i: DeviceCapsSource, cooperativeMatrix: CoopMatChoice = '
     maxGroupsY: i.maxComputeWorkGroupCount[1],
     maxWorkgroupInvocations: i.maxComputeWorkGroupInvocations,
     fp16: i.fp16,
+    int8: !!i.int8,
     maxSharedMemory: i.maxComputeSharedMemorySize || 16384,
     cooperativeMatrix: coopMatCaps(i, cooperativeMatrix),
     alignment: Math.max(16, Number(i.minStorageBufferOffsetAlignment) || 256),

@@ -18,6 +18,7 @@ import { coopMatNvToKhr, parseSpirv, usesNvCoopMat } from '../../src/builder/spi
 import { UnsupportedError } from '../../src/errors';
 import { Device } from '../../src/gpu';
 import { COOPMAT_CASES } from '../fp16/coopmat-cases';
+import { INT8_CASES } from '../int8/cases';
 import { singleNodeModel } from '../helpers/gpu-op';
 
 const OP = { TypeInt: 21, TypeFloat: 22, Constant: 43, TypeCoopMatKHR: 4456, LoadKHR: 4457, StoreKHR: 4458, MulAddKHR: 4459, TypeCoopMatNV: 5358 };
@@ -163,6 +164,34 @@ describe('cooperative matrices: the NV -> KHR SPIR-V rewrite', function () {
         if (path === 'khr') {
           const { VKRT_COOPMAT_KHR: _khr, ...rest } = layer.dispatches[0].defines ?? {};
           checkKhr(spirv, compileDispatch({ ...layer.dispatches[0], defines: { ...rest, VKRT_COOPMAT_NV: 1 } }, 'spec'));
+        }
+      }
+    }
+  });
+
+  it('an int8 plan for a device with int8 matrix units compiles its integer GEMM layers for that extension', () => {
+    const caps = { subgroupSize: 32, maxGroupsX: 65535, maxGroupsY: 65535, maxWorkgroupInvocations: 1024, fp16: true, int8: true, maxSharedMemory: 49152, alignment: 256 };
+    for (const c of [INT8_CASES[0], INT8_CASES[1], INT8_CASES[7], INT8_CASES[9]]) {
+      const { model } = singleNodeModel(c.case);
+      for (const path of ['nv', 'khr'] as const) {
+        const cooperativeMatrix = [{ path, M: 16, N: 16, K: 32, a: 'i8', b: 'i8', c: 'i32', result: 'i32' }];
+        for (const kernel of [`${c.prefix}_coopmat_i8_64x64`, `${c.prefix}_coopmat_i8_128x128`]) {
+          const plan = buildPlan(model, { ...caps, cooperativeMatrix }, { selection: preferKernel(kernel) });
+          const layer = plan.layers.find((l) => l.opTypes.includes(c.case.op))!;
+          assert.equal(layer.kernel, kernel, c.name);
+          const { modules, dispatchModule } = compileShaders(plan);
+          const spirv = modules[dispatchModule[plan.layers.indexOf(layer)][0]];
+          const caps17 = parseSpirv(spirv).insts.filter((x) => x.op === 17).map((x) => x.w[1]);
+          assert.ok(caps17.includes(path === 'nv' ? 5357 : 6022) && caps17.includes(39), `${path}: capabilities ${caps17.join(',')} (Int8 is 39)`);
+          if (path === 'khr') {
+            const { VKRT_COOPMAT_KHR: _khr, ...rest } = layer.dispatches[0].defines ?? {};
+            const m = checkKhr(spirv, compileDispatch({ ...layer.dispatches[0], defines: { ...rest, VKRT_COOPMAT_NV: 1 } }, 'spec'));
+            // int8 A and B, int32 accumulators; every MulAdd names all four operands signed (A, B, C, result: 0xf)
+            const intWidth = new Map(m.insts.filter((x) => x.op === OP.TypeInt).map((x) => [x.w[1], x.w[2]]));
+            const uses = [...new Set([...m.mats.values()].map((t) => `i${intWidth.get(t.comp)}:${t.use}:${t.rows}x${t.cols}`))].sort();
+            assert.deepEqual(uses, ['i32:2:16x16', 'i8:0:16x32', 'i8:1:32x16']);
+            for (const x of m.insts.filter((i) => i.op === OP.MulAddKHR)) assert.equal(x.w[6], 0xf, 'signedness operands');
+          }
         }
       }
     }

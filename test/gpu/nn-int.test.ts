@@ -78,6 +78,46 @@ describe('GPU nn integer / quantized kernels', function () {
     });
   });
 
+  describe('QLinearConv / QLinearMatMul fused epilogue (vkrt_activation)', () => {
+    const str = (value: string): Attr => ({ type: 'string', value });
+    const flt = (value: number): Attr => ({ type: 'float', value });
+    // Relu is exact (it commutes with the scale); the others act on a float32 real value on the GPU,
+    // float64 in the reference, so they may round to the neighbouring quantized value
+    const acts: [Record<string, Attr>, number][] = [
+      [{ vkrt_activation: str('Relu') }, 0],
+      [{ vkrt_activation: str('Clip'), vkrt_alpha: flt(-0.3), vkrt_beta: flt(0.6) }, 1],
+      [{ vkrt_activation: str('LeakyRelu'), vkrt_alpha: flt(0.1) }, 1],
+      [{ vkrt_activation: str('Sigmoid') }, 1],
+      [{ vkrt_activation: str('HardSwish') }, 1],
+    ];
+    it('QLinearConv: uint8 and int8, bias, per-channel w scale, groups', async () => {
+      for (const [attrs, atol] of acts) {
+        await both('qlinearconv', {
+          op: 'QLinearConv', opset: 10, attrs: { ...attrs, pads: ints([1, 1, 1, 1]) }, atol, rtol: 0,
+          inputs: [q('uint8', [2, 4, 7, 9], 110), scalar('float32', 0.0235), scalar('uint8', 120), q('int8', [6, 4, 3, 3], 111),
+            vec('float32', [0.01, 0.02, 0.005, 0.03, 0.0125, 0.004]), scalar('int8', 0), scalar('float32', 0.03), scalar('uint8', 128), randomTensor('int32', [6], 112, -3000, 3000)],
+          constant: [3, 4, 5, 8],
+        });
+        await both('qlinearconv', {
+          op: 'QLinearConv', opset: 10, attrs: { ...attrs, group: int(2), strides: ints([2, 1]) }, atol, rtol: 0,
+          inputs: [q('int8', [1, 4, 9, 5], 113), scalar('float32', 0.02), scalar('int8', -3), q('int8', [6, 2, 3, 1], 114),
+            scalar('float32', 0.011), scalar('int8', 1), scalar('float32', 0.05), scalar('int8', -7), null],
+          constant: [3, 4, 5],
+        });
+      }
+    });
+    it('QLinearMatMul: uint8 x int8, odd sizes', async () => {
+      for (const [attrs, atol] of acts) {
+        await both('qlinearmatmul', {
+          op: 'QLinearMatMul', opset: 10, attrs, atol, rtol: 0,
+          inputs: [q('uint8', [2, 19, 37], 115), scalar('float32', 0.0235), scalar('uint8', 120), q('int8', [37, 21], 116),
+            scalar('float32', 0.01), scalar('int8', 0), scalar('float32', 0.06), scalar('uint8', 128)],
+          constant: [3],
+        });
+      }
+    });
+  });
+
   describe('MatMulInteger', () => {
     const mi = (a: Tensor, b: Tensor, azp?: Tensor, bzp?: Tensor, constB = false) =>
       both('matmulinteger', { op: 'MatMulInteger', opset: 10, inputs: [a, b, azp ?? null, bzp ?? null], constant: constB ? [1] : [] });

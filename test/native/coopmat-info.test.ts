@@ -4,7 +4,7 @@
  * combinations its kernels can use.
  */
 import { strict as assert } from 'assert';
-import { coopMatCaps, EMULATED_COOPMAT } from '../../src/builder/caps';
+import { coopMatCaps, EMULATED_COOPMAT, EMULATED_COOPMAT_INT8 } from '../../src/builder/caps';
 import { parseArgs } from '../../src/cli/args';
 import { formatDevice } from '../../src/cli/devices';
 import { buildConfig } from '../../src/cli/engine-flags';
@@ -65,10 +65,24 @@ describe('cooperative-matrix device info', () => {
     assert.deepEqual(shapes(coopMatCaps(info, 'khr')), ['khr:16x16x16:f16/f32', 'khr:16x8x16:f16/f16']);
     assert.deepEqual(shapes(coopMatCaps(info, 'nv')), ['nv:16x16x16:f16/f32']);
     assert.deepEqual(coopMatCaps(info, 'off'), []);
-    assert.deepEqual(coopMatCaps(info, 'emulate'), [EMULATED_COOPMAT]);
+    assert.deepEqual(coopMatCaps({ ...info, int8: false }, 'emulate'), [EMULATED_COOPMAT]);
     // the kernels need FP16 and the Vulkan memory model (GL_NV_cooperative_matrix compiles to it)
     assert.deepEqual(coopMatCaps({ ...info, vulkanMemoryModel: false }), []);
     assert.deepEqual(coopMatCaps({ ...info, fp16: false }), []);
+  });
+
+  it('keeps int8 combinations only on int8 devices, and only the operand types kernels stage', () => {
+    const list = [
+      raw(KHR, 16, 16, 16, 0, 1), raw(KHR, 16, 16, 32, 3, 5), raw(KHR, 16, 16, 32, 7, 9, { B: 7 }), raw(NV, 16, 16, 32, 3, 5),
+      raw(KHR, 16, 16, 16, 1, 1, { B: 1 }),
+    ];
+    const info = fakeInfo(list);
+    const shapes = (c: ReturnType<typeof coopMatCaps>) => c.map((x) => `${x.path}:${x.M}x${x.N}x${x.K}:${x.a}x${x.b}/${x.c}`);
+    assert.deepEqual(shapes(coopMatCaps({ ...info, fp16: true, int8: true })), ['nv:16x16x32:i8xi8/i32', 'khr:16x16x16:f16xf16/f32', 'khr:16x16x32:u8xu8/u32']);
+    assert.deepEqual(shapes(coopMatCaps({ ...info, fp16: true, int8: false })), ['khr:16x16x16:f16xf16/f32']);
+    assert.deepEqual(shapes(coopMatCaps({ ...info, fp16: false, int8: true })), ['nv:16x16x32:i8xi8/i32', 'khr:16x16x32:u8xu8/u32']);
+    assert.deepEqual(coopMatCaps({ ...info, int8: true }, 'emulate'), [EMULATED_COOPMAT, EMULATED_COOPMAT_INT8]);
+    assert.deepEqual(coopMatCaps({ ...info, int8: false }, 'emulate'), [EMULATED_COOPMAT]);
   });
 
   it('lavapipe lists no combination, and `vkrt devices` prints no combination rows', function () {

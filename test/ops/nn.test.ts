@@ -283,6 +283,22 @@ describe('nn ops', () => {
       assert.equal(y.dtype, 'uint8');
       assert.deepEqual(nums(y), [12, 14]);
     });
+    it('QLinearConv and QLinearMatMul apply a fused activation to the real value before requantizing', () => {
+      // real values (x - 10) * 0.1 = [-1, 0, 1]; y = rint(act(real) / 0.05) + 128
+      const conv = (attrs: Record<string, AttrIn>) => nums(run('QLinearConv', [T('uint8', [1, 1, 3], [0, 10, 20]), F([], [0.1]), T('uint8', [], [10]),
+        T('int8', [1, 1, 1], [1]), F([], [1]), T('int8', [], [0]), F([], [0.05]), T('uint8', [], [128])], attrs)[0]);
+      const mm = (attrs: Record<string, AttrIn>) => nums(run('QLinearMatMul', [T('uint8', [3, 1], [0, 10, 20]), F([], [0.1]), T('uint8', [], [10]),
+        T('int8', [1, 1], [1]), F([], [1]), T('int8', [], [0]), F([], [0.05]), T('uint8', [], [128])], attrs)[0]);
+      for (const f of [conv, mm]) {
+        assert.deepEqual(f({}), [108, 128, 148]);
+        assert.deepEqual(f({ vkrt_activation: 'None' }), [108, 128, 148]);
+        assert.deepEqual(f({ vkrt_activation: 'Relu' }), [128, 128, 148]);
+        assert.deepEqual(f({ vkrt_activation: 'Clip', vkrt_alpha: -0.5, vkrt_beta: 0.5 }), [118, 128, 138]);
+        assert.deepEqual(f({ vkrt_activation: 'LeakyRelu', vkrt_alpha: 0.5 }), [118, 128, 148]);
+        assert.deepEqual(f({ vkrt_activation: 'Sigmoid' }), [133, 138, 143]);
+        assert.throws(() => f({ vkrt_activation: 'Softmax' }), GraphError);
+      }
+    });
   });
 });
 

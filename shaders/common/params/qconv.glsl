@@ -31,4 +31,7 @@
 #define P_wsPerChannel  PARAM(24)
 #define P_lo            PARAMI(25)
 #define P_hi            PARAMI(26)
+#define P_act           PARAM(27)
+#define P_actAlpha      PARAMF(28)
+#define P_actBeta       PARAMF(29)
 #endif

@@ -22,4 +22,7 @@
 #define P_bzpPerCol PARAM(15)
 #define P_lo        PARAMI(16)
 #define P_hi        PARAMI(17)
+#define P_act       PARAM(18)
+#define P_actAlpha  PARAMF(19)
+#define P_actBeta   PARAMF(20)
 #endif

@@ -7,7 +7,7 @@ import { checkOutDims, checkWork, f64, floatTensor, need, rint, unknownDim } fro
 import { WindowTaps, readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
 import { convKernel, convTransposeKernel } from './gpu/conv';
 import { transposeGeometry } from './conv-geometry';
-import { applyActivation, readActivation } from './gpu/epilogue';
+import { applyActivation, readActivation, requantActivated } from './gpu/epilogue';
 import { convIntegerKernel, qlinearConvKernel } from './gpu/qlinear';
 
 /** Output type of a Conv-like op from X [N,C,...] and W [M,C/g,...k]. */
@@ -185,11 +185,13 @@ export const QLinearConv: OpDef = {
     const [lo, hi] = integerRange(outType);
     const z = yzp ? yzp.get(0) : 0;
     const per = sizeOf(dims.slice(2));
+    // fused activation (internal attributes, set by the Q/DQ folding pass): on the real value
+    const act = readActivation(ctx.attrs, ctx.fail);
     const res = new Float64Array(out.length);
     for (let i = 0; i < out.length; i++) {
       const m = Math.floor(i / per) % M;
-      const scale = Math.fround(xs.get(0) * ws.get(ws.size === 1 ? 0 : m)) / ys.get(0);
-      res[i] = Math.min(hi, Math.max(lo, rint(out[i] * scale) + z));
+      const real = Math.fround(xs.get(0) * ws.get(ws.size === 1 ? 0 : m));
+      res[i] = requantActivated(act, out[i], real / ys.get(0), real, ys.get(0), z, lo, hi, rint);
     }
     return [Tensor.from(outType, dims, res)];
   },

@@ -4,7 +4,7 @@ import { Dim, ValueType } from '../../ir/graph';
 import { Tensor, rounderFor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { broadcastDims, broadcastIndex, broadcastShapes } from '../util/shape';
-import { applyActivation, readActivation } from './gpu/epilogue';
+import { applyActivation, readActivation, requantActivated } from './gpu/epilogue';
 import { gemmKernel, matmulKernel } from './gpu/gemm';
 import { checkOutDims, checkWork, f64, floatTensor, need, rint } from '../util/nn-common';
 import { matmulIntegerKernel, qlinearMatmulKernel } from './gpu/qlinear';
@@ -196,12 +196,15 @@ export const QLinearMatMul: OpDef = {
     if (as.size !== 1 || bs.size !== 1 || ys.size !== 1) ctx.unsupported('only per-tensor (scalar) scales are supported');
     // the combined scale is computed in the scales' precision, as the ONNX reference does
     const r = rounderFor(as.dtype) ?? (as.dtype === 'float64' ? (v: number) => v : Math.fround);
-    const scale = r(r(as.get(0) * bs.get(0)) / ys.get(0));
+    const real = r(as.get(0) * bs.get(0));
+    const scale = r(real / ys.get(0));
     const outType: DType = yzp?.dtype ?? A.dtype;
     const [lo, hi] = integerRange(outType);
     const z = yzp ? yzp.get(0) : 0;
+    // fused activation (internal attributes, set by the Q/DQ folding pass): on the real value
+    const act = readActivation(ctx.attrs, ctx.fail);
     const out = new Float64Array(acc.length);
-    for (let i = 0; i < acc.length; i++) out[i] = Math.min(hi, Math.max(lo, rint(acc[i] * scale) + z));
+    for (let i = 0; i < acc.length; i++) out[i] = requantActivated(act, acc[i], scale, real, ys.get(0), z, lo, hi, rint);
     return [Tensor.from(outType, p.dims, out)];
   },
 };

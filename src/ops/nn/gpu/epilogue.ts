@@ -42,7 +42,11 @@ const KINDS: Record<string, { kind: number; alpha: number; beta: number }> = {
   Mish: { kind: ACT.Mish, alpha: 0, beta: 0 },
 };
 
-/** The attributes that carry a fused activation on a Conv/ConvTranspose/Gemm/MatMul node. */
+/**
+ * The attributes that carry a fused activation on a Conv/ConvTranspose/Gemm/MatMul node, and on
+ * QLinearConv/QLinearMatMul (set by the Q/DQ folding pass; applied before requantization, see
+ * requantActivated).
+ */
 export const EPILOGUE_ATTRS = { activation: 'vkrt_activation', alpha: 'vkrt_alpha', beta: 'vkrt_beta' } as const;
 
 /** Activation names the epilogue accepts. */
@@ -102,4 +106,23 @@ export function applyActivation(a: Activation, x: number): number {
     case ACT.Mish: return x * Math.tanh(softplus(x));
     default: return x;
   }
+}
+
+/**
+ * The requantizing epilogue of QLinearConv / QLinearMatMul with a fused activation (the reference;
+ * shaders/common/nn_quant.glsl's nn_requant_act is the GPU side). `acc` is the exact integer sum
+ * (bias included), `scale` the combined x_s * w_s / y_s of the op's own rounding, `realScale` the
+ * float32 product x_s * w_s, `ys` y_scale:
+ *   None:  q = rint(acc * scale)                       (the op without an epilogue)
+ *   Relu:  q = rint(max(acc, 0) * scale)                (relu commutes with a positive scale: exact)
+ *   other: q = rint(act(acc * realScale) / ys)          (the activation on the real value)
+ * then y = clamp(q + zp, lo, hi) (0 for a NaN, as the kernels).
+ */
+export function requantActivated(a: Activation, acc: number, scale: number, realScale: number, ys: number, zp: number, lo: number, hi: number, rint: (v: number) => number): number {
+  let q: number;
+  if (a.kind === ACT.None) q = rint(acc * scale);
+  else if (a.kind === ACT.Relu) q = rint(Math.max(acc, 0) * scale);
+  else q = rint(applyActivation(a, acc * realScale) / ys);
+  if (Number.isNaN(q)) return 0; // as the kernels' nn_requant
+  return Math.min(hi, Math.max(lo, q + zp));
 }

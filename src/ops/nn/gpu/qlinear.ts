@@ -16,13 +16,15 @@ import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
 import { broadcastDims } from '../../util/shape';
 import { CONV_GEOMETRY, dhw } from './conv';
+import { ACT_FIELDS, activationFields, readActivation } from './epilogue';
+import { addQCoopMatCandidates } from './qgemm-coopmat';
 
 /**
  * shaders/nn/qconv.comp: the convolution geometry (as conv_gemm's), the batch, whether w's zero
  * point and scale are per output channel (1) or per tensor (0), the output's integer range.
  */
 const QCONV = paramLayout('qconv', {
-  ...CONV_GEOMETRY, NIMG: 'u32', wzpPerChannel: 'u32', wsPerChannel: 'u32', lo: 'i32', hi: 'i32',
+  ...CONV_GEOMETRY, NIMG: 'u32', wzpPerChannel: 'u32', wsPerChannel: 'u32', lo: 'i32', hi: 'i32', ...ACT_FIELDS,
 }, 'ConvInteger/QLinearConv, an int32 implicit GEMM (src/ops/nn/gpu/qlinear.ts).');
 /**
  * shaders/nn/qmatmul.comp: M x N outputs over K, the batch collapsed to 3 axes (dims outer first,
@@ -31,7 +33,7 @@ const QCONV = paramLayout('qconv', {
  */
 const QMATMUL = paramLayout('qmatmul', {
   M: 'u32', N: 'u32', K: 'u32', batch: { array: 'u32', length: 3 }, aBatch: { array: 'u32', length: 3 }, bBatch: { array: 'u32', length: 3 },
-  azpCount: 'u32', azpPerRow: 'u32', bzpCount: 'u32', bzpPerCol: 'u32', lo: 'i32', hi: 'i32',
+  azpCount: 'u32', azpPerRow: 'u32', bzpCount: 'u32', bzpPerCol: 'u32', lo: 'i32', hi: 'i32', ...ACT_FIELDS,
 }, 'MatMulInteger/QLinearMatMul, an int32 GEMM (src/ops/nn/gpu/qlinear.ts).');
 /** shaders/nn/dyn_quant.comp: elements, stage-1 partials (workgroups), elements per partial. */
 const DYN_QUANT = paramLayout('dyn_quant', { count: 'u32', partials: 'u32', perPartial: 'u32' }, 'DynamicQuantizeLinear, three stages (src/ops/nn/gpu/qlinear.ts).');
@@ -153,10 +155,15 @@ function qconv(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   const params = QCONV.pack({
     C, ...dhw('I', inSp), M, ...dhw('O', outSp), ...dhw('K', to3(win.kernel, 1)), ...dhw('S', to3(win.strides, 1)), ...dhw('P', to3(padsBegin, 0)),
     ...dhw('D', to3(win.dilations, 1)), Cg, Mg, NIMG: N, wzpPerChannel: wzpPer, wsPerChannel: wsPer, lo, hi,
+    ...activationFields(readActivation(ctx.attrs, ctx.fail)),
   });
   const outSize = size(outSp), kSize = size(win.kernel);
   const prefix = qlinear ? 'qlinearconv' : 'convinteger';
-  return gemmCandidates(ctx, prefix, 'nn/qconv', Mg, N * outSize, group, b.defines, params, b.bindings, Mg >= 16 && Cg * kSize >= 8);
+  const impls = gemmCandidates(ctx, prefix, 'nn/qconv', Mg, N * outSize, group, b.defines, params, b.bindings, Mg >= 16 && Cg * kSize >= 8);
+  addQCoopMatCandidates(ctx, impls, {
+    shader: 'nn/qconv', M: Mg, N: N * outSize, K: Cg * kSize, batch: group, a: w, b: x, aZp: wzp, bZp: xzp, params, defines: b.defines, bindings: b.bindings,
+  }, prefix);
+  return impls;
 }
 
 export const convIntegerKernel = (ctx: KernelContext): KernelImpl[] => qconv(ctx, false);
@@ -218,8 +225,14 @@ function qmatmul(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   const batch = pad(dims, 1);
   const params = QMATMUL.pack({
     M, N, K, batch, aBatch: pad(strides[0], 0), bBatch: pad(strides[1], 0), azpCount: azc, azpPerRow: azf, bzpCount: bzc, bzpPerCol: bzf, lo, hi,
+    ...activationFields(readActivation(ctx.attrs, ctx.fail)),
   });
-  return gemmCandidates(ctx, qlinear ? 'qlinearmatmul' : 'matmulinteger', 'nn/qmatmul', M, N, size(batch), b.defines, params, b.bindings, M >= 16 && N >= 16);
+  const prefix = qlinear ? 'qlinearmatmul' : 'matmulinteger';
+  const impls = gemmCandidates(ctx, prefix, 'nn/qmatmul', M, N, size(batch), b.defines, params, b.bindings, M >= 16 && N >= 16);
+  addQCoopMatCandidates(ctx, impls, {
+    shader: 'nn/qmatmul', M, N, K, batch: size(batch), a, b: bt, aZp: azp, bZp: bzp, params, defines: b.defines, bindings: b.bindings,
+  }, prefix);
+  return impls;
 }
 
 export const matmulIntegerKernel = (ctx: KernelContext): KernelImpl[] => qmatmul(ctx, false);

@@ -1,0 +1,130 @@
+/**
+ * GPU-host check of the int8 matrix-unit kernels (issue 16, docs/int8.md): the cases of
+ * test/int8/cases.ts (the ones the emulation passes bit for bit on lavapipe in CI) through the real
+ * cooperative-matrix paths, VK_NV_cooperative_matrix with GL_NV_integer_cooperative_matrix
+ * (glslang's SPIR-V as is) and VK_KHR_cooperative_matrix (the SPIR-V rewritten by
+ * src/builder/spirv/coopmat-khr.ts), each where the driver lists an int8 x int8 -> int32 subgroup
+ * combination (the selection is data-driven: DeviceCaps.cooperativeMatrix), every tile pinned, both
+ * parameter modes, exact against the reference. Then, unless --noTiming, times a ResNet-50-like
+ * layer (3x3, 64 -> 64 channels, 56x56, batch --batch, default 32) as QLinearConv+Relu (int8) and
+ * as an FP16 Conv, each candidate the layer offers (device time, DeviceTimer, --runs, default 20),
+ * and prints TOPS.
+ *
+ *   npm run build:bench      # on the development machine (with npm run build)
+ *   node dist/bench/bench/gpu/int8-check.js [--paths=nv,khr] [--validation] [--out=FILE] [--batch=N]
+ *
+ * Exits 1 when any case fails, 2 when no path can run. --paths=emulate is a dry run on lavapipe.
+ */
+import * as fs from 'fs';
+import { buildPlan } from '../../src/builder/builder';
+import { coopMatCaps, deviceCaps } from '../../src/builder/caps';
+import type { SelectionRequest } from '../../src/builder/selection';
+import { DeviceTimer } from '../../src/builder/tuning/measure';
+import { flagString, parseArgs } from '../../src/cli/args';
+import { Device, formatCoopMatProperty } from '../../src/gpu';
+import { Tensor } from '../../src/ir/tensor';
+import { randomTensor, singleNodeModel } from '../../test/helpers/gpu-op';
+import { INT8_CASES, checkInt8 } from '../../test/int8/cases';
+
+interface Outcome { path: string; kernel: string; what: string; ok: boolean; ms: number; error?: string }
+
+const TILES = ['128x128', '64x64'];
+
+/**
+ * Device time (ms, DeviceTimer: GPU timestamps, inputs already on the GPU) of every candidate the
+ * layer of a one-node model offers: a ResNet-50-like 3x3 convolution, 64 -> 64 channels, 56x56.
+ */
+async function timeLayer(device: Device, batch: number, int8: boolean, path: 'nv' | 'khr' | 'emulate', runs: number, only?: RegExp): Promise<{ kernel: string; ms: number; tops: number }[]> {
+  const [N, C, H, W, M] = [batch, 64, 56, 56, 64];
+  const s = (v: number) => Tensor.from('float32', [], [v]);
+  const pads = { type: 'ints' as const, value: [1, 1, 1, 1] };
+  const { model } = int8
+    ? singleNodeModel({
+      op: 'QLinearConv', opset: 10, attrs: { pads, vkrt_activation: { type: 'string', value: 'Relu' } },
+      inputs: [randomTensor('uint8', [N, C, H, W], 1, 0, 255), s(0.02), Tensor.from('uint8', [], [0]), randomTensor('int8', [M, C, 3, 3], 2, -127, 127),
+        randomTensor('float32', [M], 3, 0.001, 0.01), Tensor.from('int8', [M], new Array<number>(M).fill(0)), s(0.05), Tensor.from('uint8', [], [0]), randomTensor('int32', [M], 4, -1000, 1000)],
+      constant: [1, 2, 3, 4, 5, 6, 7, 8],
+    })
+    : singleNodeModel({ op: 'Conv', opset: 13, attrs: { pads }, inputs: [randomTensor('float32', [N, C, H, W], 1), randomTensor('float32', [M, C, 3, 3], 2, -0.1, 0.1), randomTensor('float32', [M], 3)], constant: [1, 2] });
+  let request: SelectionRequest | undefined;
+  buildPlan(model, deviceCaps(device, { cooperativeMatrix: path }), { fp16: !int8, selection: { name: 'collect', choose: (r) => { request ??= r; return r.candidates[0]; } } });
+  const timer = new DeviceTimer(device, { runs });
+  const out: { kernel: string; ms: number; tops: number }[] = [];
+  for (const impl of request!.candidates) {
+    if (only && !only.test(impl.name)) continue;
+    const ms = await timer.time(request!, impl, 'spec');
+    out.push({ kernel: impl.name, ms, tops: (2 * N * M * H * W * C * 9) / (ms * 1e9) });
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const paths = (flagString(args, 'paths') ?? 'nv,khr').split(',').filter(Boolean) as ('nv' | 'khr' | 'emulate')[];
+  for (const p of paths) if (!['nv', 'khr', 'emulate'].includes(p)) throw new Error(`--paths: '${p}' is not nv, khr or emulate`);
+  const device = Device.create({ validation: args.flags.has('validation') });
+  const outcomes: Outcome[] = [];
+  const skipped: Record<string, string> = {};
+  const timings: { path: string; what: string; kernel: string; ms: number; tops: number }[] = [];
+  const i = device.info;
+  try {
+    console.log(`device: ${i.name} (${i.driverName} ${i.driverVersion}), subgroup ${i.subgroupSize}, int8 ${i.int8}, dot product ${i.int8DotProduct} (accelerated ${i.int8DotProductAccelerated}), vulkanMemoryModel ${i.vulkanMemoryModel}`);
+    console.log(`extensions: ${i.cooperativeMatrix.join(', ') || 'none'}`);
+    for (const p of i.cooperativeMatrixProperties) console.log(`  ${formatCoopMatProperty(p)}`);
+    for (const path of paths) {
+      const usable = coopMatCaps(i, path).filter((c) => c.a === 'i8' && c.b === 'i8' && c.c === 'i32' && c.result === 'i32');
+      if (!usable.length) {
+        skipped[path] = 'the driver lists no int8 x int8 + int32 subgroup combination for this extension (or the device lacks shaderInt8)';
+        console.log(`[${path}] skipped: ${skipped[path]}`);
+        continue;
+      }
+      console.log(`[${path}] combinations: ${usable.map((c) => `${c.M}x${c.N}x${c.K}`).join(', ')}`);
+      for (const tile of TILES) {
+        for (const c of INT8_CASES) {
+          const kernel = `${c.prefix}_coopmat_i8_${tile}`;
+          const t0 = performance.now();
+          try {
+            await checkInt8(device, c, kernel, { cooperativeMatrix: path });
+            const messages = device.drainValidationMessages();
+            if (messages.length) throw new Error(`validation: ${messages.join(' | ')}`);
+            outcomes.push({ path, kernel, what: c.name, ok: true, ms: performance.now() - t0 });
+          } catch (e) {
+            outcomes.push({ path, kernel, what: c.name, ok: false, ms: performance.now() - t0, error: (e as Error).message.split('\n')[0] });
+          }
+          const o = outcomes[outcomes.length - 1];
+          console.log(`[${path}] ${o.ok ? 'pass' : 'FAIL'} ${kernel}: ${c.name}${o.error ? ` -- ${o.error}` : ''}`);
+        }
+      }
+      if (!args.flags.has('noTiming')) {
+        const batch = Number(flagString(args, 'batch') ?? (path === 'emulate' ? 1 : 32));
+        const runs = Number(flagString(args, 'runs') ?? (path === 'emulate' ? 1 : 20));
+        for (const int8 of [true, false]) {
+          const what = `${int8 ? 'QLinearConv+Relu int8' : 'Conv fp16'} 3x3 64->64 56x56 batch ${batch}`;
+          try {
+            for (const r of await timeLayer(device, batch, int8, path, runs, path === 'emulate' ? /coopmat/ : undefined)) {
+              timings.push({ path, what, ...r });
+              console.log(`[${path}] time ${what} ${r.kernel}: ${r.ms.toFixed(3)} ms, ${r.tops.toFixed(1)} TOPS`);
+            }
+          } catch (e) {
+            console.log(`[${path}] time ${what}: FAIL ${(e as Error).message.split('\n')[0]}`);
+          }
+          if (path === 'emulate') break;
+        }
+      }
+    }
+  } finally {
+    device.dispose();
+  }
+  const failed = outcomes.filter((o) => !o.ok).length;
+  const summary = { device: { name: i.name, driver: `${i.driverName} ${i.driverVersion}`, cooperativeMatrixProperties: i.cooperativeMatrixProperties }, passed: outcomes.length - failed, failed, skipped, outcomes, timings };
+  console.log(`${outcomes.length - failed} passed, ${failed} failed`);
+  const out = flagString(args, 'out');
+  if (out) fs.writeFileSync(out, JSON.stringify(summary, null, 2));
+  if (!outcomes.length) return 2;
+  return failed ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  console.error(e);
+  process.exit(1);
+});
