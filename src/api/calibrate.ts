@@ -20,7 +20,7 @@ import { inferShapes } from '../ops/infer-shapes';
 import { HISTOGRAM_BINS, int8Scale, threshold, type CalibrationAlgorithm } from '../builder/quant/calibrators';
 import { checkCalibrationTable, modelFingerprint, readCalibrationTable, writeCalibrationTable, type CalibrationTable } from '../builder/quant/cache';
 import type { CalibrationFeeds, Int8Calibrator } from '../builder/quant/calibrator';
-import { calibrationTensors, insertQdq } from '../builder/quant/qdq';
+import { calibrationTensors, insertQdq, passthroughScales } from '../builder/quant/qdq';
 import { optimize, QUANTIZATION_PREP } from '../builder/passes/optimize';
 import { registry as defaultRegistry } from '../ops/index';
 import type { OpRegistry } from '../ops/registry';
@@ -181,6 +181,8 @@ export function isExplicitlyQuantized(model: Model): boolean {
 export function prepareForQuantization(model: Model, registry: OpRegistry = defaultRegistry): Model {
   const m = optimize(model, { registry, passList: QUANTIZATION_PREP }).model;
   if (!model.opsets.has('vkrt')) m.opsets.delete('vkrt');
+  // what the rules record for the builder (vkrt_fused) is not ONNX: onnxruntime refuses it
+  for (const n of m.graph.nodes) for (const k of [...n.attrs.keys()]) if (k.startsWith('vkrt_')) n.attrs.delete(k);
   return m;
 }
 
@@ -302,9 +304,10 @@ export async function calibrate(model: Model, calibrator: Int8Calibrator, option
     const th = algo === 'minmax' ? a : threshold({ amax: a, counts: hist.get(t)! }, { algorithm: algo, percentile: calibrator.percentile });
     scales.set(t, Math.fround(int8Scale(th)));
   }
+  const unified = passthroughScales(model, scales);
   const table: CalibrationTable = {
     algorithm, vkrt: packageVersion(), percentile: algorithm === 'percentile' ? calibrator.percentile ?? 99.99 : undefined,
-    model: { name: model.graph.name, fingerprint: modelFingerprint(tensors) }, scales,
+    model: { name: model.graph.name, fingerprint: modelFingerprint(tensors) }, scales: unified,
   };
   calibrator.writeCalibrationCache(writeCalibrationTable(table));
   log(`int8: calibrated ${tensors.length} tensor(s) with ${algorithm} in ${(performance.now() - t0).toFixed(0)} ms`);

@@ -120,18 +120,19 @@ describe('INT8 builds', function () {
     const scales = new Map([['x', 0.01], ['relu1', 0.02], ['pool', 0.03], ['flatten', 0.03]]);
     const q = insertQdqFor(model, scales);
     const ops = (m: Model) => m.graph.nodes.map((n) => n.opType);
-    assert.deepEqual(ops(q).filter((o) => o === 'QuantizeLinear').length, 3); // x, relu1, flatten (pool: its consumer is Flatten)
+    assert.deepEqual(ops(q).filter((o) => o === 'QuantizeLinear').length, 4); // x, relu1, relu2 (MaxPool's input), flatten (pool: its consumer is Flatten)
     assert.ok(ops(q).filter((o) => o === 'DequantizeLinear').length >= 6); // + three weights
     const out = optimize(q, { registry, passes: ['quantization'] }).model;
     const after = ops(out);
-    const epilogue = !!registry.get('', 'QLinearConv')?.traits?.epilogue;
-    if (epilogue) {
-      // conv1+relu1 (x quantized in, relu1 quantized out) is one integer layer
-      assert.ok(after.includes('QLinearConv'), after.join(' '));
-      const qc = out.graph.nodes.find((n) => n.opType === 'QLinearConv')!;
-      assert.equal(qc.attrs.get('vkrt_activation')?.value, 'Relu');
-      assert.equal(qc.inputs[8] && out.graph.initializers.get(qc.inputs[8])?.dtype, 'int32');
-    }
+    // conv1+relu1 (x quantized in, relu1 quantized out) is one integer layer with the Relu in its
+    // epilogue; conv2+relu2 too (relu2 is quantized as MaxPool's input)
+    assert.equal(after.filter((o) => o === 'QLinearConv').length, 2, after.join(' '));
+    const qc = out.graph.nodes.find((n) => n.opType === 'QLinearConv')!;
+    assert.match(qc.name, /^conv1\+relu1\+relu1.*_QuantizeLinear$/);
+    assert.equal(qc.attrs.get('vkrt_activation')?.value, 'Relu');
+    assert.deepEqual(qc.inputs.slice(0, 1), ['x_quantized']);
+    assert.equal(out.graph.initializers.get(qc.inputs[8])?.dtype, 'int32');
+    assert.ok(!after.includes('Conv'));
     // a Q(DQ(x)) pair with equal scales disappears
     assert.ok(!out.graph.nodes.some((n) => n.opType === 'QuantizeLinear' && out.graph.nodes.find((p) => p.outputs[0] === n.inputs[0])?.opType === 'DequantizeLinear'));
   });

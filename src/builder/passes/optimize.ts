@@ -35,12 +35,13 @@ import { activationActivation, convBatchNorm, VERTICAL_RULES } from './rules/ver
 
 /**
  * The float model an INT8 build calibrates and quantizes (TensorRT folds BatchNormalization into
- * the weights before quantizing them): constant folding, Identity/Dropout removal and Conv +
- * BatchNormalization only, so the result is still a plain ONNX model (no vkrt-internal nodes).
+ * the weights before quantizing them): constant folding, Identity/Dropout removal, Conv +
+ * BatchNormalization, per-channel scales and biases into Conv/Gemm and MatMul + Add -> Gemm only,
+ * so the result is still a plain ONNX model (no vkrt-internal nodes).
  */
 export const QUANTIZATION_PREP: readonly Pass[] = [
   { name: 'simplify', rules: SIMPLIFY_RULES },
-  { name: 'batchnorm', rules: [convBatchNorm] },
+  { name: 'batchnorm', rules: [convBatchNorm, ...SCALE_RULES] },
   { name: 'cleanup', rules: [deadCode] },
   { name: 'unused-initializers', run: (g) => dropUnusedInitializers(g) },
 ];

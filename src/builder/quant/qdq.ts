@@ -3,8 +3,8 @@
  * `vkrt quantize` saves and what an INT8 build folds into integer layers (passes/rules/qdq.ts).
  *
  * Policy (the QDQ format onnxruntime's quantizer and TensorRT's explicit quantization use):
- * - activations: every float tensor read by a Conv, Gemm or MatMul (non-constant inputs), or by an
- *   Add of two activations (residual connections), is quantized once, int8 symmetric (zero point 0,
+ * - activations: every float tensor read by a Conv, Gemm or MatMul (non-constant inputs), by an
+ *   Add of two activations (residual connections) or by a MaxPool, is quantized once, int8 symmetric (zero point 0,
  *   scale from calibration): T -> QuantizeLinear -> DequantizeLinear, and *every* consumer of T then
  *   reads the dequantized value, so that T exists only as int8 once folded;
  * - weights: Conv, Gemm and MatMul constant weights become int8 initializers with a
@@ -70,7 +70,27 @@ export function calibrationTensors(model: Model): string[] {
       acts.forEach(take);
     } else if (n.opType === 'Add' && n.inputs.length === 2 && n.inputs.every((i) => !consts.has(i))) {
       n.inputs.forEach(take);
+    } else if (n.opType === 'MaxPool') {
+      take(n.inputs[0]);
     }
+  }
+  return out;
+}
+
+/** Ops whose output keeps its input's int8 scale (passthroughScales), the folding's INT8_PASSTHROUGH. */
+const SAME_SCALE = new Set(['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze']);
+
+/**
+ * Gives the output of a MaxPool or data-movement op the scale of its input where both are
+ * calibrated (onnxruntime's quantizer does the same), so Q(op(DQ(x))) folds into op on the integers.
+ * Returns a new map; the graph must be sorted.
+ */
+export function passthroughScales(model: Model, scales: ReadonlyMap<string, number>): Map<string, number> {
+  const out = new Map(scales);
+  for (const n of model.graph.nodes) {
+    if (n.domain || !SAME_SCALE.has(n.opType)) continue;
+    const s = out.get(n.inputs[0]);
+    if (s !== undefined && out.has(n.outputs[0])) out.set(n.outputs[0], s);
   }
   return out;
 }

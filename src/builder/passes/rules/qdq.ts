@@ -4,7 +4,7 @@
  *
  *   Q( act?( Conv(DQ(xq), DQ(wq), b?) ), ys, yzp )            -> QLinearConv(xq, ..., wq, ..., ys, yzp, b_int32) [act]
  *   Q( act?( Gemm|MatMul(DQ(aq), DQ(wq)) [+ b] ), ys, yzp )    -> Reshape -> QLinearConv (1x1) -> Reshape
- *   Q( MaxPool(DQ(xq, s, z)), s, z )                           -> MaxPool(xq)        (order-preserving)
+ *   Q( MaxPool|Reshape|Flatten|...(DQ(xq, s, z)), s, z )       -> the op on xq       (order-preserving)
  *   Q( DQ(xq, s, z), s, z )                                    -> xq
  *
  * Conditions: x and y scales per tensor; w's scale per tensor or per output channel, its zero point
@@ -56,7 +56,6 @@ function layerUnder(g: GraphView, q: Node, ops: readonly string[]): { layer: Nod
   const p = g.producer(q.inputs[0]);
   if (!p || p.domain || !g.usedOnlyBy(q.inputs[0], q)) return undefined;
   if (ops.includes(p.opType)) return { layer: p };
-  if (!qlinearEpilogue(g)) return undefined;
   const kind = activationOf(p, g);
   if (!kind || !ACTIVATIONS.includes(kind.kind)) return undefined;
   const layer = producerIf(g, p.inputs[0], ops, p);
@@ -67,9 +66,6 @@ function layerUnder(g: GraphView, q: Node, ops: readonly string[]): { layer: Nod
 function ownDqs(g: GraphView, user: Node, dqs: Dq[]): Node[] {
   return dqs.filter((d) => g.usedOnlyBy(d.node.outputs[0], user)).map((d) => d.node);
 }
-
-/** Does the registry's QLinearConv run an epilogue activation (vkrt_activation)? */
-const qlinearEpilogue = (g: GraphView): boolean => !!g.registry.get('', 'QLinearConv')?.traits?.epilogue;
 
 function activationAttrs(kind: { kind: string; alpha?: number; beta?: number } | undefined) {
   if (!kind) return {};
@@ -156,7 +152,7 @@ export const qdqGemm: Rule = {
     let act: Node | undefined, kind: ReturnType<typeof activationOf>;
     let top = p0;
     const k0 = activationOf(p0, g);
-    if (k0 && qlinearEpilogue(g) && ACTIVATIONS.includes(k0.kind) && p0.opType !== 'Gemm' && p0.opType !== 'MatMul' && p0.opType !== 'Add') {
+    if (k0 && ACTIVATIONS.includes(k0.kind) && p0.opType !== 'Gemm' && p0.opType !== 'MatMul' && p0.opType !== 'Add') {
       act = p0; kind = k0;
       const below = g.producer(p0.inputs[0]);
       if (!below || below.domain || !g.usedOnlyBy(p0.inputs[0], p0)) return undefined;
@@ -241,18 +237,25 @@ function sameQuant(g: GraphView, a: Node, b: Node): boolean {
   return eq(a.inputs[1], b.inputs[1]) && eq(a.inputs[2] || undefined, b.inputs[2] || undefined) && attrsOf(a).int('axis', 1) === attrsOf(b).int('axis', 1);
 }
 
-/** Q(MaxPool(DQ(x))) with the same quantization -> MaxPool on the integers (max commutes with a monotone map). */
-export const qdqMaxPool: Rule = {
-  name: 'qdq-maxpool',
+/**
+ * Ops through which int8 values pass unchanged in order (max commutes with a monotone map; the
+ * others only move data): Q(op(DQ(x))) with the same quantization runs op on the integers.
+ */
+export const INT8_PASSTHROUGH = new Set(['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze']);
+
+/** Q(MaxPool|Reshape|...(DQ(x))) with the same quantization -> the op on the integers. */
+export const qdqPassthrough: Rule = {
+  name: 'qdq-passthrough',
   ops: ['QuantizeLinear'],
   match(q, g) {
-    const pool = producerIf(g, q.inputs[0], 'MaxPool', q);
-    if (!pool || pool.domain || pool.outputs.slice(1).some((o) => o)) return undefined;
-    const x = dqOf(g, pool.inputs[0]);
-    if (!x || !g.usedOnlyBy(pool.inputs[0], pool) || !sameQuant(g, x.node, q) || !perTensor(g, x.scale, x.zp)) return undefined;
-    if (dtypeOf(g, x.q) !== dtypeOf(g, q.outputs[0]) || !INT8_TYPES.has(dtypeOf(g, x.q) ?? '') || g.opset('') < 12) return undefined;
-    const node = fusedNode(pool, [x.node, pool, q], { inputs: [x.q], outputs: [q.outputs[0]] });
-    return { remove: [x.node, pool, q], add: [node] };
+    const op = producerIf(g, q.inputs[0], [...INT8_PASSTHROUGH], q);
+    if (!op || op.domain || op.outputs.slice(1).some((o) => o)) return undefined;
+    const x = dqOf(g, op.inputs[0]);
+    if (!x || !g.usedOnlyBy(op.inputs[0], op) || !sameQuant(g, x.node, q) || !perTensor(g, x.scale, x.zp)) return undefined;
+    if (dtypeOf(g, x.q) !== dtypeOf(g, q.outputs[0]) || !INT8_TYPES.has(dtypeOf(g, x.q) ?? '')) return undefined;
+    if (op.opType === 'MaxPool' && g.opset('') < 12) return undefined; // int8 MaxPool arrived in opset 12
+    const node = fusedNode(op, [x.node, op, q], { inputs: [x.q, ...op.inputs.slice(1)], outputs: [q.outputs[0]] });
+    return { remove: [x.node, op, q], add: [node] };
   },
 };
 
@@ -271,4 +274,4 @@ export const qdqPair: Rule = {
 /** Constant nodes become initializers first, so scales and zero points given as Constant nodes are seen. */
 const constantNodes: Rule = { name: 'qdq-constant-nodes', ops: ['Constant'], match: (n, g) => foldConstants.match(n, g) };
 
-export const QDQ_RULES: readonly Rule[] = [constantNodes, qdqPair, qdqConv, qdqGemm, qdqMaxPool];
+export const QDQ_RULES: readonly Rule[] = [constantNodes, qdqPair, qdqConv, qdqGemm, qdqPassthrough];
