@@ -12,7 +12,7 @@
  * most expensive layers against the device's limits. Prints one table and writes the results JSON.
  *
  *   node dist/bench/bench/gpu/vkrt.js --work=/tmp/w --out=bench/results/x.json [--models=..]
- *     [--batches=1,32,256] [--precisions=fp32,fp16] [--budget=3] [--peak-tflops=66.9]
+ *     [--batches=1,32,256] [--precisions=fp32,fp16,int8] [--budget=3] [--peak-tflops=66.9]
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -29,6 +29,7 @@ import { bandwidth } from '../native';
 import { fmtMs, fmtRatio, LatencyStats, markdownTable, median, relativeError, summarize, timeLoop } from '../stats';
 import { LayerCost, layerCosts, layerTimes } from './layers';
 import { buildEngine, buildEngineAsync } from '../../src/api/build';
+import { createCalibrator } from '../../src/api/calibrate';
 
 type Peers = Record<string, LatencyStats | { error: string }>;
 interface TorchBatch { input: string; ref: string; ref_samples: number; torch_fp16_rel?: number; peers: Peers }
@@ -51,6 +52,9 @@ interface VkrtResult {
   e2e?: LatencyStats;
   memory_mib?: { weights: number; arena: number; scratch: number };
   top_layers?: LayerCost[];
+  /** INT8 runs: integer layers in the engine, and top-1 agreement with the FP32 reference. */
+  int8_layers?: number;
+  top1_agreement?: number;
 }
 
 
@@ -70,14 +74,37 @@ function variants(t: Tensor, k: number): Tensor[] {
   return out;
 }
 
+/** Share of rows whose argmax agrees (outputs [N, C]); undefined for other shapes. */
+function top1Agreement(a: Float32Array, b: Float32Array, dims: readonly number[]): number | undefined {
+  if (dims.length !== 2) return undefined;
+  const [n, c] = dims;
+  let agree = 0;
+  for (let i = 0; i < n; i++) {
+    let ia = 0, ib = 0;
+    for (let k = 1; k < c; k++) {
+      if (a[i * c + k] > a[i * c + ia]) ia = k;
+      if (b[i * c + k] > b[i * c + ib]) ib = k;
+    }
+    if (ia === ib) agree++;
+  }
+  return agree / n;
+}
+
 async function runOne(device: Device, name: string, m: TorchModel, work: string, precision: string, batch: number, o: { budget: number; limits: { peakTflops: number; copyGBps: number }; flops: Map<string, number>; selection?: KernelSelection }): Promise<VkrtResult> {
   const res: VkrtResult = { model: name, precision, batch, status: 'error' };
   const tb = m.batches[String(batch)];
   if (!tb) return { ...res, status: 'skipped', detail: 'no reference for this batch' };
   const model = loadModel(m.onnx);
+  const input = parseNpy(fs.readFileSync(path.join(work, tb.input)), tb.input);
   let engine: Engine;
   try {
-    const config = { device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, fp16: precision === 'fp16' };
+    // int8: trtexec's --int8 --fp16 (layers without an integer kernel in FP16), calibrated with the
+    // entropy calibrator on 4 batches drawn like the reference input (random images)
+    const int8 = precision === 'int8';
+    const config = {
+      device, inputShapes: { [m.input.name]: [batch, ...m.input.shape] }, fp16: precision === 'fp16' || int8, int8, fp16RangeCheck: false,
+      calibrator: int8 ? createCalibrator({ batches: variants(input, 4).map((t) => ({ [m.input.name]: t })) }) : undefined,
+    };
     // tuned (level 3) with a timing cache shared by the run, unless --prefer pins a candidate
     if (o.selection) engine = buildEngine(model, { ...config, selection: o.selection });
     else {
@@ -94,7 +121,6 @@ async function runOne(device: Device, name: string, m: TorchModel, work: string,
     const mib = (b: number) => b / 2 ** 20;
     res.memory_mib = { weights: mib(engine.plan.weightBytes), arena: mib(engine.plan.arenaBytes), scratch: mib(engine.plan.scratchBytes) };
     const ctx = engine.createExecutionContext();
-    const input = parseNpy(fs.readFileSync(path.join(work, tb.input)), tb.input);
     const ref = parseNpy(fs.readFileSync(path.join(work, tb.ref)), tb.ref);
     // agreement first: nothing is timed for an engine whose output is wrong
     const outs = await ctx.execute({ [m.input.name]: input });
@@ -103,8 +129,14 @@ async function runOne(device: Device, name: string, m: TorchModel, work: string,
     const err = relativeError(y.data as Float32Array, ref.data as Float32Array, n);
     // FP16: at most 2e-2, or 3x PyTorch's own FP16 error on the same input where that is larger
     // (deep random-weight networks amplify rounding: PyTorch FP16 itself lands near 1e-2 there)
-    const tolerance = precision === 'fp16' ? Math.max(2e-2, 3 * (tb.torch_fp16_rel ?? 0)) : 1e-3;
+    // INT8: at most 0.15 relative L2 against FP32 (random-weight networks, entropy calibration);
+    // the table also gives top-1 agreement with the FP32 reference
+    const tolerance = precision === 'int8' ? 0.15 : precision === 'fp16' ? Math.max(2e-2, 3 * (tb.torch_fp16_rel ?? 0)) : 1e-3;
     res.check = { rel: err.rel, maxAbs: err.maxAbs, tolerance, samples: tb.ref_samples, torch_fp16_rel: precision === 'fp16' ? tb.torch_fp16_rel : undefined };
+    if (precision === 'int8') {
+      res.int8_layers = engine.plan.layers.filter((l) => l.precision === 'int8').length;
+      res.top1_agreement = top1Agreement(y.data as Float32Array, ref.data as Float32Array, ref.dims);
+    }
     if (!(err.rel <= tolerance)) {
       res.status = 'mismatch';
       res.detail = `relative L2 error ${err.rel} > ${tolerance} against PyTorch (first ${tb.ref_samples} samples)`;
@@ -238,10 +270,12 @@ export async function run(argv: string[]): Promise<number> {
     const rows = results.map((r) => {
       const p = torch.models[r.model]?.batches[String(r.batch)]?.peers;
       const v = r.device_resident?.median_ms;
-      const eager = stat(p, `torch_eager_${r.precision}`), graph = stat(p, `torch_graph_${r.precision}`), compiled = stat(p, `torch_compile_${r.precision}`);
+      // INT8 against PyTorch FP16 (its fastest stock precision on the same GPU)
+      const peer = r.precision === 'int8' ? 'fp16' : r.precision;
+      const eager = stat(p, `torch_eager_${peer}`), graph = stat(p, `torch_graph_${peer}`), compiled = stat(p, `torch_compile_${peer}`);
       const ortv = r.precision === 'fp32' ? stat(p, 'ort_cpu_fp32') : undefined;
       return [r.model, r.precision, String(r.batch), r.status === 'ok' ? `${fmtMs(v)} (p90 ${fmtMs(r.device_resident?.p90_ms)})` : r.status, fmtMs(r.gpu_ms), fmtMs(r.e2e?.median_ms),
-        fmtMs(eager), fmtMs(graph), fmtMs(compiled), fmtMs(ortv), fmtRatio(v, eager), fmtRatio(v, graph), fmtRatio(v, compiled), fmtRatio(v, ortv), r.check ? r.check.rel.toExponential(1) : '–'];
+        fmtMs(eager), fmtMs(graph), fmtMs(compiled), fmtMs(ortv), fmtRatio(v, eager), fmtRatio(v, graph), fmtRatio(v, compiled), fmtRatio(v, ortv), r.check ? `${r.check.rel.toExponential(1)}${r.top1_agreement !== undefined ? ` (top-1 ${(100 * r.top1_agreement).toFixed(0)}%, ${r.int8_layers} int8 layers)` : ''}` : '–'];
     });
     const header = ['model', 'prec', 'batch', 'vkrt ms (submit→done)', 'vkrt GPU ms', 'vkrt e2e ms', 'torch eager', 'torch graph', 'torch.compile', 'ORT CPU', 'vkrt/eager', 'vkrt/graph', 'vkrt/compile', 'vkrt/ORT', 'rel err'];
     console.log(`\nvkrt vs peers on ${info.name} (${info.driverName} ${info.driverVersion}); PyTorch ${torch.torch} CUDA ${torch.cuda}; same run`);
