@@ -30,8 +30,6 @@ import type { OpRegistry } from '../../ops/registry';
 export const unrollLimits = { maxNodes: 20000 };
 
 const CONTROL = new Set(['If', 'Loop', 'Scan']);
-/** Rounds of unrolling (nested control flow surfaces one level per round). */
-const MAX_ROUNDS = 16;
 
 export interface UnrollOptions {
   registry: OpRegistry;
@@ -43,9 +41,37 @@ export interface UnrollOptions {
 export function unrollControlFlow(model: Model, options: UnrollOptions): Model {
   if (!model.graph.nodes.some(isControl)) return model;
   const m = cloneModel(model);
-  for (let round = 0; round < MAX_ROUNDS && m.graph.nodes.some(isControl); round++) new Unroller(m, options).run();
+  const selects: Select[] = [];
+  // each round unrolls at least one node or throws (a node is only deferred behind one unrolled earlier in its round)
+  while (m.graph.nodes.some(isControl)) new Unroller(m, options, selects).run();
+  if (selects.length) checkSelects(m, options, selects);
   return m;
 }
+
+/** A run-time If planned as both branches: its outputs and the then/else values Where selects from. */
+interface Select { node: Node; values: [string, string, string][] }
+
+/**
+ * Where(cond, then, else) is the If only when both branches give one dtype and one static shape
+ * (Where would broadcast two shapes into a third): checked on the unrolled graph, where nested
+ * control flow no longer hides the shapes.
+ */
+function checkSelects(m: Model, options: UnrollOptions, selects: Select[]): void {
+  const { types } = inferShapes(m.graph, m.opsets, { registry: options.registry, inputTypes: options.inputTypes });
+  const show = (t: ValueType | undefined) => (t ? `${t.dtype}[${t.shape?.join(',') ?? '?'}]` : 'unknown');
+  for (const { node, values } of selects) {
+    for (const [o, t, e] of values) {
+      const a = types.get(t), b = types.get(e);
+      const same = a && b && a.dtype === b.dtype && isStatic(a.shape) && isStatic(b.shape) && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape![i]);
+      if (!same) {
+        throw new UnsupportedError(`the condition '${node.inputs[0]}' is only known at run time, and output '${o}' differs between the branches (then ${show(a)}, else ${show(b)}); the GPU engine runs both branches and selects, which needs one dtype and one static shape; make the condition a build-time constant or run the model with the reference interpreter`, node);
+      }
+    }
+  }
+}
+
+/** A control node whose facts (a condition, a trip count, a shape) may follow from a node unrolled earlier in the round: next round. */
+class Defer extends Error {}
 
 function isControl(n: Node): boolean {
   return n.domain === '' && CONTROL.has(n.opType);
@@ -59,8 +85,10 @@ class Unroller {
   private types: Map<string, ValueType>;
   private constants: Map<string, Tensor>;
   private out: Node[] = [];
+  /** A control node was unrolled earlier in this round. */
+  private changed = false;
 
-  constructor(private readonly m: Model, private readonly options: UnrollOptions) {
+  constructor(private readonly m: Model, private readonly options: UnrollOptions, private readonly selects: Select[]) {
     this.g = m.graph;
     this.opset = m.opsets.get('') ?? 0;
     collectNames(this.g, this.names);
@@ -73,13 +101,30 @@ class Unroller {
     for (const node of this.g.nodes) {
       if (!isControl(node)) { this.out.push(node); continue; }
       const before = this.out.length;
-      if (node.opType === 'If') this.unrollIf(node);
-      else if (node.opType === 'Loop') this.unrollLoop(node);
-      else if (this.opset >= 9) this.unrollScan9(node);
-      else this.unrollScan8(node);
+      const initializers = new Set(this.g.initializers.keys());
+      try {
+        if (node.opType === 'If') this.unrollIf(node);
+        else if (node.opType === 'Loop') this.unrollLoop(node);
+        else if (this.opset >= 9) this.unrollScan9(node);
+        else this.unrollScan8(node);
+      } catch (e) {
+        if (!(e instanceof Defer)) throw e;
+        // keep the node for the next round, without what this attempt added
+        this.out.length = before;
+        for (const k of [...this.g.initializers.keys()]) if (!initializers.has(k)) this.g.initializers.delete(k);
+        this.out.push(node);
+        continue;
+      }
+      this.changed = true;
       this.options.log?.(`unroll: ${describe(node)} -> ${this.out.length - before} nodes`);
     }
     this.g.nodes = this.out;
+  }
+
+  /** The error for a fact this round does not know: deferred when an earlier node of the round was unrolled (the fact may follow from it). */
+  private unknown(message: string, node: Node): never {
+    if (this.changed) throw new Defer(message);
+    throw new UnsupportedError(message, node);
   }
 
   // ---- helpers ----
@@ -202,23 +247,21 @@ class Unroller {
       node.outputs.forEach((_, k) => this.emit(node, k, outs[k]));
       return;
     }
-    // a run-time condition: both branches, then Where per output
+    // a run-time condition (unless an earlier node of this round may still make it a constant): both branches, then Where per output
+    if (this.changed) throw new Defer('the condition may fold next round');
     if (this.opset < 9) throw new UnsupportedError(`If with a run-time condition needs Where (opset 9+); this model is opset ${this.opset}`, node);
-    const branchTypes = (b: Graph) => {
-      const r = inferShapes(b, this.m.opsets, { registry: this.options.registry, ...this.outer(b.freeNames()) });
-      return b.outputs.map((o) => r.types.get(o));
-    };
-    const tt = branchTypes(thenG), et = branchTypes(elseG);
-    node.outputs.forEach((o, k) => {
-      const a = tt[k], b = et[k];
-      const same = a && b && (a.kind ?? 'tensor') === 'tensor' && (b.kind ?? 'tensor') === 'tensor' && a.dtype === b.dtype && isStatic(a.shape) && isStatic(b.shape) &&
-        a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape![i]);
-      for (const t of [a, b]) {
-        if (t?.kind && t.kind !== 'tensor') throw new UnsupportedError(`output ${k} ('${o}') is a ${t.kind}, which the GPU engine does not hold; run the model with the reference interpreter`, node);
+    const branchTypes = (b: Graph, which: string) => {
+      try {
+        const r = inferShapes(b, this.m.opsets, { registry: this.options.registry, ...this.outer(b.freeNames()) });
+        return b.outputs.map((o) => r.types.get(o));
+      } catch (e) {
+        throw new UnsupportedError(`the condition '${node.inputs[0]}' is only known at run time, so the GPU engine plans both branches and selects, and the ${which} branch cannot run with these input shapes (${(e as Error).message}); make the condition a build-time constant (an initializer, or a value the builder folds) or run the model with the reference interpreter`, node);
       }
-      if (!same) {
-        const show = (t: ValueType | undefined) => (t ? `${t.dtype}[${t.shape?.join(',') ?? '?'}]` : 'unknown');
-        throw new UnsupportedError(`the condition is only known at run time, and output ${k} ('${o}') differs between the branches (then ${show(a)}, else ${show(b)}); the GPU engine runs both branches and selects, which needs one dtype and one static shape; make the condition a build-time constant or run the model with the reference interpreter`, node);
+    };
+    const tt = branchTypes(thenG, 'then'), et = branchTypes(elseG, 'else');
+    node.outputs.forEach((o, k) => {
+      for (const t of [tt[k], et[k]]) {
+        if (t?.kind && t.kind !== 'tensor') throw new UnsupportedError(`output ${k} ('${o}') is a ${t.kind}, which the GPU engine does not hold; run the model with the reference interpreter`, node);
       }
     });
     const thenOuts = this.copyBody(node, thenG, [], `${base}/then/`);
@@ -231,6 +274,8 @@ class Unroller {
       c = r;
     }
     node.outputs.forEach((o, k) => { if (o) this.add('Where', [c, thenOuts[k], elseOuts[k]], [o]); });
+    // the branches' shapes are checked once every nested control node is unrolled (checkSelects)
+    this.selects.push({ node, values: node.outputs.map((o, k) => [o, thenOuts[k], elseOuts[k]] as [string, string, string]).filter(([o]) => o) });
   }
 
   // ---- Loop ----
@@ -247,9 +292,9 @@ class Unroller {
     if (nScan < 0 || body.inputs.length !== nCarried + 2) throw new UnsupportedError(`body takes ${body.inputs.length} inputs and gives ${body.outputs.length} outputs, which do not fit ${nCarried} loop-carried values`, node);
     carried0.forEach((c) => this.tensorType(node, c, 'loop-carried value'));
     const M = mName ? this.constants.get(mName) : undefined;
-    if (mName && !M) throw new UnsupportedError(`the trip count '${mName}' is only known at run time; the GPU engine records every iteration when it is built, so it unrolls loops whose trip count is a build-time constant; fix it (a constant, or a shape the builder can fold: BuilderConfig.inputShapes) or run the model with the reference interpreter`, node);
+    if (mName && !M) this.unknown(`the trip count '${mName}' is only known at run time; the GPU engine records every iteration when it is built, so it unrolls loops whose trip count is a build-time constant; fix it (a constant, or a shape the builder can fold: BuilderConfig.inputShapes) or run the model with the reference interpreter`, node);
     const C = cName ? this.constants.get(cName) : undefined;
-    if (cName && !C) throw new UnsupportedError(`the loop condition '${cName}' is only known at run time; the GPU engine unrolls loops whose iterations are all known when it is built; run the model with the reference interpreter`, node);
+    if (cName && !C) this.unknown(`the loop condition '${cName}' is only known at run time; the GPU engine unrolls loops whose iterations are all known when it is built; run the model with the reference interpreter`, node);
     if (!M && !cName) throw new UnsupportedError('the loop has neither a trip count nor a condition, so it never ends', node);
     const trip = M ? Number(M.data[0]) : Infinity;
     let cond = C ? Number(C.data[0]) !== 0 : true;
@@ -269,7 +314,7 @@ class Unroller {
       for (const [k, v] of r.types) this.types.set(k, v);
       for (const [k, v] of r.constants) this.constants.set(k, v);
       const c = this.constants.get(outs[0]);
-      if (!c) throw new UnsupportedError(`the body's condition output '${body.outputs[0]}' is computed at run time (iteration ${i}); the GPU engine unrolls loops whose iterations are all known when it is built; run the model with the reference interpreter`, node);
+      if (!c) this.unknown(`the body's condition output '${body.outputs[0]}' is computed at run time (iteration ${i}); the GPU engine unrolls loops whose iterations are all known when it is built; run the model with the reference interpreter`, node);
       cond = Number(c.data[0]) !== 0;
       carried = outs.slice(1, 1 + nCarried);
       for (let k = 0; k < nScan; k++) scans[k].push(outs[1 + nCarried + k]);
@@ -315,7 +360,7 @@ class Unroller {
     let len: number | undefined;
     const seqs = node.inputs.slice(N).map((name, j) => {
       const t = this.tensorType(node, name, 'scan input');
-      if (!isStatic(t.shape)) throw new UnsupportedError(`the shape of scan input '${name}' is not known at build time; give input shapes (BuilderConfig.inputShapes, --shapes) so that the sequence length is fixed`, node);
+      if (!isStatic(t.shape)) this.unknown(`the shape of scan input '${name}' is not known at build time; give input shapes (BuilderConfig.inputShapes, --shapes) so that the sequence length is fixed`, node);
       const a = inAxes[j] < 0 ? inAxes[j] + t.shape.length : inAxes[j];
       if (a < 0 || a >= t.shape.length) throw new UnsupportedError(`scan_input_axes[${j}] = ${inAxes[j]} is out of range for rank ${t.shape.length}`, node);
       if (len !== undefined && t.shape[a] !== len) throw new UnsupportedError(`scan inputs disagree on the sequence length (${len} vs ${t.shape[a]})`, node);
@@ -345,7 +390,7 @@ class Unroller {
     const dirs = attrs.ints('directions', new Array<number>(M).fill(0));
     const shapes = rest.map((n) => {
       const t = this.tensorType(node, n, 'input');
-      if (!isStatic(t.shape) || t.shape.length < 1) throw new UnsupportedError(`the shape of '${n}' is not known at build time; give input shapes (BuilderConfig.inputShapes, --shapes)`, node);
+      if (!isStatic(t.shape) || t.shape.length < 1) this.unknown(`the shape of '${n}' is not known at build time; give input shapes (BuilderConfig.inputShapes, --shapes)`, node);
       return t.shape;
     });
     const batch = shapes[0][0];
@@ -354,7 +399,7 @@ class Unroller {
     if (node.inputs[0]) {
       const lens = this.constants.get(node.inputs[0]);
       if (!lens || Array.from(lens.data as ArrayLike<number | bigint>, Number).some((l) => l !== maxLen)) {
-        throw new UnsupportedError('sequence_lens must be absent or a build-time constant equal to the sequence length on every row (shorter rows are not unrolled)', node);
+        this.unknown('sequence_lens must be absent or a build-time constant equal to the sequence length on every row (shorter rows are not unrolled)', node);
       }
     }
     if (!batch || !maxLen) throw new UnsupportedError('an empty batch or sequence; the GPU engine does not plan empty scan outputs', node);
