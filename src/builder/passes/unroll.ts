@@ -227,7 +227,7 @@ class Unroller {
   private tensorType(node: Node, name: string, what: string): ValueType {
     const t = this.types.get(name);
     if (t && t.kind && t.kind !== 'tensor') {
-      throw new UnsupportedError(`${what} '${name}' is a ${t.kind}; the GPU engine holds tensors only`, node);
+      throw new UnsupportedError(`${what} '${name}' is ${t.kind === 'optional' ? 'an' : 'a'} ${t.kind}; the GPU engine holds tensors only`, node);
     }
     return t ?? { dtype: 'float32' };
   }
@@ -261,7 +261,7 @@ class Unroller {
     const tt = branchTypes(thenG, 'then'), et = branchTypes(elseG, 'else');
     node.outputs.forEach((o, k) => {
       for (const t of [tt[k], et[k]]) {
-        if (t?.kind && t.kind !== 'tensor') throw new UnsupportedError(`output ${k} ('${o}') is a ${t.kind}, which the GPU engine does not hold; run the model with the reference interpreter`, node);
+        if (t?.kind && t.kind !== 'tensor') throw new UnsupportedError(`output ${k} ('${o}') is ${t.kind === 'optional' ? 'an' : 'a'} ${t.kind}, which the GPU engine does not hold; run the model with the reference interpreter`, node);
       }
     });
     const thenOuts = this.copyBody(node, thenG, [], `${base}/then/`);
