@@ -55,7 +55,8 @@ export const If: OpDef = {
         return undefined;
       }
     };
-    let ti = attempt(t), ei = attempt(e);
+    const ei = attempt(e);
+    let ti = attempt(t);
     if (!ti && !ei) ti = ctx.inferGraph?.(t, []) ?? []; // both fail: the first error
     if (!ti) return e.outputs.map((o, k) => e.types.get(o) ?? ei![k] ?? { dtype: 'float32', shape: undefined });
     if (!ei) return t.outputs.map((o, k) => t.types.get(o) ?? ti![k] ?? { dtype: 'float32', shape: undefined });
