@@ -10,6 +10,7 @@ import { Tensor } from '../../src/ir/tensor';
 import { Device } from '../../src/gpu';
 import { interpret } from '../../src/ops/interpreter';
 import { buildEngine } from '../../src/api/build';
+import { Engine } from '../../src/runtime/engine';
 import { compareTensors } from '../../src/conformance/compare';
 import { openDevice } from '../helpers/gpu';
 import { checkOp, randomTensor } from '../helpers/gpu-op';
@@ -131,6 +132,14 @@ describe('GPU recurrent kernels (RNN, GRU, LSTM)', function () {
       assert.equal(layer.dispatches.length, 2, 'input projection + recurrence');
       const out = await engine.createExecutionContext().execute(feeds);
       assert.equal(compareTensors(ref, out.get('yh')!, { rtol: 1e-3, atol: 1e-4 }), undefined);
+      // an engine file: the loader derives the layer's dispatches again (absent Y included) and they agree
+      const loaded = Engine.deserialize(engine.serialize(), { device });
+      try {
+        const again = await loaded.createExecutionContext().execute(feeds);
+        assert.deepEqual(Array.from(again.get('yh')!.data as Float32Array), Array.from(out.get('yh')!.data as Float32Array));
+      } finally {
+        loaded.dispose();
+      }
     } finally {
       engine.dispose();
     }
