@@ -1,10 +1,13 @@
 /** Prints docs/operators.md: every registered operator, whether it has a GPU kernel or is a view. */
 import { registry } from '../src/ops';
 
+/** Control flow the builder unrolls into the graph (src/builder/passes/unroll.ts, docs/control-flow.md). */
+const UNROLLED = new Set(['If', 'Loop', 'Scan']);
+
 const rows = registry.list().map((d) => ({
   op: d.domain ? `${d.domain}::${d.opType}` : d.opType,
   since: d.sinceVersion ?? 1,
-  gpu: d.view ? (d.kernel ? 'view (kernel when not)' : 'view') : d.kernel ? 'kernel' : '-',
+  gpu: !d.domain && UNROLLED.has(d.opType) ? 'unrolled' : d.view ? (d.kernel ? 'view (kernel when not)' : 'view') : d.kernel ? 'kernel' : '-',
   shape: d.inferShape ? 'yes' : '-',
 })).sort((a, b) => (a.op < b.op ? -1 : 1));
 const lines = [
@@ -14,8 +17,9 @@ const lines = [
   'reference (checked against the ONNX backend tests); "GPU" says how the engine runs it: a Vulkan',
   'kernel, or a view (an alias of its input, no copy). Ops without a GPU kernel make the build fail',
   'with a list of the nodes concerned. Outputs whose shape depends on data (NonZero, Unique,',
-  'Compress) and control flow (If, Loop, Scan) have no kernel: the engine is static; their nodes are',
-  'folded when their inputs are known at build time.',
+  'Compress) have no kernel: the engine is static; their nodes are folded when their inputs are known',
+  'at build time. Control flow (If, Loop, Scan) is "unrolled": the builder copies the bodies into the',
+  'graph when the iterations are known at build time (docs/control-flow.md).',
   '',
   `| operator | since opset | GPU | shape inference |`,
   `| --- | --- | --- | --- |`,

@@ -13,6 +13,7 @@ import { PROGRESS_SPAN } from '../kernel/progress';
 import { SubViews } from './passes/subviews';
 import { PrecisionPlanner } from './precision';
 import { resolveInputShapes } from './phases/input-shapes';
+import { unrollControl } from './phases/control-flow';
 import { resolveIO, outputRoot } from './phases/io';
 import { selectKernels } from './phases/kernels';
 import { planArena } from './phases/memory';
@@ -36,6 +37,7 @@ export interface BuildPhase {
 /** The build, in order. */
 export const PHASES: readonly BuildPhase[] = [
   { name: 'input shapes', run: resolveInputShapes },
+  { name: 'control flow', run: unrollControl },
   { name: 'optimize', run: optimizeGraph },
   { name: 'shapes', run: inferTypes },
   { name: 'kernel selection and precision', run: selectKernels },

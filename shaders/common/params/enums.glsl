@@ -92,6 +92,24 @@
 #define RESIZE_NEAREST_floor 2
 #define RESIZE_NEAREST_ceil 3
 
+// RNN_ACT: activation functions of RNN/GRU/LSTM (rnn.comp), src/ops/control/gpu-rnn.ts
+#define RNN_ACT_relu 0u
+#define RNN_ACT_tanh 1u
+#define RNN_ACT_sigmoid 2u
+#define RNN_ACT_affine 3u
+#define RNN_ACT_leakyrelu 4u
+#define RNN_ACT_thresholdedrelu 5u
+#define RNN_ACT_scaledtanh 6u
+#define RNN_ACT_hardsigmoid 7u
+#define RNN_ACT_elu 8u
+#define RNN_ACT_softsign 9u
+#define RNN_ACT_softplus 10u
+
+// RNN_CELL: rnn.comp's CELL define, src/ops/control/gpu-rnn.ts
+#define RNN_CELL_Rnn 0
+#define RNN_CELL_Gru 1
+#define RNN_CELL_Lstm 2
+
 // SCATTER_REDUCE: the scatters' REDUCE define (tensor_reduce.glsl), src/ops/tensor/kernels.ts
 #define SCATTER_REDUCE_none 0
 #define SCATTER_REDUCE_add 1

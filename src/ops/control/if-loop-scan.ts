@@ -39,8 +39,28 @@ export const If: OpDef = {
   inferShape(ctx: ShapeContext) {
     const t = body(ctx, 'then_branch'), e = body(ctx, 'else_branch');
     if (t.outputs.length !== e.outputs.length) ctx.fail(`then_branch has ${t.outputs.length} outputs, else_branch ${e.outputs.length}`);
-    const ti = ctx.inferGraph?.(t, []) ?? [], ei = ctx.inferGraph?.(e, []) ?? [];
-    return t.outputs.map((o, k) => mergeTypes(t.types.get(o) ?? ti[k], e.types.get(e.outputs[k]) ?? ei[k]) ?? { dtype: 'float32', shape: undefined });
+    // a condition known at build time: the types of the branch taken (the other may not even fit these shapes)
+    const cond = ctx.constant(0);
+    if (cond && cond.size === 1) {
+      const g = Number(cond.data[0]) !== 0 ? t : e;
+      const gi = ctx.inferGraph?.(g, []) ?? [];
+      return g.outputs.map((o, k) => gi[k] ?? g.types.get(o) ?? { dtype: 'float32', shape: undefined });
+    }
+    // otherwise what both agree on; a branch that cannot run with these shapes gives no information
+    // (the reference fails if it is taken; the GPU builder's unroll pass reports it)
+    const attempt = (g: Graph): (ValueType | undefined)[] | undefined => {
+      try {
+        return ctx.inferGraph?.(g, []) ?? [];
+      } catch {
+        return undefined;
+      }
+    };
+    const ei = attempt(e);
+    let ti = attempt(t);
+    if (!ti && !ei) ti = ctx.inferGraph?.(t, []) ?? []; // both fail: the first error
+    if (!ti) return e.outputs.map((o, k) => e.types.get(o) ?? ei![k] ?? { dtype: 'float32', shape: undefined });
+    if (!ei) return t.outputs.map((o, k) => t.types.get(o) ?? ti![k] ?? { dtype: 'float32', shape: undefined });
+    return t.outputs.map((o, k) => mergeTypes(t.types.get(o) ?? ti![k], e.types.get(e.outputs[k]) ?? ei![k]) ?? { dtype: 'float32', shape: undefined });
   },
   reference(ctx: OpContext, [cond]) {
     const branch = truthy(cond, ctx, 'cond') ? body(ctx, 'then_branch') : body(ctx, 'else_branch');

@@ -7,45 +7,11 @@ import { Dim, ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { checkDims, toF64 } from '../util/control-tensor';
+import { Act, ACTS, activationSpecs } from './rnn-acts';
+import { recurrentKernel } from './gpu-rnn';
 
-type Act = (x: number) => number;
-
-/** Activation functions by ONNX name, with their default alpha/beta where they take them. */
-const ACTS: Record<string, { alpha?: number; beta?: number; make(a: number, b: number): Act }> = {
-  relu: { make: () => (x) => Math.max(0, x) },
-  tanh: { make: () => Math.tanh },
-  sigmoid: { make: () => (x) => 1 / (1 + Math.exp(-x)) },
-  affine: { alpha: 1, beta: 0, make: (a, b) => (x) => a * x + b },
-  leakyrelu: { alpha: 0.01, make: (a) => (x) => (x >= 0 ? x : a * x) },
-  thresholdedrelu: { alpha: 1, make: (a) => (x) => (x > a ? x : 0) },
-  scaledtanh: { alpha: 1, beta: 1, make: (a, b) => (x) => a * Math.tanh(b * x) },
-  hardsigmoid: { alpha: 0.2, beta: 0.5, make: (a, b) => (x) => Math.max(0, Math.min(1, a * x + b)) },
-  elu: { alpha: 1, make: (a) => (x) => (x >= 0 ? x : a * (Math.exp(x) - 1)) },
-  softsign: { make: () => (x) => x / (1 + Math.abs(x)) },
-  softplus: { make: () => (x) => Math.log(1 + Math.exp(x)) },
-};
-
-/**
- * The activations of a node: `perDir` functions for each direction. activation_alpha/beta are
- * consumed in order by the functions that take them (as onnxruntime does); missing ones default.
- */
 function activations(ctx: OpContext, defaults: string[], numDir: number): Act[][] {
-  let names = ctx.attrs.strings('activations', []);
-  const alphas = ctx.attrs.floats('activation_alpha', []);
-  const betas = ctx.attrs.floats('activation_beta', []);
-  const per = defaults.length;
-  if (!names.length) names = Array.from({ length: numDir }, () => defaults).flat();
-  if (names.length === per && numDir === 2) names = [...names, ...names];
-  if (names.length !== per * numDir) ctx.fail(`activations must list ${per * numDir} functions, got ${names.length}`);
-  let ai = 0, bi = 0;
-  const fns = names.map((n) => {
-    const spec = ACTS[n.toLowerCase()];
-    if (!spec) ctx.unsupported(`activation '${n}' is not supported; use one of ${Object.keys(ACTS).join(', ')}`);
-    const a = spec.alpha === undefined ? 0 : ai < alphas.length ? alphas[ai++] : spec.alpha;
-    const b = spec.beta === undefined ? 0 : bi < betas.length ? betas[bi++] : spec.beta;
-    return spec.make(a, b);
-  });
-  return Array.from({ length: numDir }, (_, d) => fns.slice(d * per, (d + 1) * per));
+  return activationSpecs(ctx, defaults, numDir).map((dir) => dir.map((a) => ACTS[a.name].make(a.alpha, a.beta)));
 }
 
 interface Cell {
@@ -189,6 +155,7 @@ function inferRecurrent(ctx: ShapeContext, inputs: readonly (ValueType | undefin
 export const RNN: OpDef = {
   opType: 'RNN',
   sinceVersion: 7,
+  kernel: (ctx) => recurrentKernel(ctx, 'RNN'),
   inferShape: (ctx, inputs) => inferRecurrent(ctx, inputs, 2),
   reference(ctx: OpContext, inputs) {
     const cell: Cell = { gates: 1, acts: ['Tanh'], hasC: false };
@@ -211,6 +178,7 @@ export const RNN: OpDef = {
 export const GRU: OpDef = {
   opType: 'GRU',
   sinceVersion: 7,
+  kernel: (ctx) => recurrentKernel(ctx, 'GRU'),
   inferShape: (ctx, inputs) => inferRecurrent(ctx, inputs, 2),
   reference(ctx: OpContext, inputs) {
     const cell: Cell = { gates: 3, acts: ['Sigmoid', 'Tanh'], hasC: false };
@@ -254,6 +222,7 @@ export const GRU: OpDef = {
 export const LSTM: OpDef = {
   opType: 'LSTM',
   sinceVersion: 7,
+  kernel: (ctx) => recurrentKernel(ctx, 'LSTM'),
   inferShape: (ctx, inputs) => inferRecurrent(ctx, inputs, 3),
   reference(ctx: OpContext, inputs) {
     const cell: Cell = { gates: 4, acts: ['Sigmoid', 'Tanh', 'Tanh'], hasC: true };

@@ -37,9 +37,10 @@ const GEMM_EPILOGUE = { alpha: 'f32', ...ACT_FIELDS, beta: 'f32', cStrideM: 'u32
 const GEMM = paramLayout('gemm', { ...GEMM_SHAPE, ...optional(GEMM_EPILOGUE), chunk: 'u32?' }, 'Gemm/MatMul, batched and strided (src/ops/nn/gpu/gemm.ts).');
 /** shaders/nn/gemm_splitk.comp: sums `splits` partial products of `total` outputs (chunk unused). */
 const GEMM_SPLITK = paramLayout('gemm_splitk', { ...GEMM_SHAPE, ...GEMM_EPILOGUE, chunk: 'u32', splits: 'u32', total: 'u32' }, 'Gemm/MatMul split-K, the sum of the partial products (src/ops/nn/gpu/gemm.ts).');
-type GemmEpilogue = Omit<ParamValues<typeof GEMM_EPILOGUE>, 'beta' | 'cStrideM' | 'cStrideN'> & { beta?: number; cStrideM?: number; cStrideN?: number };
+export type GemmEpilogue = Omit<ParamValues<typeof GEMM_EPILOGUE>, 'beta' | 'cStrideM' | 'cStrideN'> & { beta?: number; cStrideM?: number; cStrideN?: number };
 
-interface GemmSpec {
+/** One (batched, strided) product for gemmImpls; other kernels reuse it (the RNN input projection). */
+export interface GemmSpec {
   M: number; N: number; K: number;
   /** strides of A (m, k) and B (k, n) */
   sa: [number, number]; sb: [number, number];
@@ -52,7 +53,7 @@ interface GemmSpec {
   bindings: BindingRef[];
 }
 
-function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[] {
+export function gemmImpls(ctx: KernelContext, s: GemmSpec, prefix: string): KernelImpl[] {
   const shape: ParamValues<typeof GEMM_SHAPE> = {
     M: s.M, N: s.N, K: s.K, aStrideM: s.sa[0], aStrideK: s.sa[1], bStrideK: s.sb[0], bStrideN: s.sb[1], batch: s.batch, aBatch: s.sab, bBatch: s.sbb,
   };
