@@ -14,7 +14,7 @@ import { Tensor } from '../../src/ir/tensor';
 import { openDevice } from '../helpers/gpu';
 
 /** stem conv + 3 residual blocks of two 3x3 convs, all weights 0.05 (a "weights replaced by constants" model). */
-function constantResNet(): Model {
+export function constantResNet(): Model {
   const b = new GraphBuilder('const_resnet', { '': 13 });
   const C = 16;
   const fill = (dims: number[], v: number) => new Tensor('float32', dims, new Float32Array(dims.reduce((a, c) => a * c, 1)).fill(v));
