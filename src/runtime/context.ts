@@ -346,7 +346,7 @@ export class ExecutionContext {
         const at = v ? ExecutionContext.firstNonFinite(v) : -1;
         if (at < 0) continue;
         const readers = plan.layers.filter((l) => l.inputs.includes(o)).map((l) => l.name);
-        const hint = layer.convert?.to === 'f16'
+        const hint = layer.source?.convert?.to === 'f16'
           ? `; it converts '${layer.inputs[0]}' to FP16 for ${readers.map((r) => `'${r}'`).join(', ')}, and FP16's largest value is 65504: keep those in FP32 with fp32Layers`
           : layer.precision === 'fp16' ? `; it runs in FP16, whose largest value is 65504: keep it in FP32 with fp32Layers: ['${layer.name}']` : '';
         throw new NonFiniteError(`${what}: the first layer to produce one is '${layer.name}' (${layer.opTypes.join('+')}, ${layer.precision}, kernel ${layer.kernel}): its output '${o}' holds ${v![at]} at element ${at}${hint}`, o, layer.name);
