@@ -139,7 +139,7 @@ function withoutCalibrator<T extends EngineOptions>(options: T): T {
  * undefined when one of them cannot cross threads.
  */
 function cloneableConfig(options: AsyncEngineOptions): WorkerRequest['config'] | undefined {
-  const { device: _d, holdDevice: _h, worker: _w, log: _l, progress: _p, selection: _s, registry: _r, plugins: _pl, timer: _t, onProgress: _o, ...rest } = options;
+  const { device: _d, holdDevice: _h, worker: _w, log: _l, warn: _wa, progress: _p, selection: _s, registry: _r, plugins: _pl, timer: _t, onProgress: _o, ...rest } = options;
   try {
     return structuredClone(rest);
   } catch {
@@ -201,6 +201,7 @@ function buildInWorker(model: Model | Uint8Array | string, device: Device, optio
     };
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'log') options.log?.(m.line);
+      else if (m.type === 'warning') (options.warn ?? ((w: string) => process.emitWarning(w, 'VkrtWarning')))(m.message);
       else if (m.type === 'progress') options.progress?.(m.progress);
       else if (m.type === 'error') finish(() => reject(reviveError(m.error)));
       else if (m.type === 'done') {

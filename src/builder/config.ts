@@ -75,6 +75,11 @@ export interface BuilderConfig {
    * trtexec's --refit). The engine keeps its source graph and weights for that (a larger engine file).
    */
   refittable?: boolean;
+  /**
+   * Receives build warnings (a dynamic input dimension defaulted to 1, ...); default:
+   * process.emitWarning(message, 'VkrtWarning'). Each also goes to `log` as a 'warning: ' line.
+   */
+  warn?(message: string): void;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;
   /** Receives the build's progress: each phase as it starts, and each layer of the long ones. */
