@@ -35,7 +35,7 @@ export type WorkerMessage =
   | { type: 'log'; line: string }
   | { type: 'warning'; message: string }
   | { type: 'progress'; progress: BuildProgress }
-  | { type: 'done'; plan: Json; sections: Uint8Array[]; modules: Uint32Array[]; dispatchModule: number[][] }
+  | { type: 'done'; plan: Json; sections: Uint8Array[]; modules: Uint32Array[]; dispatchModule: number[][]; profileModules?: number[] }
   | { type: 'error'; error: ErrorData };
 
 function errorData(e: unknown): ErrorData {
@@ -67,7 +67,7 @@ function run(req: WorkerRequest, post: (m: WorkerMessage, transfer?: ArrayBuffer
   // SPIR-V modules may be shared with the worker's compile cache: send copies
   const modules = shaders.modules.map((m) => m.slice());
   for (const m of modules) transfer.add(m.buffer as ArrayBuffer);
-  post({ type: 'done', plan: encoded.json, sections: encoded.sections, modules, dispatchModule: shaders.dispatchModule }, [...transfer]);
+  post({ type: 'done', plan: encoded.json, sections: encoded.sections, modules, dispatchModule: shaders.dispatchModule, profileModules: shaders.profileModules }, [...transfer]);
 }
 
 if (parentPort) {

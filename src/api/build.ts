@@ -16,6 +16,7 @@ import { buildSerialized, buildSerializedAsync, loadTimingCache } from '../build
 import { deviceCaps } from '../builder/caps';
 import { compileShaderSteps } from '../builder/shaders';
 import { DEFAULT_OPTIMIZATION_LEVEL, timedSelection, type TuningOptions } from '../builder/tuning/tune';
+import './profiles';
 import './refit';
 import * as errors from '../errors';
 import { Device } from '../gpu/device';
@@ -208,7 +209,7 @@ function buildInWorker(model: Model | Uint8Array | string, device: Device, optio
         finish(() => {
           try {
             const plan = decodePlainData(m.plan, m.sections) as EnginePlan;
-            resolve({ plan, shaders: { modules: m.modules, dispatchModule: m.dispatchModule } });
+            resolve({ plan, shaders: { modules: m.modules, dispatchModule: m.dispatchModule, ...(m.profileModules ? { profileModules: m.profileModules } : {}) } });
           } catch (e) {
             reject(e);
           }
