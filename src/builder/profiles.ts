@@ -24,7 +24,6 @@ import type { EnginePlan, PlannedProfile, ProfileRange, ProfileRecord, ProfileSh
 import { parseModel } from '../onnx/parse';
 import { serializeModel } from '../onnx/serialize';
 import type { OpRegistry } from '../ops/registry';
-import type { PluginDef } from '../plugins/types';
 import type { BuilderConfig, OptimizationProfile } from './config';
 import type { KernelSelection } from './selection';
 

@@ -127,10 +127,10 @@ export class Engine {
       this.pipelines = made.pipelines;
       this.weights = made.weights;
       this.pipelineCache = made.cache;
-      const engine = this;
+      const contexts = this.contexts;
       this.specializations = new Specializations({
         plan: this.plan, device, weights: this.weights, pipelines: this.pipelines, shaders: this.shaders, pipelineCache: this.pipelineCache,
-        evicted(s) { for (const c of engine.contexts) c.dropSpecialization(s); },
+        evicted: (s) => { for (const c of contexts) c.dropSpecialization(s); },
       });
     } catch (e) {
       if (ownsDevice) device.dispose();
