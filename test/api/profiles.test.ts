@@ -8,14 +8,22 @@
 import { strict as assert } from 'assert';
 import { buildEngine } from '../../src/api/build';
 import { InferenceSession } from '../../src/api/session';
-import { InputError, ProfileShapeError } from '../../src/errors';
+import { EngineFileError, InputError, ProfileShapeError } from '../../src/errors';
+import { Device } from '../../src/gpu/device';
 import type { Model } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
 import { serializeModel } from '../../src/onnx/serialize';
 import { Engine } from '../../src/runtime/engine';
+import { readEngineFile, writeEngineFile } from '../../src/runtime/engine-file';
 import { bertEmbeddings, dynamicBatchMlp } from '../helpers/dynamic-models';
-import { useGpu } from '../helpers/gpu';
+import { assertNoValidationMessages, testDeviceIndex, useGpu, validationWanted } from '../helpers/gpu';
+
+function rewrite(bytes: Uint8Array, change: (parts: ReturnType<typeof readEngineFile>) => void): Uint8Array {
+  const parts = readEngineFile(bytes);
+  change(parts);
+  return writeEngineFile(parts);
+}
 
 function input(dims: number[], seed: number): Tensor {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -128,6 +136,56 @@ describe('optimization profiles', function () {
         loaded.dispose();
       }
     });
+
+    it('an untrusted load compiles the profile shaders again and runs every shape', async () => {
+      const untrustedDevice = Device.create({ index: testDeviceIndex(), validation: validationWanted(), robustBufferAccess: true });
+      try {
+        const loaded = Engine.deserialize(engine.serialize(), { device: untrustedDevice, untrusted: true });
+        const ctx = loaded.createExecutionContext();
+        for (const batch of [2, 8]) {
+          const x = input([batch, 4, 4], 30 + batch);
+          assertClose((await ctx.execute({ x })).get(model.graph.outputs[0])!, reference(model, { x }), `untrusted, batch ${batch}`);
+        }
+        loaded.dispose();
+        assertNoValidationMessages(untrustedDevice, 'the untrusted profile engine');
+      } finally {
+        untrustedDevice.dispose();
+      }
+    });
+
+    it('engine files: format 3 carries the profiles; a format 2 file of fixed shapes still loads, one claiming profiles is refused', () => {
+      const bytes = engine.serialize();
+      assert.equal(readEngineFile(bytes).formatVersion, 3);
+      const asV2 = (b: Uint8Array) => { const c = b.slice(); new DataView(c.buffer).setUint32(8, 2, true); return c; };
+      assert.throws(() => Engine.deserialize(asV2(bytes), { device: gpu.device }), (e: unknown) => e instanceof EngineFileError && e.reason === 'corrupt' && /format 2 file holds no optimization profiles/.test(e.message));
+      const fixed = buildEngine(dynamicBatchMlp(), { device: gpu.device, inputShapes: { x: [2, 4, 4] } });
+      try {
+        const old = Engine.deserialize(asV2(fixed.serialize()), { device: gpu.device });
+        assert.deepEqual(old.profiles, []);
+        assert.deepEqual(old.inputs[0].dims, [2, 4, 4]);
+        old.dispose();
+      } finally {
+        fixed.dispose();
+      }
+      // a profile shader table that does not fit the plan is a damaged file
+      const broken = rewrite(bytes, (p) => { (p.manifest as { profileShaders?: number[] }).profileShaders = [999]; });
+      assert.throws(() => Engine.deserialize(broken, { device: gpu.device }), (e: unknown) => e instanceof EngineFileError && e.reason === 'corrupt' && /profile shader table/.test(e.message));
+    });
+
+    it('with paramMode spec the pipelines are made per shape (specialization constants) and the results agree', async () => {
+      const spec = buildEngine(dynamicBatchMlp(), { device: gpu.device, paramMode: 'spec', profiles: [{ x: { min: [1, 4, 4], opt: [2, 4, 4], max: [5, 4, 4] } }] });
+      try {
+        const ctx = spec.createExecutionContext();
+        const x = input([5, 4, 4], 5);
+        assertClose((await ctx.execute({ x })).get(model.graph.outputs[0])!, reference(model, { x }), 'spec mode, batch 5');
+        const cost = ctx.lastTiming!.specialization!;
+        assert.equal(cost.shadersCompiled, 0);
+        assert.ok(cost.pipelinesCreated > 0, 'new specialization constants make new pipelines');
+        ctx.dispose();
+      } finally {
+        spec.dispose();
+      }
+    });
   });
 
   it('two profiles: each shape runs in the first profile that holds it, or in the one the context chooses', async () => {
@@ -160,10 +218,14 @@ describe('optimization profiles', function () {
     const engine = buildEngine(model, { device: gpu.device, profiles: [{ input_ids: { min: [1, 1], opt: [2, 8], max: [4, 16] } }] });
     try {
       const ctx = engine.createExecutionContext();
-      for (const [b, s] of [[1, 1], [2, 8], [4, 16], [3, 5]]) {
+      for (const [b, s, again] of [[1, 1], [2, 8], [4, 16], [3, 5], [3, 5, 1]]) {
         const ids = Tensor.from('int64', [b, s], Array.from({ length: b * s }, (_, i) => (i * 7) % 16));
         const y = (await ctx.execute({ input_ids: ids })).get(model.graph.outputs[0])!;
         assertClose(y, reference(model, { input_ids: ids }), `batch ${b}, seq ${s}`);
+        // the position embeddings fold to a constant of the sequence length: another length, other weights
+        const cost = ctx.lastTiming!.specialization;
+        if (cost && s !== 8) assert.equal(cost.weightsShared, false, `seq ${s}: the folded position embeddings differ from opt's`);
+        if (again) assert.equal(cost, undefined, `batch ${b}, seq ${s} was planned twice`);
       }
       ctx.dispose();
     } finally {
@@ -183,6 +245,7 @@ describe('optimization profiles', function () {
     const model = dynamicBatchMlp();
     const session = await InferenceSession.create(serializeModel(model), { device: gpu.device, profiles: [{ x: { min: [1, 4, 4], opt: [2, 4, 4], max: [6, 4, 4] } }] });
     try {
+      assert.deepEqual(session.inputMetadata[0].shape, [2, 4, 4], 'the opt shape');
       for (const batch of [1, 6, 2, 5]) {
         const x = input([batch, 4, 4], 20 + batch);
         const out = await session.run({ x });
