@@ -88,11 +88,12 @@ export interface RunTiming {
   /** Per-layer GPU times (fencepost deltas) when the run was profiled. */
   layerMs?: number[];
   /**
-   * Optimization profiles: present on the engine's first run at these input shapes, what making
-   * their plan cost (no tuning; pipelines and SPIR-V reused). Included in latencyMs.
+   * Optimization profiles: present on the run that made the plan for its input shapes (the
+   * engine's first at them), what that cost (no tuning; pipelines and SPIR-V reused). It came
+   * before the upload, so it is not in latencyMs.
    */
   specialization?: SpecializationCost;
-  /** Milliseconds spent recording this context's program for these shapes (first run at them here). */
+  /** Milliseconds spent recording this context's program for these shapes (first run at them here; not in latencyMs). */
   recordMs?: number;
 }
 
@@ -392,25 +393,24 @@ export class ExecutionContext {
   }
 
   private async runOnce(feeds: Feeds): Promise<Map<string, Tensor>> {
-    const t0 = performance.now();
     const makes = this.engine.specializations.made;
     const { map, spec } = this.checkFeeds(feeds);
     // this run made the plan for its shapes: say what that cost
     const made = this.engine.specializations.made > makes ? spec.cost : undefined;
     spec.runs++;
     try {
-      return await this.runPlan(map, spec, t0, made);
+      return await this.runPlan(map, spec, made);
     } finally {
       spec.runs--;
     }
   }
 
-  private async runPlan(map: Map<string, Tensor>, spec: Specialization, t0: number, made: SpecializationCost | undefined): Promise<Map<string, Tensor>> {
+  private async runPlan(map: Map<string, Tensor>, spec: Specialization, made: SpecializationCost | undefined): Promise<Map<string, Tensor>> {
     const plan = spec.plan;
     const profiler = this.profilerRef;
     const mode: TimestampMode = profiler ? 'layers' : this.gpuTimingFlag ? 'bracket' : 'none';
     const { program, recordMs } = this.programFor(spec, mode);
-    const tu = performance.now();
+    const t0 = performance.now();
     this.upload(map, plan);
     const t1 = performance.now();
     const done = program.submit(this.queue); // the native submit happens synchronously in here
@@ -420,7 +420,7 @@ export class ExecutionContext {
     const out = this.readback(plan);
     if (this.checkFinite) await this.checkOutputsFinite(out, map, spec);
     const t4 = performance.now();
-    const timing: RunTiming = { startMs: t0, h2dMs: t1 - tu, enqueueMs: t2 - t1, waitMs: t3 - t1, d2hMs: t4 - t3, latencyMs: t4 - t0 };
+    const timing: RunTiming = { startMs: t0, h2dMs: t1 - t0, enqueueMs: t2 - t1, waitMs: t3 - t1, d2hMs: t4 - t3, latencyMs: t4 - t0 };
     if (made) timing.specialization = made;
     if (recordMs !== undefined && spec !== this.engine.specializations.base) timing.recordMs = recordMs;
     if (mode !== 'none') {
