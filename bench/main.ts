@@ -10,6 +10,7 @@ const BENCHES: Record<string, { module: string; summary: string }> = {
   gpu: { module: './gpu/vkrt', summary: 'vkrt side of the GPU benchmark (bench/gpu/run.sh runs it after the PyTorch side)' },
   fusion: { module: './fusion', summary: 'ONNX nodes, engine layers and latency without and with the graph optimizer, per model in .data' },
   native: { module: './native', summary: 'submit+await overhead of a recorded program; copy-shader bandwidth (GPU timestamps)' },
+  'shape-change': { module: './shape-change', summary: 'optimization profiles: first run at a new shape (plan made, program recorded) vs a cached shape vs a whole build, per batch' },
   refit: { module: './refit', summary: 'refit vs rebuild time per network (built and loaded engines), refit == rebuild bit for bit (--fp16)' },
 };
 

@@ -65,8 +65,22 @@ export class ShapeError extends GraphError {
 
 /** A caller passed something wrong: input names, dtypes, dims, options. */
 export class InputError extends VkrtError {
-  constructor(message: string) {
-    super('INPUT', message);
+  constructor(message: string, code = 'INPUT') {
+    super(code, message);
+  }
+}
+
+/**
+ * An input shape an engine cannot run: outside every optimization profile it was built with
+ * (docs/dynamic-shapes.md), or not its fixed shape. Names the input, the shape and the ranges.
+ */
+export class ProfileShapeError extends InputError {
+  readonly input: string;
+  readonly shape: readonly number[];
+  constructor(message: string, input: string, shape: readonly number[]) {
+    super(message, 'SHAPE_OUT_OF_PROFILE');
+    this.input = input;
+    this.shape = [...shape];
   }
 }
 

@@ -29,6 +29,9 @@ export type { KernelContext, KernelImpl, DispatchDesc, BindingRef, TensorDesc, D
 export { f32bits, grid1d, usesF16, f16Defines } from './kernel/contract';
 export type { PluginRecord, RefitWeight } from './kernel/plan';
 export type { RefitResult, RefitWeights } from './runtime/refit';
+export type { OptimizationProfile } from './builder/config';
+export type { ProfileRange } from './kernel/plan';
+export type { SpecializationCost } from './runtime/profiles';
 export { preferKernel } from './builder/selection';
 export type { KernelSelection } from './builder/selection';
 export * from './network/index';

@@ -17,7 +17,7 @@ import { encodePlainData, type Json } from '../runtime/plan-codec';
 export interface WorkerRequest {
   model: { path: string } | { bytes: Uint8Array };
   /** The BuilderConfig without its functions and objects (what structured clone carries). */
-  config: Omit<BuilderConfig, 'log' | 'progress' | 'selection' | 'registry' | 'plugins'>;
+  config: Omit<BuilderConfig, 'log' | 'warn' | 'progress' | 'selection' | 'registry' | 'plugins'>;
   caps: DeviceCaps & { alignment: number };
   log: boolean;
   progress: boolean;
@@ -33,8 +33,9 @@ export interface ErrorData {
 
 export type WorkerMessage =
   | { type: 'log'; line: string }
+  | { type: 'warning'; message: string }
   | { type: 'progress'; progress: BuildProgress }
-  | { type: 'done'; plan: Json; sections: Uint8Array[]; modules: Uint32Array[]; dispatchModule: number[][] }
+  | { type: 'done'; plan: Json; sections: Uint8Array[]; modules: Uint32Array[]; dispatchModule: number[][]; profileModules?: number[] }
   | { type: 'error'; error: ErrorData };
 
 function errorData(e: unknown): ErrorData {
@@ -54,7 +55,10 @@ function run(req: WorkerRequest, post: (m: WorkerMessage, transfer?: ArrayBuffer
   const progress = req.progress ? (p: BuildProgress) => post({ type: 'progress', progress: p }) : undefined;
   progress?.({ phase: 'parse', fraction: PROGRESS_SPAN.parse[0] });
   const model = 'path' in req.model ? loadModel(req.model.path) : parseModel(req.model.bytes);
-  const config: BuilderConfig = { ...req.config, progress, log: req.log ? (line) => post({ type: 'log', line }) : undefined };
+  const config: BuilderConfig = {
+    ...req.config, progress, log: req.log ? (line) => post({ type: 'log', line }) : undefined,
+    warn: (message) => post({ type: 'warning', message }), // the main thread emits it (build.ts)
+  };
   const plan = buildPlan(model, req.caps, config);
   const shaders = compileShaders(plan, progress);
   const encoded = encodePlainData(plan);
@@ -63,7 +67,7 @@ function run(req: WorkerRequest, post: (m: WorkerMessage, transfer?: ArrayBuffer
   // SPIR-V modules may be shared with the worker's compile cache: send copies
   const modules = shaders.modules.map((m) => m.slice());
   for (const m of modules) transfer.add(m.buffer as ArrayBuffer);
-  post({ type: 'done', plan: encoded.json, sections: encoded.sections, modules, dispatchModule: shaders.dispatchModule }, [...transfer]);
+  post({ type: 'done', plan: encoded.json, sections: encoded.sections, modules, dispatchModule: shaders.dispatchModule, profileModules: shaders.profileModules }, [...transfer]);
 }
 
 if (parentPort) {

@@ -16,6 +16,7 @@ import { buildSerialized, buildSerializedAsync, loadTimingCache } from '../build
 import { deviceCaps } from '../builder/caps';
 import { compileShaderSteps } from '../builder/shaders';
 import { DEFAULT_OPTIMIZATION_LEVEL, timedSelection, type TuningOptions } from '../builder/tuning/tune';
+import './profiles';
 import './refit';
 import * as errors from '../errors';
 import { Device } from '../gpu/device';
@@ -139,7 +140,7 @@ function withoutCalibrator<T extends EngineOptions>(options: T): T {
  * undefined when one of them cannot cross threads.
  */
 function cloneableConfig(options: AsyncEngineOptions): WorkerRequest['config'] | undefined {
-  const { device: _d, holdDevice: _h, worker: _w, log: _l, progress: _p, selection: _s, registry: _r, plugins: _pl, timer: _t, onProgress: _o, ...rest } = options;
+  const { device: _d, holdDevice: _h, worker: _w, log: _l, warn: _wa, progress: _p, selection: _s, registry: _r, plugins: _pl, timer: _t, onProgress: _o, ...rest } = options;
   try {
     return structuredClone(rest);
   } catch {
@@ -201,13 +202,14 @@ function buildInWorker(model: Model | Uint8Array | string, device: Device, optio
     };
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'log') options.log?.(m.line);
+      else if (m.type === 'warning') (options.warn ?? ((w: string) => process.emitWarning(w, 'VkrtWarning')))(m.message);
       else if (m.type === 'progress') options.progress?.(m.progress);
       else if (m.type === 'error') finish(() => reject(reviveError(m.error)));
       else if (m.type === 'done') {
         finish(() => {
           try {
             const plan = decodePlainData(m.plan, m.sections) as EnginePlan;
-            resolve({ plan, shaders: { modules: m.modules, dispatchModule: m.dispatchModule } });
+            resolve({ plan, shaders: { modules: m.modules, dispatchModule: m.dispatchModule, ...(m.profileModules ? { profileModules: m.profileModules } : {}) } });
           } catch (e) {
             reject(e);
           }

@@ -25,8 +25,9 @@ import { pluginOf } from '../plugins/define';
 import { registryWithPlugins, shadowReplacedOps } from '../plugins/registry';
 import { resolvePlugins } from '../plugins/load';
 import { makeRefitRecord } from './refit';
+import { buildWithProfiles } from './profiles';
 
-export type { BuilderConfig, BuildProgress } from './config';
+export type { BuilderConfig, BuildProgress, OptimizationProfile } from './config';
 
 /** A named step of the build. */
 export interface BuildPhase {
@@ -46,7 +47,17 @@ export const PHASES: readonly BuildPhase[] = [
   { name: 'weight layout', run: layoutWeights },
 ];
 
+/**
+ * The plan of a model for the device: with optimization profiles, the first profile's opt shapes
+ * and what a run at another shape needs (profiles.ts); else the one shape of inputShapes.
+ */
 export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig = {}): EnginePlan {
+  if (config.profiles?.length) return buildWithProfiles(model, caps, config, buildPlan);
+  return buildShape(model, caps, config);
+}
+
+/** The plan for one set of concrete input shapes. */
+function buildShape(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig): EnginePlan {
   const log = config.log ?? (() => {});
   if (!model.graph.isSorted()) model.graph.topoSort();
   model.graph.verify(); // one producer per value, every input defined: a GraphError naming the node otherwise

@@ -8,9 +8,23 @@ import type { Tensor } from '../ir/tensor';
 
 export type { BuildProgress } from '../kernel/progress';
 
+/**
+ * One optimization profile (TensorRT's IOptimizationProfile): per input whose shape may vary, the
+ * smallest, the tuned-for and the largest shape. An engine runs any shape with every dimension
+ * within [min, max] of one of its profiles (docs/dynamic-shapes.md).
+ */
+export type OptimizationProfile = Record<string, { min: readonly number[]; opt: readonly number[]; max: readonly number[] }>;
+
 export interface BuilderConfig {
   /** Concrete shapes for inputs with symbolic or unknown dims (trtexec's --shapes). */
   inputShapes?: Record<string, readonly number[]>;
+  /**
+   * Optimization profiles (trtexec's --minShapes/--optShapes/--maxShapes): the engine runs any
+   * shape inside one of them, tactics chosen at opt, memory for max. Every profile names the same
+   * inputs; inputs no profile names take their shape from inputShapes or the model. The parameter
+   * mode defaults to 'push' (one pipeline per shader for every shape). See docs/dynamic-shapes.md.
+   */
+  profiles?: readonly OptimizationProfile[];
   /**
    * How kernels receive shape facts: 'spec' (specialization constants, the default: fastest) or
    * 'push' (push constants: one pipeline per shader whatever the shapes).
@@ -75,6 +89,11 @@ export interface BuilderConfig {
    * trtexec's --refit). The engine keeps its source graph and weights for that (a larger engine file).
    */
   refittable?: boolean;
+  /**
+   * Receives build warnings (a dynamic input dimension defaulted to 1, ...); default:
+   * process.emitWarning(message, 'VkrtWarning'). Each also goes to `log` as a 'warning: ' line.
+   */
+  warn?(message: string): void;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;
   /** Receives the build's progress: each phase as it starts, and each layer of the long ones. */

@@ -9,7 +9,7 @@
  */
 import { PluginError } from '../errors';
 import { compileDispatchShader, setSpirvRewrite, ShaderRef } from '../gpu/compile';
-import type { EnginePlan, PlannedLayer, ShaderTable } from '../kernel/plan';
+import type { EnginePlan, PlannedLayer, ProfileShader, ShaderTable } from '../kernel/plan';
 import { coopMatNvToKhr } from './spirv/coopmat-khr';
 import { PROGRESS_SPAN, type BuildProgress } from '../kernel/progress';
 
@@ -48,7 +48,21 @@ export function* compileShaderSteps(plan: EnginePlan, progress?: (p: BuildProgre
     }));
     yield li;
   }
-  return { modules, dispatchModule };
+  // optimization profiles: the shaders the other profile shapes need (builder/profiles.ts)
+  const extra = plan.profiles?.shaders;
+  if (!extra) return { modules, dispatchModule };
+  const profileModules = extra.map((ref) => {
+    const spirv = compileDispatch(profileShaderRef(ref), plan.paramMode);
+    let id = ids.get(spirv);
+    if (id === undefined) { id = modules.length; ids.set(spirv, id); modules.push(spirv); }
+    return id;
+  });
+  return { modules, dispatchModule, profileModules };
+}
+
+/** A profile shader as the compiler takes it (params: only their count matters to the GLSL). */
+export function profileShaderRef(ref: ProfileShader): ShaderRef {
+  return { shader: ref.shader, source: ref.source, defines: ref.defines, params: new Array<number>(ref.paramCount).fill(0) };
 }
 
 /** A plugin layer's dispatch compiled; a GLSL error names the plugin, the layer and the tactic. */

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { InputError } from '../errors';
 import { DType } from '../ir/dtype';
-import type { BuilderConfig } from '../builder/builder';
+import type { BuilderConfig, OptimizationProfile } from '../builder/builder';
 import { Device } from '../gpu/device';
 import { Model } from '../ir/graph';
 import { loadModel } from '../onnx/parse';
@@ -16,15 +16,18 @@ import { EngineKey, readEngineFile } from '../runtime/engine-file';
 import { flagString, type FlagHelp, type ParsedArgs } from './args';
 
 /** Build flags taking a value. */
-export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile', 'plugins', 'coopMat'] as const;
+export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'minShapes', 'optShapes', 'maxShapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile', 'plugins', 'coopMat'] as const;
 /** Build switches. */
 export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose', 'refit'] as const;
 
 /** Help of the build flags (exec, inspect). */
 export const BUILD_HELP: Readonly<Record<string, FlagHelp>> = {
   onnx: { value: 'FILE', description: 'the ONNX model to build an engine from (a bare name gets .onnx added when that file exists)' },
-  shapes: { value: 'SPEC', description: 'shapes of inputs with symbolic dimensions: name:1x3x224x224[,name2:...] (trtexec\'s --shapes)' },
-  paramMode: { value: 'spec|push', description: 'how kernels receive shape facts: specialization constants or push constants', default: 'spec' },
+  shapes: { value: 'SPEC', description: 'shapes of inputs with symbolic dimensions: name:1x3x224x224[,name2:...] (trtexec\'s --shapes); with a profile, the shape to run' },
+  minShapes: { value: 'SPEC', description: 'an optimization profile: the smallest shapes of the inputs that vary, as --shapes (docs/dynamic-shapes.md)' },
+  optShapes: { value: 'SPEC', description: 'the profile\'s shapes that tactics are chosen for (default: --maxShapes)' },
+  maxShapes: { value: 'SPEC', description: 'the profile\'s largest shapes (memory is planned for them; default: --optShapes)' },
+  paramMode: { value: 'spec|push', description: 'how kernels receive shape facts: specialization constants or push constants', default: 'spec (push with a profile)' },
   device: { value: 'N', description: 'the Vulkan device index (see `vkrt devices`)', default: 'the default device' },
   fp16: { description: 'build FP16 layers where the device and the layer allow it' },
   int8: { description: 'INT8 layers: Q/DQ models as they are, float models calibrated first (--calib; docs/int8.md)' },
@@ -37,18 +40,37 @@ export const BUILD_HELP: Readonly<Record<string, FlagHelp>> = {
 };
 
 /** Parses a --shapes value: `a:1x3x224x224,b:1x10`. */
-export function parseShapes(spec: string | undefined): Record<string, number[]> {
+export function parseShapes(spec: string | undefined, flag = '--shapes'): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   if (!spec) return out;
   for (const part of spec.split(',')) {
     const k = part.lastIndexOf(':');
-    if (k <= 0) throw new InputError(`--shapes: '${part}' is not name:DIMxDIM`);
+    if (k <= 0) throw new InputError(`${flag}: '${part}' is not name:DIMxDIM`);
     const name = part.slice(0, k);
     const dims = part.slice(k + 1).split('x').map(Number);
-    if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new InputError(`--shapes: bad dimensions in '${part}'`);
+    if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new InputError(`${flag}: bad dimensions in '${part}'`);
     out[name] = dims;
   }
   return out;
+}
+
+/**
+ * The optimization profile of --minShapes/--optShapes/--maxShapes (trtexec's), or undefined when
+ * none is given. A missing --optShapes is --maxShapes, a missing --minShapes or --maxShapes is
+ * --optShapes; every flag given must name the same inputs.
+ */
+export function parseProfile(args: ParsedArgs): OptimizationProfile | undefined {
+  const given = { min: flagString(args, 'minShapes'), opt: flagString(args, 'optShapes'), max: flagString(args, 'maxShapes') };
+  if (given.min === undefined && given.opt === undefined && given.max === undefined) return undefined;
+  const min = given.min !== undefined ? parseShapes(given.min, '--minShapes') : undefined;
+  const max = given.max !== undefined ? parseShapes(given.max, '--maxShapes') : undefined;
+  const opt = given.opt !== undefined ? parseShapes(given.opt, '--optShapes') : max;
+  if (!opt) throw new InputError('--minShapes alone is not a profile: give --optShapes (and --maxShapes) too');
+  const names = Object.keys(opt).sort().join(',');
+  for (const [flag, s] of [['--minShapes', min], ['--maxShapes', max]] as const) {
+    if (s && Object.keys(s).sort().join(',') !== names) throw new InputError(`${flag} names ${Object.keys(s).sort().join(', ')}; --optShapes names ${names.split(',').join(', ')}: give the same inputs to each`);
+  }
+  return Object.fromEntries(Object.keys(opt).map((n) => [n, { min: (min ?? opt)[n], opt: opt[n], max: (max ?? opt)[n] }]));
 }
 
 /** Bytes one element takes in host memory (ir/tensor.ts allocData: narrow floats are held as float32). */
@@ -95,6 +117,8 @@ export function buildConfig(args: ParsedArgs): BuilderConfig {
   if (mode !== undefined && mode !== 'spec' && mode !== 'push') throw new InputError('--paramMode must be spec or push');
   const config: BuilderConfig = {};
   if (mode) config.paramMode = mode;
+  const profile = parseProfile(args);
+  if (profile) config.profiles = [profile];
   if (args.flags.has('fp16')) config.fp16 = true;
   if (args.flags.has('int8')) config.int8 = true;
   if (args.flags.has('noFusion')) config.fusion = false;
@@ -167,7 +191,7 @@ export function deviceForEngineFile(bytes: Uint8Array, file: string, index: numb
 
 /** Rejects build flags given with --loadEngine: the engine was built already. */
 export function checkNoBuildFlags(args: ParsedArgs): void {
-  for (const f of ['onnx', 'fp16', 'int8', 'noFusion', 'paramMode', 'plugins', 'refit']) {
+  for (const f of ['onnx', 'fp16', 'int8', 'noFusion', 'paramMode', 'plugins', 'refit', 'minShapes', 'optShapes', 'maxShapes']) {
     if (args.flags.has(f)) throw new InputError(`--${f} is a build flag; an engine loaded with --loadEngine was built already${f === 'plugins' ? ' and carries its plugins\' kernels' : ''} (rebuild it from its model with --onnx instead)`);
   }
 }

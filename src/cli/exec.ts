@@ -2,7 +2,9 @@
  * `vkrt exec`: trtexec's workflow and flags (same names, same meanings).
  *
  * Engine:   --onnx=FILE (build) | --loadEngine=FILE (load), --saveEngine=FILE,
- *           --shapes=a:1x3x224x224,b:1x10, --fp16, --int8 (not yet supported), --noFusion,
+ *           --shapes=a:1x3x224x224,b:1x10, --minShapes/--optShapes/--maxShapes (an optimization
+ *           profile; --shapes then picks the run shape inside it; docs/dynamic-shapes.md),
+ *           --fp16, --int8 (not yet supported), --noFusion,
  *           --paramMode=spec|push, --device=N, --builderOptimizationLevel=0..5 (default 3: time
  *           up to three candidates per layer on the device; 0: heuristic), --timingCacheFile=F,
  *           --plugins=./a.js[,./b.js] (plugin modules, as trtexec's --dynamicPlugins), --refit (a
@@ -29,6 +31,7 @@ import { Engine } from '../runtime/engine';
 import { inspectPlan } from '../runtime/inspector';
 import { fingerprintOf } from '../runtime/engine-file';
 import { LayerProfile } from '../runtime/profiler';
+import { checkInputShape, matchProfile } from '../runtime/profiles';
 import { buildTrace } from '../runtime/trace';
 import { flagString, parseCommand, type CommandSpec, type ParsedArgs } from './args';
 import {
@@ -40,6 +43,7 @@ import { buildEngineAsync } from '../api/build';
 import type { TuningProgress } from '../builder/tuning/tune';
 import { ExecutionContext, RunTiming } from '../runtime/context';
 import { progressLine } from './progress';
+import type { EngineIO } from '../kernel/plan';
 import { CALIB_HELP, CALIB_VALUE_FLAGS, calibratorFromFlags } from './calib';
 
 export { parseShapes } from './engine-flags';
@@ -81,6 +85,7 @@ export const SPEC: CommandSpec = {
   examples: [
     'vkrt exec --onnx=model.onnx --shapes=input:1x3x224x224 --saveEngine=model.engine',
     'vkrt exec --loadEngine=model.engine --dumpProfile --exportTrace=trace.json',
+    'vkrt exec --onnx=bert.onnx --minShapes=input_ids:1x128 --optShapes=input_ids:8x128 --maxShapes=input_ids:32x128 --shapes=input_ids:4x128 --saveEngine=bert.engine',
     'vkrt exec --onnx=model.onnx --fp16 --loadInputs=inputs.npz --exportOutput=out.npz --iterations=100',
     'vkrt exec --onnx=model.onnx --int8 --fp16 --calib=calib/ --calibCache=model.cache --saveEngine=model.int8.engine',
   ],
@@ -89,6 +94,11 @@ export const SPEC: CommandSpec = {
 import { loadInputs, randomInputs } from './inputs';
 
 export { loadInputs, randomInputs };
+
+/** The engine's inputs with the dims a run gives them (--shapes, for an engine with profiles). */
+function runInputs(inputs: readonly EngineIO[], shapes: Record<string, number[]>): EngineIO[] {
+  return inputs.map((io) => (shapes[io.name] ? { ...io, dims: [...shapes[io.name]] } : io));
+}
 
 export function exportOutputs(file: string, outputs: Map<string, Tensor>): void {
   if (file.endsWith('.json')) {
@@ -170,11 +180,13 @@ export async function run(argv: string[]): Promise<number> {
       for (const [name, dims] of Object.entries(shapes)) {
         const io = engine.inputs.find((i) => i.name === name);
         if (!io) throw new InputError(`--shapes names '${name}', which is not an input of the engine (inputs: ${engine.inputs.map((i) => i.name).join(', ')})`);
-        if (io.dims.join('x') !== dims.join('x')) throw new InputError(`--shapes: the engine was built for ${name}:${io.dims.join('x')}, not ${dims.join('x')}; build an engine for that shape`);
+        if (!engine.plan.profiles && io.dims.join('x') !== dims.join('x')) throw new InputError(`--shapes: the engine was built for ${name}:${io.dims.join('x')}, not ${dims.join('x')}; build an engine for that shape (or with a profile: --minShapes/--optShapes/--maxShapes)`);
+        checkInputShape(engine.plan, io, dims); // inside a profile
       }
-      if (load) loaded = loadInputs(load, engine.inputs);
+      if (load) loaded = loadInputs(load, runInputs(engine.inputs, shapes));
     } else {
       const config = buildConfig(args);
+      const profiled = new Set(Object.keys(config.profiles?.[0] ?? {}));
       const { model, parseMs } = loadOnnx(onnx!);
       // Inputs given as files fix the shapes of symbolic dims that --shapes leaves open.
       const g = model.graph;
@@ -197,12 +209,15 @@ export async function run(argv: string[]): Promise<number> {
       const progress = process.stderr.isTTY
         ? (t: TuningProgress) => process.stderr.write(`\r[tuning] layer ${t.layer}/${t.layers} ${t.name.slice(0, 40).padEnd(40)} ETA ${(t.etaMs / 1000).toFixed(1)} s${t.layer === t.layers ? '\n' : ''}`)
         : undefined;
-      engine = await buildEngineAsync(model, { ...config, device, inputShapes: shapes, log: (l) => { if (verbose || l.startsWith('tuning:')) console.log(`[${verbose ? 'V' : 'I'}] [build] ${l}`); }, onProgress: progress, progress: progressLine('build') });
+      // with a profile, --shapes (or --loadInputs) gives the shape to run of the inputs it covers
+      const fixedShapes = Object.fromEntries(Object.entries(shapes).filter(([n]) => !profiled.has(n)));
+      engine = await buildEngineAsync(model, { ...config, device, inputShapes: fixedShapes, warn: (m) => console.log(`[W] ${m}`), log: (l) => { if (verbose || l.startsWith('tuning:')) console.log(`[${verbose ? 'V' : 'I'}] [build] ${l}`); }, onProgress: progress, progress: progressLine('build') });
       const p = engine.plan;
       console.log(`[I] Model: ${path.basename(onnx!)} (${p.stats.onnxNodes} ONNX nodes) on ${device.info.name}`);
       console.log(`[I] Engine built: ${p.stats.layers} layers (${p.stats.folded} nodes folded, ${p.stats.views} views${config.fp16 ? `, ${p.layers.filter((l) => l.precision === 'fp16').length} fp16` : ''}${config.int8 ? `, ${p.layers.filter((l) => l.precision === 'int8').length} int8` : ''}${config.fusion === false ? ', fusion off' : ''}), parse ${parseMs.toFixed(1)} ms, build ${engine.buildMs.toFixed(1)} ms`);
     }
     const p = engine.plan;
+    engine.profiles.forEach((pr, k) => console.log(`[I] Optimization profile ${k}: ${Object.entries(pr).map(([n, r]) => `${n} min ${r.min.join('x')}, opt ${r.opt.join('x')}, max ${r.max.join('x')}`).join('; ')}`));
     for (const pl of p.plugins ?? []) console.log(`[I] Plugin ${pl.name} ${pl.version} (${pl.domain || 'ai.onnx'}::${pl.opType}): ${pl.layers.length} layer(s)`);
     if (p.refit) console.log(`[I] Refittable: ${p.refit.weights.length} weights by ONNX initializer name`);
     console.log(`[I] Memory: activations ${(p.arenaBytes / 1024).toFixed(1)} KiB (naive sum ${(p.naiveActivationBytes / 1024).toFixed(1)} KiB, ${((100 * p.arenaBytes) / Math.max(1, p.naiveActivationBytes)).toFixed(1)}%), weights ${(p.weightBytes / 1024).toFixed(1)} KiB`);
@@ -222,11 +237,21 @@ export async function run(argv: string[]): Promise<number> {
       writeJson(layerInfo, inspectPlan(p, { kind: engineFile ? 'engine' : 'onnx', file: engineFile ?? onnx }, fingerprintOf(engine.device.info)), '--exportLayerInfo');
     }
 
-    for (const o of engine.outputs) checkHostBytes(o.name, o.dtype, o.dims, 'output', 'read back');
     // the context (its device memory) before the host inputs: a device that cannot hold the
     // engine says so before gigabytes of random values are made
     const ctx = engine.createExecutionContext();
-    const inputs = loaded ?? randomInputs(engine.inputs);
+    const runIO = runInputs(engine.inputs, loaded ? Object.fromEntries([...loaded].map(([n, t]) => [n, [...t.dims]])) : shapes);
+    if (p.profiles) {
+      const made = engine.specializations.made, t0 = performance.now();
+      for (const io of runIO) ctx.setInputShape(io.name, io.dims); // checked against the profiles; the plan for them made now
+      const ms = performance.now() - t0;
+      const { index, shapes: at } = matchProfile(p, p.inputs, (n) => runIO.find((io) => io.name === n)!.dims);
+      const c = engine.specializations.made > made ? engine.specializations.get(index, at).cost : undefined;
+      const how = c ? `: plan made in ${c.planMs.toFixed(1)} ms (${c.shadersCompiled} shaders compiled, ${c.pipelinesCreated} pipelines created, weights ${c.weightsShared ? 'shared' : 'copied'}), ready in ${ms.toFixed(1)} ms` : ' (the engine\'s own shapes)';
+      console.log(`[I] Running ${runIO.map((io) => `${io.name}:${io.dims.join('x')}`).join(', ')} in profile ${index}${how}`);
+    }
+    for (const o of engine.outputs) checkHostBytes(o.name, o.dtype, p.profiles ? ctx.getTensorShape(o.name) : o.dims, 'output', 'read back');
+    const inputs = loaded ?? randomInputs(runIO);
     // Warm-up (trtexec: run for --warmUp ms before timing); at least one run checks the inputs.
     let outputs = await ctx.execute(inputs);
     for (const t0 = performance.now(); performance.now() - t0 < warmUpMs;) outputs = await ctx.execute(inputs);

@@ -37,7 +37,7 @@ export function inspectFile(file: string, argv: string[] = []): EngineInfo {
   const args = parseCommand({ ...SPEC, positionals: undefined }, argv) ?? { flags: new Map(), positional: [] };
   const bytes = readUserFile(file, 'inspect');
   if (isEngineFile(bytes)) {
-    for (const f of ['fp16', 'int8', 'noFusion', 'paramMode', 'shapes', 'plugins', 'refit']) {
+    for (const f of ['fp16', 'int8', 'noFusion', 'paramMode', 'shapes', 'minShapes', 'optShapes', 'maxShapes', 'plugins', 'refit']) {
       if (args.flags.has(f)) throw new InputError(`--${f} is a build flag; ${file} is an engine file, built already`);
     }
     const contents = readEngineFile(bytes, file);
@@ -60,7 +60,9 @@ export function inspectFile(file: string, argv: string[] = []): EngineInfo {
   try {
     const { model } = loadOnnx(file);
     const progress = progressLine('plan');
-    const plan = buildPlan(model, deviceCaps(device, config), { ...config, inputShapes: parseShapes(flagString(args, 'shapes')), progress });
+    const profiled = new Set(Object.keys(config.profiles?.[0] ?? {}));
+    const shapes = Object.fromEntries(Object.entries(parseShapes(flagString(args, 'shapes'))).filter(([n]) => !profiled.has(n)));
+    const plan = buildPlan(model, deviceCaps(device, config), { ...config, inputShapes: shapes, progress });
     progress?.({ phase: 'done', fraction: 1 });
     return inspectPlan(plan, { kind: 'onnx', file }, fingerprintOf(device.info));
   } finally {

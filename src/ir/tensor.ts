@@ -258,6 +258,17 @@ export class Tensor {
   }
 
   /**
+   * A tensor of these dims that holds no data (its `data` throws, `location` is 'none'): what the
+   * constant folder hands a shape-only operator (Shape, Size), whose reference reads the dims alone,
+   * so a shape folds whatever the tensor's size (a [256,128,768] activation allocates nothing).
+   */
+  static shapeOnly(dtype: DType, dims: readonly number[]): Tensor {
+    const t = Object.create(Tensor.prototype) as Tensor;
+    Object.assign(t as unknown as Record<string, unknown>, { dtype, dims: Object.freeze([...dims]), dataRef: undefined, where: 'none' });
+    return t;
+  }
+
+  /**
    * Build a tensor from plain values, converting to dtype: numbers are rounded to narrow floats,
    * truncated and wrapped for integers (typed-array semantics), bigint for 64-bit integers.
    */

@@ -122,6 +122,61 @@ export interface EnginePlan {
   plugins?: PluginRecord[];
   /** Present when the engine was built refittable (BuilderConfig.refittable). */
   refit?: RefitRecord;
+  /**
+   * Present when the engine was built with optimization profiles (BuilderConfig.profiles): the
+   * plan above is the first profile's opt shapes; this holds what a run at another shape needs.
+   */
+  profiles?: ProfileRecord;
+}
+
+/** The shapes an optimization profile allows for one input: every dim within [min, max]; tuned at opt. */
+export interface ProfileRange {
+  min: number[];
+  opt: number[];
+  max: number[];
+}
+
+/** One optimization profile of an engine. */
+export interface PlannedProfile {
+  /** Per input whose shape may vary, its range; other inputs have the plan's fixed shape. */
+  inputs: Record<string, ProfileRange>;
+  /** Per layer name, the kernel (tactic) chosen at the opt shapes; every other shape runs it too. */
+  kernels: Record<string, string>;
+  /** The largest arena and scratch over the profile's min, opt and max shapes (contexts allocate this). */
+  arenaBytes: number;
+  scratchBytes: number;
+}
+
+/**
+ * What a run at a shape other than the plan's needs (docs/dynamic-shapes.md): the source model and
+ * the build options (the phases run again for the concrete shapes, with the profile's kernels
+ * fixed: no tuning), and the shaders those shapes need beyond the plan's own dispatches (compiled
+ * at build for each profile's min and max shapes; ShaderTable.profileModules holds their SPIR-V).
+ */
+export interface ProfileRecord {
+  profiles: PlannedProfile[];
+  /** The source model as ONNX bytes (before any rewriting). */
+  model: Uint8Array;
+  /** The build options that shape the plan (inputShapes: the fixed shapes of the other inputs). */
+  config: {
+    inputShapes?: Record<string, number[]>;
+    paramMode?: 'spec' | 'push';
+    fusion?: boolean;
+    fp16?: boolean;
+    fp32Layers?: string[];
+    cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
+  };
+  /** Shaders of the other profile shapes, as their dispatches name them (params: their word count). */
+  shaders: ProfileShader[];
+}
+
+/** A shader a profile shape needs that the plan's dispatches do not run. */
+export interface ProfileShader {
+  shader: string;
+  source?: string;
+  defines?: Record<string, string | number>;
+  /** The dispatch's parameter word count (the push-constant mode declares it in the GLSL). */
+  paramCount: number;
 }
 
 /** A plugin an engine uses, by name and version (`vkrt inspect` lists them). */
@@ -170,6 +225,8 @@ export interface RefitRecord {
 export interface ShaderTable {
   modules: Uint32Array[];
   dispatchModule: number[][];
+  /** Per EnginePlan.profiles.shaders entry, the index of its SPIR-V module. */
+  profileModules?: number[];
 }
 
 /** A built engine before it is loaded on a device: the plan and the SPIR-V of its dispatches. */

@@ -2,11 +2,11 @@
  * Shape inference with constant propagation over a graph. For each node in order: when every input
  * is known at build time, the op's reference computes the outputs (constant folding; this is how
  * Shape -> Gather -> Concat -> Reshape chains disappear); otherwise the op's inferShape gives the
- * output types. Shape and Size fold from a static input shape alone.
+ * output types. Shape and Size fold from a static input shape alone, whatever the input's size.
  */
 import { GraphError, UnsupportedError } from '../errors';
 import { Dim, Graph, Node, ValueType } from '../ir/graph';
-import { allocData, sizeOf, Tensor } from '../ir/tensor';
+import { Tensor } from '../ir/tensor';
 import { registry as defaultRegistry } from './index';
 import { OpRegistry } from './registry';
 import { OpContext, RuntimeValue, ShapeContext } from './types';
@@ -78,7 +78,8 @@ export function inferShapes(graph: Graph, opsets: Map<string, number>, options: 
       if (allConst) args = inConsts;
       else if (def.traits?.shapeOnly) {
         const t = inTypes[0];
-        if (t && isStatic(t.shape) && sizeOf(t.shape) <= FOLD_LIMIT && t.dtype !== 'string') args = [new Tensor(t.dtype, t.shape, allocData(t.dtype, sizeOf(t.shape)))];
+        // the reference reads only the dims: no data is made, so no size limit applies to the input
+        if (t && isStatic(t.shape)) args = [Tensor.shapeOnly(t.dtype, t.shape)];
       }
       if (args) {
         const ctx: OpContext = {

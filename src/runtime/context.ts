@@ -17,6 +17,7 @@ import { toGpuArray } from '../kernel/storage';
 import { planBarriers } from './barriers';
 import { bindingRanges } from './bindings';
 import type { Profiler } from './profiler';
+import { checkInputShape, matchProfile, type Specialization, type SpecializationCost, type Specializations } from './profiles';
 
 /** What a context needs of its engine (engine.ts implements it). */
 export interface ContextHost {
@@ -24,6 +25,8 @@ export interface ContextHost {
   readonly device: Device;
   readonly pipelines: readonly (readonly Pipeline[])[];
   readonly weights: GpuBuffer;
+  /** The plan's own shapes and, with optimization profiles, the others (profiles.ts). */
+  readonly specializations: Specializations;
   /** Throws DisposedError once the engine is disposed. */
   check(): void;
   /** Called by a disposed context. */
@@ -36,10 +39,10 @@ export interface ContextHost {
  * after each layer, N+1 in all). Barriers go only where data flows (barriers.ts), except in
  * 'layers' mode: a per-layer time needs each layer to finish before the next starts.
  */
-function recordProgram(host: ContextHost, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Program {
+function recordProgram(host: ContextHost, spec: Specialization, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Program {
   const cmds: Command[] = [];
-  const plan = host.plan;
-  const buffers = { arena, weights: host.weights, scratch: scratch! };
+  const plan = spec.plan;
+  const buffers = { arena, weights: spec.weights, scratch: scratch! };
   const before = timestamps === 'layers' || only !== undefined ? undefined : planBarriers(plan);
   if (timestamps !== 'none') cmds.push({ op: 'timestamp', index: 0 });
   plan.layers.forEach((layer, li) => {
@@ -48,7 +51,7 @@ function recordProgram(host: ContextHost, arena: GpuBuffer, scratch: GpuBuffer |
       if (before?.[li][di]) cmds.push({ op: 'barrier' });
       const bindings = bindingRanges(plan, layer, d).map((r) => ({ buffer: buffers[r.buffer], offset: r.offset, range: r.range }));
       const push = plan.paramMode === 'push' ? new Uint32Array(d.params.length ? d.params : [0]) : undefined;
-      cmds.push({ op: 'dispatch', pipeline: host.pipelines[li][di], bindings, push, groups: d.groups });
+      cmds.push({ op: 'dispatch', pipeline: spec.pipelines[li][di], bindings, push, groups: d.groups });
       if (!before) cmds.push({ op: 'barrier' });
     });
     if (timestamps === 'layers') cmds.push({ op: 'timestamp', index: li + 1 });
@@ -56,6 +59,9 @@ function recordProgram(host: ContextHost, arena: GpuBuffer, scratch: GpuBuffer |
   if (timestamps === 'bracket') cmds.push({ op: 'timestamp', index: 1 });
   return host.device.createProgram(cmds);
 }
+
+/** How many plans' programs a context keeps recorded (least recently used dropped first; optimization profiles). */
+export const PROGRAM_LIMIT = 8;
 
 /** Which timestamps a recorded program writes. */
 export type TimestampMode = 'none' | 'bracket' | 'layers';
@@ -81,6 +87,14 @@ export interface RunTiming {
   latencyMs: number;
   /** Per-layer GPU times (fencepost deltas) when the run was profiled. */
   layerMs?: number[];
+  /**
+   * Optimization profiles: present on the run that made the plan for its input shapes (the
+   * engine's first at them), what that cost (no tuning; pipelines and SPIR-V reused). It came
+   * before the upload, so it is not in latencyMs.
+   */
+  specialization?: SpecializationCost;
+  /** Milliseconds spent recording this context's program for these shapes (first run at them here; not in latencyMs). */
+  recordMs?: number;
 }
 
 const warnedDevices = new WeakSet<Device>();
@@ -126,10 +140,18 @@ function checkData(name: string, t: Tensor, n: number): void {
 
 /** Runs an engine. Lifetime: dispose() (idempotent); the engine's dispose() disposes it too. */
 export class ExecutionContext {
-  private readonly arena: GpuBuffer;
-  private readonly scratch?: GpuBuffer;
-  /** The program of each timestamp mode, recorded on first use ('none' at once). */
-  private readonly programs = new Map<TimestampMode, Program>();
+  private arena: GpuBuffer;
+  private scratch?: GpuBuffer;
+  /**
+   * Per plan (the engine's shapes, or other shapes inside its profiles), the program of each
+   * timestamp mode, recorded on first use ('none' at once for the engine's own); least recently
+   * used plans first, at most PROGRAM_LIMIT.
+   */
+  private readonly programs = new Map<Specialization, Map<TimestampMode, Program>>();
+  /** The profile runs use (undefined: the first that holds the shapes). */
+  private profileIndex?: number;
+  /** Shapes given by setInputShape. */
+  private readonly givenShapes = new Map<string, number[]>();
   private queueTail: Promise<unknown> = Promise.resolve();
   private disposedFlag = false;
   /** Set when a run failed because the device was lost or a GPU job timed out: the context is broken. */
@@ -141,9 +163,73 @@ export class ExecutionContext {
 
   /** @internal */
   constructor(readonly engine: ContextHost, readonly queue: number) {
-    this.arena = engine.device.createBuffer(engine.plan.arenaBytes, 'device');
-    if (engine.plan.scratchBytes > 0) this.scratch = engine.device.createBuffer(engine.plan.scratchBytes, 'device');
-    this.programs.set('none', recordProgram(engine, this.arena, this.scratch, 'none'));
+    // memory for the largest shapes of every profile (planned at build for each profile's max)
+    const plan = engine.plan, profiles = plan.profiles?.profiles ?? [];
+    const arenaBytes = Math.max(plan.arenaBytes, ...profiles.map((p) => p.arenaBytes));
+    const scratchBytes = Math.max(plan.scratchBytes, ...profiles.map((p) => p.scratchBytes));
+    this.arena = engine.device.createBuffer(arenaBytes, 'device');
+    if (scratchBytes > 0) this.scratch = engine.device.createBuffer(scratchBytes, 'device');
+    const base = engine.specializations.base;
+    this.programs.set(base, new Map([['none', recordProgram(engine, base, this.arena, this.scratch, 'none')]]));
+  }
+
+  /**
+   * The optimization profile runs use (TensorRT's setOptimizationProfileAsync): an index of
+   * engine.profiles, or undefined (the default) for the first profile that holds the inputs' shapes.
+   */
+  get optimizationProfile(): number | undefined { return this.profileIndex; }
+  set optimizationProfile(index: number | undefined) {
+    const n = this.engine.plan.profiles?.profiles.length ?? 0;
+    if (index !== undefined && (!Number.isInteger(index) || index < 0 || index >= n)) throw new InputError(`the engine has ${n} optimization profile(s): ${index} is not one`);
+    this.profileIndex = index;
+  }
+
+  /**
+   * Gives the shape of an input for the runs to come (TensorRT's setInputShape): checked against
+   * the engine's profiles at once; once every input that may vary has one, the plan for those shapes
+   * is made and its program recorded, so the first execute() at them does not pay for it.
+   * execute() runs the shapes of the tensors it is given.
+   * @throws ProfileShapeError for a shape outside every profile (or not the fixed shape of an
+   *   input no profile covers); InputError for an unknown input.
+   */
+  setInputShape(name: string, dims: readonly number[]): void {
+    const plan = this.engine.plan;
+    const io = plan.inputs.find((i) => i.name === name);
+    if (!io) throw new InputError(`'${name}' is not an input of this engine (inputs: ${plan.inputs.map((i) => i.name).join(', ')})`);
+    if (!Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d >= 0)) throw new InputError(`setInputShape('${name}'): dims must be an array of non-negative integers`);
+    checkInputShape(plan, io, dims);
+    this.givenShapes.set(name, [...dims]);
+    const profiled = Object.keys(plan.profiles?.profiles[0].inputs ?? {});
+    if (profiled.every((n) => this.givenShapes.has(n))) this.programFor(this.specializationFor((n) => this.givenShapes.get(n) ?? plan.inputs.find((i) => i.name === n)!.dims), 'none');
+  }
+
+  /**
+   * The shape of an input or output (TensorRT's getTensorShape): for inputs, the one given to
+   * setInputShape (else the engine's); for outputs, what the given input shapes produce.
+   */
+  getTensorShape(name: string): number[] {
+    const plan = this.engine.plan;
+    const input = plan.inputs.find((i) => i.name === name);
+    if (input) return [...(this.givenShapes.get(name) ?? input.dims)];
+    const output = plan.outputs.find((o) => o.name === name);
+    if (!output) throw new InputError(`'${name}' is not an input or output of this engine`);
+    const spec = this.specializationFor((n) => this.givenShapes.get(n) ?? plan.inputs.find((i) => i.name === n)!.dims);
+    return [...spec.plan.outputs.find((o) => o.name === name)!.dims];
+  }
+
+  /** The plan for the inputs' shapes (made on the engine's first run at them). */
+  private specializationFor(dimsOf: (name: string) => readonly number[]): Specialization {
+    const plan = this.engine.plan;
+    const { index, shapes } = matchProfile(plan, plan.inputs, dimsOf, this.profileIndex);
+    return this.engine.specializations.get(index, shapes);
+  }
+
+  /** @internal An evicted plan: its programs are dropped (the engine's plan cache let it go). */
+  dropSpecialization(s: Specialization): void {
+    const ps = this.programs.get(s);
+    if (!ps) return;
+    for (const p of ps.values()) p.dispose();
+    this.programs.delete(s);
   }
 
   /**
@@ -174,13 +260,46 @@ export class ExecutionContext {
    */
   checkFinite = false;
 
-  private program(mode: TimestampMode): Program {
-    let p = this.programs.get(mode);
-    if (!p) {
-      p = recordProgram(this.engine, this.arena, this.scratch, mode);
-      this.programs.set(mode, p);
+  /** The program of a plan and timestamp mode, recorded on first use; the time it took, when it was recorded now. */
+  private programFor(spec: Specialization, mode: TimestampMode): { program: Program; recordMs?: number } {
+    let ps = this.programs.get(spec);
+    if (ps) {
+      this.programs.delete(spec); // most recently used last
+      this.programs.set(spec, ps);
+    } else {
+      if (spec.plan.arenaBytes > this.arena.size || spec.plan.scratchBytes > (this.scratch?.size ?? 0)) this.grow(spec.plan);
+      ps = new Map();
+      this.programs.set(spec, ps);
+      for (const [s, old] of this.programs) {
+        if (this.programs.size <= PROGRAM_LIMIT) break;
+        if (s === this.engine.specializations.base || s === spec) continue;
+        for (const p of old.values()) p.dispose();
+        this.programs.delete(s);
+      }
     }
-    return p;
+    let program = ps.get(mode);
+    if (program) return { program };
+    const t0 = performance.now();
+    program = recordProgram(this.engine, spec, this.arena, this.scratch, mode);
+    ps.set(mode, program);
+    return { program, recordMs: performance.now() - t0 };
+  }
+
+  /**
+   * A plan needs more memory than the profiles' max shapes planned (a memory plan need not grow
+   * monotonically with the shapes): larger buffers, every program recorded again on use.
+   */
+  private grow(plan: EnginePlan): void {
+    for (const ps of this.programs.values()) for (const p of ps.values()) p.dispose();
+    for (const ps of this.programs.values()) ps.clear();
+    if (plan.arenaBytes > this.arena.size) {
+      this.arena.dispose();
+      this.arena = this.engine.device.createBuffer(plan.arenaBytes, 'device');
+    }
+    if (plan.scratchBytes > (this.scratch?.size ?? 0)) {
+      this.scratch?.dispose();
+      this.scratch = this.engine.device.createBuffer(plan.scratchBytes, 'device');
+    }
   }
 
   /**
@@ -202,7 +321,7 @@ export class ExecutionContext {
   /** True while a run is queued or in flight (an engine refit waits for none). */
   get busy(): boolean { return this.pending > 0; }
 
-  private checkFeeds(feeds: Feeds): Map<string, Tensor> {
+  private checkFeeds(feeds: Feeds): { map: Map<string, Tensor>; spec: Specialization } {
     const plan = this.engine.plan;
     if (!feeds || typeof feeds !== 'object') throw new InputError('execute(feeds): feeds must be a Map or an object of Tensors keyed by input name');
     const map = feeds instanceof Map ? feeds : new Map(Object.entries(feeds));
@@ -214,17 +333,15 @@ export class ExecutionContext {
       if (!t) throw new InputError(`input '${io.name}' is missing (${io.dtype}[${io.dims.join(',')}])`);
       if (!(t instanceof Tensor)) throw new InputError(`input '${io.name}' must be a Tensor`);
       if (t.dtype !== io.dtype) throw new InputError(`input '${io.name}' must be ${io.dtype}, got ${t.dtype}`);
-      if (t.dims.length !== io.dims.length || t.dims.some((d, k) => d !== io.dims[k])) {
-        throw new InputError(`input '${io.name}' must have shape [${io.dims.join(',')}], got [${t.dims.join(',')}]; build the engine for that shape`);
-      }
-      checkData(io.name, t, io.dims.reduce((a, b) => a * b, 1));
     }
-    return map;
+    // the plan for these shapes: the engine's own, or (profiles) one made on the first run at them
+    const spec = this.specializationFor((n) => map.get(n)!.dims);
+    for (const io of spec.plan.inputs) checkData(io.name, map.get(io.name)!, io.dims.reduce((a, b) => a * b, 1));
+    return { map, spec };
   }
 
   /** Phase 1 (H2D): inputs into the arena. */
-  private upload(map: Map<string, Tensor>): void {
-    const plan = this.engine.plan;
+  private upload(map: Map<string, Tensor>, plan: EnginePlan): void {
     for (const io of plan.inputs) {
       const t = map.get(io.name)!;
       const pt = plan.tensors.get(io.name);
@@ -237,8 +354,7 @@ export class ExecutionContext {
   }
 
   /** Phase 4 (D2H): outputs out of the arena. */
-  private readback(): Map<string, Tensor> {
-    const plan = this.engine.plan;
+  private readback(plan: EnginePlan): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
     for (const o of plan.outputs) {
       const pt = plan.tensors.get(plan.outputRoots.get(o.name)!)!;
@@ -277,21 +393,36 @@ export class ExecutionContext {
   }
 
   private async runOnce(feeds: Feeds): Promise<Map<string, Tensor>> {
-    const map = this.checkFeeds(feeds);
+    const makes = this.engine.specializations.made;
+    const { map, spec } = this.checkFeeds(feeds);
+    // this run made the plan for its shapes: say what that cost
+    const made = this.engine.specializations.made > makes ? spec.cost : undefined;
+    spec.runs++;
+    try {
+      return await this.runPlan(map, spec, made);
+    } finally {
+      spec.runs--;
+    }
+  }
+
+  private async runPlan(map: Map<string, Tensor>, spec: Specialization, made: SpecializationCost | undefined): Promise<Map<string, Tensor>> {
+    const plan = spec.plan;
     const profiler = this.profilerRef;
     const mode: TimestampMode = profiler ? 'layers' : this.gpuTimingFlag ? 'bracket' : 'none';
-    const program = this.program(mode);
+    const { program, recordMs } = this.programFor(spec, mode);
     const t0 = performance.now();
-    this.upload(map);
+    this.upload(map, plan);
     const t1 = performance.now();
     const done = program.submit(this.queue); // the native submit happens synchronously in here
     const t2 = performance.now();
     await done;
     const t3 = performance.now();
-    const out = this.readback();
-    if (this.checkFinite) await this.checkOutputsFinite(out, map);
+    const out = this.readback(plan);
+    if (this.checkFinite) await this.checkOutputsFinite(out, map, spec);
     const t4 = performance.now();
     const timing: RunTiming = { startMs: t0, h2dMs: t1 - t0, enqueueMs: t2 - t1, waitMs: t3 - t1, d2hMs: t4 - t3, latencyMs: t4 - t0 };
+    if (made) timing.specialization = made;
+    if (recordMs !== undefined && spec !== this.engine.specializations.base) timing.recordMs = recordMs;
     if (mode !== 'none') {
       const info = this.engine.device.info;
       const ticks = program.timestamps();
@@ -300,7 +431,7 @@ export class ExecutionContext {
     }
     this.lastTiming = timing;
     if (profiler && timing.layerMs) {
-      const layers = this.engine.plan.layers;
+      const layers = plan.layers;
       timing.layerMs.forEach((ms, i) => profiler.reportLayerTime(layers[i].name, ms));
     }
     return out;
@@ -313,16 +444,16 @@ export class ExecutionContext {
   }
 
   /** A plan tensor's float values as stored in the arena (f32 or f16), or undefined for integers. */
-  private readFloats(name: string, gpu: string, elements: number): Float32Array | undefined {
-    const pt = this.engine.plan.tensors.get(name);
+  private readFloats(plan: EnginePlan, name: string, gpu: string, elements: number): Float32Array | undefined {
+    const pt = plan.tensors.get(name);
     if (!pt || elements === 0 || (gpu !== 'f32' && gpu !== 'f16')) return undefined;
     const bytes = this.arena.read(pt.offset, elements * (gpu === 'f16' ? 2 : 4));
     return gpu === 'f16' ? float16Values(new Uint16Array(bytes.buffer, bytes.byteOffset, elements)) : new Float32Array(bytes.buffer, bytes.byteOffset, elements);
   }
 
   /** checkFinite: throws NonFiniteError naming the input or the first layer that made a NaN/Inf output. */
-  private async checkOutputsFinite(out: Map<string, Tensor>, feeds: Map<string, Tensor>): Promise<void> {
-    const plan = this.engine.plan;
+  private async checkOutputsFinite(out: Map<string, Tensor>, feeds: Map<string, Tensor>, spec: Specialization): Promise<void> {
+    const plan = spec.plan;
     const bad = [...out].find(([, t]) => (t.dtype === 'float32' || t.dtype === 'float16' || t.dtype === 'float64') && ExecutionContext.firstNonFinite(t.toNumbers() as ArrayLike<number>) >= 0);
     if (!bad) return;
     const what = `output '${bad[0]}' holds NaN or Inf`;
@@ -330,10 +461,10 @@ export class ExecutionContext {
       if (t.dtype.startsWith('float') && ExecutionContext.firstNonFinite(t.toNumbers() as ArrayLike<number>) >= 0) throw new NonFiniteError(`${what}: input '${name}' already does`, name);
     }
     // the layers again, one program each, reading each layer's outputs as soon as it ran
-    this.upload(feeds);
+    this.upload(feeds, plan);
     for (let li = 0; li < plan.layers.length; li++) {
       const layer = plan.layers[li];
-      const p = recordProgram(this.engine, this.arena, this.scratch, 'none', li);
+      const p = recordProgram(this.engine, spec, this.arena, this.scratch, 'none', li);
       try {
         await p.submit(this.queue);
       } finally {
@@ -342,7 +473,7 @@ export class ExecutionContext {
       for (const o of layer.outputs) {
         const pt = plan.tensors.get(o);
         if (!pt) continue;
-        const v = this.readFloats(o, pt.gpu, pt.dims.reduce((a, b) => a * b, 1));
+        const v = this.readFloats(plan, o, pt.gpu, pt.dims.reduce((a, b) => a * b, 1));
         const at = v ? ExecutionContext.firstNonFinite(v) : -1;
         if (at < 0) continue;
         const readers = plan.layers.filter((l) => l.inputs.includes(o)).map((l) => l.name);
@@ -360,7 +491,7 @@ export class ExecutionContext {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    for (const p of this.programs.values()) p.dispose();
+    for (const ps of this.programs.values()) for (const p of ps.values()) p.dispose();
     this.arena.dispose();
     this.scratch?.dispose();
     this.engine.forget(this);

@@ -21,7 +21,12 @@ import type { Json } from './plan-codec';
 /** First 8 bytes of every engine file. */
 export const ENGINE_MAGIC = new Uint8Array([0x56, 0x4b, 0x52, 0x54, 0x45, 0x4e, 0x47, 0x00]); // "VKRTENG\0"
 /** Bumped whenever the container or the manifest's meaning changes incompatibly. */
-export const ENGINE_FORMAT_VERSION = 2;
+export const ENGINE_FORMAT_VERSION = 3;
+/**
+ * Versions this vkrt reads: 3 added optimization profiles (the plan's `profiles`, the manifest's
+ * `profileShaders`); a version 2 file is the same without them and loads as an engine of fixed shapes.
+ */
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [2, 3];
 /** Sections start at multiples of this (a cache line; more than any element type needs). */
 export const SECTION_ALIGNMENT = 64;
 const HEADER_BYTES = 32;
@@ -191,7 +196,7 @@ export function readEngineFile(bytes: Uint8Array, file?: string, options: ReadOp
   if (bytes.length < HEADER_BYTES) fail('truncated', `${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const formatVersion = dv.getUint32(8, true);
-  if (formatVersion !== ENGINE_FORMAT_VERSION) fail('version', `format version ${formatVersion}; this vkrt (${vkrtVersion()}) reads version ${ENGINE_FORMAT_VERSION}; rebuild the engine from its model`);
+  if (!READABLE_FORMAT_VERSIONS.includes(formatVersion)) fail('version', `format version ${formatVersion}; this vkrt (${vkrtVersion()}) reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}; rebuild the engine from its model`);
   const count = dv.getUint32(12, true);
   const total = dv.getBigUint64(16, true);
   if (total > BigInt(bytes.length)) fail('truncated', `${bytes.length} bytes, but its header says ${total}`);

@@ -17,7 +17,7 @@ import { GpuBuffer } from '../gpu/buffer';
 import { compileDispatchShader } from '../gpu/compile';
 import { Device } from '../gpu/device';
 import { Pipeline } from '../gpu/pipeline';
-import type { BuiltEngine, EngineIO, EnginePlan, RefitWeight, ShaderTable } from '../kernel/plan';
+import type { BuiltEngine, EngineIO, EnginePlan, ProfileRange, RefitWeight, ShaderTable } from '../kernel/plan';
 import type { OpRegistry } from '../ops/registry';
 import { ExecutionContext } from './context';
 import { checkFingerprint, EngineFileContents, EngineKey, fingerprintOf, readEngineFile, writeEngineFile } from './engine-file';
@@ -26,6 +26,7 @@ import { decodePlainData, encodePlainData, Json } from './plan-codec';
 import { verifyPlanSources } from './plan-verify';
 import { refitEngine, refitEngineFromOnnx, RefitResult, RefitWeights } from './refit';
 import { createPipelineSteps, type PipelineRequest } from './pipelines';
+import { Specializations } from './profiles';
 import { PROGRESS_SPAN, type BuildProgress } from '../kernel/progress';
 
 /** Options of {@link Engine.load}. */
@@ -85,6 +86,8 @@ interface Manifest {
   plan: Json;
   /** Per layer, per dispatch: the index of its SPIR-V module among the file's SPIR-V sections. */
   shaders: number[][];
+  /** Per shader of the plan's optimization profiles (plan.profiles.shaders), its SPIR-V module. */
+  profileShaders?: number[];
 }
 
 /** An optimized model for one device. Lifetime: dispose() (idempotent) frees its GPU objects. */
@@ -100,6 +103,10 @@ export class Engine {
   private readonly contexts = new Set<ExecutionContext>();
   /** The SPIR-V modules the pipelines were made from (deduplicated), kept for serialize(). */
   private readonly shaders: ShaderTable;
+  /** Every pipeline of the engine by key (pipelines.ts), the plan's and those of other profile shapes. */
+  private pipelineCache!: Map<string, Pipeline>;
+  /** @internal The plan's own shapes and, with optimization profiles, the others run so far (docs/dynamic-shapes.md). */
+  readonly specializations: Specializations;
   private disposedFlag = false;
   /**
    * Milliseconds from the start of the build (plan, GLSL, pipelines, weights) or of
@@ -119,6 +126,12 @@ export class Engine {
       const made = prepared ?? prepareNow(device, prepareSteps(device, this.plan, this.shaders, file));
       this.pipelines = made.pipelines;
       this.weights = made.weights;
+      this.pipelineCache = made.cache;
+      const contexts = this.contexts;
+      this.specializations = new Specializations({
+        plan: this.plan, device, weights: this.weights, pipelines: this.pipelines, shaders: this.shaders, pipelineCache: this.pipelineCache,
+        evicted: (s) => { for (const c of contexts) c.dropSpecialization(s); },
+      });
     } catch (e) {
       if (ownsDevice) device.dispose();
       throw e;
@@ -176,7 +189,7 @@ export class Engine {
     // a plugin layer keeps them (a process without the plugin loads the engine without re-running it)
     const plan: EnginePlan = { ...this.plan, layers: this.plan.layers.map((l) => (l.plugin ? l : { ...l, kernelWeights: l.kernelWeights.map((w) => ({ offset: w.offset, bytes: w.bytes })) as EnginePlan['layers'][number]['kernelWeights'] })) };
     const { json, sections } = encodePlainData(plan);
-    const manifest: Manifest = { plan: json, shaders: this.shaders.dispatchModule };
+    const manifest: Manifest = { plan: json, shaders: this.shaders.dispatchModule, ...(this.shaders.profileModules ? { profileShaders: this.shaders.profileModules } : {}) };
     return writeEngineFile({
       fingerprint: fingerprintOf(this.device.info), manifest: manifest as unknown as Json,
       data: sections, spirv: this.shaders.modules, pipelineCache: this.device.pipelineCacheData(),
@@ -209,6 +222,14 @@ export class Engine {
   }
 
   get inputs(): readonly EngineIO[] { return this.plan.inputs; }
+
+  /**
+   * The engine's optimization profiles (BuilderConfig.profiles): per profile, the min, opt and max
+   * shape of each input that may vary. Empty for an engine of fixed shapes.
+   */
+  get profiles(): readonly Readonly<Record<string, Readonly<ProfileRange>>>[] {
+    return this.plan.profiles?.profiles.map((p) => p.inputs) ?? [];
+  }
   get outputs(): readonly EngineIO[] { return this.plan.outputs; }
 
   /** True when the engine was built refittable (BuilderConfig.refittable). */
@@ -268,7 +289,8 @@ export class Engine {
     this.disposedFlag = true;
     if (!this.device.disposed) {
       for (const c of [...this.contexts]) c.dispose();
-      for (const ps of this.pipelines) for (const p of ps) p.dispose();
+      this.specializations.dispose();
+      for (const p of this.pipelineCache.values()) p.dispose();
       this.weights.dispose();
     }
     if (this.holdsDevice) this.device.release();
@@ -279,6 +301,8 @@ export class Engine {
 interface Prepared {
   pipelines: Pipeline[][];
   weights: GpuBuffer;
+  /** Every pipeline made, by key (createPipelineSteps): plans for other profile shapes reuse them. */
+  cache: Map<string, Pipeline>;
 }
 
 /** Bytes of weights written per step of {@link prepareSteps}. */
@@ -294,12 +318,13 @@ type PrepareStep = { pipeline: PipelineRequest } | { progress: BuildProgress };
  */
 function* prepareSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Generator<PrepareStep, Prepared, Pipeline | undefined> {
   let pipelines: Pipeline[][] = [];
+  const cache = new Map<string, Pipeline>();
   let weights: GpuBuffer | undefined;
   let done = false;
   const layers = plan.layers.length;
   const [p0, p1] = PROGRESS_SPAN.pipelines;
   try {
-    const steps = createPipelineSteps(device, plan, shaders, file);
+    const steps = createPipelineSteps(device, plan, shaders, file, cache);
     for (let r = steps.next(); ; ) {
       if (r.done) { pipelines = r.value; break; }
       const request = r.value;
@@ -339,10 +364,10 @@ function* prepareSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, f
       }
     }
     done = true;
-    return { pipelines, weights };
+    return { pipelines, weights, cache };
   } finally {
     if (!done) {
-      for (const ps of pipelines) for (const p of ps) p.dispose();
+      for (const p of cache.values()) p.dispose();
       weights?.dispose();
     }
   }
@@ -405,9 +430,47 @@ export function decodeEngine(file: EngineFileContents, device: Device | undefine
   const plan = decodePlainData(m.plan, file.data, name) as EnginePlan;
   let shaders: ShaderTable = { modules: file.spirv, dispatchModule: m.shaders };
   checkLoadedPlan(plan, shaders, device?.info, name);
+  if (file.formatVersion < 3 && (plan.profiles !== undefined || m.profileShaders !== undefined)) throw new EngineFileError('corrupt', `a format ${file.formatVersion} file holds no optimization profiles, yet this one has them`, name);
+  const profileModules = checkProfileShaders(plan, m.profileShaders, file.spirv.length, name);
+  if (profileModules) shaders.profileModules = profileModules;
   if (device) verifyPlanSources(plan, device.info, { registry: options.registry, file: name, shaders, requireAll: options.recompile });
   if (options.recompile) shaders = recompileShaders(plan, name);
+  else if (device && profileModules) {
+    // the profile shapes' modules run later (no dispatch of the plan names them): validated now
+    for (const k of new Set(profileModules)) {
+      const v = Device.validateSpirv(file.spirv[k]);
+      if (!v.valid) throw new EngineFileError('corrupt', `SPIR-V module ${k} (an optimization profile's shader) is not valid SPIR-V: ${v.message}`, name);
+    }
+  }
   return { plan, shaders };
+}
+
+/**
+ * The module index of each shader of the plan's optimization profiles, checked: a file with
+ * profiles (format 3) lists one per ProfileRecord.shaders entry, each an existing module.
+ */
+function checkProfileShaders(plan: EnginePlan, table: unknown, modules: number, name?: string): number[] | undefined {
+  const p = plan.profiles;
+  if (!p) {
+    if (table !== undefined) throw new EngineFileError('corrupt', 'the manifest lists profile shaders for a plan without optimization profiles', name);
+    return undefined;
+  }
+  if (!p || typeof p !== 'object' || !Array.isArray(p.profiles) || !p.profiles.length || !(p.model instanceof Uint8Array) || !Array.isArray(p.shaders) || !p.config || typeof p.config !== 'object') {
+    throw new EngineFileError('corrupt', 'the plan\'s optimization profiles are malformed', name);
+  }
+  p.profiles.forEach((q, k) => {
+    const ok = q && typeof q === 'object' && q.inputs && typeof q.inputs === 'object' && q.kernels && typeof q.kernels === 'object'
+      && Number.isSafeInteger(q.arenaBytes) && q.arenaBytes >= 0 && Number.isSafeInteger(q.scratchBytes) && q.scratchBytes >= 0
+      && Object.entries(q.inputs).every(([n, r]) => plan.inputs.some((i) => i.name === n) && ['min', 'opt', 'max'].every((w) => Array.isArray((r as unknown as Record<string, unknown>)[w]) && ((r as unknown as Record<string, number[]>)[w]).every((d) => Number.isSafeInteger(d) && d >= 0)));
+    if (!ok) throw new EngineFileError('corrupt', `optimization profile ${k} is malformed`, name);
+  });
+  if (!Array.isArray(table) || table.length !== p.shaders.length || !table.every((x) => Number.isInteger(x) && x >= 0 && x < modules)) {
+    throw new EngineFileError('corrupt', `the manifest's profile shader table does not list one existing SPIR-V module per profile shader (${p.shaders.length})`, name);
+  }
+  for (const [k, ref] of p.shaders.entries()) {
+    if (!ref || typeof ref.shader !== 'string' || !Number.isInteger(ref.paramCount) || ref.paramCount < 0 || ref.paramCount > 32) throw new EngineFileError('corrupt', `profile shader ${k} is malformed`, name);
+  }
+  return table as number[];
 }
 
 /** The SPIR-V of a checked plan compiled here, as the builder compiles it (the file's is not used). */
@@ -426,7 +489,19 @@ function recompileShaders(plan: EnginePlan, name?: string): ShaderTable {
     if (id === undefined) { id = modules.length; ids.set(spirv, id); modules.push(spirv); }
     return id;
   }));
-  return { modules, dispatchModule };
+  const profileModules = plan.profiles?.shaders.map((ref, k) => {
+    let spirv: Uint32Array;
+    try {
+      spirv = compileDispatchShader({ shader: ref.shader, source: ref.source, defines: ref.defines, params: new Array<number>(ref.paramCount).fill(0) }, plan.paramMode);
+    } catch (e) {
+      if (e instanceof VkrtError) throw new EngineFileError('corrupt', `profile shader ${k}: ${e.message}`, name);
+      throw e;
+    }
+    let id = ids.get(spirv);
+    if (id === undefined) { id = modules.length; ids.set(spirv, id); modules.push(spirv); }
+    return id;
+  });
+  return { modules, dispatchModule, ...(profileModules ? { profileModules } : {}) };
 }
 
 /** Opens the device an engine file was built for, with the file's pipeline cache (and robust buffer access for untrusted files). */

@@ -55,6 +55,8 @@ export interface EngineInfo {
   plugins?: PluginRecord[];
   /** The weights a refittable engine accepts in refit(), by ONNX initializer name. */
   refit?: { weights: RefitWeight[] };
+  /** Optimization profiles: per profile, each varying input's range and the arena its max shapes need. */
+  profiles?: { inputs: Record<string, { min: number[]; opt: number[]; max: number[] }>; arenaBytes: number }[];
 }
 
 function tensorInfo(t: PlannedTensor | undefined, name: string): InspectedTensor {
@@ -113,6 +115,7 @@ export function inspectPlan(plan: EnginePlan, source: EngineInfo['source'], devi
     layers,
     ...(plan.plugins?.length ? { plugins: plan.plugins.map((p) => ({ ...p, layers: [...p.layers] })) } : {}),
     ...(plan.refit ? { refit: { weights: plan.refit.weights.map((w) => ({ ...w, dims: [...w.dims] })) } } : {}),
+    ...(plan.profiles ? { profiles: plan.profiles.profiles.map((p) => ({ inputs: Object.fromEntries(Object.entries(p.inputs).map(([n, r]) => [n, { min: [...r.min], opt: [...r.opt], max: [...r.max] }])), arenaBytes: p.arenaBytes })) } : {}),
   };
 }
 
@@ -135,6 +138,7 @@ export function formatEngineInfo(info: EngineInfo): string[] {
   const sum = info.summary;
   out.push(`Layers: ${sum.layers} (${sum.onnxNodes} ONNX nodes, ${sum.folded} folded, ${sum.views} views); precision: ${Object.entries(sum.precisions).map(([p, n]) => `${n} ${p}`).join(', ') || 'none'}; shape facts as ${sum.paramMode === 'spec' ? 'specialization' : 'push'} constants`);
   for (const p of info.plugins ?? []) out.push(`Plugin ${p.name} ${p.version} (${p.domain || 'ai.onnx'}::${p.opType}): layer(s) ${p.layers.join(', ')}`);
+  (info.profiles ?? []).forEach((p, k) => out.push(`Profile ${k}: ${Object.entries(p.inputs).map(([n, r]) => `${n} min [${r.min.join(',')}], opt [${r.opt.join(',')}], max [${r.max.join(',')}]`).join('; ')}; arena at max ${kib(p.arenaBytes)} (the layers below are the opt shapes of profile 0)`));
   if (info.refit) out.push(`Refittable: ${info.refit.weights.length} weights (${info.refit.weights.slice(0, 6).map((w) => w.name).join(', ')}${info.refit.weights.length > 6 ? ', ...' : ''})`);
   for (const t of info.bindings.inputs) out.push(`Input  ${shape(t)} @ arena+${t.offset} (${kib(t.bytes)})`);
   for (const t of info.bindings.outputs) out.push(`Output ${shape(t)} @ arena+${t.offset} (${kib(t.bytes)})`);

@@ -2,7 +2,8 @@
  * Pipelines for a plan's dispatches from its SPIR-V table: the workgroup size and (in 'spec' mode)
  * the params become specialization constants, keeping only the ids the module declares (the
  * compiler drops constants a shader never reads, and native/spirv.cpp is what reads the module).
- * Dispatches with the same module and constants share one pipeline.
+ * Dispatches with the same module and constants share one pipeline (within an engine, across the
+ * plans of its optimization profiles' shapes too).
  *
  * For a plan loaded from a file, every module first goes through SPIRV-Tools' validator
  * (native/spirv_validate.cpp), and the workgroup size the module runs with (its LocalSize, or the
@@ -36,8 +37,8 @@ function refusedModule(e: VulkanError): boolean {
  *   with its dispatch, or that the driver refuses, is then a damaged file (EngineFileError
  *   'corrupt'), not a bad call.
  */
-export function createPipelines(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Pipeline[][] {
-  const steps = createPipelineSteps(device, plan, shaders, file);
+export function createPipelines(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }, shared?: Map<string, Pipeline>): Pipeline[][] {
+  const steps = createPipelineSteps(device, plan, shaders, file, shared);
   for (let r = steps.next(); ; ) {
     if (r.done) return r.value;
     let p: Pipeline;
@@ -63,8 +64,11 @@ export interface PipelineRequest {
  * asynchronously, Device.createPipelineAsync, and let the event loop run); a creation error goes
  * in through throw(). Returns the pipelines; on failure disposes what it was given.
  */
-export function* createPipelineSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Generator<PipelineRequest, Pipeline[][], Pipeline> {
-  const cache = new Map<string, Pipeline>();
+export function* createPipelineSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }, shared?: Map<string, Pipeline>): Generator<PipelineRequest, Pipeline[][], Pipeline> {
+  // `shared`: the engine's pipelines by key, reused and added to (plans for other shapes of an
+  // engine with optimization profiles run the same modules); on failure only new ones are disposed
+  const cache = shared ?? new Map<string, Pipeline>();
+  const made: Pipeline[] = [];
   const declared = new Map<number, Set<number>>();
   const validated = new Map<number, SpirvValidation>();
   const validationOf = (m: number): SpirvValidation => {
@@ -126,6 +130,7 @@ export function* createPipelineSteps(device: Device, plan: EnginePlan, shaders: 
             throw e;
           }
           cache.set(key, p);
+          made.push(p);
         }
         row.push(p);
       }
@@ -133,7 +138,10 @@ export function* createPipelineSteps(device: Device, plan: EnginePlan, shaders: 
     }
     done = true;
   } finally {
-    if (!done) for (const p of new Set(cache.values())) p.dispose();
+    if (!done) {
+      for (const p of made) p.dispose();
+      if (shared) for (const [k, p] of [...shared]) if (made.includes(p)) shared.delete(k);
+    }
   }
   return out;
 }

@@ -14,9 +14,9 @@ import type { Program } from '../../src/gpu/program';
 import { buildEngine } from '../../src/api/build';
 import { ExecutionContext } from '../../src/runtime/context';
 
-/** The context's recorded programs by timestamp mode (private; read for the no-queries check). */
+/** The context's recorded programs of the engine's plan by timestamp mode (private; read for the no-queries check). */
 function programs(ctx: ExecutionContext): Map<string, Program> {
-  return (ctx as unknown as { programs: Map<string, Program> }).programs;
+  return (ctx as unknown as { programs: Map<unknown, Map<string, Program>> }).programs.get(ctx.engine.specializations.base)!;
 }
 
 describe('per-layer profiler', function () {

@@ -101,7 +101,7 @@ export async function buildTuned(model: Model, device: Device, config: BuilderCo
   if (level > 0) {
     // pass 1: every layer's candidates
     const requests: SelectionRequest[] = [];
-    buildPlan(model, caps, { ...config, log: undefined, selection: { name: 'collect', choose: (r) => { requests.push(r); return r.candidates[0]; } } });
+    buildPlan(model, caps, { ...config, log: undefined, warn: () => {}, selection: { name: 'collect', choose: (r) => { requests.push(r); return r.candidates[0]; } } });
     const tuned = requests.filter((r) => candidatesAtLevel(level, r.candidates.length) > 1);
     report.layersTuned = tuned.length;
     const timer = tuning.timer ?? new DeviceTimer(device);
