@@ -36,3 +36,5 @@ export { preferKernel } from './builder/selection';
 export type { KernelSelection } from './builder/selection';
 export * from './network/index';
 export type { DeviceInfo, DeviceOptions } from './gpu/device';
+export { InferenceServer, InferenceClient, InferenceClientError, ServeError } from './serve/index';
+export type { ServerOptions, InferOptions, InferResult, ModelMetadata, ModelConfig } from './serve/index';

@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, { module: string; summary: string }> = {
   inspect: { module: './inspect', summary: 'layers, kernels, precisions, shapes and memory plan of an engine file or ONNX model (--json)' },
   quantize: { module: './quantize', summary: 'write the Q/DQ (int8) model of a float model from calibration data, and its calibration cache' },
   compare: { module: './compare', summary: 'engine vs reference accuracy per output (--fp16, --layerwise)' },
+  serve: { module: './serve', summary: 'KServe v2 / Triton HTTP inference server over a model repository, with dynamic batching' },
 };
 
 function usage(): string {
