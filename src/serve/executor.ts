@@ -226,7 +226,7 @@ export class FixedShapeExecutor implements ModelExecutor {
           inputShapes, fp16: this.model.config.fp16, optimizationLevel: this.model.config.optimization_level ?? 0,
         });
       } catch (e) {
-        throw new ServeError(500, `${where}: building the engine for batch ${size} failed: ${(e as Error).message}`);
+        throw new ServeError(500, `${where}: building the engine for ${this.maxBatch > 0 ? `batch ${size}` : 'its shapes'} failed: ${(e as Error).message}`);
       } finally {
         builder.dispose();
       }
