@@ -10,7 +10,7 @@ import * as path from 'path';
 import { Builder } from '../../src/api/session';
 import { float16Bits, Tensor } from '../../src/ir/tensor';
 import { serializeModel } from '../../src/onnx/serialize';
-import { InferenceClient, InferenceClientError, parseInferResponse } from '../../src/serve/client';
+import { InferenceClient, InferenceClientError, parseInferResponse, type InferResult } from '../../src/serve/client';
 import type { InferenceServer } from '../../src/serve/server';
 import { useGpu } from '../helpers/gpu';
 import { halfModel, mlpModel, mlpReference, startServer, typesModel, writeRepository } from './helpers';
@@ -261,7 +261,7 @@ describe('serve: dynamic batching, timeouts, queue limits, shutdown', function (
     try {
       const sizes = [1, 2, 3, 2];
       const xs = sizes.map((n, i) => rowsOf(20 + i, n));
-      const sequential = [];
+      const sequential: InferResult[] = [];
       for (let i = 0; i < sizes.length; i++) sequential.push(await client.infer('seq', { x: new Tensor('float32', xs[i], [sizes[i], 4]) }));
       const merged = await Promise.all(sizes.map((n, i) => client.infer('batched', { x: new Tensor('float32', xs[i], [n, 4]) }, { id: `r${i}`, binary: i % 2 === 1 })));
       merged.forEach((r, i) => {
