@@ -16,8 +16,9 @@ function weights(b: GraphBuilder, name: string, dims: number[], r: () => number,
 /**
  * A MobileNetV2-shaped network: stem conv, inverted residual blocks (1x1 expand + ReLU6, 3x3
  * depthwise + ReLU6, 1x1 project, residual Add when shapes allow), global pool, classifier.
+ * `batch` may be a name (a symbolic batch dimension, as exported models for servers have).
  */
-export function mobilenetV2Like(opts: { batch?: number; size?: number; seed?: number } = {}): Model {
+export function mobilenetV2Like(opts: { batch?: number | string; size?: number; seed?: number } = {}): Model {
   const { batch = 1, size = 32, seed = 7 } = opts;
   const r = rng(seed);
   const b = new GraphBuilder('mobilenetv2_like', { '': 13 });

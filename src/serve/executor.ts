@@ -102,8 +102,8 @@ export class FixedShapeExecutor implements ModelExecutor {
     const bytes = new Uint8Array(fs.readFileSync(model.file));
     let exec: FixedShapeExecutor;
     if (model.kind === 'engine') {
-      if (c.fp16 !== undefined || c.engine_batch_sizes || c.input_shapes || c.optimization_level !== undefined) {
-        throw new ServeError(500, `${where}: fp16, engine_batch_sizes, input_shapes and optimization_level apply to ONNX models; an engine file was built with its own`);
+      if (c.fp16 !== undefined || c.engine_batch_sizes || c.input_shapes || c.optimization_level !== undefined || c.eager_engines !== undefined) {
+        throw new ServeError(500, `${where}: fp16, engine_batch_sizes, eager_engines, input_shapes and optimization_level apply to ONNX models; an engine file was built with its own`);
       }
       const engine = Runtime.deserializeEngine(bytes, { device: options.device, file: model.file });
       try {
@@ -154,6 +154,7 @@ export class FixedShapeExecutor implements ModelExecutor {
     }
     try {
       const first = await exec.engineSet(exec.sizes[0]);
+      if (c.eager_engines) for (const size of exec.sizes) await exec.engineSet(size);
       const batch = exec.maxBatch > 0;
       exec.outputs.push(...first.engine.outputs.map((o) => ({ name: o.name, dtype: o.dtype, dims: batch ? [-1, ...o.dims.slice(1)] : [...o.dims] })));
       if (first.engine.plan.constantOutputs.size) {

@@ -42,6 +42,8 @@ export interface ModelConfig {
    * smallest that holds it, padded). Default: 1, the preferred sizes and max_batch_size.
    */
   engine_batch_sizes?: number[];
+  /** Build the engines of every engine batch size when the model loads instead of on first use (default false). */
+  eager_engines?: boolean;
   /** Values of symbolic dimensions other than the batch dimension, per input: the shape without the batch dimension. */
   input_shapes?: Record<string, number[]>;
   /** Serve this version instead of the highest. */
@@ -65,7 +67,7 @@ const MODEL_FILES: readonly [string, 'onnx' | 'engine'][] = [['model.onnx', 'onn
 const KEYS: Record<keyof ModelConfig, 'int' | 'ints' | 'bool' | 'shapes'> = {
   max_batch_size: 'int', preferred_batch_size: 'ints', max_queue_delay_microseconds: 'int', max_queue_size: 'int',
   default_timeout_microseconds: 'int', allow_timeout_override: 'bool', instance_count: 'int', fp16: 'bool',
-  optimization_level: 'int', engine_batch_sizes: 'ints', input_shapes: 'shapes', version: 'int',
+  optimization_level: 'int', engine_batch_sizes: 'ints', eager_engines: 'bool', input_shapes: 'shapes', version: 'int',
 };
 
 /**

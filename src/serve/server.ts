@@ -326,6 +326,7 @@ export class InferenceServer {
       fp16: c.fp16 ?? false,
       optimization_level: c.optimization_level ?? 0,
       engine_batch_sizes: e?.sizes ?? c.engine_batch_sizes,
+      eager_engines: c.eager_engines ?? false,
       engines_built: e?.builtSizes ?? [],
       input_shapes: c.input_shapes ?? {},
     };
