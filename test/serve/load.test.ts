@@ -28,7 +28,7 @@ describe('serve: load (autocannon on loopback)', function () {
   const scale = Math.max(1, Number(process.env.VKRT_SERVE_LOAD ?? 1));
 
   before(async () => {
-    repo = writeRepository({ mlp: { model: mlpModel(), config: { max_batch_size: 16, preferred_batch_size: [4, 8, 16], max_queue_delay_microseconds: 1000, instance_count: 2, eager_engines: true } } });
+    repo = writeRepository({ mlp: { model: mlpModel(), config: { max_batch_size: 16, preferred_batch_size: [4, 8, 16], max_queue_delay_microseconds: 1000, instance_count: 2, engine_batch_sizes: [1, 16], eager_engines: true } } });
     server = await startServer(repo, { device: gpu.device });
   });
   after(async () => {
