@@ -6,7 +6,8 @@
  * as a user runs it); autocannon drives it over loopback with binary-tensor requests from 1, 8, 64
  * concurrent connections. Reported per level: requests/s (= inferences/s: one row per request),
  * p50/p99 latency, the average batch the batcher formed (from /metrics), errors. The baseline is
- * one execution context of the batch-1 engine running execute() back to back.
+ * one execution context of the batch-1 engine running execute() back to back. Each level runs 2 s
+ * of warm-up first.
  *
  *   npm run bench -- serve [--size=64] [--clients=1,8,64] [--duration=10] [--maxBatch=16]
  *                          [--delayUs=2000] [--instances=1] [--out=FILE.json]
@@ -105,13 +106,14 @@ export async function run(argv: string[]): Promise<number> {
       const check = await client.infer('mobilenet', { input: xs }, { binary: true });
       if (check.outputs.logits.dims.join(',') !== '1,10') throw new Error(`unexpected output ${check.outputs.logits.dims}`);
       const { body, headerLength } = joinBody({ inputs: [{ name: 'input', shape: [1, 3, size, size], datatype: 'FP32', parameters: { binary_data_size: n * 4 } }], parameters: { binary_data_output: true } }, [new Uint8Array(x.buffer)]);
+      const load = (connections: number, seconds: number) => autocannon({
+        url: `${url}/v2/models/mobilenet/infer`, method: 'POST', connections, duration: seconds, timeout: 60,
+        headers: { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(headerLength) }, body,
+      });
       for (const c of clients) {
+        await load(c, Math.min(2, duration)); // warm-up, not measured
         const before = await client.metrics();
-        const r = await autocannon({
-          url: `${url}/v2/models/mobilenet/infer`, method: 'POST', connections: c, duration, timeout: 60,
-          headers: { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(headerLength) }, body,
-        });
-        if (process.env.BENCH_DEBUG) console.log(c, r.requests.total, r.errors, r.timeouts, r.non2xx, r.statusCodeStats, r.duration);
+        const r = await load(c, duration);
         const after = await client.metrics();
         const infers = metric(after, 'vkrt_inference_count_total') - metric(before, 'vkrt_inference_count_total');
         const execs = metric(after, 'vkrt_inference_exec_count_total') - metric(before, 'vkrt_inference_exec_count_total');

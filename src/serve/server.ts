@@ -382,7 +382,8 @@ export class InferenceServer {
       const { json, binary } = splitBody(body, Array.isArray(header) ? header[0] : header);
       const request = decodeRequest(json, binary, model.executor);
       let timeoutUs = model.timeoutUs;
-      if (request.timeoutUs !== undefined && model.allowTimeoutOverride && (timeoutUs === 0 || request.timeoutUs < timeoutUs)) timeoutUs = request.timeoutUs;
+      // Triton's rule: a request may shorten the model's timeout, never lengthen it (0 asks for none)
+      if (request.timeoutUs && model.allowTimeoutOverride && (timeoutUs === 0 || request.timeoutUs < timeoutUs)) timeoutUs = request.timeoutUs;
       const result = await model.batcher.submit(request.inputs, request.rows, timeoutUs);
       const outputs: JsonTensor[] = [];
       const parts: Uint8Array[] = [];

@@ -289,7 +289,10 @@ describe('serve: dynamic batching, timeouts, queue limits, shutdown', function (
   });
 
   it('a batch smaller than every engine runs padded and comes back with its own rows', async () => {
-    const repo = writeRepository({ pad: { model: mlpModel(), config: { max_batch_size: 4, engine_batch_sizes: [4] } } });
+    const repo = writeRepository({
+      pad: { model: mlpModel(), config: { max_batch_size: 4, engine_batch_sizes: [4] } },
+      eager: { model: mlpModel(), config: { max_batch_size: 4, engine_batch_sizes: [2, 4], eager_engines: true, default_timeout_microseconds: 60_000_000 } },
+    });
     const server = await startServer(repo, { device: gpu.device });
     const client = new InferenceClient(server.url);
     try {
@@ -297,6 +300,11 @@ describe('serve: dynamic batching, timeouts, queue limits, shutdown', function (
       const r = await client.infer('pad', { x: new Tensor('float32', x, [3, 4]) });
       assert.deepEqual(r.outputs.y.dims, [3, 3]);
       checkMlp(x, 3, r.outputs);
+      // eager_engines: every engine size exists before the first request
+      const config = JSON.parse((await client.request('GET', '/v2/models/eager/config')).body.toString());
+      assert.deepEqual(config.engines_built, [2, 4]);
+      assert.equal(config.default_timeout_microseconds, 60_000_000);
+      checkMlp(x, 3, (await client.infer('eager', { x: new Tensor('float32', x, [3, 4]) }, { timeoutUs: 0 })).outputs);
     } finally {
       client.close();
       await server.close();
