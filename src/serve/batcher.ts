@@ -11,7 +11,8 @@
  *
  * Each request gets its own rows of the outputs, so responses never mix. A request still queued
  * when its timeout expires is answered 504 at once; a full queue answers 429; a batch that fails
- * in the engine fails its own requests only (500). Models without a batch dimension
+ * in the engine fails its own requests only (500). A request whose client went away (its abort
+ * signal) leaves the queue unrun. Models without a batch dimension
  * (max_batch_size 0) run one request per execution, through the same queue and instances.
  */
 import type { Tensor } from '../ir/tensor';
@@ -89,17 +90,25 @@ export class DynamicBatcher {
    * @throws (rejects) ServeError 429 (queue full), 503 (stopped), 504 (timed out in the queue),
    *   500 (the engine failed)
    */
-  submit(inputs: Map<string, Tensor>, rows: number, timeoutUs?: number): Promise<BatchResult> {
+  submit(inputs: Map<string, Tensor>, rows: number, timeoutUs?: number, signal?: AbortSignal): Promise<BatchResult> {
     if (this.stopped) return Promise.reject(new ServeError(503, 'the model is unloading; no new requests are taken'));
+    if (signal?.aborted) return Promise.reject(cancelled());
     const max = this.options.maxQueueSize ?? 0;
     if (max > 0 && this.queue.length >= max) {
       return Promise.reject(new ServeError(429, `the queue is full (${max} requests waiting; max_queue_size); try again later`));
     }
     return new Promise<BatchResult>((resolve, reject) => {
-      const p: Pending = { inputs, rows, enqueued: performance.now(), timeoutUs, resolve, reject };
+      const onAbort = () => this.cancel(p);
+      const settle = () => signal?.removeEventListener('abort', onAbort);
+      const p: Pending = {
+        inputs, rows, enqueued: performance.now(), timeoutUs,
+        resolve: (r) => { settle(); resolve(r); },
+        reject: (e) => { settle(); reject(e); },
+      };
       if (timeoutUs && timeoutUs > 0) {
         p.timer = setTimeout(() => this.expire(p), Math.max(1, timeoutUs / 1000));
       }
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(p);
       this.schedule();
     });
@@ -111,6 +120,17 @@ export class DynamicBatcher {
     this.queue.splice(i, 1);
     const waited = performance.now() - p.enqueued;
     p.reject(new ServeError(504, `the request timed out after ${waited.toFixed(1)} ms in the queue (timeout ${p.timeoutUs} us); the server is busy or the timeout is too short`));
+    this.schedule();
+    this.checkDrained();
+  }
+
+  /** The client went away: a queued request leaves the queue (a running one completes unread). */
+  private cancel(p: Pending): void {
+    const i = this.queue.indexOf(p);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    clearTimeout(p.timer);
+    p.reject(cancelled());
     this.schedule();
     this.checkDrained();
   }
@@ -230,4 +250,8 @@ export class DynamicBatcher {
     if (!this.stopped || this.queue.length || this.running) return;
     for (const w of this.drainWaiters.splice(0)) w();
   }
+}
+
+function cancelled(): ServeError {
+  return new ServeError(499, 'the client closed the connection before the request ran');
 }

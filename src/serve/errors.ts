@@ -6,7 +6,7 @@
 import { VkrtError } from '../errors';
 
 /** Why a request failed, as the `reason` label of the failure counter in /metrics. */
-export type FailureReason = 'bad_request' | 'not_found' | 'queue_full' | 'timeout' | 'unavailable' | 'too_large' | 'engine';
+export type FailureReason = 'bad_request' | 'not_found' | 'queue_full' | 'timeout' | 'unavailable' | 'too_large' | 'engine' | 'cancelled';
 
 export class ServeError extends VkrtError {
   constructor(readonly status: number, message: string, readonly reason: FailureReason = statusReason(status)) {
@@ -17,6 +17,7 @@ export class ServeError extends VkrtError {
 function statusReason(status: number): FailureReason {
   if (status === 404) return 'not_found';
   if (status === 413) return 'too_large';
+  if (status === 499) return 'cancelled';
   if (status === 429) return 'queue_full';
   if (status === 504) return 'timeout';
   if (status === 503) return 'unavailable';

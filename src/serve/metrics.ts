@@ -64,7 +64,7 @@ export function renderMetrics(models: readonly ModelMetrics[]): string {
       return rows;
     });
   family('vkrt_inference_request_success_total', 'counter', 'Inference requests answered with outputs.', (m, base) => [`vkrt_inference_request_success_total{${base}} ${m.success}`]);
-  family('vkrt_inference_request_failure_total', 'counter', 'Inference requests that failed, by reason (bad_request, not_found, queue_full, timeout, unavailable, too_large, engine).', (m, base) =>
+  family('vkrt_inference_request_failure_total', 'counter', 'Inference requests that failed, by reason (bad_request, not_found, queue_full, timeout, unavailable, too_large, engine, cancelled).', (m, base) =>
     [...m.failures].sort(([a], [b]) => a.localeCompare(b)).map(([reason, n]) => `vkrt_inference_request_failure_total{${base},reason="${label(reason)}"} ${n}`));
   family('vkrt_inference_count_total', 'counter', 'Inferences performed (rows of successful requests; a request of batch 4 counts 4).', (m, base) => [`vkrt_inference_count_total{${base}} ${m.inferences}`]);
   family('vkrt_inference_exec_count_total', 'counter', 'Model executions (batches run).', (m, base) => [`vkrt_inference_exec_count_total{${base}} ${m.executions}`]);

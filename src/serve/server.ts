@@ -359,8 +359,13 @@ export class InferenceServer {
         }
         chunks.push(c);
       });
+      let ended = false;
       req.on('end', () => {
+        ended = true;
         if (!over) resolve(Buffer.concat(chunks, n));
+      });
+      req.on('close', () => {
+        if (!ended && !over) reject(new ServeError(499, 'the client closed the connection before the request body arrived'));
       });
       req.on('error', (e) => reject(new ServeError(400, `reading the request body failed: ${e.message}`)));
     });
@@ -384,7 +389,16 @@ export class InferenceServer {
       let timeoutUs = model.timeoutUs;
       // Triton's rule: a request may shorten the model's timeout, never lengthen it (0 asks for none)
       if (request.timeoutUs && model.allowTimeoutOverride && (timeoutUs === 0 || request.timeoutUs < timeoutUs)) timeoutUs = request.timeoutUs;
-      const result = await model.batcher.submit(request.inputs, request.rows, timeoutUs);
+      // a client that goes away takes its request out of the queue (its rows are not computed)
+      const gone = new AbortController();
+      const onClose = () => { if (!res.writableFinished) gone.abort(); };
+      res.once('close', onClose);
+      let result;
+      try {
+        result = await model.batcher.submit(request.inputs, request.rows, timeoutUs, gone.signal);
+      } finally {
+        res.off('close', onClose);
+      }
       const outputs: JsonTensor[] = [];
       const parts: Uint8Array[] = [];
       for (const want of request.outputs) {

@@ -166,6 +166,27 @@ describe('serve: dynamic batcher scheduling', () => {
     checkOwn(await patient, 2, 1);
   });
 
+  it('a request whose client went away leaves the queue unrun (499)', async () => {
+    const ex = new RecordingExecutor(1);
+    ex.hold();
+    const b = new DynamicBatcher(ex, {});
+    const running = b.submit(rowsOf(0, 1), 1);
+    await tick();
+    const gone = new AbortController();
+    const abandoned = b.submit(rowsOf(1, 1), 1, undefined, gone.signal);
+    const kept = b.submit(rowsOf(2, 1), 1);
+    gone.abort();
+    await assert.rejects(abandoned, (e: ServeError) => e.status === 499 && e.reason === 'cancelled');
+    assert.equal(b.queued, 1);
+    ex.release();
+    checkOwn(await running, 0, 1);
+    checkOwn(await kept, 2, 1);
+    assert.equal(ex.batches.length, 2, 'the abandoned request ran');
+    const already = new AbortController();
+    already.abort();
+    await assert.rejects(b.submit(rowsOf(3, 1), 1, undefined, already.signal), (e: ServeError) => e.status === 499);
+  });
+
   it('a full queue answers 429 at once', async () => {
     const ex = new RecordingExecutor(1);
     ex.hold();
