@@ -9,7 +9,7 @@
  * one execution context of the batch-1 engine running execute() back to back. Each level runs 2 s
  * of warm-up first.
  *
- *   npm run bench -- serve [--size=64] [--clients=1,8,64] [--duration=10] [--maxBatch=16]
+ *   npm run bench -- serve [--size=64] [--clients=1,8,64] [--duration=10] [--maxBatch=8]
  *                          [--delayUs=2000] [--instances=1] [--out=FILE.json]
  */
 import { spawn } from 'child_process';
@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   const size = Number(flagString(args, 'size') ?? 64);
   const clients = (flagString(args, 'clients') ?? '1,8,64').split(',').map(Number);
   const duration = Number(flagString(args, 'duration') ?? 10);
-  const maxBatch = Number(flagString(args, 'maxBatch') ?? 16);
+  const maxBatch = Number(flagString(args, 'maxBatch') ?? 8);
   const delayUs = Number(flagString(args, 'delayUs') ?? 2000);
   const instances = Number(flagString(args, 'instances') ?? 1);
   const preferred = [4, 8, 16, 32, 64].filter((b) => b <= maxBatch);
