@@ -114,9 +114,7 @@ export async function run(argv: string[]): Promise<number> {
         await load(c, Math.min(2, duration)); // warm-up, not measured
         const before = await client.metrics();
         const r = await load(c, duration);
-        if (process.env.BENCH_DEBUG) console.error(c, r.requests.total, r.requests.sent, r.errors, r.timeouts, r.non2xx, r.statusCodeStats, r.duration, r.latency.p50);
         const after = await client.metrics();
-        if (process.env.BENCH_DEBUG) console.error(after.split('\n').filter((l) => /success_total|pending|executing_b/.test(l)).join('\n'));
         const infers = metric(after, 'vkrt_inference_count_total') - metric(before, 'vkrt_inference_count_total');
         const execs = metric(after, 'vkrt_inference_exec_count_total') - metric(before, 'vkrt_inference_exec_count_total');
         rows.push({
