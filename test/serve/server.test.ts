@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as path from 'path';
 import { Builder } from '../../src/api/session';
 import { float16Bits, Tensor } from '../../src/ir/tensor';
@@ -342,6 +343,31 @@ describe('serve: dynamic batching, timeouts, queue limits, shutdown', function (
       await closing;
       assert.deepEqual(server.modelStates().map((m) => m.state), ['unavailable']);
       await assert.rejects(client.isServerLive()); // no longer listening
+    } finally {
+      client.close();
+      await server.close();
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
+  it('a client that closes its connection takes its queued request out of the queue', async () => {
+    const repo = writeRepository({ wait: { model: mlpModel(), config: { max_batch_size: 4, preferred_batch_size: [4], max_queue_delay_microseconds: 60_000_000 } } });
+    const server = await startServer(repo, { device: gpu.device });
+    const client = new InferenceClient(server.url);
+    try {
+      const body = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }));
+      const req = http.request(`${server.url}/v2/models/wait/infer`, { method: 'POST', headers: { 'Content-Length': body.length } });
+      req.on('error', () => {});
+      req.end(body);
+      const pending = async () => metric(await client.metrics(), 'vkrt_inference_pending_requests', 'model="wait",version="1"');
+      for (let i = 0; i < 200 && (await pending()) !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await pending(), 1);
+      req.destroy();
+      for (let i = 0; i < 200 && (await pending()) !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const text = await client.metrics();
+      assert.equal(metric(text, 'vkrt_inference_pending_requests', 'model="wait",version="1"'), 0);
+      assert.equal(metric(text, 'vkrt_inference_request_failure_total', 'model="wait",version="1",reason="cancelled"'), 1);
+      assert.equal(metric(text, 'vkrt_inference_exec_count_total', 'model="wait",version="1"'), 0);
     } finally {
       client.close();
       await server.close();
