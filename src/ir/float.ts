@@ -72,8 +72,14 @@ export function roundToBfloat16(v: number): number {
 
 export type MiniFloat = 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float8e8m0' | 'float4e2m1';
 
-interface MiniSpec { bits: number; exp: number; man: number; bias: number; kind: 'fn' | 'fnuz' | 'ieee' | 'e8m0' | 'finite'; }
-const SPECS: Record<MiniFloat, MiniSpec> = {
+/**
+ * Layout of a narrow float: total bits, exponent and mantissa bits, exponent bias, and how it
+ * spends its top codes (fn: the all-ones code is NaN, no infinity; fnuz: 0x80 is the only NaN,
+ * no negative zero; ieee: infinities and NaNs as IEEE; e8m0: unsigned powers of two, 0xff NaN;
+ * finite: no NaN, no infinity).
+ */
+export interface MiniSpec { bits: number; exp: number; man: number; bias: number; kind: 'fn' | 'fnuz' | 'ieee' | 'e8m0' | 'finite'; }
+export const MINI_SPECS: Readonly<Record<MiniFloat, MiniSpec>> = {
   float8e4m3fn: { bits: 8, exp: 4, man: 3, bias: 7, kind: 'fn' },
   float8e4m3fnuz: { bits: 8, exp: 4, man: 3, bias: 8, kind: 'fnuz' },
   float8e5m2: { bits: 8, exp: 5, man: 2, bias: 15, kind: 'ieee' },
@@ -99,7 +105,7 @@ const tables = new Map<MiniFloat, { decode: Float64Array; pos: { v: number; code
 function table(fmt: MiniFloat) {
   let t = tables.get(fmt);
   if (!t) {
-    const spec = SPECS[fmt];
+    const spec = MINI_SPECS[fmt];
     const n = 1 << spec.bits;
     const decode = new Float64Array(n);
     const pos: { v: number; code: number }[] = [];
@@ -116,6 +122,16 @@ function table(fmt: MiniFloat) {
   return t;
 }
 
+/**
+ * The largest finite value of a narrow float, its code, and the overflow threshold: values from
+ * `half` (halfway to the next step above max) overflow when not saturating.
+ */
+export function miniFloatLimits(fmt: MiniFloat): { maxCode: number; max: number; half: number } {
+  const { pos } = table(fmt);
+  const top = pos[pos.length - 1], below = pos[pos.length - 2];
+  return { maxCode: top.code, max: top.v, half: top.v + (top.v - below.v) / 2 };
+}
+
 /** Code of a narrow float -> number. */
 export function miniFloatToNumber(fmt: MiniFloat, code: number): number {
   return table(fmt).decode[code];
@@ -127,7 +143,7 @@ export function miniFloatToNumber(fmt: MiniFloat, code: number): number {
  * infinity, infinities do too); without it they become infinity where the format has one, else NaN.
  */
 export function numberToMiniFloat(fmt: MiniFloat, v: number, saturate = true): number {
-  const spec = SPECS[fmt];
+  const spec = MINI_SPECS[fmt];
   const { pos } = table(fmt);
   const signBit = spec.kind === 'e8m0' ? 0 : 1 << (spec.exp + spec.man);
   const nanCode = spec.kind === 'fnuz' ? 0x80 : spec.kind === 'e8m0' ? 0xff

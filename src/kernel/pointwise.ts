@@ -8,7 +8,7 @@
  */
 import { DeviceCaps, DispatchDesc, grid1d } from './contract';
 import { stridesOf } from '../ir/tensor';
-import { GpuType, glslType } from './storage';
+import { GpuType, glslType, isPacked, PACKED, PackedType } from './storage';
 
 /**
  * The storage conversion layer of FP16 engines (f32 <-> f16 copy of a tensor), which the builder
@@ -84,7 +84,9 @@ export function collapseBroadcast(outDims: readonly number[], inputs: readonly (
 export function pointwiseDispatch(spec: PointwiseSpec, caps: DeviceCaps): DispatchDesc {
   const n = spec.outDims.reduce((a, b) => a * b, 1);
   const { dims, strides } = collapseBroadcast(spec.outDims, spec.inputs.map((i) => i.dims));
-  if (n % 4 === 0 && n > 0 && dims.length === 1 && strides.every((st) => st[0] === 1 || st[0] === 0)) return vec4Dispatch(spec, n, strides.map((st) => st[0] === 1), caps);
+  const packed = isPacked(spec.outGpu) || spec.inputs.some((i) => isPacked(i.gpu));
+  if (!packed && n % 4 === 0 && n > 0 && dims.length === 1 && strides.every((st) => st[0] === 1 || st[0] === 0)) return vec4Dispatch(spec, n, strides.map((st) => st[0] === 1), caps);
+  if (isPacked(spec.outGpu) && spec.resultAs === 'float') throw new Error(`pointwise kernel '${spec.name}': a packed output takes an int code, not a float`);
   const R = dims.length;
   const fp = Object.entries(spec.floatParams ?? {});
   const params: number[] = [n];
@@ -103,28 +105,44 @@ export function pointwiseDispatch(spec: PointwiseSpec, caps: DeviceCaps): Dispat
   spec.inputs.forEach((inp, j) => lines.push(`layout(std430, binding = ${j}) readonly buffer In${j} { ${glslType(inp.gpu)} x${j}[]; };`));
   lines.push(`layout(std430, binding = ${spec.inputs.length}) writeonly buffer Out { ${glslType(spec.outGpu)} y[]; };`);
   if (spec.helpers) lines.push(spec.helpers);
-  lines.push('void main() {', '  uint i = vkrt_index();', '  if (i >= PARAM(0)) return;', '  uint rem = i, c;');
-  spec.inputs.forEach((_, j) => lines.push(`  uint o${j} = 0u;`));
+  // a packed output: each invocation computes the elements of one 32-bit word and writes it whole
+  const outPack = isPacked(spec.outGpu) ? PACKED[spec.outGpu] : undefined;
+  const per = outPack ? 32 / outPack.bits : 1;
+  const ind = outPack ? '    ' : '  ';
+  lines.push('void main() {');
+  fp.forEach(([name], k) => lines.push(`  float ${name} = PARAMF(${fpBase + k});`));
+  if (outPack) {
+    lines.push('  uint w = vkrt_index();', `  if (w * ${per}u >= PARAM(0)) return;`, '  uint word = 0u;');
+    lines.push(`  for (uint e = 0u; e < ${per}u; e++) {`, `    uint i = w * ${per}u + e;`, '    if (i >= PARAM(0)) break;');
+  } else {
+    lines.push('  uint i = vkrt_index();', '  if (i >= PARAM(0)) return;');
+  }
+  lines.push(`${ind}uint rem = i, c;`);
+  spec.inputs.forEach((_, j) => lines.push(`${ind}uint o${j} = 0u;`));
   for (let k = R - 1; k >= 0; k--) {
     const step = [`c = rem % PARAM(${dimAt(k)});`, `rem /= PARAM(${dimAt(k)});`];
     spec.inputs.forEach((_, j) => step.push(`o${j} += c * PARAM(${strideAt(j, k)});`));
-    lines.push(`  ${step.join(' ')}`);
+    lines.push(`${ind}${step.join(' ')}`);
   }
-  fp.forEach(([name], k) => lines.push(`  float ${name} = PARAMF(${fpBase + k});`));
   spec.inputs.forEach((inp, j) => {
-    const raw = `x${j}[o${j}]`;
-    lines.push(`  ${inp.as} v${j} = ${readAs(inp, raw)};`);
+    const raw = isPacked(inp.gpu) ? packedRead(inp.gpu, `x${j}`, `o${j}`) : `x${j}[o${j}]`;
+    lines.push(`${ind}${inp.as} v${j} = ${readAs(inp, raw)};`);
   });
-  if (spec.body) lines.push(...spec.body);
-  lines.push(`  ${spec.resultAs} r = ${spec.expr};`);
-  lines.push(`  y[i] = ${storeAs(spec)};`, '}');
+  if (spec.body) lines.push(...spec.body.map((l) => (outPack ? `  ${l}` : l)));
+  lines.push(`${ind}${spec.resultAs} r = ${spec.expr};`);
+  if (outPack) {
+    const code = spec.resultAs === 'bool' ? '(r ? 1u : 0u)' : `(uint(r) & ${(1 << outPack.bits) - 1}u)`;
+    lines.push(`    word |= ${code} << (e * ${outPack.bits}u);`, '  }', '  y[w] = word;', '}');
+  } else {
+    lines.push(`  y[i] = ${storeAs(spec)};`, '}');
+  }
   const wg = 128;
   return {
     shader: `${spec.name}_r${R}_${spec.inputs.map((i) => `${i.gpu}${i.as[0]}`).join('')}_${spec.outGpu}`,
     source: lines.join('\n') + '\n',
     params,
     workgroup: [wg, 1, 1],
-    groups: grid1d(n, wg, caps),
+    groups: grid1d(Math.ceil(n / per), wg, caps),
     bindings: [...spec.inputs.map((_, j) => ({ input: j })), { output: 0 }],
   };
 }
@@ -135,11 +153,24 @@ function storeAs(spec: PointwiseSpec): string {
   return spec.resultAs === 'bool' ? `${glslType(spec.outGpu)}(r ? 1.0 : 0.0)` : `${glslType(spec.outGpu)}(r)`;
 }
 
-const VEC4: Record<GpuType, string> = { f32: 'vec4', f16: 'f16vec4', i32: 'ivec4' };
+const VEC4: Record<'f32' | 'f16' | 'i32', string> = { f32: 'vec4', f16: 'f16vec4', i32: 'ivec4' };
+
+/**
+ * The code of element `o` of a packed buffer `x` (uint words): an int, sign-extended for the
+ * signed types (int4, int2).
+ */
+export function packedRead(t: PackedType, x: string, o: string): string {
+  const { bits, signed } = PACKED[t];
+  const per = 32 / bits, shift = Math.log2(per);
+  const pos = `((${o} & ${per - 1}u) * ${bits}u)`;
+  const word = `${x}[${o} >> ${shift}u]`;
+  return signed ? `(int(${word} << (${32 - bits}u - ${pos})) >> ${32 - bits})` : `int((${word} >> ${pos}) & ${(1 << bits) - 1}u)`;
+}
 
 /** The GLSL that reads input j's element (scalar `raw`) as the expression's type. */
 function readAs(inp: PointwiseInput, raw: string): string {
-  return inp.as === 'bool' ? `(${raw} != ${inp.gpu === 'i32' ? '0' : '0.0'})` : inp.as === 'float' ? `float(${raw})` : `int(${raw})`;
+  const intLike = inp.gpu === 'i32' || isPacked(inp.gpu);
+  return inp.as === 'bool' ? `(${raw} != ${intLike ? '0' : '0.0'})` : inp.as === 'float' ? `float(${raw})` : `int(${raw})`;
 }
 
 /**
@@ -160,13 +191,14 @@ function vec4Dispatch(spec: PointwiseSpec, n: number, contiguous: boolean[], cap
   lines.push('#version 450', '#extension GL_GOOGLE_include_directive : require', '#include "vkrt.glsl"');
   lines.push(`// generated pointwise kernel ${spec.name}: ${spec.inputs.length} input(s), contiguous, 4 elements per invocation`);
   lines.push('// bindings: 0..N-1 inputs (vectors, or one broadcast value), N output; params: n/4, float params');
-  spec.inputs.forEach((inp, j) => lines.push(`layout(std430, binding = ${j}) readonly buffer In${j} { ${contiguous[j] ? VEC4[inp.gpu] : glslType(inp.gpu)} x${j}[]; };`));
-  lines.push(`layout(std430, binding = ${spec.inputs.length}) writeonly buffer Out { ${VEC4[spec.outGpu]} y[]; };`);
+  const vec4 = (t: GpuType): string => VEC4[t as 'f32' | 'f16' | 'i32'];
+  spec.inputs.forEach((inp, j) => lines.push(`layout(std430, binding = ${j}) readonly buffer In${j} { ${contiguous[j] ? vec4(inp.gpu) : glslType(inp.gpu)} x${j}[]; };`));
+  lines.push(`layout(std430, binding = ${spec.inputs.length}) writeonly buffer Out { ${vec4(spec.outGpu)} y[]; };`);
   if (spec.helpers) lines.push(spec.helpers);
   lines.push('void main() {', '  uint i = vkrt_index();', '  if (i >= PARAM(0)) return;');
   fp.forEach(([name], k) => lines.push(`  float ${name} = PARAMF(${1 + k});`));
-  spec.inputs.forEach((inp, j) => lines.push(contiguous[j] ? `  ${VEC4[inp.gpu]} a${j} = x${j}[i];` : `  ${glslType(inp.gpu)} a${j} = x${j}[0];`));
-  lines.push(`  ${VEC4[spec.outGpu]} y4;`, '  for (int e = 0; e < 4; e++) {');
+  spec.inputs.forEach((inp, j) => lines.push(contiguous[j] ? `  ${vec4(inp.gpu)} a${j} = x${j}[i];` : `  ${glslType(inp.gpu)} a${j} = x${j}[0];`));
+  lines.push(`  ${vec4(spec.outGpu)} y4;`, '  for (int e = 0; e < 4; e++) {');
   spec.inputs.forEach((inp, j) => lines.push(`    ${inp.as} v${j} = ${readAs(inp, contiguous[j] ? `a${j}[e]` : `a${j}`)};`));
   if (spec.body) lines.push(...spec.body.map((l) => `  ${l}`));
   lines.push(`    ${spec.resultAs} r = ${spec.expr};`);

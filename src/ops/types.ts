@@ -57,6 +57,11 @@ export interface OpTraits {
   rangeResetting?: boolean;
   /** The GPU kernel has an epilogue that runs a fused activation (and residual add) on its result. */
   epilogue?: boolean;
+  /**
+   * The GPU kernel reads and writes the packed storage types (float8*, float4e2m1: codes packed in
+   * 32-bit words, src/kernel/storage.ts); the builder refuses packed tensors for any other op.
+   */
+  packedStorage?: boolean;
 }
 
 /**

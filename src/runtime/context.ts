@@ -13,7 +13,7 @@ import type { Command, Program } from '../gpu/program';
 import { ticksToMs, timestampDeltasMs } from '../gpu/timing';
 import { allocData, float16Bits, float16Values, Tensor } from '../ir/tensor';
 import type { EnginePlan } from '../kernel/plan';
-import { toGpuArray } from '../kernel/storage';
+import { fromGpuArray, gpuBytes, isPacked, toGpuArray } from '../kernel/storage';
 import { planBarriers } from './barriers';
 import { bindingRanges } from './bindings';
 import type { Profiler } from './profiler';
@@ -360,6 +360,7 @@ export class ExecutionContext {
       const pt = plan.tensors.get(plan.outputRoots.get(o.name)!)!;
       const n = o.dims.reduce((a, b) => a * b, 1);
       if (n === 0) { out.set(o.name, Tensor.zeros(o.dtype, o.dims)); continue; }
+      if (isPacked(o.gpu)) { out.set(o.name, fromGpuArray(o.dtype, o.dims, o.gpu, this.arena.read(pt.offset, gpuBytes(o.gpu, n)))); continue; }
       const bytes = this.arena.read(pt.offset, n * 4);
       const view = o.gpu === 'i32' ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.buffer, bytes.byteOffset, n);
       // float16 outputs as IEEE half bits in a Uint16Array (onnxruntime's convention)

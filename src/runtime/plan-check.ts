@@ -12,7 +12,7 @@ import type { DeviceInfo } from '../gpu/device';
 import { Tensor } from '../ir/tensor';
 import { bindingRanges } from './bindings';
 import type { EnginePlan, PlannedLayer } from '../kernel/plan';
-import { gpuTypeOf } from '../kernel/storage';
+import { gpuBytes, gpuTypeOf, isPacked, type GpuType } from '../kernel/storage';
 import { DType, ONNX_DTYPE } from '../ir/dtype';
 
 /** Every dtype name (the ONNX data types vkrt knows), for checking names read from a file. */
@@ -25,7 +25,7 @@ export interface ShaderTable {
   dispatchModule: number[][];
 }
 
-const GPU_BYTES: Record<string, number> = { f32: 4, i32: 4, f16: 2 };
+const GPU_BYTES: Record<string, number> = { f32: 4, i32: 4, f16: 2, u8x4: 1, u4x8: 0.5, i4x8: 0.5, u2x16: 0.25, i2x16: 0.25 };
 const MAX_BYTES = 2 ** 48;
 
 /**
@@ -105,15 +105,16 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
   for (const io of plan.inputs) {
     if (!io || typeof io.name !== 'string' || !Array.isArray(io.dims) || !io.dims.every((d) => isInt(d)) || !(io.gpu in GPU_BYTES)) bad('plan.inputs', 'malformed entry');
     const t = plan.tensors.get(io.name);
-    const need = io.dims.reduce((a, b) => a * b, 1) * GPU_BYTES[io.gpu];
+    const need = gpuBytes(io.gpu as GpuType, io.dims.reduce((a, b) => a * b, 1));
     if (!t || t.kind === 'weight' || need > t.bytes) bad(`input '${io.name}'`, 'has no arena slot of its size');
     if (!ioTypeOk(io) || t!.gpu !== io.gpu) bad(`input '${io.name}'`, `dtype ${JSON.stringify(io.dtype)} stored as ${JSON.stringify(io.gpu)} does not match its tensor`);
   }
   for (const o of plan.outputs) {
     if (!o || typeof o.name !== 'string' || !Array.isArray(o.dims) || !o.dims.every((d) => isInt(d)) || !(o.gpu in GPU_BYTES)) bad('plan.outputs', 'malformed entry');
     const t = plan.tensors.get(plan.outputRoots.get(o.name)!);
-    // the runtime reads outputs as 32-bit elements
-    if (!t || t.kind === 'weight' || o.dims.reduce((a, b) => a * b, 1) * 4 > t.bytes) bad(`output '${o.name}'`, 'has no arena slot of its size');
+    // the runtime reads outputs as 32-bit elements (packed types: whole words)
+    const n = o.dims.reduce((a, b) => a * b, 1);
+    if (!t || t.kind === 'weight' || (isPacked(o.gpu as GpuType) ? gpuBytes(o.gpu as GpuType, n) : n * 4) > t.bytes) bad(`output '${o.name}'`, 'has no arena slot of its size');
     if (!ioTypeOk(o) || t!.gpu !== o.gpu) bad(`output '${o.name}'`, `dtype ${JSON.stringify(o.dtype)} stored as ${JSON.stringify(o.gpu)} does not match its tensor`);
   }
   for (const [name, t] of plan.constantOutputs) if (!(t instanceof Tensor)) bad(`constant output '${String(name)}'`, 'is not a tensor');

@@ -26,7 +26,7 @@ import { Tensor } from '../ir/tensor';
 import { capsOf, DeviceCaps, KernelContext, KernelImpl, TensorDesc } from '../kernel/contract';
 import type { EnginePlan, LayerSource, PlannedDispatch, PlannedLayer, ShaderTable, SourceTensor } from '../kernel/plan';
 import { conversionDispatch } from '../kernel/pointwise';
-import { alignUp, GpuArray, gpuTypeBytes, gpuTypeOf, toGpuArray } from '../kernel/storage';
+import { alignUp, GpuArray, gpuBytes, gpuTypeOf, PACKED, toGpuArray } from '../kernel/storage';
 import { registry as defaultRegistry } from '../ops/index';
 import { DTYPE_NAMES } from './plan-check';
 import type { OpRegistry } from '../ops/registry';
@@ -60,7 +60,7 @@ function pluginInfo(def: OpDef | undefined): { name: string; version: string } |
   return p && typeof p.name === 'string' && typeof p.version === 'string' ? { name: p.name, version: p.version } : undefined;
 }
 
-const GPU_TYPES = new Set(['f32', 'f16', 'i32']);
+const GPU_TYPES = new Set(['f32', 'f16', 'i32', ...Object.keys(PACKED)]);
 /** Largest element count of a descriptor (2^46 elements: far beyond any device buffer). */
 const MAX_ELEMS = 2 ** 46;
 
@@ -332,7 +332,7 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
         if (!d) fail(`input ${k} is bound to '${name}' but absent`);
         const t = plan.tensors.get(name);
         if (!t) fail(`input ${k} is bound to '${name}', which the plan does not have`);
-        if (t.gpu !== d.gpu || t.bytes < Math.max(4, elemsOf(d, `input ${k}`) * gpuTypeBytes(d.gpu))) fail(`input ${k} ([${d.dims.join(',')}] ${d.gpu}) does not fit tensor '${name}' (${t.bytes} bytes ${t.gpu})`);
+        if (t.gpu !== d.gpu || t.bytes < gpuBytes(d.gpu, elemsOf(d, `input ${k}`))) fail(`input ${k} ([${d.dims.join(',')}] ${d.gpu}) does not fit tensor '${name}' (${t.bytes} bytes ${t.gpu})`);
         if ((t.kind === 'weight') !== (d.constant !== undefined)) fail(`input ${k} ('${name}') is ${d.constant ? 'a constant bound to an activation' : 'a weight the kernel did not see'}`);
         if (d.constant) {
           const data = plan.weightData.get(name);
@@ -345,7 +345,7 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
         const d = s.outputs[k], t = plan.tensors.get(name);
         if (!t) fail(`output ${k} is bound to '${name}', which the plan does not have`);
         if (t.kind !== 'activation' && t.kind !== 'output') fail(`output ${k} writes ${t.kind} '${name}'`);
-        if (t.gpu !== d.gpu || t.bytes < Math.max(4, elemsOf(d, `output ${k}`) * gpuTypeBytes(d.gpu))) fail(`output ${k} ([${d.dims.join(',')}] ${d.gpu}) does not fit tensor '${name}' (${t.bytes} bytes ${t.gpu})`);
+        if (t.gpu !== d.gpu || t.bytes < gpuBytes(d.gpu, elemsOf(d, `output ${k}`))) fail(`output ${k} ([${d.dims.join(',')}] ${d.gpu}) does not fit tensor '${name}' (${t.bytes} bytes ${t.gpu})`);
       });
       if (s.convert === undefined && !pluginLayerVerifiable(plan, layer, reg, !!options.requireAll)) {
         // a plugin that is not registered: the file carries its kernel (docs/plugins.md); its

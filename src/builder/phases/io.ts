@@ -5,7 +5,7 @@
  */
 import { GraphError, ShapeError } from '../../errors';
 import type { EngineIO } from '../../kernel/plan';
-import { gpuTypeBytes, gpuTypeOf } from '../../kernel/storage';
+import { gpuBytes, gpuTypeOf } from '../../kernel/storage';
 import { isStatic } from '../../ops/infer-shapes';
 import { resolveSource } from '../../kernel/source';
 import { BuildState, rootOf } from '../state';
@@ -36,7 +36,7 @@ export function resolveIO(state: BuildState): void {
   };
   state.inputs = state.realInputs.map(io);
   for (const i of state.inputs) {
-    if (!tensors.has(i.name)) tensors.set(i.name, { name: i.name, dtype: i.dtype, gpu: i.gpu, dims: i.dims, bytes: Math.max(4, i.dims.reduce((a, b) => a * b, 1) * gpuTypeBytes(i.gpu)), kind: 'input', offset: -1 });
+    if (!tensors.has(i.name)) tensors.set(i.name, { name: i.name, dtype: i.dtype, gpu: i.gpu, dims: i.dims, bytes: gpuBytes(i.gpu, i.dims.reduce((a, b) => a * b, 1)), kind: 'input', offset: -1 });
     tensors.get(i.name)!.kind = 'input';
   }
   for (const o of g.outputs) {

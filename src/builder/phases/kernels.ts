@@ -13,13 +13,16 @@ import type { Node } from '../../ir/graph';
 import type { BindingRef, KernelContext, KernelImpl, TensorDesc } from '../../kernel/contract';
 import type { PlannedLayer, TensorKind } from '../../kernel/plan';
 import { conversionSource, opSource } from '../../kernel/source';
-import { alignUp, GpuType, gpuTypeBytes, gpuTypeOf, toGpuArray } from '../../kernel/storage';
+import { alignUp, GpuType, gpuBytes, gpuTypeOf, isPacked, toGpuArray } from '../../kernel/storage';
 import { isStatic } from '../../ops/infer-shapes';
 import { fusedOps } from '../passes/rule';
 import { conversionDispatch } from '../precision';
 import { heuristicSelection } from '../selection';
 import type { BuildState } from '../state';
 import { describeShape } from './input-shapes';
+
+/** The operators whose GPU kernels take packed tensors (OpDef.traits.packedStorage), for messages. */
+const PACKED_OPS = 'Cast, CastLike, BitCast, QuantizeLinear and DequantizeLinear';
 
 /** The GPU descriptor of a value (its type must be static and storable). */
 export function descOf(state: BuildState, name: string, node?: Node): TensorDesc {
@@ -35,7 +38,7 @@ export function ensureTensor(state: BuildState, name: string, kind: TensorKind, 
   if (state.tensors.has(name)) return;
   d ??= descOf(state, name, node);
   const elems = d.dims.reduce((a, b) => a * b, 1);
-  state.tensors.set(name, { name, dtype: d.dtype, gpu: d.gpu, dims: d.dims, bytes: Math.max(4, elems * gpuTypeBytes(d.gpu)), kind, offset: -1 });
+  state.tensors.set(name, { name, dtype: d.dtype, gpu: d.gpu, dims: d.dims, bytes: gpuBytes(d.gpu, elems), kind, offset: -1 });
   if (kind === 'weight') state.weightData.set(name, toGpuArray(d.constant!, d.gpu));
 }
 
@@ -109,6 +112,10 @@ export function selectKernels(state: BuildState): void {
         fail: (m) => { throw new GraphError(m, node); },
         unsupported: (m) => { throw new UnsupportedError(m, node); },
       };
+      if (!def.traits?.packedStorage) {
+        const packed = [...inputs, ...outputs].find((d) => d && isPacked(d.gpu));
+        if (packed) throw new UnsupportedError(`a ${packed.dtype} tensor is stored packed on the GPU (${packed.gpu}), which only ${PACKED_OPS} take; cast it to float32 first`, node);
+      }
       const claimed = fusion && state.subviews.claim(node, inputs, outputs, state.tensors, (o, gpu) => {
         ensureTensor(state, o, 'activation', { ...descOf(state, o, node), gpu });
         state.prec.produced(o, gpu);

@@ -13,7 +13,7 @@ import { dispatchSpecialization, type Pipeline } from '../../gpu/pipeline';
 import type { Command } from '../../gpu/program';
 import { ticksToMs } from '../../gpu/timing';
 import type { BindingRef, KernelImpl, TensorDesc } from '../../kernel/contract';
-import { gpuTypeBytes, toGpuArray } from '../../kernel/storage';
+import { gpuBytes, toGpuArray } from '../../kernel/storage';
 import type { SelectionRequest } from '../selection';
 import { compileDispatch } from '../shaders';
 
@@ -74,7 +74,7 @@ export class DeviceTimer implements CandidateTimer {
         if (b) return b;
         const t = ctx.inputs[k]!;
         const n = t.dims.reduce((a, c) => a * c, 1);
-        b = make(n * gpuTypeBytes(t.gpu));
+        b = make(gpuBytes(t.gpu, n));
         if (n > 0) {
           if (t.constant) b.write(toGpuArray(t.constant, t.gpu));
           else if (t.gpu === 'f32') b.write(Float32Array.from({ length: n }, (_, i) => ((i * 37) % 101) / 50 - 1));
@@ -90,7 +90,7 @@ export class DeviceTimer implements CandidateTimer {
           let b = outputs.get(ref.output);
           if (!b) {
             const t = ctx.outputs[ref.output];
-            outputs.set(ref.output, (b = make(t.dims.reduce((a, c) => a * c, 1) * gpuTypeBytes(t.gpu))));
+            outputs.set(ref.output, (b = make(gpuBytes(t.gpu, t.dims.reduce((a, c) => a * c, 1)))));
           }
           return b;
         }

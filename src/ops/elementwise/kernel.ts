@@ -6,7 +6,8 @@
  */
 import { BindingRef, KernelContext, KernelImpl, withF16 } from '../../kernel/contract';
 import { pointwiseDispatch, PointwiseInput } from '../../kernel/pointwise';
-import { isFloat } from '../../ir/dtype';
+import { DType, isFloat } from '../../ir/dtype';
+import { NARROW_GLSL } from '../../kernel/narrow-glsl';
 import { OpDef } from '../types';
 import { legacyAlign, legacySlope } from './driver';
 import { ELEMENTWISE_GLSL_EXTRA, ELEMENTWISE_GLSL_HELPERS, ELEMENTWISE_SCALAR } from './scalar-table';
@@ -119,36 +120,64 @@ export function withKernels(defs: OpDef[]): OpDef[] {
     if (ELEMENTWISE_SCALAR[d.opType] || ELEMENTWISE_GLSL_EXTRA[d.opType] || d.opType === 'Max' || d.opType === 'Min') {
       return { ...d, kernel: elementwiseKernel(d.opType) };
     }
-    if (d.opType === 'Cast' || d.opType === 'CastLike') return { ...d, kernel: castKernel };
+    if (d.opType === 'Cast' || d.opType === 'CastLike') return { ...d, kernel: castKernel, traits: { ...d.traits, packedStorage: true } };
     return d;
   });
 }
 
-/** Cast between the GPU storage types (f32 <-> i32, bool), rounding through float16 where asked. */
+const MINI: ReadonlySet<string> = new Set(['float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0', 'float4e2m1']);
+
+/**
+ * An int expression wrapped to an integer dtype held as i32 (8 and 16 bits: two's complement
+ * wrap; 32 bits: the int's own; int64/uint64 are held as int32 values).
+ */
+export function wrapInt(dtype: DType, e: string): string {
+  switch (dtype) {
+    case 'uint8': return `((${e}) & 255)`;
+    case 'uint16': return `((${e}) & 65535)`;
+    case 'int8': return `(((${e}) << 24) >> 24)`;
+    case 'int16': return `(((${e}) << 16) >> 16)`;
+    case 'bool': return `((${e}) != 0 ? 1 : 0)`;
+    default: return e;
+  }
+}
+
+/**
+ * Cast / CastLike between every dtype the GPU holds: floats (f32/f16 storage), integers and bool
+ * (i32), and the packed narrow floats (float8*, float4e2m1: codes decoded and encoded by the
+ * generated helpers of src/kernel/narrow-glsl.ts, round to nearest even, saturate as the
+ * attribute says). Results match castTensor (cast.ts) bit for bit.
+ */
 function castKernel(ctx: KernelContext): KernelImpl[] {
   const x = ctx.inputs[0]!;
   const out = ctx.outputs[0];
   const to = out.dtype;
   const from = x.dtype;
   if (!out.gpu || !x.gpu) return ctx.unsupported(`no GPU cast from ${from} to ${to}`);
+  const saturate = ctx.attrs.int('saturate', 1) !== 0;
+  const mode = ctx.attrs.string('round_mode', 'up');
+  // the input as a float expression (F) or an int one (I)
+  let as: 'float' | 'int' = 'int';
+  let F: string, I: string | undefined;
+  if (MINI.has(from)) F = `vkrt_dec_${from}(uint(v0))`;
+  else if (isFloat(from)) { as = 'float'; F = 'v0'; }
+  else { I = 'v0'; F = 'float(v0)'; }
   let expr: string;
-  let as: 'float' | 'int' | 'bool' = isFloat(from) ? 'float' : 'int';
   let resultAs: 'float' | 'int' | 'bool';
-  if (to === 'bool') { expr = 'v0 != 0'; resultAs = 'bool'; if (as === 'float') expr = 'v0 != 0.0'; }
+  if (to === 'bool') { resultAs = 'bool'; expr = I !== undefined ? `${I} != 0` : `${F} != 0.0`; }
+  else if (to === 'float8e8m0') { resultAs = 'int'; expr = `int(vkrt_enc_${to}(${F}, ${saturate}, ${mode === 'down' ? 1 : mode === 'nearest' ? 2 : 0}u))`; }
+  else if (MINI.has(to)) { resultAs = 'int'; expr = `int(vkrt_enc_${to}(${F}, ${saturate}))`; }
   else if (isFloat(to)) {
     resultAs = 'float';
-    expr = as === 'float' ? 'v0' : 'float(v0)';
-    if (to === 'float16') expr = `unpackHalf2x16(packHalf2x16(vec2(${expr}, 0.0))).x`;
-    else if (to === 'bfloat16' || to !== 'float32' && to !== 'float64') return ctx.unsupported(`no GPU cast to ${to}`);
+    expr = to === 'float16' ? `unpackHalf2x16(packHalf2x16(vec2(${F}, 0.0))).x` : to === 'bfloat16' ? `vkrt_round_bf16(${F})` : F;
   } else {
     resultAs = 'int';
-    if (to === 'uint8' || to === 'int8' || to === 'uint16' || to === 'int16') {
-      const bits = to.endsWith('8') ? 8 : 16;
-      const base = as === 'float' ? 'int(trunc(v0))' : 'v0';
-      expr = to.startsWith('u') ? `(${base} & ${(1 << bits) - 1})` : `((${base} << ${32 - bits}) >> ${32 - bits})`;
-    } else expr = as === 'float' ? 'int(trunc(v0))' : 'v0';
+    // floats truncate toward zero and wrap (NaN, Inf: 0); int64/uint64 hold int32 values
+    const base = I ?? (to === 'int64' || to === 'uint64' ? `vkrt_f2i_sat(${F})` : `vkrt_f2i(${F})`);
+    expr = wrapInt(to, base);
   }
-  if (from === 'bool') as = 'int';
-  const d = pointwiseDispatch({ name: `cast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr }, ctx.caps);
+  const d = pointwiseDispatch({
+    name: `cast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr, helpers: NARROW_GLSL,
+  }, ctx.caps);
   return withF16([{ name: `cast_${from}_to_${to}`, dispatches: [d] }], ctx);
 }

