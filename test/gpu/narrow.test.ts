@@ -106,3 +106,60 @@ describe('GPU narrow types', function () {
     }
   });
 });
+
+describe('GPU integer bit operators and Pow', function () {
+  this.timeout(300000);
+  let device: Device;
+  before(() => { device = openDevice(); });
+  afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
+  after(() => device?.dispose());
+
+  const RANGES: Partial<Record<DType, [number, number]>> = {
+    int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535],
+    int32: [-2147483648, 2147483647], uint32: [0, 4294967295], int64: [-2147483648, 2147483647], uint64: [0, 2147483647],
+  };
+  /** Random values over the dtype's whole range (int64/uint64: the int32 range the GPU holds), with the extremes. */
+  function full(dtype: DType, n: number, seed: number): Tensor {
+    const [lo, hi] = RANGES[dtype]!;
+    const r = rng(seed);
+    const vals = Array.from({ length: n }, (_, i) => (i === 0 ? lo : i === 1 ? hi : i === 2 ? 0 : Math.floor(lo + (hi - lo + 1) * r())));
+    return Tensor.from(dtype, [n], vals);
+  }
+
+  for (const dt of ['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64'] as const) {
+    it(`BitwiseAnd/Or/Xor/Not on ${dt}`, async () => {
+      for (const op of ['BitwiseAnd', 'BitwiseOr', 'BitwiseXor']) {
+        await exact(device, { op, opset: 18, inputs: [full(dt, 127, 1), full(dt, 127, 2)] });
+        await exact(device, { op, opset: 18, inputs: [full(dt, 13, 3), full(dt, 1, 4)] });
+      }
+      await exact(device, { op: 'BitwiseNot', opset: 18, inputs: [full(dt, 1000, 5)] });
+    });
+  }
+  for (const dt of ['uint8', 'uint16', 'uint32', 'uint64'] as const) {
+    it(`BitShift LEFT/RIGHT on ${dt}, shift counts 0..40`, async () => {
+      // uint64 is held as int32 values: left shifts there stay below 2^31
+      const wide = dt === 'uint64';
+      const shifts = Tensor.from(dt, [41], Array.from({ length: 41 }, (_, i) => (wide ? i % 24 : i)));
+      for (const direction of ['LEFT', 'RIGHT']) {
+        const x = wide && direction === 'LEFT' ? Tensor.from(dt, [41], Array.from({ length: 41 }, (_, i) => (i * 37) % 128)) : full(dt, 41, 6);
+        await exact(device, { op: 'BitShift', opset: 11, attrs: { direction: { type: 'string', value: direction } }, inputs: [x, shifts] });
+        await exact(device, { op: 'BitShift', opset: 11, attrs: { direction: { type: 'string', value: direction } }, inputs: [wide ? Tensor.from(dt, [13], Array.from({ length: 13 }, (_, i) => i * 1000)) : full(dt, 13, 7), Tensor.from(dt, [1], [3])] });
+      }
+    });
+  }
+  it('integer Pow (int32/int64 base, integer and float exponents, negative exponents)', async () => {
+    const base = Tensor.from('int32', [13], [0, 1, -1, 2, -2, 3, -3, 7, 10, 2, 3, -5, 65537]);
+    const e = Tensor.from('int32', [13], [0, 5, 7, 31, 3, 20, 21, -1, 9, 32, -3, 13, 3]);
+    await exact(device, { op: 'Pow', opset: 15, inputs: [base, e] });
+    // int64 is held as int32 values: results that fit
+    await exact(device, { op: 'Pow', opset: 15, inputs: [Tensor.from('int64', [13], [0, 1, -1, 2, -2, 3, -3, 7, 10, 2, 3, -5, 1290]), Tensor.from('int64', [13], [0, 5, 7, 30, 3, 19, 19, -1, 9, 30, -3, 13, 3])] });
+    await exact(device, { op: 'Pow', opset: 15, inputs: [base, Tensor.from('float32', [13], [0, 5, 7, 30, 3, 4, 5, -1, 9, 0.5, -3, 1, 1])] });
+    await exact(device, { op: 'Pow', opset: 15, inputs: [Tensor.from('int64', [3], [1, 2, 3]), Tensor.from('float32', [3], [4, 5, 6])] });
+  });
+  it('uint32 keeps its 32 bits: comparisons, Div, Max and Cast to float across 2^31', async () => {
+    const a = full('uint32', 127, 8), b = full('uint32', 127, 9);
+    for (const op of ['Less', 'Greater', 'Equal', 'Max', 'Min', 'Add', 'Mul']) await exact(device, { op, inputs: [a, b] });
+    await exact(device, { op: 'Div', inputs: [a, Tensor.from('uint32', [1], [7])] });
+    await exact(device, { op: 'Cast', attrs: to('float32'), inputs: [a] });
+  });
+});

@@ -18,6 +18,16 @@ int vkrt_imod(int a, int b, bool truncated) {
   if (!truncated && r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
 }
+int vkrt_ipow(int a, int e) {
+  // by squaring, low 32 bits (one step per exponent bit); negative exponents as numpy's float result truncated
+  if (e < 0) return a == 1 ? 1 : a == -1 ? ((e & 1) == 0 ? 1 : -1) : 0;
+  int r = 1, base = a;
+  for (uint n = uint(e); n != 0u; n >>= 1) {
+    if ((n & 1u) != 0u) r *= base;
+    base *= base;
+  }
+  return r;
+}
 `;
 
 /** Integer GLSL of ops real models apply to int tensors (a, b are int; c bool). */
@@ -30,15 +40,26 @@ const INT_GLSL: Record<string, string> = {
   Max: 'max(a, b)', Min: 'min(a, b)', Relu: 'max(a, 0)',
   Equal: '(a == b)', Less: '(a < b)', LessOrEqual: '(a <= b)', Greater: '(a > b)', GreaterOrEqual: '(a >= b)',
   Where: '(c ? a : b)', Sum: '(a + b)',
+  Pow: 'vkrt_ipow(a, b)',
+};
+
+/**
+ * uint32 keeps its 32 bits in the int (values from 2^31 read negative): the ops that depend on
+ * the sign compare, divide and pick as uint.
+ */
+const UINT32_GLSL: Record<string, string> = {
+  Div: '(b == 0 ? 0 : int(uint(a) / uint(b)))', Mod: '(b == 0 ? 0 : int(uint(a) % uint(b)))',
+  Max: 'int(max(uint(a), uint(b)))', Min: 'int(min(uint(a), uint(b)))', Abs: 'a', Relu: 'a',
+  Less: '(uint(a) < uint(b))', LessOrEqual: '(uint(a) <= uint(b))', Greater: '(uint(a) > uint(b))', GreaterOrEqual: '(uint(a) >= uint(b))',
 };
 
 const BOOL_OPS = new Set(['And', 'Or', 'Xor', 'Not']);
 
-function exprOf(op: string, float: boolean): string | undefined {
+function exprOf(op: string, dtype: DType): string | undefined {
   if (op === 'Clip') return 'clip'; // built from its bounds in elementwiseKernel
   if (BOOL_OPS.has(op)) return ELEMENTWISE_SCALAR[op].glsl;
-  if (float) return ELEMENTWISE_SCALAR[op]?.glsl ?? ELEMENTWISE_GLSL_EXTRA[op];
-  return INT_GLSL[op];
+  if (isFloat(dtype)) return ELEMENTWISE_SCALAR[op]?.glsl ?? ELEMENTWISE_GLSL_EXTRA[op];
+  return (dtype === 'uint32' ? UINT32_GLSL[op] : undefined) ?? ELEMENTWISE_SCALAR[op]?.glslInt ?? INT_GLSL[op];
 }
 
 /** Rewrite `a`, `b`, `c` in a table expression to the generator's v0, v1, v2. */
@@ -57,7 +78,7 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
     const x0 = ctx.inputs[op === 'Where' ? 1 : 0];
     if (!x0) return ctx.fail('missing input');
     const float = isFloat(x0.dtype);
-    let expr = exprOf(op, float);
+    let expr = exprOf(op, x0.dtype);
     if (!expr) return ctx.unsupported(`no GPU kernel for ${op} on ${x0.dtype} tensors; run the model on the reference backend or cast the inputs to float`);
     const desc = ELEMENTWISE_SCALAR[op];
     const floatParams: Record<string, number> = desc?.params ? { ...desc.params(ctx.attrs, ctx.fail, ctx.opset) } : {};
@@ -96,15 +117,20 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
       const a = ctx.inputs[0]!.dims;
       return op === 'PRelu' ? legacySlope(ctx, a, t.dims) : legacyAlign(ctx, a, t.dims);
     };
+    // an integer Pow's exponent may be a float tensor (Pow(int32, float32) -> int32)
+    const floatExp = op === 'Pow' && !float && isFloat(ctx.inputs[1]!.dtype);
+    if (floatExp) expr = '(v1 == trunc(v1) && abs(v1) < 2147483648.0 ? vkrt_ipow(v0, int(v1)) : vkrt_f2i(vkrt_pow(float(v0), v1)))';
     const inputs: PointwiseInput[] = bound.map(({ t, i }) => ({
       gpu: t.gpu,
       dims: dimsOf(t, i),
-      as: BOOL_OPS.has(op) || (op === 'Where' && i === 0) ? 'bool' : float ? 'float' : 'int',
+      as: BOOL_OPS.has(op) || (op === 'Where' && i === 0) ? 'bool' : float || (floatExp && i === 1) ? 'float' : 'int',
     }));
     const resultAs = desc?.out === 'bool' || BOOL_OPS.has(op) ? 'bool' : float ? 'float' : 'int';
+    // integer results wrap to the dtype's width, as the reference's typed arrays do
+    if (resultAs === 'int') expr = wrapInt(out.dtype, expr);
     const d = pointwiseDispatch({
       name: op.toLowerCase(), inputs, outDims: out.dims, outGpu: out.gpu, resultAs,
-      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : INT_HELPERS,
+      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : `${INT_HELPERS}${floatExp ? `${ELEMENTWISE_GLSL_HELPERS}\n${NARROW_GLSL}` : ''}`,
     }, ctx.caps);
     d.bindings = [...bound.map(({ i }): BindingRef => ({ input: i })), { output: 0 }];
     // FP16 layers: the generated kernel declares each buffer in its tensor's storage type and
@@ -161,7 +187,7 @@ function castKernel(ctx: KernelContext): KernelImpl[] {
   let F: string, I: string | undefined;
   if (MINI.has(from)) F = `vkrt_dec_${from}(uint(v0))`;
   else if (isFloat(from)) { as = 'float'; F = 'v0'; }
-  else { I = 'v0'; F = 'float(v0)'; }
+  else { I = 'v0'; F = from === 'uint32' ? 'float(uint(v0))' : 'float(v0)'; }
   let expr: string;
   let resultAs: 'float' | 'int' | 'bool';
   if (to === 'bool') { resultAs = 'bool'; expr = I !== undefined ? `${I} != 0` : `${F} != 0.0`; }

@@ -41,6 +41,11 @@ export interface ElementwiseScalar {
   cmp?(a: Scalar, b: Scalar): boolean;
   /** GLSL 450 expression for float inputs (see the module comment). */
   glsl?: string;
+  /**
+   * GLSL 450 expression for integer inputs held as i32 (`a`, `b` int; the kernel wraps the result
+   * to the dtype's width). uint32 keeps its 32 bits in the int, so unsigned ops cast to uint.
+   */
+  glslInt?: string;
   /** Operator traits (ops/types.ts); ops with bool outputs are range-resetting without saying so. */
   traits?: OpTraits;
 }
@@ -94,15 +99,14 @@ export function erf(x: number): number {
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
 
-/** Integer power by squaring (exponent >= 0), low 32 bits exact through Math.imul. */
+/** Integer power by squaring (exponent >= 0), low 32 bits exact through Math.imul (one step per exponent bit). */
 function ipow(a: number, e: number): number {
   let r = 1, base = a | 0;
-  let n = Math.min(e, 64); // beyond 64 squarings everything but 0/±1 is 0 mod 2^32
-  if (e > 64 && (a === 1 || a === -1)) n = e % 2 === 0 ? 2 : 1;
+  let n = e;
   while (n > 0) {
-    if (n & 1) r = Math.imul(r, base);
+    if (n % 2 === 1) r = Math.imul(r, base);
     base = Math.imul(base, base);
-    n >>>= 1;
+    n = Math.floor(n / 2);
   }
   return r;
 }
@@ -191,7 +195,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
     glsl: '(isinf(a) && ((a > 0.0 && detect_positive != 0.0) || (a < 0.0 && detect_negative != 0.0)))',
   },
   Not: { traits: RESETS, arity: 1, types: BOOL, out: 'same', i: (a) => (a ? 0 : 1), glsl: '!a' },
-  BitwiseNot: { arity: 1, types: INTS, out: 'same', since: 18, i: (a) => ~a, big: (a) => ~a },
+  BitwiseNot: { arity: 1, types: INTS, out: 'same', since: 18, i: (a) => ~a, big: (a) => ~a, glslInt: '(~a)' },
 
   // ---- activations ----
   Relu: { arity: 1, types: SIGNED, out: 'same', f: (a) => (a > 0 ? a : Number.isNaN(a) ? a : 0), i: (a) => (a > 0 ? a : 0), big: (a) => (a > 0n ? a : 0n), glsl: 'vkrt_relu(a)' },
@@ -296,10 +300,12 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
     // Multiplying by 2^b is exact in double and the uint store wraps it; b >= 1024 gives 0.
     i: (a, b, p) => (p.left ? (b >= 64 ? 0 : a * 2 ** b) : b >= 64 ? 0 : Math.floor(a / 2 ** b)),
     big: (a, b, p) => (p.left ? bigShl(a, b) : bigShr(a, b)),
+    // shift counts from 32 give 0 (the width wrap then covers 8 and 16 bits); right shifts are logical
+    glslInt: '(uint(b) >= 32u ? 0 : left != 0.0 ? int(uint(a) << uint(b)) : int(uint(a) >> uint(b)))',
   },
-  BitwiseAnd: { arity: 2, types: INTS, out: 'same', since: 18, i: (a, b) => a & b, big: (a, b) => a & b },
-  BitwiseOr: { arity: 2, types: INTS, out: 'same', since: 18, i: (a, b) => a | b, big: (a, b) => a | b },
-  BitwiseXor: { arity: 2, types: INTS, out: 'same', since: 18, i: (a, b) => a ^ b, big: (a, b) => a ^ b },
+  BitwiseAnd: { arity: 2, types: INTS, out: 'same', since: 18, i: (a, b) => a & b, big: (a, b) => a & b, glslInt: '(a & b)' },
+  BitwiseOr: { arity: 2, types: INTS, out: 'same', since: 18, i: (a, b) => a | b, big: (a, b) => a | b, glslInt: '(a | b)' },
+  BitwiseXor: { arity: 2, types: INTS, out: 'same', since: 18, i: (a, b) => a ^ b, big: (a, b) => a ^ b, glslInt: '(a ^ b)' },
 
   // ---- logic on bool ----
   And: { arity: 2, types: BOOL, out: 'bool', cmp: (a, b) => !!a && !!b, glsl: '(a && b)' },
