@@ -105,6 +105,53 @@ describe('GPU narrow types', function () {
       }
     }
   });
+
+  it('Cast float16 -> narrow floats (odd sizes), float8e8m0 round modes', async () => {
+    for (const fmt of MINI) {
+      const vals = edgeValues(fmt).filter((v) => !Number.isFinite(v) || Math.abs(v) <= 65504);
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(fmt), inputs: [Tensor.from('float16', [vals.length], vals)] });
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(fmt, { saturate: { type: 'int', value: 0 } }), inputs: [Tensor.from('float16', [vals.length], vals)] });
+    }
+    const vals = edgeValues('float8e8m0');
+    for (const mode of ['up', 'down', 'nearest']) {
+      for (const saturate of [0, 1]) {
+        await exact(device, { op: 'Cast', opset: 25, attrs: to('float8e8m0', { round_mode: { type: 'string', value: mode }, saturate: { type: 'int', value: saturate } }), inputs: [new Tensor('float32', [vals.length], Float32Array.from(vals))] });
+      }
+    }
+  });
+
+  it('Cast from every narrow float to float32, float16, bfloat16, float64, the integers, bool and every narrow float', async () => {
+    const targets: DType[] = ['float32', 'float16', 'bfloat16', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'bool', ...MINI];
+    for (const fmt of MINI) {
+      const all = Array.from({ length: fmt === 'float4e2m1' ? 16 : 256 }, (_, c) => miniFloatToNumber(fmt, c));
+      const x = new Tensor(fmt, [all.length], Float32Array.from(all));
+      for (const t of targets) {
+        if (t === 'int64' && fmt === 'float8e8m0') continue; // up to 2^127: int64 is held as int32 values (clamped)
+        await exact(device, { op: 'Cast', opset: 25, attrs: to(t), inputs: [x] });
+        if (MINI.includes(t as MiniFloat)) await exact(device, { op: 'Cast', opset: 25, attrs: to(t, { saturate: { type: 'int', value: 0 } }), inputs: [x] });
+      }
+      // CastLike takes the target from its second input
+      await exact(device, { op: 'CastLike', opset: 25, inputs: [x, Tensor.from('float32', [1], [0])] });
+    }
+  });
+
+  it('Cast integers, bool and bfloat16 to the narrow floats; float32 -> bfloat16', async () => {
+    for (const fmt of MINI) {
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(fmt), inputs: [randomTensor('int32', [127], 30, -70000, 70000)] });
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(fmt), inputs: [randomTensor('int8', [13], 31, -128, 127)] });
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(fmt), inputs: [randomTensor('bool', [13], 32)] });
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(fmt), inputs: [randomTensor('bfloat16', [127], 33, -600, 600)] });
+      await exact(device, { op: 'CastLike', opset: 25, inputs: [randomTensor('float32', [1000], 34, -500, 500), new Tensor(fmt, [1], Float32Array.from([1]))] });
+    }
+    const vals = [...edgeValues('float8e5m2'), 3.3895314e38, 3.4028235e38, 1.0000001, 1.0039062, 1.0117188, -1.0039062, 1e-40, -1e-45];
+    await exact(device, { op: 'Cast', opset: 25, attrs: to('bfloat16'), inputs: [new Tensor('float32', [vals.length], Float32Array.from(vals.map(f32)))] });
+  });
+
+  it('float to integer casts truncate and wrap as the reference (NaN, Inf: 0)', async () => {
+    const vals = [0, -0, 0.5, -0.5, 1.9, -1.9, 127.5, 128, 255.9, 256, -129, 32768, 65535.5, 2147483520, 2147483648, 4294967296, 6e9, -6e9, 1e20, -2147483648, NaN, Infinity, -Infinity];
+    const x = Tensor.from('float32', [vals.length], vals);
+    for (const t of ['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'bool'] as DType[]) await exact(device, { op: 'Cast', attrs: to(t), inputs: [x] });
+  });
 });
 
 describe('GPU integer bit operators and Pow', function () {
