@@ -147,6 +147,30 @@ describe('GPU narrow types', function () {
     await exact(device, { op: 'Cast', opset: 25, attrs: to('bfloat16'), inputs: [new Tensor('float32', [vals.length], Float32Array.from(vals.map(f32)))] });
   });
 
+  it('QuantizeLinear to and DequantizeLinear from float8/float4 (per tensor, per axis, zero points, saturate)', async () => {
+    const Q_FORMATS: MiniFloat[] = ['float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float4e2m1'];
+    for (const fmt of Q_FORMATS) {
+      const vals = edgeValues(fmt);
+      const x = new Tensor('float32', [vals.length], Float32Array.from(vals));
+      for (const saturate of [1, 0]) {
+        await exact(device, { op: 'QuantizeLinear', opset: 25, attrs: { saturate: { type: 'int', value: saturate } }, inputs: [x, Tensor.from('float32', [], [1]), new Tensor(fmt, [], Float32Array.from([0]))], constant: [1, 2] });
+        await exact(device, { op: 'QuantizeLinear', opset: 25, attrs: { saturate: { type: 'int', value: saturate } }, inputs: [x, Tensor.from('float32', [], [0.37]), new Tensor(fmt, [], Float32Array.from([0]))], constant: [1, 2] });
+      }
+      // per axis, scale and zero point as run-time inputs, odd sizes
+      const x2 = randomTensor('float32', [3, 13, 5], 40, -700, 700);
+      await exact(device, { op: 'QuantizeLinear', opset: 25, attrs: { axis: { type: 'int', value: 1 } }, inputs: [x2, randomTensor('float32', [13], 41, 0.5, 3), new Tensor(fmt, [13], new Float32Array(13))] });
+      await exact(device, { op: 'QuantizeLinear', opset: 25, inputs: [randomTensor('float16', [127], 42, -100, 100), Tensor.from('float16', [], [0.75]), new Tensor(fmt, [], Float32Array.from([0]))], constant: [1, 2] });
+      // Dequantize: every code, per tensor and per axis, with a zero point of the format
+      const n = fmt === 'float4e2m1' ? 16 : 256;
+      const codes = Array.from({ length: n }, (_, c) => miniFloatToNumber(fmt, c));
+      const xq = new Tensor(fmt, [n], Float32Array.from(codes));
+      await exact(device, { op: 'DequantizeLinear', opset: 25, inputs: [xq, Tensor.from('float32', [], [0.3])], constant: [1] });
+      await exact(device, { op: 'DequantizeLinear', opset: 25, inputs: [xq, Tensor.from('float16', [], [2])], constant: [1] });
+      const xq2 = new Tensor(fmt, [2, n / 2], Float32Array.from(codes));
+      await exact(device, { op: 'DequantizeLinear', opset: 25, attrs: { axis: { type: 'int', value: 0 } }, inputs: [xq2, Tensor.from('float32', [2], [0.5, 3]), new Tensor(fmt, [2], Float32Array.from([0, fmt === 'float4e2m1' ? 1 : 2]))] });
+    }
+  });
+
   it('float to integer casts truncate and wrap as the reference (NaN, Inf: 0)', async () => {
     const vals = [0, -0, 0.5, -0.5, 1.9, -1.9, 127.5, 128, 255.9, 256, -129, 32768, 65535.5, 2147483520, 2147483648, 4294967296, 6e9, -6e9, 1e20, -2147483648, NaN, Infinity, -Infinity];
     const x = Tensor.from('float32', [vals.length], vals);
