@@ -171,6 +171,32 @@ describe('GPU narrow types', function () {
     }
   });
 
+  it('BitCast between every pair of one width (32, 16, 8 and 4 bits), int64 <-> uint64', async () => {
+    const groups: DType[][] = [
+      ['float32', 'int32', 'uint32'],
+      ['float16', 'bfloat16', 'int16', 'uint16'],
+      ['int8', 'uint8', 'bool', 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0'],
+      ['int4', 'uint4', 'float4e2m1'],
+    ];
+    // every bit pattern of the width (32 bits: a spread of patterns, NaN payloads left out)
+    const patterns = (w: number): number[] => (w <= 16 ? Array.from({ length: 2 ** w }, (_, i) => i)
+      : [0, 1, 0x7f7fffff, 0x80000000, 0xff7fffff, 0x7f800000, 0xff800000, 0x00000001, 0x807fffff, 0x3f800000, 0xdeadbeef & 0x7f7fffff, 0x12345678]);
+    for (const group of groups) {
+      const w = group[0] === 'float32' ? 32 : group[0] === 'float16' ? 16 : group[0] === 'int8' ? 8 : 4;
+      const bitsIn = patterns(w);
+      for (const from of group) {
+        // the source tensor: each bit pattern read as `from` (through the reference's BitCast from the unsigned type)
+        const u: DType = w === 32 ? 'uint32' : w === 16 ? 'uint16' : w === 8 ? 'uint8' : 'uint4';
+        const src = from === 'bool' ? Tensor.from('bool', [13], Array.from({ length: 13 }, (_, i) => i % 2))
+          : from === u ? Tensor.from(u, [bitsIn.length], bitsIn)
+            : interpret(singleNodeModel({ op: 'BitCast', opset: 26, attrs: to(from), inputs: [Tensor.from(u, [bitsIn.length], bitsIn)] }).model, new Map([['in0', Tensor.from(u, [bitsIn.length], bitsIn)]])).get('out0') as Tensor;
+        for (const t of group) await exact(device, { op: 'BitCast', opset: 26, attrs: to(t), inputs: [src] });
+      }
+    }
+    await exact(device, { op: 'BitCast', opset: 26, attrs: to('uint64'), inputs: [Tensor.from('int64', [5], [-1, 0, 5, -2147483648, 2147483647])] });
+    await exact(device, { op: 'BitCast', opset: 26, attrs: to('int64'), inputs: [Tensor.from('uint64', [3], [0, 5, 2147483647])] });
+  });
+
   it('float to integer casts truncate and wrap as the reference (NaN, Inf: 0)', async () => {
     const vals = [0, -0, 0.5, -0.5, 1.9, -1.9, 127.5, 128, 255.9, 256, -129, 32768, 65535.5, 2147483520, 2147483648, 4294967296, 6e9, -6e9, 1e20, -2147483648, NaN, Infinity, -Infinity];
     const x = Tensor.from('float32', [vals.length], vals);

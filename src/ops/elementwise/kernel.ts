@@ -6,7 +6,7 @@
  */
 import { BindingRef, KernelContext, KernelImpl, withF16 } from '../../kernel/contract';
 import { pointwiseDispatch, PointwiseInput } from '../../kernel/pointwise';
-import { DType, isFloat } from '../../ir/dtype';
+import { DType, dtypeByteSize, isFloat } from '../../ir/dtype';
 import { NARROW_GLSL } from '../../kernel/narrow-glsl';
 import { OpDef } from '../types';
 import { legacyAlign, legacySlope } from './driver';
@@ -147,6 +147,7 @@ export function withKernels(defs: OpDef[]): OpDef[] {
       return { ...d, kernel: elementwiseKernel(d.opType) };
     }
     if (d.opType === 'Cast' || d.opType === 'CastLike') return { ...d, kernel: castKernel, traits: { ...d.traits, packedStorage: true } };
+    if (d.opType === 'BitCast') return { ...d, kernel: bitcastKernel, traits: { ...d.traits, packedStorage: true } };
     return d;
   });
 }
@@ -206,4 +207,47 @@ function castKernel(ctx: KernelContext): KernelImpl[] {
     name: `cast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr, helpers: NARROW_GLSL,
   }, ctx.caps);
   return withF16([{ name: `cast_${from}_to_${to}`, dispatches: [d] }], ctx);
+}
+
+/**
+ * BitCast between dtypes of one width up to 32 bits: the source's bits (as the reference sees
+ * them: narrow floats re-encoded, so -0 and NaN take their canonical codes, float16/bfloat16 NaN
+ * the quiet NaN) become the target's. 64-bit types are held as 32-bit values on the GPU, so only
+ * int64 <-> uint64 (the same int) runs there.
+ */
+function bitcastKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  const out = ctx.outputs[0];
+  const from = x.dtype, to = out.dtype;
+  const wide = (d: DType) => d === 'float64' || d === 'int64' || d === 'uint64';
+  if (wide(from) || wide(to)) {
+    if ((from === 'int64' || from === 'uint64') && (to === 'int64' || to === 'uint64')) {
+      const d = pointwiseDispatch({ name: 'bitcast_i64', inputs: [{ gpu: x.gpu, dims: x.dims, as: 'int' }], outDims: out.dims, outGpu: out.gpu, resultAs: 'int', expr: 'v0' }, ctx.caps);
+      return [{ name: `bitcast_${from}_to_${to}`, dispatches: [d] }];
+    }
+    return ctx.unsupported(`no GPU BitCast from ${from} to ${to}: 64-bit values are held as 32 bits on the GPU`);
+  }
+  let as: 'float' | 'int' = 'int';
+  let bits: string;
+  if (from === 'float32') { as = 'float'; bits = 'floatBitsToUint(v0)'; }
+  else if (from === 'float16') { as = 'float'; bits = '(vkrt_isnan(v0) ? 0x7e00u : packHalf2x16(vec2(v0, 0.0)) & 0xffffu)'; }
+  else if (from === 'bfloat16') { as = 'float'; bits = '(vkrt_isnan(v0) ? (floatBitsToUint(v0) >> 16) | 0x40u : floatBitsToUint(v0) >> 16)'; } // NaN: quieted, as numberToBfloat16Bits
+  else if (from === 'float8e8m0') bits = 'uint(v0)';
+  else if (MINI.has(from)) bits = `vkrt_enc_${from}(vkrt_dec_${from}(uint(v0)), true)`;
+  else bits = `(uint(v0) & ${from === 'bool' ? 255 : 2 ** (dtypeByteSize(from) * 8) - 1}u)`;
+  let expr: string;
+  let resultAs: 'float' | 'int' = 'int';
+  if (to === 'float32') { resultAs = 'float'; expr = `uintBitsToFloat(${bits})`; }
+  else if (to === 'float16') { resultAs = 'float'; expr = `unpackHalf2x16(${bits}).x`; }
+  else if (to === 'bfloat16') { resultAs = 'float'; expr = `uintBitsToFloat(${bits} << 16)`; }
+  else if (to === 'float8e8m0') expr = `int(${bits})`;
+  else if (MINI.has(to)) expr = `int(vkrt_enc_${to}(vkrt_dec_${to}(${bits}), false))`; // -0 holds as +0, as the reference rounds it
+  else if (to === 'bool') expr = `(${bits} != 0u ? 1 : 0)`;
+  else if (to === 'int4' || to === 'int2') expr = `(int(${bits} << ${32 - dtypeByteSize(to) * 8}u) >> ${32 - dtypeByteSize(to) * 8})`;
+  else expr = wrapInt(to, `int(${bits})`);
+  const d = pointwiseDispatch({
+    name: `bitcast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr,
+    helpers: `${ELEMENTWISE_GLSL_HELPERS}\n${NARROW_GLSL}`,
+  }, ctx.caps);
+  return withF16([{ name: `bitcast_${from}_to_${to}`, dispatches: [d] }], ctx);
 }
