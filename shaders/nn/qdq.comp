@@ -11,21 +11,37 @@
 // Bindings: 0 X, 1 scale, 2 zero point (HAS_ZP), then Y.
 // Params (layout qdq, src/ops/nn/gpu/qlinear.ts): P_count (elements), P_D, P_inner, P_block, the
 //   parameter strides, the quantized range P_lo, P_hi.
-// Defines: DEQUANT (else quantize), HAS_ZP, XT (x storage type: float or int; quantize only).
-// Groups: grid1d(count, 64).
+// Defines: DEQUANT (else quantize), HAS_ZP, XT (x storage type: float or int; quantize only),
+//   QBITS (4 or 2: the quantized tensors, x and zero point of DEQUANT or y and zero point of a
+//   quantize, are packed int4/uint4/int2/uint2 codes in 32-bit words, src/kernel/storage.ts) with
+//   QSIGNED (1: codes read sign-extended). A packed quantize computes one word per invocation.
+// Groups: grid1d(count, 64), packed quantize grid1d(ceil(count * QBITS / 32), 64).
 #include "nn_quant.glsl"
 #ifndef XT
 #define XT float
 #endif
+#ifdef QBITS
+#define QT uint
+#define QPER (32u / uint(QBITS))
+// code k of a packed buffer, as an int
+#if QSIGNED
+#define QREAD(buf, k) (int(buf[(k) / QPER] << (32u - uint(QBITS) - ((k) % QPER) * uint(QBITS))) >> (32 - QBITS))
+#else
+#define QREAD(buf, k) int((buf[(k) / QPER] >> (((k) % QPER) * uint(QBITS))) & ((1u << uint(QBITS)) - 1u))
+#endif
+#else
+#define QT int
+#define QREAD(buf, k) buf[k]
+#endif
 
 #ifdef DEQUANT
-layout(std430, binding = 0) readonly buffer InX { int x_[]; };
+layout(std430, binding = 0) readonly buffer InX { QT x_[]; };
 #else
 layout(std430, binding = 0) readonly buffer InX { XT x_[]; };
 #endif
 layout(std430, binding = 1) readonly buffer InS { float s_[]; };
 #ifdef HAS_ZP
-layout(std430, binding = 2) readonly buffer InZ { int z_[]; };
+layout(std430, binding = 2) readonly buffer InZ { QT z_[]; };
 layout(std430, binding = 3) writeonly buffer OutY {
 #else
 layout(std430, binding = 2) writeonly buffer OutY {
@@ -33,29 +49,53 @@ layout(std430, binding = 2) writeonly buffer OutY {
 #ifdef DEQUANT
   float y_[];
 #else
-  int y_[];
+  QT y_[];
 #endif
 };
 
-void main() {
-  uint idx = vkrt_index();
-  if (idx >= P_count) return;
+uint qdq_param(uint idx) {
   uint i = idx % P_inner;
   uint r = idx / P_inner;
   uint a = r % P_D;
   uint o = r / P_D;
-  uint p = o * P_strideOuter + (a / P_block) * P_strideBlock + i * P_strideInner;
-  float s = s_[p];
+  return o * P_strideOuter + (a / P_block) * P_strideBlock + i * P_strideInner;
+}
+
+int qdq_zero(uint p) {
 #ifdef HAS_ZP
-  int z = z_[p];
+  return QREAD(z_, p);
 #else
-  int z = 0;
+  return 0;
 #endif
-#ifdef DEQUANT
-  precise float d = float(x_[idx] - z);
-  y_[idx] = d * s;
+}
+
+#ifndef DEQUANT
+int qdq_quantize(uint idx) {
+  uint p = qdq_param(idx);
+  float v = roundEven(nn_div(float(x_[idx]), s_[p])) + float(qdq_zero(p));
+  return isnan(v) ? 0 : v <= float(P_lo) ? P_lo : v >= float(P_hi) ? P_hi : int(v);
+}
+#endif
+
+void main() {
+  uint idx = vkrt_index();
+#if defined(QBITS) && !defined(DEQUANT)
+  if (idx * QPER >= P_count) return;
+  uint word = 0u;
+  for (uint e = 0u; e < QPER; e++) {
+    uint k = idx * QPER + e;
+    if (k >= P_count) break;
+    word |= (uint(qdq_quantize(k)) & ((1u << uint(QBITS)) - 1u)) << (e * uint(QBITS));
+  }
+  y_[idx] = word;
 #else
-  float v = roundEven(nn_div(float(x_[idx]), s)) + float(z);
-  y_[idx] = isnan(v) ? 0 : v <= float(P_lo) ? P_lo : v >= float(P_hi) ? P_hi : int(v);
+  if (idx >= P_count) return;
+#ifdef DEQUANT
+  uint p = qdq_param(idx);
+  precise float d = float(QREAD(x_, idx) - qdq_zero(p));
+  y_[idx] = d * s_[p];
+#else
+  y_[idx] = qdq_quantize(idx);
+#endif
 #endif
 }

@@ -51,15 +51,18 @@ const MINI_FLOATS: ReadonlySet<DType> = new Set(['float8e4m3fn', 'float8e4m3fnuz
 
 /**
  * GPU storage of an ONNX dtype in FP32 engines: floats as f32 (float64 is narrowed), the 8-bit
- * floats as packed bytes and float4e2m1 as packed nibbles (their codes), every other integer type
- * and bool as i32 (int64 values outside int32 are clamped when uploaded; uint32 keeps its 32 bits,
+ * floats as packed bytes, float4e2m1/int4/uint4 as packed nibbles and int2/uint2 as packed 2-bit
+ * codes, every other integer type and bool as i32 (int64 values outside int32 are clamped when uploaded; uint32 keeps its 32 bits,
  * see toGpuArray). Returns undefined for types the GPU does not hold (string, complex).
  */
 export function gpuTypeOf(dtype: DType): GpuType | undefined {
   switch (dtype) {
     case 'float32': case 'float64': case 'float16': case 'bfloat16': return 'f32';
     case 'string': case 'complex64': case 'complex128': return undefined;
-    case 'float4e2m1': return 'u4x8';
+    case 'float4e2m1': case 'uint4': return 'u4x8';
+    case 'int4': return 'i4x8';
+    case 'uint2': return 'u2x16';
+    case 'int2': return 'i2x16';
     default: return MINI_FLOATS.has(dtype) ? 'u8x4' : dtype.startsWith('float') ? undefined : 'i32';
   }
 }

@@ -7,7 +7,7 @@
  * floats next to them, the saturation thresholds, NaN, ±Inf, ±0, subnormals) on odd sizes.
  */
 import { strict as assert } from 'assert';
-import { Attr } from '../../src/ir/graph';
+import { Attr, Graph, Model, Node } from '../../src/ir/graph';
 import { DType, onnxDTypeCode } from '../../src/ir/dtype';
 import { miniFloatLimits, miniFloatToNumber, MiniFloat } from '../../src/ir/float';
 import { Tensor } from '../../src/ir/tensor';
@@ -169,6 +169,72 @@ describe('GPU narrow types', function () {
       const xq2 = new Tensor(fmt, [2, n / 2], Float32Array.from(codes));
       await exact(device, { op: 'DequantizeLinear', opset: 25, attrs: { axis: { type: 'int', value: 0 } }, inputs: [xq2, Tensor.from('float32', [2], [0.5, 3]), new Tensor(fmt, [2], Float32Array.from([0, fmt === 'float4e2m1' ? 1 : 2]))] });
     }
+  });
+
+  it('int4/uint4/int2/uint2 packed: Cast to and from floats and integers (wrapping), odd sizes', async () => {
+    for (const t of ['int4', 'uint4', 'int2', 'uint2'] as DType[]) {
+      for (const n of [1, 3, 13, 127, 1000]) {
+        await exact(device, { op: 'Cast', opset: 25, attrs: to(t), inputs: [randomTensor('float32', [n], 50 + n, -40, 40)] });
+        await exact(device, { op: 'Cast', opset: 25, attrs: to('float32'), inputs: [randomTensor(t, [n], 60 + n, -8, 15)] });
+      }
+      const edge = [0, -0, 0.9, -0.9, 1.5, -1.5, 7, 8, -8, -9, 15, 16, 17, 1e9, -1e9, NaN, Infinity, -Infinity];
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(t), inputs: [Tensor.from('float32', [edge.length], edge)] });
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(t), inputs: [randomTensor('int32', [127], 70, -300, 300)] });
+      await exact(device, { op: 'Cast', opset: 25, attrs: to(t), inputs: [randomTensor('float16', [13], 71, -20, 20)] });
+      for (const u of ['int8', 'uint8', 'int32', 'float16', 'bool', 'int4', 'uint4', 'int2', 'uint2', 'float4e2m1'] as DType[]) {
+        await exact(device, { op: 'Cast', opset: 25, attrs: to(u), inputs: [randomTensor(t, [13], 72, -8, 15)] });
+      }
+    }
+  });
+
+  it('int4/uint4/int2/uint2 packed: QuantizeLinear and DequantizeLinear per tensor, per axis and blocked', async () => {
+    for (const t of ['int4', 'uint4', 'int2', 'uint2'] as DType[]) {
+      const zp = (n: number, seed: number) => randomTensor(t, [n], seed, t.startsWith('u') ? 0 : -2, 1);
+      const x = randomTensor('float32', [3, 13, 5], 80, -20, 20);
+      await exact(device, { op: 'QuantizeLinear', opset: 25, inputs: [x, Tensor.from('float32', [], [0.7]), zp(1, 81).reshape([])], constant: [1, 2] });
+      await exact(device, { op: 'QuantizeLinear', opset: 25, attrs: { axis: { type: 'int', value: 1 } }, inputs: [x, randomTensor('float32', [13], 82, 0.5, 4), zp(13, 83)] });
+      await exact(device, { op: 'QuantizeLinear', opset: 25, attrs: { axis: { type: 'int', value: 1 }, block_size: { type: 'int', value: 4 } }, inputs: [x, randomTensor('float32', [3, 4, 5], 84, 0.5, 4), randomTensor(t, [3, 4, 5], 85, -1, 1)] });
+      const q = randomTensor(t, [3, 13, 5], 86, -8, 15);
+      await exact(device, { op: 'DequantizeLinear', opset: 25, inputs: [q, Tensor.from('float32', [], [0.3]), zp(1, 87).reshape([])], constant: [1, 2] });
+      await exact(device, { op: 'DequantizeLinear', opset: 25, attrs: { axis: { type: 'int', value: 1 } }, inputs: [q, randomTensor('float32', [13], 88, 0.5, 4), zp(13, 89)] });
+      await exact(device, { op: 'DequantizeLinear', opset: 25, attrs: { axis: { type: 'int', value: 1 }, block_size: { type: 'int', value: 4 } }, inputs: [q, randomTensor('float32', [3, 4, 5], 90, 0.5, 4), randomTensor(t, [3, 4, 5], 91, -1, 1)], constant: [0, 1, 2] });
+    }
+  });
+
+  it('packed tensors pass whole through views (Reshape of int4 weights into DequantizeLinear) and other ops refuse them by name', async () => {
+    const g = new Graph('view');
+    // w a run-time input, so nothing folds at build time: the upload packs it, Reshape aliases it
+    g.initializers.set('shape', Tensor.from('int64', [2], [3, 10]));
+    g.initializers.set('s', Tensor.from('float32', [], [0.25]));
+    g.inputs.push('w', 'x');
+    g.types.set('w', { kind: 'tensor', dtype: 'int4', shape: [6, 5] });
+    g.types.set('x', { kind: 'tensor', dtype: 'float32', shape: [3, 10] });
+    g.nodes = [
+      new Node({ name: 'r', opType: 'Reshape', inputs: ['w', 'shape'], outputs: ['wr'] }),
+      new Node({ name: 'dq', opType: 'DequantizeLinear', inputs: ['wr', 's'], outputs: ['wf'] }),
+      new Node({ name: 'add', opType: 'Add', inputs: ['wf', 'x'], outputs: ['y'] }),
+    ];
+    g.outputs = ['y'];
+    const m = new Model(g);
+    m.opsets.set('', 21);
+    const feeds = new Map([['w', randomTensor('int4', [6, 5], 92, -8, 7)], ['x', randomTensor('float32', [3, 10], 93)]]);
+    const ref = interpret(m, feeds).get('y') as Tensor;
+    const engine = buildEngine(m, { device, fusion: false });
+    try {
+      assert.equal(engine.plan.layers.length, 2, 'Reshape is a view: DequantizeLinear and Add are the layers');
+      const out = await engine.createExecutionContext().execute(feeds);
+      assert.equal(sameValues(ref, out.get('y')!), undefined);
+    } finally {
+      engine.dispose();
+    }
+    const g2 = new Graph('refuse');
+    g2.inputs.push('a');
+    g2.types.set('a', { kind: 'tensor', dtype: 'float8e4m3fn', shape: [4] });
+    g2.nodes = [new Node({ name: 'neg', opType: 'Neg', inputs: ['a'], outputs: ['b'] })];
+    g2.outputs = ['b'];
+    const m2 = new Model(g2);
+    m2.opsets.set('', 21);
+    assert.throws(() => buildEngine(m2, { device }), /neg \(Neg, opset 21\): a float8e4m3fn tensor is stored packed on the GPU \(u8x4\)/);
   });
 
   it('BitCast between every pair of one width (32, 16, 8 and 4 bits), int64 <-> uint64', async () => {

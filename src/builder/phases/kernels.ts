@@ -112,10 +112,6 @@ export function selectKernels(state: BuildState): void {
         fail: (m) => { throw new GraphError(m, node); },
         unsupported: (m) => { throw new UnsupportedError(m, node); },
       };
-      if (!def.traits?.packedStorage) {
-        const packed = [...inputs, ...outputs].find((d) => d && isPacked(d.gpu));
-        if (packed) throw new UnsupportedError(`a ${packed.dtype} tensor is stored packed on the GPU (${packed.gpu}), which only ${PACKED_OPS} take; cast it to float32 first`, node);
-      }
       const claimed = fusion && state.subviews.claim(node, inputs, outputs, state.tensors, (o, gpu) => {
         ensureTensor(state, o, 'activation', { ...descOf(state, o, node), gpu });
         state.prec.produced(o, gpu);
@@ -127,6 +123,12 @@ export function selectKernels(state: BuildState): void {
         state.prec.aliased(node.outputs[0], node.inputs[0], inputs[0]!);
         state.views++;
         continue;
+      }
+      // packed tensors (float8, float4, int4, int2) go whole through views (the bytes are shared);
+      // only kernels that read and write the packed words take them
+      if (!def.traits?.packedStorage) {
+        const packed = [...inputs, ...outputs].find((d) => d && isPacked(d.gpu));
+        if (packed) throw new UnsupportedError(`a ${packed.dtype} tensor is stored packed on the GPU (${packed.gpu}), which only ${PACKED_OPS} take; cast it to float32 first`, node);
       }
       if (!def.kernel) { unsupported.push(`${where}: no GPU kernel`); continue; }
       if (outputs.every((o) => o.dims.includes(0))) {

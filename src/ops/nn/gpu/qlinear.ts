@@ -10,6 +10,7 @@
  */
 import { BindingRef, DispatchDesc, KernelContext, KernelImpl, TensorDesc, grid1d } from '../../../kernel/contract';
 import { paramLayout } from '../../../kernel/params';
+import { isPacked, PACKED } from '../../../kernel/storage';
 import { collapseBroadcast } from '../../../kernel/pointwise';
 import { integerRange, isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
@@ -69,7 +70,7 @@ function intIn(ctx: KernelContext, t: TensorDesc | undefined, name: string): voi
 
 function outRange(ctx: KernelContext): [number, number] {
   const y = ctx.outputs[0];
-  if (y.gpu !== 'i32' || isFloat(y.dtype)) return ctx.unsupported(`quantized output ${y.dtype} has no GPU kernel`);
+  if ((y.gpu !== 'i32' && !isPacked(y.gpu)) || isFloat(y.dtype)) return ctx.unsupported(`quantized output ${y.dtype} has no GPU kernel`);
   const [lo, hi] = integerRange(y.dtype);
   return [Math.max(lo, -2147483648), Math.min(hi, 2147483647)];
 }
@@ -292,7 +293,7 @@ function qdq(ctx: KernelContext, dequant: boolean): KernelImpl[] {
   if (z) {
     const zs = qdqStrides(ctx, x.dims, z.dims, axis, block, 'zero point');
     if (zs.join(',') !== ss.join(',')) return ctx.unsupported('scale and zero point with different layouts');
-    if (z.gpu !== 'i32' || isFloat(z.dtype)) return ctx.unsupported(`zero point of ${z.dtype} has no GPU kernel`);
+    if ((z.gpu !== 'i32' && !isPacked(z.gpu)) || isFloat(z.dtype)) return ctx.unsupported(`zero point of ${z.dtype} has no GPU kernel`);
   }
   const D = rank ? x.dims[axis] : 1;
   const inner = rank ? size(x.dims.slice(axis + 1)) : 1;
@@ -301,11 +302,20 @@ function qdq(ctx: KernelContext, dequant: boolean): KernelImpl[] {
   const defines: Record<string, string | number> = {};
   if (dequant) {
     if (y.gpu !== 'f32') return ctx.unsupported(`dequantizing to ${y.dtype}`);
-    if (x.gpu !== 'i32' || isFloat(x.dtype)) return ctx.unsupported(`dequantizing ${x.dtype} has no GPU kernel`);
+    if ((x.gpu !== 'i32' && !isPacked(x.gpu)) || isFloat(x.dtype)) return ctx.unsupported(`dequantizing ${x.dtype} has no GPU kernel`);
     defines.DEQUANT = 1;
   } else {
     [lo, hi] = outRange(ctx);
     defines.XT = x.gpu === 'f32' ? 'float' : 'int';
+  }
+  // int4/uint4/int2/uint2: x and zero point (dequantize) or y and zero point (quantize) are packed codes
+  const q = dequant ? x : y;
+  let words = n;
+  if (isPacked(q.gpu)) {
+    if (isFloat(q.dtype)) return ctx.unsupported(`${q.dtype} has no blocked GPU kernel`);
+    defines.QBITS = PACKED[q.gpu].bits;
+    defines.QSIGNED = PACKED[q.gpu].signed ? 1 : 0;
+    if (!dequant) words = Math.ceil((n * PACKED[q.gpu].bits) / 32);
   }
   const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
   if (z) { defines.HAS_ZP = 1; bindings.push({ input: 2 }); }
@@ -313,7 +323,7 @@ function qdq(ctx: KernelContext, dequant: boolean): KernelImpl[] {
   const params = QDQ.pack({ count: n, D, inner, block: Math.max(1, block), strideOuter: ss[0], strideBlock: ss[1], strideInner: ss[2], lo, hi });
   return [{
     name: dequant ? 'dequantize_blocked' : 'quantize_blocked',
-    dispatches: [{ shader: 'nn/qdq', defines, params, workgroup: [64, 1, 1], groups: grid1d(n, 64, ctx.caps), bindings }],
+    dispatches: [{ shader: 'nn/qdq', defines, params, workgroup: [64, 1, 1], groups: grid1d(words, 64, ctx.caps), bindings }],
   }];
 }
 

@@ -34,7 +34,7 @@ function quantDispatch(ctx: KernelContext, name: string, expr: string, resultAs:
   const y = ctx.outputs[0];
   if (!x || !s) return ctx.fail('missing x or scale');
   if (ctx.opset >= 21 && ctx.attrs.int('block_size', 0) > 0) return ctx.unsupported('blocked quantization has no GPU kernel');
-  const read = (t: TensorDesc, v: string) => (isPacked(t.gpu) ? `vkrt_dec_${t.dtype}(uint(${v}))` : v);
+  const read = (t: TensorDesc, v: string) => (!isPacked(t.gpu) ? v : isFloat(t.dtype) ? `vkrt_dec_${t.dtype}(uint(${v}))` : `float(${v})`);
   const inputs: PointwiseInput[] = [{ gpu: x.gpu, dims: x.dims, as: isPacked(x.gpu) ? 'int' : 'float' }, { gpu: s.gpu, dims: paramDims(ctx, x.dims, s.dims), as: 'float' }];
   const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
   if (z) { inputs.push({ gpu: z.gpu, dims: paramDims(ctx, x.dims, z.dims), as: isPacked(z.gpu) ? 'int' : 'float' }); bindings.push({ input: 2 }); }
@@ -52,7 +52,7 @@ function blocked(ctx: KernelContext): boolean {
 export function quantizeKernel(ctx: KernelContext): KernelImpl[] {
   // the general kernel divides exactly (nn_div); the pointwise one stays a candidate
   const y = ctx.outputs[0];
-  if (isPacked(y.gpu)) return quantizeNarrow(ctx);
+  if (isPacked(y.gpu)) return isFloat(y.dtype) ? quantizeNarrow(ctx) : quantizeGeneralKernel(ctx); // int4/int2: packed by the general kernel
   if (blocked(ctx) || (!isFloat(y.dtype) && y.gpu === 'i32')) return [...quantizeGeneralKernel(ctx), ...(blocked(ctx) ? [] : quantizePointwise(ctx))];
   return quantizePointwise(ctx);
 }
@@ -91,7 +91,7 @@ function quantizeNarrow(ctx: KernelContext): KernelImpl[] {
 
 export function dequantizeKernel(ctx: KernelContext): KernelImpl[] {
   const [x] = ctx.inputs;
-  if (blocked(ctx)) return x && isPacked(x.gpu) ? ctx.unsupported(`blocked dequantization of ${x.dtype} has no GPU kernel`) : dequantizeGeneralKernel(ctx);
+  if (blocked(ctx)) return x && isPacked(x.gpu) && isFloat(x.dtype) ? ctx.unsupported(`blocked dequantization of ${x.dtype} has no GPU kernel`) : dequantizeGeneralKernel(ctx);
   const y = ctx.outputs[0];
   if (y.gpu !== 'f32') return ctx.unsupported(`dequantizing to ${y.dtype} has no GPU kernel`);
   return quantDispatch(ctx, 'dequantize', '(X - Z) * v1', 'float', x && isPacked(x.gpu) ? NARROW_GLSL : undefined);
