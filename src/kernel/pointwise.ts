@@ -153,7 +153,7 @@ function storeAs(spec: PointwiseSpec): string {
   return spec.resultAs === 'bool' ? `${glslType(spec.outGpu)}(r ? 1.0 : 0.0)` : `${glslType(spec.outGpu)}(r)`;
 }
 
-const VEC4: Record<'f32' | 'f16' | 'i32', string> = { f32: 'vec4', f16: 'f16vec4', i32: 'ivec4' };
+const VEC4: Record<'f32' | 'f16' | 'i32' | 'sid', string> = { f32: 'vec4', f16: 'f16vec4', i32: 'ivec4', sid: 'ivec4' };
 
 /**
  * The code of element `o` of a packed buffer `x` (uint words): an int, sign-extended for the
@@ -169,7 +169,7 @@ export function packedRead(t: PackedType, x: string, o: string): string {
 
 /** The GLSL that reads input j's element (scalar `raw`) as the expression's type. */
 function readAs(inp: PointwiseInput, raw: string): string {
-  const intLike = inp.gpu === 'i32' || isPacked(inp.gpu);
+  const intLike = inp.gpu === 'i32' || inp.gpu === 'sid' || isPacked(inp.gpu);
   return inp.as === 'bool' ? `(${raw} != ${intLike ? '0' : '0.0'})` : inp.as === 'float' ? `float(${raw})` : `int(${raw})`;
 }
 
@@ -191,7 +191,7 @@ function vec4Dispatch(spec: PointwiseSpec, n: number, contiguous: boolean[], cap
   lines.push('#version 450', '#extension GL_GOOGLE_include_directive : require', '#include "vkrt.glsl"');
   lines.push(`// generated pointwise kernel ${spec.name}: ${spec.inputs.length} input(s), contiguous, 4 elements per invocation`);
   lines.push('// bindings: 0..N-1 inputs (vectors, or one broadcast value), N output; params: n/4, float params');
-  const vec4 = (t: GpuType): string => VEC4[t as 'f32' | 'f16' | 'i32'];
+  const vec4 = (t: GpuType): string => VEC4[t as 'f32' | 'f16' | 'i32' | 'sid'];
   spec.inputs.forEach((inp, j) => lines.push(`layout(std430, binding = ${j}) readonly buffer In${j} { ${contiguous[j] ? vec4(inp.gpu) : glslType(inp.gpu)} x${j}[]; };`));
   lines.push(`layout(std430, binding = ${spec.inputs.length}) writeonly buffer Out { ${vec4(spec.outGpu)} y[]; };`);
   if (spec.helpers) lines.push(spec.helpers);

@@ -15,7 +15,7 @@ import { Tensor } from '../ir/tensor';
  * writes whole words (src/kernel/pointwise.ts); only ops whose kernels say so take them
  * (OpDef.traits.packedStorage).
  */
-export type GpuType = 'f32' | 'f16' | 'i32' | PackedType;
+export type GpuType = 'f32' | 'f16' | 'i32' | 'sid' | PackedType;
 export type PackedType = 'u8x4' | 'u4x8' | 'i4x8' | 'u2x16' | 'i2x16';
 
 /** Bits per element of a packed type, and whether its codes read sign-extended. */
@@ -28,10 +28,18 @@ export function isPacked(t: GpuType): t is PackedType {
   return t in PACKED;
 }
 
-/** GLSL scalar type of a GPU storage type (packed types: their 32-bit words). */
+/** GLSL scalar type of a GPU storage type (packed types: their 32-bit words; string ids: int). */
 export function glslType(t: GpuType): string {
-  return t === 'f32' ? 'float' : t === 'f16' ? 'float16_t' : t === 'i32' ? 'int' : 'uint';
+  return t === 'f32' ? 'float' : t === 'f16' ? 'float16_t' : t === 'i32' || t === 'sid' ? 'int' : 'uint';
 }
+
+/**
+ * String tensors are held on the GPU as `sid`: int32 ids, equal for equal strings within one run
+ * (the runtime interns every string input of a run into one table when it uploads them). Kernels
+ * can compare them for equality and nothing else (OpDef.traits.stringIds); string constants and
+ * string outputs stay off the GPU.
+ */
+export type StringIds = Map<string, number>;
 
 /** Host array of GPU storage: f32 as Float32Array, i32 as Int32Array, f16 as its bits (Uint16Array), packed types as their words (Uint32Array). */
 export type GpuArray = Float32Array | Int32Array | Uint16Array | Uint32Array;
@@ -58,7 +66,8 @@ const MINI_FLOATS: ReadonlySet<DType> = new Set(['float8e4m3fn', 'float8e4m3fnuz
 export function gpuTypeOf(dtype: DType): GpuType | undefined {
   switch (dtype) {
     case 'float32': case 'float64': case 'float16': case 'bfloat16': return 'f32';
-    case 'string': case 'complex64': case 'complex128': return undefined;
+    case 'string': return 'sid';
+    case 'complex64': case 'complex128': return undefined;
     case 'float4e2m1': case 'uint4': return 'u4x8';
     case 'int4': return 'i4x8';
     case 'uint2': return 'u2x16';
@@ -102,9 +111,19 @@ function packCodes(t: Tensor, gpu: PackedType): Uint32Array {
 
 /** Host array of a tensor in its GPU storage type (float32 or FP16 bits for floats, int32 for ints and bool, packed codes). */
 export function toGpuArray(t: Tensor, gpu: 'f32' | 'i32'): Float32Array | Int32Array;
-export function toGpuArray(t: Tensor, gpu: GpuType): GpuArray;
-export function toGpuArray(t: Tensor, gpu: GpuType): GpuArray {
+export function toGpuArray(t: Tensor, gpu: GpuType, strings?: StringIds): GpuArray;
+export function toGpuArray(t: Tensor, gpu: GpuType, strings?: StringIds): GpuArray {
   if (isPacked(gpu)) return packCodes(t, gpu);
+  if (gpu === 'sid') {
+    if (!strings) throw new Error('toGpuArray: string tensors need the run\'s id table');
+    const ids = new Int32Array(t.size);
+    (t.data as string[]).forEach((s, i) => {
+      let id = strings.get(s);
+      if (id === undefined) strings.set(s, (id = strings.size));
+      ids[i] = id;
+    });
+    return ids;
+  }
   if (gpu === 'f16' && t.dtype === 'float16' && t.data instanceof Uint16Array) return t.data; // half bits already
   const d = t.normalized().data;
   if (gpu === 'f16') return toFloat16Bits(d as ArrayLike<number>);

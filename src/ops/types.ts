@@ -62,6 +62,8 @@ export interface OpTraits {
    * 32-bit words, src/kernel/storage.ts); the builder refuses packed tensors for any other op.
    */
   packedStorage?: boolean;
+  /** The GPU kernel compares string tensors held as run-wide ids (Equal); others refuse them. */
+  stringIds?: boolean;
 }
 
 /**

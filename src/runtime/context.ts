@@ -123,6 +123,11 @@ function isShared(a: ArrayBufferView): boolean {
  */
 function checkData(name: string, t: Tensor, n: number): void {
   const d = t.data as unknown;
+  if (t.dtype === 'string') {
+    if (!Array.isArray(d) || !d.every((s) => typeof s === 'string')) throw new InputError(`input '${name}' is string, whose data is an array of strings; make it with Tensor.from('string', dims, values)`);
+    if (d.length !== n) throw new InputError(`input '${name}' (string[${t.dims.join(',')}]) needs ${n} elements; its data holds ${d.length}`);
+    return;
+  }
   const want = (allocData(t.dtype, 0) as object).constructor.name;
   if (!ArrayBuffer.isView(d) || d instanceof DataView) {
     throw new InputError(`input '${name}': its data is ${Array.isArray(d) ? 'a plain array' : typeof d}, not the ${want} a ${t.dtype} tensor holds; make it with new Tensor('${t.dtype}', dims, ${want}) or Tensor.from('${t.dtype}', dims, values)`);
@@ -342,11 +347,12 @@ export class ExecutionContext {
 
   /** Phase 1 (H2D): inputs into the arena. */
   private upload(map: Map<string, Tensor>, plan: EnginePlan): void {
+    const strings = new Map<string, number>(); // string inputs: one id table for the run
     for (const io of plan.inputs) {
       const t = map.get(io.name)!;
       const pt = plan.tensors.get(io.name);
       if (!pt || !t.size) continue;
-      const a = toGpuArray(t, io.gpu);
+      const a = toGpuArray(t, io.gpu, strings);
       // SharedArrayBuffer-backed data is copied first (native code takes plain ArrayBuffers): the
       // run sees a snapshot taken here; writes by other threads during the copy race with it
       this.arena.write(isShared(a) ? a.slice() : a, pt.offset);

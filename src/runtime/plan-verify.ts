@@ -60,7 +60,7 @@ function pluginInfo(def: OpDef | undefined): { name: string; version: string } |
   return p && typeof p.name === 'string' && typeof p.version === 'string' ? { name: p.name, version: p.version } : undefined;
 }
 
-const GPU_TYPES = new Set(['f32', 'f16', 'i32', ...Object.keys(PACKED)]);
+const GPU_TYPES = new Set(['f32', 'f16', 'i32', 'sid', ...Object.keys(PACKED)]);
 /** Largest element count of a descriptor (2^46 elements: far beyond any device buffer). */
 const MAX_ELEMS = 2 ** 46;
 

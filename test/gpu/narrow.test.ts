@@ -326,3 +326,23 @@ describe('GPU integer bit operators and Pow', function () {
     await exact(device, { op: 'Cast', attrs: to('float32'), inputs: [a] });
   });
 });
+
+describe('GPU string Equal (strings held as run-wide ids)', function () {
+  this.timeout(120000);
+  let device: Device;
+  before(() => { device = openDevice(); });
+  afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
+  after(() => device?.dispose());
+
+  it('Equal on string inputs, with broadcasting, matches the reference; string constants and outputs are refused by name', async () => {
+    const words = ['', 'a', 'b', 'ab', 'é', 'a ', 'A', 'ba'];
+    const r = rng(5);
+    const pick = (n: number) => Array.from({ length: n }, () => words[Math.floor(r() * words.length)]);
+    await exact(device, { op: 'Equal', opset: 19, inputs: [Tensor.from('string', [3, 13], pick(39)), Tensor.from('string', [3, 13], pick(39))] });
+    await exact(device, { op: 'Equal', opset: 19, inputs: [Tensor.from('string', [5, 1, 3], pick(15)), Tensor.from('string', [4, 1], pick(4))] });
+    const { model } = singleNodeModel({ op: 'Equal', opset: 19, inputs: [Tensor.from('string', [2], ['x', 'y']), Tensor.from('string', [2], ['x', 'z'])], constant: [1] });
+    assert.throws(() => buildEngine(model, { device }), /string constant/);
+    const { model: m2 } = singleNodeModel({ op: 'Identity', inputs: [Tensor.from('string', [2], ['x', 'y'])] });
+    assert.throws(() => buildEngine(m2, { device }), /output 'out0' is a string tensor/);
+  });
+});

@@ -3,7 +3,7 @@
  * types), views resolved to the tensors that own their bytes, the engine's I/O list, and outputs
  * known at build time returned as constants.
  */
-import { GraphError, ShapeError } from '../../errors';
+import { GraphError, ShapeError, UnsupportedError } from '../../errors';
 import type { EngineIO } from '../../kernel/plan';
 import { gpuBytes, gpuTypeOf } from '../../kernel/storage';
 import { isStatic } from '../../ops/infer-shapes';
@@ -49,6 +49,7 @@ export function resolveIO(state: BuildState): void {
     if (!t || !isStatic(t.shape)) throw new ShapeError(`the shape of output '${o}' is not known at build time`);
     if (!tensors.has(r)) throw new GraphError(`output '${o}' is not computed by any layer`);
     if (tensors.get(r)!.kind === 'activation') tensors.get(r)!.kind = 'output';
+    if (t.dtype === 'string') throw new UnsupportedError(`output '${o}' is a string tensor: the GPU holds strings only as ids, which are not read back`);
     state.outputs.push({ ...io(o), name: o });
   }
 }

@@ -39,6 +39,7 @@ export function ensureTensor(state: BuildState, name: string, kind: TensorKind, 
   d ??= descOf(state, name, node);
   const elems = d.dims.reduce((a, b) => a * b, 1);
   state.tensors.set(name, { name, dtype: d.dtype, gpu: d.gpu, dims: d.dims, bytes: gpuBytes(d.gpu, elems), kind, offset: -1 });
+  if (kind === 'weight' && d.gpu === 'sid') throw new UnsupportedError(`tensor '${name}' is a string constant: the GPU holds strings only as the run's input ids`, node);
   if (kind === 'weight') state.weightData.set(name, toGpuArray(d.constant!, d.gpu));
 }
 
@@ -129,6 +130,11 @@ export function selectKernels(state: BuildState): void {
       if (!def.traits?.packedStorage) {
         const packed = [...inputs, ...outputs].find((d) => d && isPacked(d.gpu));
         if (packed) throw new UnsupportedError(`a ${packed.dtype} tensor is stored packed on the GPU (${packed.gpu}), which only ${PACKED_OPS} take; cast it to float32 first`, node);
+      }
+      if (!def.traits?.stringIds) {
+        const k = node.inputs.findIndex((_, j) => inputs[j]?.gpu === 'sid');
+        const o = outputs.find((d) => d.gpu === 'sid');
+        if (k >= 0 || o) throw new UnsupportedError(`tensor '${k >= 0 ? node.inputs[k] : node.outputs[0]}' has dtype string, which the GPU holds only as ids for Equal`, node);
       }
       if (!def.kernel) { unsupported.push(`${where}: no GPU kernel`); continue; }
       if (outputs.every((o) => o.dims.includes(0))) {

@@ -79,7 +79,7 @@ export class DeviceTimer implements CandidateTimer {
           if (t.constant) b.write(toGpuArray(t.constant, t.gpu));
           else if (t.gpu === 'f32') b.write(Float32Array.from({ length: n }, (_, i) => ((i * 37) % 101) / 50 - 1));
           else if (t.gpu === 'f16') b.write(new Uint16Array(n).fill(0x3800)); // 0.5
-          else b.write(new Int32Array(n));
+          else b.write(new Uint8Array(gpuBytes(t.gpu, n))); // zeros (i32, packed codes, string ids)
         }
         inputs.set(k, b);
         return b;

@@ -313,7 +313,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   Xor: { arity: 2, types: BOOL, out: 'bool', cmp: (a, b) => !!a !== !!b, glsl: '(a != b)' },
 
   // ---- comparisons (numbers, bigints, and strings for Equal) ----
-  Equal: { arity: 2, types: [...NUMERIC, 'bool', 'string'], out: 'bool', cmp: (a, b) => num(a) === num(b), glsl: '(a == b)' },
+  Equal: { traits: { stringIds: true }, arity: 2, types: [...NUMERIC, 'bool', 'string'], out: 'bool', cmp: (a, b) => num(a) === num(b), glsl: '(a == b)' },
   Less: { arity: 2, types: NUMERIC, out: 'bool', cmp: (a, b) => num(a) < num(b), glsl: '(a < b)' },
   LessOrEqual: { arity: 2, types: NUMERIC, out: 'bool', since: 12, cmp: (a, b) => num(a) <= num(b), glsl: '(a <= b)' },
   Greater: { arity: 2, types: NUMERIC, out: 'bool', cmp: (a, b) => num(a) > num(b), glsl: '(a > b)' },
