@@ -201,6 +201,34 @@ describe('GPU narrow types', function () {
     }
   });
 
+  it('FP16 engines: float8/float4 casts around FP16 layers match the reference', async () => {
+    const g = new Graph('fp16');
+    g.inputs.push('x', 'q');
+    g.types.set('x', { kind: 'tensor', dtype: 'float32', shape: [127] });
+    g.types.set('q', { kind: 'tensor', dtype: 'float8e4m3fn', shape: [127] });
+    g.nodes = [
+      new Node({ name: 'relu', opType: 'Relu', inputs: ['x'], outputs: ['r'] }),
+      new Node({ name: 'c8', opType: 'Cast', inputs: ['r'], outputs: ['r8'], attrs: { to: { type: 'int', value: onnxDTypeCode('float8e5m2') } } }),
+      new Node({ name: 'back', opType: 'Cast', inputs: ['r8'], outputs: ['rf'], attrs: { to: { type: 'int', value: 1 } } }),
+      new Node({ name: 'cq', opType: 'Cast', inputs: ['q'], outputs: ['qf'], attrs: { to: { type: 'int', value: 1 } } }),
+      new Node({ name: 'add', opType: 'Add', inputs: ['rf', 'qf'], outputs: ['s'] }),
+      new Node({ name: 'c4', opType: 'Cast', inputs: ['s'], outputs: ['y'], attrs: { to: { type: 'int', value: onnxDTypeCode('float4e2m1') } } }),
+    ];
+    g.outputs = ['y', 'r8'];
+    const m = new Model(g);
+    m.opsets.set('', 21);
+    const qv = Array.from({ length: 127 }, (_, i) => miniFloatToNumber('float8e4m3fn', (i * 2) % 126));
+    const feeds = new Map([['x', randomTensor('float32', [127], 94, -8, 8)], ['q', new Tensor('float8e4m3fn', [127], Float32Array.from(qv))]]);
+    const ref = interpret(m, feeds);
+    const engine = buildEngine(m, { device, fp16: true });
+    try {
+      const out = await engine.createExecutionContext().execute(feeds);
+      for (const name of ['y', 'r8']) assert.equal(sameValues(ref.get(name) as Tensor, out.get(name)!), undefined, name);
+    } finally {
+      engine.dispose();
+    }
+  });
+
   it('packed tensors pass whole through views (Reshape of int4 weights into DequantizeLinear) and other ops refuse them by name', async () => {
     const g = new Graph('view');
     // w a run-time input, so nothing folds at build time: the upload packs it, Reshape aliases it
