@@ -90,21 +90,23 @@ function encode(fmt: MiniFloat): string {
 
 const FORMATS: MiniFloat[] = ['float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0', 'float4e2m1'];
 
-/** Every narrow-format helper, for a generated kernel's `helpers`. */
-export const NARROW_GLSL: string = [
-  ...FORMATS.map((f) => decode(f) + encode(f)),
-  [
+const CONVERSIONS: Record<string, string> = {
+  vkrt_round_bf16: [
     'float vkrt_round_bf16(float x) {',
     '  uint b = floatBitsToUint(x);',
     '  if ((b & 0x7fffffffu) > 0x7f800000u) return x;',
     '  return uintBitsToFloat(((b + 0x7fffu + ((b >> 16) & 1u)) >> 16) << 16);',
     '}',
+  ].join('\n'),
+  vkrt_f2i_sat: [
     'int vkrt_f2i_sat(float x) {',
     '  uint a = floatBitsToUint(x) & 0x7fffffffu;',
     '  if (a >= 0x7f800000u) return 0;',
     '  if (a >= 0x4f000000u) return x < 0.0 ? int(0x80000000u) : 0x7fffffff;',
     '  return int(trunc(x));',
     '}',
+  ].join('\n'),
+  vkrt_f2i: [
     'int vkrt_f2i(float x) {',
     '  uint b = floatBitsToUint(x), a = b & 0x7fffffffu;',
     '  if (a >= 0x7f800000u) return 0;',
@@ -113,5 +115,16 @@ export const NARROW_GLSL: string = [
     '  uint v = sh >= 32 ? 0u : ((a & 0x7fffffu) | 0x800000u) << uint(sh);',
     '  return int((b >> 31) != 0u ? 0u - v : v);',
     '}',
-  ].join('\n') + '\n',
-].join('');
+  ].join('\n'),
+};
+
+/** The helpers `code` (a kernel's expression) calls, and only those (each one costs compile time). */
+export function narrowGlsl(code: string): string {
+  const out: string[] = [];
+  for (const f of FORMATS) {
+    if (code.includes(`vkrt_dec_${f}(`)) out.push(decode(f));
+    if (code.includes(`vkrt_enc_${f}(`)) out.push(encode(f));
+  }
+  for (const [name, src] of Object.entries(CONVERSIONS)) if (new RegExp(`\\b${name}\\(`).test(code)) out.push(src + '\n');
+  return out.join('');
+}

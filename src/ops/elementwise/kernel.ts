@@ -7,7 +7,7 @@
 import { BindingRef, KernelContext, KernelImpl, withF16 } from '../../kernel/contract';
 import { pointwiseDispatch, PointwiseInput } from '../../kernel/pointwise';
 import { DType, dtypeByteSize, isFloat } from '../../ir/dtype';
-import { NARROW_GLSL } from '../../kernel/narrow-glsl';
+import { narrowGlsl } from '../../kernel/narrow-glsl';
 import { OpDef } from '../types';
 import { legacyAlign, legacySlope } from './driver';
 import { ELEMENTWISE_GLSL_EXTRA, ELEMENTWISE_GLSL_HELPERS, ELEMENTWISE_SCALAR } from './scalar-table';
@@ -130,7 +130,7 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
     if (resultAs === 'int') expr = wrapInt(out.dtype, expr);
     const d = pointwiseDispatch({
       name: op.toLowerCase(), inputs, outDims: out.dims, outGpu: out.gpu, resultAs,
-      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : `${INT_HELPERS}${floatExp ? `${ELEMENTWISE_GLSL_HELPERS}\n${NARROW_GLSL}` : ''}`,
+      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : `${INT_HELPERS}${floatExp ? `${ELEMENTWISE_GLSL_HELPERS}\n${narrowGlsl(expr)}` : ''}`,
     }, ctx.caps);
     d.bindings = [...bound.map(({ i }): BindingRef => ({ input: i })), { output: 0 }];
     // FP16 layers: the generated kernel declares each buffer in its tensor's storage type and
@@ -204,7 +204,7 @@ function castKernel(ctx: KernelContext): KernelImpl[] {
     expr = wrapInt(to, base);
   }
   const d = pointwiseDispatch({
-    name: `cast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr, helpers: NARROW_GLSL,
+    name: `cast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr, helpers: narrowGlsl(expr),
   }, ctx.caps);
   return withF16([{ name: `cast_${from}_to_${to}`, dispatches: [d] }], ctx);
 }
@@ -247,7 +247,7 @@ function bitcastKernel(ctx: KernelContext): KernelImpl[] {
   else expr = wrapInt(to, `int(${bits})`);
   const d = pointwiseDispatch({
     name: `bitcast_${to}`, inputs: [{ gpu: x.gpu, dims: x.dims, as }], outDims: out.dims, outGpu: out.gpu, resultAs, expr,
-    helpers: `${ELEMENTWISE_GLSL_HELPERS}\n${NARROW_GLSL}`,
+    helpers: `${ELEMENTWISE_GLSL_HELPERS}\n${narrowGlsl(`${bits} ${expr}`)}`,
   }, ctx.caps);
   return withF16([{ name: `bitcast_${from}_to_${to}`, dispatches: [d] }], ctx);
 }

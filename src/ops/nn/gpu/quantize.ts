@@ -6,7 +6,7 @@
  * refused.
  */
 import { BindingRef, KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
-import { NARROW_GLSL } from '../../../kernel/narrow-glsl';
+import { narrowGlsl } from '../../../kernel/narrow-glsl';
 import { isPacked } from '../../../kernel/storage';
 import { PointwiseInput, pointwiseDispatch } from '../../../kernel/pointwise';
 import { integerRange, isFloat } from '../../../ir/dtype';
@@ -39,7 +39,7 @@ function quantDispatch(ctx: KernelContext, name: string, expr: string, resultAs:
   const bindings: BindingRef[] = [{ input: 0 }, { input: 1 }];
   if (z) { inputs.push({ gpu: z.gpu, dims: paramDims(ctx, x.dims, z.dims), as: isPacked(z.gpu) ? 'int' : 'float' }); bindings.push({ input: 2 }); }
   const e = expr.replace(/\bX\b/g, read(x, 'v0')).replace(/\bZ\b/g, z ? read(z, 'v2') : '0.0');
-  const d = pointwiseDispatch({ name, inputs, outDims: y.dims, outGpu: y.gpu, resultAs, expr: e, helpers }, ctx.caps);
+  const d = pointwiseDispatch({ name, inputs, outDims: y.dims, outGpu: y.gpu, resultAs, expr: e, helpers: `${helpers ?? ''}\n${narrowGlsl(e)}` }, ctx.caps);
   d.bindings = [...bindings, { output: 0 }];
   return [{ name: `${name}_pointwise`, dispatches: [d] }];
 }
@@ -86,7 +86,7 @@ function quantizeNarrow(ctx: KernelContext): KernelImpl[] {
   // float4e2m1 has no NaN: the reference rounds NaN to its largest code
   const enc = `int(vkrt_enc_${y.dtype}(${q} + Z, ${saturate}))`;
   const expr = y.dtype === 'float4e2m1' ? `(vkrt_isnan(${q} + Z) ? 7 : ${enc})` : enc;
-  return quantDispatch(ctx, `quantize_${y.dtype}`, expr, 'int', `#include "vkrt_math.glsl"\n#include "nn_quant.glsl"\n${NARROW_GLSL}${Q_DIV}`);
+  return quantDispatch(ctx, `quantize_${y.dtype}`, expr, 'int', `#include "vkrt_math.glsl"\n#include "nn_quant.glsl"\n${Q_DIV}`);
 }
 
 export function dequantizeKernel(ctx: KernelContext): KernelImpl[] {
@@ -94,5 +94,5 @@ export function dequantizeKernel(ctx: KernelContext): KernelImpl[] {
   if (blocked(ctx)) return x && isPacked(x.gpu) && isFloat(x.dtype) ? ctx.unsupported(`blocked dequantization of ${x.dtype} has no GPU kernel`) : dequantizeGeneralKernel(ctx);
   const y = ctx.outputs[0];
   if (y.gpu !== 'f32') return ctx.unsupported(`dequantizing to ${y.dtype} has no GPU kernel`);
-  return quantDispatch(ctx, 'dequantize', '(X - Z) * v1', 'float', x && isPacked(x.gpu) ? NARROW_GLSL : undefined);
+  return quantDispatch(ctx, 'dequantize', '(X - Z) * v1', 'float');
 }
