@@ -13,6 +13,7 @@ import { miniFloatLimits, miniFloatToNumber, MiniFloat } from '../../src/ir/floa
 import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
 import { buildEngine } from '../../src/api/build';
+import { Engine } from '../../src/runtime/engine';
 import { Device } from '../../src/gpu';
 import { fromGpuArray, gpuTypeOf, toGpuArray } from '../../src/kernel/storage';
 import { openDevice } from '../helpers/gpu';
@@ -227,6 +228,37 @@ describe('GPU narrow types', function () {
       for (const name of ['y', 'r8']) assert.equal(sameValues(ref.get(name) as Tensor, out.get(name)!), undefined, name);
     } finally {
       engine.dispose();
+    }
+  });
+
+  it('engine files carry packed weights and packed I/O (float8 zero point, int4 weights, float4 output)', async () => {
+    const g = new Graph('file');
+    g.initializers.set('w', randomTensor('int4', [13], 95, -8, 7));
+    g.initializers.set('s', Tensor.from('float32', [], [0.5]));
+    g.initializers.set('z8', new Tensor('float8e4m3fn', [], Float32Array.from([0])));
+    g.inputs.push('x', 'q');
+    g.types.set('x', { kind: 'tensor', dtype: 'float32', shape: [13] });
+    g.types.set('q', { kind: 'tensor', dtype: 'float8e5m2', shape: [13] });
+    g.nodes = [
+      new Node({ name: 'dq', opType: 'DequantizeLinear', inputs: ['w', 's'], outputs: ['wf'] }),
+      new Node({ name: 'add', opType: 'Add', inputs: ['wf', 'x'], outputs: ['a'] }),
+      new Node({ name: 'q8', opType: 'QuantizeLinear', inputs: ['a', 's', 'z8'], outputs: ['y8'] }),
+      new Node({ name: 'cq', opType: 'Cast', inputs: ['q'], outputs: ['y4'], attrs: { to: { type: 'int', value: onnxDTypeCode('float4e2m1') } } }),
+    ];
+    g.outputs = ['y8', 'y4'];
+    const m = new Model(g);
+    m.opsets.set('', 25);
+    const qv = Array.from({ length: 13 }, (_, i) => miniFloatToNumber('float8e5m2', i * 9));
+    const feeds = new Map([['x', randomTensor('float32', [13], 96, -9, 9)], ['q', new Tensor('float8e5m2', [13], Float32Array.from(qv))]]);
+    const ref = interpret(m, feeds);
+    const built = buildEngine(m, { device });
+    const loaded = Engine.deserialize(built.serialize(), { device });
+    try {
+      const out = await loaded.createExecutionContext().execute(feeds);
+      for (const name of ['y8', 'y4']) assert.equal(sameValues(ref.get(name) as Tensor, out.get(name)!), undefined, name);
+    } finally {
+      loaded.dispose();
+      built.dispose();
     }
   });
 
