@@ -1,8 +1,10 @@
 /**
  * GPU kernels of the elementwise family: each op becomes a generated pointwise kernel
  * (src/kernel/pointwise.ts) from the GLSL expression in its ELEMENTWISE_SCALAR row. Floats compute
- * in float; integer and bool tensors (stored as i32) use the integer expressions below, which exist
- * for the ops real models apply to integers; others are refused at build time with the node named.
+ * in float; integer and bool tensors (stored as i32) use the row's integer expression (glslInt,
+ * glslUint32 where uint32's sign matters), the result wrapped to the dtype's width; ops without one
+ * are refused at build time with the node named. Cast, CastLike and BitCast (below) also read and
+ * write the packed narrow types.
  */
 import { BindingRef, KernelContext, KernelImpl, withF16 } from '../../kernel/contract';
 import { pointwiseDispatch, PointwiseInput } from '../../kernel/pointwise';
@@ -30,27 +32,9 @@ int vkrt_ipow(int a, int e) {
 }
 `;
 
-/** Integer GLSL of ops real models apply to int tensors (a, b are int; c bool). */
+/** Integer GLSL of the ops outside the scalar table (the table's rows carry theirs: glslInt, glslUint32). */
 const INT_GLSL: Record<string, string> = {
-  Add: '(a + b)', Sub: '(a - b)', Mul: '(a * b)', Neg: '(-a)', Abs: 'abs(a)', Sign: 'sign(a)',
-  Div: '(b == 0 ? 0 : a / b)', // GLSL int division truncates toward zero like ONNX
-  // GLSL leaves % undefined for negative operands; int division truncates (OpSDiv), so the
-  // truncated remainder is a - b * (a / b), and the floored one moves it to the divisor's sign.
-  Mod: '(b == 0 ? 0 : vkrt_imod(a, b, fmod_ != 0.0))',
-  Max: 'max(a, b)', Min: 'min(a, b)', Relu: 'max(a, 0)',
-  Equal: '(a == b)', Less: '(a < b)', LessOrEqual: '(a <= b)', Greater: '(a > b)', GreaterOrEqual: '(a >= b)',
-  Where: '(c ? a : b)', Sum: '(a + b)',
-  Pow: 'vkrt_ipow(a, b)',
-};
-
-/**
- * uint32 keeps its 32 bits in the int (values from 2^31 read negative): the ops that depend on
- * the sign compare, divide and pick as uint.
- */
-const UINT32_GLSL: Record<string, string> = {
-  Div: '(b == 0 ? 0 : int(uint(a) / uint(b)))', Mod: '(b == 0 ? 0 : int(uint(a) % uint(b)))',
-  Max: 'int(max(uint(a), uint(b)))', Min: 'int(min(uint(a), uint(b)))', Abs: 'a', Relu: 'a',
-  Less: '(uint(a) < uint(b))', LessOrEqual: '(uint(a) <= uint(b))', Greater: '(uint(a) > uint(b))', GreaterOrEqual: '(uint(a) >= uint(b))',
+  Where: '(c ? a : b)', Sum: '(a + b)', Pow: 'vkrt_ipow(a, b)',
 };
 
 const BOOL_OPS = new Set(['And', 'Or', 'Xor', 'Not']);
@@ -59,7 +43,8 @@ function exprOf(op: string, dtype: DType): string | undefined {
   if (op === 'Clip') return 'clip'; // built from its bounds in elementwiseKernel
   if (BOOL_OPS.has(op)) return ELEMENTWISE_SCALAR[op].glsl;
   if (isFloat(dtype)) return ELEMENTWISE_SCALAR[op]?.glsl ?? ELEMENTWISE_GLSL_EXTRA[op];
-  return (dtype === 'uint32' ? UINT32_GLSL[op] : undefined) ?? ELEMENTWISE_SCALAR[op]?.glslInt ?? INT_GLSL[op];
+  const row = ELEMENTWISE_SCALAR[op];
+  return (dtype === 'uint32' ? row?.glslUint32 : undefined) ?? row?.glslInt ?? INT_GLSL[op];
 }
 
 /** Rewrite `a`, `b`, `c` in a table expression to the generator's v0, v1, v2. */

@@ -46,6 +46,8 @@ export interface ElementwiseScalar {
    * to the dtype's width). uint32 keeps its 32 bits in the int, so unsigned ops cast to uint.
    */
   glslInt?: string;
+  /** GLSL for uint32 where the sign matters (compare, divide, pick): the int holds its bits, so these cast to uint. */
+  glslUint32?: string;
   /** Operator traits (ops/types.ts); ops with bool outputs are range-resetting without saying so. */
   traits?: OpTraits;
 }
@@ -165,8 +167,8 @@ const num = (v: Scalar): number | bigint | string => v;
  */
 export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   // ---- unary math ----
-  Abs: { arity: 1, types: NUMERIC, out: 'same', f: Math.abs, i: Math.abs, big: (a) => (a < 0n ? -a : a), glsl: 'abs(a)' },
-  Neg: { arity: 1, types: SIGNED, out: 'same', f: (a) => -a, i: (a) => -a, big: (a) => -a, glsl: '-a' },
+  Abs: { arity: 1, types: NUMERIC, out: 'same', f: Math.abs, i: Math.abs, big: (a) => (a < 0n ? -a : a), glsl: 'abs(a)', glslInt: 'abs(a)', glslUint32: 'a' },
+  Neg: { arity: 1, types: SIGNED, out: 'same', f: (a) => -a, i: (a) => -a, big: (a) => -a, glsl: '-a', glslInt: '(-a)' },
   Reciprocal: { arity: 1, types: FLOATS, out: 'same', f: (a) => 1 / a, glsl: '1.0 / a' },
   Sqrt: { arity: 1, types: FLOATS, out: 'same', f: Math.sqrt, glsl: 'vkrt_sqrt(a)' },
   Exp: { arity: 1, types: FLOATS, out: 'same', f: Math.exp, glsl: 'exp(a)' },
@@ -174,7 +176,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   Ceil: { arity: 1, types: FLOATS, out: 'same', f: Math.ceil, glsl: 'ceil(a)' },
   Floor: { arity: 1, types: FLOATS, out: 'same', f: Math.floor, glsl: 'floor(a)' },
   Round: { arity: 1, types: FLOATS, out: 'same', since: 11, f: roundHalfEven, glsl: 'roundEven(a)' },
-  Sign: { traits: RESETS, arity: 1, types: NUMERIC, out: 'same', since: 9, f: (a) => (Number.isNaN(a) ? NaN : Math.sign(a)), i: Math.sign, big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'vkrt_sign(a)' },
+  Sign: { traits: RESETS, arity: 1, types: NUMERIC, out: 'same', since: 9, f: (a) => (Number.isNaN(a) ? NaN : Math.sign(a)), i: Math.sign, big: (a) => (a > 0n ? 1n : a < 0n ? -1n : 0n), glsl: 'vkrt_sign(a)', glslInt: 'sign(a)' },
   Sin: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.sin, glsl: 'vkrt_sin(a)' },
   Cos: { traits: RESETS, arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.cos, glsl: 'vkrt_cos(a)' },
   Tan: { arity: 1, types: FLOATS, out: 'same', since: 7, f: Math.tan, glsl: 'vkrt_tan(a)' },
@@ -198,7 +200,7 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   BitwiseNot: { arity: 1, types: INTS, out: 'same', since: 18, i: (a) => ~a, big: (a) => ~a, glslInt: '(~a)' },
 
   // ---- activations ----
-  Relu: { arity: 1, types: SIGNED, out: 'same', f: (a) => (a > 0 ? a : Number.isNaN(a) ? a : 0), i: (a) => (a > 0 ? a : 0), big: (a) => (a > 0n ? a : 0n), glsl: 'vkrt_relu(a)' },
+  Relu: { arity: 1, types: SIGNED, out: 'same', f: (a) => (a > 0 ? a : Number.isNaN(a) ? a : 0), i: (a) => (a > 0 ? a : 0), big: (a) => (a > 0n ? a : 0n), glsl: 'vkrt_relu(a)', glslInt: 'max(a, 0)', glslUint32: 'a' },
   LeakyRelu: {
     arity: 1, types: FLOATS, out: 'same', params: (at) => ({ alpha: at.float('alpha', 0.01) }),
     f: (a, _b, p) => (a < 0 ? p.alpha * a : a), glsl: '(a < 0.0 ? alpha * a : a)',
@@ -264,13 +266,14 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   },
 
   // ---- binary arithmetic (multidirectional broadcasting) ----
-  Add: { arity: 2, types: NUMERIC, out: 'same', f: (a, b) => a + b, i: (a, b) => a + b, big: (a, b) => a + b, glsl: '(a + b)' },
-  Sub: { arity: 2, types: NUMERIC, out: 'same', f: (a, b) => a - b, i: (a, b) => a - b, big: (a, b) => a - b, glsl: '(a - b)' },
-  Mul: { arity: 2, types: NUMERIC, out: 'same', f: (a, b) => a * b, i: Math.imul, big: (a, b) => a * b, glsl: '(a * b)' },
+  Add: { arity: 2, types: NUMERIC, out: 'same', f: (a, b) => a + b, i: (a, b) => a + b, big: (a, b) => a + b, glsl: '(a + b)', glslInt: '(a + b)' },
+  Sub: { arity: 2, types: NUMERIC, out: 'same', f: (a, b) => a - b, i: (a, b) => a - b, big: (a, b) => a - b, glsl: '(a - b)', glslInt: '(a - b)' },
+  Mul: { arity: 2, types: NUMERIC, out: 'same', f: (a, b) => a * b, i: Math.imul, big: (a, b) => a * b, glsl: '(a * b)', glslInt: '(a * b)' },
   // Integer Div truncates toward zero (C semantics, as onnxruntime); a zero divisor gives 0.
   Div: {
     arity: 2, types: NUMERIC, out: 'same', f: (a, b) => a / b, i: (a, b) => (b === 0 ? 0 : Math.trunc(a / b)),
-    big: (a, b) => (b === 0n ? 0n : a / b), glsl: 'vkrt_div(a, b)',
+    // GLSL int division truncates toward zero like ONNX
+    big: (a, b) => (b === 0n ? 0n : a / b), glsl: 'vkrt_div(a, b)', glslInt: '(b == 0 ? 0 : a / b)', glslUint32: '(b == 0 ? 0 : int(uint(a) / uint(b)))',
   },
   Mod: {
     arity: 2, types: NUMERIC, out: 'same', since: 10,
@@ -283,7 +286,9 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
     f: (a, b) => a % b,
     i: (a, b, p) => (p.fmod ? (b === 0 ? 0 : a % b) : floorMod(a, b)),
     big: (a, b, p) => (p.fmod ? (b === 0n ? 0n : a % b) : bigFloorMod(a, b)),
-    glsl: 'vkrt_fmod(a, b)',
+    // GLSL leaves % undefined for negative operands; int division truncates (OpSDiv), so the
+    // truncated remainder is a - b * (a / b), and the floored one moves it to the divisor's sign.
+    glsl: 'vkrt_fmod(a, b)', glslInt: '(b == 0 ? 0 : vkrt_imod(a, b, fmod_ != 0.0))', glslUint32: '(b == 0 ? 0 : int(uint(a) % uint(b)))',
   },
   PRelu: {
     arity: 2, types: [...FLOATS, ...INTS], out: 'same',
@@ -313,20 +318,20 @@ export const ELEMENTWISE_SCALAR: Readonly<Record<string, ElementwiseScalar>> = {
   Xor: { arity: 2, types: BOOL, out: 'bool', cmp: (a, b) => !!a !== !!b, glsl: '(a != b)' },
 
   // ---- comparisons (numbers, bigints, and strings for Equal) ----
-  Equal: { traits: { stringIds: true }, arity: 2, types: [...NUMERIC, 'bool', 'string'], out: 'bool', cmp: (a, b) => num(a) === num(b), glsl: '(a == b)' },
-  Less: { arity: 2, types: NUMERIC, out: 'bool', cmp: (a, b) => num(a) < num(b), glsl: '(a < b)' },
-  LessOrEqual: { arity: 2, types: NUMERIC, out: 'bool', since: 12, cmp: (a, b) => num(a) <= num(b), glsl: '(a <= b)' },
-  Greater: { arity: 2, types: NUMERIC, out: 'bool', cmp: (a, b) => num(a) > num(b), glsl: '(a > b)' },
-  GreaterOrEqual: { arity: 2, types: NUMERIC, out: 'bool', since: 12, cmp: (a, b) => num(a) >= num(b), glsl: '(a >= b)' },
+  Equal: { traits: { stringIds: true }, arity: 2, types: [...NUMERIC, 'bool', 'string'], out: 'bool', cmp: (a, b) => num(a) === num(b), glsl: '(a == b)', glslInt: '(a == b)' },
+  Less: { arity: 2, types: NUMERIC, out: 'bool', cmp: (a, b) => num(a) < num(b), glsl: '(a < b)', glslInt: '(a < b)', glslUint32: '(uint(a) < uint(b))' },
+  LessOrEqual: { arity: 2, types: NUMERIC, out: 'bool', since: 12, cmp: (a, b) => num(a) <= num(b), glsl: '(a <= b)', glslInt: '(a <= b)', glslUint32: '(uint(a) <= uint(b))' },
+  Greater: { arity: 2, types: NUMERIC, out: 'bool', cmp: (a, b) => num(a) > num(b), glsl: '(a > b)', glslInt: '(a > b)', glslUint32: '(uint(a) > uint(b))' },
+  GreaterOrEqual: { arity: 2, types: NUMERIC, out: 'bool', since: 12, cmp: (a, b) => num(a) >= num(b), glsl: '(a >= b)', glslInt: '(a >= b)', glslUint32: '(uint(a) >= uint(b))' },
 
   // ---- binary scalars of the variadic ops (Sum folds Add's, Mean folds Add's then divides) ----
   Max: {
     arity: 2, types: NUMERIC, out: 'same', f: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
-    i: (a, b) => Math.max(a, b), big: (a, b) => (a > b ? a : b), glsl: 'vkrt_max(a, b)',
+    i: (a, b) => Math.max(a, b), big: (a, b) => (a > b ? a : b), glsl: 'vkrt_max(a, b)', glslInt: 'max(a, b)', glslUint32: 'int(max(uint(a), uint(b)))',
   },
   Min: {
     arity: 2, types: NUMERIC, out: 'same', f: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
-    i: (a, b) => Math.min(a, b), big: (a, b) => (a < b ? a : b), glsl: 'vkrt_min(a, b)',
+    i: (a, b) => Math.min(a, b), big: (a, b) => (a < b ? a : b), glsl: 'vkrt_min(a, b)', glslInt: 'min(a, b)', glslUint32: 'int(min(uint(a), uint(b)))',
   },
 };
 
