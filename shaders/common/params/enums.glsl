@@ -46,6 +46,12 @@
 #define GRID_PADDING_border 1
 #define GRID_PADDING_reflection 2
 
+// LIN_ATTN_RULE: linear_attention.comp's rule param (update_rule), src/ops/reduce/gpu-linear-attention.ts
+#define LIN_ATTN_RULE_linear 0u
+#define LIN_ATTN_RULE_gated 1u
+#define LIN_ATTN_RULE_delta 2u
+#define LIN_ATTN_RULE_gated_delta 3u
+
 // LOSS_FLAG: loss.comp's flags param (bits: has ignore_index, has weight), src/ops/reduce/gpu.ts
 #define LOSS_FLAG_ignoreIndex 1u
 #define LOSS_FLAG_weight 2u

@@ -5,6 +5,7 @@ import { sizeOf, stridesOf } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { checkOutDims, checkWork, f64, floatTensor, need, unknownDim } from '../util/nn-common';
 import { readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
+import { causalConvKernel } from './gpu/causal-conv';
 
 export const DeformConv: OpDef = {
   opType: 'DeformConv',
@@ -169,6 +170,7 @@ export const Col2Im: OpDef = {
 export const CausalConvWithState: OpDef = {
   opType: 'CausalConvWithState',
   sinceVersion: 1,
+  kernel: causalConvKernel,
   inferShape(ctx, [x, w]) {
     const dtype = x?.dtype ?? 'float32';
     const k = w?.shape?.[w.shape.length - 1];

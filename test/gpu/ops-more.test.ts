@@ -1,0 +1,53 @@
+/**
+ * GPU kernels of operators that ran only on the reference before (sequence/state ops, signal
+ * processing, Col2Im and others) against the reference, on odd sizes, both param modes,
+ * validation layer on.
+ */
+import { strict as assert } from 'assert';
+import { Attr } from '../../src/ir/graph';
+import { Device } from '../../src/gpu';
+import { openDevice } from '../helpers/gpu';
+import { checkOp, randomTensor } from '../helpers/gpu-op';
+
+const int = (value: number): Attr => ({ type: 'int', value });
+const float = (value: number): Attr => ({ type: 'float', value });
+const str = (value: string): Attr => ({ type: 'string', value });
+const f = (dims: number[], seed: number, lo = -1, hi = 1) => randomTensor('float32', dims, seed, lo, hi);
+
+describe('GPU kernels: sequence, signal and other operators', function () {
+  this.timeout(300000);
+  let device: Device;
+  before(() => { device = openDevice(); });
+  afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
+  after(() => device?.dispose());
+
+  it('CausalConvWithState: kernel sizes 1-5, bias, past state, silu, odd lengths', async () => {
+    let seed = 100;
+    for (const [B, C, L, K] of [[1, 1, 1, 1], [2, 3, 7, 4], [1, 13, 1, 3], [3, 5, 127, 5], [2, 4, 2, 5]]) {
+      for (const act of ['none', 'silu']) {
+        const x = f([B, C, L], seed++), w = f([C, 1, K], seed++);
+        await checkOp(device, { op: 'CausalConvWithState', opset: 27, attrs: { activation: str(act) }, inputs: [x, w], outputs: 2 });
+        await checkOp(device, { op: 'CausalConvWithState', opset: 27, attrs: { activation: str(act) }, inputs: [x, w, f([C], seed++), f([B, C, K - 1], seed++)], outputs: 2 });
+      }
+    }
+    // 2-D weight, only the output
+    await checkOp(device, { op: 'CausalConvWithState', opset: 27, inputs: [f([2, 3, 9], 150), f([3, 4], 151)], outputs: 1 });
+  });
+
+  it('LinearAttention: every update rule, GQA/MQA, per-head and per-key decay, past state', async () => {
+    let seed = 200;
+    const tol = { rtol: 1e-3, atol: 1e-4 };
+    // [B, T, Hq, Hkv, Dk, Dv]
+    for (const [B, T, Hq, Hkv, Dk, Dv] of [[1, 1, 1, 1, 1, 1], [2, 5, 4, 2, 3, 7], [1, 13, 3, 1, 5, 2], [2, 3, 2, 2, 16, 13]]) {
+      for (const rule of ['linear', 'gated', 'delta', 'gated_delta']) {
+        const q = f([B, T, Hq * Dk], seed++), k = f([B, T, Hkv * Dk], seed++, -0.5, 0.5), v = f([B, T, Hkv * Dv], seed++);
+        const past = f([B, Hkv, Dk, Dv], seed++);
+        const decay = f([B, T, Hkv * (seed % 2 ? Dk : 1)], seed++, -0.5, 0);
+        const beta = f([B, T, seed % 2 ? Hkv : 1], seed++, 0, 1);
+        const attrs = { q_num_heads: int(Hq), kv_num_heads: int(Hkv), update_rule: str(rule) };
+        await checkOp(device, { op: 'LinearAttention', opset: 27, attrs, inputs: [q, k, v, past, decay, beta], outputs: 2, ...tol });
+        await checkOp(device, { op: 'LinearAttention', opset: 27, attrs: { ...attrs, scale: float(0.7) }, inputs: [q, k, v, null, decay, beta], outputs: 2, ...tol });
+      }
+    }
+  });
+});
