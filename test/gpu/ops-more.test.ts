@@ -50,4 +50,14 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       }
     }
   });
+
+  it('FlexAttention (no mods): GQA, odd lengths, different value head size, scale', async () => {
+    let seed = 300;
+    const tol = { rtol: 1e-3, atol: 1e-4 };
+    for (const [B, H, Hkv, L, S, E, Ev] of [[1, 1, 1, 1, 1, 1, 1], [2, 4, 2, 7, 13, 5, 3], [1, 3, 1, 127, 9, 16, 16]]) {
+      const inputs = [f([B, H, L, E], seed++), f([B, Hkv, S, E], seed++), f([B, Hkv, S, Ev], seed++)];
+      await checkOp(device, { op: 'FlexAttention', domain: 'ai.onnx.preview', opset: 1, inputs, ...tol });
+      await checkOp(device, { op: 'FlexAttention', domain: 'ai.onnx.preview', opset: 1, attrs: { scale: float(0.37) }, inputs, ...tol });
+    }
+  });
 });
