@@ -7,11 +7,14 @@ import { strict as assert } from 'assert';
 import { Attr } from '../../src/ir/graph';
 import { Device } from '../../src/gpu';
 import { openDevice } from '../helpers/gpu';
-import { checkOp, randomTensor } from '../helpers/gpu-op';
+import { checkOp, OpCase, randomTensor } from '../helpers/gpu-op';
+import { Tensor } from '../../src/ir/tensor';
 
 const int = (value: number): Attr => ({ type: 'int', value });
 const float = (value: number): Attr => ({ type: 'float', value });
 const str = (value: string): Attr => ({ type: 'string', value });
+const declared = (device: Device, c: OpCase) => checkOp(device, c, { declareOutputs: true });
+const i64 = (v: number) => Tensor.from('int64', [], [v]);
 const f = (dims: number[], seed: number, lo = -1, hi = 1) => randomTensor('float32', dims, seed, lo, hi);
 
 describe('GPU kernels: sequence, signal and other operators', function () {
@@ -58,6 +61,41 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       const inputs = [f([B, H, L, E], seed++), f([B, Hkv, S, E], seed++), f([B, Hkv, S, Ev], seed++)];
       await checkOp(device, { op: 'FlexAttention', domain: 'ai.onnx.preview', opset: 1, inputs, ...tol });
       await checkOp(device, { op: 'FlexAttention', domain: 'ai.onnx.preview', opset: 1, attrs: { scale: float(0.37) }, inputs, ...tol });
+    }
+  });
+
+  it('DFT: real/complex, forward/inverse, onesided, irfft, dft_length, build-time and run-time axis', async () => {
+    let seed = 400;
+    const tol = { rtol: 1e-3, atol: 1e-3 };
+    for (const [dims, axis] of [[[1, 13, 1], 1], [[2, 7, 3, 2], 1], [[3, 5, 11, 2], 2], [[1, 1, 1], 1]] as [number[], number][]) {
+      const x = f(dims, seed++);
+      for (const [onesided, inverse] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+        if (onesided && inverse && dims[dims.length - 1] === 1) continue;
+        const attrs = { onesided: int(onesided), inverse: int(inverse) };
+        await checkOp(device, { op: 'DFT', opset: 17, attrs: { ...attrs, axis: int(axis) }, inputs: [x], ...tol });
+        await checkOp(device, { op: 'DFT', opset: 20, attrs, inputs: [x, null, i64(axis - dims.length)], constant: [2], ...tol });
+        await declared(device, { op: 'DFT', opset: 20, attrs, inputs: [x, i64(dims[axis] + 2), i64(axis)], ...tol });
+      }
+    }
+  });
+
+  it('STFT: window or frame_length, real and complex signals, odd steps', async () => {
+    let seed = 500;
+    const tol = { rtol: 1e-3, atol: 1e-3 };
+    for (const [B, len, c, step, L] of [[1, 128, 1, 8, 16], [2, 37, 1, 3, 7], [1, 20, 2, 5, 6], [1, 1, 1, 1, 1]]) {
+      const sig = f([B, len, c], seed++);
+      for (const onesided of c === 2 ? [0] : [0, 1]) {
+        await declared(device, { op: 'STFT', opset: 17, attrs: { onesided: int(onesided) }, inputs: [sig, i64(step), f([L], seed++, 0, 1)], ...tol });
+        await declared(device, { op: 'STFT', opset: 17, attrs: { onesided: int(onesided) }, inputs: [sig, i64(step), null, i64(L)], ...tol });
+      }
+    }
+  });
+
+  it('Hann, Hamming and Blackman windows: periodic and symmetric, sizes 1-1000, run-time size', async () => {
+    for (const op of ['HannWindow', 'HammingWindow', 'BlackmanWindow']) {
+      for (const size of [1, 2, 13, 1000]) {
+        for (const periodic of [0, 1]) await declared(device, { op, opset: 17, attrs: { periodic: int(periodic) }, inputs: [i64(size)], rtol: 1e-4, atol: 1e-6 });
+      }
     }
   });
 });
