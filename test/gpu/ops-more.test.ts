@@ -98,4 +98,17 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       }
     }
   });
+
+  it('Einsum: matmul, batch, transpose, diagonal, sums, broadcasting ellipsis, int', async () => {
+    let seed = 600;
+    const cases: [string, number[][]][] = [
+      ['ij,jk->ik', [[7, 13], [13, 3]]], ['bij,bjk->bik', [[3, 5, 7], [3, 7, 2]]], ['ij->ji', [[13, 5]]], ['ii->i', [[7, 7]]],
+      ['bii->bi', [[3, 5, 5]]], ['ij->', [[13, 127]]], ['i,i', [[127], [127]]], ['...ij,...jk->...ik', [[2, 1, 3, 4], [5, 4, 2]]],
+      ['ij,kl->ijkl', [[3, 2], [1, 5]]], ['abc', [[2, 3, 4]]],
+    ];
+    for (const [eq, shapes] of cases) {
+      await checkOp(device, { op: 'Einsum', opset: 12, attrs: { equation: str(eq) }, inputs: shapes.map((d) => f(d, seed++)), rtol: 1e-4, atol: 1e-4 });
+    }
+    await checkOp(device, { op: 'Einsum', opset: 12, attrs: { equation: str('ij,jk->ik') }, inputs: [randomTensor('int32', [3, 5], seed++, -9, 9), randomTensor('int32', [5, 4], seed++, -9, 9)] });
+  });
 });

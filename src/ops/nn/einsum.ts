@@ -4,6 +4,7 @@ import { Dim } from '../../ir/graph';
 import { Tensor, stridesOf } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { checkOutDims, checkWork, floatTensor, nums } from '../util/nn-common';
+import { einsumKernel } from './gpu/einsum';
 
 interface Parsed {
   /** Labels of each operand, one per dim ('a'..'z', 'A'..'Z', or '.k' for ellipsis dim k). */
@@ -14,7 +15,7 @@ interface Parsed {
 }
 
 /** Parse an equation against the operands' ranks. */
-export function parseEinsum(ctx: OpContext | ShapeContext, equation: string, ranks: readonly number[]): Parsed {
+export function parseEinsum(ctx: Pick<OpContext | ShapeContext, 'fail'>, equation: string, ranks: readonly number[]): Parsed {
   const eq = equation.replace(/\s+/g, '');
   const arrow = eq.indexOf('->');
   const lhs = arrow >= 0 ? eq.slice(0, arrow) : eq;
@@ -71,6 +72,7 @@ function labelSizes(ctx: OpContext | ShapeContext, p: Parsed, shapes: readonly (
 export const Einsum: OpDef = {
   opType: 'Einsum',
   sinceVersion: 12,
+  kernel: einsumKernel,
   inferShape(ctx, inputs) {
     const dtype = inputs[0]?.dtype ?? 'float32';
     if (inputs.some((t) => !t?.shape)) return [{ dtype, shape: undefined }];
