@@ -15,6 +15,8 @@ const float = (value: number): Attr => ({ type: 'float', value });
 const str = (value: string): Attr => ({ type: 'string', value });
 const declared = (device: Device, c: OpCase) => checkOp(device, c, { declareOutputs: true });
 const i64 = (v: number) => Tensor.from('int64', [], [v]);
+const i64s = (v: number[]) => Tensor.from('int64', [v.length], v);
+const ints = (value: number[]): Attr => ({ type: 'ints', value });
 const f = (dims: number[], seed: number, lo = -1, hi = 1) => randomTensor('float32', dims, seed, lo, hi);
 
 describe('GPU kernels: sequence, signal and other operators', function () {
@@ -110,5 +112,23 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       await checkOp(device, { op: 'Einsum', opset: 12, attrs: { equation: str(eq) }, inputs: shapes.map((d) => f(d, seed++)), rtol: 1e-4, atol: 1e-4 });
     }
     await checkOp(device, { op: 'Einsum', opset: 12, attrs: { equation: str('ij,jk->ik') }, inputs: [randomTensor('int32', [3, 5], seed++, -9, 9), randomTensor('int32', [5, 4], seed++, -9, 9)] });
+  });
+
+  it('Col2Im: 1-3 image axes, strides, dilations, pads, block_shape at run time', async () => {
+    let seed = 700;
+    // image, block, strides, dilations, pads, channels
+    const cases: [number[], number[], number[], number[], number[], number][] = [
+      [[5, 5], [2, 2], [1, 1], [1, 1], [0, 0, 0, 0], 1], [[7, 6], [3, 2], [2, 1], [1, 2], [1, 0, 2, 1], 3],
+      [[13], [3], [2], [1], [1, 1], 2], [[4, 5, 3], [2, 3, 1], [1, 2, 1], [1, 1, 2], [0, 1, 0, 1, 0, 0], 2],
+    ];
+    for (const [img, blk, strides, dilations, pads, C] of cases) {
+      const r = img.length;
+      const nb = img.map((d, a) => Math.floor((d + pads[a] + pads[a + r] - ((blk[a] - 1) * dilations[a] + 1)) / strides[a]) + 1);
+      const K = blk.reduce((a, b) => a * b, 1), L = nb.reduce((a, b) => a * b, 1);
+      const attrs = { strides: ints(strides), dilations: ints(dilations), pads: ints(pads) };
+      const x = f([2, C * K, L], seed++);
+      await checkOp(device, { op: 'Col2Im', opset: 18, attrs, inputs: [x, i64s(img), i64s(blk)], constant: [1, 2] });
+      await declared(device, { op: 'Col2Im', opset: 18, attrs, inputs: [x, i64s(img), i64s(blk)] });
+    }
   });
 });

@@ -6,6 +6,7 @@ import { OpDef } from '../types';
 import { checkOutDims, checkWork, f64, floatTensor, need, unknownDim } from '../util/nn-common';
 import { readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
 import { causalConvKernel } from './gpu/causal-conv';
+import { col2imKernel } from './gpu/col2im';
 
 export const DeformConv: OpDef = {
   opType: 'DeformConv',
@@ -103,6 +104,7 @@ export const DeformConv: OpDef = {
 export const Col2Im: OpDef = {
   opType: 'Col2Im',
   sinceVersion: 18,
+  kernel: col2imKernel,
   inferShape(ctx, [input]) {
     const dtype = input?.dtype ?? 'float32';
     const img = ctx.constant(1);
