@@ -131,4 +131,22 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       await declared(device, { op: 'Col2Im', opset: 18, attrs, inputs: [x, i64s(img), i64s(blk)] });
     }
   });
+
+  it('Dropout in training mode: the seeded stream, run-time and build-time ratio/training_mode, masks', async () => {
+    let seed = 800;
+    const bool = (v: boolean) => Tensor.from('bool', [], [v ? 1 : 0]);
+    const ratio = (v: number) => Tensor.from('float32', [], [v]);
+    for (const dims of [[1], [3, 4, 5], [1000], [7, 13]]) {
+      const x = f(dims, seed++);
+      for (const s of [0, 7, 12345]) {
+        for (const [r, t] of [[0.5, true], [0.1, true], [0.75, false], [0, true]] as [number, boolean][]) {
+          await checkOp(device, { op: 'Dropout', opset: 22, attrs: { seed: int(s) }, inputs: [x, ratio(r), bool(t)], outputs: 2 });
+          await checkOp(device, { op: 'Dropout', opset: 22, attrs: { seed: int(s) }, inputs: [x, ratio(r), bool(t)], constant: [1, 2], outputs: 2 });
+        }
+      }
+      // default ratio (0.5), output only; opset 6 is_test=0 (training, ratio attribute, float mask)
+      await checkOp(device, { op: 'Dropout', opset: 22, inputs: [x, null, bool(true)] });
+      await checkOp(device, { op: 'Dropout', opset: 6, attrs: { ratio: float(0.3) }, inputs: [x], outputs: 2 });
+    }
+  });
 });

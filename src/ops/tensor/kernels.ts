@@ -10,6 +10,7 @@ import { glslEnum, MAX_PARAM_WORDS, paramLayout } from '../../kernel/params';
 import { sizeOf, stridesOf, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { intsOf } from '../util/tensor-common';
+import { Mt19937 } from '../util/tensor-mt19937';
 import { eyeDtype, fillOf } from './constant';
 import { padMode, padsOf } from './pad';
 import { axisTaps, legacy, options, plan, readArgs, ResizeCtx } from './resize';
@@ -82,6 +83,8 @@ const FILL = paramLayout('fill', { n: 'u32', value: 'u32' }, 'ConstantOfShape, a
 /** fill.comp MODE 1: the bits of one, cols, the diagonal k. */
 const FILL_EYE = paramLayout('fill_eye', { n: 'u32', one: 'u32', cols: 'u32', k: 'i32' }, 'EyeLike (src/ops/tensor/kernels.ts).');
 /** fill.comp MODE 2: start and delta come in buffers. */
+/** dropout.comp: elements, ratio and training mode where they are not inputs. */
+const DROPOUT = paramLayout('dropout', { n: 'u32', ratio: 'f32', training: 'u32' }, 'Dropout in training mode (src/ops/tensor/kernels.ts).');
 const FILL_RANGE = paramLayout('fill_range', { n: 'u32' }, 'Range (src/ops/tensor/kernels.ts).');
 
 /** A dispatch of tensor/<shader> over `n` invocations; `params` packed by its layout (n first). */
@@ -641,21 +644,44 @@ function dropoutTraining(ctx: KernelContext): boolean | undefined {
   return t ? Number(t.data[0]) !== 0 : undefined;
 }
 
+/** Element counts up to which a seeded training-mode Dropout lays out its uniform stream (4 bytes each). */
+const DROPOUT_MAX_ELEMENTS = 1 << 24;
+
+/**
+ * Dropout: the identity when training is known to be off (or the ratio is known to be 0); else the
+ * dropout kernel, which reads ratio and training_mode at run time where they are inputs and draws
+ * the reference's seeded stream (MT19937 of the seed attribute, laid out here as a kernel weight).
+ */
 function dropoutKernel(ctx: KernelContext): KernelImpl[] {
   const training = dropoutTraining(ctx);
-  if (training === undefined) return ctx.unsupported('training_mode must be known when the engine is built (inference engines run Dropout as an identity)');
-  if (training) {
-    const r = ctx.opset < 12 ? ctx.attrs.float('ratio', 0.5) : ctx.inputs[1]?.constant ? Number(ctx.inputs[1]!.constant!.data[0]) : 0.5;
-    if (r !== 0) return ctx.unsupported('Dropout in training mode has no GPU kernel (inference engines run it as an identity)');
-  }
   const x = ctx.inputs[0]!;
-  const dispatches = [linearCopy(ctx, sizeOf(x.dims), IO)];
-  const mask = ctx.outputs[1];
-  if (mask && ctx.node.outputs[1]) {
-    const n = sizeOf(mask.dims);
-    dispatches.push(dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(mask, 1) }), [{ output: 1 }], { MODE: FILL_MODE.constant }));
+  const n = sizeOf(x.dims);
+  const mask = ctx.node.outputs[1] ? ctx.outputs[1] : undefined;
+  const ratioIn = ctx.opset >= 12 ? ctx.inputs[1] : undefined;
+  const ratioConst = ctx.opset < 12 ? ctx.attrs.float('ratio', 0.5) : ratioIn ? (ratioIn.constant ? Number(ratioIn.constant.data[0]) : undefined) : 0.5;
+  if (training === false || ratioConst === 0) {
+    const dispatches = [linearCopy(ctx, n, IO)];
+    if (mask) dispatches.push(dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(mask, 1) }), [{ output: 1 }], { MODE: FILL_MODE.constant }));
+    return [{ name: 'dropout_identity', dispatches }];
   }
-  return [{ name: 'dropout_identity', dispatches }];
+  if (x.gpu === 'i32') return ctx.fail(`Dropout needs a floating-point input, got ${x.dtype}`);
+  if (ratioConst !== undefined && !(ratioConst >= 0 && ratioConst < 1)) return ctx.fail(`ratio must be in [0, 1) in training mode, got ${ratioConst}`);
+  if (ratioIn && ratioIn.gpu !== 'f32') return ctx.fail(`ratio must be a float scalar, got ${ratioIn.dtype}`);
+  if (n > DROPOUT_MAX_ELEMENTS) return ctx.unsupported(`Dropout in training mode over ${n} elements (the seeded stream is laid out at build, at most ${DROPOUT_MAX_ELEMENTS})`);
+  const rng = new Mt19937(ctx.attrs.int('seed', 0) >>> 0);
+  const u = new Float32Array(Math.max(1, n));
+  for (let i = 0; i < n; i++) u[i] = rng.random();
+  const defines: Record<string, number> = {};
+  if (ratioIn && ratioConst === undefined) defines.HAS_RATIO = 1;
+  if (training === undefined) defines.HAS_TRAINING = 1;
+  if (mask) {
+    defines.HAS_MASK = 1;
+    if (mask.gpu !== 'i32') defines.MASK_FLOAT = 1;
+  }
+  const params = DROPOUT.pack({ n, ratio: ratioConst ?? 0, training: training ? 1 : 0 });
+  const bindings: BindingRef[] = [{ input: 0 }, defines.HAS_RATIO ? { input: 1 } : { input: 0 }, defines.HAS_TRAINING ? { input: 2 } : { input: 0 }, { weight: 0 }, { output: 0 }, mask ? { output: 1 } : { output: 0 }];
+  const impl: KernelImpl = { name: 'dropout_seeded', dispatches: [dispatch(ctx, 'dropout', n, params, bindings, defines)], weights: [{ data: u }] };
+  return mask && mask.gpu === 'i32' ? [impl] : withF16([impl], ctx);
 }
 
 const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
