@@ -149,4 +149,16 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       await checkOp(device, { op: 'Dropout', opset: 6, attrs: { ratio: float(0.3) }, inputs: [x], outputs: 2 });
     }
   });
+
+  it('AffineGrid: 2-D and 3-D, align_corners, odd and unit sizes, size at run time', async () => {
+    let seed = 900;
+    for (const size of [[2, 3, 5, 7], [1, 1, 1, 13], [3, 2, 4, 1, 5], [1, 1, 2, 3, 1]]) {
+      const r = size.length - 2;
+      const theta = f([size[0], r, r + 1], seed++);
+      for (const ac of [0, 1]) {
+        await checkOp(device, { op: 'AffineGrid', opset: 20, attrs: { align_corners: int(ac) }, inputs: [theta, i64s(size)], constant: [1] });
+        await declared(device, { op: 'AffineGrid', opset: 20, attrs: { align_corners: int(ac) }, inputs: [theta, i64s(size)] });
+      }
+    }
+  });
 });
