@@ -161,4 +161,25 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       }
     }
   });
+
+  it('ReverseSequence: batch-major and time-major, lengths 0..T, inner dims, int data', async () => {
+    let seed = 1000;
+    await checkOp(device, { op: 'ReverseSequence', opset: 10, attrs: { batch_axis: int(0), time_axis: int(1) }, inputs: [f([4, 7, 3], seed++), i64s([7, 0, 1, 4])] });
+    await checkOp(device, { op: 'ReverseSequence', opset: 10, attrs: { batch_axis: int(1), time_axis: int(0) }, inputs: [f([13, 3, 2, 5], seed++), i64s([13, 2, 1])] });
+    await checkOp(device, { op: 'ReverseSequence', opset: 10, inputs: [randomTensor('int32', [5, 2], seed++, -50, 50), i64s([3, 5])] });
+  });
+
+  it('TensorScatter: linear and circular, write_indices, axis, prefix dims', async () => {
+    let seed = 1100;
+    const wi = (v: number[]) => Tensor.from('int64', [v.length], v);
+    await checkOp(device, { op: 'TensorScatter', opset: 24, inputs: [f([2, 13, 4], seed++), f([2, 3, 4], seed++), wi([0, 10])] });
+    await checkOp(device, { op: 'TensorScatter', opset: 24, attrs: { mode: str('circular') }, inputs: [f([3, 2, 7, 5], seed++), f([3, 2, 4, 5], seed++), wi([5, 0, 6])] });
+    await checkOp(device, { op: 'TensorScatter', opset: 24, attrs: { axis: int(1) }, inputs: [f([2, 9, 3], seed++), f([2, 2, 3], seed++)] });
+  });
+
+  it('Det: 1x1 to 13x13, batches, singular matrices', async () => {
+    let seed = 1200;
+    for (const dims of [[1, 1], [3, 3], [2, 5, 5], [13, 13], [4, 2, 2]]) await checkOp(device, { op: 'Det', opset: 11, inputs: [f(dims, seed++)], rtol: 1e-3, atol: 1e-5 });
+    await checkOp(device, { op: 'Det', opset: 11, inputs: [Tensor.from('float32', [2, 3, 3], [1, 2, 3, 2, 4, 6, 0, 1, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6])] });
+  });
 });

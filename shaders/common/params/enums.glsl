@@ -123,6 +123,10 @@
 #define SCATTER_REDUCE_max 3
 #define SCATTER_REDUCE_min 4
 
+// SEQ_COPY: sequence_copy.comp's MODE define, src/ops/tensor/kernels.ts
+#define SEQ_COPY_reverse 0
+#define SEQ_COPY_scatter 1
+
 // SOFTMAX_KIND: softmax.comp's KIND define, src/ops/reduce/gpu.ts
 #define SOFTMAX_KIND_Softmax 0
 #define SOFTMAX_KIND_LogSoftmax 1

@@ -85,6 +85,13 @@ const FILL_EYE = paramLayout('fill_eye', { n: 'u32', one: 'u32', cols: 'u32', k:
 /** fill.comp MODE 2: start and delta come in buffers. */
 /** dropout.comp: elements, ratio and training mode where they are not inputs. */
 const DROPOUT = paramLayout('dropout', { n: 'u32', ratio: 'f32', training: 'u32' }, 'Dropout in training mode (src/ops/tensor/kernels.ts).');
+/** sequence_copy.comp's MODE define. */
+const SEQ_COPY = glslEnum('SEQ_COPY', { reverse: 0, scatter: 1 }, 'int', "sequence_copy.comp's MODE define, src/ops/tensor/kernels.ts");
+/** sequence_copy.comp: elements, sequence length T, inner size, outer positions per batch row, ReverseSequence's batch-in-inner divisor, update length, circular. */
+const SEQUENCE_COPY = paramLayout('sequence_copy', { n: 'u32', T: 'u32', inner: 'u32', perBatch: 'u32', batchInner: 'u32', seq: 'u32', circular: 'u32' },
+  'ReverseSequence and TensorScatter (src/ops/tensor/kernels.ts).');
+/** det.comp: matrices, their size. */
+const DET = paramLayout('det', { count: 'u32', M: 'u32' }, 'Det, one invocation per matrix (src/ops/tensor/kernels.ts).');
 const FILL_RANGE = paramLayout('fill_range', { n: 'u32' }, 'Range (src/ops/tensor/kernels.ts).');
 
 /** A dispatch of tensor/<shader> over `n` invocations; `params` packed by its layout (n first). */
@@ -684,6 +691,57 @@ function dropoutKernel(ctx: KernelContext): KernelImpl[] {
   return mask && mask.gpu === 'i32' ? [impl] : withF16([impl], ctx);
 }
 
+// ReverseSequence, TensorScatter (shaders/tensor/sequence_copy.comp), Det (det.comp)
+
+function reverseSequenceKernel(ctx: KernelContext): KernelImpl[] {
+  const [x, lens] = ctx.inputs;
+  if (!x || !lens) return ctx.fail('input and sequence_lens are required');
+  if (x.dims.length < 2) return ctx.fail(`input must have rank >= 2, got ${x.dims.length}`);
+  const batchAxis = ctx.attrs.int('batch_axis', 1), timeAxis = ctx.attrs.int('time_axis', 0);
+  if (!((batchAxis === 0 && timeAxis === 1) || (batchAxis === 1 && timeAxis === 0))) return ctx.fail(`batch_axis=${batchAxis} and time_axis=${timeAxis} must be 0 and 1 in some order`);
+  const B = x.dims[batchAxis], T = x.dims[timeAxis];
+  if (lens.dims.length !== 1 || lens.dims[0] !== B || lens.gpu !== 'i32') return ctx.fail(`sequence_lens must be integers with dims [${B}]`);
+  const rest = sizeOf(x.dims.slice(2));
+  const n = sizeOf(x.dims);
+  const params = batchAxis === 0
+    ? SEQUENCE_COPY.pack({ n, T, inner: rest, perBatch: 1, batchInner: 0, seq: 0, circular: 0 })
+    : SEQUENCE_COPY.pack({ n, T, inner: B * rest, perBatch: 1, batchInner: rest, seq: 0, circular: 0 });
+  return [{ name: 'reverse_sequence', dispatches: [dispatch(ctx, 'sequence_copy', n, params, [{ input: 0 }, { input: 1 }, { input: 0 }, { output: 0 }], { MODE: SEQ_COPY.reverse })] }];
+}
+
+function tensorScatterKernel(ctx: KernelContext): KernelImpl[] {
+  const [past, upd, wi] = ctx.inputs;
+  if (!past || !upd) return ctx.fail('past_cache and update are required');
+  const rank = past.dims.length;
+  if (rank < 2) return ctx.fail('past_cache must have rank >= 2');
+  const axis = axisIn(ctx, ctx.attrs.int('axis', -2), rank);
+  if (axis === 0) return ctx.fail('axis must not be the batch axis 0');
+  const mode = ctx.attrs.string('mode', 'linear');
+  if (mode !== 'linear' && mode !== 'circular') return ctx.fail(`mode '${mode}' is not linear or circular`);
+  if (upd.gpu !== past.gpu || upd.dims.length !== rank || upd.dims.some((d, a) => a !== axis && d !== past.dims[a])) return ctx.fail(`update [${upd.dims.join(',')}] must match past_cache [${past.dims.join(',')}] off the sequence axis`);
+  const T = past.dims[axis], seq = upd.dims[axis];
+  if (seq > T) return ctx.fail(`update sequence length ${seq} exceeds max_sequence_length ${T}`);
+  const batch = past.dims[0];
+  if (wi && (wi.dims.length !== 1 || wi.dims[0] !== batch || wi.gpu !== 'i32')) return ctx.fail(`write_indices must be integers with dims [${batch}]`);
+  const outer = sizeOf(past.dims.slice(0, axis));
+  const n = sizeOf(past.dims);
+  const params = SEQUENCE_COPY.pack({ n, T, inner: sizeOf(past.dims.slice(axis + 1)), perBatch: Math.max(1, outer / Math.max(batch, 1)), batchInner: 0, seq, circular: mode === 'circular' ? 1 : 0 });
+  const defines: Record<string, number> = { MODE: SEQ_COPY.scatter };
+  if (wi) defines.HAS_INDEX = 1;
+  return [{ name: 'tensor_scatter', dispatches: [dispatch(ctx, 'sequence_copy', n, params, [{ input: 0 }, wi ? { input: 2 } : { input: 0 }, { input: 1 }, { output: 0 }], defines)] }];
+}
+
+function detKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  if (x.dims.length < 2) return ctx.fail(`input must have rank >= 2, got ${x.dims.length}`);
+  if (x.gpu === 'i32') return ctx.fail(`Det needs a floating-point input, got ${x.dtype}`);
+  const [m, m2] = x.dims.slice(-2);
+  if (m !== m2) return ctx.fail(`matrices must be square, got ${m}x${m2}`);
+  const count = sizeOf(x.dims.slice(0, -2));
+  const d = dispatch(ctx, 'det', count, DET.pack({ count, M: m }), [{ input: 0 }, { output: 0 }, { scratch: 0 }]);
+  return withF16([{ name: 'det_lu', dispatches: [d], scratch: [Math.max(4, count * m * m * 4)] }], ctx);
+}
+
 const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   Transpose: transposeKernel, DepthToSpace: depthToSpaceKernel, SpaceToDepth: spaceToDepthKernel,
   Concat: concatKernel, Split: splitKernel, Slice: sliceKernel, Expand: expandKernel,
@@ -693,6 +751,7 @@ const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   Resize: resizeKernel, Upsample: resizeKernel,
   Trilu: triluKernel, OneHot: oneHotKernel, EyeLike: eyeLikeKernel, ConstantOfShape: constantOfShapeKernel, Range: rangeKernel,
   Identity: copyKernel, Dropout: dropoutKernel,
+  ReverseSequence: reverseSequenceKernel, TensorScatter: tensorScatterKernel, Det: detKernel,
 };
 
 /**
@@ -705,7 +764,7 @@ const VIEWS: Record<string, true | ((ctx: KernelContext) => boolean)> = {
 };
 
 /** Shaders that move elements as VKRT_WORD (uint, or float16_t under VKRT_F16) without arithmetic. */
-const WORD_SHADERS = new Set(['tensor/copy', 'tensor/gather', 'tensor/gather_elements', 'tensor/gather_nd', 'tensor/slice', 'tensor/trilu']);
+const WORD_SHADERS = new Set(['tensor/copy', 'tensor/gather', 'tensor/gather_elements', 'tensor/gather_nd', 'tensor/slice', 'tensor/trilu', 'tensor/sequence_copy']);
 
 /**
  * FP16 layers: implementations made only of element-moving shaders run on f16 data as they are
