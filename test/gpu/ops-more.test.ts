@@ -182,4 +182,15 @@ describe('GPU kernels: sequence, signal and other operators', function () {
     for (const dims of [[1, 1], [3, 3], [2, 5, 5], [13, 13], [4, 2, 2]]) await checkOp(device, { op: 'Det', opset: 11, inputs: [f(dims, seed++)], rtol: 1e-3, atol: 1e-5 });
     await checkOp(device, { op: 'Det', opset: 11, inputs: [Tensor.from('float32', [2, 3, 3], [1, 2, 3, 2, 4, 6, 0, 1, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6])] });
   });
+
+  it('RoiAlign: avg and max, half_pixel and output_half_pixel, adaptive and fixed sampling, rois off the image', async () => {
+    const x = f([2, 3, 13, 7], 1300);
+    const rois = Tensor.from('float32', [4, 4], [0, 0, 6, 12, 1.5, 2.2, 5.1, 4.9, -2, -1, 3, 3, 4, 9, 30, 20]);
+    const bi = Tensor.from('int64', [4], [0, 1, 1, 0]);
+    for (const mode of ['avg', 'max']) for (const ctm of ['half_pixel', 'output_half_pixel']) for (const sr of [0, 2]) {
+      const attrs = { mode: str(mode), coordinate_transformation_mode: str(ctm), sampling_ratio: int(sr), output_height: int(3), output_width: int(5), spatial_scale: float(0.8) };
+      await checkOp(device, { op: 'RoiAlign', opset: 16, attrs, inputs: [x, rois, bi], rtol: 1e-4, atol: 1e-5 });
+    }
+    await checkOp(device, { op: 'RoiAlign', opset: 10, inputs: [x, rois, bi], rtol: 1e-4, atol: 1e-5 });
+  });
 });
