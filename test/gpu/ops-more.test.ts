@@ -7,7 +7,7 @@ import { strict as assert } from 'assert';
 import { Attr } from '../../src/ir/graph';
 import { Device } from '../../src/gpu';
 import { openDevice } from '../helpers/gpu';
-import { checkOp, OpCase, randomTensor } from '../helpers/gpu-op';
+import { checkOp, OpCase, randomTensor, rng } from '../helpers/gpu-op';
 import { Tensor } from '../../src/ir/tensor';
 
 const int = (value: number): Attr => ({ type: 'int', value });
@@ -192,5 +192,29 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       await checkOp(device, { op: 'RoiAlign', opset: 16, attrs, inputs: [x, rois, bi], rtol: 1e-4, atol: 1e-5 });
     }
     await checkOp(device, { op: 'RoiAlign', opset: 10, inputs: [x, rois, bi], rtol: 1e-4, atol: 1e-5 });
+  });
+
+  it('MaxUnpool: 1-D to 3-D, strides, pads, explicit output_shape (distinct indices)', async () => {
+    let seed = 1400;
+    const unique = (count: number, total: number, sd: number) => {
+      const r = rng(sd);
+      const all = Array.from({ length: total }, (_, i) => i);
+      for (let i = total - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [all[i], all[j]] = [all[j], all[i]]; }
+      return all.slice(0, count);
+    };
+    // X dims, kernel, strides, pads, output_shape (or none)
+    const cases: [number[], number[], number[], number[], number[] | null][] = [
+      [[1, 1, 2, 2], [2, 2], [2, 2], [0, 0, 0, 0], null], [[2, 3, 3, 5], [2, 2], [2, 2], [0, 0, 0, 0], [2, 3, 7, 11]],
+      [[1, 2, 13], [3], [2], [1, 1], null], [[1, 1, 2, 3, 2], [2, 2, 2], [2, 2, 2], [0, 0, 0, 0, 0, 0], null],
+    ];
+    for (const [dims, k, st, pads, os] of cases) {
+      const n = dims.length - 2;
+      const inferred = [dims[0], dims[1], ...dims.slice(2).map((d, i) => (d - 1) * st[i] + k[i] - pads[i] - pads[i + n])];
+      const count = dims.reduce((a, b) => a * b, 1);
+      const idx = Tensor.from('int64', dims, unique(count, inferred.reduce((a, b) => a * b, 1), seed++));
+      const attrs = { kernel_shape: ints(k), strides: ints(st), pads: ints(pads) };
+      const inputs = os ? [f(dims, seed++), idx, i64s(os)] : [f(dims, seed++), idx];
+      await checkOp(device, { op: 'MaxUnpool', opset: 11, attrs, inputs, constant: os ? [2] : [] });
+    }
   });
 });
