@@ -217,4 +217,20 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       await checkOp(device, { op: 'MaxUnpool', opset: 11, attrs, inputs, constant: os ? [2] : [] });
     }
   });
+
+  it('MeanVarianceNormalization (any axes) and BatchNormalization in training mode', async () => {
+    let seed = 1500;
+    const tol = { rtol: 1e-3, atol: 1e-4 };
+    for (const [dims, axes] of [[[2, 3, 5, 7], [0, 2, 3]], [[3, 4, 13], [2]], [[2, 3, 4, 5], [1, 3]], [[127, 3], [0, 1]]] as [number[], number[]][]) {
+      await checkOp(device, { op: 'MeanVarianceNormalization', opset: 13, attrs: { axes: ints(axes) }, inputs: [f(dims, seed++, -3, 5)], ...tol });
+    }
+    await checkOp(device, { op: 'MeanVarianceNormalization', opset: 13, inputs: [f([2, 3, 4, 5], seed++)], ...tol });
+    for (const dims of [[2, 3, 5, 7], [13, 4], [1, 2, 127]]) {
+      const C = dims[1];
+      const inputs = [f(dims, seed++, -2, 3), f([C], seed++), f([C], seed++), f([C], seed++), f([C], seed++, 0.5, 2)];
+      await checkOp(device, { op: 'BatchNormalization', opset: 15, attrs: { training_mode: int(1), momentum: float(0.8), epsilon: float(1e-3) }, inputs, outputs: 3, ...tol });
+      await checkOp(device, { op: 'BatchNormalization', opset: 15, attrs: { training_mode: int(1) }, inputs, outputs: 1, ...tol });
+      await checkOp(device, { op: 'BatchNormalization', opset: 9, inputs, outputs: 5, ...tol });
+    }
+  });
 });
