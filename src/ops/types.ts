@@ -57,6 +57,11 @@ export interface OpTraits {
   rangeResetting?: boolean;
   /** The GPU kernel has an epilogue that runs a fused activation (and residual add) on its result. */
   epilogue?: boolean;
+  /**
+   * Output 0 always has input 0's shape (unary elementwise ops, Cast, CastLike): shape inference
+   * may carry a static output shape back to an input whose shape forward inference left open.
+   */
+  sameShape?: boolean;
 }
 
 /**
