@@ -502,8 +502,12 @@ function resizeRuntimeScales(ctx: KernelContext, o: ReturnType<typeof options>, 
   const old = legacy(ctx);
   const scalesAt = old ? 1 : 2;
   const scalesT = ctx.inputs[scalesAt];
-  if (!knownScales && (!scalesT || sizeOf(scalesT.dims) === 0)) return ctx.unsupported('sizes with keep_aspect_ratio_policy other than stretch must be known when the engine is built');
+  const policy = !old && ctx.opset >= 18 ? ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') : 'stretch';
+  // sizes at run time under not_larger / not_smaller: the shader derives the one scale from them
+  const sizesPolicy = !knownScales && (!scalesT || sizeOf(scalesT.dims) === 0) && !old && ctx.inputs[3] && (policy === 'not_larger' || policy === 'not_smaller');
+  if (!knownScales && !sizesPolicy && (!scalesT || sizeOf(scalesT.dims) === 0)) return ctx.unsupported('sizes with keep_aspect_ratio_policy other than stretch must be known when the engine is built');
   if (o.antialias) return ctx.unsupported('antialiased Resize needs its scales known when the engine is built');
+  if (sizesPolicy && ctx.inputs[3]!.gpu !== 'i32') return ctx.fail(`sizes must be int64, got ${ctx.inputs[3]!.dtype}`);
   const nearest = o.mode === 'nearest';
   if (!nearest && x.gpu !== 'f32') return ctx.unsupported(`${o.mode} Resize of ${x.dtype} tensors has no GPU kernel; cast to float first`);
   const axesList = (!old && ctx.opset >= 18 ? ctx.attrs.optInts('axes') : undefined)?.map((a) => axisIn(ctx, a, rank)) ?? x.dims.map((_, a) => a);
@@ -517,6 +521,7 @@ function resizeRuntimeScales(ctx: KernelContext, o: ReturnType<typeof options>, 
   if (nearest) defines.NEAREST = 1;
   const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
   if (knownScales) defines.SCALE_PARAM = 1;
+  else if (sizesPolicy) { defines.SIZES_POLICY = policy === 'not_larger' ? 1 : 2; defines.SCALES_BINDING = bindings.length; bindings.push({ input: 3 }); }
   else { defines.SCALES_BINDING = bindings.length; bindings.push({ input: scalesAt }); }
   if (coord === RESIZE_COORD.tf_crop_and_resize) { defines.ROI_BINDING = bindings.length; bindings.push({ input: 1 }); }
   const inStr = stridesOf(x.dims);
