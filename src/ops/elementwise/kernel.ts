@@ -12,6 +12,19 @@ import { legacyAlign, legacySlope } from './driver';
 import { ELEMENTWISE_GLSL_EXTRA, ELEMENTWISE_GLSL_HELPERS, ELEMENTWISE_SCALAR } from './scalar-table';
 
 const INT_HELPERS = `
+// integer power as the reference's intPow: square-and-multiply (wrapping), negative exponents
+// give 0 except for bases 1 and -1
+int vkrt_ipow(int a, int e) {
+  if (e < 0) return a == 1 ? 1 : (a == -1 ? ((e & 1) == 0 ? 1 : -1) : 0);
+  int r = 1;
+  int b = a;
+  for (int k = 0; k < 32 && e > 0; k++) {
+    if ((e & 1) != 0) r *= b;
+    b *= b;
+    e >>= 1;
+  }
+  return r;
+}
 int vkrt_imod(int a, int b, bool truncated) {
   int r = a - b * (a / b);
   if (!truncated && r != 0 && ((r < 0) != (b < 0))) r += b;
@@ -27,9 +40,19 @@ const INT_GLSL: Record<string, string> = {
   // truncated remainder is a - b * (a / b), and the floored one moves it to the divisor's sign.
   Mod: '(b == 0 ? 0 : vkrt_imod(a, b, fmod_ != 0.0))',
   Max: 'max(a, b)', Min: 'min(a, b)', Relu: 'max(a, 0)',
+  Pow: 'vkrt_ipow(a, b)', // an int base; a float exponent takes INT_POW_FLOAT_EXP
   Equal: '(a == b)', Less: '(a < b)', LessOrEqual: '(a <= b)', Greater: '(a > b)', GreaterOrEqual: '(a >= b)',
   Where: '(c ? a : b)', Sum: '(a + b)',
 };
+
+/** Pow of an int base by a float exponent: the float power truncated back to an int, NaN and +-Inf as 0 (as the reference stores them). */
+const INT_POW_FLOAT_EXP = 'vkrt_ipow_f(a, b)';
+const INT_POW_FLOAT_HELPER = `
+int vkrt_ipow_f(int a, float b) {
+  float v = vkrt_pow(float(a), b);
+  return isnan(v) || isinf(v) ? 0 : int(trunc(v));
+}
+`;
 
 const BOOL_OPS = new Set(['And', 'Or', 'Xor', 'Not']);
 
@@ -56,7 +79,9 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
     const x0 = ctx.inputs[op === 'Where' ? 1 : 0];
     if (!x0) return ctx.fail('missing input');
     const float = isFloat(x0.dtype);
-    let expr = exprOf(op, float);
+    // Pow's exponent keeps its own type (an int base may take a float exponent)
+    const floatExp = op === 'Pow' && !float && !!ctx.inputs[1] && isFloat(ctx.inputs[1].dtype);
+    let expr = floatExp ? INT_POW_FLOAT_EXP : exprOf(op, float);
     if (!expr) return ctx.unsupported(`no GPU kernel for ${op} on ${x0.dtype} tensors; run the model on the reference backend or cast the inputs to float`);
     const desc = ELEMENTWISE_SCALAR[op];
     const floatParams: Record<string, number> = desc?.params ? { ...desc.params(ctx.attrs, ctx.fail, ctx.opset) } : {};
@@ -98,12 +123,12 @@ export function elementwiseKernel(op: string): (ctx: KernelContext) => KernelImp
     const inputs: PointwiseInput[] = bound.map(({ t, i }) => ({
       gpu: t.gpu,
       dims: dimsOf(t, i),
-      as: BOOL_OPS.has(op) || (op === 'Where' && i === 0) ? 'bool' : float ? 'float' : 'int',
+      as: BOOL_OPS.has(op) || (op === 'Where' && i === 0) ? 'bool' : float || (floatExp && i === 1) ? 'float' : 'int',
     }));
     const resultAs = desc?.out === 'bool' || BOOL_OPS.has(op) ? 'bool' : float ? 'float' : 'int';
     const d = pointwiseDispatch({
       name: op.toLowerCase(), inputs, outDims: out.dims, outGpu: out.gpu, resultAs,
-      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : INT_HELPERS,
+      expr, floatParams, helpers: float ? ELEMENTWISE_GLSL_HELPERS : floatExp ? ELEMENTWISE_GLSL_HELPERS + INT_HELPERS + INT_POW_FLOAT_HELPER : INT_HELPERS,
     }, ctx.caps);
     d.bindings = [...bound.map(({ i }): BindingRef => ({ input: i })), { output: 0 }];
     // FP16 layers: the generated kernel declares each buffer in its tensor's storage type and
