@@ -233,4 +233,22 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       await checkOp(device, { op: 'BatchNormalization', opset: 9, inputs, outputs: 5, ...tol });
     }
   });
+
+  it('DeformConv: groups, offset groups, strides, pads, dilations, bias and mask', async () => {
+    let seed = 1600;
+    // N, C, H, W, M, kH, kW, group, og, strides, pads, dilations
+    const cases: [number, number, number, number, number, number, number, number, number, number[], number[], number[]][] = [
+      [1, 1, 3, 3, 1, 2, 2, 1, 1, [1, 1], [0, 0, 0, 0], [1, 1]], [2, 4, 7, 5, 6, 3, 3, 2, 2, [2, 1], [1, 1, 1, 0], [1, 2]],
+      [1, 3, 13, 1, 2, 3, 1, 1, 3, [1, 1], [1, 0, 1, 0], [1, 1]],
+    ];
+    for (const [N, C, H, W, M, kH, kW, group, og, strides, pads, dilations] of cases) {
+      const oH = Math.floor((H + pads[0] + pads[2] - ((kH - 1) * dilations[0] + 1)) / strides[0]) + 1;
+      const oW = Math.floor((W + pads[1] + pads[3] - ((kW - 1) * dilations[1] + 1)) / strides[1]) + 1;
+      const K = kH * kW;
+      const attrs = { group: int(group), offset_group: int(og), strides: ints(strides), pads: ints(pads), dilations: ints(dilations), kernel_shape: ints([kH, kW]) };
+      const x = f([N, C, H, W], seed++), w = f([M, C / group, kH, kW], seed++), off = f([N, og * K * 2, oH, oW], seed++, -1.7, 1.7);
+      await checkOp(device, { op: 'DeformConv', opset: 19, attrs, inputs: [x, w, off], rtol: 1e-4, atol: 1e-5 });
+      await checkOp(device, { op: 'DeformConv', opset: 19, attrs, inputs: [x, w, off, f([M], seed++), f([N, og * K, oH, oW], seed++, 0, 1)], rtol: 1e-4, atol: 1e-5 });
+    }
+  });
 });

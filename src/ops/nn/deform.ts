@@ -7,10 +7,12 @@ import { checkOutDims, checkWork, f64, floatTensor, need, unknownDim } from '../
 import { readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
 import { causalConvKernel } from './gpu/causal-conv';
 import { col2imKernel } from './gpu/col2im';
+import { deformConvKernel } from './gpu/deform';
 
 export const DeformConv: OpDef = {
   opType: 'DeformConv',
   sinceVersion: 19,
+  kernel: deformConvKernel,
   inferShape(ctx, [x, w, offset]) {
     const dtype = x?.dtype ?? 'float32';
     if (!x?.shape) return [{ dtype, shape: undefined }];

@@ -108,7 +108,7 @@ export function maxUnpoolKernel(ctx: KernelContext): KernelImpl[] {
   if (I.dims.reduce((a, b) => a * b, 1) !== X.dims.reduce((a, b) => a * b, 1)) return ctx.fail('I and X must have the same number of elements');
   if (y.dims.length !== rank) return ctx.fail(`output_shape must have ${rank} values`);
   const n = rank - 2;
-  const win = readWindow(ctx, n);
+  const win = readWindow(ctx as unknown as ShapeContext, n);
   const inferred = [X.dims[0], X.dims[1], ...X.dims.slice(2).map((d, i) => (d - 1) * win.strides[i] + win.kernel[i] - win.pads[i] - win.pads[i + n])];
   if (inferred.some((d) => d < 1)) return ctx.fail(`the unpooled shape [${inferred.join(',')}] is empty`);
   if (2 + 2 * rank > 32) return ctx.unsupported(`MaxUnpool of rank ${rank}`);
