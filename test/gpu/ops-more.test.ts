@@ -251,4 +251,27 @@ describe('GPU kernels: sequence, signal and other operators', function () {
       await checkOp(device, { op: 'DeformConv', opset: 19, attrs, inputs: [x, w, off, f([M], seed++), f([N, og * K, oH, oW], seed++, 0, 1)], rtol: 1e-4, atol: 1e-5 });
     }
   });
+
+  it('ai.onnx.ml: TreeEnsemble (every mode, aggregate, post transform, set membership), Binarizer, ArrayFeatureExtractor', async () => {
+    const ML = 'ai.onnx.ml';
+    const tensor = (dtype: 'float32' | 'uint8', v: number[]): Attr => ({ type: 'tensor', value: Tensor.from(dtype, [v.length], v) });
+    // two trees over 3 features: tree 0 = nodes 0-2, tree 1 = nodes 3-4 (node 4 a set-membership split)
+    const base = {
+      n_targets: int(3), tree_roots: ints([0, 3]), nodes_featureids: ints([0, 1, 2, 2, 0]),
+      nodes_splits: tensor('float32', [0.1, -0.3, 0.5, 0.2, 0]), nodes_truenodeids: ints([1, 0, 2, 4, 3]), nodes_falsenodeids: ints([2, 1, 3, 0, 4]),
+      nodes_trueleafs: ints([0, 1, 1, 0, 1]), nodes_falseleafs: ints([0, 1, 1, 1, 1]), nodes_missing_value_tracks_true: ints([1, 0, 0, 1, 0]),
+      leaf_targetids: ints([0, 1, 2, 0, 1, 2]), leaf_weights: tensor('float32', [1.5, -2, 0.25, 3, 0.75, -1]), membership_values: tensor('float32', [0.5, 1, NaN]),
+    };
+    const x = Tensor.from('float32', [7, 3], [0, 0, 0, 1, -1, 0.4, 0.5, 1, 0.7, -1, -0.5, NaN, NaN, 2, 0.1, 0.1, 0.3, 0.5, 1, 0.2, 0.9]);
+    for (const modes of [[0, 1, 2, 3, 6], [4, 5, 0, 1, 6], [2, 3, 5, 4, 6]]) {
+      for (const agg of [0, 1, 2, 3]) for (const post of [0, 1, 2, 3]) {
+        const attrs = { ...base, nodes_modes: tensor('uint8', modes), aggregate_function: int(agg), post_transform: int(post) };
+        await checkOp(device, { op: 'TreeEnsemble', domain: ML, opset: 5, attrs, inputs: [x], rtol: 1e-5, atol: 1e-6 });
+      }
+    }
+    await checkOp(device, { op: 'Binarizer', domain: ML, opset: 1, attrs: { threshold: float(0.25) }, inputs: [f([3, 13], 1700)] });
+    await checkOp(device, { op: 'Binarizer', domain: ML, opset: 1, inputs: [randomTensor('int32', [127], 1701, -5, 5)] });
+    await checkOp(device, { op: 'ArrayFeatureExtractor', domain: ML, opset: 1, inputs: [f([3, 13], 1702), i64s([12, 0, 5, 5])] });
+    await checkOp(device, { op: 'ArrayFeatureExtractor', domain: ML, opset: 1, inputs: [f([7], 1703), i64s([6, 1])] });
+  });
 });

@@ -376,6 +376,16 @@ function gatherKernel(ctx: KernelContext): KernelImpl[] {
   return [{ name: 'gather', dispatches: [d] }];
 }
 
+/** Gather of input 1's indices along `axis` of input 0 into output 0 (whatever its dims: they hold the same elements). */
+export function gatherAlongKernel(ctx: KernelContext, axis: number): KernelImpl[] {
+  const data = ctx.inputs[0]!;
+  const ind = needIndices(ctx, 1);
+  const inner = sizeOf(data.dims.slice(axis + 1));
+  const n = sizeOf(ctx.outputs[0].dims);
+  const d = dispatch(ctx, 'gather', n, GATHER.pack({ n, inner, nIdx: sizeOf(ind.dims), axisDim: data.dims[axis] }), [{ input: 0 }, { input: 1 }, { output: 0 }]);
+  return withF16([{ name: 'gather', dispatches: [d] }], ctx);
+}
+
 function gatherElementsKernel(ctx: KernelContext): KernelImpl[] {
   const data = ctx.inputs[0]!;
   const ind = needIndices(ctx, 1);
