@@ -274,4 +274,21 @@ describe('GPU kernels: sequence, signal and other operators', function () {
     await checkOp(device, { op: 'ArrayFeatureExtractor', domain: ML, opset: 1, inputs: [f([3, 13], 1702), i64s([12, 0, 5, 5])] });
     await checkOp(device, { op: 'ArrayFeatureExtractor', domain: ML, opset: 1, inputs: [f([7], 1703), i64s([6, 1])] });
   });
+
+  it('Adagrad, Adam and Momentum: several tensors, step 0 and later, attributes', async () => {
+    const TR = 'ai.onnx.preview.training';
+    let seed = 1800;
+    const R = Tensor.from('float32', [], [0.1]);
+    const T = (t: number) => Tensor.from('int64', [], [t]);
+    const dims = [[13], [3, 5]];
+    const group = (lo = -1, hi = 1) => dims.map((d) => f(d, seed++, lo, hi));
+    const tol = { rtol: 1e-4, atol: 1e-5 };
+    for (const t of [0, 3]) {
+      await checkOp(device, { op: 'Adagrad', domain: TR, opset: 1, attrs: { decay_factor: float(0.1), epsilon: float(1e-3), norm_coefficient: float(0.01) }, inputs: [R, T(t), ...group(), ...group(), ...group(0, 1)], outputs: 4, ...tol });
+      await checkOp(device, { op: 'Adam', domain: TR, opset: 1, attrs: { alpha: float(0.8), beta: float(0.95), epsilon: float(1e-3), norm_coefficient: float(0.02), norm_coefficient_post: float(0.01) }, inputs: [R, T(t), ...group(), ...group(), ...group(), ...group(0, 1)], outputs: 6, ...tol });
+      for (const mode of ['standard', 'nesterov']) {
+        await checkOp(device, { op: 'Momentum', domain: TR, opset: 1, attrs: { alpha: float(0.9), beta: float(0.5), norm_coefficient: float(0.01), mode: str(mode) }, inputs: [R, T(t), ...group(), ...group(), ...group()], outputs: 4, ...tol });
+      }
+    }
+  });
 });

@@ -61,6 +61,11 @@
 #define LOSS_REDUCTION_sum 1
 #define LOSS_REDUCTION_mean 2
 
+// OPT: optimizer.comp's OPT define, src/ops/control/gpu-training.ts
+#define OPT_Adagrad 0
+#define OPT_Adam 1
+#define OPT_Momentum 2
+
 // PAD_MODE: pad.comp's MODE define, src/ops/tensor/kernels.ts
 #define PAD_MODE_constant 0
 #define PAD_MODE_reflect 1
