@@ -1,7 +1,7 @@
 /** GPU kernel of Einsum (shaders/nn/einsum.comp): one or two operands, any equation the reference parses. */
 import { grid1d, KernelContext, KernelImpl, withF16 } from '../../../kernel/contract';
 import { MAX_PARAM_WORDS, paramLayout } from '../../../kernel/params';
-import { parseEinsum } from '../einsum';
+import { parseEinsum } from '../einsum-parse';
 
 /** shaders/nn/einsum.comp: outputs, output labels, all labels, summed-space size, per label its size and the operands' strides. */
 const EINSUM = paramLayout('einsum', { n: 'u32', nOut: 'u32', nAll: 'u32', nSum: 'u32', labels: { each: { dim: 'u32', sa: 'u32', sb: 'u32' } } },
