@@ -82,7 +82,6 @@ const ONE_HOT = paramLayout('one_hot', { n: 'u32', depth: 'u32', inner: 'u32' },
 const FILL = paramLayout('fill', { n: 'u32', value: 'u32' }, 'ConstantOfShape, a Dropout mask (src/ops/tensor/kernels.ts).');
 /** fill.comp MODE 1: the bits of one, cols, the diagonal k. */
 const FILL_EYE = paramLayout('fill_eye', { n: 'u32', one: 'u32', cols: 'u32', k: 'i32' }, 'EyeLike (src/ops/tensor/kernels.ts).');
-/** fill.comp MODE 2: start and delta come in buffers. */
 /** dropout.comp: elements, ratio and training mode where they are not inputs. */
 const DROPOUT = paramLayout('dropout', { n: 'u32', ratio: 'f32', training: 'u32' }, 'Dropout in training mode (src/ops/tensor/kernels.ts).');
 /** sequence_copy.comp's MODE define. */
@@ -92,6 +91,7 @@ const SEQUENCE_COPY = paramLayout('sequence_copy', { n: 'u32', T: 'u32', inner: 
   'ReverseSequence and TensorScatter (src/ops/tensor/kernels.ts).');
 /** det.comp: matrices, their size. */
 const DET = paramLayout('det', { count: 'u32', M: 'u32' }, 'Det, one invocation per matrix (src/ops/tensor/kernels.ts).');
+/** fill.comp MODE 2: start and delta come in buffers. */
 const FILL_RANGE = paramLayout('fill_range', { n: 'u32' }, 'Range (src/ops/tensor/kernels.ts).');
 
 /** A dispatch of tensor/<shader> over `n` invocations; `params` packed by its layout (n first). */
