@@ -13,7 +13,9 @@
 //   P_axes_stride(k) (input), P_axes_entry(k) (the axis's entry in scales/roi, -1: not resized),
 //   P_axes_scale(k) (used with SCALE_PARAM).
 // Defines: RANK (1..5), TAPS, COORD, NEAREST_MODE, EXCLUDE (tensor_resize.glsl), NEAREST (TAPS 1:
-//   a bit copy), SCALES_BINDING or SCALE_PARAM, ROI_BINDING.
+//   a bit copy), SCALES_BINDING or SCALE_PARAM, ROI_BINDING, SIZES_POLICY (1 not_larger, 2
+//   not_smaller: SCALES_BINDING holds the int sizes; every resized axis takes the one scale
+//   min/max over the axes of sizes[entry] / input dim).
 #ifdef NEAREST
 #define XT uint
 #define EXTRAP P_extrapolation
@@ -23,7 +25,9 @@
 #endif
 layout(std430, binding = 0) readonly buffer X { XT x[]; };
 layout(std430, binding = 1) writeonly buffer Y { XT y[]; };
-#ifdef SCALES_BINDING
+#if defined(SCALES_BINDING) && defined(SIZES_POLICY)
+layout(std430, binding = SCALES_BINDING) readonly buffer S { int sizes_[]; };
+#elif defined(SCALES_BINDING)
 layout(std430, binding = SCALES_BINDING) readonly buffer S { float scales[]; };
 #endif
 #ifdef ROI_BINDING
@@ -41,6 +45,15 @@ void main() {
   uint stride[RANK];
   bool resized[RANK];
   uint keep = floatBitsToUint(P_cubicA) + P_roiEntries;  // every param stays declared (see the guard at the end)
+#ifdef SIZES_POLICY
+  float policyScale = SIZES_POLICY == 1 ? 3.0e38 : 0.0;
+  for (int k = 0; k < RANK; k++) {
+    int e = P_axes_entry(k);
+    if (e < 0) continue;
+    float ratio = float(sizes_[e]) / float(P_axes_inDim(k));
+    policyScale = SIZES_POLICY == 1 ? min(policyScale, ratio) : max(policyScale, ratio);
+  }
+#endif
   for (int k = 0; k < RANK; k++) {
     uint od = P_axes_out(k);
     uint c = rem % od;
@@ -52,6 +65,8 @@ void main() {
     if (!resized[k]) { base += c * stride[k]; continue; }
 #ifdef SCALE_PARAM
     float scale = P_axes_scale(k);
+#elif defined(SIZES_POLICY)
+    float scale = policyScale;
 #else
     float scale = scales[e];
 #endif

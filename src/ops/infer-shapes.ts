@@ -119,7 +119,27 @@ export function inferShapes(graph: Graph, opsets: Map<string, number>, options: 
       if (name && res[k]) types.set(name, mergeType(types.get(name), res[k]));
     });
   }
+  propagateBack(graph, reg, types, constants);
   return { types, constants, folded };
+}
+
+/**
+ * Shapes carried backwards through shape-preserving ops (OpTraits.sameShape): where forward
+ * inference left an input's shape open (a reduction over axes given at run time, say) and the op's
+ * output shape is static (declared by the model, as graph outputs are), the input has that shape.
+ * Walks the nodes last to first, so a chain (ReduceSum -> Log -> Cast -> output) resolves in one pass.
+ */
+function propagateBack(graph: Graph, reg: OpRegistry, types: Map<string, ValueType>, constants: Map<string, Tensor>): void {
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const node = graph.nodes[k];
+    if (!reg.get(node.domain, node.opType)?.traits?.sameShape) continue;
+    const [i0] = node.inputs, [o0] = node.outputs;
+    if (!i0 || !o0 || constants.has(i0)) continue;
+    const out = types.get(o0), inp = types.get(i0);
+    if (!out?.shape || !isStatic(out.shape) || !inp || isStatic(inp.shape)) continue;
+    if (inp.shape && (inp.shape.length !== out.shape.length || inp.shape.some((d, a) => typeof d === 'number' && d !== out.shape![a]))) continue;
+    types.set(i0, { ...inp, shape: [...out.shape] });
+  }
 }
 
 /** Combine a declared type (value_info) with an inferred one: inferred static dims win. */

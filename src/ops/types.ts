@@ -64,6 +64,11 @@ export interface OpTraits {
   packedStorage?: boolean;
   /** The GPU kernel compares string tensors held as run-wide ids (Equal); others refuse them. */
   stringIds?: boolean;
+  /**
+   * Output 0 always has input 0's shape (unary elementwise ops, Cast, CastLike): shape inference
+   * may carry a static output shape back to an input whose shape forward inference left open.
+   */
+  sameShape?: boolean;
 }
 
 /**

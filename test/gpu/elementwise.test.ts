@@ -54,6 +54,12 @@ describe('GPU elementwise kernels', function () {
         await checkOp(device, { op, inputs: [randomTensor(dt, [3, 5], 11, -50, 50), randomTensor(dt, [5], 12, 1, 9)], rtol: 0, atol: 0 });
     await checkOp(device, { op: 'Mod', inputs: [randomTensor('int32', [13], 13, -20, 20), randomTensor('int32', [13], 14, 1, 7)], rtol: 0, atol: 0 });
   });
+  it('Pow of integer bases: int exponents (negative ones too) and float exponents, exact', async () => {
+    for (const dt of ['int32', 'int64'] as const) {
+      await checkOp(device, { op: 'Pow', opset: 15, inputs: [randomTensor(dt, [127], 15, -6, 6), randomTensor(dt, [127], 16, -3, 9)], rtol: 0, atol: 0 });
+      await checkOp(device, { op: 'Pow', opset: 15, inputs: [randomTensor(dt, [3, 13], 17, -9, 9), randomTensor('float32', [13], 18, 0, 3)], rtol: 0, atol: 0 });
+    }
+  });
   it('Clip with constant bounds, Sum/Mean/Max/Min variadic, Cast', async () => {
     await checkOp(device, { op: 'Clip', inputs: [randomTensor('float32', [127], 15), Tensor.scalar('float32', -0.5), Tensor.scalar('float32', 1)], constant: [1, 2] });
     await checkOp(device, { op: 'Clip', opset: 6, attrs: { min: { type: 'float', value: 0 }, max: { type: 'float', value: 6 } }, inputs: [randomTensor('float32', [13], 16, -9, 9)] });

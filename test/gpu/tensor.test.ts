@@ -170,4 +170,14 @@ describe('GPU tensor kernels', function () {
     await checkOp(device, { op: 'Resize', attrs: { mode: str('linear'), axes: ints([-1]), keep_aspect_ratio_policy: str('not_larger') }, inputs: [x, null, null, i64([13])], constant: [3] });
     await checkOp(device, { op: 'Upsample', opset: 7, attrs: { mode: str('linear'), scales: { type: 'floats', value: [1, 1, 2, 3] } }, inputs: [x] });
   });
+  it('Resize: run-time sizes under keep_aspect_ratio_policy not_larger / not_smaller (the scale derived on the GPU)', async () => {
+    const x = randomTensor('float32', [1, 2, 5, 7], 120);
+    for (const policy of ['not_larger', 'not_smaller']) {
+      for (const sizes of [[3, 3], [13, 9], [4, 20], [1, 1]]) {
+        for (const mode of ['nearest', 'linear', 'cubic']) {
+          await checkOp(device, { op: 'Resize', opset: 19, attrs: { mode: str(mode), axes: ints([2, 3]), keep_aspect_ratio_policy: str(policy) }, inputs: [x, null, null, i64(sizes)], rtol: 1e-4, atol: 1e-5 }, { declareOutputs: true });
+        }
+      }
+    }
+  });
 });

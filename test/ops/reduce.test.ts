@@ -9,6 +9,7 @@ import { REDUCE_OPS } from '../../src/ops/reduce';
 import { OpContext, RuntimeValue } from '../../src/ops/types';
 import { AttrMap, runInferShape, runReference, testNode } from '../helpers/op-run';
 import { Attrs } from '../../src/ir/attrs';
+import { inferShapes } from '../../src/ops/infer-shapes';
 
 function runAll(opType: string, inputs: (Tensor | undefined)[], attrs: AttrMap = {}, opset = 18, outputs = 1): RuntimeValue[] {
   return runReference(testNode(opType, inputs.length, attrs, outputs), opset, inputs);
@@ -303,5 +304,33 @@ describe('reduce family', () => {
     const [y] = def.reference(ctx, [q, k, v]) as Tensor[];
     assert.equal(called, 1);
     close(nums(y), [0.75 * 10 + 0.25 * 20]);
+  });
+});
+
+describe('shape inference backwards through shape-preserving ops', () => {
+  // ReduceSum over run-time axes -> Log -> Cast -> a graph output whose shape the model declares
+  function graph(declared: ValueType | undefined): Graph {
+    const g = new Graph('back');
+    g.inputs = ['x', 'axes'];
+    g.types.set('x', { kind: 'tensor', dtype: 'float32', shape: [3, 4, 5] });
+    g.types.set('axes', { kind: 'tensor', dtype: 'int64', shape: [1] });
+    g.nodes = [
+      new Node({ opType: 'ReduceSum', inputs: ['x', 'axes'], outputs: ['s'], attrs: { keepdims: { type: 'int', value: 0 } } }),
+      new Node({ opType: 'Log', inputs: ['s'], outputs: ['l'] }),
+      new Node({ opType: 'Cast', inputs: ['l'], outputs: ['y'], attrs: { to: { type: 'int', value: 11 } } }),
+    ];
+    g.outputs = ['y'];
+    if (declared) g.types.set('y', declared);
+    return g;
+  }
+  const opsets = new Map([['', 18]]);
+  it('gives the reduction the declared output shape', () => {
+    const { types } = inferShapes(graph({ kind: 'tensor', dtype: 'float64', shape: [3, 5] }), opsets);
+    assert.deepEqual(types.get('s')?.shape, [3, 5]);
+    assert.deepEqual(types.get('l')?.shape, [3, 5]);
+  });
+  it('leaves the shape open without a declared output shape', () => {
+    const { types } = inferShapes(graph(undefined), opsets);
+    assert.equal(types.get('s')?.shape, undefined);
   });
 });

@@ -46,6 +46,12 @@
 #define GRID_PADDING_border 1
 #define GRID_PADDING_reflection 2
 
+// LIN_ATTN_RULE: linear_attention.comp's rule param (update_rule), src/ops/reduce/gpu-linear-attention.ts
+#define LIN_ATTN_RULE_linear 0u
+#define LIN_ATTN_RULE_gated 1u
+#define LIN_ATTN_RULE_delta 2u
+#define LIN_ATTN_RULE_gated_delta 3u
+
 // LOSS_FLAG: loss.comp's flags param (bits: has ignore_index, has weight), src/ops/reduce/gpu.ts
 #define LOSS_FLAG_ignoreIndex 1u
 #define LOSS_FLAG_weight 2u
@@ -54,6 +60,11 @@
 #define LOSS_REDUCTION_none 0
 #define LOSS_REDUCTION_sum 1
 #define LOSS_REDUCTION_mean 2
+
+// OPT: optimizer.comp's OPT define, src/ops/control/gpu-training.ts
+#define OPT_Adagrad 0
+#define OPT_Adam 1
+#define OPT_Momentum 2
 
 // PAD_MODE: pad.comp's MODE define, src/ops/tensor/kernels.ts
 #define PAD_MODE_constant 0
@@ -116,6 +127,10 @@
 #define SCATTER_REDUCE_mul 2
 #define SCATTER_REDUCE_max 3
 #define SCATTER_REDUCE_min 4
+
+// SEQ_COPY: sequence_copy.comp's MODE define, src/ops/tensor/kernels.ts
+#define SEQ_COPY_reverse 0
+#define SEQ_COPY_scatter 1
 
 // SOFTMAX_KIND: softmax.comp's KIND define, src/ops/reduce/gpu.ts
 #define SOFTMAX_KIND_Softmax 0

@@ -4,6 +4,7 @@ import { ValueType } from '../../ir/graph';
 import { sizeOf, Tensor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { checkDims, toF64 } from '../util/control-tensor';
+import { arrayFeatureExtractorKernel, binarizerKernel, treeEnsembleKernel } from './gpu-ml';
 
 const ML = 'ai.onnx.ml';
 
@@ -70,6 +71,7 @@ export const LabelEncoder: OpDef = {
 export const ArrayFeatureExtractor: OpDef = {
   opType: 'ArrayFeatureExtractor',
   domain: ML,
+  kernel: arrayFeatureExtractorKernel,
   inferShape(_ctx: ShapeContext, [x, y]) {
     if (!x?.shape || !y?.shape) return [{ dtype: x?.dtype ?? 'float32', shape: undefined }];
     const n = y.shape.reduce<number | string>((a, d) => (typeof a === 'number' && typeof d === 'number' ? a * d : 'indices'), 1);
@@ -94,6 +96,7 @@ export const ArrayFeatureExtractor: OpDef = {
 export const Binarizer: OpDef = {
   opType: 'Binarizer',
   domain: ML,
+  kernel: binarizerKernel,
   inferShape(_ctx: ShapeContext, [x]) {
     return [x ?? { dtype: 'float32' }];
   },
@@ -157,6 +160,7 @@ function postTransform(ctx: OpContext, kind: number, row: Float64Array): void {
 export const TreeEnsemble: OpDef = {
   opType: 'TreeEnsemble',
   domain: ML,
+  kernel: treeEnsembleKernel,
   sinceVersion: 5,
   inferShape(ctx: ShapeContext, [x]): ValueType[] {
     return [{ dtype: x?.dtype ?? 'float32', shape: x?.shape ? [x.shape[0], ctx.attrs.int('n_targets')] : undefined }];

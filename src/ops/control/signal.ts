@@ -8,6 +8,7 @@ import { Dim } from '../../ir/graph';
 import { sizeOf, Tensor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { checkDims, scalarOf, toF64 } from '../util/control-tensor';
+import { dftKernel, stftKernel, windowKernel } from './gpu-signal';
 
 /**
  * One DFT of length n over complex data: out[k] = sum_t in[t] e^{-+2 pi i k t / n}, for k < nOut.
@@ -55,6 +56,7 @@ function dftParams(ctx: OpContext, inputs: readonly (Tensor | undefined)[]): { a
 export const DFT: OpDef = {
   opType: 'DFT',
   sinceVersion: 17,
+  kernel: dftKernel,
   inferShape(ctx: ShapeContext, [x]) {
     if (!x?.shape) return [{ dtype: x?.dtype ?? 'float32', shape: undefined }];
     const r = x.shape.length;
@@ -135,6 +137,7 @@ export const DFT: OpDef = {
 export const STFT: OpDef = {
   opType: 'STFT',
   sinceVersion: 17,
+  kernel: stftKernel,
   inferShape(ctx: ShapeContext, [sig, , win]) {
     const dtype = sig?.dtype ?? 'float32';
     const step = ctx.constant(1);
@@ -188,10 +191,11 @@ export const STFT: OpDef = {
   },
 };
 
-function windowOp(opType: string, fn: (n: number, N: number) => number): OpDef {
+function windowOp(opType: string, fn: (n: number, N: number) => number, coef: [number, number, number]): OpDef {
   return {
     opType,
     sinceVersion: 17,
+    kernel: windowKernel(...coef),
     inferShape(ctx: ShapeContext) {
       const dtype = floatOut(ctx, ctx.attrs.int('output_datatype', 1));
       const size = ctx.constant(0);
@@ -212,9 +216,9 @@ function windowOp(opType: string, fn: (n: number, N: number) => number): OpDef {
   };
 }
 
-export const HannWindow = windowOp('HannWindow', (n, N) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N));
-export const HammingWindow = windowOp('HammingWindow', (n, N) => 25 / 46 - (21 / 46) * Math.cos((2 * Math.PI * n) / N));
-export const BlackmanWindow = windowOp('BlackmanWindow', (n, N) => 0.42 - 0.5 * Math.cos((2 * Math.PI * n) / N) + 0.08 * Math.cos((4 * Math.PI * n) / N));
+export const HannWindow = windowOp('HannWindow', (n, N) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N), [0.5, 0.5, 0]);
+export const HammingWindow = windowOp('HammingWindow', (n, N) => 25 / 46 - (21 / 46) * Math.cos((2 * Math.PI * n) / N), [25 / 46, 21 / 46, 0]);
+export const BlackmanWindow = windowOp('BlackmanWindow', (n, N) => 0.42 - 0.5 * Math.cos((2 * Math.PI * n) / N) + 0.08 * Math.cos((4 * Math.PI * n) / N), [0.42, 0.5, 0.08]);
 
 /** MelWeightMatrix, following the ONNX specification's reference algorithm (integer bin edges). */
 export const MelWeightMatrix: OpDef = {

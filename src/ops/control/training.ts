@@ -3,6 +3,7 @@ import { ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { scalarOf, toF64 } from '../util/control-tensor';
+import { optimizerKernel } from './gpu-training';
 
 const TRAINING = 'ai.onnx.preview.training';
 
@@ -42,6 +43,7 @@ function passTypes(groups: number, kept: number[]) {
 export const Adagrad: OpDef = {
   opType: 'Adagrad',
   domain: TRAINING,
+  kernel: optimizerKernel('Adagrad'),
   inferShape: passTypes(3, [0, 2]),
   reference(ctx: OpContext, inputs) {
     const [r0, T] = rt(ctx, inputs);
@@ -69,6 +71,7 @@ export const Adagrad: OpDef = {
 export const Adam: OpDef = {
   opType: 'Adam',
   domain: TRAINING,
+  kernel: optimizerKernel('Adam'),
   inferShape: passTypes(4, [0, 2, 3]),
   reference(ctx: OpContext, inputs) {
     const [R, T] = rt(ctx, inputs);
@@ -101,6 +104,7 @@ export const Adam: OpDef = {
 export const Momentum: OpDef = {
   opType: 'Momentum',
   domain: TRAINING,
+  kernel: optimizerKernel('Momentum'),
   inferShape: passTypes(3, [0, 2]),
   reference(ctx: OpContext, inputs) {
     const [R, T] = rt(ctx, inputs);

@@ -146,6 +146,7 @@ export function castTensor(ctx: Ctx, x: Tensor, to: DType, opt: CastOptions): Te
 
 export const Cast: OpDef = {
   opType: 'Cast',
+  traits: { sameShape: true },
   inferShape(ctx, inputs) {
     const x = typeOf(ctx, inputs, 0);
     return [{ dtype: castTarget(ctx), shape: x.shape?.slice() }];
@@ -159,6 +160,7 @@ export const Cast: OpDef = {
 export const CastLike: OpDef = {
   opType: 'CastLike',
   sinceVersion: 15,
+  traits: { sameShape: true },
   inferShape(ctx, inputs) {
     const x = typeOf(ctx, inputs, 0), like = typeOf(ctx, inputs, 1);
     return [{ dtype: like.dtype, shape: x.shape?.slice() }];

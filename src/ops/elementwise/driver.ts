@@ -169,7 +169,7 @@ export function elementwiseOp(opType: string, desc: ElementwiseScalar = ELEMENTW
     return {
       opType,
       sinceVersion: desc.since,
-      traits,
+      traits: { ...traits, sameShape: true },
       inferShape(ctx, inputs) {
         const x = typeOf(ctx, inputs, 0);
         return [{ dtype: outDtypeOf(desc, x.dtype), shape: x.shape?.slice() }];

@@ -5,10 +5,14 @@ import { sizeOf, stridesOf } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { checkOutDims, checkWork, f64, floatTensor, need, unknownDim } from '../util/nn-common';
 import { readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
+import { causalConvKernel } from './gpu/causal-conv';
+import { col2imKernel } from './gpu/col2im';
+import { deformConvKernel } from './gpu/deform';
 
 export const DeformConv: OpDef = {
   opType: 'DeformConv',
   sinceVersion: 19,
+  kernel: deformConvKernel,
   inferShape(ctx, [x, w, offset]) {
     const dtype = x?.dtype ?? 'float32';
     if (!x?.shape) return [{ dtype, shape: undefined }];
@@ -102,6 +106,7 @@ export const DeformConv: OpDef = {
 export const Col2Im: OpDef = {
   opType: 'Col2Im',
   sinceVersion: 18,
+  kernel: col2imKernel,
   inferShape(ctx, [input]) {
     const dtype = input?.dtype ?? 'float32';
     const img = ctx.constant(1);
@@ -169,6 +174,7 @@ export const Col2Im: OpDef = {
 export const CausalConvWithState: OpDef = {
   opType: 'CausalConvWithState',
   sinceVersion: 1,
+  kernel: causalConvKernel,
   inferShape(ctx, [x, w]) {
     const dtype = x?.dtype ?? 'float32';
     const k = w?.shape?.[w.shape.length - 1];

@@ -4,7 +4,7 @@ import { Dim } from '../../ir/graph';
 import { sizeOf, stridesOf } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { checkOutDims, checkWork, f64, floatTensor, need, rint, unknownDim } from '../util/nn-common';
-import { gridSampleKernel } from './gpu/grid';
+import { affineGridKernel, gridSampleKernel } from './gpu/grid';
 
 /** Reflect x into [lo, hi] (as the ONNX reference's _gs_reflect). */
 function reflect(x: number, lo: number, hi: number): number {
@@ -143,6 +143,7 @@ export const GridSample: OpDef = {
 export const AffineGrid: OpDef = {
   opType: 'AffineGrid',
   sinceVersion: 20,
+  kernel: affineGridKernel,
   inferShape(ctx, [theta]) {
     const dtype = theta?.dtype ?? 'float32';
     const size = ctx.constant(1);

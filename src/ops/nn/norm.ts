@@ -8,6 +8,7 @@ import { Tensor, sizeOf } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { broadcastIndex, broadcastShapes, normAxis } from '../util/shape';
 import { f64, floatTensor, need } from '../util/nn-common';
+import { mvnKernel } from './gpu/moments';
 import { batchNormKernel, groupNormKernel, instanceNormKernel, layerNormKernel, lpNormKernel, lrnKernel, rmsNormKernel } from './gpu/norm';
 
 const same = (_ctx: ShapeContext, [x]: readonly (ValueType | undefined)[]): ValueType[] => [{ dtype: x?.dtype ?? 'float32', shape: x?.shape?.slice() }];
@@ -333,6 +334,7 @@ export const LpNormalization: OpDef = {
 export const MeanVarianceNormalization: OpDef = {
   opType: 'MeanVarianceNormalization',
   sinceVersion: 9,
+  kernel: mvnKernel,
   inferShape: same,
   reference(ctx, inputs) {
     const X = need(ctx, inputs, 0, 'X');

@@ -5,7 +5,7 @@ import { Tensor, sizeOf } from '../../ir/tensor';
 import { OpContext, OpDef, ShapeContext } from '../types';
 import { checkOutDims, checkWork, f64, need, numberTensor, unknownDim } from '../util/nn-common';
 import { WindowAttrs, WindowTaps, readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
-import { globalPoolKernel, poolKernel } from './gpu/pool';
+import { globalPoolKernel, maxUnpoolKernel, poolKernel } from './gpu/pool';
 
 function poolInfer(ctx: ShapeContext, x: ValueType | undefined, withIndices = false): ValueType[] {
   const dtype = x?.dtype ?? 'float32';
@@ -256,6 +256,7 @@ export const GlobalLpPool: OpDef = {
 export const MaxUnpool: OpDef = {
   opType: 'MaxUnpool',
   sinceVersion: 9,
+  kernel: maxUnpoolKernel,
   inferShape(ctx, [x]) {
     const dtype = x?.dtype ?? 'float32';
     const os = ctx.constant(2);

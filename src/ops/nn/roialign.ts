@@ -2,10 +2,12 @@
 import { isFloat } from '../../ir/dtype';
 import { OpDef } from '../types';
 import { checkOutDims, checkWork, f64, floatTensor, need } from '../util/nn-common';
+import { roiAlignKernel } from './gpu/roi-align';
 
 export const RoiAlign: OpDef = {
   opType: 'RoiAlign',
   sinceVersion: 10,
+  kernel: roiAlignKernel,
   inferShape(ctx, [x, rois]) {
     const dtype = x?.dtype ?? 'float32';
     const oh = ctx.attrs.int('output_height', 1);

@@ -14,6 +14,7 @@ import { Tensor } from '../../ir/tensor';
 import { OpContext, OpDef } from '../types';
 import { checkDType, checkSize, FLOATS } from '../util/reduce-common';
 import { softmaxRow } from './softmax';
+import { flexAttentionKernel } from './gpu-attention';
 
 function runMod(ctx: OpContext, g: Graph, dims: number[], data: Float64Array, fallback: DType, what: string): Float64Array {
   const declared = g.types.get(g.inputs[0])?.dtype;
@@ -26,6 +27,7 @@ function runMod(ctx: OpContext, g: Graph, dims: number[], data: Float64Array, fa
 export const FLEX_ATTENTION_DEF: OpDef = {
   opType: 'FlexAttention',
   domain: 'ai.onnx.preview',
+  kernel: flexAttentionKernel,
   inferShape(_ctx, inputs): ValueType[] {
     const [q, , v] = inputs;
     const qs = q!.shape, vs = v?.shape;

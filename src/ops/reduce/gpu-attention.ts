@@ -5,6 +5,8 @@
 import { BindingRef, DispatchDesc, grid1d, KernelContext, KernelImpl } from '../../kernel/contract';
 import { glslEnum, paramLayout } from '../../kernel/params';
 import { sizeOf } from '../../ir/tensor';
+import { Attrs } from '../../ir/attrs';
+import { Node } from '../../ir/graph';
 
 const STRIDES = { array: 'u32', length: 3 } as const;
 /** attention.comp's qkMode: the stage written to the qk output (qk_matmul_output_mode), or none. */
@@ -169,4 +171,22 @@ export function rotaryKernel(ctx: KernelContext): KernelImpl[] {
       bindings: [{ input: 0 }, { input: 1 }, { input: 2 }, pos ? { input: 3 } : { input: 0 }, { output: 0 }],
     }],
   }];
+}
+
+/**
+ * FlexAttention (ai.onnx.preview) without score_mod/prob_mod is Attention on 4-D Q, K, V with its
+ * scale (the function body's sqrt(scale) on both Q and K multiplies their product by scale) and
+ * grouped kv heads: the Attention kernel runs it. The mods are subgraphs over the whole score
+ * tensor that a kernel cannot run; a node with them is refused.
+ */
+export function flexAttentionKernel(ctx: KernelContext): KernelImpl[] {
+  for (const mod of ['score_mod', 'prob_mod']) {
+    if (ctx.node.attrs.has(mod)) return ctx.unsupported(`FlexAttention with a ${mod} subgraph has no GPU kernel (without one it runs as Attention)`);
+  }
+  const [Qt, Kt, Vt] = ctx.inputs;
+  if (!Qt || !Kt || !Vt) return ctx.fail('Q, K and V are required');
+  if (Qt.dims.length !== 4 || Kt.dims.length !== 4 || Vt.dims.length !== 4) return ctx.fail('Q, K and V must be 4-D [batch, heads, seq, head_size]');
+  const scale = ctx.attrs.optFloat('scale');
+  const node = new Node({ name: ctx.node.name, opType: 'Attention', inputs: ctx.node.inputs.slice(0, 3), outputs: ctx.node.outputs.slice(0, 1), attrs: scale === undefined ? {} : { scale: { type: 'float', value: scale } } });
+  return attentionKernel({ ...ctx, node, attrs: new Attrs(node), inputs: ctx.inputs.slice(0, 3), opset: 23 });
 }

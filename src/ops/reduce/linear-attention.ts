@@ -13,12 +13,14 @@ import { ValueType } from '../../ir/graph';
 import { Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { checkDType, checkSize, FLOATS } from '../util/reduce-common';
+import { linearAttentionKernel } from './gpu-linear-attention';
 
 const RULES = ['linear', 'gated', 'delta', 'gated_delta'];
 
 export const LINEAR_ATTENTION_DEF: OpDef = {
   opType: 'LinearAttention',
   sinceVersion: 27,
+  kernel: linearAttentionKernel,
   inferShape(ctx, inputs): ValueType[] {
     const [q, k, v] = inputs;
     const hq = ctx.attrs.int('q_num_heads'), hkv = ctx.attrs.int('kv_num_heads');

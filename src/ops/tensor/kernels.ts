@@ -10,6 +10,7 @@ import { glslEnum, MAX_PARAM_WORDS, paramLayout } from '../../kernel/params';
 import { sizeOf, stridesOf, Tensor } from '../../ir/tensor';
 import { OpDef } from '../types';
 import { intsOf } from '../util/tensor-common';
+import { Mt19937 } from '../util/tensor-mt19937';
 import { eyeDtype, fillOf } from './constant';
 import { padMode, padsOf } from './pad';
 import { axisTaps, legacy, options, plan, readArgs, ResizeCtx } from './resize';
@@ -81,6 +82,15 @@ const ONE_HOT = paramLayout('one_hot', { n: 'u32', depth: 'u32', inner: 'u32' },
 const FILL = paramLayout('fill', { n: 'u32', value: 'u32' }, 'ConstantOfShape, a Dropout mask (src/ops/tensor/kernels.ts).');
 /** fill.comp MODE 1: the bits of one, cols, the diagonal k. */
 const FILL_EYE = paramLayout('fill_eye', { n: 'u32', one: 'u32', cols: 'u32', k: 'i32' }, 'EyeLike (src/ops/tensor/kernels.ts).');
+/** dropout.comp: elements, ratio and training mode where they are not inputs. */
+const DROPOUT = paramLayout('dropout', { n: 'u32', ratio: 'f32', training: 'u32' }, 'Dropout in training mode (src/ops/tensor/kernels.ts).');
+/** sequence_copy.comp's MODE define. */
+const SEQ_COPY = glslEnum('SEQ_COPY', { reverse: 0, scatter: 1 }, 'int', "sequence_copy.comp's MODE define, src/ops/tensor/kernels.ts");
+/** sequence_copy.comp: elements, sequence length T, inner size, outer positions per batch row, ReverseSequence's batch-in-inner divisor, update length, circular. */
+const SEQUENCE_COPY = paramLayout('sequence_copy', { n: 'u32', T: 'u32', inner: 'u32', perBatch: 'u32', batchInner: 'u32', seq: 'u32', circular: 'u32' },
+  'ReverseSequence and TensorScatter (src/ops/tensor/kernels.ts).');
+/** det.comp: matrices, their size. */
+const DET = paramLayout('det', { count: 'u32', M: 'u32' }, 'Det, one invocation per matrix (src/ops/tensor/kernels.ts).');
 /** fill.comp MODE 2: start and delta come in buffers. */
 const FILL_RANGE = paramLayout('fill_range', { n: 'u32' }, 'Range (src/ops/tensor/kernels.ts).');
 
@@ -366,6 +376,16 @@ function gatherKernel(ctx: KernelContext): KernelImpl[] {
   return [{ name: 'gather', dispatches: [d] }];
 }
 
+/** Gather of input 1's indices along `axis` of input 0 into output 0 (whatever its dims: they hold the same elements). */
+export function gatherAlongKernel(ctx: KernelContext, axis: number): KernelImpl[] {
+  const data = ctx.inputs[0]!;
+  const ind = needIndices(ctx, 1);
+  const inner = sizeOf(data.dims.slice(axis + 1));
+  const n = sizeOf(ctx.outputs[0].dims);
+  const d = dispatch(ctx, 'gather', n, GATHER.pack({ n, inner, nIdx: sizeOf(ind.dims), axisDim: data.dims[axis] }), [{ input: 0 }, { input: 1 }, { output: 0 }]);
+  return withF16([{ name: 'gather', dispatches: [d] }], ctx);
+}
+
 function gatherElementsKernel(ctx: KernelContext): KernelImpl[] {
   const data = ctx.inputs[0]!;
   const ind = needIndices(ctx, 1);
@@ -492,8 +512,12 @@ function resizeRuntimeScales(ctx: KernelContext, o: ReturnType<typeof options>, 
   const old = legacy(ctx);
   const scalesAt = old ? 1 : 2;
   const scalesT = ctx.inputs[scalesAt];
-  if (!knownScales && (!scalesT || sizeOf(scalesT.dims) === 0)) return ctx.unsupported('sizes with keep_aspect_ratio_policy other than stretch must be known when the engine is built');
+  const policy = !old && ctx.opset >= 18 ? ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') : 'stretch';
+  // sizes at run time under not_larger / not_smaller: the shader derives the one scale from them
+  const sizesPolicy = !knownScales && (!scalesT || sizeOf(scalesT.dims) === 0) && !old && ctx.inputs[3] && (policy === 'not_larger' || policy === 'not_smaller');
+  if (!knownScales && !sizesPolicy && (!scalesT || sizeOf(scalesT.dims) === 0)) return ctx.unsupported('sizes with keep_aspect_ratio_policy other than stretch must be known when the engine is built');
   if (o.antialias) return ctx.unsupported('antialiased Resize needs its scales known when the engine is built');
+  if (sizesPolicy && ctx.inputs[3]!.gpu !== 'i32') return ctx.fail(`sizes must be int64, got ${ctx.inputs[3]!.dtype}`);
   const nearest = o.mode === 'nearest';
   if (!nearest && x.gpu !== 'f32') return ctx.unsupported(`${o.mode} Resize of ${x.dtype} tensors has no GPU kernel; cast to float first`);
   const axesList = (!old && ctx.opset >= 18 ? ctx.attrs.optInts('axes') : undefined)?.map((a) => axisIn(ctx, a, rank)) ?? x.dims.map((_, a) => a);
@@ -507,6 +531,7 @@ function resizeRuntimeScales(ctx: KernelContext, o: ReturnType<typeof options>, 
   if (nearest) defines.NEAREST = 1;
   const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
   if (knownScales) defines.SCALE_PARAM = 1;
+  else if (sizesPolicy) { defines.SIZES_POLICY = policy === 'not_larger' ? 1 : 2; defines.SCALES_BINDING = bindings.length; bindings.push({ input: 3 }); }
   else { defines.SCALES_BINDING = bindings.length; bindings.push({ input: scalesAt }); }
   if (coord === RESIZE_COORD.tf_crop_and_resize) { defines.ROI_BINDING = bindings.length; bindings.push({ input: 1 }); }
   const inStr = stridesOf(x.dims);
@@ -641,21 +666,95 @@ function dropoutTraining(ctx: KernelContext): boolean | undefined {
   return t ? Number(t.data[0]) !== 0 : undefined;
 }
 
+/** Element counts up to which a seeded training-mode Dropout lays out its uniform stream (4 bytes each). */
+const DROPOUT_MAX_ELEMENTS = 1 << 24;
+
+/**
+ * Dropout: the identity when training is known to be off (or the ratio is known to be 0); else the
+ * dropout kernel, which reads ratio and training_mode at run time where they are inputs and draws
+ * the reference's seeded stream (MT19937 of the seed attribute, laid out here as a kernel weight).
+ */
 function dropoutKernel(ctx: KernelContext): KernelImpl[] {
   const training = dropoutTraining(ctx);
-  if (training === undefined) return ctx.unsupported('training_mode must be known when the engine is built (inference engines run Dropout as an identity)');
-  if (training) {
-    const r = ctx.opset < 12 ? ctx.attrs.float('ratio', 0.5) : ctx.inputs[1]?.constant ? Number(ctx.inputs[1]!.constant!.data[0]) : 0.5;
-    if (r !== 0) return ctx.unsupported('Dropout in training mode has no GPU kernel (inference engines run it as an identity)');
-  }
   const x = ctx.inputs[0]!;
-  const dispatches = [linearCopy(ctx, sizeOf(x.dims), IO)];
-  const mask = ctx.outputs[1];
-  if (mask && ctx.node.outputs[1]) {
-    const n = sizeOf(mask.dims);
-    dispatches.push(dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(mask, 1) }), [{ output: 1 }], { MODE: FILL_MODE.constant }));
+  const n = sizeOf(x.dims);
+  const mask = ctx.node.outputs[1] ? ctx.outputs[1] : undefined;
+  const ratioIn = ctx.opset >= 12 ? ctx.inputs[1] : undefined;
+  const ratioConst = ctx.opset < 12 ? ctx.attrs.float('ratio', 0.5) : ratioIn ? (ratioIn.constant ? Number(ratioIn.constant.data[0]) : undefined) : 0.5;
+  if (training === false || ratioConst === 0) {
+    const dispatches = [linearCopy(ctx, n, IO)];
+    if (mask) dispatches.push(dispatch(ctx, 'fill', n, FILL.pack({ n, value: scalarBits(mask, 1) }), [{ output: 1 }], { MODE: FILL_MODE.constant }));
+    return [{ name: 'dropout_identity', dispatches }];
   }
-  return [{ name: 'dropout_identity', dispatches }];
+  if (x.gpu === 'i32') return ctx.fail(`Dropout needs a floating-point input, got ${x.dtype}`);
+  if (ratioConst !== undefined && !(ratioConst >= 0 && ratioConst < 1)) return ctx.fail(`ratio must be in [0, 1) in training mode, got ${ratioConst}`);
+  if (ratioIn && ratioIn.gpu !== 'f32') return ctx.fail(`ratio must be a float scalar, got ${ratioIn.dtype}`);
+  if (n > DROPOUT_MAX_ELEMENTS) return ctx.unsupported(`Dropout in training mode over ${n} elements (the seeded stream is laid out at build, at most ${DROPOUT_MAX_ELEMENTS})`);
+  const rng = new Mt19937(ctx.attrs.int('seed', 0) >>> 0);
+  const u = new Float32Array(Math.max(1, n));
+  for (let i = 0; i < n; i++) u[i] = rng.random();
+  const defines: Record<string, number> = {};
+  if (ratioIn && ratioConst === undefined) defines.HAS_RATIO = 1;
+  if (training === undefined) defines.HAS_TRAINING = 1;
+  if (mask) {
+    defines.HAS_MASK = 1;
+    if (mask.gpu !== 'i32') defines.MASK_FLOAT = 1;
+  }
+  const params = DROPOUT.pack({ n, ratio: ratioConst ?? 0, training: training ? 1 : 0 });
+  const bindings: BindingRef[] = [{ input: 0 }, defines.HAS_RATIO ? { input: 1 } : { input: 0 }, defines.HAS_TRAINING ? { input: 2 } : { input: 0 }, { weight: 0 }, { output: 0 }, mask ? { output: 1 } : { output: 0 }];
+  const impl: KernelImpl = { name: 'dropout_seeded', dispatches: [dispatch(ctx, 'dropout', n, params, bindings, defines)], weights: [{ data: u }] };
+  return mask && mask.gpu === 'i32' ? [impl] : withF16([impl], ctx);
+}
+
+// ReverseSequence, TensorScatter (shaders/tensor/sequence_copy.comp), Det (det.comp)
+
+function reverseSequenceKernel(ctx: KernelContext): KernelImpl[] {
+  const [x, lens] = ctx.inputs;
+  if (!x || !lens) return ctx.fail('input and sequence_lens are required');
+  if (x.dims.length < 2) return ctx.fail(`input must have rank >= 2, got ${x.dims.length}`);
+  const batchAxis = ctx.attrs.int('batch_axis', 1), timeAxis = ctx.attrs.int('time_axis', 0);
+  if (!((batchAxis === 0 && timeAxis === 1) || (batchAxis === 1 && timeAxis === 0))) return ctx.fail(`batch_axis=${batchAxis} and time_axis=${timeAxis} must be 0 and 1 in some order`);
+  const B = x.dims[batchAxis], T = x.dims[timeAxis];
+  if (lens.dims.length !== 1 || lens.dims[0] !== B || lens.gpu !== 'i32') return ctx.fail(`sequence_lens must be integers with dims [${B}]`);
+  const rest = sizeOf(x.dims.slice(2));
+  const n = sizeOf(x.dims);
+  const params = batchAxis === 0
+    ? SEQUENCE_COPY.pack({ n, T, inner: rest, perBatch: 1, batchInner: 0, seq: 0, circular: 0 })
+    : SEQUENCE_COPY.pack({ n, T, inner: B * rest, perBatch: 1, batchInner: rest, seq: 0, circular: 0 });
+  return [{ name: 'reverse_sequence', dispatches: [dispatch(ctx, 'sequence_copy', n, params, [{ input: 0 }, { input: 1 }, { input: 0 }, { output: 0 }], { MODE: SEQ_COPY.reverse })] }];
+}
+
+function tensorScatterKernel(ctx: KernelContext): KernelImpl[] {
+  const [past, upd, wi] = ctx.inputs;
+  if (!past || !upd) return ctx.fail('past_cache and update are required');
+  const rank = past.dims.length;
+  if (rank < 2) return ctx.fail('past_cache must have rank >= 2');
+  const axis = axisIn(ctx, ctx.attrs.int('axis', -2), rank);
+  if (axis === 0) return ctx.fail('axis must not be the batch axis 0');
+  const mode = ctx.attrs.string('mode', 'linear');
+  if (mode !== 'linear' && mode !== 'circular') return ctx.fail(`mode '${mode}' is not linear or circular`);
+  if (upd.gpu !== past.gpu || upd.dims.length !== rank || upd.dims.some((d, a) => a !== axis && d !== past.dims[a])) return ctx.fail(`update [${upd.dims.join(',')}] must match past_cache [${past.dims.join(',')}] off the sequence axis`);
+  const T = past.dims[axis], seq = upd.dims[axis];
+  if (seq > T) return ctx.fail(`update sequence length ${seq} exceeds max_sequence_length ${T}`);
+  const batch = past.dims[0];
+  if (wi && (wi.dims.length !== 1 || wi.dims[0] !== batch || wi.gpu !== 'i32')) return ctx.fail(`write_indices must be integers with dims [${batch}]`);
+  const outer = sizeOf(past.dims.slice(0, axis));
+  const n = sizeOf(past.dims);
+  const params = SEQUENCE_COPY.pack({ n, T, inner: sizeOf(past.dims.slice(axis + 1)), perBatch: Math.max(1, outer / Math.max(batch, 1)), batchInner: 0, seq, circular: mode === 'circular' ? 1 : 0 });
+  const defines: Record<string, number> = { MODE: SEQ_COPY.scatter };
+  if (wi) defines.HAS_INDEX = 1;
+  return [{ name: 'tensor_scatter', dispatches: [dispatch(ctx, 'sequence_copy', n, params, [{ input: 0 }, wi ? { input: 2 } : { input: 0 }, { input: 1 }, { output: 0 }], defines)] }];
+}
+
+function detKernel(ctx: KernelContext): KernelImpl[] {
+  const x = ctx.inputs[0]!;
+  if (x.dims.length < 2) return ctx.fail(`input must have rank >= 2, got ${x.dims.length}`);
+  if (x.gpu === 'i32') return ctx.fail(`Det needs a floating-point input, got ${x.dtype}`);
+  const [m, m2] = x.dims.slice(-2);
+  if (m !== m2) return ctx.fail(`matrices must be square, got ${m}x${m2}`);
+  const count = sizeOf(x.dims.slice(0, -2));
+  const d = dispatch(ctx, 'det', count, DET.pack({ count, M: m }), [{ input: 0 }, { output: 0 }, { scratch: 0 }]);
+  return withF16([{ name: 'det_lu', dispatches: [d], scratch: [Math.max(4, count * m * m * 4)] }], ctx);
 }
 
 const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
@@ -667,6 +766,7 @@ const KERNELS: Record<string, (ctx: KernelContext) => KernelImpl[]> = {
   Resize: resizeKernel, Upsample: resizeKernel,
   Trilu: triluKernel, OneHot: oneHotKernel, EyeLike: eyeLikeKernel, ConstantOfShape: constantOfShapeKernel, Range: rangeKernel,
   Identity: copyKernel, Dropout: dropoutKernel,
+  ReverseSequence: reverseSequenceKernel, TensorScatter: tensorScatterKernel, Det: detKernel,
 };
 
 /**
@@ -679,7 +779,7 @@ const VIEWS: Record<string, true | ((ctx: KernelContext) => boolean)> = {
 };
 
 /** Shaders that move elements as VKRT_WORD (uint, or float16_t under VKRT_F16) without arithmetic. */
-const WORD_SHADERS = new Set(['tensor/copy', 'tensor/gather', 'tensor/gather_elements', 'tensor/gather_nd', 'tensor/slice', 'tensor/trilu']);
+const WORD_SHADERS = new Set(['tensor/copy', 'tensor/gather', 'tensor/gather_elements', 'tensor/gather_nd', 'tensor/slice', 'tensor/trilu', 'tensor/sequence_copy']);
 
 /**
  * FP16 layers: implementations made only of element-moving shaders run on f16 data as they are

@@ -1,5 +1,5 @@
 /** GPU kernel of GridSample (shaders/nn/grid_sample.comp): 1-3 spatial axes, every mode and padding. */
-import { KernelContext, KernelImpl, grid1d } from '../../../kernel/contract';
+import { KernelContext, KernelImpl, grid1d, withF16 } from '../../../kernel/contract';
 import { glslEnum, paramLayout } from '../../../kernel/params';
 import { isFloat } from '../../../ir/dtype';
 import { dhw } from './conv';
@@ -37,4 +37,34 @@ export function gridSampleKernel(ctx: KernelContext): KernelImpl[] {
       params, workgroup: [64, 1, 1], groups: grid1d(total, 64, ctx.caps), bindings: [{ input: 0 }, { input: 1 }, { output: 0 }],
     }],
   }];
+}
+
+/** shaders/nn/affine_grid.comp: outputs, spatial axes (2|3), D (1 for 2-D), H, W, align_corners. */
+const AFFINE_GRID = paramLayout('affine_grid', { n: 'u32', R: 'u32', D: 'u32', H: 'u32', W: 'u32', align: 'u32' },
+  'AffineGrid, one invocation per output element (src/ops/nn/gpu/grid.ts).');
+
+/** AffineGrid: the output's spatial dims are the grid's (size may be a run-time input when the output shape is known). */
+export function affineGridKernel(ctx: KernelContext): KernelImpl[] {
+  const [th, size] = ctx.inputs;
+  const y = ctx.outputs[0];
+  if (!th || !size) return ctx.fail('theta and size are required');
+  if (!isFloat(th.dtype)) return ctx.fail(`theta must be floating-point, got ${th.dtype}`);
+  const r = y.dims.length - 2;
+  if ((r !== 2 && r !== 3) || y.dims[r + 1] !== r) return ctx.fail(`the output must be [N, (D,) H, W, 2|3], got [${y.dims.join(',')}]`);
+  const N = y.dims[0];
+  if (th.dims.length !== 3 || th.dims[0] !== N || th.dims[1] !== r || th.dims[2] !== r + 1) return ctx.fail(`theta must be [${N}, ${r}, ${r + 1}], got [${th.dims.join(',')}]`);
+  if (size.constant) {
+    const s = Array.from(size.constant.toNumbers());
+    if (s.length !== r + 2 || s[0] !== N || s.slice(2).some((d, a) => d !== y.dims[1 + a])) return ctx.fail(`size [${s.join(',')}] does not fit the output [${y.dims.join(',')}]`);
+  }
+  const sp = y.dims.slice(1, 1 + r);
+  const [D, H, W] = r === 3 ? sp : [1, ...sp];
+  const n = y.dims.reduce((a, b) => a * b, 1);
+  return withF16([{
+    name: 'affine_grid',
+    dispatches: [{
+      shader: 'nn/affine_grid', params: AFFINE_GRID.pack({ n, R: r, D, H, W, align: ctx.attrs.int('align_corners', 0) !== 0 ? 1 : 0 }),
+      workgroup: [64, 1, 1], groups: grid1d(n, 64, ctx.caps), bindings: [{ input: 0 }, { output: 0 }],
+    }],
+  }], ctx);
 }

@@ -8,6 +8,7 @@ import { BindingRef, KernelContext, KernelImpl, grid1d, withF16 } from '../../..
 import { paramLayout } from '../../../kernel/params';
 import { pointwiseDispatch } from '../../../kernel/pointwise';
 import { isFloat } from '../../../ir/dtype';
+import { batchNormTrainingKernel } from './moments';
 
 const WG = 128;
 
@@ -44,8 +45,8 @@ function normAxis(ctx: KernelContext, rank: number): number {
 export function batchNormKernel(ctx: KernelContext): KernelImpl[] {
   requireFloat(ctx);
   const training = ctx.opset >= 14 ? ctx.attrs.int('training_mode', 0) !== 0 : ctx.outputs.length > 1;
-  if (training) return ctx.unsupported('BatchNormalization in training mode has no GPU kernel; export the model for inference');
   if (ctx.opset < 9 && ctx.attrs.int('spatial', 1) === 0) return ctx.unsupported('spatial=0 has no GPU kernel');
+  if (training) return batchNormTrainingKernel(ctx);
   const x = ctx.inputs[0]!;
   const C = x.dims[1];
   const chan = [C, ...new Array<number>(x.dims.length - 2).fill(1)];

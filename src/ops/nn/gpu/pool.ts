@@ -92,3 +92,34 @@ export function globalPoolKernel(op: keyof typeof GLOBAL_CODE): (ctx: KernelCont
     }], ctx);
   };
 }
+
+/** shaders/nn/max_unpool.comp: elements of the pass, rank, per axis the default unpooled dim and the output's. */
+const MAX_UNPOOL = paramLayout('max_unpool', { n: 'u32', rank: 'u32', axes: { each: { inf: 'u32', out: 'u32' } } },
+  'MaxUnpool: a zero fill, then a scatter per input element (src/ops/nn/gpu/pool.ts).');
+
+export function maxUnpoolKernel(ctx: KernelContext): KernelImpl[] {
+  const [X, I] = ctx.inputs;
+  const y = ctx.outputs[0];
+  if (!X || !I) return ctx.fail('X and I are required');
+  if (X.gpu === 'i32') return ctx.unsupported(`MaxUnpool on ${X.dtype}`);
+  if (I.gpu !== 'i32') return ctx.fail(`I must be integers, got ${I.dtype}`);
+  const rank = X.dims.length;
+  if (rank < 3) return ctx.fail(`X must have rank >= 3, got [${X.dims.join(',')}]`);
+  if (I.dims.reduce((a, b) => a * b, 1) !== X.dims.reduce((a, b) => a * b, 1)) return ctx.fail('I and X must have the same number of elements');
+  if (y.dims.length !== rank) return ctx.fail(`output_shape must have ${rank} values`);
+  const n = rank - 2;
+  const win = readWindow(ctx as unknown as ShapeContext, n);
+  const inferred = [X.dims[0], X.dims[1], ...X.dims.slice(2).map((d, i) => (d - 1) * win.strides[i] + win.kernel[i] - win.pads[i] - win.pads[i + n])];
+  if (inferred.some((d) => d < 1)) return ctx.fail(`the unpooled shape [${inferred.join(',')}] is empty`);
+  if (2 + 2 * rank > 32) return ctx.unsupported(`MaxUnpool of rank ${rank}`);
+  const axes = inferred.map((inf, a) => ({ inf, out: y.dims[a] }));
+  const nOut = y.dims.reduce((a, b) => a * b, 1), nIn = X.dims.reduce((a, b) => a * b, 1);
+  const bindings = [{ input: 0 }, { input: 1 }, { output: 0 }];
+  return withF16([{
+    name: 'max_unpool_scatter',
+    dispatches: [
+      { shader: 'nn/max_unpool', defines: { ZERO: 1, RANK: rank }, params: MAX_UNPOOL.pack({ n: nOut, rank, axes }), workgroup: [64, 1, 1], groups: grid1d(nOut, 64, ctx.caps), bindings },
+      { shader: 'nn/max_unpool', defines: { RANK: rank }, params: MAX_UNPOOL.pack({ n: nIn, rank, axes }), workgroup: [64, 1, 1], groups: grid1d(nIn, 64, ctx.caps), bindings },
+    ],
+  }], ctx);
+}
