@@ -1,5 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#ifdef VKRT_BYTES
+// int8/uint8 tensors held one byte per element (src/kernel/storage.ts 'i8' / 'u8')
+#extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int8 : require
+#endif
 #include "vkrt.glsl"
 #if POOL == POOL_OP_Lp
 #include "params/pool_lp.glsl"
@@ -14,7 +19,8 @@
 // Params (layouts pool and pool_lp, src/ops/nn/gpu/pool.ts): P_total (outputs), P_ID/IH/IW,
 //   P_OD/OH/OW, kernel P_KD.., strides P_SD.., begin pads P_PD.., dilations P_DD..; AveragePool with
 //   COUNT_PAD: end pads P_PED.. (the divisor counts taps inside the padded input); LpPool: P_p.
-// Defines: POOL (POOL_OP_Max, POOL_OP_Average, POOL_OP_Lp); T storage type (float, or int for integer MaxPool).
+// Defines: POOL (POOL_OP_Max, POOL_OP_Average, POOL_OP_Lp); T storage type (float, or int for integer MaxPool);
+//   T_BYTES (with VKRT_BYTES): integer MaxPool's x and y held one byte per element (int8_t or uint8_t).
 #ifndef T
 #define T float
 #endif
@@ -26,6 +32,8 @@
 // storage type: f16 under VKRT_F16 (float pools), converted on load and store; arithmetic in T
 #if defined(VKRT_F16) && !defined(T_INT)
 #define TS FT
+#elif defined(T_BYTES)
+#define TS T_BYTES
 #else
 #define TS T
 #endif
@@ -71,7 +79,7 @@ void main() {
         int iw = w0 + int(kw * P_DW);
         if (iw < 0 || iw >= int(P_IW)) continue;
         uint off = (uint(id) * P_IH + uint(ih)) * P_IW + uint(iw);
-        T v = x_[xb + off];
+        T v = T(x_[xb + off]);
 #if POOL == POOL_OP_Max
         // a NaN anywhere in the window wins (the first one), as in the reference
         if (bi < 0 || (!POOL_NAN(best) && (v > best || POOL_NAN(v)))) {

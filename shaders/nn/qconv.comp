@@ -1,12 +1,18 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#ifdef VKRT_BYTES
+// int8/uint8 tensors held one byte per element (src/kernel/storage.ts 'i8' / 'u8')
+#extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int8 : require
+#endif
 #include "vkrt.glsl"
 #include "params/qconv.glsl"
 // ConvInteger and QLinearConv (1-D, 2-D, 3-D as 3-D) as an exact int32 implicit GEMM per group:
 // acc[n, m, p] = sum (w[m, c, t] - w_zp[m]) * (x[n, c, tap(p, t)] - x_zp) (padding taps count 0);
 // ConvInteger stores acc, QLinearConv stores clamp(rint((acc + bias[m]) * x_s * w_s[m] / y_s) + y_zp),
 // with a fused activation (P_act) on the real value first (nn_requant_act, nn_quant.glsl).
-// uint8/int8 values are held as int32.
+// uint8/int8 values are held as int32, or one byte each (VKRT_BYTES with X_ST / W_ST / Y_ST the
+// storage types of x, w and y: int8_t, uint8_t or int; converted to int on load and back on store).
 // Bindings (numbers given by defines, absent ones have no define): 0 X, 1 W, B_XZP x zero point
 //   (1 element), B_WZP w zero point (1 or M), QLINEAR only: B_XS x scale (1), B_WS w scale (1 or M),
 //   B_YS y scale (1), B_YZP y zero point (1), B_BIAS bias (int32 [M]); B_Y output Y [NIMG, M, OD, OH, OW].
@@ -17,11 +23,20 @@
 //   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl).
 // Groups: (ceil(NIMG*OD*OH*OW / BN), ceil(Mg / BM), group count); simple: 16x16 tiles.
 #define GEMM_T int
+#ifndef X_ST
+#define X_ST int
+#endif
+#ifndef W_ST
+#define W_ST int
+#endif
+#ifndef Y_ST
+#define Y_ST int
+#endif
 #include "nn_act.glsl"
 #include "nn_quant.glsl"
 
-layout(std430, binding = 0) readonly buffer InX { int x_[]; };
-layout(std430, binding = 1) readonly buffer InW { int w_[]; };
+layout(std430, binding = 0) readonly buffer InX { X_ST x_[]; };
+layout(std430, binding = 1) readonly buffer InW { W_ST w_[]; };
 #ifdef B_XZP
 layout(std430, binding = B_XZP) readonly buffer InXZ { int xzp_[]; };
 #endif
@@ -39,7 +54,7 @@ layout(std430, binding = B_YZP) readonly buffer InYZ { int yzp_[]; };
 layout(std430, binding = B_BIAS) readonly buffer InB { int bias_[]; };
 #endif
 #endif
-layout(std430, binding = B_Y) writeonly buffer Out { int y_[]; };
+layout(std430, binding = B_Y) writeonly buffer Out { Y_ST y_[]; };
 
 #define KSIZE (P_KD * P_KH * P_KW)
 #define OSIZE (P_OD * P_OH * P_OW)
@@ -47,7 +62,7 @@ layout(std430, binding = B_Y) writeonly buffer Out { int y_[]; };
 
 int gemm_load_a(uint g, uint m, uint k) {
   uint mo = g * P_Mg + m;
-  int v = w_[mo * GK + k];
+  int v = int(w_[mo * GK + k]);
 #ifdef B_WZP
   v -= wzp_[mo * P_wzpPerChannel];
 #endif
@@ -67,7 +82,7 @@ int gemm_load_b(uint g, uint k, uint n) {
   int ih = int(oh * P_SH + kh * P_DH) - P_PH;
   int iw = int(ow * P_SW + kw * P_DW) - P_PW;
   if (id < 0 || id >= int(P_ID) || ih < 0 || ih >= int(P_IH) || iw < 0 || iw >= int(P_IW)) return 0;
-  int v = x_[(((img * P_C + g * P_Cg + c) * P_ID + uint(id)) * P_IH + uint(ih)) * P_IW + uint(iw)];
+  int v = int(x_[(((img * P_C + g * P_Cg + c) * P_ID + uint(id)) * P_IH + uint(ih)) * P_IW + uint(iw)]);
 #ifdef B_XZP
   v -= xzp_[0];
 #endif
@@ -89,15 +104,15 @@ void gemm_store(uint g, uint m, uint n, int acc) {
 #else
   int z = 0;
 #endif
-  y_[idx] = nn_requant_act(acc, s, real, ys_[0], z, P_lo, P_hi, P_act, P_actAlpha, P_actBeta);
+  y_[idx] = Y_ST(nn_requant_act(acc, s, real, ys_[0], z, P_lo, P_hi, P_act, P_actAlpha, P_actBeta));
 #else
-  y_[idx] = acc;
+  y_[idx] = Y_ST(acc);
 #endif
 }
 
 #ifdef QGEMM_COOPMAT
 // int8 matrix units (nn_qgemm_coopmat.glsl): raw values and zero points, padding taps read as x's zero point
-int qgemm_raw_a(uint g, uint m, uint k) { return w_[(g * P_Mg + m) * GK + k]; }
+int qgemm_raw_a(uint g, uint m, uint k) { return int(w_[(g * P_Mg + m) * GK + k]); }
 int qgemm_zp_a(uint g, uint m) {
 #ifdef B_WZP
   return wzp_[(g * P_Mg + m) * P_wzpPerChannel];
@@ -125,7 +140,7 @@ int qgemm_raw_b(uint g, uint k, uint n) {
   int ih = int(oh * P_SH + kh * P_DH) - P_PH;
   int iw = int(ow * P_SW + kw * P_DW) - P_PW;
   if (id < 0 || id >= int(P_ID) || ih < 0 || ih >= int(P_IH) || iw < 0 || iw >= int(P_IW)) return qgemm_zp_b(g, n);
-  return x_[(((img * P_C + g * P_Cg + c) * P_ID + uint(id)) * P_IH + uint(ih)) * P_IW + uint(iw)];
+  return int(x_[(((img * P_C + g * P_Cg + c) * P_ID + uint(id)) * P_IH + uint(ih)) * P_IW + uint(iw)]);
 }
 #include "nn_qgemm_coopmat.glsl"
 #else

@@ -1,5 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#ifdef VKRT_BYTES
+// int8/uint8 tensors held one byte per element (src/kernel/storage.ts 'i8' / 'u8')
+#extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int8 : require
+#endif
 #include "vkrt.glsl"
 #include "params/qdq.glsl"
 // QuantizeLinear / DequantizeLinear with per-tensor, per-axis or blocked scales and zero points.
@@ -15,6 +20,8 @@
 //   QBITS (4 or 2: the quantized tensors, x and zero point of DEQUANT or y and zero point of a
 //   quantize, are packed int4/uint4/int2/uint2 codes in 32-bit words, src/kernel/storage.ts) with
 //   QSIGNED (1: codes read sign-extended). A packed quantize computes one word per invocation.
+//   Q_ST (with VKRT_BYTES): the quantized tensor (x of DEQUANT, y of a quantize) held one byte per
+//   element, int8_t or uint8_t (its zero point stays int32).
 // Groups: grid1d(count, 64), packed quantize grid1d(ceil(count * QBITS / 32), 64).
 #include "nn_quant.glsl"
 #ifndef XT
@@ -31,11 +38,16 @@
 #endif
 #else
 #define QT int
-#define QREAD(buf, k) buf[k]
+#define QREAD(buf, k) int(buf[k])
+#endif
+#ifdef Q_ST
+#define QX_T Q_ST
+#else
+#define QX_T QT
 #endif
 
 #ifdef DEQUANT
-layout(std430, binding = 0) readonly buffer InX { QT x_[]; };
+layout(std430, binding = 0) readonly buffer InX { QX_T x_[]; };
 #else
 layout(std430, binding = 0) readonly buffer InX { XT x_[]; };
 #endif
@@ -49,7 +61,7 @@ layout(std430, binding = 2) writeonly buffer OutY {
 #ifdef DEQUANT
   float y_[];
 #else
-  QT y_[];
+  QX_T y_[];
 #endif
 };
 
@@ -95,7 +107,7 @@ void main() {
   precise float d = float(QREAD(x_, idx) - qdq_zero(p));
   y_[idx] = d * s_[p];
 #else
-  y_[idx] = qdq_quantize(idx);
+  y_[idx] = QX_T(qdq_quantize(idx));
 #endif
 #endif
 }

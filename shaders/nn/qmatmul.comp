@@ -1,5 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#ifdef VKRT_BYTES
+// int8/uint8 tensors held one byte per element (src/kernel/storage.ts 'i8' / 'u8')
+#extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int8 : require
+#endif
 #include "vkrt.glsl"
 #include "params/qmatmul.glsl"
 // MatMulInteger and QLinearMatMul: exact int32 batched products with zero points,
@@ -17,13 +22,24 @@
 //   bounds P_lo, P_hi, the fused activation P_act, P_actAlpha, P_actBeta.
 // Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output), or
 //   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl).
+// Storage: A, B and Y as int32, or one byte each (VKRT_BYTES with A_ST / B_ST / Y_ST: int8_t,
+//   uint8_t or int; converted to int on load and back on store).
 // Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
 #define GEMM_T int
+#ifndef A_ST
+#define A_ST int
+#endif
+#ifndef B_ST
+#define B_ST int
+#endif
+#ifndef Y_ST
+#define Y_ST int
+#endif
 #include "nn_act.glsl"
 #include "nn_quant.glsl"
 
-layout(std430, binding = 0) readonly buffer InA { int a_[]; };
-layout(std430, binding = 1) readonly buffer InB { int b_[]; };
+layout(std430, binding = 0) readonly buffer InA { A_ST a_[]; };
+layout(std430, binding = 1) readonly buffer InB { B_ST b_[]; };
 #ifdef B_AZP
 layout(std430, binding = B_AZP) readonly buffer InAZ { int azp_[]; };
 #endif
@@ -38,7 +54,7 @@ layout(std430, binding = B_YS) readonly buffer InYS { float ys_[]; };
 layout(std430, binding = B_YZP) readonly buffer InYZ { int yzp_[]; };
 #endif
 #endif
-layout(std430, binding = B_Y) writeonly buffer Out { int y_[]; };
+layout(std430, binding = B_Y) writeonly buffer Out { Y_ST y_[]; };
 
 uint batch_mat(uint b, uint s0, uint s1, uint s2) {
   uint i2 = b % P_batch_2;
@@ -50,7 +66,7 @@ uint batch_mat(uint b, uint s0, uint s1, uint s2) {
 
 int gemm_load_a(uint b, uint m, uint k) {
   uint mat = batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2);
-  int v = a_[(mat * P_M + m) * P_K + k];
+  int v = int(a_[(mat * P_M + m) * P_K + k]);
 #ifdef B_AZP
   v -= azp_[((mat % P_azpCount) * P_M + m) * P_azpPerRow];
 #endif
@@ -59,7 +75,7 @@ int gemm_load_a(uint b, uint m, uint k) {
 
 int gemm_load_b(uint b, uint k, uint n) {
   uint mat = batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2);
-  int v = b_[(mat * P_K + k) * P_N + n];
+  int v = int(b_[(mat * P_K + k) * P_N + n]);
 #ifdef B_BZP
   v -= bzp_[((mat % P_bzpCount) * P_N + n) * P_bzpPerCol];
 #endif
@@ -76,16 +92,16 @@ void gemm_store(uint b, uint m, uint n, int acc) {
 #else
   int z = 0;
 #endif
-  y_[idx] = nn_requant_act(acc, s, real, ys_[0], z, P_lo, P_hi, P_act, P_actAlpha, P_actBeta);
+  y_[idx] = Y_ST(nn_requant_act(acc, s, real, ys_[0], z, P_lo, P_hi, P_act, P_actAlpha, P_actBeta));
 #else
-  y_[idx] = acc;
+  y_[idx] = Y_ST(acc);
 #endif
 }
 
 #ifdef QGEMM_COOPMAT
 // int8 matrix units (nn_qgemm_coopmat.glsl): raw values and zero points
-int qgemm_raw_a(uint b, uint m, uint k) { return a_[(batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2) * P_M + m) * P_K + k]; }
-int qgemm_raw_b(uint b, uint k, uint n) { return b_[(batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2) * P_K + k) * P_N + n]; }
+int qgemm_raw_a(uint b, uint m, uint k) { return int(a_[(batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2) * P_M + m) * P_K + k]); }
+int qgemm_raw_b(uint b, uint k, uint n) { return int(b_[(batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2) * P_K + k) * P_N + n]); }
 int qgemm_zp_a(uint b, uint m) {
 #ifdef B_AZP
   uint mat = batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2);

@@ -70,7 +70,7 @@ function buildShape(model: Model, caps: DeviceCaps & { alignment: number }, conf
     onnxNodes: model.graph.nodes.length,
     realInputs: [], inputTypes: new Map(), types: new Map(), constants: new Map(), folded: new Set(),
     prec: new PrecisionPlanner(config, caps, log, registry),
-    layers: [], tensors: new Map(), weightData: new Map(), aliasOf: new Map(),
+    byteStorage: new Map(), layers: [], tensors: new Map(), weightData: new Map(), aliasOf: new Map(),
     subviews: undefined!, views: 0, conversions: new Map(), outputOverride: new Map(),
     inputs: [], outputs: [], constantOutputs: new Map(),
     arenaBytes: 0, naiveActivationBytes: 0, weightBytes: 0,

@@ -41,6 +41,12 @@ export interface BuilderConfig {
    * implementation run in FP32 (FP16 too with `fp16`).
    */
   int8?: boolean;
+  /**
+   * Hold int8/uint8 activations one byte per element where the device has 8-bit storage buffers
+   * and every kernel that writes or reads the tensor takes bytes (docs/int8.md); default true.
+   * false: int8/uint8 tensors are held as int32 (4 bytes each).
+   */
+  int8Storage?: boolean;
   /** The INT8 calibrator (TensorRT's IInt8Calibrator; api's createCalibrator makes one from batches). */
   calibrator?: Int8Calibrator;
   /**

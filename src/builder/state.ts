@@ -6,7 +6,7 @@ import type { Model, Node, ValueType } from '../ir/graph';
 import type { Tensor } from '../ir/tensor';
 import type { DeviceCaps } from '../kernel/contract';
 import type { EngineIO, PlannedLayer, PlannedTensor } from '../kernel/plan';
-import type { GpuArray } from '../kernel/storage';
+import type { ByteType, GpuArray } from '../kernel/storage';
 import type { OpRegistry } from '../ops/registry';
 import type { BuilderConfig } from './config';
 import type { SubViews } from './passes/subviews';
@@ -31,6 +31,8 @@ export interface BuildState {
   folded: Set<Node>;
   /** Precision decisions and tensor storage (FP16 engines). */
   prec: PrecisionPlanner;
+  /** int8/uint8 tensors held one byte per element (int8-storage.ts, decided before kernel selection). */
+  byteStorage: Map<string, ByteType>;
   /** Layers in execution order (kernel selection, plus conversion layers). */
   layers: PlannedLayer[];
   tensors: Map<string, PlannedTensor>;

@@ -8,15 +8,36 @@
  */
 import { DeviceCaps, DispatchDesc, grid1d } from './contract';
 import { stridesOf } from '../ir/tensor';
-import { GpuType, glslType, isPacked, PACKED, PackedType } from './storage';
+import { GpuType, glslType, isByte, isPacked, PACKED, PackedType } from './storage';
 
 /**
  * The storage conversion layer of FP16 engines (f32 <-> f16 copy of a tensor), which the builder
  * inserts where a tensor meets a layer of the other precision; the loader re-derives it.
  */
 export function conversionDispatch(from: GpuType, to: GpuType, dims: readonly number[], caps: DeviceCaps): DispatchDesc {
+  if (isByte(from) || isByte(to)) return byteConversionDispatch(from, to, dims, caps);
   const d = pointwiseDispatch({ name: `convert_${from}_${to}`, inputs: [{ gpu: from, dims, as: 'float' }], outDims: dims, outGpu: to, resultAs: 'float', expr: 'v0' }, caps);
   return { ...d, defines: { ...(d.defines ?? {}), VKRT_F16: 1 } };
+}
+
+/**
+ * int8/uint8 between byte storage and int32 (either way; the values fit both): one element per
+ * invocation, each writing its own byte or word.
+ */
+function byteConversionDispatch(from: GpuType, to: GpuType, dims: readonly number[], caps: DeviceCaps): DispatchDesc {
+  const ok = (t: GpuType) => isByte(t) || t === 'i32';
+  if (!ok(from) || !ok(to) || from === to) throw new Error(`no conversion from ${from} to ${to}`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  const source = [
+    '#version 450', '#extension GL_GOOGLE_include_directive : require',
+    '#extension GL_EXT_shader_8bit_storage : require', '#extension GL_EXT_shader_explicit_arithmetic_types_int8 : require',
+    '#include "vkrt.glsl"',
+    `// generated conversion ${from} -> ${to} (int8/uint8 byte storage); bindings: 0 source, 1 destination; params: n`,
+    `layout(std430, binding = 0) readonly buffer In { ${glslType(from)} x[]; };`,
+    `layout(std430, binding = 1) writeonly buffer Out { ${glslType(to)} y[]; };`,
+    'void main() {', '  uint i = vkrt_index();', '  if (i >= PARAM(0)) return;', `  y[i] = ${glslType(to)}(x[i]);`, '}',
+  ].join('\n') + '\n';
+  return { shader: `convert_${from}_${to}`, source, params: [n], workgroup: [128, 1, 1], groups: grid1d(n, 128, caps), bindings: [{ input: 0 }, { output: 0 }] };
 }
 
 export interface PointwiseInput {

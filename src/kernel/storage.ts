@@ -15,7 +15,24 @@ import { Tensor } from '../ir/tensor';
  * writes whole words (src/kernel/pointwise.ts); only ops whose kernels say so take them
  * (OpDef.traits.packedStorage).
  */
-export type GpuType = 'f32' | 'f16' | 'i32' | 'sid' | PackedType;
+export type GpuType = 'f32' | 'f16' | 'i32' | 'sid' | ByteType | PackedType;
+/**
+ * int8 / uint8 one byte per element (8-bit storage buffers, GL_EXT_shader_8bit_storage): kernels
+ * see `int8_t` / `uint8_t` arrays and each invocation writes its own bytes. Never an ONNX type's
+ * default storage: the builder chooses it per tensor where every producer and consumer kernel
+ * honours it (OpDef.traits.byteStorage, src/builder/int8-storage.ts) and the device has
+ * storageBuffer8BitAccess (DeviceCaps.int8); elsewhere int8/uint8 stay i32.
+ */
+export type ByteType = 'i8' | 'u8';
+
+export function isByte(t: GpuType): t is ByteType {
+  return t === 'i8' || t === 'u8';
+}
+
+/** The byte storage of an int8/uint8 dtype, undefined for other dtypes. */
+export function byteTypeOf(dtype: DType): ByteType | undefined {
+  return dtype === 'int8' ? 'i8' : dtype === 'uint8' ? 'u8' : undefined;
+}
 export type PackedType = 'u8x4' | 'u4x8' | 'i4x8' | 'u2x16' | 'i2x16';
 
 /** Bits per element of a packed type, and whether its codes read sign-extended. */
@@ -30,7 +47,7 @@ export function isPacked(t: GpuType): t is PackedType {
 
 /** GLSL scalar type of a GPU storage type (packed types: their 32-bit words; string ids: int). */
 export function glslType(t: GpuType): string {
-  return t === 'f32' ? 'float' : t === 'f16' ? 'float16_t' : t === 'i32' || t === 'sid' ? 'int' : 'uint';
+  return t === 'f32' ? 'float' : t === 'f16' ? 'float16_t' : t === 'i32' || t === 'sid' ? 'int' : t === 'i8' ? 'int8_t' : t === 'u8' ? 'uint8_t' : 'uint';
 }
 
 /**
@@ -42,16 +59,17 @@ export function glslType(t: GpuType): string {
 export type StringIds = Map<string, number>;
 
 /** Host array of GPU storage: f32 as Float32Array, i32 as Int32Array, f16 as its bits (Uint16Array), packed types as their words (Uint32Array). */
-export type GpuArray = Float32Array | Int32Array | Uint16Array | Uint32Array;
+export type GpuArray = Float32Array | Int32Array | Uint16Array | Uint32Array | Int8Array | Uint8Array;
 
 /** Bytes per element of an unpacked GPU storage type (packed types: a fraction, see gpuBytes). */
 export function gpuTypeBytes(t: GpuType): number {
-  return isPacked(t) ? PACKED[t].bits / 8 : t === 'f16' ? 2 : 4;
+  return isPacked(t) ? PACKED[t].bits / 8 : isByte(t) ? 1 : t === 'f16' ? 2 : 4;
 }
 
 /** Bytes n elements take on the GPU: at least 4, whole 32-bit words for the packed types. */
 export function gpuBytes(t: GpuType, n: number): number {
   if (isPacked(t)) return Math.max(4, 4 * Math.ceil((n * PACKED[t].bits) / 32));
+  if (isByte(t)) return Math.max(4, 4 * Math.ceil(n / 4));
   return Math.max(4, n * gpuTypeBytes(t));
 }
 
@@ -114,6 +132,13 @@ export function toGpuArray(t: Tensor, gpu: 'f32' | 'i32'): Float32Array | Int32A
 export function toGpuArray(t: Tensor, gpu: GpuType, strings?: StringIds): GpuArray;
 export function toGpuArray(t: Tensor, gpu: GpuType, strings?: StringIds): GpuArray {
   if (isPacked(gpu)) return packCodes(t, gpu);
+  if (isByte(gpu)) {
+    // whole 32-bit words (the buffer's size), values wrapped to the byte as the dtype holds them
+    const d = t.normalized().data as ArrayLike<number>;
+    const out = gpu === 'i8' ? new Int8Array(4 * Math.max(1, Math.ceil(t.size / 4))) : new Uint8Array(4 * Math.max(1, Math.ceil(t.size / 4)));
+    for (let i = 0; i < t.size; i++) out[i] = Number(d[i]);
+    return out;
+  }
   if (gpu === 'sid') {
     if (!strings) throw new Error('toGpuArray: string tensors need the run\'s id table');
     const ids = new Int32Array(t.size);
@@ -161,6 +186,7 @@ export function fromGpuArray(dtype: DType, dims: readonly number[], gpu: GpuType
     for (let i = 0; i < n; i++) vals[i] = miniFloatToNumber(dtype as MiniFloat, codes[i]);
     return new Tensor(dtype, dims, vals);
   }
+  if (isByte(gpu)) return Tensor.from(dtype, dims, gpu === 'i8' ? new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n)) : bytes.slice(0, n));
   const view = gpu === 'i32' ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.buffer, bytes.byteOffset, n);
   return Tensor.from(dtype, dims, view);
 }

@@ -62,6 +62,12 @@ export interface OpTraits {
    * 32-bit words, src/kernel/storage.ts); the builder refuses packed tensors for any other op.
    */
   packedStorage?: boolean;
+  /**
+   * The GPU kernels read the inputs and write the outputs at these positions as bytes when they
+   * are int8/uint8 tensors the builder stores one byte per element ('i8' / 'u8', src/kernel/storage.ts;
+   * chosen by src/builder/int8-storage.ts only where every producer and consumer lists the position).
+   */
+  byteStorage?: { readonly inputs: readonly number[]; readonly outputs: readonly number[] };
   /** The GPU kernel compares string tensors held as run-wide ids (Equal); others refuse them. */
   stringIds?: boolean;
   /**

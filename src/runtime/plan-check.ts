@@ -25,7 +25,7 @@ export interface ShaderTable {
   dispatchModule: number[][];
 }
 
-const GPU_BYTES: Record<string, number> = { f32: 4, i32: 4, f16: 2, sid: 4, u8x4: 1, u4x8: 0.5, i4x8: 0.5, u2x16: 0.25, i2x16: 0.25 };
+const GPU_BYTES: Record<string, number> = { f32: 4, i32: 4, f16: 2, sid: 4, i8: 1, u8: 1, u8x4: 1, u4x8: 0.5, i4x8: 0.5, u2x16: 0.25, i2x16: 0.25 };
 const MAX_BYTES = 2 ** 48;
 
 /**

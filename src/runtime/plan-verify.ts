@@ -26,7 +26,7 @@ import { Tensor } from '../ir/tensor';
 import { capsOf, DeviceCaps, KernelContext, KernelImpl, TensorDesc } from '../kernel/contract';
 import type { EnginePlan, LayerSource, PlannedDispatch, PlannedLayer, ShaderTable, SourceTensor } from '../kernel/plan';
 import { conversionDispatch } from '../kernel/pointwise';
-import { alignUp, GpuArray, gpuBytes, gpuTypeOf, PACKED, toGpuArray } from '../kernel/storage';
+import { alignUp, byteTypeOf, GpuArray, gpuBytes, gpuTypeOf, PACKED, toGpuArray } from '../kernel/storage';
 import { registry as defaultRegistry } from '../ops/index';
 import { DTYPE_NAMES } from './plan-check';
 import type { OpRegistry } from '../ops/registry';
@@ -60,7 +60,7 @@ function pluginInfo(def: OpDef | undefined): { name: string; version: string } |
   return p && typeof p.name === 'string' && typeof p.version === 'string' ? { name: p.name, version: p.version } : undefined;
 }
 
-const GPU_TYPES = new Set(['f32', 'f16', 'i32', 'sid', ...Object.keys(PACKED)]);
+const GPU_TYPES = new Set(['f32', 'f16', 'i32', 'sid', 'i8', 'u8', ...Object.keys(PACKED)]);
 /** Largest element count of a descriptor (2^46 elements: far beyond any device buffer). */
 const MAX_ELEMS = 2 ** 46;
 
@@ -113,7 +113,7 @@ function checkDesc(t: unknown, where: string): SourceTensor {
   if (typeof d.dtype !== 'string' || !DTYPE_NAMES.has(d.dtype)) fail(`${where}: unknown dtype ${JSON.stringify(d.dtype)}`);
   if (!GPU_TYPES.has(d.gpu)) fail(`${where}: unknown GPU type ${JSON.stringify(d.gpu)}`);
   const natural = gpuTypeOf(d.dtype as DType);
-  if (!(d.gpu === natural || (d.gpu === 'f16' && natural === 'f32'))) fail(`${where}: a ${d.dtype} tensor cannot be stored as ${d.gpu}`);
+  if (!(d.gpu === natural || (d.gpu === 'f16' && natural === 'f32') || d.gpu === byteTypeOf(d.dtype as DType))) fail(`${where}: a ${d.dtype} tensor cannot be stored as ${d.gpu}`);
   elemsOf(d, where);
   if (d.constant !== undefined) {
     if (!(d.constant instanceof Tensor)) fail(`${where}: its constant is not a tensor`);
@@ -251,7 +251,8 @@ function operatorCandidates(source: LayerSource, caps: DeviceCaps, reg: OpRegist
 function conversionCandidates(source: LayerSource, caps: DeviceCaps): KernelImpl[] {
   const c = source.convert!;
   if (source.node !== undefined) fail('it is both an operator and a conversion');
-  if (!c || typeof c !== 'object' || !['f32', 'f16'].includes(c.from) || !['f32', 'f16'].includes(c.to) || c.from === c.to) fail('its conversion is malformed');
+  const pair = (a: unknown, b: unknown) => (['f32', 'f16'].includes(a as string) && ['f32', 'f16'].includes(b as string)) || (['i32', 'i8', 'u8'].includes(a as string) && ['i32', 'i8', 'u8'].includes(b as string));
+  if (!c || typeof c !== 'object' || !pair(c.from, c.to) || c.from === c.to) fail('its conversion is malformed');
   const [i] = source.inputs, [o] = source.outputs;
   if (source.inputs.length !== 1 || source.outputs.length !== 1 || !i || i.gpu !== c.from || o.gpu !== c.to || !sameList(i.dims, o.dims) || i.constant || i.dtype !== o.dtype) fail('its conversion tensors are malformed');
   return [{ name: `convert_${c.from}_to_${c.to}`, dispatches: [conversionDispatch(c.from, c.to, i.dims, caps)] }];

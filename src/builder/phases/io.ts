@@ -5,7 +5,7 @@
  */
 import { GraphError, ShapeError, UnsupportedError } from '../../errors';
 import type { EngineIO } from '../../kernel/plan';
-import { gpuBytes, gpuTypeOf } from '../../kernel/storage';
+import { gpuBytes, gpuTypeOf, isByte } from '../../kernel/storage';
 import { isStatic } from '../../ops/infer-shapes';
 import { resolveSource } from '../../kernel/source';
 import { BuildState, rootOf } from '../state';
@@ -21,6 +21,13 @@ export function resolveIO(state: BuildState): void {
       if (prec.storageOf(o, t) !== 'f16') continue;
       state.outputOverride.set(o, convert(state, o, { dtype: t.dtype, gpu: 'f32', dims: t.shape as number[] }, 'f16', 'f32'));
     }
+  }
+  // int8/uint8 results held as bytes: the engine's outputs keep int32 storage
+  for (const o of g.outputs) {
+    const t = types.get(o);
+    if (!t || constants.has(o) || gpuTypeOf(t.dtype) !== 'i32' || !isStatic(t.shape)) continue;
+    const have = prec.storageOf(o, t);
+    if (isByte(have)) state.outputOverride.set(o, convert(state, o, { dtype: t.dtype, gpu: 'i32', dims: t.shape as number[] }, have, 'i32'));
   }
   prec.summarize(state.layers);
   const root = (n: string) => rootOf(state, n);

@@ -14,6 +14,7 @@ import type { BindingRef, KernelContext, KernelImpl, TensorDesc } from '../../ke
 import type { PlannedLayer, TensorKind } from '../../kernel/plan';
 import { conversionSource, opSource } from '../../kernel/source';
 import { alignUp, GpuType, gpuBytes, gpuTypeOf, isPacked, toGpuArray } from '../../kernel/storage';
+import { planByteStorage } from '../int8-storage';
 import { isStatic } from '../../ops/infer-shapes';
 import { fusedOps } from '../passes/rule';
 import { conversionDispatch } from '../precision';
@@ -52,7 +53,7 @@ export function convert(state: BuildState, name: string, desc: TensorDesc, from:
   ensureTensor(state, key, 'activation', { ...desc, gpu: to, constant: undefined });
   const d = conversionDispatch(from, to, desc.dims, state.caps);
   state.layers.push({
-    name: `${name}:to_${to === 'f16' ? 'fp16' : 'fp32'}`, opTypes: ['Cast'], kernel: `convert_${from}_to_${to}`, precision: to === 'f16' ? 'fp16' : 'fp32',
+    name: `${name}:to_${to === 'f16' ? 'fp16' : to === 'f32' ? 'fp32' : to}`, opTypes: ['Cast'], kernel: `convert_${from}_to_${to}`, precision: to === 'f16' ? 'fp16' : 'fp32',
     inputs: [name], outputs: [key], dispatches: [{ ...d, bindings: [{ tensor: name }, { tensor: key }] }], kernelWeights: [], scratch: [],
     source: conversionSource(desc.dtype, desc.dims, from, to, name, key),
   });
@@ -75,8 +76,33 @@ function bindAs(state: BuildState, name: string, want: TensorDesc): string {
 /** Layers whose arithmetic is int8 x int8 -> int32 (their precision reads int8). */
 const INTEGER_LAYERS = new Set(['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger']);
 
-/** Chooses the implementation (and so the precision) of one layer; undefined when the op offers none. */
-function chooseImpl(state: BuildState, node: Node, ctx: KernelContext): { impl: KernelImpl; used: KernelContext; precision: 'fp32' | 'fp16' } | undefined {
+type Chosen = { impl: KernelImpl; used: KernelContext; precision: 'fp32' | 'fp16' };
+
+/**
+ * Chooses the implementation (and so the precision) of one layer; undefined when the op offers
+ * none. int8/uint8 tensors chosen for byte storage (int8-storage.ts) are offered to the kernels as
+ * bytes first; when no implementation takes them the layer reads and writes int32 and the tensors
+ * are converted where the storages meet.
+ */
+function chooseImpl(state: BuildState, node: Node, ctx: KernelContext): Chosen | undefined {
+  const bytes = <T extends TensorDesc | undefined>(d: T, name: string | undefined): T => {
+    const b = name ? state.byteStorage.get(name) : undefined;
+    return d && b && d.gpu === 'i32' && !d.constant ? { ...d, gpu: b } : d;
+  };
+  const ctx8: KernelContext = { ...ctx, inputs: ctx.inputs.map((d, k) => bytes(d, node.inputs[k])), outputs: ctx.outputs.map((d, k) => bytes(d, node.outputs[k])) };
+  const retyped = ctx8.inputs.some((d, k) => d !== ctx.inputs[k]) || ctx8.outputs.some((d, k) => d !== ctx.outputs[k]);
+  if (!retyped) return chooseStorage(state, node, ctx);
+  try {
+    const c = chooseStorage(state, node, ctx8);
+    if (c) return c;
+  } catch (e) {
+    if (!(e instanceof UnsupportedError)) throw e;
+  }
+  state.log(`int8 storage: ${node.name || node.outputs[0]} (${node.opType}) has no kernel for byte tensors; it reads and writes int32 (conversion layers where byte tensors meet it)`);
+  return chooseStorage(state, node, ctx);
+}
+
+function chooseStorage(state: BuildState, node: Node, ctx: KernelContext): Chosen | undefined {
   const def = state.registry.get(node.domain, node.opType)!;
   const policy = state.config.selection ?? heuristicSelection;
   let precision = state.prec.choose(node, ctx.inputs, ctx.outputs);
@@ -97,6 +123,8 @@ function chooseImpl(state: BuildState, node: Node, ctx: KernelContext): { impl: 
 
 export function selectKernels(state: BuildState): void {
   const { model, registry, log } = state;
+  state.byteStorage = planByteStorage(state);
+  if (state.byteStorage.size) log(`int8 storage: ${state.byteStorage.size} int8/uint8 tensor(s) held one byte per element`);
   const fusion = state.config.fusion !== false;
   const unsupported: string[] = [];
   for (const node of model.graph.nodes) {

@@ -146,6 +146,7 @@ function minusChannelZp(ctx: OpContext, w: Tensor, zp: Tensor | undefined, name:
 export const ConvInteger: OpDef = {
   opType: 'ConvInteger',
   kernel: convIntegerKernel,
+  traits: { byteStorage: { inputs: [0, 1], outputs: [] } },
   sinceVersion: 10,
   inferShape(ctx, [x, w]) {
     return convInfer(ctx, x, w, 'int32');
@@ -163,6 +164,7 @@ export const ConvInteger: OpDef = {
 export const QLinearConv: OpDef = {
   opType: 'QLinearConv',
   kernel: qlinearConvKernel,
+  traits: { byteStorage: { inputs: [0, 3], outputs: [0] } },
   sinceVersion: 10,
   inferShape(ctx, [x, , , w, , , , yzp]) {
     return convInfer(ctx, x, w, yzp?.dtype ?? x?.dtype ?? 'uint8');

@@ -161,6 +161,7 @@ function minusZp(ctx: OpContext, t: Tensor, zp: Tensor | undefined, isA: boolean
 export const MatMulInteger: OpDef = {
   opType: 'MatMulInteger',
   kernel: matmulIntegerKernel,
+  traits: { byteStorage: { inputs: [0, 1], outputs: [] } },
   sinceVersion: 10,
   inferShape(ctx, [a, b]) {
     if (!a?.shape || !b?.shape) return [{ dtype: 'int32', shape: undefined }];
@@ -178,6 +179,7 @@ export const MatMulInteger: OpDef = {
 export const QLinearMatMul: OpDef = {
   opType: 'QLinearMatMul',
   kernel: qlinearMatmulKernel,
+  traits: { byteStorage: { inputs: [0, 3], outputs: [0] } },
   sinceVersion: 10,
   inferShape(ctx, [a, , , b, , , , yzp]) {
     const dtype = yzp?.dtype ?? a?.dtype ?? 'uint8';

@@ -114,6 +114,7 @@ export const AveragePool: OpDef = {
 export const MaxPool: OpDef = {
   opType: 'MaxPool',
   kernel: poolKernel('MaxPool'),
+  traits: { byteStorage: { inputs: [0], outputs: [0] } },
   sinceVersion: 1,
   inferShape(ctx, [x]) {
     return poolInfer(ctx, x, true);

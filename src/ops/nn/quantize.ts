@@ -13,7 +13,7 @@ const QUANT_TYPES: DType[] = ['uint8', 'int8', 'uint16', 'int16', 'uint4', 'int4
 export const QuantizeLinear: OpDef = {
   opType: 'QuantizeLinear',
   kernel: quantizeKernel,
-  traits: { packedStorage: true },
+  traits: { packedStorage: true, byteStorage: { inputs: [], outputs: [0] } },
   sinceVersion: 10,
   inferShape(ctx, [x, , zp]) {
     const od = ctx.opset >= 21 ? ctx.attrs.int('output_dtype', 0) : 0;
@@ -56,7 +56,7 @@ export const QuantizeLinear: OpDef = {
 export const DequantizeLinear: OpDef = {
   opType: 'DequantizeLinear',
   kernel: dequantizeKernel,
-  traits: { packedStorage: true },
+  traits: { packedStorage: true, byteStorage: { inputs: [0], outputs: [] } },
   sinceVersion: 10,
   inferShape(ctx, [x, s]) {
     const od = ctx.opset >= 23 ? ctx.attrs.int('output_dtype', 0) : 0;

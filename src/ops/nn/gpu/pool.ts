@@ -6,6 +6,7 @@
 import { BindingRef, KernelContext, KernelImpl, grid1d, withF16 } from '../../../kernel/contract';
 import { glslEnum, paramLayout, ParamValues } from '../../../kernel/params';
 import { isFloat } from '../../../ir/dtype';
+import { glslType, isByte } from '../../../kernel/storage';
 import { ShapeContext } from '../../types';
 import { readWindow, windowOutput } from '../../util/nn-conv';
 import { dhw } from './conv';
@@ -38,7 +39,8 @@ export function poolKernel(op: keyof typeof POOL_CODE): (ctx: KernelContext) => 
     if (!x) return ctx.fail('missing input X');
     const nsp = x.dims.length - 2;
     if (nsp < 1 || nsp > 3) return ctx.unsupported(`${op} over ${nsp} spatial axes has no GPU kernel (1-3 are supported)`);
-    const int = x.gpu === 'i32';
+    const int = x.gpu === 'i32' || isByte(x.gpu);
+    if (isByte(x.gpu) && (op !== 'MaxPool' || y.gpu !== x.gpu)) return ctx.unsupported(`${op} of ${x.dtype} held as bytes`);
     if (int && op !== 'MaxPool') return ctx.unsupported(`${op} on ${x.dtype}`);
     const sctx = ctx as unknown as ShapeContext;
     const win = readWindow(sctx, nsp);
@@ -52,6 +54,7 @@ export function poolKernel(op: keyof typeof POOL_CODE): (ctx: KernelContext) => 
     let params: number[];
     const defines: Record<string, string | number> = { POOL: POOL_CODE[op] };
     if (int) { defines.T = 'int'; defines.T_INT = 1; }
+    if (isByte(x.gpu)) { defines.T_BYTES = glslType(x.gpu); defines.VKRT_BYTES = 1; }
     const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
     if (op === 'AveragePool' && ctx.attrs.int('count_include_pad', 0) !== 0) {
       defines.COUNT_PAD = 1;

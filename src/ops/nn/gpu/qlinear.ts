@@ -10,7 +10,7 @@
  */
 import { BindingRef, DispatchDesc, KernelContext, KernelImpl, TensorDesc, grid1d } from '../../../kernel/contract';
 import { paramLayout } from '../../../kernel/params';
-import { isPacked, PACKED } from '../../../kernel/storage';
+import { glslType, isByte, isPacked, PACKED } from '../../../kernel/storage';
 import { collapseBroadcast } from '../../../kernel/pointwise';
 import { integerRange, isFloat } from '../../../ir/dtype';
 import { ShapeContext } from '../../types';
@@ -65,12 +65,22 @@ class Binder {
 }
 
 function intIn(ctx: KernelContext, t: TensorDesc | undefined, name: string): void {
-  if (t && (t.gpu !== 'i32' || isFloat(t.dtype))) ctx.unsupported(`${name} of type ${t.dtype} has no integer GPU kernel`);
+  if (t && ((t.gpu !== 'i32' && !isByte(t.gpu)) || isFloat(t.dtype))) ctx.unsupported(`${name} of type ${t.dtype} has no integer GPU kernel`);
+}
+
+/**
+ * The storage define of a tensor the kernel reads or writes (X_ST, ...): set (with VKRT_BYTES) when
+ * it is held one byte per element, the shader's int otherwise.
+ */
+function byteStorage(defines: Record<string, string | number>, define: string, t: TensorDesc | undefined): void {
+  if (!t || !isByte(t.gpu)) return;
+  defines[define] = glslType(t.gpu);
+  defines.VKRT_BYTES = 1;
 }
 
 function outRange(ctx: KernelContext): [number, number] {
   const y = ctx.outputs[0];
-  if ((y.gpu !== 'i32' && !isPacked(y.gpu)) || isFloat(y.dtype)) return ctx.unsupported(`quantized output ${y.dtype} has no GPU kernel`);
+  if ((y.gpu !== 'i32' && !isPacked(y.gpu) && !isByte(y.gpu)) || isFloat(y.dtype)) return ctx.unsupported(`quantized output ${y.dtype} has no GPU kernel`);
   const [lo, hi] = integerRange(y.dtype);
   return [Math.max(lo, -2147483648), Math.min(hi, 2147483647)];
 }
@@ -108,6 +118,7 @@ function qconv(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   intIn(ctx, x, 'x'); intIn(ctx, w, 'w');
   const xzp = ctx.inputs[qlinear ? 2 : 2], wzp = ctx.inputs[qlinear ? 5 : 3];
   intIn(ctx, xzp, 'x_zero_point'); intIn(ctx, wzp, 'w_zero_point');
+  for (const z of [xzp, wzp, qlinear ? ctx.inputs[7] : undefined]) if (z && isByte(z.gpu)) return ctx.unsupported('a zero point held as bytes has no GPU kernel');
   const nsp = x.dims.length - 2;
   if (nsp < 1 || nsp > 3) return ctx.unsupported(`${op} with ${nsp} spatial axes has no GPU kernel (1-3 are supported)`);
   const sctx = ctx as unknown as ShapeContext;
@@ -152,6 +163,7 @@ function qconv(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
     [lo, hi] = outRange(ctx);
   } else if (y.gpu !== 'i32') return ctx.fail(`ConvInteger output must be int32, got ${y.dtype}`);
   b.add('B_Y', { output: 0 });
+  byteStorage(b.defines, 'X_ST', x); byteStorage(b.defines, 'W_ST', w); byteStorage(b.defines, 'Y_ST', y);
   const inSp = to3(x.dims.slice(2), 1), outSp = to3(y.dims.slice(2), 1);
   const params = QCONV.pack({
     C, ...dhw('I', inSp), M, ...dhw('O', outSp), ...dhw('K', to3(win.kernel, 1)), ...dhw('S', to3(win.strides, 1)), ...dhw('P', to3(padsBegin, 0)),
@@ -179,6 +191,7 @@ function qmatmul(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   intIn(ctx, a, 'A'); intIn(ctx, bt, 'B');
   const azp = ctx.inputs[2], bzp = ctx.inputs[qlinear ? 5 : 3];
   intIn(ctx, azp, 'a_zero_point'); intIn(ctx, bzp, 'b_zero_point');
+  for (const z of [azp, bzp, qlinear ? ctx.inputs[7] : undefined]) if (z && isByte(z.gpu)) return ctx.unsupported('a zero point held as bytes has no GPU kernel');
   const A = a.dims.length === 1 ? [1, a.dims[0]] : a.dims;
   const B = bt.dims.length === 1 ? [bt.dims[0], 1] : bt.dims;
   const M = A[A.length - 2], K = A[A.length - 1], N = B[B.length - 1];
@@ -223,6 +236,7 @@ function qmatmul(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
     [lo, hi] = outRange(ctx);
   }
   b.add('B_Y', { output: 0 });
+  byteStorage(b.defines, 'A_ST', a); byteStorage(b.defines, 'B_ST', bt); byteStorage(b.defines, 'Y_ST', ctx.outputs[0]);
   const batch = pad(dims, 1);
   const params = QMATMUL.pack({
     M, N, K, batch, aBatch: pad(strides[0], 0), bBatch: pad(strides[1], 0), azpCount: azc, azpPerRow: azf, bzpCount: bzc, bzpPerCol: bzf, lo, hi,
@@ -302,12 +316,15 @@ function qdq(ctx: KernelContext, dequant: boolean): KernelImpl[] {
   const defines: Record<string, string | number> = {};
   if (dequant) {
     if (y.gpu !== 'f32') return ctx.unsupported(`dequantizing to ${y.dtype}`);
-    if ((x.gpu !== 'i32' && !isPacked(x.gpu)) || isFloat(x.dtype)) return ctx.unsupported(`dequantizing ${x.dtype} has no GPU kernel`);
+    if ((x.gpu !== 'i32' && !isPacked(x.gpu) && !isByte(x.gpu)) || isFloat(x.dtype)) return ctx.unsupported(`dequantizing ${x.dtype} has no GPU kernel`);
     defines.DEQUANT = 1;
   } else {
     [lo, hi] = outRange(ctx);
     defines.XT = x.gpu === 'f32' ? 'float' : 'int';
   }
+  if (z && isByte(z.gpu)) return ctx.unsupported('a zero point held as bytes has no GPU kernel');
+  if (!dequant && isByte(x.gpu)) return ctx.unsupported(`quantizing ${x.dtype} held as bytes has no GPU kernel`);
+  byteStorage(defines, 'Q_ST', dequant ? x : y);
   // int4/uint4/int2/uint2: x and zero point (dequantize) or y and zero point (quantize) are packed codes
   const q = dequant ? x : y;
   let words = n;

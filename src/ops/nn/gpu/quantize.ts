@@ -7,7 +7,7 @@
  */
 import { BindingRef, KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
 import { narrowGlsl } from '../../../kernel/narrow-glsl';
-import { isPacked } from '../../../kernel/storage';
+import { isByte, isPacked } from '../../../kernel/storage';
 import { PointwiseInput, pointwiseDispatch } from '../../../kernel/pointwise';
 import { integerRange, isFloat } from '../../../ir/dtype';
 import { dequantizeGeneralKernel, quantizeGeneralKernel } from './qlinear';
@@ -53,6 +53,7 @@ export function quantizeKernel(ctx: KernelContext): KernelImpl[] {
   // the general kernel divides exactly (nn_div); the pointwise one stays a candidate
   const y = ctx.outputs[0];
   if (isPacked(y.gpu)) return isFloat(y.dtype) ? quantizeNarrow(ctx) : quantizeGeneralKernel(ctx); // int4/int2: packed by the general kernel
+  if (isByte(y.gpu)) return quantizeGeneralKernel(ctx); // int8/uint8 one byte each: the general kernel writes bytes
   if (blocked(ctx) || (!isFloat(y.dtype) && y.gpu === 'i32')) return [...quantizeGeneralKernel(ctx), ...(blocked(ctx) ? [] : quantizePointwise(ctx))];
   return quantizePointwise(ctx);
 }
@@ -92,6 +93,7 @@ function quantizeNarrow(ctx: KernelContext): KernelImpl[] {
 export function dequantizeKernel(ctx: KernelContext): KernelImpl[] {
   const [x] = ctx.inputs;
   if (blocked(ctx)) return x && isPacked(x.gpu) && isFloat(x.dtype) ? ctx.unsupported(`blocked dequantization of ${x.dtype} has no GPU kernel`) : dequantizeGeneralKernel(ctx);
+  if (x && isByte(x.gpu)) return dequantizeGeneralKernel(ctx); // int8/uint8 one byte each: the general kernel reads bytes
   const y = ctx.outputs[0];
   if (y.gpu !== 'f32') return ctx.unsupported(`dequantizing to ${y.dtype} has no GPU kernel`);
   return quantDispatch(ctx, 'dequantize', '(X - Z) * v1', 'float');
