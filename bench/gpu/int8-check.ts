@@ -6,12 +6,12 @@
  * src/builder/spirv/coopmat-khr.ts), each where the driver lists an int8 x int8 -> int32 subgroup
  * combination (the selection is data-driven: DeviceCaps.cooperativeMatrix), every tile pinned, both
  * parameter modes, exact against the reference. Then, unless --noTiming, times a ResNet-50-like
- * layer (3x3, 64 -> 64 channels, 56x56, batch --batch, default 32) as QLinearConv+Relu (int8) and
- * as an FP16 Conv, each candidate the layer offers (device time, DeviceTimer, --runs, default 20),
+ * layer (3x3, 64 -> 64 channels, 56x56, batch --batch, default 32) as QLinearConv+Relu (int8, its
+ * uint8 activations held one byte per element and, for comparison, as int32) and as an FP16 Conv, each candidate the layer offers (device time, DeviceTimer, --runs, default 20),
  * and prints TOPS.
  *
  *   npm run build:bench      # on the development machine (with npm run build)
- *   node dist/bench/bench/gpu/int8-check.js [--paths=nv,khr] [--validation] [--out=FILE] [--batch=N]
+ *   node dist/bench/bench/gpu/int8-check.js [--paths=nv,khr] [--validation] [--out=FILE] [--batch=N] [--runs=N] [--kernels=REGEX]
  *
  * Exits 1 when any case fails, 2 when no path can run. --paths=emulate is a dry run on lavapipe.
  */
@@ -34,7 +34,7 @@ const TILES = ['128x128', '64x64'];
  * Device time (ms, DeviceTimer: GPU timestamps, inputs already on the GPU) of every candidate the
  * layer of a one-node model offers: a ResNet-50-like 3x3 convolution, 64 -> 64 channels, 56x56.
  */
-async function timeLayer(device: Device, batch: number, int8: boolean, path: 'nv' | 'khr' | 'emulate', runs: number, only?: RegExp): Promise<{ kernel: string; ms: number; tops: number }[]> {
+async function timeLayer(device: Device, batch: number, int8: boolean, path: 'nv' | 'khr' | 'emulate', runs: number, only?: RegExp, int8Storage = true): Promise<{ kernel: string; ms: number; tops: number }[]> {
   const [N, C, H, W, M] = [batch, 64, 56, 56, 64];
   const s = (v: number) => Tensor.from('float32', [], [v]);
   const pads = { type: 'ints' as const, value: [1, 1, 1, 1] };
@@ -47,7 +47,7 @@ async function timeLayer(device: Device, batch: number, int8: boolean, path: 'nv
     })
     : singleNodeModel({ op: 'Conv', opset: 13, attrs: { pads }, inputs: [randomTensor('float32', [N, C, H, W], 1), randomTensor('float32', [M, C, 3, 3], 2, -0.1, 0.1), randomTensor('float32', [M], 3)], constant: [1, 2] });
   let request: SelectionRequest | undefined;
-  buildPlan(model, deviceCaps(device, { cooperativeMatrix: path }), { fp16: !int8, selection: { name: 'collect', choose: (r) => { request ??= r; return r.candidates[0]; } } });
+  buildPlan(model, deviceCaps(device, { cooperativeMatrix: path }), { fp16: !int8, int8Storage, selection: { name: 'collect', choose: (r) => { request ??= r; return r.candidates[0]; } } });
   const timer = new DeviceTimer(device, { runs });
   const out: { kernel: string; ms: number; tops: number }[] = [];
   for (const impl of request!.candidates) {
@@ -98,17 +98,19 @@ async function main(): Promise<number> {
       if (!args.flags.has('noTiming')) {
         const batch = Number(flagString(args, 'batch') ?? (path === 'emulate' ? 1 : 32));
         const runs = Number(flagString(args, 'runs') ?? (path === 'emulate' ? 1 : 20));
-        for (const int8 of [true, false]) {
-          const what = `${int8 ? 'QLinearConv+Relu int8' : 'Conv fp16'} 3x3 64->64 56x56 batch ${batch}`;
+        const only = flagString(args, 'kernels');
+        // the int8 layer twice: activations one byte per element (8-bit storage) and held as int32
+        for (const [int8, bytes] of [[true, true], [true, false], [false, false]]) {
+          const what = `${int8 ? `QLinearConv+Relu int8 (${bytes ? 'byte' : 'int32'} activations)` : 'Conv fp16'} 3x3 64->64 56x56 batch ${batch}`;
           try {
-            for (const r of await timeLayer(device, batch, int8, path, runs, path === 'emulate' ? /coopmat/ : undefined)) {
+            for (const r of await timeLayer(device, batch, int8, path, runs, only ? new RegExp(only) : path === 'emulate' ? /coopmat/ : undefined, bytes)) {
               timings.push({ path, what, ...r });
               console.log(`[${path}] time ${what} ${r.kernel}: ${r.ms.toFixed(3)} ms, ${r.tops.toFixed(1)} TOPS`);
             }
           } catch (e) {
             console.log(`[${path}] time ${what}: FAIL ${(e as Error).message.split('\n')[0]}`);
           }
-          if (path === 'emulate') break;
+          if (path === 'emulate' && !bytes) break;
         }
       }
     }

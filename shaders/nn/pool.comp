@@ -20,7 +20,8 @@
 //   P_OD/OH/OW, kernel P_KD.., strides P_SD.., begin pads P_PD.., dilations P_DD..; AveragePool with
 //   COUNT_PAD: end pads P_PED.. (the divisor counts taps inside the padded input); LpPool: P_p.
 // Defines: POOL (POOL_OP_Max, POOL_OP_Average, POOL_OP_Lp); T storage type (float, or int for integer MaxPool);
-//   T_BYTES (with VKRT_BYTES): integer MaxPool's x and y held one byte per element (int8_t or uint8_t).
+//   X_BYTES / Y_BYTES (with VKRT_BYTES): integer MaxPool's x / y held one byte per element (int8_t
+//   or uint8_t; else int).
 #ifndef T
 #define T float
 #endif
@@ -32,14 +33,22 @@
 // storage type: f16 under VKRT_F16 (float pools), converted on load and store; arithmetic in T
 #if defined(VKRT_F16) && !defined(T_INT)
 #define TS FT
-#elif defined(T_BYTES)
-#define TS T_BYTES
+#define TSY FT
+#else
+#ifdef X_BYTES
+#define TS X_BYTES
 #else
 #define TS T
 #endif
+#ifdef Y_BYTES
+#define TSY Y_BYTES
+#else
+#define TSY TS
+#endif
+#endif
 
 layout(std430, binding = 0) readonly buffer InX { TS x_[]; };
-layout(std430, binding = 1) writeonly buffer Out { TS y_[]; };
+layout(std430, binding = 1) writeonly buffer Out { TSY y_[]; };
 #ifdef HAS_INDICES
 layout(std430, binding = 2) writeonly buffer OutI { int i_[]; };
 #endif
@@ -107,7 +116,7 @@ void main() {
 #if !defined(T_INT)
   if (bi < 0) best = uintBitsToFloat(0xff800000u);  // every tap in padding: -inf like the reference
 #endif
-  y_[idx] = TS(best);
+  y_[idx] = TSY(best);
 #ifdef HAS_INDICES
   i_[idx] = bi < 0 ? -1 : int(xb) + bi;
 #endif

@@ -40,7 +40,7 @@ export function poolKernel(op: keyof typeof POOL_CODE): (ctx: KernelContext) => 
     const nsp = x.dims.length - 2;
     if (nsp < 1 || nsp > 3) return ctx.unsupported(`${op} over ${nsp} spatial axes has no GPU kernel (1-3 are supported)`);
     const int = x.gpu === 'i32' || isByte(x.gpu);
-    if (isByte(x.gpu) && (op !== 'MaxPool' || y.gpu !== x.gpu)) return ctx.unsupported(`${op} of ${x.dtype} held as bytes`);
+    if ((isByte(x.gpu) || isByte(y.gpu)) && op !== 'MaxPool') return ctx.unsupported(`${op} of ${x.dtype} held as bytes`);
     if (int && op !== 'MaxPool') return ctx.unsupported(`${op} on ${x.dtype}`);
     const sctx = ctx as unknown as ShapeContext;
     const win = readWindow(sctx, nsp);
@@ -54,7 +54,8 @@ export function poolKernel(op: keyof typeof POOL_CODE): (ctx: KernelContext) => 
     let params: number[];
     const defines: Record<string, string | number> = { POOL: POOL_CODE[op] };
     if (int) { defines.T = 'int'; defines.T_INT = 1; }
-    if (isByte(x.gpu)) { defines.T_BYTES = glslType(x.gpu); defines.VKRT_BYTES = 1; }
+    if (isByte(x.gpu)) { defines.X_BYTES = glslType(x.gpu); defines.VKRT_BYTES = 1; }
+    if (isByte(y.gpu)) { defines.Y_BYTES = glslType(y.gpu); defines.VKRT_BYTES = 1; }
     const bindings: BindingRef[] = [{ input: 0 }, { output: 0 }];
     if (op === 'AveragePool' && ctx.attrs.int('count_include_pad', 0) !== 0) {
       defines.COUNT_PAD = 1;
