@@ -26,11 +26,16 @@ describe('GPU nn integer / quantized kernels', function () {
   afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
   after(() => device?.dispose());
 
-  /** Runs the case once per candidate (tiled, simple and rowdot pinned first). */
+  /**
+   * Runs the case once per candidate (tiled, simple and rowdot pinned first), the uint8/int8 data
+   * held one byte per element (the engine's inputs and outputs converted), then the tiled candidate
+   * with int8/uint8 held as int32.
+   */
   const both = async (prefix: string, c: OpCase) => {
     for (const pin of ['tiled', 'simple', 'rowdot']) {
       await checkOp(device, { rtol: 0, atol: 0, ...c }, { kernel: `${prefix}_${pin}` });
     }
+    await checkOp(device, { rtol: 0, atol: 0, ...c }, { kernel: `${prefix}_tiled`, int8Storage: false });
   };
 
   describe('ConvInteger', () => {

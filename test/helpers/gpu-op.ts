@@ -71,15 +71,16 @@ export function singleNodeModel(c: OpCase): { model: Model; feeds: Map<string, T
  * `declareOutputs`: the model declares its output types (from the reference), as ONNX files do,
  * for nodes whose shape parameters are run-time inputs the builder cannot fold.
  * `kernel`: build with that candidate wherever a layer offers it (preferKernel), to check each candidate.
+ * `int8Storage`: BuilderConfig.int8Storage (false: int8/uint8 activations held as int32).
  */
-export async function checkOp(device: Device, c: OpCase, options: { declareOutputs?: boolean; kernel?: string } = {}): Promise<void> {
+export async function checkOp(device: Device, c: OpCase, options: { declareOutputs?: boolean; kernel?: string; int8Storage?: boolean } = {}): Promise<void> {
   const { model, feeds } = singleNodeModel(c);
   const ref = interpret(model, feeds);
   if (options.declareOutputs) {
     for (const [name, t] of ref) model.graph.types.set(name, { kind: 'tensor', dtype: (t as Tensor).dtype, shape: [...(t as Tensor).dims] });
   }
   for (const mode of ['spec', 'push'] as const) {
-    const engine = buildEngine(model, { device, paramMode: mode, selection: options.kernel ? preferKernel(options.kernel) : undefined });
+    const engine = buildEngine(model, { device, paramMode: mode, selection: options.kernel ? preferKernel(options.kernel) : undefined, int8Storage: options.int8Storage });
     try {
       const out = await engine.createExecutionContext().execute(feeds);
       for (const [name, expected] of ref) {

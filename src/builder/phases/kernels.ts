@@ -214,7 +214,7 @@ function planLayer(state: BuildState, node: Node, impl: KernelImpl, used: Kernel
     layer.dispatches.push({ ...d, bindings });
   }
   for (const [k, name] of bound) {
-    if (name === node.inputs[k]) ensureTensor(state, name, state.constants.has(name) ? 'weight' : 'activation', undefined, node);
+    if (name === node.inputs[k]) ensureTensor(state, name, state.constants.has(name) ? 'weight' : 'activation', state.constants.has(name) ? undefined : used.inputs[k], node);
   }
   node.outputs.forEach((o, k) => {
     if (!o) return;
