@@ -122,6 +122,8 @@ interface Slot {
   /** Settles once the last run that used this slot completed and its outputs were read. */
   free: Promise<unknown>;
   idle: boolean;
+  /** Submission number of its last run. */
+  seq: number;
 }
 
 /** Inputs by name: host Tensors, or DeviceTensors already on the engine's device. */
@@ -273,7 +275,8 @@ export class ExecutionContext {
   private readonly programs = new Map<Specialization, Map<string, Program>>();
   /** Staging slots, one per run in flight (made on first use). */
   private readonly slots: Slot[] = [];
-  private nextSlot = 0;
+  /** Runs submitted so far (orders the slots' runs). */
+  private submitted = 0;
   private maxInFlightN = DEFAULT_MAX_IN_FLIGHT;
   /** Runs enqueued but not yet submitted (waiting for a slot or a device tensor), in order. */
   private waiting = 0;
@@ -322,7 +325,7 @@ export class ExecutionContext {
   private slot(i: number): Slot {
     let s = this.slots[i];
     if (!s) {
-      s = { index: i, free: Promise.resolve(), idle: true };
+      s = { index: i, free: Promise.resolve(), idle: true, seq: 0 };
       this.slots[i] = s;
     }
     return s;
@@ -605,9 +608,20 @@ export class ExecutionContext {
     this.engine.check();
   }
 
-  /** The staging slot the next submitted run takes. */
-  private peekSlot(): Slot {
-    return this.slot(this.nextSlot % this.effectiveDepth());
+  /**
+   * The staging slot the next submitted run takes: the first idle one (so runs one at a time all
+   * use slot 0 and its programs), or undefined when all `maxInFlight` are busy.
+   */
+  private peekSlot(): Slot | undefined {
+    for (let i = 0; i < this.effectiveDepth(); i++) if (this.slot(i).idle) return this.slot(i);
+    return undefined;
+  }
+
+  /** The busy slot whose run was submitted first (runs complete in order: it frees first). */
+  private oldestSlot(): Slot {
+    let o: Slot | undefined;
+    for (let i = 0; i < this.effectiveDepth(); i++) if (!o || this.slot(i).seq < o.seq) o = this.slot(i);
+    return o!;
   }
 
   /** checkFinite searches the arena after a run: then runs do not overlap. */
@@ -618,16 +632,14 @@ export class ExecutionContext {
   /** What a run must wait for before it is submitted: its slot's previous run, device tensors used on other queues. */
   private waitsOf(job: Job): Promise<unknown>[] {
     const w: Promise<unknown>[] = [];
-    const slot = this.peekSlot();
-    if (!slot.idle) w.push(slot.free);
-    if (this.checkFinite) w.push(this.lastDone.then(() => undefined));
+    if (!this.peekSlot()) w.push(this.oldestSlot().free);
+    if (this.checkFinite && this.slots.some((s) => !s.idle)) w.push(this.lastDone);
     for (const t of job.dtIn.values()) w.push(...t.hazards(this.queue, false));
     for (const t of job.dtOut.values()) w.push(...t.hazards(this.queue, true));
     return w;
   }
 
   private readyNow(job: Job): boolean {
-    if (this.checkFinite && this.pending > 1) return false;
     return this.waitsOf(job).length === 0;
   }
 
@@ -669,7 +681,7 @@ export class ExecutionContext {
     const plan = spec.plan;
     const profiler = this.profilerRef;
     const mode: TimestampMode = profiler ? 'layers' : this.gpuTimingFlag ? 'bracket' : 'none';
-    const slot = this.peekSlot();
+    const slot = this.peekSlot()!;
     let program: Program, recordMs: number | undefined, pre: Program | undefined, post: Program | undefined;
     let t0: number, t1: number, t2: number;
     let done: Promise<unknown>;
@@ -697,13 +709,18 @@ export class ExecutionContext {
       out.reject(e);
       return;
     }
-    this.nextSlot = (this.nextSlot + 1) % this.effectiveDepth();
+    slot.seq = ++this.submitted;
     for (const t of dtIn.values()) t.track(this.queue, done, false);
     for (const t of dtOut.values()) t.track(this.queue, done, true);
     const finished = done.then(async () => {
       const t3 = performance.now();
-      const outputs = this.readOutputs(plan, slot, dtOut);
-      if (this.checkFinite) await this.checkOutputsFinite(outputs, map, spec);
+      let outputs: Map<string, Tensor | DeviceTensor>;
+      try {
+        outputs = this.readOutputs(plan, slot, dtOut);
+        if (this.checkFinite) await this.checkOutputsFinite(outputs, map, spec);
+      } finally {
+        slot.idle = true; // before the outputs settle: the caller's next run may take this slot
+      }
       const t4 = performance.now();
       const timing: RunTiming = { startMs: t0, h2dMs: t1 - t0, enqueueMs: t2 - t1, waitMs: t3 - t1, d2hMs: t4 - t3, latencyMs: t4 - t0, queuedMs: t0 - job.enqueuedMs, queue: this.queue, slot: slot.index };
       if (job.made) timing.specialization = job.made;
@@ -726,10 +743,9 @@ export class ExecutionContext {
       out.reject(e);
     });
     slot.idle = false;
-    const free = finished.then(() => undefined, () => undefined);
+    const free = finished.then(() => undefined, () => { slot.idle = true; });
     slot.free = free;
     this.lastDone = free;
-    void free.then(() => { if (slot.free === free) slot.idle = true; });
     sub.resolve();
   }
 
@@ -857,9 +873,15 @@ export class ExecutionContext {
     for (const ps of this.programs.values()) for (const p of ps.values()) p.dispose();
     for (const p of this.copyPrograms.values()) p.dispose();
     this.copyPrograms.clear();
-    for (const s of this.slots) { s.input?.dispose(); s.output?.dispose(); }
-    this.arena.dispose();
-    this.scratch?.dispose();
+    // submitted runs complete and read their outputs first; runs still waiting reject (DisposedError)
+    const slots = [...this.slots], arena = this.arena, scratch = this.scratch;
+    const free = () => {
+      for (const s of slots) { s.input?.dispose(); s.output?.dispose(); }
+      arena.dispose();
+      scratch?.dispose();
+    };
+    if (slots.every((s) => s.idle)) free();
+    else void this.lastDone.then(free);
     this.engine.forget(this);
   }
 }
