@@ -154,6 +154,8 @@ export interface InferenceRun<T = Map<string, Tensor>> {
   readonly submitted: Promise<void>;
   /** Resolves to the outputs by name once the GPU finished and they were read back. */
   readonly outputs: Promise<T>;
+  /** Resolves to this run's timing (also `lastTiming` of the context) when `outputs` settles; rejects with it. */
+  readonly timing: Promise<RunTiming>;
 }
 
 /** Default number of runs a context keeps in flight (staging slots). */
@@ -173,6 +175,7 @@ interface Job {
   enqueuedMs: number;
   submitted: { resolve: () => void; reject: (e: unknown) => void };
   outputs: { resolve: (m: Map<string, Tensor | DeviceTensor>) => void; reject: (e: unknown) => void };
+  timing: { resolve: (t: RunTiming) => void; reject: (e: unknown) => void };
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
@@ -568,12 +571,14 @@ export class ExecutionContext {
     const dtIn = new Map<string, DeviceTensor>();
     for (const [n, t] of map) if (t instanceof DeviceTensor) dtIn.set(n, t);
     const dtOut = this.checkOutputOptions(spec, options, map);
-    const sub = deferred<void>(), out = deferred<Map<string, Tensor | DeviceTensor>>();
+    const sub = deferred<void>(), out = deferred<Map<string, Tensor | DeviceTensor>>(), timing = deferred<RunTiming>();
     void sub.promise.catch(() => undefined); // the caller may watch only `outputs`
-    const job: Job = { map, spec, made, dtIn, dtOut, enqueuedMs, submitted: sub, outputs: out };
+    void timing.promise.catch(() => undefined);
+    const job: Job = { map, spec, made, dtIn, dtOut, enqueuedMs, submitted: sub, outputs: out, timing };
     spec.runs++;
     this.pending++;
     void out.promise.then(() => this.settled(job), () => this.settled(job));
+    void out.promise.catch((e: unknown) => timing.reject(e));
     if (this.waiting === 0 && this.readyNow(job)) {
       this.submit(job);
     } else {
@@ -584,7 +589,7 @@ export class ExecutionContext {
         this.submit(job);
       });
     }
-    return { submitted: sub.promise, outputs: out.promise };
+    return { submitted: sub.promise, outputs: out.promise, timing: timing.promise };
   }
 
   private pending = 0;
@@ -736,6 +741,7 @@ export class ExecutionContext {
         const layers = plan.layers;
         timing.layerMs.forEach((ms, i) => profiler.reportLayerTime(layers[i].name, ms));
       }
+      job.timing.resolve(timing);
       return outputs;
     });
     finished.then(out.resolve, (e: unknown) => {
