@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     tiny.dispose();
 
-    const engine = buildEngine(mobilenetV2Like({ size }), { device, builderOptimizationLevel: 0 });
+    const engine = buildEngine(mobilenetV2Like({ size }), { device, optimizationLevel: 0 });
     const inputs = inputsOf(engine);
     const ctxs = [0, 1, 2, 3].map(() => engine.createExecutionContext());
     for (const c of ctxs) await sequential(c, inputs, 5); // warm-up
