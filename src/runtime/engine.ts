@@ -2,10 +2,11 @@
  * Engine and ExecutionContext in TensorRT's shape. An Engine owns the compiled pipelines and the
  * weights on one device; each ExecutionContext owns its activation arena and one program recorded
  * once (every layer's dispatches and barriers), so a run crosses into native code a fixed number of
- * times whatever the layer count: write inputs, submit (awaited on a worker thread), read outputs.
+ * times whatever the layer count: write inputs, submit (awaited on the queue's waiter thread), read outputs.
  *
- * Concurrency: execute() calls on one context are queued (they share its arena); separate contexts
- * run independently, each on its own queue where the device has several (multi-stream).
+ * Concurrency (docs/async.md): runs of one context go through the queue in order, up to
+ * maxInFlight at once with their transfers overlapped (they share its arena); separate contexts
+ * (streams) run independently, each on the least used queue where the device has several.
  *
  * An engine serializes to an engine file (plan, weights, SPIR-V, pipeline cache; engine-file.ts)
  * and loads from one without graph work or GLSL compilation. A context runs in four timed phases
