@@ -77,6 +77,23 @@ describe('asynchronous runs (enqueue, staging slots)', function () {
     ctx.dispose();
   });
 
+  it('with free slots, every run is on the queue before the first completes (several programs in flight on one queue)', async () => {
+    const ctx = engine.createExecutionContext();
+    ctx.maxInFlight = 3;
+    const events: string[] = [];
+    const runs = [1, 2, 3].map((seed, i) => {
+      const r = ctx.enqueue(inputsOf(seed));
+      void r.submitted.then(() => events.push(`submitted ${i}`));
+      void r.outputs.then(() => events.push(`outputs ${i}`));
+      return r;
+    });
+    await Promise.all(runs.map((r) => r.outputs));
+    assert.deepEqual(events, ['submitted 0', 'submitted 1', 'submitted 2', 'outputs 0', 'outputs 1', 'outputs 2']);
+    const slots = await Promise.all(runs.map(async (r) => (await r.timing).slot));
+    assert.deepEqual(slots, [0, 1, 2], 'each run in flight has a staging slot of its own');
+    ctx.dispose();
+  });
+
   it('enqueue() submits before it returns when a slot is free; host inputs may change once submitted', async () => {
     const ctx = engine.createExecutionContext();
     const a = inputsOf(11), b = inputsOf(12);
