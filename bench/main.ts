@@ -12,6 +12,7 @@ const BENCHES: Record<string, { module: string; summary: string }> = {
   native: { module: './native', summary: 'submit+await overhead of a recorded program; copy-shader bandwidth (GPU timestamps)' },
   'shape-change': { module: './shape-change', summary: 'optimization profiles: first run at a new shape (plan made, program recorded) vs a cached shape vs a whole build, per batch' },
   serve: { module: './serve', summary: 'vkrt serve (dynamic batching, 1/8/64 clients over loopback) vs batch-1 sequential execute(): throughput, p50/p99, average batch' },
+  async: { module: './async', summary: 'host overhead per run; execute() one at a time vs enqueue() with 2-3 in flight; 1/2/4 streams (docs/async.md)' },
   refit: { module: './refit', summary: 'refit vs rebuild time per network (built and loaded engines), refit == rebuild bit for bit (--fp16)' },
 };
 

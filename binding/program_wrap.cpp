@@ -2,14 +2,15 @@
 
 namespace vkrt {
 
-// Runs on the queue's runner thread: submit, bounded wait, outcome to the mailbox. Never throws.
+// Runs on the queue's waiter thread (one per queue, in submission order): bounded fence wait,
+// outcome to the mailbox. Never throws.
 static void runJob(const std::shared_ptr<Program>& program, uint32_t queue, const std::shared_ptr<Mailbox>& mailbox,
                    uint64_t id) {
   Outcome* o = new (std::nothrow) Outcome();
   if (!o) return;  // out of memory: the promise stays pending (nothing else can be done safely)
   o->id = id;
   try {
-    program->run(queue);
+    program->wait(queue);
   } catch (const DeviceLostError& e) {
     o->kind = "lost";
     o->message = e.what();
@@ -40,7 +41,10 @@ Napi::Function ProgramWrap::Init(Napi::Env env) {
 }
 
 // submit(queue) -> Promise<void>, settled when the GPU finished, failed, or ran past the device's
-// GPU timeout. Throws synchronously when in flight, the queue is invalid or the device is lost.
+// GPU timeout. The vkQueueSubmit happens here, on the JS thread, before this returns; the fence is
+// awaited by the queue's waiter thread, so several programs can be in flight on one queue (each
+// settles in submission order) and no libuv worker is held. Throws synchronously when in flight,
+// the queue is invalid, the device is lost or vkQueueSubmit fails.
 Napi::Value ProgramWrap::Submit(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     Napi::Env env = info.Env();
@@ -58,8 +62,21 @@ Napi::Value ProgramWrap::Submit(const Napi::CallbackInfo& info) {
     }
     uint64_t id = mailbox->add(env, deferred, p);
     try {
+      p->submit(queue);
+    } catch (...) {
+      mailbox->cancel(env, id);
+      p->end();
+      throw;
+    }
+    try {
       p->device()->enqueue(queue, [p, queue, mailbox, id] { runJob(p, queue, mailbox, id); });
     } catch (...) {
+      // no waiter thread (out of threads): the work is submitted, so wait for it here before the
+      // program may be submitted again
+      try {
+        p->wait(queue);
+      } catch (...) {
+      }
       mailbox->cancel(env, id);
       p->end();
       throw;

@@ -1,6 +1,6 @@
 // Logical device: all queues of the chosen compute family, memory-type choice, the pipeline cache,
-// one-shot staging copies for buffers the host cannot map, one runner thread per queue that submits
-// programs and waits for them, and the device's health (usable, lost, or hung past the GPU timeout).
+// one-shot staging copies for buffers the host cannot map, one waiter thread per queue that waits for
+// submitted programs in submission order, and the device's health (usable, lost, or hung past the GPU timeout).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -30,7 +30,7 @@ struct DeviceOptions {
   bool robustBufferAccess = false;
 };
 
-// A queue's runner: one thread that runs jobs (submit + bounded fence wait) in order.
+// A queue's waiter: one thread that runs jobs (bounded fence waits of submitted programs) in order.
 struct QueueRunner {
   std::mutex mutex;
   std::condition_variable wake;

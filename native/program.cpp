@@ -211,12 +211,17 @@ void Program::begin(uint32_t queue) {
     throw StateError("program is already in flight; await the previous submit() before submitting it again");
 }
 
-void Program::run(uint32_t queue) {
+void Program::submit(uint32_t queue) {
   VkDevice dev = device_->handle();
-  // A job queued behind one that hung or lost the device is refused here, before touching Vulkan.
   device_->checkUsable("running a program");
   device_->checkResult(vkResetFences(dev, 1, &fence_), "vkResetFences");
   device_->submit(queue, cmd_, fence_);
+}
+
+void Program::wait(uint32_t queue) {
+  VkDevice dev = device_->handle();
+  // Behind a job that hung the device: refused without waiting another GPU timeout.
+  device_->checkUsable("waiting for a program");
   device_->waitFence(fence_, "a program of " + std::to_string(commands_.size()) + " command(s) on queue " +
                                  std::to_string(queue));
   if (queryCount_) {

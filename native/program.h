@@ -46,9 +46,13 @@ class Program {
   // Main thread: marks the program in flight (StateError if it already is), checks the queue and
   // the device's health (DeviceLostError).
   void begin(uint32_t queue);
-  // Queue runner thread (Device::enqueue): submit, wait for the fence for at most the device's GPU
-  // timeout, read the timestamps. Throws VulkanError, DeviceLostError (timeout or device lost).
-  void run(uint32_t queue);
+  // Main thread, after begin(): hands the command buffer to the queue (vkQueueSubmit under the
+  // queue's lock) and returns at once, so several programs can be in flight on one queue.
+  // Throws VulkanError, DeviceLostError; the caller then calls end().
+  void submit(uint32_t queue);
+  // The queue's waiter thread (Device::enqueue), after submit(): waits for the fence for at most the
+  // device's GPU timeout and reads the timestamps. Throws VulkanError, DeviceLostError.
+  void wait(uint32_t queue);
   // Main thread, after run() returned or threw: the program may be submitted again.
   void end() { busy_ = false; }
   bool busy() const { return busy_; }

@@ -84,6 +84,20 @@ export class ProfileShapeError extends InputError {
   }
 }
 
+/**
+ * A DeviceTensor given to a run does not fit the engine's input or output it stands for: allocated
+ * on another device, or another dtype, shape or GPU storage type. `tensor` names the input/output.
+ */
+export class DeviceTensorError extends InputError {
+  readonly tensor: string;
+  readonly reason: 'device' | 'dtype' | 'shape' | 'storage';
+  constructor(message: string, tensor: string, reason: 'device' | 'dtype' | 'shape' | 'storage') {
+    super(message, 'DEVICE_TENSOR');
+    this.tensor = tensor;
+    this.reason = reason;
+  }
+}
+
 /** A Vulkan call failed, or Vulkan is missing. `call` and `result` name the call and VkResult. */
 export class VulkanError extends VkrtError {
   readonly call?: string;

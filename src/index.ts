@@ -16,10 +16,10 @@ export { inferShapes } from './ops/infer-shapes';
 export { registry, ALL_OPS, OpRegistry } from './ops/index';
 export type { OpDef, OpContext, ShapeContext, RuntimeValue } from './ops/types';
 export { parseNpy, parseNpz, writeNpy, writeNpz } from './io/npy';
-export { Builder, InferenceSession, Engine, ExecutionContext, Runtime, LayerProfile, buildEngine, buildEngineAsync } from './api/session';
+export { Builder, InferenceSession, Engine, ExecutionContext, Runtime, LayerProfile, buildEngine, buildEngineAsync, DeviceTensor } from './api/session';
 export type {
   BuilderConfig, BuildProgress, EngineOptions, AsyncEngineOptions, SessionOptions, OrtSessionOptions, RunOptions, FetchesType, ValueMetadata,
-  DeserializeOptions, RunTiming, Profiler, LayerProfileRow,
+  DeserializeOptions, RunTiming, Profiler, LayerProfileRow, ExecuteOptions, InferenceRun, Feeds,
 } from './api/session';
 export { packageVersion } from './gpu/assets';
 export { Device } from './gpu/device';

@@ -16,7 +16,10 @@
  * Inputs:   --loadInputs=FILE.npz | name:file.npy,name:file.pb,name:file.bin,name:file.npz[:key]
  *           (random, seeded, when absent); --exportOutput=FILE.npz|FILE.json
  * Timing:   --warmUp=MS (default 200), --duration=S (default 3), --iterations=N (default 10): the
- *           timed loop runs at least N iterations and at least S seconds; --avgRuns=N (default 10)
+ *           timed loop runs at least N iterations and at least S seconds; --avgRuns=N (default 10);
+ *           --infStreams=N (default 1: N execution contexts, streams, run the loop concurrently;
+ *           throughput is their aggregate), --inFlight=K (default 1: runs each stream keeps
+ *           enqueued at once, so transfers overlap the GPU work; docs/async.md)
  * Profile:  --dumpProfile, --exportProfile=F.json, --exportTimes=F.json, --exportLayerInfo=F.json,
  *           --exportTrace=F.json (Chrome/Perfetto trace), --separateProfileRun
  * Misc:     --verbose (build log, stack traces)
@@ -49,7 +52,7 @@ import { CALIB_HELP, CALIB_VALUE_FLAGS, calibratorFromFlags } from './calib';
 export { parseShapes } from './engine-flags';
 
 const VALUE_FLAGS = [
-  ...BUILD_VALUE_FLAGS, 'loadEngine', 'saveEngine', 'engineKey', 'loadInputs', 'exportOutput', 'iterations', 'warmUp', 'duration', 'avgRuns',
+  ...BUILD_VALUE_FLAGS, 'loadEngine', 'saveEngine', 'engineKey', 'loadInputs', 'exportOutput', 'iterations', 'warmUp', 'duration', 'avgRuns', 'infStreams', 'inFlight',
   'exportProfile', 'exportTimes', 'exportLayerInfo', 'exportTrace', ...CALIB_VALUE_FLAGS,
 ];
 const SWITCHES = [...BUILD_SWITCHES, 'dumpProfile', 'separateProfileRun', 'untrusted'];
@@ -73,6 +76,8 @@ export const SPEC: CommandSpec = {
     warmUp: { value: 'MS', description: 'run for MS milliseconds before timing', default: '200' },
     duration: { value: 'S', description: 'run the timed loop for at least S seconds', default: '3' },
     avgRuns: { value: 'N', description: 'print an average every N runs (0: none)', default: '10' },
+    infStreams: { value: 'N', description: 'run N execution contexts (streams) concurrently; the throughput is their aggregate', default: '1' },
+    inFlight: { value: 'K', description: 'keep K runs enqueued per stream (1..16), so the upload and read-back of one overlap the GPU work of another', default: '1' },
     dumpProfile: { description: 'print the per-layer GPU time table and the top 5 layers' },
     separateProfileRun: { description: 'profile in a separate loop, after the benchmark ran without timestamps' },
     exportProfile: { value: 'FILE', description: 'write the per-layer profile as JSON' },
@@ -126,19 +131,36 @@ function writeJson(file: string, value: unknown, flag: string, compact = false):
   console.log(`[I] ${flag}: wrote ${file}`);
 }
 
+/** A run's timing and the stream (context index) it ran on. */
+export type StreamRunTiming = RunTiming & { stream: number };
+
 /**
- * Runs `ctx` repeatedly: at least `iterations` times and for at least `durationMs`; returns the
- * timings and the host wall time of the whole loop. `onRun` sees each timing.
+ * Runs the contexts (streams) concurrently, each keeping `inFlight` runs enqueued: at least
+ * `iterations` runs in all and for at least `durationMs`; returns the timings in completion order
+ * and the host wall time of the whole loop. `onRun` sees each timing.
  */
-async function timedLoop(ctx: ExecutionContext, inputs: Map<string, Tensor>, iterations: number, durationMs: number, onRun?: (t: RunTiming) => void) {
-  const runs: RunTiming[] = [];
+async function timedLoop(ctxs: readonly ExecutionContext[], inputs: Map<string, Tensor>, iterations: number, durationMs: number, inFlight = 1, onRun?: (t: RunTiming) => void) {
+  const runs: StreamRunTiming[] = [];
   let outputs: Map<string, Tensor> | undefined;
+  let started = 0;
   const start = performance.now();
-  while (runs.length < iterations || performance.now() - start < durationMs) {
-    outputs = await ctx.execute(inputs);
-    runs.push(ctx.lastTiming!);
-    onRun?.(ctx.lastTiming!);
-  }
+  const more = () => started < iterations || performance.now() - start < durationMs;
+  await Promise.all(ctxs.map(async (ctx, stream) => {
+    ctx.maxInFlight = Math.max(ctx.maxInFlight, inFlight);
+    const queue: { outputs: Promise<Map<string, Tensor>>; timing: Promise<RunTiming> }[] = [];
+    for (;;) {
+      while (queue.length < inFlight && more()) {
+        started++;
+        queue.push(ctx.enqueue(inputs));
+      }
+      const r = queue.shift();
+      if (!r) break;
+      outputs = await r.outputs;
+      const t = { ...(await r.timing), stream };
+      runs.push(t);
+      onRun?.(t);
+    }
+  }));
   return { runs, wallMs: performance.now() - start, outputs };
 }
 
@@ -239,6 +261,10 @@ export async function run(argv: string[]): Promise<number> {
 
     // the context (its device memory) before the host inputs: a device that cannot hold the
     // engine says so before gigabytes of random values are made
+    const streams = numberFlag(args, 'infStreams', 1, true);
+    const inFlight = numberFlag(args, 'inFlight', 1, true);
+    if (streams < 1 || streams > 64) throw new InputError(`--infStreams must be from 1 to 64, got ${streams}`);
+    if (inFlight < 1 || inFlight > 16) throw new InputError(`--inFlight must be from 1 to 16, got ${inFlight}`);
     const ctx = engine.createExecutionContext();
     const runIO = runInputs(engine.inputs, loaded ? Object.fromEntries([...loaded].map(([n, t]) => [n, [...t.dims]])) : shapes);
     if (p.profiles) {
@@ -254,17 +280,26 @@ export async function run(argv: string[]): Promise<number> {
     const inputs = loaded ?? randomInputs(runIO);
     // Warm-up (trtexec: run for --warmUp ms before timing); at least one run checks the inputs.
     let outputs = await ctx.execute(inputs);
-    for (const t0 = performance.now(); performance.now() - t0 < warmUpMs;) outputs = await ctx.execute(inputs);
+    // the other streams: contexts of their own (each on the queue the fewest contexts use)
+    const ctxs = [ctx];
+    for (let k = 1; k < streams; k++) {
+      const c = engine.createExecutionContext();
+      if (p.profiles) for (const io of runIO) c.setInputShape(io.name, io.dims);
+      ctxs.push(c);
+    }
+    for (const c of ctxs.slice(1)) await c.execute(inputs);
+    for (const t0 = performance.now(); performance.now() - t0 < warmUpMs;) outputs = (await Promise.all(ctxs.map((c) => c.execute(inputs))))[0];
+    if (streams > 1 || inFlight > 1) console.log(`[I] Streams: ${streams} (contexts on queue${streams > 1 ? 's' : ''} ${ctxs.map((c) => c.queue).join(', ')} of ${engine.device.info.queueCount}), ${inFlight} run(s) in flight each`);
 
     const layerNames = p.layers.map((l) => l.name);
     const profile = wantProfile ? new LayerProfile(layerNames) : undefined;
     const separate = args.flags.has('separateProfileRun');
     // GPU compute time comes from two timestamps around the program; a profiler implies them.
-    ctx.gpuTiming = true;
+    for (const c of ctxs) c.gpuTiming = true;
     if (profile && !separate) ctx.profiler = profile;
     console.log(`[I] Timing: at least ${iterations} iterations and ${durationMs / 1000} s, after a ${warmUpMs} ms warm-up${profile && !separate ? ', profiled' : ''}`);
     let group: RunTiming[] = [];
-    const bench = await timedLoop(ctx, inputs, iterations, durationMs, (t) => {
+    const bench = await timedLoop(ctxs, inputs, iterations, durationMs, inFlight, (t) => {
       if (!avgRuns) return;
       group.push(t);
       if (group.length === avgRuns) { console.log(`[I] ${averageLine(group)}`); group = []; }
@@ -274,10 +309,11 @@ export async function run(argv: string[]): Promise<number> {
     if (profile && separate) {
       // trtexec's --separateProfileRun: the benchmark ran without per-layer queries; profile now.
       ctx.profiler = profile;
-      profiledRuns = (await timedLoop(ctx, inputs, iterations, durationMs)).runs;
+      profiledRuns = (await timedLoop([ctx], inputs, iterations, durationMs)).runs;
       ctx.profiler = undefined;
     }
     if (bench.runs.length) for (const line of performanceSummary(bench.runs, bench.wallMs)) console.log(`[I] ${line}`);
+    if (streams > 1) for (let k = 0; k < streams; k++) console.log(`[I] Stream ${k}: ${bench.runs.filter((r) => r.stream === k).length} runs`);
     if (profile && !ctx.gpuTiming) console.log('[W] Per-layer profiling is off: this device cannot time compute work');
     if (profile && args.flags.has('dumpProfile') && profile.runs) for (const line of profileTable(profile, 5, p.layers.map((l) => l.kernel))) console.log(`[I] ${line}`);
     const exportProfile = flagString(args, 'exportProfile');
@@ -287,7 +323,7 @@ export async function run(argv: string[]): Promise<number> {
     const exportTrace = flagString(args, 'exportTrace');
     if (exportTrace) {
       const layers = p.layers.map((l) => ({ name: l.name, kernel: l.kernel, precision: l.precision }));
-      writeJson(exportTrace, buildTrace(profiledRuns.length ? profiledRuns : bench.runs, layers, { engine: path.basename(engineFile ?? onnx!), device: engine.device.info.name, queue: ctx.queue }), '--exportTrace', true);
+      writeJson(exportTrace, buildTrace(profiledRuns.length ? profiledRuns : bench.runs, layers, { engine: path.basename(engineFile ?? onnx!), device: engine.device.info.name }), '--exportTrace', true);
     }
 
     for (const [name, t] of outputs) {

@@ -4,8 +4,17 @@
  * a run crosses into native code a fixed number of times whatever the layer count. A run has four
  * timed phases (upload, enqueue, wait, read back); with a profiler it submits a second program,
  * recorded on first use, that writes a timestamp fencepost around every layer (profiler.ts).
+ *
+ * Runs are asynchronous and overlapped (docs/async.md): a run's host inputs go into one of
+ * `maxInFlight` host-visible staging slots, and its program copies them into the arena on the
+ * queue, runs the layers and copies the outputs back into the slot's read-back staging. So with
+ * several runs enqueued, the host writes run n+1's inputs and reads run n-1's outputs while the GPU
+ * computes run n. Runs of one context are submitted, executed and settled in order; each program
+ * begins with a barrier, so a run never touches the arena before the previous run is done with it.
+ * DeviceTensor inputs and outputs are copied on the queue by small programs submitted around it.
  */
 import { DeviceLostError, DisposedError, InputError, NonFiniteError } from '../errors';
+import { DeviceTensor } from './device-tensor';
 import type { GpuBuffer } from '../gpu/buffer';
 import type { Device } from '../gpu/device';
 import type { Pipeline } from '../gpu/pipeline';
@@ -40,6 +49,11 @@ export interface ContextHost {
  * 'layers' mode: a per-layer time needs each layer to finish before the next starts.
  */
 function recordProgram(host: ContextHost, spec: Specialization, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Program {
+  return host.device.createProgram(layerCommands(host, spec, arena, scratch, timestamps, only));
+}
+
+/** The commands of {@link recordProgram}: every layer's dispatches with their barriers and timestamps. */
+function layerCommands(host: ContextHost, spec: Specialization, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Command[] {
   const cmds: Command[] = [];
   const plan = spec.plan;
   const buffers = { arena, weights: spec.weights, scratch: scratch! };
@@ -57,7 +71,119 @@ function recordProgram(host: ContextHost, spec: Specialization, arena: GpuBuffer
     if (timestamps === 'layers') cmds.push({ op: 'timestamp', index: li + 1 });
   });
   if (timestamps === 'bracket') cmds.push({ op: 'timestamp', index: 1 });
-  return host.device.createProgram(cmds);
+  return cmds;
+}
+
+/** The key of a run program: timestamp mode, slot, and which inputs/outputs are DeviceTensors. */
+function programKey(mode: TimestampMode, slot: number, dtIn: Map<string, unknown>, dtOut: Map<string, unknown>): string {
+  return `${mode}|${slot}|${[...dtIn.keys()].sort().join(',')}|${[...dtOut.keys()].sort().join(',')}`;
+}
+
+/** Arena offset of an output's bytes (the tensor that owns them). */
+function outputOffset(plan: EnginePlan, name: string): number {
+  return plan.tensors.get(plan.outputRoots.get(name)!)!.offset;
+}
+
+/** Where each input and output sits in a staging slot's buffers (16-byte aligned, packed). */
+interface StagingLayout {
+  inputs: Map<string, { offset: number; bytes: number }>;
+  outputs: Map<string, { offset: number; bytes: number }>;
+  inputBytes: number;
+  outputBytes: number;
+}
+
+const layouts = new WeakMap<EnginePlan, StagingLayout>();
+
+function stagingLayout(plan: EnginePlan): StagingLayout {
+  let l = layouts.get(plan);
+  if (l) return l;
+  l = { inputs: new Map(), outputs: new Map(), inputBytes: 0, outputBytes: 0 };
+  for (const io of plan.inputs) {
+    const n = io.dims.reduce((a, b) => a * b, 1);
+    const bytes = n === 0 ? 0 : gpuBytes(io.gpu, n);
+    if (!plan.tensors.get(io.name) || bytes === 0) continue;
+    l.inputs.set(io.name, { offset: l.inputBytes, bytes });
+    l.inputBytes += Math.ceil(bytes / 16) * 16;
+  }
+  for (const o of plan.outputs) {
+    const n = o.dims.reduce((a, b) => a * b, 1);
+    const bytes = n === 0 ? 0 : gpuBytes(o.gpu, n);
+    if (bytes === 0) continue;
+    l.outputs.set(o.name, { offset: l.outputBytes, bytes });
+    l.outputBytes += Math.ceil(bytes / 16) * 16;
+  }
+  layouts.set(plan, l);
+  return l;
+}
+
+/** A run's host staging: an upload buffer for its inputs, a read-back buffer for its outputs. */
+interface Slot {
+  index: number;
+  input?: GpuBuffer;
+  output?: GpuBuffer;
+  /** Settles once the last run that used this slot completed and its outputs were read. */
+  free: Promise<unknown>;
+  idle: boolean;
+  /** Submission number of its last run. */
+  seq: number;
+}
+
+/** Inputs by name: host Tensors, or DeviceTensors already on the engine's device. */
+export type Feeds = Record<string, Tensor | DeviceTensor> | Map<string, Tensor | DeviceTensor>;
+
+/** Options of {@link ExecutionContext.execute} and {@link ExecutionContext.enqueue}. */
+export interface ExecuteOptions {
+  /**
+   * Outputs to write into caller-owned device tensors, by name (onnxruntime's IO binding): the run's
+   * result is copied into them on the queue and the output map holds them. Each must have the
+   * output's dtype, shape and storage (engine.createDeviceTensor(name) makes one).
+   */
+  outputs?: Record<string, DeviceTensor> | Map<string, DeviceTensor>;
+  /**
+   * Where the outputs not given in `outputs` go (onnxruntime's preferredOutputLocation): 'cpu'
+   * (default, host Tensors) or 'gpu-buffer' (a new DeviceTensor per output and run, owned by the
+   * caller, who disposes it). Outputs folded to constants at build time stay host Tensors.
+   */
+  preferredOutputLocation?: 'cpu' | 'gpu-buffer';
+}
+
+/** What {@link ExecutionContext.enqueue} returns: a run on its way through the queue. */
+export interface InferenceRun<T = Map<string, Tensor>> {
+  /**
+   * Resolves once the run is submitted to the queue: its host inputs were copied into staging and
+   * may be changed or reused. (enqueue() submits before it returns when a staging slot is free.)
+   */
+  readonly submitted: Promise<void>;
+  /** Resolves to the outputs by name once the GPU finished and they were read back. */
+  readonly outputs: Promise<T>;
+  /** Resolves to this run's timing (also `lastTiming` of the context) when `outputs` settles; rejects with it. */
+  readonly timing: Promise<RunTiming>;
+}
+
+/** Default number of runs a context keeps in flight (staging slots). */
+export const DEFAULT_MAX_IN_FLIGHT = 3;
+const MAX_IN_FLIGHT_LIMIT = 16;
+/** How many DeviceTensor copy programs a context keeps recorded. */
+const COPY_PROGRAM_LIMIT = 16;
+
+/** One enqueued run, from enqueue() to its settled outputs. */
+interface Job {
+  map: Map<string, Tensor | DeviceTensor>;
+  spec: Specialization;
+  made?: SpecializationCost;
+  /** DeviceTensor inputs and outputs by name. */
+  dtIn: Map<string, DeviceTensor>;
+  dtOut: Map<string, DeviceTensor>;
+  enqueuedMs: number;
+  submitted: { resolve: () => void; reject: (e: unknown) => void };
+  outputs: { resolve: (m: Map<string, Tensor | DeviceTensor>) => void; reject: (e: unknown) => void };
+  timing: { resolve: (t: RunTiming) => void; reject: (e: unknown) => void };
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void, reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
 }
 
 /** How many plans' programs a context keeps recorded (least recently used dropped first; optimization profiles). */
@@ -95,6 +221,11 @@ export interface RunTiming {
   specialization?: SpecializationCost;
   /** Milliseconds spent recording this context's program for these shapes (first run at them here; not in latencyMs). */
   recordMs?: number;
+  /** Milliseconds from enqueue() to the upload start: waiting for a free staging slot (runs in flight). */
+  queuedMs?: number;
+  /** The queue the run went to and its staging slot (runs in flight at once use different slots). */
+  queue?: number;
+  slot?: number;
 }
 
 const warnedDevices = new WeakSet<Device>();
@@ -109,8 +240,6 @@ function canTime(device: Device): boolean {
   }
   return false;
 }
-
-export type Feeds = Record<string, Tensor> | Map<string, Tensor>;
 
 function isShared(a: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
@@ -148,16 +277,28 @@ export class ExecutionContext {
   private arena: GpuBuffer;
   private scratch?: GpuBuffer;
   /**
-   * Per plan (the engine's shapes, or other shapes inside its profiles), the program of each
-   * timestamp mode, recorded on first use ('none' at once for the engine's own); least recently
-   * used plans first, at most PROGRAM_LIMIT.
+   * Per plan (the engine's shapes, or other shapes inside its profiles), the run programs by
+   * `mode|slot|device-tensor inputs|device-tensor outputs` (programKey), recorded on first use
+   * (slot 0's 'none' at once for the engine's own); least recently used plans first, at most
+   * PROGRAM_LIMIT.
    */
-  private readonly programs = new Map<Specialization, Map<TimestampMode, Program>>();
+  private readonly programs = new Map<Specialization, Map<string, Program>>();
+  /** Staging slots, one per run in flight (made on first use). */
+  private readonly slots: Slot[] = [];
+  /** Runs submitted so far (orders the slots' runs). */
+  private submitted = 0;
+  private maxInFlightN = DEFAULT_MAX_IN_FLIGHT;
+  /** Runs enqueued but not yet submitted (waiting for a slot or a device tensor), in order. */
+  private waiting = 0;
+  private submitChain: Promise<void> = Promise.resolve();
+  /** Settles when the last submitted run has completed (and its outputs were read). */
+  private lastDone: Promise<unknown> = Promise.resolve();
+  /** DeviceTensor copy programs by slot and tensors (least recently used first). */
+  private readonly copyPrograms = new Map<string, Program>();
   /** The profile runs use (undefined: the first that holds the shapes). */
   private profileIndex?: number;
   /** Shapes given by setInputShape. */
   private readonly givenShapes = new Map<string, number[]>();
-  private queueTail: Promise<unknown> = Promise.resolve();
   private disposedFlag = false;
   /** Set when a run failed because the device was lost or a GPU job timed out: the context is broken. */
   private brokenBy?: DeviceLostError;
@@ -174,8 +315,43 @@ export class ExecutionContext {
     const scratchBytes = Math.max(plan.scratchBytes, ...profiles.map((p) => p.scratchBytes));
     this.arena = engine.device.createBuffer(arenaBytes, 'device');
     if (scratchBytes > 0) this.scratch = engine.device.createBuffer(scratchBytes, 'device');
-    const base = engine.specializations.base;
-    this.programs.set(base, new Map([['none', recordProgram(engine, base, this.arena, this.scratch, 'none')]]));
+    this.programFor(engine.specializations.base, 'none', this.slot(0), new Map(), new Map());
+  }
+
+  /**
+   * How many runs this context keeps in flight (TensorRT's streams overlap, onnxruntime's IO
+   * binding): each has its own host staging for inputs and outputs, so the upload of run n+1 and
+   * the read-back of run n-1 overlap the GPU work of run n. enqueue() beyond it waits for the
+   * oldest run. 1 to 16; default 3. Memory: that many copies of the inputs' and outputs' bytes in
+   * host-visible staging.
+   */
+  get maxInFlight(): number { return this.maxInFlightN; }
+  set maxInFlight(n: number) {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_IN_FLIGHT_LIMIT) throw new InputError(`maxInFlight must be an integer from 1 to ${MAX_IN_FLIGHT_LIMIT}, got ${String(n)}`);
+    this.maxInFlightN = n;
+  }
+
+  /** Staging slot `i` (made on first use; its buffers grow on use). */
+  private slot(i: number): Slot {
+    let s = this.slots[i];
+    if (!s) {
+      s = { index: i, free: Promise.resolve(), idle: true, seq: 0 };
+      this.slots[i] = s;
+    }
+    return s;
+  }
+
+  /** Makes a slot's staging hold a plan's inputs and outputs; a grown slot's programs are recorded again. */
+  private fitSlot(slot: Slot, layout: StagingLayout): void {
+    const grow = (buf: GpuBuffer | undefined, bytes: number, kind: 'upload' | 'readback') => {
+      if (bytes === 0 || (buf && buf.size >= bytes)) return buf;
+      buf?.dispose();
+      const drop = `|${slot.index}|`;
+      for (const ps of this.programs.values()) for (const [k, p] of ps) if (k.includes(drop)) { p.dispose(); ps.delete(k); }
+      return this.engine.device.createBuffer(Math.max(bytes, 2 * (buf?.size ?? 0)), kind);
+    };
+    slot.input = grow(slot.input, layout.inputBytes, 'upload');
+    slot.output = grow(slot.output, layout.outputBytes, 'readback');
   }
 
   /**
@@ -205,7 +381,7 @@ export class ExecutionContext {
     checkInputShape(plan, io, dims);
     this.givenShapes.set(name, [...dims]);
     const profiled = Object.keys(plan.profiles?.profiles[0].inputs ?? {});
-    if (profiled.every((n) => this.givenShapes.has(n))) this.programFor(this.specializationFor((n) => this.givenShapes.get(n) ?? plan.inputs.find((i) => i.name === n)!.dims), 'none');
+    if (profiled.every((n) => this.givenShapes.has(n))) this.programFor(this.specializationFor((n) => this.givenShapes.get(n) ?? plan.inputs.find((i) => i.name === n)!.dims), 'none', this.slot(0), new Map(), new Map());
   }
 
   /**
@@ -265,8 +441,14 @@ export class ExecutionContext {
    */
   checkFinite = false;
 
-  /** The program of a plan and timestamp mode, recorded on first use; the time it took, when it was recorded now. */
-  private programFor(spec: Specialization, mode: TimestampMode): { program: Program; recordMs?: number } {
+  /**
+   * The run program of a plan, timestamp mode, slot and set of DeviceTensor inputs/outputs,
+   * recorded on first use; the time it took, when it was recorded now. It begins with a barrier
+   * (earlier work on the queue is done with the arena), copies the host inputs from the slot's
+   * staging into the arena, runs the layers and copies the host outputs into the slot's read-back
+   * staging. DeviceTensor inputs and outputs are left to the copy programs around it.
+   */
+  private programFor(spec: Specialization, mode: TimestampMode, slot: Slot, dtIn: Map<string, unknown>, dtOut: Map<string, unknown>): { program: Program; recordMs?: number } {
     let ps = this.programs.get(spec);
     if (ps) {
       this.programs.delete(spec); // most recently used last
@@ -282,13 +464,63 @@ export class ExecutionContext {
         this.programs.delete(s);
       }
     }
-    let program = ps.get(mode);
+    const key = programKey(mode, slot.index, dtIn, dtOut);
+    let program = ps.get(key);
     if (program) return { program };
     const t0 = performance.now();
-    program = recordProgram(this.engine, spec, this.arena, this.scratch, mode);
-    ps.set(mode, program);
+    const plan = spec.plan, layout = stagingLayout(plan);
+    this.fitSlot(slot, layout);
+    const cmds: Command[] = [{ op: 'barrier' }];
+    for (const [name, at] of layout.inputs) {
+      if (dtIn.has(name)) continue;
+      cmds.push({ op: 'copy', src: slot.input!, srcOffset: at.offset, dst: this.arena, dstOffset: plan.tensors.get(name)!.offset, size: at.bytes });
+    }
+    cmds.push({ op: 'barrier' }, ...layerCommands(this.engine, spec, this.arena, this.scratch, mode), { op: 'barrier' });
+    for (const [name, at] of layout.outputs) {
+      if (dtOut.has(name)) continue;
+      cmds.push({ op: 'copy', src: this.arena, srcOffset: outputOffset(plan, name), dst: slot.output!, dstOffset: at.offset, size: at.bytes });
+    }
+    program = this.engine.device.createProgram(cmds);
+    ps.set(key, program);
     return { program, recordMs: performance.now() - t0 };
   }
+
+  /**
+   * A program that copies DeviceTensors into the arena ('in') or the arena into them ('out') for
+   * a plan, after a barrier; cached by slot and tensors (a cached one is never in flight twice: its
+   * slot's previous run has completed).
+   */
+  private copyProgram(plan: EnginePlan, slot: Slot, dir: 'in' | 'out', tensors: Map<string, DeviceTensor>): Program {
+    const key = `${slot.index}|${dir}|${[...tensors].map(([n, t]) => `${n}=${t.id}`).join(',')}`;
+    let p = this.copyPrograms.get(key);
+    if (p && !p.disposed && this.copyPlans.get(p) === plan && this.copyArena.get(p) === this.arena) {
+      this.copyPrograms.delete(key);
+      this.copyPrograms.set(key, p);
+      return p;
+    }
+    p?.dispose();
+    const cmds: Command[] = [{ op: 'barrier' }];
+    for (const [name, t] of tensors) {
+      if (!t.buffer) continue;
+      const at = dir === 'in' ? plan.tensors.get(name)?.offset : outputOffset(plan, name);
+      if (at === undefined) continue;
+      cmds.push(dir === 'in'
+        ? { op: 'copy', src: t.buffer, dst: this.arena, dstOffset: at, size: t.bytes }
+        : { op: 'copy', src: this.arena, srcOffset: at, dst: t.buffer, size: t.bytes });
+    }
+    p = this.engine.device.createProgram(cmds);
+    this.copyPlans.set(p, plan);
+    this.copyArena.set(p, this.arena);
+    this.copyPrograms.set(key, p);
+    for (const [k, old] of this.copyPrograms) {
+      if (this.copyPrograms.size <= COPY_PROGRAM_LIMIT) break;
+      old.dispose();
+      this.copyPrograms.delete(k);
+    }
+    return p;
+  }
+  private readonly copyPlans = new WeakMap<Program, EnginePlan>();
+  private readonly copyArena = new WeakMap<Program, GpuBuffer>();
 
   /**
    * A plan needs more memory than the profiles' max shapes planned (a memory plan need not grow
@@ -308,25 +540,251 @@ export class ExecutionContext {
   }
 
   /**
-   * Runs the engine on named inputs; resolves to the outputs by name. Inputs backed by a
-   * SharedArrayBuffer are copied when the run starts.
-   * @throws InputError for a missing or unknown input, a wrong dtype or shape, or data that does
-   *   not hold the tensor's elements (detached, replaced, another array type).
+   * Runs the engine on named inputs; resolves to the outputs by name: `enqueue(feeds, options).outputs`
+   * (several execute() calls without awaiting each overlap like enqueue()). Inputs backed by a
+   * SharedArrayBuffer are copied when the run is submitted.
+   * @throws (rejects) InputError for a missing or unknown input, a wrong dtype or shape, or data
+   *   that does not hold the tensor's elements (detached, replaced, another array type);
+   *   DeviceTensorError for a DeviceTensor that does not fit; DisposedError.
    */
-  execute(feeds: Feeds): Promise<Map<string, Tensor>> {
-    const run = this.queueTail.then(() => this.run(feeds));
-    this.queueTail = run.catch(() => undefined);
+  execute(feeds: Feeds): Promise<Map<string, Tensor>>;
+  execute(feeds: Feeds, options: ExecuteOptions): Promise<Map<string, Tensor | DeviceTensor>>;
+  execute(feeds: Feeds, options?: ExecuteOptions): Promise<Map<string, Tensor | DeviceTensor>> {
+    try {
+      return this.enqueue(feeds, options ?? {}).outputs;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Submits a run and returns at once (TensorRT's enqueueV3): `submitted` resolves when it is on the
+   * queue (at once when one of the `maxInFlight` staging slots is free, else when the oldest run
+   * completes), `outputs` when its outputs are read back. Runs of one context go through the queue
+   * and settle in the order they were enqueued; up to `maxInFlight` are in flight at once, so host
+   * transfers of one overlap the GPU work of another. Host input data must not change until
+   * `submitted` resolves.
+   * @throws synchronously what execute() rejects with (the inputs are checked before anything is submitted).
+   */
+  enqueue(feeds: Feeds): InferenceRun;
+  enqueue(feeds: Feeds, options: ExecuteOptions): InferenceRun<Map<string, Tensor | DeviceTensor>>;
+  enqueue(feeds: Feeds, options: ExecuteOptions = {}): InferenceRun<Map<string, Tensor | DeviceTensor>> {
+    const enqueuedMs = performance.now();
+    this.checkRunnable();
+    const makes = this.engine.specializations.made;
+    const { map, spec } = this.checkFeeds(feeds);
+    // this run made the plan for its shapes: say what that cost
+    const made = this.engine.specializations.made > makes ? spec.cost : undefined;
+    const dtIn = new Map<string, DeviceTensor>();
+    for (const [n, t] of map) if (t instanceof DeviceTensor) dtIn.set(n, t);
+    const dtOut = this.checkOutputOptions(spec, options, map);
+    const sub = deferred<void>(), out = deferred<Map<string, Tensor | DeviceTensor>>(), timing = deferred<RunTiming>();
+    void sub.promise.catch(() => undefined); // the caller may watch only `outputs`
+    void timing.promise.catch(() => undefined);
+    const job: Job = { map, spec, made, dtIn, dtOut, enqueuedMs, submitted: sub, outputs: out, timing };
+    spec.runs++;
     this.pending++;
-    const done = () => { this.pending--; };
-    run.then(done, done);
-    return run;
+    void out.promise.then(() => this.settled(job), () => this.settled(job));
+    void out.promise.catch((e: unknown) => timing.reject(e));
+    if (this.waiting === 0 && this.readyNow(job)) {
+      this.submit(job);
+    } else {
+      this.waiting++;
+      this.submitChain = this.submitChain.then(async () => {
+        for (let w = this.waitsOf(job); w.length; w = this.waitsOf(job)) await Promise.all(w.map((p) => p.catch(() => undefined)));
+        this.waiting--;
+        this.submit(job);
+      });
+    }
+    return { submitted: sub.promise, outputs: out.promise, timing: timing.promise };
   }
 
   private pending = 0;
   /** True while a run is queued or in flight (an engine refit waits for none). */
   get busy(): boolean { return this.pending > 0; }
+  /** Runs enqueued and not yet settled. */
+  get inFlight(): number { return this.pending; }
 
-  private checkFeeds(feeds: Feeds): { map: Map<string, Tensor>; spec: Specialization } {
+  private settled(job: Job): void {
+    this.pending--;
+    job.spec.runs--;
+  }
+
+  /** Throws DisposedError, or DeviceLostError for a broken context (or the engine's DisposedError). */
+  private checkRunnable(): void {
+    if (this.disposedFlag) throw new DisposedError('ExecutionContext');
+    if (this.brokenBy) {
+      const b = this.brokenBy;
+      throw new DeviceLostError(`this execution context is broken: an earlier run failed (${b.message})`, b.reason, b.call, b.result);
+    }
+    this.engine.check();
+  }
+
+  /**
+   * The staging slot the next submitted run takes: the first idle one (so runs one at a time all
+   * use slot 0 and its programs), or undefined when all `maxInFlight` are busy.
+   */
+  private peekSlot(): Slot | undefined {
+    for (let i = 0; i < this.effectiveDepth(); i++) if (this.slot(i).idle) return this.slot(i);
+    return undefined;
+  }
+
+  /** The busy slot whose run was submitted first (runs complete in order: it frees first). */
+  private oldestSlot(): Slot {
+    let o: Slot | undefined;
+    for (let i = 0; i < this.effectiveDepth(); i++) if (!o || this.slot(i).seq < o.seq) o = this.slot(i);
+    return o!;
+  }
+
+  /** checkFinite searches the arena after a run: then runs do not overlap. */
+  private effectiveDepth(): number {
+    return this.checkFinite ? 1 : this.maxInFlightN;
+  }
+
+  /** What a run must wait for before it is submitted: its slot's previous run, device tensors used on other queues. */
+  private waitsOf(job: Job): Promise<unknown>[] {
+    const w: Promise<unknown>[] = [];
+    if (!this.peekSlot()) w.push(this.oldestSlot().free);
+    if (this.checkFinite && this.slots.some((s) => !s.idle)) w.push(this.lastDone);
+    for (const t of job.dtIn.values()) w.push(...t.hazards(this.queue, false));
+    for (const t of job.dtOut.values()) w.push(...t.hazards(this.queue, true));
+    return w;
+  }
+
+  private readyNow(job: Job): boolean {
+    return this.waitsOf(job).length === 0;
+  }
+
+  /** Checks ExecuteOptions against a plan: the DeviceTensor of each output written to the device (allocated for 'gpu-buffer'). */
+  private checkOutputOptions(spec: Specialization, options: ExecuteOptions, feeds: Map<string, Tensor | DeviceTensor>): Map<string, DeviceTensor> {
+    const plan = spec.plan;
+    if (!options || typeof options !== 'object') throw new InputError('execute/enqueue options must be an object');
+    const loc = options.preferredOutputLocation ?? 'cpu';
+    if (loc !== 'cpu' && loc !== 'gpu-buffer') throw new InputError(`preferredOutputLocation must be 'cpu' or 'gpu-buffer', got ${String(loc)}`);
+    const given = options.outputs instanceof Map ? options.outputs : new Map(Object.entries(options.outputs ?? {}));
+    const dtOut = new Map<string, DeviceTensor>();
+    for (const [name, t] of given) {
+      const o = plan.outputs.find((x) => x.name === name);
+      if (!o) {
+        if (plan.constantOutputs.has(name)) throw new InputError(`output '${name}' was folded to a constant at build time: it is returned as a host Tensor, not written to a device tensor`);
+        throw new InputError(`'${name}' is not an output of this engine (outputs: ${plan.outputs.map((x) => x.name).join(', ')})`);
+      }
+      if (!(t instanceof DeviceTensor)) throw new InputError(`options.outputs['${name}'] must be a DeviceTensor`);
+      t.checkFor(this.engine.device, 'output', name, o.dtype, o.dims, o.gpu);
+      if ([...feeds.values()].includes(t)) throw new InputError(`output '${name}': its device tensor is also an input of this run; give another one`);
+      if ([...dtOut.values()].includes(t)) throw new InputError(`output '${name}': its device tensor is already given for another output`);
+      dtOut.set(name, t);
+    }
+    if (loc === 'gpu-buffer') for (const o of plan.outputs) if (!dtOut.has(o.name)) dtOut.set(o.name, DeviceTensor.alloc(this.engine.device, o.dtype, o.dims, o.gpu));
+    return dtOut;
+  }
+
+  /** Writes the job's host inputs into its slot and submits its programs; settles the job later. Never throws. */
+  private submit(job: Job): void {
+    const sub = job.submitted, out = job.outputs;
+    try {
+      this.checkRunnable();
+    } catch (e) {
+      sub.reject(e);
+      out.reject(e);
+      return;
+    }
+    const { spec, map, dtIn, dtOut } = job;
+    const plan = spec.plan;
+    const profiler = this.profilerRef;
+    const mode: TimestampMode = profiler ? 'layers' : this.gpuTimingFlag ? 'bracket' : 'none';
+    const slot = this.peekSlot()!;
+    let program: Program, recordMs: number | undefined, pre: Program | undefined, post: Program | undefined;
+    let t0: number, t1: number, t2: number;
+    let done: Promise<unknown>;
+    try {
+      ({ program, recordMs } = this.programFor(spec, mode, slot, dtIn, dtOut));
+      pre = dtIn.size ? this.copyProgram(plan, slot, 'in', dtIn) : undefined;
+      post = dtOut.size ? this.copyProgram(plan, slot, 'out', dtOut) : undefined;
+      t0 = performance.now();
+      const layout = stagingLayout(plan);
+      const strings = new Map<string, number>(); // string inputs: one id table for the run
+      for (const [name, at] of layout.inputs) {
+        const t = map.get(name)!;
+        if (t instanceof DeviceTensor) continue;
+        const a = toGpuArray(t, plan.inputs.find((i) => i.name === name)!.gpu, strings);
+        // SharedArrayBuffer-backed data is copied first (native code takes plain ArrayBuffers): the
+        // run sees a snapshot taken here; writes by other threads during the copy race with it
+        slot.input!.write(isShared(a) ? a.slice() : a, at.offset);
+      }
+      t1 = performance.now();
+      const ps = [pre?.submit(this.queue), program.submit(this.queue), post?.submit(this.queue)];
+      t2 = performance.now();
+      done = Promise.all(ps);
+    } catch (e) {
+      if (e instanceof DeviceLostError) this.brokenBy ??= e;
+      sub.reject(e);
+      out.reject(e);
+      return;
+    }
+    slot.seq = ++this.submitted;
+    for (const t of dtIn.values()) t.track(this.queue, done, false);
+    for (const t of dtOut.values()) t.track(this.queue, done, true);
+    const finished = done.then(async () => {
+      const t3 = performance.now();
+      let outputs: Map<string, Tensor | DeviceTensor>;
+      try {
+        outputs = this.readOutputs(plan, slot, dtOut);
+        if (this.checkFinite) await this.checkOutputsFinite(outputs, map, spec);
+      } finally {
+        slot.idle = true; // before the outputs settle: the caller's next run may take this slot
+      }
+      const t4 = performance.now();
+      const timing: RunTiming = { startMs: t0, h2dMs: t1 - t0, enqueueMs: t2 - t1, waitMs: t3 - t1, d2hMs: t4 - t3, latencyMs: t4 - t0, queuedMs: t0 - job.enqueuedMs, queue: this.queue, slot: slot.index };
+      if (job.made) timing.specialization = job.made;
+      if (recordMs !== undefined && spec !== this.engine.specializations.base) timing.recordMs = recordMs;
+      if (mode !== 'none') {
+        const info = this.engine.device.info;
+        const ticks = program.timestamps();
+        timing.gpuMs = ticksToMs(ticks[0], ticks[ticks.length - 1], info.timestampPeriodNs, info.timestampValidBits);
+        if (mode === 'layers') timing.layerMs = timestampDeltasMs(ticks, info.timestampPeriodNs, info.timestampValidBits);
+      }
+      this.lastTiming = timing;
+      if (profiler && timing.layerMs) {
+        const layers = plan.layers;
+        timing.layerMs.forEach((ms, i) => profiler.reportLayerTime(layers[i].name, ms));
+      }
+      job.timing.resolve(timing);
+      return outputs;
+    });
+    finished.then(out.resolve, (e: unknown) => {
+      if (e instanceof DeviceLostError) this.brokenBy ??= e;
+      out.reject(e);
+    });
+    slot.idle = false;
+    const free = finished.then(() => undefined, () => { slot.idle = true; });
+    slot.free = free;
+    this.lastDone = free;
+    sub.resolve();
+  }
+
+  /** Phase 4 (D2H): outputs out of a slot's read-back staging (host outputs) or as their DeviceTensors. */
+  private readOutputs(plan: EnginePlan, slot: Slot, dtOut: Map<string, DeviceTensor>): Map<string, Tensor | DeviceTensor> {
+    const out = new Map<string, Tensor | DeviceTensor>();
+    const layout = stagingLayout(plan);
+    for (const o of plan.outputs) {
+      const dt = dtOut.get(o.name);
+      if (dt) { out.set(o.name, dt); continue; }
+      const at = layout.outputs.get(o.name);
+      if (!at) { out.set(o.name, Tensor.zeros(o.dtype, o.dims)); continue; }
+      const bytes = slot.output!.read(at.offset, at.bytes);
+      if (isPacked(o.gpu)) { out.set(o.name, fromGpuArray(o.dtype, o.dims, o.gpu, bytes)); continue; }
+      const n = at.bytes / 4;
+      const view = o.gpu === 'i32' ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.buffer, bytes.byteOffset, n);
+      // float16 outputs as IEEE half bits in a Uint16Array (onnxruntime's convention)
+      out.set(o.name, o.dtype === 'float32' ? new Tensor('float32', o.dims, view as Float32Array)
+        : o.dtype === 'float16' ? new Tensor('float16', o.dims, float16Bits(view)) : Tensor.from(o.dtype, o.dims, view));
+    }
+    for (const [name, t] of plan.constantOutputs) out.set(name, t);
+    return out;
+  }
+
+  private checkFeeds(feeds: Feeds): { map: Map<string, Tensor | DeviceTensor>; spec: Specialization } {
     const plan = this.engine.plan;
     if (!feeds || typeof feeds !== 'object') throw new InputError('execute(feeds): feeds must be a Map or an object of Tensors keyed by input name');
     const map = feeds instanceof Map ? feeds : new Map(Object.entries(feeds));
@@ -336,45 +794,33 @@ export class ExecutionContext {
     for (const io of plan.inputs) {
       const t = map.get(io.name);
       if (!t) throw new InputError(`input '${io.name}' is missing (${io.dtype}[${io.dims.join(',')}])`);
-      if (!(t instanceof Tensor)) throw new InputError(`input '${io.name}' must be a Tensor`);
+      if (!(t instanceof Tensor) && !(t instanceof DeviceTensor)) throw new InputError(`input '${io.name}' must be a Tensor or a DeviceTensor`);
+      if (t instanceof DeviceTensor) t.check(`input '${io.name}'`);
       if (t.dtype !== io.dtype) throw new InputError(`input '${io.name}' must be ${io.dtype}, got ${t.dtype}`);
     }
     // the plan for these shapes: the engine's own, or (profiles) one made on the first run at them
     const spec = this.specializationFor((n) => map.get(n)!.dims);
-    for (const io of spec.plan.inputs) checkData(io.name, map.get(io.name)!, io.dims.reduce((a, b) => a * b, 1));
+    for (const io of spec.plan.inputs) {
+      const t = map.get(io.name)!;
+      if (t instanceof DeviceTensor) t.checkFor(this.engine.device, 'input', io.name, io.dtype, io.dims, io.gpu);
+      else checkData(io.name, t, io.dims.reduce((a, b) => a * b, 1));
+    }
     return { map, spec };
   }
 
-  /** Phase 1 (H2D): inputs into the arena. */
-  private upload(map: Map<string, Tensor>, plan: EnginePlan): void {
+  /** Inputs straight into the arena (checkFinite's layer-by-layer search, with no run in flight). */
+  private upload(map: Map<string, Tensor | DeviceTensor>, plan: EnginePlan): void {
     const strings = new Map<string, number>(); // string inputs: one id table for the run
     for (const io of plan.inputs) {
       const t = map.get(io.name)!;
       const pt = plan.tensors.get(io.name);
       if (!pt || !t.size) continue;
+      if (t instanceof DeviceTensor) { this.arena.write(t.buffer!.read(0, t.bytes), pt.offset); continue; }
       const a = toGpuArray(t, io.gpu, strings);
       // SharedArrayBuffer-backed data is copied first (native code takes plain ArrayBuffers): the
       // run sees a snapshot taken here; writes by other threads during the copy race with it
       this.arena.write(isShared(a) ? a.slice() : a, pt.offset);
     }
-  }
-
-  /** Phase 4 (D2H): outputs out of the arena. */
-  private readback(plan: EnginePlan): Map<string, Tensor> {
-    const out = new Map<string, Tensor>();
-    for (const o of plan.outputs) {
-      const pt = plan.tensors.get(plan.outputRoots.get(o.name)!)!;
-      const n = o.dims.reduce((a, b) => a * b, 1);
-      if (n === 0) { out.set(o.name, Tensor.zeros(o.dtype, o.dims)); continue; }
-      if (isPacked(o.gpu)) { out.set(o.name, fromGpuArray(o.dtype, o.dims, o.gpu, this.arena.read(pt.offset, gpuBytes(o.gpu, n)))); continue; }
-      const bytes = this.arena.read(pt.offset, n * 4);
-      const view = o.gpu === 'i32' ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.buffer, bytes.byteOffset, n);
-      // float16 outputs as IEEE half bits in a Uint16Array (onnxruntime's convention)
-      out.set(o.name, o.dtype === 'float32' ? new Tensor('float32', o.dims, Float32Array.from(view))
-        : o.dtype === 'float16' ? new Tensor('float16', o.dims, float16Bits(view)) : Tensor.from(o.dtype, o.dims, view));
-    }
-    for (const [name, t] of plan.constantOutputs) out.set(name, t);
-    return out;
   }
 
   /**
@@ -383,66 +829,6 @@ export class ExecutionContext {
    * so. Dispose the engine and load it on a new Device.
    */
   get broken(): DeviceLostError | undefined { return this.brokenBy; }
-
-  private async run(feeds: Feeds): Promise<Map<string, Tensor>> {
-    if (this.disposedFlag) throw new DisposedError('ExecutionContext');
-    if (this.brokenBy) {
-      const b = this.brokenBy;
-      throw new DeviceLostError(`this execution context is broken: an earlier run failed (${b.message})`, b.reason, b.call, b.result);
-    }
-    this.engine.check();
-    try {
-      return await this.runOnce(feeds);
-    } catch (e) {
-      if (e instanceof DeviceLostError) this.brokenBy ??= e;
-      throw e;
-    }
-  }
-
-  private async runOnce(feeds: Feeds): Promise<Map<string, Tensor>> {
-    const makes = this.engine.specializations.made;
-    const { map, spec } = this.checkFeeds(feeds);
-    // this run made the plan for its shapes: say what that cost
-    const made = this.engine.specializations.made > makes ? spec.cost : undefined;
-    spec.runs++;
-    try {
-      return await this.runPlan(map, spec, made);
-    } finally {
-      spec.runs--;
-    }
-  }
-
-  private async runPlan(map: Map<string, Tensor>, spec: Specialization, made: SpecializationCost | undefined): Promise<Map<string, Tensor>> {
-    const plan = spec.plan;
-    const profiler = this.profilerRef;
-    const mode: TimestampMode = profiler ? 'layers' : this.gpuTimingFlag ? 'bracket' : 'none';
-    const { program, recordMs } = this.programFor(spec, mode);
-    const t0 = performance.now();
-    this.upload(map, plan);
-    const t1 = performance.now();
-    const done = program.submit(this.queue); // the native submit happens synchronously in here
-    const t2 = performance.now();
-    await done;
-    const t3 = performance.now();
-    const out = this.readback(plan);
-    if (this.checkFinite) await this.checkOutputsFinite(out, map, spec);
-    const t4 = performance.now();
-    const timing: RunTiming = { startMs: t0, h2dMs: t1 - t0, enqueueMs: t2 - t1, waitMs: t3 - t1, d2hMs: t4 - t3, latencyMs: t4 - t0 };
-    if (made) timing.specialization = made;
-    if (recordMs !== undefined && spec !== this.engine.specializations.base) timing.recordMs = recordMs;
-    if (mode !== 'none') {
-      const info = this.engine.device.info;
-      const ticks = program.timestamps();
-      timing.gpuMs = ticksToMs(ticks[0], ticks[ticks.length - 1], info.timestampPeriodNs, info.timestampValidBits);
-      if (mode === 'layers') timing.layerMs = timestampDeltasMs(ticks, info.timestampPeriodNs, info.timestampValidBits);
-    }
-    this.lastTiming = timing;
-    if (profiler && timing.layerMs) {
-      const layers = plan.layers;
-      timing.layerMs.forEach((ms, i) => profiler.reportLayerTime(layers[i].name, ms));
-    }
-    return out;
-  }
 
   /** The first non-finite element of a tensor's float values, or -1. */
   private static firstNonFinite(values: ArrayLike<number>): number {
@@ -459,13 +845,14 @@ export class ExecutionContext {
   }
 
   /** checkFinite: throws NonFiniteError naming the input or the first layer that made a NaN/Inf output. */
-  private async checkOutputsFinite(out: Map<string, Tensor>, feeds: Map<string, Tensor>, spec: Specialization): Promise<void> {
+  private async checkOutputsFinite(out: Map<string, Tensor | DeviceTensor>, feeds: Map<string, Tensor | DeviceTensor>, spec: Specialization): Promise<void> {
     const plan = spec.plan;
-    const bad = [...out].find(([, t]) => (t.dtype === 'float32' || t.dtype === 'float16' || t.dtype === 'float64') && ExecutionContext.firstNonFinite(t.toNumbers() as ArrayLike<number>) >= 0);
+    // outputs written to DeviceTensors stay on the device: not checked
+    const bad = [...out].find(([, t]) => t instanceof Tensor && (t.dtype === 'float32' || t.dtype === 'float16' || t.dtype === 'float64') && ExecutionContext.firstNonFinite(t.toNumbers() as ArrayLike<number>) >= 0);
     if (!bad) return;
     const what = `output '${bad[0]}' holds NaN or Inf`;
     for (const [name, t] of feeds) {
-      if (t.dtype.startsWith('float') && ExecutionContext.firstNonFinite(t.toNumbers() as ArrayLike<number>) >= 0) throw new NonFiniteError(`${what}: input '${name}' already does`, name);
+      if (t instanceof Tensor && t.dtype.startsWith('float') && ExecutionContext.firstNonFinite(t.toNumbers() as ArrayLike<number>) >= 0) throw new NonFiniteError(`${what}: input '${name}' already does`, name);
     }
     // the layers again, one program each, reading each layer's outputs as soon as it ran
     this.upload(feeds, plan);
@@ -498,9 +885,19 @@ export class ExecutionContext {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
+    // runs in flight keep what their programs recorded alive natively until they complete
     for (const ps of this.programs.values()) for (const p of ps.values()) p.dispose();
-    this.arena.dispose();
-    this.scratch?.dispose();
+    for (const p of this.copyPrograms.values()) p.dispose();
+    this.copyPrograms.clear();
+    // submitted runs complete and read their outputs first; runs still waiting reject (DisposedError)
+    const slots = [...this.slots], arena = this.arena, scratch = this.scratch;
+    const free = () => {
+      for (const s of slots) { s.input?.dispose(); s.output?.dispose(); }
+      arena.dispose();
+      scratch?.dispose();
+    };
+    if (slots.every((s) => s.idle)) free();
+    else void this.lastDone.then(free);
     this.engine.forget(this);
   }
 }

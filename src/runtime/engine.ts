@@ -2,10 +2,11 @@
  * Engine and ExecutionContext in TensorRT's shape. An Engine owns the compiled pipelines and the
  * weights on one device; each ExecutionContext owns its activation arena and one program recorded
  * once (every layer's dispatches and barriers), so a run crosses into native code a fixed number of
- * times whatever the layer count: write inputs, submit (awaited on a worker thread), read outputs.
+ * times whatever the layer count: write inputs, submit (awaited on the queue's waiter thread), read outputs.
  *
- * Concurrency: execute() calls on one context are queued (they share its arena); separate contexts
- * run independently, each on its own queue where the device has several (multi-stream).
+ * Concurrency (docs/async.md): runs of one context go through the queue in order, up to
+ * maxInFlight at once with their transfers overlapped (they share its arena); separate contexts
+ * (streams) run independently, each on the least used queue where the device has several.
  *
  * An engine serializes to an engine file (plan, weights, SPIR-V, pipeline cache; engine-file.ts)
  * and loads from one without graph work or GLSL compilation. A context runs in four timed phases
@@ -20,6 +21,7 @@ import { Pipeline } from '../gpu/pipeline';
 import type { BuiltEngine, EngineIO, EnginePlan, ProfileRange, RefitWeight, ShaderTable } from '../kernel/plan';
 import type { OpRegistry } from '../ops/registry';
 import { ExecutionContext } from './context';
+import { DeviceTensor } from './device-tensor';
 import { checkFingerprint, EngineFileContents, EngineKey, fingerprintOf, readEngineFile, writeEngineFile } from './engine-file';
 import { checkLoadedPlan } from './plan-check';
 import { decodePlainData, encodePlainData, Json } from './plan-codec';
@@ -260,12 +262,30 @@ export class Engine {
     return { plan: this.plan, device: this.device, weights: this.weights, busy: () => [...this.contexts].some((c) => c.busy) };
   }
 
-  /** A context with its own activation memory; runs on queue `index % queueCount`. */
+  /**
+   * A context with its own activation memory (a stream): it runs on the device queue the fewest of
+   * this engine's live contexts use, so contexts run concurrently on separate queues where the
+   * device has several (docs/async.md).
+   */
   createExecutionContext(): ExecutionContext {
     this.check();
-    const ctx = new ExecutionContext(this, this.contexts.size % Math.max(1, this.device.info.queueCount));
+    const uses = new Array<number>(Math.max(1, this.device.info.queueCount)).fill(0);
+    for (const c of this.contexts) uses[c.queue]++;
+    const ctx = new ExecutionContext(this, uses.indexOf(Math.min(...uses)));
     this.contexts.add(ctx);
     return ctx;
+  }
+
+  /**
+   * A DeviceTensor on this engine's device for its input or output `name` (its dtype, GPU storage
+   * and shape; `dims` for another shape inside an optimization profile), owned by the caller: give
+   * it to execute()/enqueue() as the input, or in `options.outputs` (docs/async.md).
+   */
+  createDeviceTensor(name: string, dims?: readonly number[]): DeviceTensor {
+    this.check();
+    const io = this.plan.inputs.find((i) => i.name === name) ?? this.plan.outputs.find((o) => o.name === name);
+    if (!io) throw new InputError(`'${name}' is not an input or output of this engine (inputs: ${this.plan.inputs.map((i) => i.name).join(', ')}; outputs: ${this.plan.outputs.map((o) => o.name).join(', ')})`);
+    return DeviceTensor.alloc(this.device, io.dtype, dims ?? io.dims, io.gpu);
   }
 
   /** @internal */

@@ -116,6 +116,28 @@ describe('vkrt exec / inspect', function () {
     for (const [k, t] of a) assert.deepEqual(Buffer.from((b.get(k)!.data as Float32Array).buffer), Buffer.from((t.data as Float32Array).buffer));
   });
 
+  it('--infStreams=2 --inFlight=2: two contexts with two runs in flight each; same outputs; the trace shows the runs side by side', async () => {
+    const r = await runCli('exec', `--loadEngine=${engineFile}`, '--infStreams=2', '--inFlight=2', '--iterations=8', '--duration=0', '--warmUp=0',
+      `--exportTrace=${f('streams.json')}`, `--exportOutput=${f('streams.npz')}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Streams: 2 \(contexts on queues? [\d, ]+ of \d+\), 2 run\(s\) in flight each/);
+    const counts = [...r.stdout.matchAll(/Stream (\d): (\d+) runs/g)].map((m) => Number(m[2]));
+    assert.equal(counts.length, 2);
+    assert.equal(counts[0] + counts[1], 8);
+    const trace = JSON.parse(fs.readFileSync(f('streams.json'), 'utf8'));
+    checkTrace(trace);
+    const hostTracks = new Set(trace.traceEvents.filter((e: { cat?: string }) => e.cat === 'run').map((e: { tid: number }) => e.tid));
+    assert.ok(hostTracks.size >= 2, 'runs of both streams on tracks of their own');
+    assert.equal(trace.traceEvents.filter((e: { cat?: string }) => e.cat === 'gpu').length, 8);
+    const a = parseNpz(fs.readFileSync(f('built.npz'))), b = parseNpz(fs.readFileSync(f('streams.npz')));
+    for (const [k, t] of a) assert.deepEqual(Buffer.from((b.get(k)!.data as Float32Array).buffer), Buffer.from((t.data as Float32Array).buffer));
+    for (const bad of ['--infStreams=0', '--inFlight=17']) {
+      const e = await runCli('exec', `--loadEngine=${engineFile}`, bad, ...quick);
+      assert.notEqual(e.code, 0);
+      assert.match(e.stderr, /must be from/);
+    }
+  });
+
   it('--separateProfileRun profiles after an unprofiled benchmark', async () => {
     const r = await runCli('exec', `--loadEngine=${engineFile}`, '--dumpProfile', '--separateProfileRun', ...quick);
     assert.equal(r.code, 0, r.stderr);

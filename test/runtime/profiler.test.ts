@@ -16,7 +16,10 @@ import { ExecutionContext } from '../../src/runtime/context';
 
 /** The context's recorded programs of the engine's plan by timestamp mode (private; read for the no-queries check). */
 function programs(ctx: ExecutionContext): Map<string, Program> {
-  return (ctx as unknown as { programs: Map<unknown, Map<string, Program>> }).programs.get(ctx.engine.specializations.base)!;
+  const all = (ctx as unknown as { programs: Map<unknown, Map<string, Program>> }).programs.get(ctx.engine.specializations.base)!;
+  // keys are mode|slot|device-tensor inputs|device-tensor outputs; runs one at a time use slot 0 only
+  for (const k of all.keys()) assert.ok(k.endsWith('|0||'), `a program of another staging slot: ${k}`);
+  return new Map([...all].map(([k, p]) => [k.split('|')[0], p]));
 }
 
 describe('per-layer profiler', function () {

@@ -23,6 +23,23 @@ describe('Chrome/Perfetto trace', () => {
     assert.ok(host.every((e) => e.tid !== gpu[0].tid));
   });
 
+  it('overlapping runs (two in flight, two streams) get a host track per stream and slot; a queue runs them one after another', () => {
+    // runs of 2 ms GPU each, submitted 0.5 ms apart on one queue: the queue serializes them
+    const mk = (start: number, slot: number, stream: number, wait: number) => ({ ...run(start), slot, stream, queue: 0, waitMs: wait, latencyMs: 0.1 + wait + 0.3, gpuMs: 2 });
+    const runs = [mk(0, 0, 0, 2.2), mk(0.5, 1, 0, 3.9), mk(0.6, 0, 1, 5.8)];
+    const t = buildTrace(runs, [], { engine: 'e', device: 'd' });
+    checkTrace(t); // slices on one track nest or are disjoint
+    const hostRuns = t.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'run');
+    assert.equal(new Set(hostRuns.map((e) => e.tid)).size, 3, 'one host track per stream and slot');
+    assert.ok(hostRuns[1].ts < hostRuns[0].ts + hostRuns[0].dur!, 'the host tracks overlap in time');
+    const gpu = t.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'gpu');
+    assert.equal(gpu.length, 3);
+    assert.equal(new Set(gpu.map((e) => e.tid)).size, 1);
+    assert.deepEqual(gpu.map((e) => e.ts), [100, 2100, 4100], 'each run starts on the queue when the previous one ended');
+    const names = t.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!.name);
+    assert.ok(names.includes('host stream 1 slot 0') && names.includes('GPU queue 0 (d)'));
+  });
+
   it('runs without layer times give host phases only; no runs give metadata only', () => {
     const t = buildTrace([run(5)], [{ name: 'a' }], { engine: 'e', device: 'd' });
     checkTrace(t);
