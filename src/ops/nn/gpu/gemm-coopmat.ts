@@ -10,17 +10,17 @@
 import type { BindingRef, CoopMatCaps, DispatchDesc, KernelContext, KernelImpl } from '../../../kernel/contract';
 
 /** A workgroup tile: WM x WN subgroups, each FM x FN fragments (128x128 and 64x64 for 16x16 fragments). */
-interface Tile { wm: number; wn: number; fm: number; fn: number }
-const TILES: readonly Tile[] = [
+export interface Tile { wm: number; wn: number; fm: number; fn: number }
+export const TILES: readonly Tile[] = [
   { wm: 2, wn: 4, fm: 4, fn: 2 },
   { wm: 2, wn: 2, fm: 2, fn: 2 },
 ];
 /** Invocations per emulated subgroup (CM_LANES of coopmat.glsl). */
-const EMULATED_LANES = 32;
+export const EMULATED_LANES = 32;
 /** Products smaller than this in M, N or K go after the other candidates (most of a fragment would idle). */
-const MIN_SIDE = 32;
+export const MIN_SIDE = 32;
 /** Tile workgroups from which the large tile goes first. */
-const LARGE_TILE_MIN_GROUPS = 32;
+export const LARGE_TILE_MIN_GROUPS = 32;
 
 /** What a GEMM kernel passes: its shape, strides, params, defines and bindings. */
 export interface CoopMatGemm {

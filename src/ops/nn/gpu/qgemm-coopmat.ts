@@ -10,15 +10,7 @@
  */
 import type { BindingRef, CoopMatCaps, KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
 
-/** A workgroup tile: WM x WN subgroups, each FM x FN fragments (128x128 and 64x64 for 16x16 fragments). */
-interface Tile { wm: number; wn: number; fm: number; fn: number }
-const TILES: readonly Tile[] = [
-  { wm: 2, wn: 4, fm: 4, fn: 2 },
-  { wm: 2, wn: 2, fm: 2, fn: 2 },
-];
-const EMULATED_LANES = 32;
-const MIN_SIDE = 32;
-const LARGE_TILE_MIN_GROUPS = 32;
+import { EMULATED_LANES, LARGE_TILE_MIN_GROUPS, MIN_SIDE, TILES } from './gemm-coopmat';
 
 /** An integer GEMM as the kernel passes it: A (M x K) and B (K x N) operands with their zero points. */
 export interface QCoopMatGemm {
