@@ -21,7 +21,9 @@ import { flagString, parseCommand, type CommandSpec } from './args';
 import { BUILD_HELP, resolveModelPath } from './engine-flags';
 import { loadInputs, parseShapes, randomInputs } from './exec';
 import type { EnginePlan } from '../kernel/plan';
-import { buildEngine } from '../api/build';
+import { buildEngine, buildEngineAsync } from '../api/build';
+import type { Int8Calibrator } from '../builder/quant/calibrator';
+import { CALIB_HELP, CALIB_VALUE_FLAGS, calibratorFromFlags } from './calib';
 
 /** Error of one tensor against its reference. */
 export interface TensorError {
@@ -67,6 +69,9 @@ export function tensorError(name: string, ref: Tensor, got: Tensor): TensorError
 
 export interface CompareOptions {
   fp16?: boolean;
+  /** INT8 layers (BuilderConfig.int8): a Q/DQ model as it is, a float model calibrated with `calibrator`. */
+  int8?: boolean;
+  calibrator?: Int8Calibrator;
   fp32Layers?: string[];
   /** Run the graph optimizer (default true; BuilderConfig.fusion). */
   fusion?: boolean;
@@ -108,10 +113,14 @@ export async function compareModel(model: Model, options: CompareOptions = {}): 
     const seen = new Set(g.outputs);
     for (const n of g.nodes) for (const o of n.outputs) if (o && !seen.has(o)) { seen.add(o); g.outputs.push(o); }
   }
-  const threshold = options.threshold ?? (options.fp16 ? 1e-2 : 1e-4);
+  const threshold = options.threshold ?? (options.int8 ? 1e-1 : options.fp16 ? 1e-2 : 1e-4);
   const device = options.device ?? Device.create();
   try {
-    const engine = buildEngine(model, { device, inputShapes: options.inputShapes, fp16: options.fp16, fp32Layers: options.fp32Layers, fusion: options.fusion, log: options.log });
+    const config = { device, inputShapes: options.inputShapes, fp16: options.fp16, fp32Layers: options.fp32Layers, fusion: options.fusion, log: options.log };
+    // INT8 calibrates by running the network: the asynchronous build (untuned, as the FP32/FP16 path)
+    const engine = options.int8
+      ? await buildEngineAsync(model, { ...config, int8: true, calibrator: options.calibrator, optimizationLevel: 0, worker: false })
+      : buildEngine(model, config);
     try {
       const feeds = randomInputs(engine.inputs, options.seed ?? 1);
       for (const [k, t] of options.inputs ?? []) feeds.set(k, t);
@@ -159,17 +168,19 @@ export const SPEC: CommandSpec = {
   name: 'compare',
   summary: "Accuracy of an engine against the CPU reference interpreter (Polygraphy's role): both run on the same inputs; per output the max absolute error, relative L2 error, cosine similarity and NaN/Inf; exit 1 when an output is over the threshold.",
   usage: 'compare --onnx=FILE [flags]',
-  valueFlags: ['onnx', 'shapes', 'loadInputs', 'seed', 'device', 'threshold', 'fp32Layers'],
-  switches: ['fp16', 'noFusion', 'layerwise'],
+  valueFlags: ['onnx', 'shapes', 'loadInputs', 'seed', 'device', 'threshold', 'fp32Layers', ...CALIB_VALUE_FLAGS],
+  switches: ['fp16', 'int8', 'noFusion', 'layerwise'],
   help: {
     ...BUILD_HELP,
     loadInputs: { value: 'SPEC', description: "inputs, as exec's --loadInputs", default: 'seeded random values' },
     seed: { value: 'N', description: 'seed of the random inputs', default: '1' },
-    threshold: { value: 'X', description: 'relative L2 error above which an output fails', default: '1e-2 with --fp16, else 1e-4' },
+    threshold: { value: 'X', description: 'relative L2 error above which an output fails', default: '1e-1 with --int8, 1e-2 with --fp16, else 1e-4' },
+    int8: { description: 'INT8 layers: a Q/DQ model as it is, a float model calibrated first (--calib; docs/int8.md). With --layerwise every tensor is an output, so fewer layers fold into integer ones' },
+    ...CALIB_HELP,
     fp32Layers: { value: 'A,B', description: 'layer names, output names or op types kept in FP32 in an FP16 engine' },
     layerwise: { description: 'compare every intermediate tensor and name the first layer whose error jumps' },
   },
-  examples: ['vkrt compare --onnx=model.onnx --fp16', 'vkrt compare --onnx=model.onnx --fp16 --layerwise --fp32Layers=Softmax'],
+  examples: ['vkrt compare --onnx=model.onnx --fp16', 'vkrt compare --onnx=model.onnx --fp16 --layerwise --fp32Layers=Softmax', 'vkrt compare --onnx=model.onnx --int8 --calib=calib/'],
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -199,15 +210,18 @@ export async function run(argv: string[]): Promise<number> {
   const device = Device.create({ index: dev !== undefined ? Number(dev) : undefined });
   const verbose = args.flags.has('verbose');
   const fp16 = args.flags.has('fp16');
+  const int8 = args.flags.has('int8');
   try {
+    const calibrator = int8 ? calibratorFromFlags(args, model, shapes, (l) => console.log(`[W] ${l}`)) : undefined;
     const fp32Layers = flagString(args, 'fp32Layers')?.split(',').filter((s) => s);
     const report = await compareModel(model, {
-      fp16, fp32Layers, fusion: !args.flags.has('noFusion'), inputShapes: shapes, inputs, seed, layerwise: args.flags.has('layerwise'), threshold, device,
+      fp16, int8, calibrator, fp32Layers, fusion: !args.flags.has('noFusion'), inputShapes: shapes, inputs, seed, layerwise: args.flags.has('layerwise'), threshold, device,
       log: (l) => { if (verbose || l.startsWith('fp16:')) console.log(`[build] ${l}`); },
     });
     const p = report.plan;
     const n16 = p.layers.filter((l) => l.precision === 'fp16').length;
-    console.log(`[I] ${onnx} on ${device.info.name}: ${p.layers.length} layers, ${n16} in FP16, ${p.layers.length - n16} in FP32; inputs ${load ? `from ${load}` : `seeded random (seed ${seed})`}`);
+    const n8 = p.layers.filter((l) => l.precision === 'int8').length;
+    console.log(`[I] ${onnx} on ${device.info.name}: ${p.layers.length} layers, ${n8 ? `${n8} in INT8, ` : ''}${n16} in FP16, ${p.layers.length - n16 - n8} in FP32; inputs ${load ? `from ${load}` : `seeded random (seed ${seed})`}`);
     if (verbose) for (const l of p.layers) console.log(`[I]   layer ${l.name} (${l.opTypes.join('+')}) ${l.kernel} ${l.precision}`);
     for (const e of report.outputs) console.log(`[I] Output ${e.name}: ${fmt(e)}${fails(e, report.threshold) ? '  <-- over threshold' : ''}`);
     if (args.flags.has('layerwise')) {

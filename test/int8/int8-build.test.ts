@@ -20,6 +20,7 @@ import { registry } from '../../src/ops/index';
 import { loadModel } from '../../src/onnx/parse';
 import { writeNpz } from '../../src/io/npy';
 import { main } from '../../src/cli/main';
+import { compareModel } from '../../src/cli/compare';
 import { openDevice } from '../helpers/gpu';
 import { rng } from '../helpers/gpu-op';
 import { MODELS } from '../helpers/model-cases';
@@ -176,6 +177,16 @@ describe('INT8 builds', function () {
       engine.dispose();
       await session.release();
     }
+  });
+
+  it('vkrt compare --int8: the INT8 engine against the reference on a real digit (compareModel)', async () => {
+    const model = loadModel(path.join(MODELS, 'mnist-8', 'model.onnx'));
+    const inName = model.graph.inputs[0];
+    const feeds = (ds: { x: number[] }[]) => ds.map((d) => new Map([[inName, new Tensor('float32', [1, 1, 28, 28], Float32Array.from(d.x))]]));
+    const report = await compareModel(model, { device, int8: true, calibrator: createCalibrator({ batches: feeds(mnistDigits(0, 32)) }), inputs: feeds(mnistDigits(600, 1))[0] });
+    assert.ok(report.plan.layers.filter((l) => l.precision === 'int8').length >= 2);
+    assert.ok(report.passed, `rel L2 ${report.outputs[0].relL2}`);
+    assert.ok(report.outputs[0].relL2 > 0 && report.outputs[0].relL2 < 0.1, `rel L2 ${report.outputs[0].relL2}`);
   });
 
   it('mnist-8 INT8 accuracy on real digits is within 0.5 pp of FP32 (500 calibration digits); byte activations: a smaller arena, the same results as int32', async () => {
