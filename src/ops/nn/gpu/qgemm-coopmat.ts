@@ -10,7 +10,7 @@
  */
 import type { BindingRef, CoopMatCaps, KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
 
-import { EMULATED_LANES, LARGE_TILE_MIN_GROUPS, MIN_SIDE, TILES } from './gemm-coopmat';
+import { placeCoopMatCandidates, tilePlans } from './gemm-coopmat';
 
 /** An integer GEMM as the kernel passes it: A (M x K) and B (K x N) operands with their zero points. */
 export interface QCoopMatGemm {
@@ -55,37 +55,20 @@ export function qcoopMatImpls(ctx: KernelContext, g: QCoopMatGemm, prefix: strin
   if (!ok(g.a) || !ok(g.b) || !ctx.caps.int8) return [];
   const cm = int8CoopMat(ctx);
   if (!cm) return [];
-  const lanes = cm.path === 'emulate' ? EMULATED_LANES : ctx.caps.subgroupSize;
-  if (cm.path === 'emulate' && (cm.M * cm.N) % EMULATED_LANES !== 0) return [];
   const bk = cm.K * Math.max(1, Math.round(64 / cm.K));
   const sa = shiftOf(g.a), sb = shiftOf(g.b);
-  const out: KernelImpl[] = [];
-  for (const t of TILES) {
-    const bm = t.wm * t.fm * cm.M, bn = t.wn * t.fn * cm.N, warps = t.wm * t.wn;
-    const gx = Math.ceil(g.N / bn), gy = Math.ceil(g.M / bm);
-    if (warps * lanes > ctx.caps.maxWorkgroupInvocations || gx > ctx.caps.maxGroupsX || gy > ctx.caps.maxGroupsY) continue;
-    if (sharedBytes(cm, bm, bn, bk, warps) > (ctx.caps.maxSharedMemory ?? 16384)) continue;
-    const defines: Record<string, string | number> = {
-      ...g.defines, QGEMM_COOPMAT: 1, [`VKRT_COOPMAT_${cm.path.toUpperCase()}`]: 1,
-      CM_M: cm.M, CM_N: cm.N, CM_K: cm.K,
-      GEMM_CM_BM: bm, GEMM_CM_BN: bn, GEMM_CM_BK: bk, GEMM_CM_WM: t.wm, GEMM_CM_WN: t.wn,
-      QG_SHIFT_A: sa, QG_SHIFT_B: sb,
-    };
+  return tilePlans(ctx, cm, g, bk, (bm, bn, warps) => sharedBytes(cm, bm, bn, bk, warps)).map((t) => {
+    const defines: Record<string, string | number> = { ...g.defines, QGEMM_COOPMAT: 1, ...t.defines, QG_SHIFT_A: sa, QG_SHIFT_B: sb };
     if (zpMayBeNonzero(g.bZp, sb)) defines.QG_ROWSUM = 1;
     if (zpMayBeNonzero(g.aZp, sa)) defines.QG_COLSUM = 1;
-    out.push({
-      name: `${prefix}_coopmat_i8_${bm}x${bn}`,
-      dispatches: [{ shader: g.shader, defines, params: g.params, workgroup: [warps * lanes, 1, 1], groups: [gx, gy, g.batch], bindings: g.bindings }],
-    });
-  }
-  if (out.length === 2 && Math.ceil(g.M / 128) * Math.ceil(g.N / 128) * g.batch < LARGE_TILE_MIN_GROUPS) out.reverse();
-  return out;
+    return {
+      name: `${prefix}_coopmat_i8_${t.bm}x${t.bn}`,
+      dispatches: [{ shader: g.shader, defines, params: g.params, workgroup: t.workgroup, groups: t.groups, bindings: g.bindings }],
+    };
+  });
 }
 
 /** Adds the int8 matrix-unit candidates: first for products that fill fragments, last for thin ones. */
 export function addQCoopMatCandidates(ctx: KernelContext, impls: KernelImpl[], g: QCoopMatGemm, prefix: string): void {
-  const cm = qcoopMatImpls(ctx, g, prefix);
-  if (!cm.length) return;
-  if (g.M >= MIN_SIDE && g.N >= MIN_SIDE && g.K >= MIN_SIDE) impls.unshift(...cm);
-  else impls.push(...cm);
+  placeCoopMatCandidates(impls, qcoopMatImpls(ctx, g, prefix), g);
 }
