@@ -105,27 +105,45 @@ const amaxProbe = (t: string, k: number): Node[] => [
  * shapes), from one FP32 engine whose outputs are those maxima (the FP16 range check).
  */
 export async function tensorRanges(model: Model, batches: readonly Map<string, Tensor>[], options: CalibrateOptions): Promise<Map<string, number>> {
-  const names = inputNames(model);
-  const shapes = Object.fromEntries(names.map((n) => [n, [...batches[0].get(n)!.dims]]));
-  const m = typed(model, shapes);
+  const m = typed(model, batchShapes(model, batches[0]));
   const g = m.graph;
   const tensors = g.nodes.filter((n) => !n.domain || n.domain === 'ai.onnx').flatMap((n) => n.outputs)
     .filter((o) => o && !g.initializers.has(o) && ['float32', 'float16'].includes(g.types.get(o)?.dtype ?? '') && g.types.get(o)?.kind !== 'sequence');
-  const p = withProbes(m, amaxProbe, tensors);
-  const engine = await options.build(p.model, { device: options.device, inputShapes: shapes, optimizationLevel: 0, paramMode: options.paramMode });
-  const out = new Map<string, number>();
+  return maxima(m, tensors, batches, options, Infinity);
+}
+
+/** The input shapes of a batch, by network input. */
+function batchShapes(model: Model, batch: Map<string, Tensor>): Record<string, number[]> {
+  return Object.fromEntries(inputNames(model).map((n) => [n, [...batch.get(n)!.dims]]));
+}
+
+/**
+ * Builds `model` (typed for the batches' shapes) with `probes` on `tensors` as its outputs, runs every
+ * batch on one context and hands each tensor's probe output to `take`; `onBatch` after each batch.
+ */
+async function runProbes(model: Model, tensors: string[], probes: (t: string, k: number) => Node[], batches: readonly Map<string, Tensor>[], options: CalibrateOptions,
+  take: (tensor: string, value: Tensor) => void, onBatch?: (done: number) => void): Promise<void> {
+  const p = withProbes(model, probes, tensors);
+  const engine = await options.build(p.model, { device: options.device, inputShapes: batchShapes(model, batches[0]), optimizationLevel: 0, paramMode: options.paramMode });
   try {
     const ctx = engine.createExecutionContext();
-    for (const b of batches) {
-      const r = await ctx.execute(b);
-      for (const [t, o] of p.outputs) {
-        const v = Number((r.get(o)!.data as Float32Array)[0]);
-        out.set(t, Math.max(out.get(t) ?? 0, Number.isNaN(v) ? Infinity : v));
-      }
+    for (let i = 0; i < batches.length; i++) {
+      const r = await ctx.execute(batches[i]);
+      for (const [t, o] of p.outputs) take(t, r.get(o)!);
+      onBatch?.(i + 1);
     }
   } finally {
     engine.dispose();
   }
+}
+
+/** Each tensor's |x| maximum over the batches (a NaN maximum counts as `nan`). */
+async function maxima(model: Model, tensors: string[], batches: readonly Map<string, Tensor>[], options: CalibrateOptions, nan: number, onBatch?: (done: number) => void): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await runProbes(model, tensors, amaxProbe, batches, options, (t, v) => {
+    const a = Number((v.data as Float32Array)[0]);
+    out.set(t, Math.max(out.get(t) ?? 0, Number.isNaN(a) ? nan : a));
+  }, onBatch);
   return out;
 }
 
@@ -244,69 +262,39 @@ export async function calibrate(model: Model, calibrator: Int8Calibrator, option
     return { ...cached, fromCache: true };
   }
 
-  // pass 1: ranges
+  // pass 1: ranges (the batches are kept for pass 2: a calibrator is a stream)
   const batches: Map<string, Tensor>[] = [];
-  const amax = new Map<string, number>();
-  let probe: Engine | undefined;
-  let outs: Map<string, string> | undefined;
   const t0 = performance.now();
-  try {
-    for (;;) {
-      const b = await calibrator.getBatch(names);
-      if (!b) break;
-      const feeds = toMap(b);
-      for (const n of names) if (!feeds.has(n)) throw new InputError(`calibration batch ${batches.length + 1} lacks input '${n}' (the network's inputs: ${names.join(', ')})`);
-      if (!probe) {
-        const shapes = Object.fromEntries(names.map((n) => [n, [...feeds.get(n)!.dims]]));
-        const m = typed(model, shapes);
-        tensors = calibrationTensors(m);
-        if (!tensors.length) throw new InputError('the model has no tensor to calibrate (no Conv, Gemm, MatMul or Add of two activations)');
-        const p = withProbes(m, amaxProbe);
-        outs = p.outputs;
-        probe = await options.build(p.model, { device: options.device, inputShapes: shapes, optimizationLevel: 0, paramMode: options.paramMode });
-      }
-      const ctx = probe.createExecutionContext();
-      const r = await ctx.execute(feeds);
-      for (const [t, o] of outs!) {
-        const v = Number((r.get(o)!.data as Float32Array)[0]);
-        amax.set(t, Math.max(amax.get(t) ?? 0, Number.isNaN(v) ? 0 : v));
-      }
-      batches.push(feeds);
-      options.onProgress?.({ pass: 1, batch: batches.length });
-    }
-  } finally {
-    probe?.dispose();
+  for (let b = await calibrator.getBatch(names); b; b = await calibrator.getBatch(names)) {
+    const feeds = toMap(b);
+    for (const n of names) if (!feeds.has(n)) throw new InputError(`calibration batch ${batches.length + 1} lacks input '${n}' (the network's inputs: ${names.join(', ')})`);
+    batches.push(feeds);
   }
   if (!batches.length) throw new InputError('the calibrator gave no batch (getBatch returned null at once): give it representative inputs, or a cache');
+  const m = typed(model, batchShapes(model, batches[0]));
+  tensors = calibrationTensors(m);
+  if (!tensors.length) throw new InputError('the model has no tensor to calibrate (no Conv, Gemm, MatMul or Add of two activations)');
+  const amax = await maxima(m, tensors, batches, options, 0, (batch) => options.onProgress?.({ pass: 1, batch }));
   const pass1Ms = performance.now() - t0;
   log(`int8: pass 1 (ranges) over ${batches.length} batch(es) of ${calibrator.getBatchSize()} in ${pass1Ms.toFixed(0)} ms`);
 
   // pass 2: histograms (min-max needs none)
   const hist = new Map<string, Float64Array>();
   if (algorithm !== 'minmax') {
-    const shapes = Object.fromEntries(names.map((n) => [n, [...batches[0].get(n)!.dims]]));
-    const p = withProbes(typed(model, shapes), (t, k) => [
+    const t1 = performance.now();
+    const histogram = (t: string, k: number) => [
       new Node({ name: `vkrt_calib_hist_${k}`, opType: 'Histogram', domain: 'vkrt', inputs: [t], outputs: [`vkrt_calib_hist_${k}`],
         attrs: { bins: { type: 'int', value: HISTOGRAM_BINS }, amax: { type: 'float', value: amax.get(t) ?? 0 } } }),
-    ]);
-    const engine = await options.build(p.model, { device: options.device, inputShapes: shapes, optimizationLevel: 0, paramMode: options.paramMode });
-    const t1 = performance.now();
-    try {
-      const ctx = engine.createExecutionContext();
-      for (let i = 0; i < batches.length; i++) {
-        const r = await ctx.execute(batches[i]);
-        for (const [t, o] of p.outputs) {
-          const c = r.get(o)!.data as Int32Array;
-          let h = hist.get(t);
-          if (!h) hist.set(t, (h = new Float64Array(c.length)));
-          for (let j = 0; j < c.length; j++) h[j] += c[j];
-        }
-        const per = (performance.now() - t1) / (i + 1);
-        options.onProgress?.({ pass: 2, batch: i + 1, batches: batches.length, etaMs: per * (batches.length - i - 1) });
-      }
-    } finally {
-      engine.dispose();
-    }
+    ];
+    await runProbes(m, tensors, histogram, batches, options, (t, v) => {
+      const c = v.data as Int32Array;
+      let h = hist.get(t);
+      if (!h) hist.set(t, (h = new Float64Array(c.length)));
+      for (let j = 0; j < c.length; j++) h[j] += c[j];
+    }, (done) => {
+      const per = (performance.now() - t1) / done;
+      options.onProgress?.({ pass: 2, batch: done, batches: batches.length, etaMs: per * (batches.length - done) });
+    });
     log(`int8: pass 2 (histograms, ${HISTOGRAM_BINS} bins) in ${(performance.now() - t1).toFixed(0)} ms`);
   }
   const scales = new Map<string, number>();
