@@ -15,7 +15,8 @@ import { InputError } from '../errors';
 import type { Device } from '../gpu/device';
 import { packageVersion } from '../gpu/assets';
 import { Model, Node, cloneModel } from '../ir/graph';
-import { Tensor } from '../ir/tensor';
+import { allocData, rounderFor, Tensor } from '../ir/tensor';
+import type { DType } from '../ir/dtype';
 import { inferShapes } from '../ops/infer-shapes';
 import { HISTOGRAM_BINS, int8Scale, threshold, type CalibrationAlgorithm } from '../builder/quant/calibrators';
 import { checkCalibrationTable, modelFingerprint, readCalibrationTable, writeCalibrationTable, type CalibrationTable } from '../builder/quant/cache';
@@ -157,16 +158,36 @@ const FP16_HEADROOM = 8;
 
 /** Seeded inputs for the range check: floats uniform in [-1, 1), integers 0..3 (exec's random inputs). */
 export function seededInputs(model: Model, shapes: Record<string, readonly number[]>, seed: number): Map<string, Tensor> {
+  return seededTensors(inputNames(model).map((name) => {
+    const t = model.graph.types.get(name);
+    return { name, dtype: t?.dtype ?? 'float32', dims: [...(shapes[name] ?? (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1)))] };
+  }), seed);
+}
+
+/**
+ * Seeded tensors, one stream over all of them (LCG): floats uniform in [-1, 1) (rounded to narrow
+ * floats), integers 0..3, strings '0'..'3' — `vkrt exec`'s random inputs. `before` sees each first.
+ */
+export function seededTensors(ios: readonly { name: string; dtype: DType; dims: readonly number[] }[], seed = 1, before?: (io: { name: string; dtype: DType; dims: readonly number[] }) => void): Map<string, Tensor> {
   let s = seed >>> 0;
   const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
   const out = new Map<string, Tensor>();
-  for (const name of inputNames(model)) {
-    const t = model.graph.types.get(name);
-    const dims = shapes[name] ?? (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
-    const dtype = t?.dtype ?? 'float32';
-    const n = dims.reduce((a, b) => a * b, 1);
-    const float = dtype.startsWith('float');
-    out.set(name, Tensor.from(dtype, [...dims], Array.from({ length: n }, () => (float ? r() * 2 - 1 : Math.floor(r() * 4)))));
+  for (const io of ios) {
+    before?.(io);
+    // straight into typed storage: a JS array of n numbers would take the V8 heap with it
+    const n = io.dims.reduce((a, b) => a * b, 1);
+    const data = allocData(io.dtype, n);
+    const float = io.dtype.startsWith('float');
+    const round = rounderFor(io.dtype);
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array) for (let i = 0; i < n; i++) data[i] = BigInt(Math.floor(r() * 4));
+    else if (Array.isArray(data)) for (let i = 0; i < n; i++) data[i] = String(Math.floor(r() * 4));
+    else {
+      for (let i = 0; i < n; i++) {
+        const v = float ? r() * 2 - 1 : Math.floor(r() * 4);
+        data[i] = round ? round(v) : v;
+      }
+    }
+    out.set(io.name, new Tensor(io.dtype, [...io.dims], data));
   }
   return out;
 }

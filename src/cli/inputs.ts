@@ -5,11 +5,12 @@
 import * as fs from 'fs';
 import { InputError } from '../errors';
 import { DType } from '../ir/dtype';
-import { allocData, rounderFor, Tensor } from '../ir/tensor';
+import { Tensor } from '../ir/tensor';
 import { parseNpy, parseNpz } from '../io/npy';
 import { parseTensor } from '../onnx/parse';
 import type { EngineIO } from '../kernel/plan';
 import { checkHostBytes } from './engine-flags';
+import { seededTensors } from '../api/calibrate';
 
 const BIN_CTORS: Partial<Record<DType, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer): ArrayLike<number | bigint> }>> = {
   float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array,
@@ -71,26 +72,6 @@ export function loadInputs(spec: string, inputs: readonly EngineIO[]): Map<strin
 
 /** Seeded random inputs in [-1, 1) (integers: 0..3). */
 export function randomInputs(inputs: readonly EngineIO[], seed = 1): Map<string, Tensor> {
-  let s = seed >>> 0;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-  const out = new Map<string, Tensor>();
-  for (const io of inputs) {
-    checkHostBytes(io.name, io.dtype, io.dims, 'input', 'fill with random values');
-    // straight into typed storage: a JS array of n numbers would take the V8 heap with it
-    const n = io.dims.reduce((a, b) => a * b, 1);
-    const data = allocData(io.dtype, n);
-    const float = io.dtype.startsWith('float');
-    const round = rounderFor(io.dtype);
-    if (data instanceof BigInt64Array || data instanceof BigUint64Array) for (let i = 0; i < n; i++) data[i] = BigInt(Math.floor(r() * 4));
-    else if (Array.isArray(data)) for (let i = 0; i < n; i++) data[i] = String(Math.floor(r() * 4));
-    else {
-      for (let i = 0; i < n; i++) {
-        const v = float ? r() * 2 - 1 : Math.floor(r() * 4);
-        data[i] = round ? round(v) : v;
-      }
-    }
-    out.set(io.name, new Tensor(io.dtype, io.dims, data));
-  }
-  return out;
+  return seededTensors(inputs, seed, (io) => checkHostBytes(io.name, io.dtype, io.dims, 'input', 'fill with random values'));
 }
 
