@@ -16,11 +16,11 @@
  */
 import { Node } from '../../../ir/graph';
 import { Tensor } from '../../../ir/tensor';
-import { ACTIVATIONS, EPILOGUE_ATTRS } from '../../../ops/nn/gpu/epilogue';
+import { ACTIVATIONS } from '../../../ops/nn/gpu/epilogue';
 import { fusedNode, GraphView, Rewrite, Rule } from '../rule';
-import { attrsOf, float, producerIf, str, valuesOf } from '../util';
+import { attrsOf, producerIf, valuesOf } from '../util';
 import { foldConstants } from './simplify';
-import { activationOf } from './vertical';
+import { activationAttrs, activationOf } from './vertical';
 
 const INT8_TYPES = new Set(['int8', 'uint8']);
 
@@ -67,10 +67,6 @@ function ownDqs(g: GraphView, user: Node, dqs: Dq[]): Node[] {
   return dqs.filter((d) => g.usedOnlyBy(d.node.outputs[0], user)).map((d) => d.node);
 }
 
-function activationAttrs(kind: { kind: string; alpha?: number; beta?: number } | undefined) {
-  if (!kind) return {};
-  return { [EPILOGUE_ATTRS.activation]: str(kind.kind), [EPILOGUE_ATTRS.alpha]: kind.alpha === undefined ? undefined : float(kind.alpha), [EPILOGUE_ATTRS.beta]: kind.beta === undefined ? undefined : float(kind.beta) };
-}
 
 /** bias_int32[c] = round(b[c] / (x_scale * w_scale[c])), or undefined when it overflows int32. */
 function int32Bias(b: Tensor, xs: number, ws: number[], channels: number): Tensor | undefined {
@@ -132,7 +128,7 @@ export const qdqConv: Rule = {
       inputs[k] = name;
     }
     const layerParts = [conv, ...(u.act ? [u.act] : []), q];
-    const node = fusedNode(conv, layerParts, { opType: 'QLinearConv', inputs, outputs: [q.outputs[0]], attrs: activationAttrs(u.kind) });
+    const node = fusedNode(conv, layerParts, { opType: 'QLinearConv', inputs, outputs: [q.outputs[0]], attrs: (u.kind ? activationAttrs(u.kind) : {}) });
     return { remove: [...ownDqs(g, conv, [parts.x, parts.w]), ...layerParts], add: [node], initializers };
   },
 };
@@ -214,7 +210,7 @@ export const qdqGemm: Rule = {
     const layerParts = [layer, ...(add ? [add] : []), ...(act ? [act] : []), q];
     const conv = fusedNode(layer, layerParts, {
       opType: 'QLinearConv', inputs, outputs: [out4],
-      attrs: { ...Object.fromEntries([...layer.attrs.keys()].map((k) => [k, undefined])), kernel_shape: { type: 'ints', value: [1, 1] }, ...activationAttrs(kind) },
+      attrs: { ...Object.fromEntries([...layer.attrs.keys()].map((k) => [k, undefined])), kernel_shape: { type: 'ints', value: [1, 1] }, ...(kind ? activationAttrs(kind) : {}) },
     });
     const r1 = new Node({ name: g.fresh(`${conv.name}_rows`), opType: 'Reshape', inputs: [parts.x.q, s1], outputs: [in4] });
     const r2 = new Node({ name: g.fresh(`${conv.name}_unrows`), opType: 'Reshape', inputs: [out4, s2], outputs: [q.outputs[0]] });

@@ -60,7 +60,8 @@ export function activationOf(node: Node, g: GraphView): { kind: string; alpha?: 
   return undefined;
 }
 
-function activationAttrs(a: { kind: string; alpha?: number; beta?: number }): Record<string, Attr | undefined> {
+/** The epilogue attributes of an activation (EPILOGUE_ATTRS). */
+export function activationAttrs(a: { kind: string; alpha?: number; beta?: number }): Record<string, Attr | undefined> {
   return { [EPILOGUE_ATTRS.activation]: str(a.kind), [EPILOGUE_ATTRS.alpha]: a.alpha === undefined ? undefined : float(a.alpha), [EPILOGUE_ATTRS.beta]: a.beta === undefined ? undefined : float(a.beta) };
 }
 
