@@ -1,10 +1,11 @@
 /**
  * Phase 6, the memory plan: each arena tensor's lifetime in layer steps (inputs live from the
  * start, outputs to the end), offsets from the interval planner (memory-plan.ts), Concat/Split
- * slices placed inside their whole.
+ * slices placed inside their whole, views (Reshape, Flatten, ...) at the offset of the tensor that
+ * owns their bytes.
  */
 import { planMemory, type PlanItem } from '../memory-plan';
-import type { BuildState } from '../state';
+import { rootOf, type BuildState } from '../state';
 import { outputRoot } from './io';
 
 export function planArena(state: BuildState): void {
@@ -20,8 +21,13 @@ export function planArena(state: BuildState): void {
   const end = layers.length;
   const outputRoots = new Set(state.outputs.map((o) => outputRoot(state, o.name)));
   const items: PlanItem[] = [];
+  const views: string[] = [];
   for (const t of tensors.values()) {
     if (t.kind === 'weight') continue;
+    // a view's bindings were resolved to the tensor that owns its bytes (phase 5): it takes no
+    // arena space of its own, only its owner's offset
+    const owner = tensors.get(rootOf(state, t.name));
+    if (owner && owner !== t && owner.kind !== 'weight') { views.push(t.name); continue; }
     const start = t.kind === 'input' ? -1 : first.get(t.name) ?? 0;
     const stop = t.kind === 'output' || outputRoots.has(t.name) ? end : Math.max(start, last.get(t.name) ?? start);
     items.push({ id: t.name, size: t.bytes, start, end: stop });
@@ -29,6 +35,7 @@ export function planArena(state: BuildState): void {
   const plan = planMemory(state.subviews.adjustPlan(items), state.caps.alignment);
   for (const [id, off] of plan.offsets) tensors.get(id)!.offset = off;
   state.subviews.place(tensors);
+  for (const v of views) tensors.get(v)!.offset = tensors.get(rootOf(state, v))!.offset;
   state.arenaBytes = Math.max(plan.arenaBytes, state.caps.alignment);
   state.naiveActivationBytes = plan.naiveBytes;
 }
