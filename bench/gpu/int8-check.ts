@@ -5,13 +5,14 @@
  * (glslang's SPIR-V as is) and VK_KHR_cooperative_matrix (the SPIR-V rewritten by
  * src/builder/spirv/coopmat-khr.ts), each where the driver lists an int8 x int8 -> int32 subgroup
  * combination (the selection is data-driven: DeviceCaps.cooperativeMatrix), every tile pinned, both
- * parameter modes, exact against the reference. Then, unless --noTiming, times a ResNet-50-like
+ * parameter modes, exact against the reference; path 'dot' checks the packed 4x8-bit dot-product
+ * kernels (OpSDot, src/ops/nn/gpu/qgemm-dot.ts) the same way. Then, unless --noTiming, times a ResNet-50-like
  * layer (3x3, 64 -> 64 channels, 56x56, batch --batch, default 32) as QLinearConv+Relu (int8, its
  * uint8 activations held one byte per element and, for comparison, as int32) and as an FP16 Conv, each candidate the layer offers (device time, DeviceTimer, --runs, default 20),
  * and prints TOPS.
  *
  *   npm run build:bench      # on the development machine (with npm run build)
- *   node dist/bench/bench/gpu/int8-check.js [--paths=nv,khr] [--validation] [--out=FILE] [--batch=N] [--runs=N] [--kernels=REGEX]
+ *   node dist/bench/bench/gpu/int8-check.js [--paths=nv,khr,dot] [--validation] [--out=FILE] [--batch=N] [--runs=N] [--kernels=REGEX]
  *
  * Exits 1 when any case fails, 2 when no path can run. --paths=emulate is a dry run on lavapipe.
  */
@@ -29,12 +30,16 @@ import { INT8_CASES, checkInt8 } from '../../test/int8/cases';
 interface Outcome { path: string; kernel: string; what: string; ok: boolean; ms: number; error?: string }
 
 const TILES = ['128x128', '64x64'];
+/** The packed dot-product tiles (src/ops/nn/gpu/qgemm-dot.ts), path 'dot'. */
+const DOT_TILES = ['64x64', '32x32'];
 
 /**
  * Device time (ms, DeviceTimer: GPU timestamps, inputs already on the GPU) of every candidate the
  * layer of a one-node model offers: a ResNet-50-like 3x3 convolution, 64 -> 64 channels, 56x56.
  */
-async function timeLayer(device: Device, batch: number, int8: boolean, path: 'nv' | 'khr' | 'emulate', runs: number, only?: RegExp, int8Storage = true): Promise<{ kernel: string; ms: number; tops: number }[]> {
+type Path = 'nv' | 'khr' | 'emulate' | 'dot';
+
+async function timeLayer(device: Device, batch: number, int8: boolean, path: Path, runs: number, only?: RegExp, int8Storage = true): Promise<{ kernel: string; ms: number; tops: number }[]> {
   const [N, C, H, W, M] = [batch, 64, 56, 56, 64];
   const s = (v: number) => Tensor.from('float32', [], [v]);
   const pads = { type: 'ints' as const, value: [1, 1, 1, 1] };
@@ -47,7 +52,7 @@ async function timeLayer(device: Device, batch: number, int8: boolean, path: 'nv
     })
     : singleNodeModel({ op: 'Conv', opset: 13, attrs: { pads }, inputs: [randomTensor('float32', [N, C, H, W], 1), randomTensor('float32', [M, C, 3, 3], 2, -0.1, 0.1), randomTensor('float32', [M], 3)], constant: [1, 2] });
   let request: SelectionRequest | undefined;
-  buildPlan(model, deviceCaps(device, { cooperativeMatrix: path }), { fp16: !int8, int8Storage, selection: { name: 'collect', choose: (r) => { request ??= r; return r.candidates[0]; } } });
+  buildPlan(model, deviceCaps(device, { cooperativeMatrix: path === 'dot' ? 'off' : path }), { fp16: !int8, int8Storage, selection: { name: 'collect', choose: (r) => { request ??= r; return r.candidates[0]; } } });
   const timer = new DeviceTimer(device, { runs });
   const out: { kernel: string; ms: number; tops: number }[] = [];
   for (const impl of request!.candidates) {
@@ -60,8 +65,8 @@ async function timeLayer(device: Device, batch: number, int8: boolean, path: 'nv
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const paths = (flagString(args, 'paths') ?? 'nv,khr').split(',').filter(Boolean) as ('nv' | 'khr' | 'emulate')[];
-  for (const p of paths) if (!['nv', 'khr', 'emulate'].includes(p)) throw new Error(`--paths: '${p}' is not nv, khr or emulate`);
+  const paths = (flagString(args, 'paths') ?? 'nv,khr,dot').split(',').filter(Boolean) as Path[];
+  for (const p of paths) if (!['nv', 'khr', 'emulate', 'dot'].includes(p)) throw new Error(`--paths: '${p}' is not nv, khr, emulate or dot`);
   const device = Device.create({ validation: args.flags.has('validation') });
   const outcomes: Outcome[] = [];
   const skipped: Record<string, string> = {};
@@ -72,19 +77,20 @@ async function main(): Promise<number> {
     console.log(`extensions: ${i.cooperativeMatrix.join(', ') || 'none'}`);
     for (const p of i.cooperativeMatrixProperties) console.log(`  ${formatCoopMatProperty(p)}`);
     for (const path of paths) {
-      const usable = coopMatCaps(i, path).filter((c) => c.a === 'i8' && c.b === 'i8' && c.c === 'i32' && c.result === 'i32');
-      if (!usable.length) {
-        skipped[path] = 'the driver lists no int8 x int8 + int32 subgroup combination for this extension (or the device lacks shaderInt8)';
+      const dot = path === 'dot';
+      const usable = dot ? [] : coopMatCaps(i, path).filter((c) => c.a === 'i8' && c.b === 'i8' && c.c === 'i32' && c.result === 'i32');
+      if (dot ? !i.int8DotProduct : !usable.length) {
+        skipped[path] = dot ? 'the device has no shaderIntegerDotProduct' : 'the driver lists no int8 x int8 + int32 subgroup combination for this extension (or the device lacks shaderInt8)';
         console.log(`[${path}] skipped: ${skipped[path]}`);
         continue;
       }
-      console.log(`[${path}] combinations: ${usable.map((c) => `${c.M}x${c.N}x${c.K}`).join(', ')}`);
-      for (const tile of TILES) {
+      if (!dot) console.log(`[${path}] combinations: ${usable.map((c) => `${c.M}x${c.N}x${c.K}`).join(', ')}`);
+      for (const tile of dot ? DOT_TILES : TILES) {
         for (const c of INT8_CASES) {
-          const kernel = `${c.prefix}_coopmat_i8_${tile}`;
+          const kernel = dot ? `${c.prefix}_dot4x8_${tile}` : `${c.prefix}_coopmat_i8_${tile}`;
           const t0 = performance.now();
           try {
-            await checkInt8(device, c, kernel, { cooperativeMatrix: path });
+            await checkInt8(device, c, kernel, { cooperativeMatrix: dot ? 'off' : path });
             const messages = device.drainValidationMessages();
             if (messages.length) throw new Error(`validation: ${messages.join(' | ')}`);
             outcomes.push({ path, kernel, what: c.name, ok: true, ms: performance.now() - t0 });
@@ -103,7 +109,7 @@ async function main(): Promise<number> {
         for (const [int8, bytes] of [[true, true], [true, false], [false, false]]) {
           const what = `${int8 ? `QLinearConv+Relu int8 (${bytes ? 'byte' : 'int32'} activations)` : 'Conv fp16'} 3x3 64->64 56x56 batch ${batch}`;
           try {
-            for (const r of await timeLayer(device, batch, int8, path, runs, only ? new RegExp(only) : path === 'emulate' ? /coopmat/ : undefined, bytes)) {
+            for (const r of await timeLayer(device, batch, int8, path, runs, only ? new RegExp(only) : path === 'emulate' ? /coopmat/ : path === 'dot' ? /dot4x8|tiled/ : undefined, bytes)) {
               timings.push({ path, what, ...r });
               console.log(`[${path}] time ${what} ${r.kernel}: ${r.ms.toFixed(3)} ms, ${r.tops.toFixed(1)} TOPS`);
             }

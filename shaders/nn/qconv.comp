@@ -20,7 +20,8 @@
 //   P_NIMG, P_wzpPerChannel / P_wsPerChannel (w's zero point / scale per output channel: 1, per
 //   tensor: 0), the output's bounds P_lo, P_hi, the fused activation P_act, P_actAlpha, P_actBeta.
 // Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output), or
-//   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl).
+//   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl), or
+//   QGEMM_DOT with its defines (packed 4x8-bit dot products, shaders/common/nn_qgemm_dot.glsl).
 // Groups: (ceil(NIMG*OD*OH*OW / BN), ceil(Mg / BM), group count); simple: 16x16 tiles.
 #define GEMM_T int
 #ifndef X_ST
@@ -110,8 +111,8 @@ void gemm_store(uint g, uint m, uint n, int acc) {
 #endif
 }
 
-#ifdef QGEMM_COOPMAT
-// int8 matrix units (nn_qgemm_coopmat.glsl): raw values and zero points, padding taps read as x's zero point
+#if defined(QGEMM_COOPMAT) || defined(QGEMM_DOT)
+// int8 matrix units or packed dot products (nn_qgemm_coopmat.glsl): raw values and zero points, padding taps read as x's zero point
 int qgemm_raw_a(uint g, uint m, uint k) { return int(w_[(g * P_Mg + m) * GK + k]); }
 int qgemm_zp_a(uint g, uint m) {
 #ifdef B_WZP
@@ -142,7 +143,11 @@ int qgemm_raw_b(uint g, uint k, uint n) {
   if (id < 0 || id >= int(P_ID) || ih < 0 || ih >= int(P_IH) || iw < 0 || iw >= int(P_IW)) return qgemm_zp_b(g, n);
   return int(x_[(((img * P_C + g * P_Cg + c) * P_ID + uint(id)) * P_IH + uint(ih)) * P_IW + uint(iw)]);
 }
+#ifdef QGEMM_COOPMAT
 #include "nn_qgemm_coopmat.glsl"
+#else
+#include "nn_qgemm_dot.glsl"
+#endif
 #else
 #include "nn_gemm.glsl"
 #endif
@@ -150,6 +155,8 @@ int qgemm_raw_b(uint g, uint k, uint n) {
 void main() {
 #if defined(QGEMM_COOPMAT)
   qgemm_coopmat(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
+#elif defined(QGEMM_DOT)
+  qgemm_dot(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
 #elif defined(GEMM_TILED)
   gemm_tiled(gl_WorkGroupID.z, P_Mg, P_NIMG * OSIZE, GK);
 #else

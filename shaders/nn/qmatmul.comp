@@ -21,7 +21,8 @@
 //   and per-row flag (P_azpCount, P_azpPerRow), b_zp's (P_bzpCount, P_bzpPerCol), the output's
 //   bounds P_lo, P_hi, the fused activation P_act, P_actAlpha, P_actBeta.
 // Defines: the B_* binding numbers, QLINEAR, GEMM_TILED (else one invocation per output), or
-//   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl).
+//   QGEMM_COOPMAT with its defines (int8 matrix units, shaders/common/nn_qgemm_coopmat.glsl), or
+//   QGEMM_DOT with its defines (packed 4x8-bit dot products, shaders/common/nn_qgemm_dot.glsl).
 // Storage: A, B and Y as int32, or one byte each (VKRT_BYTES with A_ST / B_ST / Y_ST: int8_t,
 //   uint8_t or int; converted to int on load and back on store).
 // Groups: (ceil(N / BN), ceil(M / BM), batch) tiled, (ceil(N / 16), ceil(M / 16), batch) simple.
@@ -98,8 +99,8 @@ void gemm_store(uint b, uint m, uint n, int acc) {
 #endif
 }
 
-#ifdef QGEMM_COOPMAT
-// int8 matrix units (nn_qgemm_coopmat.glsl): raw values and zero points
+#if defined(QGEMM_COOPMAT) || defined(QGEMM_DOT)
+// int8 matrix units or packed dot products (nn_qgemm_coopmat.glsl): raw values and zero points
 int qgemm_raw_a(uint b, uint m, uint k) { return int(a_[(batch_mat(b, P_aBatch_0, P_aBatch_1, P_aBatch_2) * P_M + m) * P_K + k]); }
 int qgemm_raw_b(uint b, uint k, uint n) { return int(b_[(batch_mat(b, P_bBatch_0, P_bBatch_1, P_bBatch_2) * P_K + k) * P_N + n]); }
 int qgemm_zp_a(uint b, uint m) {
@@ -118,7 +119,11 @@ int qgemm_zp_b(uint b, uint n) {
   return 0;
 #endif
 }
+#ifdef QGEMM_COOPMAT
 #include "nn_qgemm_coopmat.glsl"
+#else
+#include "nn_qgemm_dot.glsl"
+#endif
 #else
 #include "nn_gemm.glsl"
 #endif
@@ -127,6 +132,8 @@ void main() {
   if (gl_WorkGroupID.z >= P_batch_0 * P_batch_1 * P_batch_2) return;
 #if defined(QGEMM_COOPMAT)
   qgemm_coopmat(gl_WorkGroupID.z, P_M, P_N, P_K);
+#elif defined(QGEMM_DOT)
+  qgemm_dot(gl_WorkGroupID.z, P_M, P_N, P_K);
 #elif defined(GEMM_TILED)
   gemm_tiled(gl_WorkGroupID.z, P_M, P_N, P_K);
 #else

@@ -75,6 +75,10 @@ export interface DeviceCaps {
   fp16: boolean;
   /** shaderInt8 and storageBuffer8BitAccess (int8 arithmetic, shared arrays and 8-bit buffers); absent: no. */
   int8?: boolean;
+  /** shaderIntegerDotProduct (SPIR-V OpSDot on packed 4x8-bit words); absent: no. */
+  int8DotProduct?: boolean;
+  /** The driver reports 4x8-bit packed signed dot products as accelerated (faster than the ALU sequence). */
+  int8DotProductAccelerated?: boolean;
   /** maxComputeSharedMemorySize (bytes); absent: the Vulkan minimum, 16 KiB. */
   maxSharedMemory?: number;
   /** The cooperative-matrix combinations kernels may use (builder/caps.ts); absent or empty: none. */
@@ -102,6 +106,8 @@ export interface DeviceCapsSource {
   maxComputeWorkGroupInvocations: number;
   fp16: boolean;
   int8?: boolean;
+  int8DotProduct?: boolean;
+  int8DotProductAccelerated?: boolean;
   minStorageBufferOffsetAlignment: number;
   maxComputeSharedMemorySize?: number;
   vulkanMemoryModel?: boolean;
@@ -163,6 +169,8 @@ export function capsOf(i: DeviceCapsSource, cooperativeMatrix: CoopMatChoice = '
     maxWorkgroupInvocations: i.maxComputeWorkGroupInvocations,
     fp16: i.fp16,
     int8: !!i.int8,
+    int8DotProduct: !!i.int8DotProduct,
+    int8DotProductAccelerated: !!i.int8DotProduct && !!i.int8DotProductAccelerated,
     maxSharedMemory: i.maxComputeSharedMemorySize || 16384,
     cooperativeMatrix: coopMatCaps(i, cooperativeMatrix),
     alignment: Math.max(16, Number(i.minStorageBufferOffsetAlignment) || 256),

@@ -78,12 +78,13 @@ describe('INT8 byte storage (int8/uint8 activations one byte per element)', func
       const ref = interpret(model, feeds);
       const i32 = buildEngine(model, { device, int8Storage: false });
       for (const mode of ['spec', 'push'] as const) {
-        for (const pin of ['tiled', 'simple', 'coopmat']) {
+        for (const pin of ['tiled', 'simple', 'coopmat', 'dot4x8']) {
           const e = buildEngine(model, { device, paramMode: mode, selection: { name: pin, choose: (r) => r.candidates.find((c) => c.name.includes(pin)) ?? r.candidates[0] } });
           try {
             const byte = t === 'uint8' ? 'u8' : 'i8';
             const gpu = new Map([...e.plan.tensors.values()].map((x) => [x.name, x.gpu]));
             for (const name of ['xq', 'c', 'p', 'yq']) assert.equal(gpu.get(name), byte, `${name} is stored as ${gpu.get(name)}`);
+            if (pin === 'dot4x8' && device.info.int8DotProduct) assert.ok(e.plan.layers.some((l) => l.kernel.includes('dot4x8')), 'a packed dot-product layer on byte tensors');
             assert.ok(!e.plan.layers.some((l) => l.kernel.startsWith('convert_')), `conversion layers: ${e.plan.layers.map((l) => l.kernel).join(', ')}`);
             exact(ref, await run(e, feeds), `${mode} ${pin}`);
             assert.ok(e.plan.arenaBytes < i32.plan.arenaBytes, `arena ${e.plan.arenaBytes} (bytes) vs ${i32.plan.arenaBytes} (int32)`);

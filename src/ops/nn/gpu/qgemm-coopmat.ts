@@ -11,6 +11,7 @@
 import type { BindingRef, CoopMatCaps, KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
 
 import { placeCoopMatCandidates, tilePlans } from './gemm-coopmat';
+import { addQDotCandidates, shiftOf, zpMayBeNonzero } from './qgemm-dot';
 
 /** An integer GEMM as the kernel passes it: A (M x K) and B (K x N) operands with their zero points. */
 export interface QCoopMatGemm {
@@ -33,16 +34,6 @@ export function int8CoopMat(ctx: KernelContext): CoopMatCaps | undefined {
   const fit = (ctx.caps.cooperativeMatrix ?? []).filter((c) => c.a === 'i8' && c.b === 'i8' && c.c === 'i32' && c.result === 'i32'
     && c.M % 8 === 0 && c.N % 8 === 0 && c.K % 16 === 0);
   return fit.find((c) => c.M === 16 && c.N === 16 && c.K === 32) ?? [...fit].sort((x, y) => y.M * y.N * y.K - x.M * x.N * x.K)[0];
-}
-
-/** 128 for a uint8 operand (staged as value - 128), 0 for int8. */
-const shiftOf = (t: TensorDesc): number => (t.dtype === 'uint8' ? 128 : 0);
-
-/** Whether the shifted zero point (zp - shift) may be nonzero: false only when known to be 0 everywhere. */
-function zpMayBeNonzero(zp: TensorDesc | undefined, shift: number): boolean {
-  if (!zp) return shift !== 0;
-  if (!zp.constant) return true;
-  return zp.constant.toNumbers().some((v) => v !== shift);
 }
 
 function sharedBytes(cm: CoopMatCaps, bm: number, bn: number, bk: number, warps: number): number {
@@ -68,7 +59,11 @@ export function qcoopMatImpls(ctx: KernelContext, g: QCoopMatGemm, prefix: strin
   });
 }
 
-/** Adds the int8 matrix-unit candidates: first for products that fill fragments, last for thin ones. */
+/**
+ * Adds the fast int8 candidates: packed dot products (qgemm-dot.ts), then the int8 matrix units,
+ * first for products that fill fragments, last for thin ones.
+ */
 export function addQCoopMatCandidates(ctx: KernelContext, impls: KernelImpl[], g: QCoopMatGemm, prefix: string): void {
+  addQDotCandidates(ctx, impls, g, prefix);
   placeCoopMatCandidates(impls, qcoopMatImpls(ctx, g, prefix), g);
 }
