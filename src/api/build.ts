@@ -84,9 +84,9 @@ export async function buildEngineAsync(model: Model | Uint8Array | string, optio
       const m = toModel(model);
       if (!isExplicitlyQuantized(m)) {
         if (!options.calibrator) throw new errors.InputError('an INT8 build of a float model needs a calibrator (BuilderConfig.calibrator, e.g. createCalibrator({ batches })) or a cache; or give a model with Q/DQ pairs');
-        const { registry, log, paramMode } = options;
+        const { registry, log, paramMode, fp32Layers } = options;
         model = (await quantizeModel(m, options.calibrator, {
-          device, registry, log, paramMode,
+          device, registry, log, paramMode, fp32Layers,
           build: (cm, o) => buildEngineAsync(cm, { ...o, device, registry, worker: false }),
         })).model;
       } else model = m;

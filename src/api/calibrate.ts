@@ -245,17 +245,17 @@ export function prepareForQuantization(model: Model, registry: OpRegistry = defa
  * The Q/DQ model of a float model (what `vkrt quantize` writes and an INT8 build folds): prepared,
  * calibrated (or its scales read from the calibrator's cache), Q/DQ pairs inserted.
  */
-export async function quantizeModel(model: Model, calibrator: Int8Calibrator, options: CalibrateOptions & { registry?: OpRegistry }): Promise<{ model: Model; calibration: CalibrationResult }> {
+export async function quantizeModel(model: Model, calibrator: Int8Calibrator, options: CalibrateOptions & { registry?: OpRegistry; fp32Layers?: readonly string[] }): Promise<{ model: Model; calibration: CalibrationResult }> {
   const prepared = prepareForQuantization(model, options.registry);
   const calibration = await calibrate(prepared, calibrator, options);
-  return { model: insertQdq(prepared, calibration.scales, { log: options.log }), calibration };
+  return { model: insertQdq(prepared, calibration.scales, { log: options.log, float: options.fp32Layers }), calibration };
 }
 
 /** quantizeModel from the calibrator's cache alone (synchronous builds); undefined without a cache. */
-export function quantizeModelFromCache(model: Model, calibrator: Int8Calibrator, options: { registry?: OpRegistry; log?(line: string): void } = {}): Model | undefined {
+export function quantizeModelFromCache(model: Model, calibrator: Int8Calibrator, options: { registry?: OpRegistry; fp32Layers?: readonly string[]; log?(line: string): void } = {}): Model | undefined {
   const prepared = prepareForQuantization(model, options.registry);
   const table = readCache(calibrator, calibrationTensors(typed(prepared, {})));
-  return table ? insertQdq(prepared, table.scales, { log: options.log }) : undefined;
+  return table ? insertQdq(prepared, table.scales, { log: options.log, float: options.fp32Layers }) : undefined;
 }
 
 function readCache(calibrator: Int8Calibrator, tensors: string[]): CalibrationTable | undefined {

@@ -33,6 +33,12 @@ const SAME_AT_13 = new Set(['Conv', 'Relu', 'Add', 'Sub', 'Mul', 'Div', 'MaxPool
 export interface QdqOptions {
   /** Per-channel weight scales where the opset allows (default true). */
   perChannel?: boolean;
+  /**
+   * Nodes kept in float (BuilderConfig.fp32Layers: a node name, an output name or an op type): their
+   * weights stay float, so no Q/DQ pattern folds them into an integer layer; they read the
+   * dequantized outputs of integer producers.
+   */
+  float?: readonly string[];
   log?(line: string): void;
 }
 
@@ -183,9 +189,16 @@ export function insertQdq(model: Model, scales: ReadonlyMap<string, number>, opt
   const actSet = new Set(acts);
   const quantizedWeights = new Map<string, string>();
   let weights = 0;
+  const pins = new Set(opts.float ?? []);
+  const pinned = (n: Node) => pins.size > 0 && (pins.has(n.name) || pins.has(n.opType) || n.outputs.some((o) => pins.has(o)));
+  const kept: string[] = [];
   for (const n of g.nodes) {
+    // a pinned node keeps float weights, so no Q/DQ pattern folds it; like TensorRT's reformat
+    // layers, it reads the dequantized outputs of integer producers
+    const keep = pinned(n);
+    if (keep) kept.push(n.name || n.outputs[0]);
     n.inputs = n.inputs.map((i) => rename.get(i) ?? i);
-    if (!n.domain && WEIGHTED.has(n.opType)) {
+    if (!keep && !n.domain && WEIGHTED.has(n.opType)) {
       const w = weightOf(n, consts);
       if (w) {
         const name = n.inputs[w.input];
@@ -226,6 +239,7 @@ export function insertQdq(model: Model, scales: ReadonlyMap<string, number>, opt
   // Constant nodes whose only readers were quantized weights go too
   g.nodes = g.nodes.filter((n) => !(n.opType === 'Constant' && quantizedWeights.has(n.outputs[0]) && !g.nodes.some((c) => c.inputs.includes(n.outputs[0]))));
   g.topoSort();
+  if (kept.length) log(`quantize: ${kept.length} node(s) kept in float by fp32Layers: ${kept.join(', ')}`);
   log(`quantize: ${acts.length} activation tensor(s) and ${weights} weight(s) quantized to int8 (${perChannel ? 'per-channel' : 'per-tensor'} weights, opset ${opset})`);
   return m;
 }
