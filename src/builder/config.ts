@@ -43,8 +43,9 @@ export interface BuilderConfig {
   int8?: boolean;
   /**
    * Hold int8/uint8 activations one byte per element where the device has 8-bit storage buffers
-   * and every kernel that writes or reads the tensor takes bytes (docs/int8.md); default true.
-   * false: int8/uint8 tensors are held as int32 (4 bytes each).
+   * and every kernel that writes or reads the tensor takes bytes (docs/int8.md). Off by default:
+   * on an H200 the int8 layers ran 2-4x slower on byte activations than on int32 ones
+   * (bench/gpu/int8-check.ts), so int8/uint8 tensors are held as int32 (4 bytes each) unless asked.
    */
   int8Storage?: boolean;
   /** The INT8 calibrator (TensorRT's IInt8Calibrator; api's createCalibrator makes one from batches). */

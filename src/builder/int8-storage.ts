@@ -17,10 +17,10 @@ import { isStatic } from '../ops/infer-shapes';
 import { ByteType, byteTypeOf } from '../kernel/storage';
 import type { BuildState } from './state';
 
-/** The tensors to hold as bytes (name -> 'i8' / 'u8'); empty when the device lacks 8-bit storage or the config turns it off. */
+/** The tensors to hold as bytes (name -> 'i8' / 'u8'); empty when the device lacks 8-bit storage or the config does not ask for it (BuilderConfig.int8Storage, off by default). */
 export function planByteStorage(state: BuildState): Map<string, ByteType> {
   const chosen = new Map<string, ByteType>();
-  if (!state.caps.int8 || state.config.int8Storage === false) return chosen;
+  if (!state.caps.int8 || state.config.int8Storage !== true) return chosen;
   const { types, constants, registry } = state;
   const byteOf = (name: string): ByteType | undefined => {
     const t = types.get(name);

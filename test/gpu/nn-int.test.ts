@@ -33,7 +33,7 @@ describe('GPU nn integer / quantized kernels', function () {
    */
   const both = async (prefix: string, c: OpCase) => {
     for (const pin of ['tiled', 'simple', 'rowdot']) {
-      await checkOp(device, { rtol: 0, atol: 0, ...c }, { kernel: `${prefix}_${pin}` });
+      await checkOp(device, { rtol: 0, atol: 0, ...c }, { kernel: `${prefix}_${pin}`, int8Storage: true });
     }
     await checkOp(device, { rtol: 0, atol: 0, ...c }, { kernel: `${prefix}_tiled`, int8Storage: false });
   };

@@ -79,7 +79,7 @@ describe('INT8 byte storage (int8/uint8 activations one byte per element)', func
       const i32 = buildEngine(model, { device, int8Storage: false });
       for (const mode of ['spec', 'push'] as const) {
         for (const pin of ['tiled', 'simple', 'coopmat', 'dot4x8']) {
-          const e = buildEngine(model, { device, paramMode: mode, selection: { name: pin, choose: (r) => r.candidates.find((c) => c.name.includes(pin)) ?? r.candidates[0] } });
+          const e = buildEngine(model, { device, int8Storage: true, paramMode: mode, selection: { name: pin, choose: (r) => r.candidates.find((c) => c.name.includes(pin)) ?? r.candidates[0] } });
           try {
             const byte = t === 'uint8' ? 'u8' : 'i8';
             const gpu = new Map([...e.plan.tensors.values()].map((x) => [x.name, x.gpu]));
@@ -104,7 +104,7 @@ describe('INT8 byte storage (int8/uint8 activations one byte per element)', func
 
   it('a tensor read by an op without a byte kernel stays int32 (no conversion layer), the others are bytes', async () => {
     const { model, feeds } = network('uint8', true);
-    const e = buildEngine(model, { device });
+    const e = buildEngine(model, { device, int8Storage: true });
     try {
       const gpu = new Map([...e.plan.tensors.values()].map((x) => [x.name, x.gpu]));
       assert.equal(gpu.get('c'), 'i32');
@@ -120,7 +120,7 @@ describe('INT8 byte storage (int8/uint8 activations one byte per element)', func
 
   it('engine files keep byte tensors; int8/uint8 engine inputs and outputs keep int32 and meet them through conversions', async () => {
     const { model, feeds } = network('int8');
-    const built = buildEngine(model, { device });
+    const built = buildEngine(model, { device, int8Storage: true });
     const loaded = Engine.deserialize(built.serialize(), { device });
     try {
       exact(interpret(model, feeds), await run(loaded, feeds), 'engine file');
@@ -143,7 +143,7 @@ describe('INT8 byte storage (int8/uint8 activations one byte per element)', func
     const m = new Model(g);
     m.opsets.set('', 13);
     const f = new Map([['a', randomTensor('uint8', [3, 17], 10, 0, 255)]]);
-    const e = buildEngine(m, { device });
+    const e = buildEngine(m, { device, int8Storage: true });
     try {
       assert.deepEqual(e.plan.layers.map((l) => l.kernel.startsWith('convert_') ? l.kernel : 'op'), ['convert_i32_to_u8', 'op', 'convert_u8_to_i32']);
       assert.deepEqual([...e.plan.inputs, ...e.plan.outputs].map((x) => x.gpu), ['i32', 'i32']);

@@ -197,7 +197,7 @@ describe('INT8 builds', function () {
     const calib = mnistDigits(0, 500).map((d) => new Map([[inName, new Tensor('float32', [1, 1, 28, 28], Float32Array.from(d.x))]]));
     const test = mnistDigits(500, n);
     const calibrator = createCalibrator({ batches: calib, cacheFile: path.join(dir, 'mnist-bytes.cache') });
-    const int8 = await buildEngineAsync(model, { device, optimizationLevel: 0, int8: true, calibrator });
+    const int8 = await buildEngineAsync(model, { device, optimizationLevel: 0, int8: true, calibrator, int8Storage: true });
     const fp32 = await buildEngineAsync(model, { device, optimizationLevel: 0 });
     // the same INT8 engine (scales from the cache) with its int8/uint8 activations held as int32
     const int32 = buildEngine(model, { device, optimizationLevel: 0, int8: true, calibrator, int8Storage: false });
