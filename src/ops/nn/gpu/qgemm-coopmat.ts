@@ -8,26 +8,12 @@
  * int8 x int8 -> int32 combination (or its emulation in tests); two tile shapes, timed by the tuner
  * against the int32 ALU kernels. docs/int8.md.
  */
-import type { BindingRef, CoopMatCaps, KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
+import type { CoopMatCaps, KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
 
 import { placeCoopMatCandidates, tilePlans } from './gemm-coopmat';
-import { addQDotCandidates, shiftOf, zpMayBeNonzero } from './qgemm-dot';
+import { addQDotCandidates, QCoopMatGemm, shiftOf, zpMayBeNonzero } from './qgemm-dot';
 
-/** An integer GEMM as the kernel passes it: A (M x K) and B (K x N) operands with their zero points. */
-export interface QCoopMatGemm {
-  shader: string;
-  M: number;
-  N: number;
-  K: number;
-  batch: number;
-  a: TensorDesc;
-  b: TensorDesc;
-  aZp?: TensorDesc;
-  bZp?: TensorDesc;
-  params: number[];
-  defines: Record<string, string | number>;
-  bindings: BindingRef[];
-}
+export type { QCoopMatGemm } from './qgemm-dot';
 
 /** The combination these kernels use: int8 A and B, int32 C and result; 16x16x32 when listed, else the largest. */
 export function int8CoopMat(ctx: KernelContext): CoopMatCaps | undefined {

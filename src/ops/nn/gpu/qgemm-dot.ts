@@ -11,8 +11,23 @@
  * word beat the ALU kernel 2.5-3.6x on a ResNet 3x3 layer (bench/gpu/int8-check.ts --paths=dot).
  * docs/int8.md.
  */
-import type { KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
-import type { QCoopMatGemm } from './qgemm-coopmat';
+import type { BindingRef, KernelContext, KernelImpl, TensorDesc } from '../../../kernel/contract';
+
+/** An integer GEMM as the kernel passes it (to the int8 matrix-unit and dot-product candidates): A (M x K) and B (K x N) operands with their zero points. */
+export interface QCoopMatGemm {
+  shader: string;
+  M: number;
+  N: number;
+  K: number;
+  batch: number;
+  a: TensorDesc;
+  b: TensorDesc;
+  aZp?: TensorDesc;
+  bZp?: TensorDesc;
+  params: number[];
+  defines: Record<string, string | number>;
+  bindings: BindingRef[];
+}
 
 /** 128 for a uint8 operand (staged as value - 128), 0 for int8. */
 export const shiftOf = (t: TensorDesc): number => (t.dtype === 'uint8' ? 128 : 0);
