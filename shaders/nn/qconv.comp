@@ -25,7 +25,7 @@
 //   QDW_DIRECT with QDW_VEC (the direct kernel of depthwise convolutions, P_Cg == 1).
 // Residual epilogue (QLINEAR, src/ops/nn/conv.ts residualOf): B_RES the skip tensor (storage R_ST,
 //   the output's shape), B_RS its scale, B_RZ its zero point, B_MS / B_MZ the mid quantization of
-//   the convolution's value (with RES_MID_LO / RES_MID_HI its integer range); qconv_residual.
+//   the convolution's value (int8 with RES_MID_SIGNED 1, uint8 with 0); qconv_residual.
 // Groups: (ceil(NIMG*OD*OH*OW / BN), ceil(Mg / BM), group count); simple: 16x16 tiles.
 #define GEMM_T int
 #ifndef X_ST
@@ -113,7 +113,7 @@ int gemm_load_b(uint g, uint k, uint n) {
 // unfused Q(act(Add(DQ(conv), DQ(skip)))), each step rounded as the separate kernels round it.
 int qconv_residual(int acc, float real, uint idx, int z) {
 #ifdef B_MS
-  int q1 = nn_requant(acc, nn_div(real, ms_[0]), mz_[0], RES_MID_LO, RES_MID_HI);
+  int q1 = nn_requant(acc, nn_div(real, ms_[0]), mz_[0], RES_MID_SIGNED == 1 ? -128 : 0, RES_MID_SIGNED == 1 ? 127 : 255);
   precise float c = float(q1 - mz_[0]) * ms_[0];
 #else
   precise float c = float(acc) * real;

@@ -112,12 +112,13 @@ export async function checkInt8(device: Device, c: Int8Case, kernel: string, con
  * qdq-residual rule): skip tensor, its scale and zero point, and (mid) the quantization the
  * convolution's value had before the Add.
  */
-function qconvRes(name: string, x: Tensor, w: Tensor, attrs: Record<string, Attr>, o: { mid: boolean; act?: string; bias?: boolean; ws?: Tensor; skipType?: DType; group?: number }): Int8Case {
+function qconvRes(name: string, x: Tensor, w: Tensor, attrs: Record<string, Attr>, o: { mid: boolean; act?: string; bias?: boolean; ws?: Tensor; skipType?: DType; midType?: DType; group?: number }): Int8Case {
   const base = qconv(name, x, w, { ...attrs, ...(o.group ? { group: int(o.group) } : {}) }, { bias: o.bias ?? true, ws: o.ws, act: o.act });
   const ref = interpretShape(base);
   const st = o.skipType ?? x.dtype;
   const inputs = [...base.case.inputs, q(st, ref, 31 + ref.length), scalar('float32', 0.027), scalar(st, st === 'uint8' ? 131 : -5)];
-  if (o.mid) inputs.push(scalar('float32', 0.19), scalar(x.dtype, x.dtype === 'uint8' ? 117 : 2));
+  const mt = o.midType ?? x.dtype;
+  if (o.mid) inputs.push(scalar('float32', 0.19), scalar(mt, mt === 'uint8' ? 117 : 2));
   return { name, prefix: 'qlinearconv', case: { ...base.case, inputs } };
 }
 
@@ -134,6 +135,8 @@ export const RESIDUAL_CASES: Int8Case[] = [
     { mid: false }),
   qconvRes('QLinearConv u8 + s8 residual (mid), Clip (+-1 step)', q('uint8', [1, 6, 8, 8], 45), q('int8', [10, 6, 3, 3], 46), { pads: ints([1, 1, 1, 1]) },
     { mid: true, act: 'Clip', skipType: 'int8' }),
+  qconvRes('QLinearConv s8 3x3 stride 2 + s8 residual (s8 mid), asymmetric pads, Relu', q('int8', [1, 9, 11, 10], 47), q('int8', [14, 9, 3, 3], 48), { strides: ints([2, 2]), pads: ints([1, 0, 1, 1]) },
+    { mid: true, act: 'Relu', midType: 'int8' }),
 ];
 
 /** Depthwise QLinearConv / ConvInteger (one input channel per group): the direct kernel's cases. */

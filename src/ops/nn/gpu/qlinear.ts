@@ -138,9 +138,8 @@ function residualBindings(ctx: KernelContext, b: Binder, y: TensorDesc): void {
   if (ms && mz) {
     b.add('B_MS', { input: 12 });
     b.add('B_MZ', { input: 13 });
-    const [mlo, mhi] = integerRange(mz.dtype);
-    b.defines.RES_MID_LO = mlo;
-    b.defines.RES_MID_HI = mhi;
+    if (mz.dtype !== 'int8' && mz.dtype !== 'uint8') return ctx.unsupported(`a mid quantization to ${mz.dtype} has no GPU kernel`);
+    b.defines.RES_MID_SIGNED = mz.dtype === 'int8' ? 1 : 0;
   }
   byteStorage(b.defines, 'R_ST', r);
 }
