@@ -18,6 +18,7 @@ import { cloneModel, Model } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { mobilenetV2Like } from '../../src/models/nets';
 import { interpret } from '../../src/ops/interpreter';
+import { Engine } from '../../src/runtime/engine';
 import { registry } from '../../src/ops/index';
 import { openDevice } from '../helpers/gpu';
 import { rng } from '../helpers/gpu-op';
@@ -158,6 +159,15 @@ describe('INT8 residual fold and depthwise layers', function () {
           const err = relErr(ya, yc);
           console.log(`      ${label}: INT8 vs FP32 relative L2 ${err.toExponential(2)}`);
           assert.ok(err > 0 && err < 0.1, `INT8 vs FP32 relative L2 error ${err}`);
+        }
+        // an engine file re-derives every layer, the residual and depthwise ones too
+        const loaded = Engine.deserialize(fused.serialize(), { device });
+        try {
+          const out = model.graph.outputs[0];
+          const [ya, yb] = [await loaded.createExecutionContext().execute(feeds[0]), await fused.createExecutionContext().execute(feeds[0])].map((o) => Array.from(o.get(out)!.data as Float32Array));
+          assert.deepEqual(ya, yb);
+        } finally {
+          loaded.dispose();
         }
       } finally {
         fused.dispose(); unfused.dispose(); fp32.dispose();
