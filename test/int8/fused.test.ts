@@ -1,7 +1,7 @@
 /**
  * The int8 kernels of issue 16 beyond the GEMMs: QLinearConv's residual epilogue (skip tensor added
  * before the activation and requantization, src/ops/nn/gpu/epilogue.ts requantResidual) through
- * every candidate (tiled, simple, int8 matrix units through the emulation), and the direct
+ * every candidate (tiled, simple, int8 matrix units through the emulation, packed dot products), and the direct
  * depthwise kernel (QDW_DIRECT in shaders/nn/qconv.comp), each bit for bit against the reference
  * (one step for activations other than Relu), both param modes, under the validation layer.
  */
@@ -46,6 +46,7 @@ describe('int8 residual epilogue and depthwise kernels', function () {
     it(`residual: ${c.name}`, async function () {
       for (const k of ['tiled', 'simple']) await checkInt8(device, c, `${c.prefix}_${k}`);
       if (device.info.int8) await checkInt8(device, c, `${c.prefix}_coopmat_i8_64x64`, { cooperativeMatrix: 'emulate' });
+      if (device.info.int8DotProduct) await checkInt8(device, c, `${c.prefix}_dot4x8_32x32`, { cooperativeMatrix: 'off' });
     });
   }
 
