@@ -6,6 +6,7 @@
  * (one step for activations other than Relu), both param modes, under the validation layer.
  */
 import { strict as assert } from 'assert';
+import { VkrtError } from '../../src/errors';
 import { Device } from '../../src/gpu';
 import { interpret } from '../../src/ops/interpreter';
 import { GraphBuilder } from '../../src/ir/builder';
@@ -40,6 +41,16 @@ describe('int8 residual epilogue and depthwise kernels', function () {
     assert.deepEqual(Array.from(fused.toNumbers()), Array.from(unfused.toNumbers()));
     const distinct = new Set(fused.toNumbers()).size;
     assert.ok(distinct > 20, `the case exercises the range (${distinct} distinct values)`);
+  });
+
+  it('refuses a residual of another shape or without its scale, naming the input', () => {
+    const c = RESIDUAL_CASES[1].case;
+    const wrong = { ...c, inputs: c.inputs.map((t, i) => (i === 9 && t ? new Tensor(t.dtype, [t.dims[0], t.dims[1], t.dims[2], t.dims[3] + 1], new Int8Array(t.size / t.dims[3] * (t.dims[3] + 1))) : t)) };
+    const a = singleNodeModel(wrong);
+    assert.throws(() => interpret(a.model, a.feeds), (e: Error) => e instanceof VkrtError && /residual input \[.*\] must have the output's shape/.test(e.message));
+    const noScale = { ...c, inputs: c.inputs.map((t, i) => (i === 10 ? null : t)) };
+    const b = singleNodeModel(noScale);
+    assert.throws(() => interpret(b.model, b.feeds), (e: Error) => e instanceof VkrtError && /residual scale/.test(e.message));
   });
 
   for (const c of RESIDUAL_CASES) {
