@@ -64,7 +64,7 @@ describe('int8 residual epilogue and depthwise kernels', function () {
   for (const c of DEPTHWISE_CASES) {
     it(`depthwise: ${c.name}`, async () => {
       await checkInt8(device, c, `${c.prefix}_depthwise`);
-      await checkInt8(device, c, `${c.prefix}_depthwise`, { int8Storage: false });
+      await checkInt8(device, c, `${c.prefix}_depthwise`, { int8Storage: true });
     });
   }
 });

@@ -137,6 +137,7 @@ describe('INT8 residual fold and depthwise layers', function () {
       });
       const unfusedModel = optimize(q, { registry, passList: withoutResidual(PASSES) }).model;
       const fused = buildEngine(q, { device });
+      const fusedBytes = buildEngine(q, { device, int8Storage: true });
       const unfused = buildEngine(unfusedModel, { device, fusion: false });
       const fp32 = buildEngine(model, { device });
       try {
@@ -148,14 +149,17 @@ describe('INT8 residual fold and depthwise layers', function () {
         assert.ok(layers(fused) < layers(unfused));
         assert.ok(resid.length >= 1, fused.plan.layers.map((l) => `${l.name}:${l.precision}`).join(', '));
         if (/MobileNet/.test(label)) assert.ok(dw.length >= 5, `depthwise int8 layers: ${dw.map((l) => l.name).join(', ')}`);
-        // the skip tensors are read one byte per element where the device allows it
-        if (device.info.int8) for (const l of resid) assert.match(fused.plan.tensors.get(l.inputs[9])?.gpu ?? '', /^[iu]8$/, `${l.name} reads its skip ${l.inputs[9]} as bytes`);
+        // with byte storage the skip tensors are read one byte per element where the device allows it
+        const residBytes = int8(fusedBytes).filter((l) => l.opTypes.includes('Add'));
+        assert.equal(residBytes.length, resid.length);
+        if (device.info.int8) for (const l of residBytes) assert.match(fusedBytes.plan.tensors.get(l.inputs[9])?.gpu ?? '', /^[iu]8$/, `${l.name} reads its skip ${l.inputs[9]} as bytes`);
         const feeds = batches(model, 2, 23);
         for (const f of feeds) {
-          const [a, b, c] = [await fused.createExecutionContext().execute(f), await unfused.createExecutionContext().execute(f), await fp32.createExecutionContext().execute(f)];
+          const [a, b, c, d] = [fused, unfused, fp32, fusedBytes].map((e) => e.createExecutionContext().execute(f));
           const out = model.graph.outputs[0];
-          const [ya, yb, yc] = [a, b, c].map((o) => o.get(out)!.data as Float32Array);
+          const [ya, yb, yc, yd] = (await Promise.all([a, b, c, d])).map((o) => o.get(out)!.data as Float32Array);
           assert.deepEqual(Array.from(ya), Array.from(yb), 'fused and unfused INT8 engines agree');
+          assert.deepEqual(Array.from(yd), Array.from(ya), 'byte and int32 activations agree');
           const err = relErr(ya, yc);
           console.log(`      ${label}: INT8 vs FP32 relative L2 ${err.toExponential(2)}`);
           assert.ok(err > 0 && err < 0.1, `INT8 vs FP32 relative L2 error ${err}`);
@@ -170,7 +174,7 @@ describe('INT8 residual fold and depthwise layers', function () {
           loaded.dispose();
         }
       } finally {
-        fused.dispose(); unfused.dispose(); fp32.dispose();
+        fused.dispose(); fusedBytes.dispose(); unfused.dispose(); fp32.dispose();
       }
     });
   }
