@@ -6,10 +6,14 @@
  * src/builder/spirv/coopmat-khr.ts), each where the driver lists an int8 x int8 -> int32 subgroup
  * combination (the selection is data-driven: DeviceCaps.cooperativeMatrix), every tile pinned, both
  * parameter modes, exact against the reference; path 'dot' checks the packed 4x8-bit dot-product
- * kernels (OpSDot, src/ops/nn/gpu/qgemm-dot.ts) the same way. Then, unless --noTiming, times a ResNet-50-like
- * layer (3x3, 64 -> 64 channels, 56x56, batch --batch, default 32) as QLinearConv+Relu (int8, its
- * uint8 activations held one byte per element and, for comparison, as int32) and as an FP16 Conv, each candidate the layer offers (device time, DeviceTimer, --runs, default 20),
- * and prints TOPS.
+ * kernels (OpSDot, src/ops/nn/gpu/qgemm-dot.ts) the same way; with them the residual-epilogue cases (coopmat tiles
+ * and the tiled kernel) and the depthwise cases (the direct kernel). Then, unless --noTiming, times
+ * (each candidate the layer offers; device time, DeviceTimer, --runs, default 20; batch --batch,
+ * default 32; TOPS): a ResNet-50-like layer (3x3, 64 -> 64 channels, 56x56) as QLinearConv+Relu
+ * (int8, its uint8 activations held one byte per element and, for comparison, as int32) and as an
+ * FP16 Conv; the same layer with the block's residual Add fused (int8: the qdq-residual fold's
+ * QLinearConv; FP16: Conv with its residual input); a MobileNetV2-like depthwise 3x3 layer (144
+ * channels, 56x56, ReLU6) as int8 QLinearConv and FP16 Conv.
  *
  *   npm run build:bench      # on the development machine (with npm run build)
  *   node dist/bench/bench/gpu/int8-check.js [--paths=nv,khr,dot] [--validation] [--out=FILE] [--batch=N] [--runs=N] [--kernels=REGEX]
@@ -23,42 +27,82 @@ import type { SelectionRequest } from '../../src/builder/selection';
 import { DeviceTimer } from '../../src/builder/tuning/measure';
 import { flagString, parseArgs } from '../../src/cli/args';
 import { Device, formatCoopMatProperty } from '../../src/gpu';
+import { Attr } from '../../src/ir/graph';
 import { Tensor } from '../../src/ir/tensor';
 import { randomTensor, singleNodeModel } from '../../test/helpers/gpu-op';
-import { INT8_CASES, checkInt8 } from '../../test/int8/cases';
+import { DEPTHWISE_CASES, INT8_CASES, Int8Case, RESIDUAL_CASES, checkInt8 } from '../../test/int8/cases';
 
 interface Outcome { path: string; kernel: string; what: string; ok: boolean; ms: number; error?: string }
 
 const TILES = ['128x128', '64x64'];
 /** The packed dot-product tiles (src/ops/nn/gpu/qgemm-dot.ts), path 'dot'. */
 const DOT_TILES = ['64x64', '32x32'];
-
-/**
- * Device time (ms, DeviceTimer: GPU timestamps, inputs already on the GPU) of every candidate the
- * layer of a one-node model offers: a ResNet-50-like 3x3 convolution, 64 -> 64 channels, 56x56.
- */
 type Path = 'nv' | 'khr' | 'emulate' | 'dot';
 
-async function timeLayer(device: Device, batch: number, int8: boolean, path: Path, runs: number, only?: RegExp, int8Storage = true): Promise<{ kernel: string; ms: number; tops: number }[]> {
-  const [N, C, H, W, M] = [batch, 64, 56, 56, 64];
-  const s = (v: number) => Tensor.from('float32', [], [v]);
-  const pads = { type: 'ints' as const, value: [1, 1, 1, 1] };
-  const { model } = int8
-    ? singleNodeModel({
-      op: 'QLinearConv', opset: 10, attrs: { pads, vkrt_activation: { type: 'string', value: 'Relu' } },
-      inputs: [randomTensor('uint8', [N, C, H, W], 1, 0, 255), s(0.02), Tensor.from('uint8', [], [0]), randomTensor('int8', [M, C, 3, 3], 2, -127, 127),
-        randomTensor('float32', [M], 3, 0.001, 0.01), Tensor.from('int8', [M], new Array<number>(M).fill(0)), s(0.05), Tensor.from('uint8', [], [0]), randomTensor('int32', [M], 4, -1000, 1000)],
-      constant: [1, 2, 3, 4, 5, 6, 7, 8],
-    })
-    : singleNodeModel({ op: 'Conv', opset: 13, attrs: { pads }, inputs: [randomTensor('float32', [N, C, H, W], 1), randomTensor('float32', [M, C, 3, 3], 2, -0.1, 0.1), randomTensor('float32', [M], 3)], constant: [1, 2] });
+/** One layer to time: a one-node model, its operation count, and the candidates a dry run times. */
+interface TimedLayer { what: string; model: ReturnType<typeof singleNodeModel>['model']; ops: number; fp16: boolean; emulate: RegExp }
+
+const sc = (v: number) => Tensor.from('float32', [], [v]);
+const ints = (value: number[]) => ({ type: 'ints' as const, value });
+const str = (value: string) => ({ type: 'string' as const, value });
+
+/**
+ * The timed layers at batch N: a ResNet-50-like 3x3 convolution (64 -> 64 channels, 56x56) as
+ * QLinearConv+Relu (int8) and as an FP16 Conv+Relu; the same with the block's residual fused
+ * (QLinearConv with a uint8 skip and its mid quantization, the qdq-residual fold's layer; FP16 Conv
+ * with its residual input); a MobileNetV2-like 3x3 depthwise convolution (144 channels, 56x56,
+ * ReLU6) as QLinearConv (the direct int8 kernel) and as an FP16 Conv.
+ */
+function timedLayers(N: number): Record<string, { int8: TimedLayer; fp16: TimedLayer }> {
+  const [C, H, W, M] = [64, 56, 56, 64];
+  const pads = ints([1, 1, 1, 1]);
+  const qconv = (what: string, attrs: Record<string, Attr>, cin: number, m: number, cg: number, extra: Tensor[], emulate: RegExp): TimedLayer => ({
+    what, fp16: false, emulate, ops: 2 * N * m * H * W * cg * 9,
+    model: singleNodeModel({
+      op: 'QLinearConv', opset: 10, attrs,
+      inputs: [randomTensor('uint8', [N, cin, H, W], 1, 0, 255), sc(0.02), Tensor.from('uint8', [], [0]), randomTensor('int8', [m, cg, 3, 3], 2, -127, 127),
+        randomTensor('float32', [m], 3, 0.001, 0.01), Tensor.from('int8', [m], new Array<number>(m).fill(0)), sc(0.05), Tensor.from('uint8', [], [0]), randomTensor('int32', [m], 4, -1000, 1000), ...extra],
+      constant: [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13],
+    }).model,
+  });
+  const fconv = (what: string, attrs: Record<string, Attr>, cin: number, m: number, cg: number, residual: boolean): TimedLayer => ({
+    what, fp16: true, emulate: /./, ops: 2 * N * m * H * W * cg * 9,
+    model: singleNodeModel({
+      op: 'Conv', opset: 13, attrs,
+      inputs: [randomTensor('float32', [N, cin, H, W], 1), randomTensor('float32', [m, cg, 3, 3], 2, -0.1, 0.1), randomTensor('float32', [m], 3), ...(residual ? [randomTensor('float32', [N, m, H, W], 5)] : [])],
+      constant: [1, 2],
+    }).model,
+  });
+  const relu = { vkrt_activation: str('Relu') };
+  const skip = [randomTensor('uint8', [N, M, H, W], 5, 0, 255), sc(0.03), Tensor.from('uint8', [], [10]), sc(0.04), Tensor.from('uint8', [], [3])];
+  const D = 144;
+  const relu6 = { vkrt_activation: str('Clip'), vkrt_alpha: { type: 'float' as const, value: 0 }, vkrt_beta: { type: 'float' as const, value: 6 } };
+  return {
+    conv: {
+      int8: qconv(`QLinearConv+Relu int8 3x3 ${C}->${M} ${H}x${W} batch ${N}`, { pads, ...relu }, C, M, C, [], /coopmat/),
+      fp16: fconv(`Conv+Relu fp16 3x3 ${C}->${M} ${H}x${W} batch ${N}`, { pads, ...relu }, C, M, C, false),
+    },
+    residual: {
+      int8: qconv(`QLinearConv+Add+Relu int8 (residual fused) 3x3 ${C}->${M} ${H}x${W} batch ${N}`, { pads, ...relu }, C, M, C, skip, /coopmat_i8_64x64|tiled/),
+      fp16: fconv(`Conv+Add+Relu fp16 (residual fused) 3x3 ${C}->${M} ${H}x${W} batch ${N}`, { pads, ...relu }, C, M, C, true),
+    },
+    depthwise: {
+      int8: qconv(`QLinearConv+ReLU6 int8 depthwise 3x3 ${D} ch ${H}x${W} batch ${N}`, { pads, group: { type: 'int', value: D }, ...relu6 }, D, D, 1, [], /depthwise|simple/),
+      fp16: fconv(`Conv+ReLU6 fp16 depthwise 3x3 ${D} ch ${H}x${W} batch ${N}`, { pads, group: { type: 'int', value: D }, ...relu6 }, D, D, 1, false),
+    },
+  };
+}
+
+/** Device time (ms, DeviceTimer: GPU timestamps, inputs already on the GPU) of every candidate of the layer. */
+async function timeLayer(device: Device, layer: TimedLayer, path: Path, runs: number, only?: RegExp, int8Storage = true): Promise<{ kernel: string; ms: number; tops: number }[]> {
   let request: SelectionRequest | undefined;
-  buildPlan(model, deviceCaps(device, { cooperativeMatrix: path === 'dot' ? 'off' : path }), { fp16: !int8, int8Storage, selection: { name: 'collect', choose: (r) => { request ??= r; return r.candidates[0]; } } });
+  buildPlan(layer.model, deviceCaps(device, { cooperativeMatrix: path === 'dot' ? 'off' : path }), { fp16: layer.fp16, int8Storage, selection: { name: 'collect', choose: (r) => { request ??= r; return r.candidates[0]; } } });
   const timer = new DeviceTimer(device, { runs });
   const out: { kernel: string; ms: number; tops: number }[] = [];
   for (const impl of request!.candidates) {
     if (only && !only.test(impl.name)) continue;
     const ms = await timer.time(request!, impl, 'spec');
-    out.push({ kernel: impl.name, ms, tops: (2 * N * M * H * W * C * 9) / (ms * 1e9) });
+    out.push({ kernel: impl.name, ms, tops: layer.ops / (ms * 1e9) });
   }
   return out;
 }
@@ -71,6 +115,7 @@ async function main(): Promise<number> {
   const outcomes: Outcome[] = [];
   const skipped: Record<string, string> = {};
   const timings: { path: string; what: string; kernel: string; ms: number; tops: number }[] = [];
+  let directChecked = false;
   const i = device.info;
   try {
     console.log(`device: ${i.name} (${i.driverName} ${i.driverVersion}), subgroup ${i.subgroupSize}, int8 ${i.int8}, dot product ${i.int8DotProduct} (accelerated ${i.int8DotProductAccelerated}), vulkanMemoryModel ${i.vulkanMemoryModel}`);
@@ -85,9 +130,16 @@ async function main(): Promise<number> {
         continue;
       }
       if (!dot) console.log(`[${path}] combinations: ${usable.map((c) => `${c.M}x${c.N}x${c.K}`).join(', ')}`);
-      for (const tile of dot ? DOT_TILES : TILES) {
-        for (const c of INT8_CASES) {
-          const kernel = dot ? `${c.prefix}_dot4x8_${tile}` : `${c.prefix}_coopmat_i8_${tile}`;
+      const checks: [Int8Case, string][] = [];
+      for (const tile of dot ? DOT_TILES : TILES) for (const c of [...INT8_CASES, ...RESIDUAL_CASES]) checks.push([c, dot ? `${c.prefix}_dot4x8_${tile}` : `${c.prefix}_coopmat_i8_${tile}`]);
+      // the kernels no path selects (tiled with the residual, the depthwise one): on the first path that runs
+      if (!directChecked) {
+        directChecked = true;
+        for (const c of RESIDUAL_CASES) checks.push([c, `${c.prefix}_tiled`]);
+        for (const c of DEPTHWISE_CASES) checks.push([c, `${c.prefix}_depthwise`]);
+      }
+      {
+        for (const [c, kernel] of checks) {
           const t0 = performance.now();
           try {
             await checkInt8(device, c, kernel, { cooperativeMatrix: dot ? 'off' : path });
@@ -105,18 +157,28 @@ async function main(): Promise<number> {
         const batch = Number(flagString(args, 'batch') ?? (path === 'emulate' ? 1 : 32));
         const runs = Number(flagString(args, 'runs') ?? (path === 'emulate' ? 1 : 20));
         const only = flagString(args, 'kernels');
-        // the int8 layer twice: activations one byte per element (8-bit storage) and held as int32
-        for (const [int8, bytes] of [[true, true], [true, false], [false, false]]) {
-          const what = `${int8 ? `QLinearConv+Relu int8 (${bytes ? 'byte' : 'int32'} activations)` : 'Conv fp16'} 3x3 64->64 56x56 batch ${batch}`;
+        const layers = timedLayers(batch);
+        // the 3x3 int8 layer twice: activations one byte per element (8-bit storage) and held as int32
+        const plan: [TimedLayer, boolean][] = [[layers.conv.int8, true], [layers.conv.int8, false], [layers.conv.fp16, false],
+          [layers.residual.int8, false], [layers.residual.int8, true], [layers.residual.fp16, false],
+          [layers.depthwise.int8, false], [layers.depthwise.int8, true], [layers.depthwise.fp16, false]];
+        for (const [layer, bytes] of plan) {
+          // the dry run skips the byte-activation and FP16 copies of the plain 3x3 layer (the slowest on lavapipe)
+          if (path === 'emulate' && layer === layers.conv.int8 && bytes) continue;
+          if (path === 'emulate' && layer === layers.conv.fp16) continue;
+          // and the byte-activation copies of the residual and depthwise layers (int32 is the default storage)
+          if (path === 'emulate' && (layer === layers.residual.int8 || layer === layers.depthwise.int8) && bytes) continue;
+          // the dot path times its own int8 candidates (FP16 is timed on the matrix-unit paths)
+          if (path === 'dot' && layer.fp16) continue;
+          const what = layer.fp16 ? layer.what : `${layer.what} (${bytes ? 'byte' : 'int32'} activations)`;
           try {
-            for (const r of await timeLayer(device, batch, int8, path, runs, only ? new RegExp(only) : path === 'emulate' ? /coopmat/ : path === 'dot' ? /dot4x8|tiled/ : undefined, bytes)) {
+            for (const r of await timeLayer(device, layer, path, runs, only ? new RegExp(only) : path === 'emulate' ? layer.emulate : path === 'dot' ? /dot4x8|tiled|depthwise/ : undefined, bytes)) {
               timings.push({ path, what, ...r });
-              console.log(`[${path}] time ${what} ${r.kernel}: ${r.ms.toFixed(3)} ms, ${r.tops.toFixed(1)} TOPS`);
+              console.log(`[${path}] time ${what} ${r.kernel}: ${r.ms.toFixed(3)} ms, ${r.tops.toPrecision(3)} TOPS`);
             }
           } catch (e) {
             console.log(`[${path}] time ${what}: FAIL ${(e as Error).message.split('\n')[0]}`);
           }
-          if (path === 'emulate' && !bytes) break;
         }
       }
     }

@@ -106,3 +106,49 @@ export async function checkInt8(device: Device, c: Int8Case, kernel: string, con
     }
   }
 }
+
+/**
+ * QLinearConv with a residual input (internal inputs 9-13, set by the Q/DQ folding pass's
+ * qdq-residual rule): skip tensor, its scale and zero point, and (mid) the quantization the
+ * convolution's value had before the Add.
+ */
+function qconvRes(name: string, x: Tensor, w: Tensor, attrs: Record<string, Attr>, o: { mid: boolean; act?: string; bias?: boolean; ws?: Tensor; skipType?: DType; midType?: DType; group?: number }): Int8Case {
+  const base = qconv(name, x, w, { ...attrs, ...(o.group ? { group: int(o.group) } : {}) }, { bias: o.bias ?? true, ws: o.ws, act: o.act });
+  const ref = interpretShape(base);
+  const st = o.skipType ?? x.dtype;
+  const inputs = [...base.case.inputs, q(st, ref, 31 + ref.length), scalar('float32', 0.027), scalar(st, st === 'uint8' ? 131 : -5)];
+  const mt = o.midType ?? x.dtype;
+  if (o.mid) inputs.push(scalar('float32', 0.19), scalar(mt, mt === 'uint8' ? 117 : 2));
+  return { name, prefix: 'qlinearconv', case: { ...base.case, inputs } };
+}
+
+/** The output dims of a QLinearConv case (its reference on the inputs). */
+function interpretShape(c: Int8Case): number[] {
+  const { model, feeds } = singleNodeModel(c.case);
+  return ([...interpret(model, feeds).values()][0] as Tensor).dims.slice();
+}
+
+export const RESIDUAL_CASES: Int8Case[] = [
+  qconvRes('QLinearConv u8 3x3 pad 1 + u8 residual (mid quantization), Relu', q('uint8', [2, 19, 9, 7], 40), q('int8', [19, 19, 3, 3], 41), { pads: ints([1, 1, 1, 1]) },
+    { mid: true, act: 'Relu', ws: randomTensor('float32', [19], 42, 0.002, 0.02) }),
+  qconvRes('QLinearConv s8 1x1 stride 2 + s8 residual (float conv value), no activation', q('int8', [1, 37, 11, 13], 43), q('int8', [21, 37, 1, 1], 44), { strides: ints([2, 2]) },
+    { mid: false }),
+  qconvRes('QLinearConv u8 + s8 residual (mid), Clip (+-1 step)', q('uint8', [1, 6, 8, 8], 45), q('int8', [10, 6, 3, 3], 46), { pads: ints([1, 1, 1, 1]) },
+    { mid: true, act: 'Clip', skipType: 'int8' }),
+  qconvRes('QLinearConv s8 3x3 stride 2 + s8 residual (s8 mid), asymmetric pads, Relu', q('int8', [1, 9, 11, 10], 47), q('int8', [14, 9, 3, 3], 48), { strides: ints([2, 2]), pads: ints([1, 0, 1, 1]) },
+    { mid: true, act: 'Relu', midType: 'int8' }),
+];
+
+/** Depthwise QLinearConv / ConvInteger (one input channel per group): the direct kernel's cases. */
+export const DEPTHWISE_CASES: Int8Case[] = [
+  qconv('depthwise u8 x s8 3x3 stride 2 pad 1, 13 channels, bias, per-channel w scale, Relu', q('uint8', [2, 13, 15, 11], 50), q('int8', [13, 1, 3, 3], 51),
+    { group: int(13), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }, { bias: true, ws: randomTensor('float32', [13], 52, 0.002, 0.02), act: 'Relu' }),
+  qconv('depthwise s8 multiplier 3, dilation 2, asymmetric pads, per-channel w zero point, Clip (+-1 step)', q('int8', [1, 7, 12, 9], 53), q('int8', [21, 1, 3, 3], 54),
+    { group: int(7), dilations: ints([2, 2]), pads: ints([2, 1, 0, 2]) }, { wzp: randomTensor('int8', [21], 55, -4, 4), act: 'Clip', bias: true }),
+  qconv('depthwise u8 1-D 5 taps stride 2, w at run time', q('uint8', [2, 9, 23], 56), q('int8', [9, 1, 5], 57), { group: int(9), strides: ints([2]), pads: ints([2, 1]) },
+    { constW: false }),
+  qconv('depthwise u8 3-D', q('uint8', [1, 5, 4, 6, 7], 58), q('int8', [5, 1, 2, 3, 3], 59), { group: int(5), pads: ints([0, 1, 1, 1, 1, 1]) }, { bias: true }),
+  qconvRes('depthwise u8 3x3 + u8 residual (mid), Relu', q('uint8', [1, 11, 7, 9], 60), q('int8', [11, 1, 3, 3], 61), { pads: ints([1, 1, 1, 1]) },
+    { mid: true, act: 'Relu', group: 11 }),
+  convInt('ConvInteger s8 depthwise stride 2, no zero points', q('int8', [2, 8, 13, 13], 62), q('int8', [8, 1, 3, 3], 63), { group: int(8), pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) }),
+];

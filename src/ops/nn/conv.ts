@@ -7,7 +7,7 @@ import { checkOutDims, checkWork, f64, floatTensor, need, rint, unknownDim } fro
 import { WindowTaps, readWindow, windowOutput, windowOutputStatic } from '../util/nn-conv';
 import { convKernel, convTransposeKernel } from './gpu/conv';
 import { transposeGeometry } from './conv-geometry';
-import { applyActivation, readActivation, requantActivated } from './gpu/epilogue';
+import { applyActivation, readActivation, requantActivated, requantResidual, ResidualQuant } from './gpu/epilogue';
 import { convIntegerKernel, qlinearConvKernel } from './gpu/qlinear';
 
 /** Output type of a Conv-like op from X [N,C,...] and W [M,C/g,...k]. */
@@ -161,10 +161,40 @@ export const ConvInteger: OpDef = {
   },
 };
 
+/**
+ * QLinearConv's residual inputs (internal, set by the Q/DQ folding pass; docs/int8.md): 9 skip
+ * (int8/uint8, the output's shape), 10 skip_scale, 11 skip_zero_point, 12 mid_scale and
+ * 13 mid_zero_point (the quantization the convolution's output had before the Add; absent when
+ * the Add read the float output). The epilogue is requantResidual.
+ */
+function residualOf(ctx: OpContext, inputs: readonly (Tensor | undefined)[], dims: number[]): { skip: Tensor; quant: ResidualQuant } | undefined {
+  const skip = inputs[9];
+  if (!skip) {
+    if (inputs.slice(10).some((t) => t)) ctx.fail('residual scale or zero point without the residual input 9');
+    return undefined;
+  }
+  if (skip.dtype !== 'int8' && skip.dtype !== 'uint8') ctx.fail(`the residual input must be int8 or uint8, got ${skip.dtype}`);
+  if (skip.dims.join(',') !== dims.join(',')) ctx.fail(`the residual input [${skip.dims.join(',')}] must have the output's shape [${dims.join(',')}]`);
+  const ss = need(ctx, inputs, 10, 'residual scale');
+  const sz = inputs[11];
+  const [ms, mz] = [inputs[12], inputs[13]];
+  for (const [t, n] of [[ss, 'residual scale'], [sz, 'residual zero point'], [ms, 'mid scale'], [mz, 'mid zero point']] as const) {
+    if (t && t.size !== 1) ctx.fail(`the ${n} must be per tensor, got dims [${t.dims.join(',')}]`);
+  }
+  if (sz && sz.dtype !== skip.dtype) ctx.fail(`the residual zero point's type ${sz.dtype} differs from the residual's ${skip.dtype}`);
+  if (!!ms !== !!mz) ctx.fail('mid_scale (12) and mid_zero_point (13) come together');
+  let mid: ResidualQuant['mid'];
+  if (ms && mz) {
+    const [mlo, mhi] = integerRange(mz.dtype);
+    mid = { scale: ms.get(0), zp: mz.get(0), lo: mlo, hi: mhi };
+  }
+  return { skip, quant: { skipScale: ss.get(0), skipZp: sz ? sz.get(0) : 0, mid } };
+}
+
 export const QLinearConv: OpDef = {
   opType: 'QLinearConv',
   kernel: qlinearConvKernel,
-  traits: { byteStorage: { inputs: [0, 3], outputs: [0] } },
+  traits: { byteStorage: { inputs: [0, 3, 9], outputs: [0] } },
   sinceVersion: 10,
   inferShape(ctx, [x, , , w, , , , yzp]) {
     return convInfer(ctx, x, w, yzp?.dtype ?? x?.dtype ?? 'uint8');
@@ -190,10 +220,16 @@ export const QLinearConv: OpDef = {
     // fused activation (internal attributes, set by the Q/DQ folding pass): on the real value
     const act = readActivation(ctx.attrs, ctx.fail);
     const res = new Float64Array(out.length);
+    const resid = residualOf(ctx, inputs, dims);
     for (let i = 0; i < out.length; i++) {
       const m = Math.floor(i / per) % M;
       const real = Math.fround(xs.get(0) * ws.get(ws.size === 1 ? 0 : m));
-      res[i] = requantActivated(act, out[i], real / ys.get(0), real, ys.get(0), z, lo, hi, rint);
+      if (resid) {
+        const mid = resid.quant.mid;
+        res[i] = requantResidual(act, out[i], real / (mid ? mid.scale : ys.get(0)), real, resid.skip.get(i), resid.quant, ys.get(0), z, lo, hi, rint);
+      } else {
+        res[i] = requantActivated(act, out[i], real / ys.get(0), real, ys.get(0), z, lo, hi, rint);
+      }
     }
     return [Tensor.from(outType, dims, res)];
   },

@@ -6,6 +6,7 @@
  *   Q( act?( Gemm|MatMul(DQ(aq), DQ(wq)) [+ b] ), ys, yzp )    -> Reshape -> QLinearConv (1x1) -> Reshape
  *   Q( MaxPool|Reshape|Flatten|...(DQ(xq, s, z)), s, z )       -> the op on xq       (order-preserving)
  *   Q( DQ(xq, s, z), s, z )                                    -> xq
+ *   Q( act?( Add( DQ(QLinearConv) | Conv(DQ, DQ), DQ(skip) ) ) -> QLinearConv with a residual input (qdqResidual)
  *
  * Conditions: x and y scales per tensor; w's scale per tensor or per output channel, its zero point
  * 0 (symmetric weights, as TensorRT requires); wq and b constants; every intermediate used only
@@ -98,6 +99,35 @@ function quantParts(g: GraphView, layer: Node, q: Node, channels: (w: Tensor) =>
   return { x, w, wq, ws, xs: valuesOf(g.constant(x.scale)!)[0], C };
 }
 
+/**
+ * The QLinearConv inputs (0-8) of Conv(DQ(x), DQ(w), b?) whose output is quantized as Q `q`
+ * quantizes it (q's output names the type), the initializers they need and the DQ nodes only the
+ * Conv reads; undefined when the Conv does not qualify.
+ */
+function qlinearConvOf(g: GraphView, conv: Node, q: Node) {
+  const parts = quantParts(g, conv, q, (w) => w.dims[0]);
+  if (!parts) return undefined;
+  const b = conv.inputs[2] ? g.constant(conv.inputs[2]) : undefined;
+  if (conv.inputs[2] && !b) return undefined;
+  const inputs = [parts.x.q, parts.x.scale, parts.x.zp ?? '', parts.w.q, parts.w.scale, parts.w.zp ?? '', q.inputs[1], q.inputs[2] ?? ''];
+  const initializers: [string, Tensor][] = [];
+  if (b) {
+    const bi = int32Bias(b, parts.xs, valuesOf(parts.ws), parts.C);
+    if (!bi) return undefined;
+    const name = g.fresh(`${conv.inputs[2]}_int32`);
+    initializers.push([name, bi]);
+    inputs.push(name);
+  }
+  // QLinearConv needs every zero point named: a missing one is 0 of its tensor's type
+  for (const [k, ref] of [[2, parts.x.q], [5, parts.w.q], [7, q.outputs[0]]] as const) {
+    if (inputs[k]) continue;
+    const name = g.fresh(`vkrt_zero_${dtypeOf(g, ref)}`);
+    initializers.push([name, Tensor.scalar(dtypeOf(g, ref)!, 0)]);
+    inputs[k] = name;
+  }
+  return { inputs, initializers, dqs: ownDqs(g, conv, [parts.x, parts.w]) };
+}
+
 /** Q(act?(Conv(DQ(x), DQ(w), b?))) -> QLinearConv. */
 export const qdqConv: Rule = {
   name: 'qdq-conv',
@@ -107,29 +137,98 @@ export const qdqConv: Rule = {
     const u = layerUnder(g, q, ['Conv']);
     if (!u || !g.usedOnlyBy(u.layer.outputs[0], u.act ?? q)) return undefined;
     const conv = u.layer;
-    const parts = quantParts(g, conv, q, (w) => w.dims[0]);
-    if (!parts) return undefined;
-    const b = conv.inputs[2] ? g.constant(conv.inputs[2]) : undefined;
-    if (conv.inputs[2] && !b) return undefined;
-    const inputs = [parts.x.q, parts.x.scale, parts.x.zp ?? '', parts.w.q, parts.w.scale, parts.w.zp ?? '', q.inputs[1], q.inputs[2] ?? ''];
-    const initializers: [string, Tensor][] = [];
-    if (b) {
-      const bi = int32Bias(b, parts.xs, valuesOf(parts.ws), parts.C);
-      if (!bi) return undefined;
-      const name = g.fresh(`${conv.inputs[2]}_int32`);
-      initializers.push([name, bi]);
-      inputs.push(name);
-    }
-    // QLinearConv needs every zero point named: a missing one is 0 of its tensor's type
-    for (const [k, ref] of [[2, parts.x.q], [5, parts.w.q], [7, q.outputs[0]]] as const) {
-      if (inputs[k]) continue;
-      const name = g.fresh(`vkrt_zero_${dtypeOf(g, ref)}`);
-      initializers.push([name, Tensor.scalar(dtypeOf(g, ref)!, 0)]);
-      inputs[k] = name;
-    }
+    const ql = qlinearConvOf(g, conv, q);
+    if (!ql) return undefined;
     const layerParts = [conv, ...(u.act ? [u.act] : []), q];
-    const node = fusedNode(conv, layerParts, { opType: 'QLinearConv', inputs, outputs: [q.outputs[0]], attrs: (u.kind ? activationAttrs(u.kind) : {}) });
-    return { remove: [...ownDqs(g, conv, [parts.x, parts.w]), ...layerParts], add: [node], initializers };
+    const node = fusedNode(conv, layerParts, { opType: 'QLinearConv', inputs: ql.inputs, outputs: [q.outputs[0]], attrs: (u.kind ? activationAttrs(u.kind) : {}) });
+    return { remove: [...ql.dqs, ...layerParts], add: [node], initializers: ql.initializers };
+  },
+};
+
+/** Values of two per-tensor constants (or absent: 0) equal? */
+function sameValue(g: GraphView, a: string | undefined, b: string | undefined): boolean {
+  const v = (n: string | undefined) => {
+    if (!n) return [0];
+    const t = g.constant(n);
+    return t && t.size === 1 ? valuesOf(t) : undefined;
+  };
+  const [x, y] = [v(a), v(b)];
+  return !!x && !!y && x[0] === y[0];
+}
+
+/**
+ * The residual connection in the integer layer's epilogue:
+ *
+ *   Q( act?( Add( DQ(QLinearConv(...)), DQ(skip) ) ), ys, yzp )   -> QLinearConv(..., skip, s_s, s_zp, mid_s, mid_zp) [act]
+ *   Q( act?( Add( Conv(DQ(x), DQ(w), b?), DQ(skip) ) ), ys, yzp ) -> QLinearConv(..., skip, s_s, s_zp) [act]
+ *
+ * (either operand order). The first is what `vkrt quantize` writes for a ResNet / MobileNetV2
+ * block (both Add inputs are calibrated); the second what QAT exporters write (Q/DQ on the skip
+ * branch only). The QLinearConv must have no activation and no residual yet, the skip an
+ * int8/uint8 tensor with per-tensor constant scale and zero point, the Add no broadcasting. The
+ * fused layer computes the float32 chain of the unfused graph (requantResidual,
+ * src/ops/nn/gpu/epilogue.ts), so with the mid quantization it gives the same integers.
+ */
+export const qdqResidual: Rule = {
+  name: 'qdq-residual',
+  ops: ['QuantizeLinear'],
+  match(q, g) {
+    if (q.domain || !INT8_TYPES.has(dtypeOf(g, q.outputs[0]) ?? '') || !perTensor(g, q.inputs[1], q.inputs[2] || undefined)) return undefined;
+    const p = g.producer(q.inputs[0]);
+    if (!p || p.domain || !g.usedOnlyBy(q.inputs[0], q)) return undefined;
+    let add = p, act: Node | undefined, kind: ReturnType<typeof activationOf>;
+    if (p.opType !== 'Add') {
+      kind = activationOf(p, g);
+      if (!kind || !ACTIVATIONS.includes(kind.kind)) return undefined;
+      const a = producerIf(g, p.inputs[0], 'Add', p);
+      if (!a) return undefined;
+      add = a; act = p;
+    }
+    if (add.domain || add.inputs.length !== 2) return undefined;
+    const out = g.shape(add.outputs[0]);
+    if (!out || add.inputs.some((i) => g.shape(i)?.join(',') !== out.join(','))) return undefined;
+    for (const [ci, si] of [[0, 1], [1, 0]]) {
+      const cName = add.inputs[ci], sName = add.inputs[si];
+      if (cName === sName) return undefined;
+      const skip = dqOf(g, sName);
+      if (!skip || !INT8_TYPES.has(dtypeOf(g, skip.q) ?? '') || !perTensor(g, skip.scale, skip.zp)) continue;
+      if (skip.zp && dtypeOf(g, skip.zp) !== dtypeOf(g, skip.q)) continue;
+      const finalZp = (initializers: [string, Tensor][]) => {
+        if (q.inputs[2]) return q.inputs[2];
+        const name = g.fresh(`vkrt_zero_${dtypeOf(g, q.outputs[0])}`);
+        initializers.push([name, Tensor.scalar(dtypeOf(g, q.outputs[0])!, 0)]);
+        return name;
+      };
+      const resid = [skip.q, skip.scale, skip.zp ?? ''];
+      const tail = [add, ...(act ? [act] : []), q];
+      const skipDq = g.usedOnlyBy(sName, add) ? [skip.node] : [];
+      const attrs = kind ? activationAttrs(kind) : {};
+      // an integer layer whose output is dequantized for the Add
+      const dq = dqOf(g, cName);
+      if (dq && dq.node !== skip.node && g.usedOnlyBy(cName, add)) {
+        const qc = producerIf(g, dq.q, 'QLinearConv', dq.node);
+        if (!qc || qc.domain || g.isGraphOutput(dq.q) || qc.inputs.length > 9) continue;
+        const qa = attrsOf(qc);
+        if (qa.has('vkrt_activation') && qa.string('vkrt_activation') !== 'None') continue;
+        if (!sameValue(g, dq.scale, qc.inputs[6]) || !sameValue(g, dq.zp, qc.inputs[7]) || !qc.inputs[7]) continue;
+        const initializers: [string, Tensor][] = [];
+        const base = [...qc.inputs.slice(0, 6), q.inputs[1], finalZp(initializers), qc.inputs[8] ?? ''];
+        const inputs = [...base, ...resid, qc.inputs[6], qc.inputs[7]];
+        const parts = [qc, dq.node, ...skipDq, ...tail];
+        const node = fusedNode(qc, parts, { inputs, outputs: [q.outputs[0]], attrs });
+        return { remove: parts, add: [node], initializers };
+      }
+      // a float Conv on dequantized int8 values
+      const conv = producerIf(g, cName, 'Conv', add);
+      if (!conv || conv.domain) continue;
+      const ql = qlinearConvOf(g, conv, q);
+      if (!ql) continue;
+      const inputs = [...ql.inputs, ...(ql.inputs.length === 8 ? [''] : []), ...resid];
+      const parts = [conv, ...skipDq, ...tail];
+      const node = fusedNode(conv, parts, { opType: 'QLinearConv', inputs, outputs: [q.outputs[0]], attrs });
+      return { remove: [...ql.dqs, ...parts], add: [node], initializers: ql.initializers };
+    }
+    return undefined;
   },
 };
 
@@ -270,4 +369,4 @@ export const qdqPair: Rule = {
 /** Constant nodes become initializers first, so scales and zero points given as Constant nodes are seen. */
 const constantNodes: Rule = { name: 'qdq-constant-nodes', ops: ['Constant'], match: (n, g) => foldConstants.match(n, g) };
 
-export const QDQ_RULES: readonly Rule[] = [constantNodes, qdqPair, qdqConv, qdqGemm, qdqPassthrough];
+export const QDQ_RULES: readonly Rule[] = [constantNodes, qdqPair, qdqConv, qdqGemm, qdqPassthrough, qdqResidual];

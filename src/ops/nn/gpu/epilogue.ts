@@ -126,3 +126,39 @@ export function requantActivated(a: Activation, acc: number, scale: number, real
   if (Number.isNaN(q)) return 0; // as the kernels' nn_requant
   return Math.min(hi, Math.max(lo, q + zp));
 }
+
+/**
+ * The residual epilogue of a QLinearConv that carries a skip tensor (internal inputs 9-13, set by
+ * the Q/DQ folding pass, src/builder/passes/rules/qdq.ts): the float32 chain the unfused graph
+ * `Q(act(Add(DQ(conv), DQ(skip))))` computes, step by step, so the fused layer gives the unfused
+ * graph's integers:
+ *   with a mid quantization (the conv's output was quantized before the Add, scale ms, zero point mz):
+ *     c = fround((clamp(rint(acc * scale) + mz, midLo, midHi) - mz) * ms)     (QLinearConv, then DQ)
+ *   without (the Add read the convolution's float output):
+ *     c = fround(fround(acc) * realScale)
+ *   r = fround(c + fround((skip - sz) * ss));  y = clamp(rint(fround(act(r) / ys)) + zp, lo, hi)
+ * `acc` includes the bias, `scale` is x_s * w_s / ms (the mid requantization's), `realScale` the
+ * float32 x_s * w_s. shaders/nn/qconv.comp's qconv_residual is the GPU side (float32 arithmetic,
+ * exact for no activation and Relu; others within one step, as requantActivated).
+ */
+export interface ResidualQuant {
+  skipScale: number;
+  skipZp: number;
+  mid?: { scale: number; zp: number; lo: number; hi: number };
+}
+
+export function requantResidual(a: Activation, acc: number, scale: number, realScale: number, skip: number, r: ResidualQuant,
+  ys: number, zp: number, lo: number, hi: number, rint: (v: number) => number): number {
+  let c: number;
+  if (r.mid) {
+    const q1 = Math.min(r.mid.hi, Math.max(r.mid.lo, rint(acc * scale) + r.mid.zp));
+    c = Math.fround((Number.isNaN(q1) ? 0 - r.mid.zp : q1 - r.mid.zp) * r.mid.scale);
+  } else {
+    c = Math.fround(Math.fround(acc) * realScale);
+  }
+  const s = Math.fround((skip - r.skipZp) * r.skipScale);
+  const v = Math.fround(applyActivation(a, Math.fround(c + s)));
+  const q = rint(Math.fround(v / ys));
+  if (Number.isNaN(q)) return 0;
+  return Math.min(hi, Math.max(lo, q + zp));
+}

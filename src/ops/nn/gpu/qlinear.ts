@@ -47,6 +47,8 @@ const QDQ = paramLayout('qdq', {
 }, 'QuantizeLinear/DequantizeLinear, blocked (src/ops/nn/gpu/qlinear.ts).');
 
 const TILE = { BM: 64, BN: 64, TM: 4, TN: 4 };
+/** Outputs along a row per invocation of the depthwise kernel (QDW_DIRECT in qconv.comp). */
+const QDW_VEC = 4;
 const MAX_Z = 65535;
 const size = (d: readonly number[]) => d.reduce((a, b) => a * b, 1);
 
@@ -108,6 +110,40 @@ function gemmCandidates(ctx: KernelContext, prefix: string, shader: string, M: n
   return impls;
 }
 
+/**
+ * QLinearConv's residual inputs (9 skip, 10 its scale, 11 its zero point, 12/13 the conv output's
+ * mid quantization; src/ops/nn/conv.ts residualOf, the epilogue qconv_residual in qconv.comp).
+ */
+function residualBindings(ctx: KernelContext, b: Binder, y: TensorDesc): void {
+  const [r, rs, rz, ms, mz] = [9, 10, 11, 12, 13].map((k) => ctx.inputs[k]);
+  if (!r) {
+    if (rs || rz || ms || mz) ctx.fail('residual scale or zero point without the residual input 9');
+    return;
+  }
+  if (r.dtype !== 'int8' && r.dtype !== 'uint8') return ctx.unsupported(`a residual of type ${r.dtype} has no GPU kernel`);
+  intIn(ctx, r, 'residual');
+  if (r.dims.join(',') !== y.dims.join(',')) return ctx.fail(`the residual input [${r.dims.join(',')}] must have the output's shape [${y.dims.join(',')}]`);
+  if (!rs) return ctx.fail('the residual input needs its scale (input 10)');
+  if (!!ms !== !!mz) return ctx.fail('mid_scale (12) and mid_zero_point (13) come together');
+  for (const t of [rs, ms]) if (t && (t.gpu !== 'f32' || size(t.dims) !== 1)) return ctx.unsupported('residual and mid scales must be per-tensor float32');
+  for (const t of [rz, mz]) {
+    if (!t) continue;
+    intIn(ctx, t, 'residual zero point');
+    if (isByte(t.gpu)) return ctx.unsupported('a zero point held as bytes has no GPU kernel');
+    if (size(t.dims) !== 1) return ctx.unsupported('residual zero points must be per tensor');
+  }
+  b.add('B_RES', { input: 9 });
+  b.add('B_RS', { input: 10 });
+  if (rz) b.add('B_RZ', { input: 11 });
+  if (ms && mz) {
+    b.add('B_MS', { input: 12 });
+    b.add('B_MZ', { input: 13 });
+    if (mz.dtype !== 'int8' && mz.dtype !== 'uint8') return ctx.unsupported(`a mid quantization to ${mz.dtype} has no GPU kernel`);
+    b.defines.RES_MID_SIGNED = mz.dtype === 'int8' ? 1 : 0;
+  }
+  byteStorage(b.defines, 'R_ST', r);
+}
+
 /** ConvInteger (qlinear false) and QLinearConv (true). */
 function qconv(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   const ix = 0, iw = qlinear ? 3 : 1;
@@ -161,6 +197,7 @@ function qconv(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
     if (yzp) b.add('B_YZP', { input: 7 });
     if (bias) b.add('B_BIAS', { input: 8 });
     [lo, hi] = outRange(ctx);
+    residualBindings(ctx, b, y);
   } else if (y.gpu !== 'i32') return ctx.fail(`ConvInteger output must be int32, got ${y.dtype}`);
   b.add('B_Y', { output: 0 });
   byteStorage(b.defines, 'X_ST', x); byteStorage(b.defines, 'W_ST', w); byteStorage(b.defines, 'Y_ST', y);
@@ -176,6 +213,15 @@ function qconv(ctx: KernelContext, qlinear: boolean): KernelImpl[] {
   addQCoopMatCandidates(ctx, impls, {
     shader: 'nn/qconv', M: Mg, N: N * outSize, K: Cg * kSize, batch: group, a: w, b: x, aZp: wzp, bZp: xzp, params, defines: b.defines, bindings: b.bindings,
   }, prefix);
+  // depthwise (one input channel per group, any multiplier): the direct kernel goes first; a GEMM
+  // per group of Mg rows and K = kernel taps fills no tile
+  if (Cg === 1 && group > 1) {
+    const count = N * M * outSp[0] * outSp[1] * Math.ceil(outSp[2] / QDW_VEC);
+    impls.unshift({
+      name: `${prefix}_depthwise`,
+      dispatches: [{ shader: 'nn/qconv', defines: { ...b.defines, QDW_DIRECT: 1, QDW_VEC }, params, workgroup: [64, 1, 1], groups: grid1d(count, 64, ctx.caps), bindings: b.bindings }],
+    });
+  }
   return impls;
 }
 
