@@ -10,6 +10,7 @@ import type { ByteType, GpuArray } from '../kernel/storage';
 import type { OpRegistry } from '../ops/registry';
 import type { BuilderConfig } from './config';
 import type { SubViews } from './passes/subviews';
+import type { Piece } from './phases/big-tensors';
 import type { PrecisionPlanner } from './precision';
 
 export interface BuildState {
@@ -50,6 +51,8 @@ export interface BuildState {
   inputs: EngineIO[];
   outputs: EngineIO[];
   constantOutputs: Map<string, Tensor>;
+  /** Pieces of tensors larger than the device binds (phases/big-tensors.ts), made slices after kernel selection. */
+  pieces: Piece[];
   /** Memory plan results. */
   arenaBytes: number;
   naiveActivationBytes: number;

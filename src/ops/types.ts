@@ -75,6 +75,13 @@ export interface OpTraits {
    * may carry a static output shape back to an input whose shape forward inference left open.
    */
   sameShape?: boolean;
+  /**
+   * Each output element is computed from the input elements at the same (broadcast) position, and
+   * the kernel's result does not depend on where the tensors start: the builder may run the node
+   * as several nodes over row ranges of its tensors when a tensor is larger than the device binds
+   * at once (src/builder/phases/big-tensors.ts, docs/big-tensors.md).
+   */
+  elementwise?: boolean;
 }
 
 /**

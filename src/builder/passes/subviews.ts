@@ -93,6 +93,18 @@ export class SubViews {
     return p.offset + slice.bytes === owner.bytes ? { of: p.of, offset: p.offset } : undefined;
   }
 
+  /** Makes `child` a slice of `of` at byte `offset` (a piece of a big tensor, phases/big-tensors.ts). */
+  slice(child: string, of: string, offset: number): void {
+    if (child === of || this.resolve(of).root === child) throw new Error(`internal: '${child}' cannot be a slice of '${of}'`);
+    this.parent.set(child, { of, offset });
+  }
+
+  /** Whether some tensor is a slice of `name`. */
+  hasSlices(name: string): boolean {
+    for (const p of this.parent.values()) if (p.of === name) return true;
+    return false;
+  }
+
   isView(name: string): boolean {
     return this.parent.has(name);
   }

@@ -22,6 +22,7 @@ export function planArena(state: BuildState): void {
   const outputRoots = new Set(state.outputs.map((o) => outputRoot(state, o.name)));
   const items: PlanItem[] = [];
   const views: string[] = [];
+  const unbound: PlanItem[] = [];
   for (const t of tensors.values()) {
     if (t.kind === 'weight') continue;
     // a view's bindings were resolved to the tensor that owns its bytes (phase 5): it takes no
@@ -30,9 +31,18 @@ export function planArena(state: BuildState): void {
     if (owner && owner !== t && owner.kind !== 'weight') { views.push(t.name); continue; }
     const start = t.kind === 'input' ? -1 : first.get(t.name) ?? 0;
     const stop = t.kind === 'output' || outputRoots.has(t.name) ? end : Math.max(start, last.get(t.name) ?? start);
-    items.push({ id: t.name, size: t.bytes, start, end: stop });
+    const item = { id: t.name, size: t.bytes, start, end: stop };
+    // a whole that only its pieces bind (big-tensors.ts) lives while they do: adjustPlan widens it from nothing
+    if (t.kind !== 'input' && !first.has(t.name) && state.subviews.hasSlices(t.name)) {
+      item.start = Infinity;
+      if (item.end !== end) item.end = -Infinity;
+      unbound.push(item);
+    }
+    items.push(item);
   }
-  const plan = planMemory(state.subviews.adjustPlan(items), state.caps.alignment);
+  const adjusted = state.subviews.adjustPlan(items);
+  for (const it of unbound) if (it.start === Infinity) { it.start = 0; it.end = Math.max(0, it.end); }
+  const plan = planMemory(adjusted, state.caps.alignment);
   for (const [id, off] of plan.offsets) tensors.get(id)!.offset = off;
   state.subviews.place(tensors);
   for (const v of views) tensors.get(v)!.offset = tensors.get(rootOf(state, v))!.offset;
