@@ -94,6 +94,8 @@ function buildShape(model: Model, deviceCaps: DeviceCaps & { alignment: number }
     layers, tensors: state.tensors, inputs: state.inputs, outputs: state.outputs, constantOutputs: state.constantOutputs,
     outputRoots: new Map(state.outputs.map((o) => [o.name, outputRoot(state, o.name)])),
     arenaBytes: state.arenaBytes, naiveActivationBytes: state.naiveActivationBytes, weightBytes: state.weightBytes,
+    ...(state.arenaBuffers ? { arenaBuffers: state.arenaBuffers } : {}),
+    ...(state.weightBuffers ? { weightBuffers: state.weightBuffers } : {}),
     scratchBytes: layers.reduce((a, l) => Math.max(a, l.scratch.reduce((m, x) => Math.max(m, x.offset + x.bytes), 0)), 0),
     weightData: state.weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,
     ...(config.cooperativeMatrix && config.cooperativeMatrix !== 'auto' ? { cooperativeMatrix: config.cooperativeMatrix } : {}),

@@ -57,6 +57,9 @@ export interface BuildState {
   arenaBytes: number;
   naiveActivationBytes: number;
   weightBytes: number;
+  /** Per buffer, when the arena or the weights span several (memory.ts, weights.ts). */
+  arenaBuffers?: number[];
+  weightBuffers?: number[];
 }
 
 /** The tensor that owns a value's bytes (chains of views collapse). */

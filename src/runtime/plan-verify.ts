@@ -299,22 +299,28 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
   const caps = capsOf(info, choice);
   const reg = options.registry ?? defaultRegistry;
   if (plan.alignment !== caps.alignment) bad('plan', `alignment ${plan.alignment}; this device's is ${caps.alignment}`);
-  // the buffers are exactly as large as the plan's tensors need (no inflated allocations)
-  const need = { arena: 0, weights: 0, scratch: 0 };
+  // the buffers are exactly as large as the plan's tensors need (no inflated allocations), each
+  // one of several arena or weight buffers too
+  const arenaN = plan.arenaBuffers?.length ?? 1, weightN = plan.weightBuffers?.length ?? 1;
+  const need = { arena: new Array<number>(arenaN).fill(0), weights: new Array<number>(weightN).fill(0), scratch: 0 };
   for (const t of plan.tensors.values()) {
-    if (t.kind === 'weight') need.weights = Math.max(need.weights, alignUp(t.offset + t.bytes, caps.alignment));
-    else need.arena = Math.max(need.arena, t.offset + t.bytes);
+    if (t.kind === 'weight') need.weights[t.buffer ?? 0] = Math.max(need.weights[t.buffer ?? 0], alignUp(t.offset + t.bytes, caps.alignment));
+    else need.arena[t.buffer ?? 0] = Math.max(need.arena[t.buffer ?? 0], t.offset + t.bytes);
   }
   for (const l of plan.layers) {
-    for (const w of l.kernelWeights) need.weights = Math.max(need.weights, alignUp(w.offset + w.bytes, caps.alignment));
+    for (const w of l.kernelWeights) need.weights[w.buffer ?? 0] = Math.max(need.weights[w.buffer ?? 0], alignUp(w.offset + w.bytes, caps.alignment));
     for (const sc of l.scratch) need.scratch = Math.max(need.scratch, sc.offset + sc.bytes);
   }
+  const arenaNeed = need.arena.map((n) => Math.max(caps.alignment, alignUp(n, caps.alignment)));
+  const weightNeed = need.weights.map((n) => Math.max(caps.alignment, n));
   const sizes: [string, number, number][] = [
-    ['arena', plan.arenaBytes, Math.max(caps.alignment, alignUp(need.arena, caps.alignment))],
-    ['weight', plan.weightBytes, Math.max(caps.alignment, need.weights)],
+    ['arena', plan.arenaBytes, arenaNeed.reduce((a, b) => a + b, 0)],
+    ['weight', plan.weightBytes, weightNeed.reduce((a, b) => a + b, 0)],
     ['scratch', plan.scratchBytes, need.scratch],
   ];
   for (const [what, has, wants] of sizes) if (has !== wants) bad(`plan.${what}Bytes`, `${has}; its tensors need ${wants}`);
+  plan.arenaBuffers?.forEach((b, k) => { if (b !== arenaNeed[k]) bad(`plan.arenaBuffers[${k}]`, `${b}; its tensors need ${arenaNeed[k]}`); });
+  plan.weightBuffers?.forEach((b, k) => { if (b !== weightNeed[k]) bad(`plan.weightBuffers[${k}]`, `${b}; its tensors need ${weightNeed[k]}`); });
   const checkedWeights = new Set<string>();
   plan.layers.forEach((layer, li) => {
     const where = `layer ${li} ('${layer.name}')`;

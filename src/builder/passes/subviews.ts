@@ -20,7 +20,7 @@ import { TensorDesc } from '../../kernel/contract';
 import { gpuTypeBytes } from '../../kernel/storage';
 
 /** The part of a planned tensor this module reads and writes. */
-interface Slot { name: string; kind: string; gpu: string; bytes: number; offset: number }
+interface Slot { name: string; kind: string; gpu: string; bytes: number; offset: number; buffer?: number }
 
 export class SubViews {
   /** child tensor -> its parent and byte offset inside it */
@@ -143,7 +143,9 @@ export class SubViews {
     for (const name of this.parent.keys()) {
       const { root, offset } = this.resolve(name);
       const t = tensors.get(name), o = tensors.get(root);
-      if (t && o) t.offset = o.offset + offset;
+      if (!t || !o) continue;
+      t.offset = o.offset + offset;
+      if (o.buffer !== undefined) t.buffer = o.buffer;
     }
   }
 }

@@ -4,6 +4,7 @@
  * slices placed inside their whole, views (Reshape, Flatten, ...) at the offset of the tensor that
  * owns their bytes.
  */
+import { UnsupportedError } from '../../errors';
 import { planMemory, type PlanItem } from '../memory-plan';
 import { rootOf, type BuildState } from '../state';
 import { outputRoot } from './io';
@@ -42,10 +43,24 @@ export function planArena(state: BuildState): void {
   }
   const adjusted = state.subviews.adjustPlan(items);
   for (const it of unbound) if (it.start === Infinity) { it.start = 0; it.end = Math.max(0, it.end); }
-  const plan = planMemory(adjusted, state.caps.alignment);
-  for (const [id, off] of plan.offsets) tensors.get(id)!.offset = off;
+  const maxBuffer = state.caps.maxBufferBytes ?? Infinity;
+  let plan;
+  try {
+    plan = planMemory(adjusted, state.caps.alignment, maxBuffer);
+  } catch (e) {
+    throw new UnsupportedError(`${(e as Error).message}: the device's buffers hold at most ${maxBuffer} bytes (maxMemoryAllocationSize); reduce the batch size or the input shapes`);
+  }
+  for (const [id, off] of plan.offsets) {
+    const t = tensors.get(id)!;
+    t.offset = off;
+    if (plan.bufferBytes.length > 1) t.buffer = plan.buffers.get(id)!;
+  }
   state.subviews.place(tensors);
   for (const v of views) tensors.get(v)!.offset = tensors.get(rootOf(state, v))!.offset;
   state.arenaBytes = Math.max(plan.arenaBytes, state.caps.alignment);
+  if (plan.bufferBytes.length > 1) {
+    state.arenaBuffers = plan.bufferBytes;
+    state.log(`memory: the arena spans ${plan.bufferBytes.length} buffers of at most ${maxBuffer} bytes (${plan.bufferBytes.join(', ')})`);
+  }
   state.naiveActivationBytes = plan.naiveBytes;
 }
