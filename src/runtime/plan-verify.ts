@@ -379,11 +379,11 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
     if (t.kind === 'weight' && !checkedWeights.has(t.name)) bad(`tensor '${t.name}'`, 'is a weight no layer reads as a constant');
   }
   // weight slots do not overlap: the bytes a kernel was checked with are the bytes it reads
-  const slots: [number, number, string][] = [];
-  for (const t of plan.tensors.values()) if (t.kind === 'weight') slots.push([t.offset, t.offset + t.bytes, `tensor '${t.name}'`]);
-  plan.layers.forEach((l, li) => l.kernelWeights.forEach((w, k) => slots.push([w.offset, w.offset + w.bytes, `layer ${li} kernel weight ${k}`])));
-  slots.sort((a, b) => a[0] - b[0]);
-  for (let k = 1; k < slots.length; k++) if (slots[k][0] < slots[k - 1][1]) bad(slots[k][2], `overlaps ${slots[k - 1][2]} in the weight buffer`);
+  const slots: [number, number, string, number][] = [];
+  for (const t of plan.tensors.values()) if (t.kind === 'weight') slots.push([t.offset, t.offset + t.bytes, `tensor '${t.name}'`, t.buffer ?? 0]);
+  plan.layers.forEach((l, li) => l.kernelWeights.forEach((w, k) => slots.push([w.offset, w.offset + w.bytes, `layer ${li} kernel weight ${k}`, w.buffer ?? 0])));
+  slots.sort((a, b) => a[3] - b[3] || a[0] - b[0]);
+  for (let k = 1; k < slots.length; k++) if (slots[k][3] === slots[k - 1][3] && slots[k][0] < slots[k - 1][1]) bad(slots[k][2], `overlaps ${slots[k - 1][2]} in the weight buffer`);
   // the SPIR-V of a dispatch is a function of its (checked) GLSL and defines: dispatches of one kernel
   // key run one module, different keys different modules (a module index moved to another kernel's
   // module is refused; what a module itself computes is checked only by untrusted loads)

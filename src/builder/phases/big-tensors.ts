@@ -20,7 +20,7 @@
  */
 import { UnsupportedError } from '../../errors';
 import type { DType } from '../../ir/dtype';
-import { Node, type Attr } from '../../ir/graph';
+import { cloneModel, Node, type Attr } from '../../ir/graph';
 import { Tensor, type TensorData } from '../../ir/tensor';
 import { gpuBytes, gpuTypeBytes, gpuTypeOf, isPacked } from '../../kernel/storage';
 import { BuildState, rootOf } from '../state';
@@ -59,6 +59,24 @@ function elemBytes(state: BuildState, name: string): number {
   return gpu ? gpuTypeBytes(gpu) : 4;
 }
 
+/**
+ * The fewest bytes an element of the value may take once the builder has chosen its storage (f16
+ * in FP16 engines, one byte for int8/uint8 byte storage): piece offsets are planned in those units
+ * so that they stay aligned whatever storage the layers choose.
+ */
+function minElemBytes(state: BuildState, name: string): number {
+  const dtype = state.types.get(name)!.dtype;
+  if (dtype === 'int8' || dtype === 'uint8' || dtype === 'bool') return 1;
+  if (gpuTypeOf(dtype) === 'f32' && (state.config.fp16 || state.config.int8)) return 2;
+  return elemBytes(state, name);
+}
+
+/** The fewest rows (of `rowElems` elements of `name`) whose bytes are a multiple of the alignment. */
+function rowStep(state: BuildState, name: string, rowElems: number): number {
+  const align = state.caps.alignment, bytes = rowElems * minElemBytes(state, name);
+  return align / gcd(bytes % align || align, align);
+}
+
 /** Phase: nodes binding a tensor larger than the device binds become several nodes over pieces. */
 export function splitBigTensors(state: BuildState): void {
   const limit = bindingLimit(state);
@@ -89,7 +107,10 @@ export function splitBigTensors(state: BuildState): void {
     out.push(...made);
     changed = true;
   }
-  if (changed) g.nodes = out;
+  if (!changed) return;
+  // the model may be the caller's (no optimizer copy when fusion is off): rewrite a copy
+  state.model = cloneModel(state.model);
+  state.model.graph.nodes = out;
 }
 
 function bindsTooMuch(state: BuildState, node: Node, limit: number): boolean {
@@ -120,7 +141,15 @@ function constSlice(t: Tensor, from: number, n: number, dims: number[]): Tensor 
 /** How a row split binds one input: `flat` leading axes flattened into the rows (a piece per range), or whole. */
 type RowSpec = { flat: number } | { whole: true; dims: readonly number[] };
 
-/** An elementwise node as one node per range of output rows. */
+
+/**
+ * An elementwise node as one node per piece of its output: the output cut along axis `k` into
+ * ranges, for every index of the axes before it. A piece is contiguous in the output and in every
+ * input (an input takes the piece's indices where it has the output's size and index 0 where it
+ * broadcasts), so each input's piece is a slice too, and broadcasting between the pieces is what
+ * it was between the tensors. `k` is the first axis whose trailing block fits the limit in every
+ * tensor; leading indices and ranges start at multiples of the alignment (in elements).
+ */
 function splitElementwise(state: BuildState, node: Node, limit: number): Node[] | string {
   const outs = node.outputs.filter((o) => o);
   if (outs.length !== 1 || node.outputs[0] !== outs[0]) return 'it has several outputs';
@@ -129,29 +158,88 @@ function splitElementwise(state: BuildState, node: Node, limit: number): Node[] 
   const D = dimsOf(state, y);
   if (!D) return 'its output shape is not static';
   const R = D.length;
-  const ins = node.inputs.map((i) => (i ? dimsOf(state, i) : undefined));
-  if (ins.some((d, k) => node.inputs[k] && !d)) return 'an input shape is not static';
-  // `a`: the last axis of the row prefix; every input matches the output on axes 0..a ("full") or is 1 there
-  const fits = (d: readonly number[], k: number, full: boolean): boolean => {
-    const off = R - d.length;
-    for (let j = 0; j <= k; j++) {
-      const v = j < off ? undefined : d[j - off];
-      if (full ? v !== D[j] : v !== undefined && v !== 1) return false;
-    }
-    return true;
-  };
-  let a = -1;
-  for (let k = 0; k < R; k++) {
-    if (!ins.every((d) => !d || fits(d, k, true) || fits(d, k, false))) break;
-    a = k;
+  const names = [...node.inputs.filter((i) => i), y];
+  for (const n of names) {
+    const gpu = gpuTypeOf(state.types.get(n)!.dtype);
+    if (!dimsOf(state, n)) return `the shape of '${n}' is not static`;
+    if (!gpu || isPacked(gpu) || gpu === 'sid') return `'${n}' is not stored one element per unit on the GPU`;
   }
-  if (a < 0) return 'no leading axis is shared by its inputs and output';
-  const specs = ins.map((d): RowSpec | undefined => {
-    if (!d) return undefined;
-    if (fits(d, a, true) && !fits(d, a, false)) return { flat: a + 1 };
-    return { whole: true, dims: d.slice(Math.max(0, a + 1 - (R - d.length))) };
-  });
-  return splitByRows(state, node, limit, specs, a + 1);
+  // each tensor's dims aligned to the output's rank (leading 1s), and its strides
+  const aligned = (n: string): number[] => { const d = dimsOf(state, n)!; return [...new Array<number>(R - d.length).fill(1), ...d]; };
+  const stridesOf = (d: readonly number[]): number[] => d.map((_, j) => prod(d.slice(j + 1)));
+  let k = 0;
+  for (; k < R; k++) if (names.every((n) => prod(aligned(n).slice(k + 1)) * elemBytes(state, n) <= limit)) break;
+  if (k === R) return 'no axis has a trailing block the device binds';
+  // rows of axis k per piece: every tensor full on axis k at most `limit` bytes, ranges starting aligned
+  let step = 1, maxRow = 1;
+  for (const n of names) {
+    const d = aligned(n), st = stridesOf(d);
+    if (state.constants.has(n)) {
+      // a constant's pieces are weights of their own (cut at build time): no offset to align
+      if (d[k] === D[k] && D[k] > 1) maxRow = Math.max(maxRow, st[k] * elemBytes(state, n));
+      continue;
+    }
+    for (let j = 0; j < k; j++) if (d[j] !== 1 && (st[j] * minElemBytes(state, n)) % state.caps.alignment !== 0) return `the pieces of '${n}' would not start at multiples of the ${state.caps.alignment}-byte alignment`;
+    if (d[k] === D[k] && D[k] > 1) {
+      step = lcm(step, rowStep(state, n, st[k]));
+      maxRow = Math.max(maxRow, st[k] * elemBytes(state, n));
+    }
+  }
+  let rows = Math.min(D[k], Math.floor(limit / maxRow / step) * step);
+  if (rows < 1) return `${step} row(s) of ${maxRow} bytes (the fewest whose pieces start aligned) are more than the device binds`;
+  const ranges = Math.ceil(D[k] / rows);
+  rows = Math.min(rows, Math.ceil(Math.ceil(D[k] / ranges) / step) * step);
+  const lead = prod(D.slice(0, k));
+  if (lead * ranges < 2) return 'it fits in one piece';
+  if (lead * ranges > 4096) return `it would take ${lead * ranges} pieces`;
+  const made: Node[] = [];
+  const base = node.name || y;
+  let c = 0;
+  for (let li = 0; li < lead; li++) {
+    // the indices of the axes before k
+    const idx: number[] = [];
+    for (let j = k - 1, rest = li; j >= 0; j--) { idx[j] = rest % D[j]; rest = Math.floor(rest / D[j]); }
+    for (let r0 = 0; r0 < D[k]; r0 += rows) {
+      const r1 = Math.min(D[k], r0 + rows);
+      const piece = (name: string): string => {
+        const d = aligned(name), st = stridesOf(d);
+        let at = 0;
+        for (let j = 0; j < k; j++) if (d[j] !== 1) at += idx[j] * st[j];
+        const full = d[k] === D[k] && D[k] > 1;
+        if (full) at += r0 * st[k];
+        const pd = [full ? r1 - r0 : d[k], ...d.slice(k + 1)];
+        const n = prod(pd), own = dimsOf(state, name)!;
+        if (at === 0 && n === prod(own)) return reshaped(state, name, pd, made);
+        const child = `${name}@${at}+${n}[${pd.join('x')}]`;
+        if (!state.types.has(child)) {
+          const cst = state.constants.get(name);
+          addValue(state, child, state.types.get(name)!.dtype, pd, cst && constSlice(cst, at, n, pd));
+        }
+        if (!state.constants.has(name)) addPiece(state, { child, whole: name, elemOffset: at });
+        return child;
+      };
+      const inputs = node.inputs.map((i) => (i ? piece(i) : i));
+      made.push(new Node({ name: `${base}#${c++}`, opType: node.opType, domain: node.domain, inputs, outputs: [piece(y)], attrs: new Map(node.attrs) }));
+    }
+  }
+  return made;
+}
+
+/** `name` with dims `dims` (same elements): itself, a reshaped constant, or a Reshape view added to `made`. */
+function reshaped(state: BuildState, name: string, dims: readonly number[], made: Node[]): string {
+  const own = dimsOf(state, name)!;
+  if (own.length === dims.length && own.every((v, j) => v === dims[j])) return name;
+  const nd = [...dims];
+  const out = `${name}#[${nd.join('x')}]`;
+  if (state.types.has(out)) return out;
+  const dtype = state.types.get(name)!.dtype;
+  const c = state.constants.get(name);
+  if (c) { addValue(state, out, dtype, nd, c.reshape(nd)); return out; }
+  const shape = `${out}:shape`;
+  addValue(state, shape, 'int64', [nd.length], new Tensor('int64', [nd.length], BigInt64Array.from(nd.map(BigInt))));
+  addValue(state, out, dtype, nd);
+  made.push(new Node({ name: `${out}:reshape`, opType: 'Reshape', inputs: [name, shape], outputs: [out] }));
+  return out;
 }
 
 /** A Gemm (transA = 0) or a MatMul with a matrix B whose A or output is too large: one node per range of A's rows. */
@@ -185,41 +273,27 @@ function splitByRows(state: BuildState, node: Node, limit: number, specs: (RowSp
   }
   const P = prod(D.slice(0, outFlat));
   if (P < 2) return 'its output has a single row';
-  const align = state.caps.alignment;
-  const full: { rowElems: number; bytes: number }[] = [{ rowElems: prod(D.slice(outFlat)), bytes: elemBytes(state, y) }];
+  const full: { name: string; rowElems: number; bytes: number }[] = [{ name: y, rowElems: prod(D.slice(outFlat)), bytes: elemBytes(state, y) }];
   for (const [k, sp] of specs.entries()) {
     const i = node.inputs[k];
     if (!sp || !i) continue;
     const d = dimsOf(state, i)!;
     if ('flat' in sp) {
       if (prod(d.slice(0, sp.flat)) !== P) return `input '${i}' does not have the output's rows`;
-      full.push({ rowElems: prod(d.slice(sp.flat)), bytes: elemBytes(state, i) });
+      full.push({ name: i, rowElems: prod(d.slice(sp.flat)), bytes: elemBytes(state, i) });
     } else if (bytesOf(state, i) > limit && !(k === 1 && state.constants.has(i) && (node.opType === 'Gemm' || node.opType === 'MatMul'))) {
       return `input '${i}', bound whole in every piece, is itself larger than the device binds`;
     }
   }
   let step = 1;
-  for (const f of full) step = lcm(step, align / gcd(f.rowElems % align || align, align));
+  for (const f of full) if (!state.constants.has(f.name)) step = lcm(step, rowStep(state, f.name, f.rowElems));
   const maxRow = Math.max(...full.map((f) => f.rowElems * f.bytes));
   let rows = Math.floor(limit / maxRow / step) * step;
   if (rows < step) return `${step} row(s) of ${maxRow} bytes (the fewest whose pieces start aligned) are more than the device binds`;
   const pieces = Math.ceil(P / rows);
   rows = Math.min(rows, Math.ceil(Math.ceil(P / pieces) / step) * step);
   const made: Node[] = [];
-  const wholeName = (i: string, dims: readonly number[]): string => {
-    const d = dimsOf(state, i)!;
-    if (d.length === dims.length) return i;
-    const name = `${i}#r${dims.length}`;
-    if (state.types.has(name)) return name;
-    const dtype = state.types.get(i)!.dtype, nd = [...dims];
-    const c = state.constants.get(i);
-    if (c) { addValue(state, name, dtype, nd, c.reshape(nd)); return name; }
-    const shape = `${name}:shape`;
-    addValue(state, shape, 'int64', [nd.length], new Tensor('int64', [nd.length], BigInt64Array.from(nd.map(BigInt))));
-    addValue(state, name, dtype, nd);
-    made.push(new Node({ name: `${name}:reshape`, opType: 'Reshape', inputs: [i, shape], outputs: [name] }));
-    return name;
-  };
+  const wholeName = (i: string, dims: readonly number[]): string => reshaped(state, i, dims, made);
   const base = node.name || y;
   for (let r0 = 0, c = 0; r0 < P; r0 += rows, c++) {
     const r1 = Math.min(P, r0 + rows);
