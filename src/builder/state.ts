@@ -10,8 +10,14 @@ import type { ByteType, GpuArray } from '../kernel/storage';
 import type { OpRegistry } from '../ops/registry';
 import type { BuilderConfig } from './config';
 import type { SubViews } from './passes/subviews';
-import type { Piece } from './phases/big-tensors';
 import type { PrecisionPlanner } from './precision';
+
+/** A piece of a value larger than the device binds: `child` holds elements [elemOffset, elemOffset + its size) of `whole` (phases/big-tensors.ts). */
+export interface Piece {
+  child: string;
+  whole: string;
+  elemOffset: number;
+}
 
 export interface BuildState {
   readonly config: BuilderConfig;

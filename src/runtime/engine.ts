@@ -15,7 +15,6 @@
  */
 import { BufferSet, bufferSizes } from './buffer-set';
 import { DisposedError, EngineFileError, InputError, VkrtError } from '../errors';
-import { GpuBuffer } from '../gpu/buffer';
 import { compileDispatchShader } from '../gpu/compile';
 import { Device } from '../gpu/device';
 import { Pipeline } from '../gpu/pipeline';

@@ -8,7 +8,6 @@
  */
 import { BufferSet, bufferSizes } from './buffer-set';
 import { InputError, ProfileShapeError } from '../errors';
-import type { GpuBuffer } from '../gpu/buffer';
 import { compileDispatchShader, shaderKey } from '../gpu/compile';
 import type { Device } from '../gpu/device';
 import type { Pipeline } from '../gpu/pipeline';

@@ -23,14 +23,8 @@ import type { DType } from '../../ir/dtype';
 import { cloneModel, Node, type Attr } from '../../ir/graph';
 import { Tensor, type TensorData } from '../../ir/tensor';
 import { gpuBytes, gpuTypeBytes, gpuTypeOf, isPacked } from '../../kernel/storage';
-import { BuildState, rootOf } from '../state';
+import { BuildState, Piece, rootOf } from '../state';
 
-/** A piece of a value: `child` holds elements [elemOffset, elemOffset + its size) of `whole`. */
-export interface Piece {
-  child: string;
-  whole: string;
-  elemOffset: number;
-}
 
 const prod = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
