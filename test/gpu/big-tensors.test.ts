@@ -155,13 +155,15 @@ describe('big tensors', function () {
     b.output(d);
     const model = b.build();
     const feeds = new Map([['x', tensor([3, 8, 20, 30], 6)], ['t', tensor([30], 8)]]);
-    for (const fusion of [true, false]) {
+    // FP16: the pieces of a whole agree on f16 storage, the outputs are converted back piece by piece
+    for (const config of [{ fusion: true }, { fusion: false }, { fp16: true }] as BuilderConfig[]) {
       const limit = 4096;
-      const { engine, out, log } = await run(model, feeds, { fusion, limits: { maxStorageBufferRange: limit } });
+      const { engine, out, log } = await run(model, feeds, { ...config, limits: { maxStorageBufferRange: limit } });
       try {
-        assert.ok(engine.plan.layers.length >= 10, `${engine.plan.layers.length} layers (fusion ${fusion})\n${log.join('\n')}`);
+        assert.ok(engine.plan.layers.length >= 10, `${engine.plan.layers.length} layers (${JSON.stringify(config)})\n${log.join('\n')}`);
+        if (config.fp16) assert.ok(engine.plan.layers.some((l) => l.precision === 'fp16'));
         assertBindable(engine.plan, limit);
-        assertClose(out, interpret(model, feeds), 1e-6);
+        assertClose(out, interpret(model, feeds), config.fp16 ? 2e-3 : 1e-6);
       } finally {
         engine.dispose();
       }

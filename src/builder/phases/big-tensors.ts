@@ -22,7 +22,9 @@ import { UnsupportedError } from '../../errors';
 import type { DType } from '../../ir/dtype';
 import { cloneModel, Node, type Attr } from '../../ir/graph';
 import { Tensor, type TensorData } from '../../ir/tensor';
-import { gpuBytes, gpuTypeBytes, gpuTypeOf, isPacked } from '../../kernel/storage';
+import type { TensorDesc } from '../../kernel/contract';
+import { gpuBytes, gpuTypeBytes, gpuTypeOf, isPacked, type GpuType } from '../../kernel/storage';
+import { convert, ensureTensor } from './kernels';
 import { BuildState, Piece, rootOf } from '../state';
 
 
@@ -408,6 +410,25 @@ export function placePieces(state: BuildState): void {
     if (offset % state.caps.alignment) throw new Error(`internal: piece '${p.child}' of '${whole}' at byte ${offset} is not aligned`);
     state.subviews.slice(p.child, whole, offset);
   }
+}
+
+/**
+ * The storage conversion of a whole written in pieces (an FP16 engine's output back to f32): one
+ * conversion layer per piece, each writing its slice of the converted whole. Undefined when
+ * `whole` has no pieces.
+ */
+export function convertPieces(state: BuildState, whole: string, desc: TensorDesc, from: GpuType, to: GpuType): string | undefined {
+  const pieces = state.pieces.filter((p) => rootOf(state, p.whole) === whole && state.tensors.has(p.child));
+  if (!pieces.length) return undefined;
+  const key = `${whole}::${to}`;
+  if (state.tensors.has(key)) return key;
+  ensureTensor(state, key, 'activation', { ...desc, gpu: to, constant: undefined });
+  for (const p of pieces) {
+    const child = state.tensors.get(p.child)!;
+    const made = convert(state, p.child, { dtype: child.dtype, gpu: to, dims: child.dims }, from, to);
+    state.subviews.slice(made, key, p.elemOffset * gpuTypeBytes(to));
+  }
+  return key;
 }
 
 /**
