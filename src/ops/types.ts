@@ -82,6 +82,13 @@ export interface OpTraits {
    * at once (src/builder/phases/big-tensors.ts, docs/big-tensors.md).
    */
   elementwise?: boolean;
+  /**
+   * Output 0's items along axis 0 (the batch, or the rows) depend only on the same items of input
+   * 0 (and of any input shaped like output 0); every other input is used whole. The builder may run
+   * the node once per range of items when a tensor is larger than the device binds
+   * (src/builder/phases/big-tensors.ts). A function decides from the attributes and input 0's rank.
+   */
+  batchIndependent?: boolean | ((attrs: Attrs, opset: number, rank: number) => boolean);
 }
 
 /**

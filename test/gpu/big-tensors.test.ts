@@ -197,6 +197,33 @@ describe('big tensors', function () {
     }
   });
 
+  it('Conv (with a fused residual), pooling and Softmax split over the batch match the reference', async () => {
+    const b = new GraphBuilder('batch', { '': 13 });
+    const x = b.input('x', 'float32', [6, 3, 16, 16]);
+    const [c1] = b.node('Conv', [x, b.initializer('w1', tensor([8, 3, 3, 3], 50)), b.initializer('b1', tensor([8], 51))], { pads: attr.ints([1, 1, 1, 1]) });
+    const [c2] = b.node('Conv', [c1, b.initializer('w2', tensor([8, 8, 3, 3], 52))], { pads: attr.ints([1, 1, 1, 1]) });
+    const [s] = b.node('Add', [c2, c1]);
+    const [r] = b.node('Relu', [s]);
+    const [p] = b.node('MaxPool', [r], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) });
+    const [sm] = b.node('Softmax', [p], { axis: attr.int(-1) });
+    const [g] = b.node('GlobalAveragePool', [r]);
+    b.output(sm);
+    b.output(g);
+    const model = b.build();
+    const feeds = new Map([['x', tensor([6, 3, 16, 16], 53)]]);
+    const limit = 16384; // one image's 8x16x16 activations take 8 KiB
+    for (const fusion of [true, false]) {
+      const { engine, out, log } = await run(model, feeds, { fusion, limits: { maxStorageBufferRange: limit } });
+      try {
+        for (const op of ['Conv', 'MaxPool']) assert.ok(log.some((l) => new RegExp(`big tensors: .*\\(${op}\\) runs as [2-9] pieces`).test(l)), `${op} (fusion ${fusion}):\n${log.join('\n')}`);
+        assertBindable(engine.plan, limit);
+        assertClose(out, interpret(model, feeds), 1e-5);
+      } finally {
+        engine.dispose();
+      }
+    }
+  });
+
   it('a layer no split applies to is refused with a typed error naming it, its tensor and what to do', () => {
     const b = new GraphBuilder('softmax', { '': 13 });
     const x = b.input('x', 'float32', [1, 4096]);

@@ -25,6 +25,8 @@ import { Tensor, type TensorData } from '../../ir/tensor';
 import type { TensorDesc } from '../../kernel/contract';
 import { gpuBytes, gpuTypeBytes, gpuTypeOf, isPacked, type GpuType } from '../../kernel/storage';
 import { convert, ensureTensor } from './kernels';
+import { Attrs } from '../../ir/attrs';
+import type { OpTraits } from '../../ops/types';
 import { BuildState, Piece, rootOf } from '../state';
 
 
@@ -92,7 +94,8 @@ export function splitBigTensors(state: BuildState): void {
       made = bytesOf(state, A) > limit || bytesOf(state, y) > limit ? splitMatMulRows(state, node, limit) : [node];
       if (typeof made !== 'string') made = made.flatMap((n) => (n.opType === node.opType && bindsTooMuch(state, n, limit) ? orWhole(splitFeatures(state, n, limit), n) : [n]));
       if (typeof made !== 'string' && made.length === 1 && made[0] === node) made = 'neither its rows nor its output features can be split';
-    } else made = 'no split applies to this operator';
+    } else if (traits.batchIndependent) made = splitBatch(state, node, limit, traits.batchIndependent);
+    else made = 'no split applies to this operator';
     if (typeof made === 'string') {
       if (state.registry.get(node.domain, node.opType)?.view) { out.push(node); continue; } // a view binds nothing (its consumers decide)
       state.log(`big tensors: ${label} binds a tensor above ${limit} bytes and stays whole: ${made}`);
@@ -254,6 +257,26 @@ function splitMatMulRows(state: BuildState, node: Node, limit: number): Node[] |
   return splitByRows(state, node, limit, specs, yd.length - 1);
 }
 
+/** A node independent along axis 0 (OpTraits.batchIndependent): one node per range of items. */
+function splitBatch(state: BuildState, node: Node, limit: number, when: NonNullable<OpTraits['batchIndependent']>): Node[] | string {
+  const outs = node.outputs.filter((o) => o);
+  if (outs.length !== 1 || node.outputs[0] !== outs[0]) return 'it has several outputs';
+  const x = dimsOf(state, node.inputs[0]), yd = dimsOf(state, outs[0]);
+  if (!x || !yd) return 'its shapes are not static';
+  if (!x.length || x[0] !== yd[0]) return 'its output does not keep the first axis of its input';
+  const opset = state.model.opsets.get(node.domain) ?? 0;
+  if (typeof when === 'function' && !when(new Attrs(node), opset, x.length)) return 'these attributes mix the items along the first axis';
+  const same = (d: readonly number[] | undefined): boolean => !!d && d.length === yd.length && d.every((v, j) => v === yd[j]);
+  const specs = node.inputs.map((i, k): RowSpec | undefined => {
+    if (!i) return undefined;
+    const d = dimsOf(state, i);
+    if (!d) return undefined;
+    return k === 0 || (same(d) && !state.constants.has(i)) ? { flat: 1 } : { whole: true, dims: d };
+  });
+  if (node.inputs.some((i, k) => i && !specs[k])) return 'an input shape is not static';
+  return splitByRows(state, node, limit, specs, 1);
+}
+
 /**
  * One node per range of rows: the output's first `outFlat` axes (and each `flat` input's first
  * `flat` axes, the same rows) flattened and cut into ranges whose pieces the device binds, each
@@ -296,8 +319,8 @@ function splitByRows(state: BuildState, node: Node, limit: number, specs: (RowSp
     const piece = (name: string, flat: number): string => {
       const d = dimsOf(state, name)!;
       const rowElems = prod(d.slice(flat)), n = (r1 - r0) * rowElems, at = r0 * rowElems;
-      const child = `${name}@${at}+${n}`;
       const pd = [r1 - r0, ...d.slice(flat)];
+      const child = `${name}@${at}+${n}[${pd.join('x')}]`;
       if (!state.types.has(child)) {
         const cst = state.constants.get(name);
         addValue(state, child, state.types.get(name)!.dtype, pd, cst && constSlice(cst, at, n, pd));
