@@ -179,6 +179,8 @@ export interface ProfileRecord {
     fp16?: boolean;
     fp32Layers?: string[];
     cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
+    /** BuilderConfig.limits: the replan splits big tensors and bins buffers as the build did. */
+    limits?: { maxStorageBufferRange?: number; maxBufferBytes?: number };
   };
   /** Shaders of the other profile shapes, as their dispatches name them (params: their word count). */
   shaders: ProfileShader[];
@@ -232,6 +234,8 @@ export interface RefitRecord {
     fp32Layers?: string[];
     /** BuilderConfig.cooperativeMatrix: the replan sees the same matrix-unit tactics. */
     cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
+    /** BuilderConfig.limits: the replan splits big tensors and bins buffers as the build did. */
+    limits?: { maxStorageBufferRange?: number; maxBufferBytes?: number };
   };
 }
 
