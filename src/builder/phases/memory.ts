@@ -56,7 +56,11 @@ export function planArena(state: BuildState): void {
     if (plan.bufferBytes.length > 1) t.buffer = plan.buffers.get(id)!;
   }
   state.subviews.place(tensors);
-  for (const v of views) tensors.get(v)!.offset = tensors.get(rootOf(state, v))!.offset;
+  for (const v of views) {
+    const t = tensors.get(v)!, owner = tensors.get(rootOf(state, v))!;
+    t.offset = owner.offset;
+    if (owner.buffer !== undefined) t.buffer = owner.buffer;
+  }
   state.arenaBytes = Math.max(plan.arenaBytes, state.caps.alignment);
   if (plan.bufferBytes.length > 1) {
     state.arenaBuffers = plan.bufferBytes;
