@@ -226,6 +226,26 @@ describe('big tensors', function () {
     }
   });
 
+  it('Gather from an embedding table larger than the limit splits by columns and matches the reference', async () => {
+    const b = new GraphBuilder('embed', { '': 13 });
+    const ids = b.input('ids', 'int64', [2, 5]);
+    const table = b.initializer('table', tensor([1000, 64], 60));
+    const [e] = b.node('Gather', [table, ids], { axis: attr.int(0) });
+    const [y] = b.node('Tanh', [e]);
+    b.output(y);
+    const model = b.build();
+    const feeds = new Map([['ids', Tensor.from('int64', [2, 5], [0, 999, 17, -1, 500, 3, 3, 998, -1000, 42])]]);
+    const limit = 16384; // the table is 256,000 bytes; one column 4,000
+    const { engine, out, log } = await run(model, feeds, { limits: { maxStorageBufferRange: limit } });
+    try {
+      assert.ok(log.some((l) => /big tensors: .*\(Gather\) runs as \d+ pieces/.test(l)), log.join('\n'));
+      assertBindable(engine.plan, limit);
+      assertClose(out, interpret(model, feeds), 1e-6);
+    } finally {
+      engine.dispose();
+    }
+  });
+
   it('a layer no split applies to is refused with a typed error naming it, its tensor and what to do', () => {
     const b = new GraphBuilder('softmax', { '': 13 });
     const x = b.input('x', 'float32', [1, 4096]);

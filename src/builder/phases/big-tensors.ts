@@ -3,12 +3,16 @@
  * bytes (128 MiB on lavapipe, 4 GiB on most GPUs), so a layer that would bind a larger tensor is
  * rewritten, before kernel selection, into several nodes that each bind pieces the device can bind:
  *
- * - an elementwise node (OpTraits.elementwise: unary, binary, variadic, fused pointwise, Cast) runs
- *   once per range of rows of its output, the rows taken over the longest leading axes on which
- *   every input either matches the output or broadcasts; the broadcast inputs are bound whole;
- * - a Gemm or MatMul whose constant weight is too large runs once per range of output features, the
+ * - an elementwise node (OpTraits.elementwise: unary, binary, variadic, fused pointwise, Cast,
+ *   Where, Clip, Pow) runs once per piece of its output, cut along the first axis whose trailing
+ *   block fits (splitElementwise explains how broadcast inputs are cut);
+ * - a Gemm or MatMul whose activations are too large runs once per range of rows; one whose
+ *   constant weight is too large (each row piece) once per range of output features, the
  *   weight (and a per-feature bias) split at build time, the pieces joined by a Concat (written in
- *   place where the rows are one, else a copy of the small result).
+ *   place where the rows are one, else a copy of the small result);
+ * - a batch-independent node (OpTraits.batchIndependent: Conv, pooling, Softmax off axis 0) runs
+ *   once per range of axis 0;
+ * - a Gather from a constant table too large to bind runs once per range of the table's columns.
  *
  * A piece of an activation is a slice of the whole tensor: a tensor of its own that lives inside the
  * whole at a byte offset (the sub-view mechanism of Concat/Split, passes/subviews.ts), so no bytes
@@ -94,7 +98,8 @@ export function splitBigTensors(state: BuildState): void {
       made = bytesOf(state, A) > limit || bytesOf(state, y) > limit ? splitMatMulRows(state, node, limit) : [node];
       if (typeof made !== 'string') made = made.flatMap((n) => (n.opType === node.opType && bindsTooMuch(state, n, limit) ? orWhole(splitFeatures(state, n, limit), n) : [n]));
       if (typeof made !== 'string' && made.length === 1 && made[0] === node) made = 'neither its rows nor its output features can be split';
-    } else if (traits.batchIndependent) made = splitBatch(state, node, limit, traits.batchIndependent);
+    } else if (!node.domain && node.opType === 'Gather') made = splitGatherColumns(state, node, limit);
+    else if (traits.batchIndependent) made = splitBatch(state, node, limit, traits.batchIndependent);
     else made = 'no split applies to this operator';
     if (typeof made === 'string') {
       if (state.registry.get(node.domain, node.opType)?.view) { out.push(node); continue; } // a view binds nothing (its consumers decide)
@@ -255,6 +260,51 @@ function splitMatMulRows(state: BuildState, node: Node, limit: number): Node[] |
     specs.push(cd.length === 2 && cd[0] === yd[0] && yd[0] > 1 ? { flat: 1 } : { whole: true, dims: cd });
   }
   return splitByRows(state, node, limit, specs, yd.length - 1);
+}
+
+/**
+ * Gather along axis 0 from a constant table too large to bind (an embedding): one Gather per range
+ * of the table's columns (its last axis), the table cut at build time, the results joined by a
+ * Concat along the last axis. Every index still reads one row of each piece, so no index changes.
+ */
+function splitGatherColumns(state: BuildState, node: Node, limit: number): Node[] | string {
+  const [data, indices] = node.inputs;
+  const y = node.outputs[0];
+  const table = state.constants.get(data);
+  if (!table) return 'its table is not a constant';
+  if (table.rank < 2) return 'its table has one axis';
+  const axis = Number(node.attrs.get('axis')?.value ?? 0);
+  if (axis !== 0 && axis !== -table.rank) return 'it gathers along another axis than the first';
+  const Y = dimsOf(state, y), I = dimsOf(state, indices);
+  if (!Y || !I) return 'its shapes are not static';
+  if (bytesOf(state, indices) > limit) return 'its indices are themselves larger than the device binds';
+  const D = table.dims[table.rank - 1], rows = prod(table.dims.slice(0, -1)), eb = elemBytes(state, data);
+  if (rows * eb > limit) return `one column of the table (${rows * eb} bytes) is larger than the device binds`;
+  let per = Math.max(1, Math.floor(limit / (rows * eb)));
+  const pieces = Math.ceil(D / per);
+  per = Math.ceil(D / pieces);
+  if (pieces < 2) return 'its table fits';
+  const src = table.data as unknown as ArrayLike<number | bigint> & { constructor: new (k: number) => TensorData };
+  const made: Node[] = [];
+  const parts: string[] = [];
+  const base = node.name || y;
+  for (let c = 0; c < pieces; c++) {
+    const d0 = c * per, n = Math.min(D, d0 + per) - d0;
+    const tName = `${data}@c${d0}+${n}`;
+    if (!state.types.has(tName)) {
+      const dst = new (src.constructor)(rows * n) as unknown as { [k: number]: number | bigint };
+      for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) dst[r * n + j] = src[r * D + d0 + j];
+      const dims = [...table.dims.slice(0, -1), n];
+      addValue(state, tName, table.dtype, dims, new Tensor(table.dtype, dims, dst as unknown as TensorData));
+    }
+    const part = `${y}@c${d0}+${n}`;
+    addValue(state, part, state.types.get(y)!.dtype, [...Y.slice(0, -1), n]);
+    parts.push(part);
+    made.push(new Node({ name: `${base}#${c}`, opType: 'Gather', inputs: [tName, indices], outputs: [part], attrs: new Map(node.attrs) }));
+  }
+  const cat: Attr = { type: 'int', value: Y.length - 1 };
+  made.push(new Node({ name: `${base}#concat`, opType: 'Concat', inputs: parts, outputs: [y], attrs: new Map([['axis', cat]]) }));
+  return made;
 }
 
 /** A node independent along axis 0 (OpTraits.batchIndependent): one node per range of items. */
@@ -477,5 +527,5 @@ export function checkBindings(state: BuildState): void {
     }
   }
   if (!bad.length) return;
-  throw new UnsupportedError(`${bad.length} binding(s) exceed the device's maxStorageBufferRange of ${limit} bytes:\n  ${bad.join('\n  ')}\nvkrt splits elementwise layers by rows and Gemm/MatMul layers with a constant weight by output features (docs/big-tensors.md); for other layers reduce the batch size or the input shapes, or run on a device with a larger limit.`);
+  throw new UnsupportedError(`${bad.length} binding(s) exceed the device's maxStorageBufferRange of ${limit} bytes:\n  ${bad.join('\n  ')}\nvkrt runs elementwise, batch-independent (Conv, pooling, Softmax), Gemm/MatMul and embedding-Gather layers in pieces (docs/big-tensors.md; the build log says why a layer stayed whole); for these layers reduce the batch size or the input shapes, or run on a device with a larger limit.`);
 }
