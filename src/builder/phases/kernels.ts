@@ -19,7 +19,7 @@ import { isStatic } from '../../ops/infer-shapes';
 import { fusedOps } from '../passes/rule';
 import { conversionDispatch } from '../precision';
 import { heuristicSelection } from '../selection';
-import { rootOf, type BuildState } from '../state';
+import { rootOf, type BuildState, type Piece } from '../state';
 import { describeShape } from './input-shapes';
 
 /** The operators whose GPU kernels take packed tensors (OpDef.traits.packedStorage), for messages. */
@@ -186,6 +186,9 @@ export function selectKernels(state: BuildState): void {
   }
 }
 
+/** The pieces of a build by name (the list is fixed once kernel selection starts). */
+const piecesByChild = new WeakMap<readonly Piece[], Map<string, Piece>>();
+
 /**
  * During kernel selection, before `node`: a piece it reads that no layer wrote (a piece of an
  * input, or of a view of a tensor written in pieces) is stored as its whole is, so that every piece
@@ -193,7 +196,8 @@ export function selectKernels(state: BuildState): void {
  */
 export function pieceStorage(state: BuildState, node: Node): void {
   if (!state.pieces.length) return;
-  const byChild = new Map(state.pieces.map((p) => [p.child, p]));
+  let byChild = piecesByChild.get(state.pieces);
+  if (!byChild) piecesByChild.set(state.pieces, (byChild = new Map(state.pieces.map((p) => [p.child, p]))));
   for (const i of node.inputs) {
     const p = i ? byChild.get(i) : undefined;
     if (!p || state.prec.known(i)) continue;
