@@ -122,6 +122,7 @@ export interface DeviceCapsSource {
   maxComputeSharedMemorySize?: number;
   maxStorageBufferRange?: number;
   maxMemoryAllocationSize?: number;
+  maxBufferSize?: number;
   vulkanMemoryModel?: boolean;
   cooperativeMatrixProperties?: readonly CoopMatPropertySource[];
 }
@@ -168,6 +169,12 @@ export function coopMatCaps(info: Pick<DeviceCapsSource, 'fp16' | 'int8' | 'vulk
   return out;
 }
 
+/** The most bytes one buffer may have: maxMemoryAllocationSize, and maxBufferSize where reported (0: unknown). */
+export function largestBuffer(i: Pick<DeviceCapsSource, 'maxMemoryAllocationSize' | 'maxBufferSize'>): number {
+  const known = [i.maxMemoryAllocationSize, i.maxBufferSize].filter((v): v is number => !!v && v > 0);
+  return known.length ? Math.min(...known) : 0;
+}
+
 /**
  * The device facts kernels plan for, with the storage-buffer offset alignment of the memory plan:
  * one derivation, used by the builder (builder/caps.ts) and by the loader that derives a loaded
@@ -186,7 +193,7 @@ export function capsOf(i: DeviceCapsSource, cooperativeMatrix: CoopMatChoice = '
     maxSharedMemory: i.maxComputeSharedMemorySize || 16384,
     cooperativeMatrix: coopMatCaps(i, cooperativeMatrix),
     ...(i.maxStorageBufferRange ? { maxStorageBufferRange: i.maxStorageBufferRange } : {}),
-    ...(i.maxMemoryAllocationSize ? { maxBufferBytes: i.maxMemoryAllocationSize } : {}),
+    ...(largestBuffer(i) ? { maxBufferBytes: largestBuffer(i) } : {}),
     alignment: Math.max(16, Number(i.minStorageBufferOffsetAlignment) || 256),
   };
 }

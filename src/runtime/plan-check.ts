@@ -11,6 +11,7 @@ import { EngineFileError } from '../errors';
 import type { DeviceInfo } from '../gpu/device';
 import { Tensor } from '../ir/tensor';
 import { bindingRanges } from './bindings';
+import { largestBuffer } from '../kernel/contract';
 import type { EnginePlan, PlannedLayer } from '../kernel/plan';
 import { gpuBytes, gpuTypeOf, isPacked, type GpuType } from '../kernel/storage';
 import { DType, ONNX_DTYPE } from '../ir/dtype';
@@ -51,7 +52,8 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
   const limits = { arena: sizesOf(plan.arenaBuffers, plan.arenaBytes, 'arenaBuffers'), weights: sizesOf(plan.weightBuffers, plan.weightBytes, 'weightBuffers'), scratch: [plan.scratchBytes] };
   if (info) {
     for (const [k, sizes] of Object.entries(limits)) {
-      sizes.forEach((v, i) => { if (v > info.maxMemoryAllocationSize) bad(`the ${k} buffer${sizes.length > 1 ? ` ${i}` : ''}`, `${v} bytes, more than the device allocates at once (${info.maxMemoryAllocationSize})`); });
+      const most = largestBuffer(info) || Infinity;
+      sizes.forEach((v, i) => { if (v > most) bad(`the ${k} buffer${sizes.length > 1 ? ` ${i}` : ''}`, `${v} bytes, more than one buffer of the device may have (${most})`); });
     }
   }
   /** The size of buffer `index` of `which`, or a corrupt-file error. */

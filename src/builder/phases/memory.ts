@@ -48,7 +48,7 @@ export function planArena(state: BuildState): void {
   try {
     plan = planMemory(adjusted, state.caps.alignment, maxBuffer);
   } catch (e) {
-    throw new UnsupportedError(`${(e as Error).message}: the device's buffers hold at most ${maxBuffer} bytes (maxMemoryAllocationSize); reduce the batch size or the input shapes`);
+    throw new UnsupportedError(`${(e as Error).message}: the device's buffers hold at most ${maxBuffer} bytes (maxMemoryAllocationSize, maxBufferSize); reduce the batch size or the input shapes`);
   }
   for (const [id, off] of plan.offsets) {
     const t = tensors.get(id)!;

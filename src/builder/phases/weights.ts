@@ -12,7 +12,7 @@ export function layoutWeights(state: BuildState): void {
   const max = state.caps.maxBufferBytes ?? Infinity;
   const ends: number[] = [0];
   const place = (slot: { offset: number; bytes: number; buffer?: number }, what: string): void => {
-    if (slot.bytes > max) throw new UnsupportedError(`${what} (${slot.bytes} bytes) is larger than one buffer of the device may be (${max} bytes, maxMemoryAllocationSize)`);
+    if (slot.bytes > max) throw new UnsupportedError(`${what} (${slot.bytes} bytes) is larger than one buffer of the device may be (${max} bytes, maxMemoryAllocationSize and maxBufferSize)`);
     let b = ends.length - 1;
     if (ends[b] + slot.bytes > max) ends[++b] = 0;
     slot.offset = ends[b];
