@@ -226,6 +226,29 @@ describe('big tensors', function () {
     }
   });
 
+  it('normalizations (LayerNormalization, InstanceNormalization, LRN, BatchNormalization) split over the batch match the reference', async () => {
+    const b = new GraphBuilder('norms', { '': 17 });
+    const x = b.input('x', 'float32', [8, 16, 64]);
+    const [ln] = b.node('LayerNormalization', [x, b.initializer('g', tensor([64], 70)), b.initializer('beta', tensor([64], 71))], { axis: attr.int(-1) });
+    const [inn] = b.node('InstanceNormalization', [ln, b.initializer('s', tensor([16], 72)), b.initializer('bi', tensor([16], 73))]);
+    const [x4] = b.node('Reshape', [inn, b.initializer('shape', Tensor.from('int64', [4], [8, 16, 8, 8]))]);
+    const [lrn] = b.node('LRN', [x4], { size: attr.int(3) });
+    const pos = new Tensor('float32', [16], values(16, 74).map((v) => v + 1.5));
+    const [bn] = b.node('BatchNormalization', [lrn, b.initializer('bs', tensor([16], 75)), b.initializer('bb', tensor([16], 76)), b.initializer('bm', tensor([16], 77)), b.initializer('bv', pos)]);
+    b.output(bn);
+    const model = b.build();
+    const feeds = new Map([['x', tensor([8, 16, 64], 78)]]);
+    const limit = 8192; // one item is 4 KiB, the tensors 32 KiB
+    const { engine, out, log } = await run(model, feeds, { fusion: false, limits: { maxStorageBufferRange: limit } });
+    try {
+      for (const op of ['LayerNormalization', 'InstanceNormalization', 'LRN', 'BatchNormalization']) assert.ok(log.some((l) => new RegExp(`big tensors: .*\\(${op}\\) runs as [2-9] pieces`).test(l)), `${op}:\n${log.join('\n')}`);
+      assertBindable(engine.plan, limit);
+      assertClose(out, interpret(model, feeds), 1e-5);
+    } finally {
+      engine.dispose();
+    }
+  });
+
   it('Gather from an embedding table larger than the limit splits by columns and matches the reference', async () => {
     const b = new GraphBuilder('embed', { '': 13 });
     const ids = b.input('ids', 'int64', [2, 5]);

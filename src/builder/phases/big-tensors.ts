@@ -10,8 +10,8 @@
  *   constant weight is too large (each row piece) once per range of output features, the
  *   weight (and a per-feature bias) split at build time, the pieces joined by a Concat (written in
  *   place where the rows are one, else a copy of the small result);
- * - a batch-independent node (OpTraits.batchIndependent: Conv, pooling, Softmax off axis 0) runs
- *   once per range of axis 0;
+ * - a batch-independent node (OpTraits.batchIndependent: Conv, pooling, Softmax and
+ *   LayerNormalization off axis 0, normalizations, LRN) runs once per range of axis 0;
  * - a Gather from a constant table too large to bind runs once per range of the table's columns.
  *
  * A piece of an activation is a slice of the whole tensor: a tensor of its own that lives inside the
@@ -527,5 +527,5 @@ export function checkBindings(state: BuildState): void {
     }
   }
   if (!bad.length) return;
-  throw new UnsupportedError(`${bad.length} binding(s) exceed the device's maxStorageBufferRange of ${limit} bytes:\n  ${bad.join('\n  ')}\nvkrt runs elementwise, batch-independent (Conv, pooling, Softmax), Gemm/MatMul and embedding-Gather layers in pieces (docs/big-tensors.md; the build log says why a layer stayed whole); for these layers reduce the batch size or the input shapes, or run on a device with a larger limit.`);
+  throw new UnsupportedError(`${bad.length} binding(s) exceed the device's maxStorageBufferRange of ${limit} bytes:\n  ${bad.join('\n  ')}\nvkrt runs elementwise, batch-independent (Conv, pooling, Softmax, normalizations), Gemm/MatMul and embedding-Gather layers in pieces (docs/big-tensors.md; the build log says why a layer stayed whole); for these layers reduce the batch size or the input shapes, or run on a device with a larger limit.`);
 }
