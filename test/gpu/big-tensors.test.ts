@@ -328,6 +328,39 @@ describe('big tensors', function () {
     }
   });
 
+  it('with an optimization profile, shapes beyond the limits run in pieces and several arena buffers (also from an engine file)', async () => {
+    const b = new GraphBuilder('profile', { '': 13 });
+    const x = b.input('x', 'float32', ['N', 1000]);
+    const [r] = b.node('Relu', [x]);
+    const [y] = b.node('Sigmoid', [r]);
+    b.output(y, 'float32', ['N', 1000]);
+    const model = b.build();
+    // opt N = 2 (8 KB) needs no piece; N = 64 (256 KB per tensor) needs pieces and two arena buffers
+    const limits = { maxStorageBufferRange: 65536, maxBufferBytes: 300_000 };
+    const fixed = buildEngine(model, { device: gpu.device, inputShapes: { x: [64, 1000] }, limits });
+    try {
+      assert.ok(fixed.plan.layers.length >= 4 && (fixed.plan.arenaBuffers?.length ?? 1) >= 2, `${fixed.plan.layers.length} layers, arena buffers ${JSON.stringify(fixed.plan.arenaBuffers)}`);
+    } finally {
+      fixed.dispose();
+    }
+    const engine = buildEngine(model, { device: gpu.device, profiles: [{ x: { min: [1, 1000], opt: [2, 1000], max: [64, 1000] } }], limits });
+    let loaded: Engine | undefined;
+    try {
+      assert.equal(engine.plan.layers.length, 1, 'the opt shape runs whole');
+      loaded = Runtime.deserializeEngine(engine.serialize(), { device: gpu.device });
+      for (const e of [engine, loaded]) {
+        const ctx = e.createExecutionContext();
+        for (const n of [2, 64, 3, 40]) {
+          const feeds = new Map([['x', tensor([n, 1000], 80 + n)]]);
+          assertClose(await ctx.execute(feeds), interpret(model, feeds), 1e-6);
+        }
+      }
+    } finally {
+      engine.dispose();
+      loaded?.dispose();
+    }
+  });
+
   it('a split plan with pieces saved to an engine file loads (every piece layer re-derived) and gives the same bits', async () => {
     const b = new GraphBuilder('file', { '': 13 });
     const x = b.input('x', 'float32', [16, 1000]);
