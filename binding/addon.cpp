@@ -77,6 +77,7 @@ Napi::Object infoToJs(Napi::Env env, const DeviceInfo& d) {
   o.Set("maxStorageBufferRange", static_cast<double>(d.maxStorageBufferRange));
   o.Set("minStorageBufferOffsetAlignment", static_cast<double>(d.minStorageBufferOffsetAlignment));
   o.Set("maxMemoryAllocationSize", static_cast<double>(d.maxMemoryAllocationSize));
+  o.Set("maxBufferSize", static_cast<double>(d.maxBufferSize));
   o.Set("maxPushConstantsSize", d.maxPushConstantsSize);
   o.Set("pipelineCacheUUID", d.pipelineCacheUUID);
   o.Set("usable", d.usable);

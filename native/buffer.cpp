@@ -25,6 +25,9 @@ void Buffer::init(uint64_t size, MemoryKind kind) {
   if (info.maxMemoryAllocationSize && size > info.maxMemoryAllocationSize)
     throw ArgumentError("buffer size " + bytes(size) + " exceeds maxMemoryAllocationSize (" +
                         bytes(info.maxMemoryAllocationSize) + ") of " + info.name);
+  if (info.maxBufferSize && size > info.maxBufferSize)
+    throw ArgumentError("buffer size " + bytes(size) + " exceeds maxBufferSize (" + bytes(info.maxBufferSize) + ") of " +
+                        info.name);
   size_ = size;
   VkDevice dev = device_->handle();
   VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};

@@ -219,6 +219,7 @@ DeviceInfo Instance::describe(VkPhysicalDevice pd, uint32_t index) const {
   VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
   VkPhysicalDeviceMaintenance3Properties maint3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+  VkPhysicalDeviceMaintenance4Properties maint4{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
   VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
   VkPhysicalDeviceShaderIntegerDotProductProperties dotProps{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES};
@@ -229,10 +230,12 @@ DeviceInfo Instance::describe(VkPhysicalDevice pd, uint32_t index) const {
   bool hasCmKhr = hasExtension(pd, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
   bool hasCmNv = hasExtension(pd, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
   bool hasMemModel = v12 || hasExtension(pd, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME);
+  bool hasMaint4 = v13 || hasExtension(pd, VK_KHR_MAINTENANCE_4_EXTENSION_NAME);
   props.pNext = &subgroup;
   subgroup.pNext = &maint3;
   void** tail = &maint3.pNext;
   if (hasDriver) { *tail = &driver; tail = &driver.pNext; }
+  if (hasMaint4) { *tail = &maint4; tail = &maint4.pNext; }
   if (hasDot) { *tail = &dotProps; tail = &dotProps.pNext; }
   if (hasCmKhr) { *tail = &cmKhrProps; tail = &cmKhrProps.pNext; }
   if (hasCmNv) { *tail = &cmNvProps; tail = &cmNvProps.pNext; }
@@ -311,6 +314,7 @@ DeviceInfo Instance::describe(VkPhysicalDevice pd, uint32_t index) const {
   d.maxStorageBufferRange = p.limits.maxStorageBufferRange;
   d.minStorageBufferOffsetAlignment = p.limits.minStorageBufferOffsetAlignment;
   d.maxMemoryAllocationSize = maint3.maxMemoryAllocationSize;
+  d.maxBufferSize = hasMaint4 ? maint4.maxBufferSize : 0;
   d.maxPushConstantsSize = p.limits.maxPushConstantsSize;
   static const char* hex = "0123456789abcdef";
   for (uint8_t b : p.pipelineCacheUUID) {

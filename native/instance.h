@@ -41,6 +41,7 @@ struct DeviceInfo {
   uint32_t maxComputeWorkGroupCount[3], maxComputeWorkGroupSize[3], maxComputeWorkGroupInvocations;
   uint32_t maxComputeSharedMemorySize;
   uint64_t maxStorageBufferRange, minStorageBufferOffsetAlignment, maxMemoryAllocationSize;
+  uint64_t maxBufferSize = 0;  // VkPhysicalDeviceMaintenance4Properties (Vulkan 1.3); 0: not reported
   uint32_t maxPushConstantsSize;
   std::string pipelineCacheUUID;  // 32 hex digits
   bool usable;                    // has a compute queue and Vulkan >= 1.1

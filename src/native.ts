@@ -82,6 +82,8 @@ export interface NativeDeviceInfo {
   maxStorageBufferRange: number;
   minStorageBufferOffsetAlignment: number;
   maxMemoryAllocationSize: number;
+  /** The largest buffer the device creates (Vulkan 1.3 / VK_KHR_maintenance4); 0 where it does not say. */
+  maxBufferSize: number;
   maxPushConstantsSize: number;
   pipelineCacheUUID: string;
   /** Has a compute queue and Vulkan >= 1.1. */

@@ -20,6 +20,7 @@ import { planArena } from './phases/memory';
 import { optimizeGraph } from './phases/optimize';
 import { inferTypes } from './phases/shapes';
 import { layoutWeights } from './phases/weights';
+import { checkBindings, placePieces, splitBigTensors } from './phases/big-tensors';
 import { BuildState, rootOf } from './state';
 import { pluginOf } from '../plugins/define';
 import { registryWithPlugins, shadowReplacedOps } from '../plugins/registry';
@@ -41,10 +42,13 @@ export const PHASES: readonly BuildPhase[] = [
   { name: 'control flow', run: unrollControl },
   { name: 'optimize', run: optimizeGraph },
   { name: 'shapes', run: inferTypes },
+  { name: 'big tensors', run: splitBigTensors },
   { name: 'kernel selection and precision', run: selectKernels },
+  { name: 'tensor pieces', run: placePieces },
   { name: 'inputs and outputs', run: resolveIO },
   { name: 'memory plan', run: planArena },
   { name: 'weight layout', run: layoutWeights },
+  { name: 'binding limits', run: checkBindings },
 ];
 
 /**
@@ -57,7 +61,8 @@ export function buildPlan(model: Model, caps: DeviceCaps & { alignment: number }
 }
 
 /** The plan for one set of concrete input shapes. */
-function buildShape(model: Model, caps: DeviceCaps & { alignment: number }, config: BuilderConfig): EnginePlan {
+function buildShape(model: Model, deviceCaps: DeviceCaps & { alignment: number }, config: BuilderConfig): EnginePlan {
+  const caps = withLimits(deviceCaps, config.limits);
   const log = config.log ?? (() => {});
   if (!model.graph.isSorted()) model.graph.topoSort();
   model.graph.verify(); // one producer per value, every input defined: a GraphError naming the node otherwise
@@ -72,7 +77,7 @@ function buildShape(model: Model, caps: DeviceCaps & { alignment: number }, conf
     prec: new PrecisionPlanner(config, caps, log, registry),
     byteStorage: new Map(), layers: [], tensors: new Map(), weightData: new Map(), aliasOf: new Map(),
     subviews: undefined!, views: 0, conversions: new Map(), outputOverride: new Map(),
-    inputs: [], outputs: [], constantOutputs: new Map(),
+    inputs: [], outputs: [], constantOutputs: new Map(), pieces: [],
     arenaBytes: 0, naiveActivationBytes: 0, weightBytes: 0,
   };
   state.subviews = new SubViews(caps.alignment, (n) => rootOf(state, n), log);
@@ -89,11 +94,20 @@ function buildShape(model: Model, caps: DeviceCaps & { alignment: number }, conf
     layers, tensors: state.tensors, inputs: state.inputs, outputs: state.outputs, constantOutputs: state.constantOutputs,
     outputRoots: new Map(state.outputs.map((o) => [o.name, outputRoot(state, o.name)])),
     arenaBytes: state.arenaBytes, naiveActivationBytes: state.naiveActivationBytes, weightBytes: state.weightBytes,
+    ...(state.arenaBuffers ? { arenaBuffers: state.arenaBuffers } : {}),
+    ...(state.weightBuffers ? { weightBuffers: state.weightBuffers } : {}),
     scratchBytes: layers.reduce((a, l) => Math.max(a, l.scratch.reduce((m, x) => Math.max(m, x.offset + x.bytes), 0)), 0),
     weightData: state.weightData, paramMode: config.paramMode ?? 'spec', alignment: caps.alignment,
     ...(config.cooperativeMatrix && config.cooperativeMatrix !== 'auto' ? { cooperativeMatrix: config.cooperativeMatrix } : {}),
     stats: { onnxNodes: state.onnxNodes, folded: state.folded.size, views: state.views, layers: layers.length },
   };
+}
+
+/** The device's caps with the buffer limits of BuilderConfig.limits where they are lower. */
+function withLimits<C extends DeviceCaps>(caps: C, limits: BuilderConfig['limits']): C {
+  if (!limits) return caps;
+  const lower = (dev: number | undefined, want: number | undefined): number | undefined => (want === undefined ? dev : Math.min(dev ?? Infinity, want));
+  return { ...caps, maxStorageBufferRange: lower(caps.maxStorageBufferRange, limits.maxStorageBufferRange), maxBufferBytes: lower(caps.maxBufferBytes, limits.maxBufferBytes) };
 }
 
 /** Marks the layers that run plugin kernels and lists the plugins (the engine records them). */

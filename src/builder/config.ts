@@ -97,6 +97,13 @@ export interface BuilderConfig {
    */
   refittable?: boolean;
   /**
+   * Plan for lower buffer limits than the device's (docs/big-tensors.md): `maxStorageBufferRange`,
+   * the most bytes one binding spans (larger tensors are split into pieces), and `maxBufferBytes`,
+   * the most bytes one buffer holds (a larger arena or weight set spans several buffers). For
+   * headroom, and for tests that exercise the splitting on small tensors.
+   */
+  limits?: { maxStorageBufferRange?: number; maxBufferBytes?: number };
+  /**
    * Receives build warnings (a dynamic input dimension defaulted to 1, ...); default:
    * process.emitWarning(message, 'VkrtWarning'). Each also goes to `log` as a 'warning: ' line.
    */

@@ -24,8 +24,12 @@ export interface PlanItem {
 }
 
 export interface MemoryPlan {
-  /** id -> byte offset in the arena. */
+  /** id -> byte offset in its arena buffer. */
   offsets: Map<string, number>;
+  /** id -> which arena buffer holds it (all 0 unless the plan was given a buffer size limit). */
+  buffers: Map<string, number>;
+  /** Each arena buffer's size in bytes (one entry unless the arena exceeds the limit). */
+  bufferBytes: number[];
   /** Arena size in bytes (the peak of simultaneously live activations, after alignment). */
   arenaBytes: number;
   /** Sum of all non-alias tensor sizes: what one buffer per tensor would cost. */
@@ -87,7 +91,11 @@ class PlacedIntervals {
   }
 }
 
-export function planMemory(items: readonly PlanItem[], alignment = 256): MemoryPlan {
+/**
+ * @param maxBufferBytes the most bytes one arena buffer may have: the arena then spans several
+ *   buffers, each tensor (with its aliases) inside one; a group larger than that throws.
+ */
+export function planMemory(items: readonly PlanItem[], alignment = 256, maxBufferBytes = Infinity): MemoryPlan {
   const byId = new Map(items.map((i) => [i.id, i]));
   // Resolve alias chains to a root and an offset within it.
   const rootOf = (it: PlanItem): { root: PlanItem; off: number } => {
@@ -121,23 +129,36 @@ export function planMemory(items: readonly PlanItem[], alignment = 256): MemoryP
   const order = [...groups.values()].sort((a, b) => b.size - a.size || a.start - b.start || (a.id < b.id ? -1 : 1));
   const placed = new PlacedIntervals([...groups.values()]);
   const groupOffset = new Map<string, number>();
-  let arena = 0;
+  const groupBuffer = new Map<string, number>();
+  const ends: number[] = [0];
   for (const g of order) {
-    const busy = placed.overlapping(g.start, g.end)
-      .map((p) => [groupOffset.get(p.id)!, groupOffset.get(p.id)! + p.size] as const)
-      .sort((a, b) => a[0] - b[0]);
-    let offset = 0;
-    for (const [lo, hi] of busy) {
-      if (offset + g.size <= lo) break;
-      offset = Math.max(offset, alignUp(hi, alignment));
+    if (g.size > maxBufferBytes) throw new Error(`tensor '${g.id}' (${g.size} bytes) is larger than one buffer may be (${maxBufferBytes} bytes)`);
+    const overlapping = placed.overlapping(g.start, g.end);
+    // the first buffer with room: in each, the lowest offset clear of the tensors alive meanwhile
+    for (let b = 0; ; b++) {
+      const busy = overlapping.filter((p) => groupBuffer.get(p.id) === b)
+        .map((p) => [groupOffset.get(p.id)!, groupOffset.get(p.id)! + p.size] as const)
+        .sort((x, y) => x[0] - y[0]);
+      let offset = 0;
+      for (const [lo, hi] of busy) {
+        if (offset + g.size <= lo) break;
+        offset = Math.max(offset, alignUp(hi, alignment));
+      }
+      if (offset + g.size > maxBufferBytes) continue;
+      placed.place(g);
+      groupOffset.set(g.id, offset);
+      groupBuffer.set(g.id, b);
+      ends[b] = Math.max(ends[b] ?? 0, offset + g.size);
+      break;
     }
-    placed.place(g);
-    groupOffset.set(g.id, offset);
-    arena = Math.max(arena, offset + g.size);
   }
-  const offsets = new Map<string, number>();
-  for (const [id, p] of placement) offsets.set(id, groupOffset.get(p.root)! + p.off);
-  return { offsets, arenaBytes: alignUp(arena, alignment), naiveBytes: naive };
+  const offsets = new Map<string, number>(), buffers = new Map<string, number>();
+  for (const [id, p] of placement) {
+    offsets.set(id, groupOffset.get(p.root)! + p.off);
+    buffers.set(id, groupBuffer.get(p.root)!);
+  }
+  const bufferBytes = ends.map((e) => Math.max(alignment, alignUp(e, alignment)));
+  return { offsets, buffers, bufferBytes, arenaBytes: bufferBytes.length === 1 ? alignUp(ends[0], alignment) : bufferBytes.reduce((x, y) => x + y, 0), naiveBytes: naive };
 }
 
 /** Check a plan: no two simultaneously live tensors of different groups overlap. Throws if so. */
@@ -152,6 +173,7 @@ export function checkPlan(items: readonly PlanItem[], plan: MemoryPlan): void {
       const a = items[i], b = items[j];
       if (root(a) === root(b)) continue;
       if (a.start > b.end || b.start > a.end) continue;
+      if ((plan.buffers?.get(a.id) ?? 0) !== (plan.buffers?.get(b.id) ?? 0)) continue;
       const ao = plan.offsets.get(a.id)!, bo = plan.offsets.get(b.id)!;
       if (ao < bo + b.size && bo < ao + a.size) throw new Error(`'${a.id}' and '${b.id}' are live together and overlap`);
     }

@@ -144,6 +144,11 @@ export class PrecisionPlanner {
     this.note('no FP16 kernel', node.opType);
   }
 
+  /** Whether a layer (or a view) has decided how the tensor is stored. */
+  known(name: string): boolean {
+    return this.storage.has(name);
+  }
+
   /** Records how a layer's outputs are stored. */
   produced(name: string, gpu: GpuType): void {
     this.storage.set(name, gpu);

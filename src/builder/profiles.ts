@@ -159,6 +159,7 @@ export function buildWithProfiles(model: Model, caps: DeviceCaps & { alignment: 
     config: {
       ...(Object.keys(fixed).length ? { inputShapes: Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, [...v]])) } : {}),
       paramMode, fusion: c.fusion, fp16: c.fp16, fp32Layers: c.fp32Layers ? [...c.fp32Layers] : undefined, cooperativeMatrix: c.cooperativeMatrix,
+      ...(c.limits ? { limits: { ...c.limits } } : {}),
     },
   };
   if (c.plugins?.length || c.registry) buildExtras.set(record, { plugins: c.plugins, registry: c.registry });

@@ -55,6 +55,7 @@ export function makeRefitRecord(model: Model, config: BuilderConfig, plugins: re
         inputShapes: c.inputShapes ? Object.fromEntries(Object.entries(c.inputShapes).map(([k, v]) => [k, [...v]])) : undefined,
         paramMode: c.paramMode, fusion: c.fusion, fp16: c.fp16, fp32Layers: c.fp32Layers ? [...c.fp32Layers] : undefined,
         cooperativeMatrix: c.cooperativeMatrix,
+        ...(c.limits ? { limits: { ...c.limits } } : {}),
       },
     };
     if (plugins.length) buildPlugins.set(record, plugins);

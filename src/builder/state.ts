@@ -12,6 +12,13 @@ import type { BuilderConfig } from './config';
 import type { SubViews } from './passes/subviews';
 import type { PrecisionPlanner } from './precision';
 
+/** A piece of a value larger than the device binds: `child` holds elements [elemOffset, elemOffset + its size) of `whole` (phases/big-tensors.ts). */
+export interface Piece {
+  child: string;
+  whole: string;
+  elemOffset: number;
+}
+
 export interface BuildState {
   readonly config: BuilderConfig;
   readonly caps: DeviceCaps & { alignment: number };
@@ -50,10 +57,15 @@ export interface BuildState {
   inputs: EngineIO[];
   outputs: EngineIO[];
   constantOutputs: Map<string, Tensor>;
+  /** Pieces of tensors larger than the device binds (phases/big-tensors.ts), made slices after kernel selection. */
+  pieces: Piece[];
   /** Memory plan results. */
   arenaBytes: number;
   naiveActivationBytes: number;
   weightBytes: number;
+  /** Per buffer, when the arena or the weights span several (memory.ts, weights.ts). */
+  arenaBuffers?: number[];
+  weightBuffers?: number[];
 }
 
 /** The tensor that owns a value's bytes (chains of views collapse). */

@@ -52,6 +52,8 @@ export function formatDevice(d: DeviceInfo): string {
     ['maxComputeWorkGroupSize', d.maxComputeWorkGroupSize.join(' x ')],
     ['maxComputeWorkGroupInvocations', String(d.maxComputeWorkGroupInvocations)],
     ['maxStorageBufferRange', bytes(d.maxStorageBufferRange)],
+    ['maxMemoryAllocationSize', bytes(d.maxMemoryAllocationSize)],
+    ['maxBufferSize', d.maxBufferSize ? bytes(d.maxBufferSize) : 'not reported'],
     ['maxPushConstantsSize', `${d.maxPushConstantsSize} bytes`],
     ['pipelineCacheUUID', d.pipelineCacheUUID],
   ];

@@ -83,6 +83,16 @@ export interface DeviceCaps {
   maxSharedMemory?: number;
   /** The cooperative-matrix combinations kernels may use (builder/caps.ts); absent or empty: none. */
   cooperativeMatrix?: readonly CoopMatCaps[];
+  /**
+   * maxStorageBufferRange: the most bytes one binding may span. Larger tensors are split into
+   * pieces the device binds (builder/phases/big-tensors.ts); absent: no limit is planned for.
+   */
+  maxStorageBufferRange?: number;
+  /**
+   * The most bytes one buffer may have (maxMemoryAllocationSize): a larger arena or weight set is
+   * planned over several buffers, no tensor straddling two; absent: no limit is planned for.
+   */
+  maxBufferBytes?: number;
 }
 
 /** One cooperative-matrix combination a driver lists (gpu/coopmat.ts's CoopMatProperty, structurally). */
@@ -110,6 +120,9 @@ export interface DeviceCapsSource {
   int8DotProductAccelerated?: boolean;
   minStorageBufferOffsetAlignment: number;
   maxComputeSharedMemorySize?: number;
+  maxStorageBufferRange?: number;
+  maxMemoryAllocationSize?: number;
+  maxBufferSize?: number;
   vulkanMemoryModel?: boolean;
   cooperativeMatrixProperties?: readonly CoopMatPropertySource[];
 }
@@ -156,6 +169,12 @@ export function coopMatCaps(info: Pick<DeviceCapsSource, 'fp16' | 'int8' | 'vulk
   return out;
 }
 
+/** The most bytes one buffer may have: maxMemoryAllocationSize, and maxBufferSize where reported (0: unknown). */
+export function largestBuffer(i: Pick<DeviceCapsSource, 'maxMemoryAllocationSize' | 'maxBufferSize'>): number {
+  const known = [i.maxMemoryAllocationSize, i.maxBufferSize].filter((v): v is number => !!v && v > 0);
+  return known.length ? Math.min(...known) : 0;
+}
+
 /**
  * The device facts kernels plan for, with the storage-buffer offset alignment of the memory plan:
  * one derivation, used by the builder (builder/caps.ts) and by the loader that derives a loaded
@@ -173,6 +192,8 @@ export function capsOf(i: DeviceCapsSource, cooperativeMatrix: CoopMatChoice = '
     int8DotProductAccelerated: !!i.int8DotProduct && !!i.int8DotProductAccelerated,
     maxSharedMemory: i.maxComputeSharedMemorySize || 16384,
     cooperativeMatrix: coopMatCaps(i, cooperativeMatrix),
+    ...(i.maxStorageBufferRange ? { maxStorageBufferRange: i.maxStorageBufferRange } : {}),
+    ...(largestBuffer(i) ? { maxBufferBytes: largestBuffer(i) } : {}),
     alignment: Math.max(16, Number(i.minStorageBufferOffsetAlignment) || 256),
   };
 }

@@ -20,6 +20,11 @@ export interface PlannedTensor {
   kind: TensorKind;
   /** Byte offset in the arena (activations, inputs, outputs) or in the weight buffer (weights). */
   offset: number;
+  /**
+   * Which arena or weight buffer holds it, when the plan has several (EnginePlan.arenaBuffers,
+   * weightBuffers: the arena or the weights exceed one buffer's maximum size); absent: 0.
+   */
+  buffer?: number;
 }
 
 export interface PlannedDispatch extends Omit<DispatchDesc, 'bindings'> {
@@ -73,7 +78,7 @@ export interface PlannedLayer {
   outputs: string[];
   dispatches: PlannedDispatch[];
   /** Kernel-provided constant arrays (re-laid-out weights), stored in the weight buffer. */
-  kernelWeights: { offset: number; bytes: number; data: GpuArray }[];
+  kernelWeights: { offset: number; bytes: number; data: GpuArray; buffer?: number }[];
   /** Byte offsets and sizes of the layer's scratch buffers inside the context's scratch buffer. */
   scratch: { offset: number; bytes: number }[];
   /**
@@ -103,9 +108,18 @@ export interface EnginePlan {
   constantOutputs: Map<string, Tensor>;
   /** Graph output name -> the tensor that holds its bytes (differs for outputs that are views). */
   outputRoots: Map<string, string>;
+  /** The arena's bytes (with several arena buffers: their sum). */
   arenaBytes: number;
   naiveActivationBytes: number;
+  /** The weights' bytes (with several weight buffers: their sum). */
   weightBytes: number;
+  /**
+   * Each arena buffer's bytes, present when the arena spans several buffers (it exceeds the most
+   * one buffer may have, DeviceCaps.maxBufferBytes); no tensor straddles two (docs/big-tensors.md).
+   */
+  arenaBuffers?: number[];
+  /** Each weight buffer's bytes, present when the weights span several buffers. */
+  weightBuffers?: number[];
   /** Bytes of the scratch buffer each context needs (the largest layer's scratch). */
   scratchBytes: number;
   /** The weights, already converted to GPU types, by tensor name. */
@@ -165,6 +179,8 @@ export interface ProfileRecord {
     fp16?: boolean;
     fp32Layers?: string[];
     cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
+    /** BuilderConfig.limits: the replan splits big tensors and bins buffers as the build did. */
+    limits?: { maxStorageBufferRange?: number; maxBufferBytes?: number };
   };
   /** Shaders of the other profile shapes, as their dispatches name them (params: their word count). */
   shaders: ProfileShader[];
@@ -218,6 +234,8 @@ export interface RefitRecord {
     fp32Layers?: string[];
     /** BuilderConfig.cooperativeMatrix: the replan sees the same matrix-unit tactics. */
     cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
+    /** BuilderConfig.limits: the replan splits big tensors and bins buffers as the build did. */
+    limits?: { maxStorageBufferRange?: number; maxBufferBytes?: number };
   };
 }
 

@@ -75,6 +75,20 @@ export interface OpTraits {
    * may carry a static output shape back to an input whose shape forward inference left open.
    */
   sameShape?: boolean;
+  /**
+   * Each output element is computed from the input elements at the same (broadcast) position, and
+   * the kernel's result does not depend on where the tensors start: the builder may run the node
+   * as several nodes over row ranges of its tensors when a tensor is larger than the device binds
+   * at once (src/builder/phases/big-tensors.ts, docs/big-tensors.md).
+   */
+  elementwise?: boolean;
+  /**
+   * Output 0's items along axis 0 (the batch, or the rows) depend only on the same items of input
+   * 0 (and of any input shaped like output 0); every other input is used whole. The builder may run
+   * the node once per range of items when a tensor is larger than the device binds
+   * (src/builder/phases/big-tensors.ts). A function decides from the attributes and input 0's rank.
+   */
+  batchIndependent?: boolean | ((attrs: Attrs, opset: number, rank: number) => boolean);
 }
 
 /**

@@ -19,7 +19,7 @@ interface Access extends BindingRange {
 }
 
 function overlaps(a: BindingRange, b: BindingRange): boolean {
-  return a.buffer === b.buffer && a.offset < b.offset + b.range && b.offset < a.offset + a.range;
+  return a.buffer === b.buffer && a.index === b.index && a.offset < b.offset + b.range && b.offset < a.offset + a.range;
 }
 
 function accessesOf(plan: EnginePlan, layer: PlannedLayer, di: number): Access[] {

@@ -8,6 +8,8 @@ import type { EnginePlan, PlannedDispatch, PlannedLayer } from '../kernel/plan';
 /** Where a dispatch binding lives: which of the engine's buffers, and the byte range. */
 export interface BindingRange {
   buffer: 'arena' | 'weights' | 'scratch';
+  /** Which arena or weight buffer (plans with several, EnginePlan.arenaBuffers / weightBuffers); 0 otherwise. */
+  index: number;
   offset: number;
   range: number;
 }
@@ -21,15 +23,15 @@ export function bindingRanges(plan: EnginePlan, layer: PlannedLayer, d: PlannedD
     if ('tensor' in b) {
       const t = plan.tensors.get(b.tensor);
       if (!t) throw new EngineFileError('corrupt', `layer '${layer.name}' binds tensor '${b.tensor}', which the plan does not have`);
-      return { buffer: t.kind === 'weight' ? 'weights' : 'arena', offset: t.offset, range: t.bytes };
+      return { buffer: t.kind === 'weight' ? 'weights' : 'arena', index: t.buffer ?? 0, offset: t.offset, range: t.bytes };
     }
     if ('kernelWeight' in b) {
       const w = layer.kernelWeights[b.kernelWeight];
       if (!w) throw new EngineFileError('corrupt', `layer '${layer.name}' binds kernel weight ${b.kernelWeight}, which it does not have`);
-      return { buffer: 'weights', offset: w.offset, range: w.bytes };
+      return { buffer: 'weights', index: w.buffer ?? 0, offset: w.offset, range: w.bytes };
     }
     const sc = layer.scratch[b.scratch];
     if (!sc) throw new EngineFileError('corrupt', `layer '${layer.name}' binds scratch ${b.scratch}, which it does not have`);
-    return { buffer: 'scratch', offset: sc.offset, range: sc.bytes };
+    return { buffer: 'scratch', index: 0, offset: sc.offset, range: sc.bytes };
   });
 }

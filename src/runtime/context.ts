@@ -24,7 +24,8 @@ import { allocData, float16Bits, float16Values, Tensor } from '../ir/tensor';
 import type { EnginePlan } from '../kernel/plan';
 import { fromGpuArray, gpuBytes, isPacked, toGpuArray } from '../kernel/storage';
 import { planBarriers } from './barriers';
-import { bindingRanges } from './bindings';
+import { bindingRanges, type BindingRange } from './bindings';
+import { BufferSet, bufferSizes } from './buffer-set';
 import type { Profiler } from './profiler';
 import { checkInputShape, matchProfile, type Specialization, type SpecializationCost, type Specializations } from './profiles';
 
@@ -33,7 +34,7 @@ export interface ContextHost {
   readonly plan: EnginePlan;
   readonly device: Device;
   readonly pipelines: readonly (readonly Pipeline[])[];
-  readonly weights: GpuBuffer;
+  readonly weights: BufferSet;
   /** The plan's own shapes and, with optimization profiles, the others (profiles.ts). */
   readonly specializations: Specializations;
   /** Throws DisposedError once the engine is disposed. */
@@ -48,22 +49,22 @@ export interface ContextHost {
  * after each layer, N+1 in all). Barriers go only where data flows (barriers.ts), except in
  * 'layers' mode: a per-layer time needs each layer to finish before the next starts.
  */
-function recordProgram(host: ContextHost, spec: Specialization, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Program {
+function recordProgram(host: ContextHost, spec: Specialization, arena: BufferSet, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Program {
   return host.device.createProgram(layerCommands(host, spec, arena, scratch, timestamps, only));
 }
 
 /** The commands of {@link recordProgram}: every layer's dispatches with their barriers and timestamps. */
-function layerCommands(host: ContextHost, spec: Specialization, arena: GpuBuffer, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Command[] {
+function layerCommands(host: ContextHost, spec: Specialization, arena: BufferSet, scratch: GpuBuffer | undefined, timestamps: TimestampMode, only?: number): Command[] {
   const cmds: Command[] = [];
   const plan = spec.plan;
-  const buffers = { arena, weights: spec.weights, scratch: scratch! };
+  const buffer = (r: BindingRange): GpuBuffer => (r.buffer === 'arena' ? arena.at(r.index) : r.buffer === 'weights' ? spec.weights.at(r.index) : scratch!);
   const before = timestamps === 'layers' || only !== undefined ? undefined : planBarriers(plan);
   if (timestamps !== 'none') cmds.push({ op: 'timestamp', index: 0 });
   plan.layers.forEach((layer, li) => {
     if (only !== undefined && li !== only) return;
     layer.dispatches.forEach((d, di) => {
       if (before?.[li][di]) cmds.push({ op: 'barrier' });
-      const bindings = bindingRanges(plan, layer, d).map((r) => ({ buffer: buffers[r.buffer], offset: r.offset, range: r.range }));
+      const bindings = bindingRanges(plan, layer, d).map((r) => ({ buffer: buffer(r), offset: r.offset, range: r.range }));
       const push = plan.paramMode === 'push' ? new Uint32Array(d.params.length ? d.params : [0]) : undefined;
       cmds.push({ op: 'dispatch', pipeline: spec.pipelines[li][di], bindings, push, groups: d.groups });
       if (!before) cmds.push({ op: 'barrier' });
@@ -79,9 +80,10 @@ function programKey(mode: TimestampMode, slot: number, dtIn: Map<string, unknown
   return `${mode}|${slot}|${[...dtIn.keys()].sort().join(',')}|${[...dtOut.keys()].sort().join(',')}`;
 }
 
-/** Arena offset of an output's bytes (the tensor that owns them). */
-function outputOffset(plan: EnginePlan, name: string): number {
-  return plan.tensors.get(plan.outputRoots.get(name)!)!.offset;
+/** Where an output's bytes are in the arena (the tensor that owns them): its buffer and offset. */
+function outputAt(plan: EnginePlan, name: string): { buffer: number; offset: number } {
+  const t = plan.tensors.get(plan.outputRoots.get(name)!)!;
+  return { buffer: t.buffer ?? 0, offset: t.offset };
 }
 
 /** Where each input and output sits in a staging slot's buffers (16-byte aligned, packed). */
@@ -274,7 +276,7 @@ function checkData(name: string, t: Tensor, n: number): void {
 
 /** Runs an engine. Lifetime: dispose() (idempotent); the engine's dispose() disposes it too. */
 export class ExecutionContext {
-  private arena: GpuBuffer;
+  private arena: BufferSet;
   private scratch?: GpuBuffer;
   /**
    * Per plan (the engine's shapes, or other shapes inside its profiles), the run programs by
@@ -311,9 +313,11 @@ export class ExecutionContext {
   constructor(readonly engine: ContextHost, readonly queue: number) {
     // memory for the largest shapes of every profile (planned at build for each profile's max)
     const plan = engine.plan, profiles = plan.profiles?.profiles ?? [];
-    const arenaBytes = Math.max(plan.arenaBytes, ...profiles.map((p) => p.arenaBytes));
+    const arenaBytes = bufferSizes(plan, 'arena');
+    // with one arena buffer (profile plans: one each), the largest profile's
+    if (arenaBytes.length === 1) arenaBytes[0] = Math.max(plan.arenaBytes, ...profiles.map((p) => p.arenaBytes));
     const scratchBytes = Math.max(plan.scratchBytes, ...profiles.map((p) => p.scratchBytes));
-    this.arena = engine.device.createBuffer(arenaBytes, 'device');
+    this.arena = BufferSet.create(engine.device, arenaBytes);
     if (scratchBytes > 0) this.scratch = engine.device.createBuffer(scratchBytes, 'device');
     this.programFor(engine.specializations.base, 'none', this.slot(0), new Map(), new Map());
   }
@@ -454,7 +458,7 @@ export class ExecutionContext {
       this.programs.delete(spec); // most recently used last
       this.programs.set(spec, ps);
     } else {
-      if (spec.plan.arenaBytes > this.arena.size || spec.plan.scratchBytes > (this.scratch?.size ?? 0)) this.grow(spec.plan);
+      if (!this.arena.holds(bufferSizes(spec.plan, 'arena')) || spec.plan.scratchBytes > (this.scratch?.size ?? 0)) this.grow(spec.plan);
       ps = new Map();
       this.programs.set(spec, ps);
       for (const [s, old] of this.programs) {
@@ -473,12 +477,14 @@ export class ExecutionContext {
     const cmds: Command[] = [{ op: 'barrier' }];
     for (const [name, at] of layout.inputs) {
       if (dtIn.has(name)) continue;
-      cmds.push({ op: 'copy', src: slot.input!, srcOffset: at.offset, dst: this.arena, dstOffset: plan.tensors.get(name)!.offset, size: at.bytes });
+      const t = plan.tensors.get(name)!;
+      cmds.push({ op: 'copy', src: slot.input!, srcOffset: at.offset, dst: this.arena.at(t.buffer ?? 0), dstOffset: t.offset, size: at.bytes });
     }
     cmds.push({ op: 'barrier' }, ...layerCommands(this.engine, spec, this.arena, this.scratch, mode), { op: 'barrier' });
     for (const [name, at] of layout.outputs) {
       if (dtOut.has(name)) continue;
-      cmds.push({ op: 'copy', src: this.arena, srcOffset: outputOffset(plan, name), dst: slot.output!, dstOffset: at.offset, size: at.bytes });
+      const from = outputAt(plan, name);
+      cmds.push({ op: 'copy', src: this.arena.at(from.buffer), srcOffset: from.offset, dst: slot.output!, dstOffset: at.offset, size: at.bytes });
     }
     program = this.engine.device.createProgram(cmds);
     ps.set(key, program);
@@ -502,11 +508,12 @@ export class ExecutionContext {
     const cmds: Command[] = [{ op: 'barrier' }];
     for (const [name, t] of tensors) {
       if (!t.buffer) continue;
-      const at = dir === 'in' ? plan.tensors.get(name)?.offset : outputOffset(plan, name);
+      const pt = plan.tensors.get(name);
+      const at = dir === 'in' ? pt && { buffer: pt.buffer ?? 0, offset: pt.offset } : outputAt(plan, name);
       if (at === undefined) continue;
       cmds.push(dir === 'in'
-        ? { op: 'copy', src: t.buffer, dst: this.arena, dstOffset: at, size: t.bytes }
-        : { op: 'copy', src: this.arena, srcOffset: at, dst: t.buffer, size: t.bytes });
+        ? { op: 'copy', src: t.buffer, dst: this.arena.at(at.buffer), dstOffset: at.offset, size: t.bytes }
+        : { op: 'copy', src: this.arena.at(at.buffer), srcOffset: at.offset, dst: t.buffer, size: t.bytes });
     }
     p = this.engine.device.createProgram(cmds);
     this.copyPlans.set(p, plan);
@@ -520,7 +527,7 @@ export class ExecutionContext {
     return p;
   }
   private readonly copyPlans = new WeakMap<Program, EnginePlan>();
-  private readonly copyArena = new WeakMap<Program, GpuBuffer>();
+  private readonly copyArena = new WeakMap<Program, BufferSet>();
 
   /**
    * A plan needs more memory than the profiles' max shapes planned (a memory plan need not grow
@@ -529,9 +536,11 @@ export class ExecutionContext {
   private grow(plan: EnginePlan): void {
     for (const ps of this.programs.values()) for (const p of ps.values()) p.dispose();
     for (const ps of this.programs.values()) ps.clear();
-    if (plan.arenaBytes > this.arena.size) {
+    const sizes = bufferSizes(plan, 'arena');
+    if (!this.arena.holds(sizes)) {
+      const have = this.arena.buffers.map((b) => b.size);
       this.arena.dispose();
-      this.arena = this.engine.device.createBuffer(plan.arenaBytes, 'device');
+      this.arena = BufferSet.create(this.engine.device, sizes.map((s, k) => Math.max(s, have[k] ?? 0)).concat(have.slice(sizes.length)));
     }
     if (plan.scratchBytes > (this.scratch?.size ?? 0)) {
       this.scratch?.dispose();
@@ -815,11 +824,11 @@ export class ExecutionContext {
       const t = map.get(io.name)!;
       const pt = plan.tensors.get(io.name);
       if (!pt || !t.size) continue;
-      if (t instanceof DeviceTensor) { this.arena.write(t.buffer!.read(0, t.bytes), pt.offset); continue; }
+      if (t instanceof DeviceTensor) { this.arena.write(t.buffer!.read(0, t.bytes), pt.offset, pt.buffer ?? 0); continue; }
       const a = toGpuArray(t, io.gpu, strings);
       // SharedArrayBuffer-backed data is copied first (native code takes plain ArrayBuffers): the
       // run sees a snapshot taken here; writes by other threads during the copy race with it
-      this.arena.write(isShared(a) ? a.slice() : a, pt.offset);
+      this.arena.write(isShared(a) ? a.slice() : a, pt.offset, pt.buffer ?? 0);
     }
   }
 
@@ -840,7 +849,7 @@ export class ExecutionContext {
   private readFloats(plan: EnginePlan, name: string, gpu: string, elements: number): Float32Array | undefined {
     const pt = plan.tensors.get(name);
     if (!pt || elements === 0 || (gpu !== 'f32' && gpu !== 'f16')) return undefined;
-    const bytes = this.arena.read(pt.offset, elements * (gpu === 'f16' ? 2 : 4));
+    const bytes = this.arena.read(pt.offset, elements * (gpu === 'f16' ? 2 : 4), pt.buffer ?? 0);
     return gpu === 'f16' ? float16Values(new Uint16Array(bytes.buffer, bytes.byteOffset, elements)) : new Float32Array(bytes.buffer, bytes.byteOffset, elements);
   }
 

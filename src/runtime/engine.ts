@@ -13,8 +13,8 @@
  * (upload, enqueue, wait, read back); with a profiler it submits a second program, recorded on first
  * use, that writes a timestamp fencepost around every layer (profiler.ts).
  */
+import { BufferSet, bufferSizes } from './buffer-set';
 import { DisposedError, EngineFileError, InputError, VkrtError } from '../errors';
-import { GpuBuffer } from '../gpu/buffer';
 import { compileDispatchShader } from '../gpu/compile';
 import { Device } from '../gpu/device';
 import { Pipeline } from '../gpu/pipeline';
@@ -101,7 +101,7 @@ export class Engine {
   /** @internal The pipeline of each layer's dispatches, in plan order. */
   readonly pipelines: Pipeline[][];
   /** @internal The weight buffer. */
-  readonly weights: GpuBuffer;
+  readonly weights: BufferSet;
   private readonly contexts = new Set<ExecutionContext>();
   /** The SPIR-V modules the pipelines were made from (deduplicated), kept for serialize(). */
   private readonly shaders: ShaderTable;
@@ -189,7 +189,7 @@ export class Engine {
     this.check();
     // kernel weights are derived data: the loader gets them from the kernel it re-runs (plan-verify.ts);
     // a plugin layer keeps them (a process without the plugin loads the engine without re-running it)
-    const plan: EnginePlan = { ...this.plan, layers: this.plan.layers.map((l) => (l.plugin ? l : { ...l, kernelWeights: l.kernelWeights.map((w) => ({ offset: w.offset, bytes: w.bytes })) as EnginePlan['layers'][number]['kernelWeights'] })) };
+    const plan: EnginePlan = { ...this.plan, layers: this.plan.layers.map((l) => (l.plugin ? l : { ...l, kernelWeights: l.kernelWeights.map((w) => ({ offset: w.offset, bytes: w.bytes, ...(w.buffer !== undefined ? { buffer: w.buffer } : {}) })) as EnginePlan['layers'][number]['kernelWeights'] })) };
     const { json, sections } = encodePlainData(plan);
     const manifest: Manifest = { plan: json, shaders: this.shaders.dispatchModule, ...(this.shaders.profileModules ? { profileShaders: this.shaders.profileModules } : {}) };
     return writeEngineFile({
@@ -320,7 +320,7 @@ export class Engine {
 /** An engine's GPU objects: a pipeline per dispatch and the weight buffer. */
 interface Prepared {
   pipelines: Pipeline[][];
-  weights: GpuBuffer;
+  weights: BufferSet;
   /** Every pipeline made, by key (createPipelineSteps): plans for other profile shapes reuse them. */
   cache: Map<string, Pipeline>;
 }
@@ -339,7 +339,7 @@ type PrepareStep = { pipeline: PipelineRequest } | { progress: BuildProgress };
 function* prepareSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, file?: { name?: string }): Generator<PrepareStep, Prepared, Pipeline | undefined> {
   let pipelines: Pipeline[][] = [];
   const cache = new Map<string, Pipeline>();
-  let weights: GpuBuffer | undefined;
+  let weights: BufferSet | undefined;
   let done = false;
   const layers = plan.layers.length;
   const [p0, p1] = PROGRESS_SPAN.pipelines;
@@ -358,23 +358,23 @@ function* prepareSteps(device: Device, plan: EnginePlan, shaders: ShaderTable, f
       r = steps.next(made);
       yield { progress: { phase: 'pipelines', layer: request.layer, layers, fraction: p0 + ((p1 - p0) * (request.layer + 1)) / Math.max(1, layers) } };
     }
-    weights = device.createBuffer(plan.weightBytes, 'device');
-    const writes: [ArrayBufferView, number][] = [];
+    weights = BufferSet.create(device, bufferSizes(plan, 'weights'));
+    const writes: [ArrayBufferView, number, number][] = [];
     for (const t of plan.tensors.values()) {
       if (t.kind !== 'weight') continue;
       const data = plan.weightData.get(t.name)!;
-      if (data.length) writes.push([data, t.offset]);
+      if (data.length) writes.push([data, t.offset, t.buffer ?? 0]);
     }
-    for (const l of plan.layers) for (const w of l.kernelWeights) if (w.data.length) writes.push([w.data, w.offset]);
+    for (const l of plan.layers) for (const w of l.kernelWeights) if (w.data.length) writes.push([w.data, w.offset, w.buffer ?? 0]);
     const total = writes.reduce((a, [d]) => a + d.byteLength, 0);
     let written = 0, sinceYield = 0;
     const [w0, w1] = PROGRESS_SPAN.weights;
-    for (const [data, offset] of writes) {
+    for (const [data, offset, index] of writes) {
       // large tensors go in chunks, so no single write holds the thread for long
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       for (let at = 0; at < bytes.length; at += WEIGHT_CHUNK) {
         const part = bytes.subarray(at, Math.min(bytes.length, at + WEIGHT_CHUNK));
-        weights.write(part, offset + at);
+        weights.write(part, offset + at, index);
         written += part.length;
         sinceYield += part.length;
         if (sinceYield >= WEIGHT_CHUNK) {

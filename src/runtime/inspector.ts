@@ -16,6 +16,8 @@ export interface InspectedTensor {
   dims: number[];
   /** 'arena' (activations, inputs, outputs) or 'weights'. */
   buffer: 'arena' | 'weights';
+  /** Which arena or weight buffer, when there are several (docs/big-tensors.md). */
+  bufferIndex?: number;
   offset: number;
   bytes: number;
   kind: string;
@@ -47,6 +49,8 @@ export interface EngineInfo {
   bindings: { inputs: InspectedTensor[]; outputs: InspectedTensor[]; constantOutputs: { name: string; dtype: string; dims: number[] }[] };
   memory: {
     arenaBytes: number; naiveActivationBytes: number; weightBytes: number; scratchBytes: number; alignment: number;
+    /** Each buffer's bytes, when the arena or the weights span several. */
+    arenaBuffers?: number[]; weightBuffers?: number[];
     /** Every tensor with its slot, and the layers between which an arena tensor is live. */
     tensors: (InspectedTensor & { firstLayer?: number; lastLayer?: number })[];
   };
@@ -61,7 +65,7 @@ export interface EngineInfo {
 
 function tensorInfo(t: PlannedTensor | undefined, name: string): InspectedTensor {
   if (!t) return { name, dtype: '?', gpu: '?', dims: [], buffer: 'arena', offset: -1, bytes: 0, kind: 'unknown' };
-  return { name, dtype: t.dtype, gpu: t.gpu, dims: [...t.dims], buffer: t.kind === 'weight' ? 'weights' : 'arena', offset: t.offset, bytes: t.bytes, kind: t.kind };
+  return { name, dtype: t.dtype, gpu: t.gpu, dims: [...t.dims], buffer: t.kind === 'weight' ? 'weights' : 'arena', ...(t.buffer !== undefined ? { bufferIndex: t.buffer } : {}), offset: t.offset, bytes: t.bytes, kind: t.kind };
 }
 
 /**
@@ -110,7 +114,9 @@ export function inspectPlan(plan: EnginePlan, source: EngineInfo['source'], devi
     },
     memory: {
       arenaBytes: plan.arenaBytes, naiveActivationBytes: plan.naiveActivationBytes, weightBytes: plan.weightBytes,
-      scratchBytes: plan.scratchBytes, alignment: plan.alignment, tensors,
+      scratchBytes: plan.scratchBytes, alignment: plan.alignment,
+      ...(plan.arenaBuffers ? { arenaBuffers: [...plan.arenaBuffers] } : {}), ...(plan.weightBuffers ? { weightBuffers: [...plan.weightBuffers] } : {}),
+      tensors,
     },
     layers,
     ...(plan.plugins?.length ? { plugins: plan.plugins.map((p) => ({ ...p, layers: [...p.layers] })) } : {}),
@@ -156,6 +162,7 @@ export function formatEngineInfo(info: EngineInfo): string[] {
   out.push('');
   const m = info.memory;
   out.push(`Memory plan: arena ${kib(m.arenaBytes)} (naive sum of activations ${kib(m.naiveActivationBytes)}, ${((100 * m.arenaBytes) / Math.max(1, m.naiveActivationBytes)).toFixed(1)}%), weights ${kib(m.weightBytes)}, scratch ${kib(m.scratchBytes)}, alignment ${m.alignment} B`);
+  if (m.arenaBuffers || m.weightBuffers) out.push(`Buffers: ${m.arenaBuffers ? `arena in ${m.arenaBuffers.length} (${m.arenaBuffers.map(kib).join(', ')})` : 'arena in 1'}, ${m.weightBuffers ? `weights in ${m.weightBuffers.length} (${m.weightBuffers.map(kib).join(', ')})` : 'weights in 1'}`);
   out.push(`  ${'buffer'.padEnd(7)} ${'offset'.padStart(10)} ${'bytes'.padStart(10)}  live(layers)  tensor`);
   for (const t of m.tensors) {
     const live = t.firstLayer === undefined ? '-' : `${t.firstLayer}..${t.lastLayer}`;

@@ -11,6 +11,7 @@ import { EngineFileError } from '../errors';
 import type { DeviceInfo } from '../gpu/device';
 import { Tensor } from '../ir/tensor';
 import { bindingRanges } from './bindings';
+import { largestBuffer } from '../kernel/contract';
 import type { EnginePlan, PlannedLayer } from '../kernel/plan';
 import { gpuBytes, gpuTypeOf, isPacked, type GpuType } from '../kernel/storage';
 import { DType, ONNX_DTYPE } from '../ir/dtype';
@@ -41,10 +42,25 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
   for (const k of ['tensors', 'constantOutputs', 'outputRoots', 'weightData'] as const) if (!(plan[k] instanceof Map)) bad(`plan.${k}`, 'not a map');
   if (!isInt(plan.arenaBytes, 1) || !isInt(plan.weightBytes, 1) || !isInt(plan.scratchBytes)) bad('plan', 'buffer sizes are not positive integers');
   if (plan.paramMode !== 'spec' && plan.paramMode !== 'push') bad('plan.paramMode', `${JSON.stringify(plan.paramMode)} is not spec or push`);
-  const limits = { arena: plan.arenaBytes, weights: plan.weightBytes, scratch: plan.scratchBytes };
+  // each buffer's size: the arena and the weights may span several (EnginePlan.arenaBuffers, weightBuffers)
+  const sizesOf = (list: unknown, one: number, what: string): number[] => {
+    if (list === undefined) return [one];
+    if (!Array.isArray(list) || list.length < 2 || list.length > 4096 || !list.every((v) => isInt(v, 1))) bad(`plan.${what}`, 'is not a list of at least two positive buffer sizes');
+    if ((list as number[]).reduce((a, b) => a + b, 0) !== one) bad(`plan.${what}`, 'does not add up to the plan\'s total');
+    return list as number[];
+  };
+  const limits = { arena: sizesOf(plan.arenaBuffers, plan.arenaBytes, 'arenaBuffers'), weights: sizesOf(plan.weightBuffers, plan.weightBytes, 'weightBuffers'), scratch: [plan.scratchBytes] };
   if (info) {
-    for (const [k, v] of Object.entries(limits)) if (v > info.maxMemoryAllocationSize) bad(`the ${k} buffer`, `${v} bytes, more than the device allocates at once (${info.maxMemoryAllocationSize})`);
+    for (const [k, sizes] of Object.entries(limits)) {
+      const most = largestBuffer(info) || Infinity;
+      sizes.forEach((v, i) => { if (v > most) bad(`the ${k} buffer${sizes.length > 1 ? ` ${i}` : ''}`, `${v} bytes, more than one buffer of the device may have (${most})`); });
+    }
   }
+  /** The size of buffer `index` of `which`, or a corrupt-file error. */
+  const sizeAt = (which: 'arena' | 'weights' | 'scratch', index: unknown, where: string): number => {
+    if (index !== undefined && !isInt(index, 0, limits[which].length - 1)) bad(where, `buffer ${JSON.stringify(index)} does not exist (the ${which} has ${limits[which].length})`);
+    return limits[which][(index as number | undefined) ?? 0];
+  };
   const align = info ? Math.max(1, Number(info.minStorageBufferOffsetAlignment) || 1) : 1;
 
   for (const [name, t] of plan.tensors) {
@@ -54,7 +70,7 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
     if (!(t.gpu in GPU_BYTES)) bad(where, `unknown GPU type ${JSON.stringify(t.gpu)}`);
     if (!Array.isArray(t.dims) || !t.dims.every((d) => isInt(d))) bad(where, 'dims are not non-negative integers');
     if (!isInt(t.offset) || !isInt(t.bytes, 1)) bad(where, 'offset or size is not a non-negative integer');
-    const cap = t.kind === 'weight' ? plan.weightBytes : plan.arenaBytes;
+    const cap = sizeAt(t.kind === 'weight' ? 'weights' : 'arena', t.buffer, where);
     if (t.offset + t.bytes > cap) bad(where, `bytes ${t.offset}..${t.offset + t.bytes} lie outside its ${cap}-byte buffer`);
     if (t.kind === 'weight') {
       const data = plan.weightData.get(t.name);
@@ -68,7 +84,7 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
     if (!Array.isArray(layer.dispatches) || !Array.isArray(layer.kernelWeights) || !Array.isArray(layer.scratch)) bad(where, 'malformed');
     layer.kernelWeights.forEach((w, k) => {
       // the data is absent in files (plan-verify.ts derives it from the kernel)
-      if (!w || !isInt(w.offset) || !isInt(w.bytes, 1) || (w.data !== undefined && (!isTyped(w.data) || w.data.byteLength > w.bytes)) || w.offset + w.bytes > plan.weightBytes) bad(`${where} kernel weight ${k}`, 'does not fit its slot in the weight buffer');
+      if (!w || !isInt(w.offset) || !isInt(w.bytes, 1) || (w.data !== undefined && (!isTyped(w.data) || w.data.byteLength > w.bytes)) || w.offset + w.bytes > sizeAt('weights', w.buffer, `${where} kernel weight ${k}`)) bad(`${where} kernel weight ${k}`, 'does not fit its slot in the weight buffer');
     });
     layer.scratch.forEach((s, k) => {
       if (!s || !isInt(s.offset) || !isInt(s.bytes, 1) || s.offset + s.bytes > plan.scratchBytes) bad(`${where} scratch ${k}`, 'does not fit the scratch buffer');
@@ -95,7 +111,8 @@ export function checkLoadedPlan(plan: EnginePlan, shaders: ShaderTable, info: De
         return bad(at, (e as Error).message);
       }
       ranges.forEach((r, k) => {
-        if (!isInt(r.offset) || !isInt(r.range, 1) || r.offset + r.range > limits[r.buffer]) bad(`${at} binding ${k}`, `bytes ${r.offset}..${r.offset + r.range} lie outside the ${r.buffer} buffer (${limits[r.buffer]} bytes)`);
+        const size = sizeAt(r.buffer, r.index, `${at} binding ${k}`);
+        if (!isInt(r.offset) || !isInt(r.range, 1) || r.offset + r.range > size) bad(`${at} binding ${k}`, `bytes ${r.offset}..${r.offset + r.range} lie outside the ${r.buffer} buffer${limits[r.buffer].length > 1 ? ` ${r.index}` : ''} (${size} bytes)`);
         if (r.offset % align) bad(`${at} binding ${k}`, `offset ${r.offset} is not a multiple of the device's storage-buffer alignment ${align}`);
         if (info && r.range > info.maxStorageBufferRange) bad(`${at} binding ${k}`, `range ${r.range} exceeds the device's maxStorageBufferRange`);
       });

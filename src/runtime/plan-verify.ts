@@ -299,22 +299,28 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
   const caps = capsOf(info, choice);
   const reg = options.registry ?? defaultRegistry;
   if (plan.alignment !== caps.alignment) bad('plan', `alignment ${plan.alignment}; this device's is ${caps.alignment}`);
-  // the buffers are exactly as large as the plan's tensors need (no inflated allocations)
-  const need = { arena: 0, weights: 0, scratch: 0 };
+  // the buffers are exactly as large as the plan's tensors need (no inflated allocations), each
+  // one of several arena or weight buffers too
+  const arenaN = plan.arenaBuffers?.length ?? 1, weightN = plan.weightBuffers?.length ?? 1;
+  const need = { arena: new Array<number>(arenaN).fill(0), weights: new Array<number>(weightN).fill(0), scratch: 0 };
   for (const t of plan.tensors.values()) {
-    if (t.kind === 'weight') need.weights = Math.max(need.weights, alignUp(t.offset + t.bytes, caps.alignment));
-    else need.arena = Math.max(need.arena, t.offset + t.bytes);
+    if (t.kind === 'weight') need.weights[t.buffer ?? 0] = Math.max(need.weights[t.buffer ?? 0], alignUp(t.offset + t.bytes, caps.alignment));
+    else need.arena[t.buffer ?? 0] = Math.max(need.arena[t.buffer ?? 0], t.offset + t.bytes);
   }
   for (const l of plan.layers) {
-    for (const w of l.kernelWeights) need.weights = Math.max(need.weights, alignUp(w.offset + w.bytes, caps.alignment));
+    for (const w of l.kernelWeights) need.weights[w.buffer ?? 0] = Math.max(need.weights[w.buffer ?? 0], alignUp(w.offset + w.bytes, caps.alignment));
     for (const sc of l.scratch) need.scratch = Math.max(need.scratch, sc.offset + sc.bytes);
   }
+  const arenaNeed = need.arena.map((n) => Math.max(caps.alignment, alignUp(n, caps.alignment)));
+  const weightNeed = need.weights.map((n) => Math.max(caps.alignment, n));
   const sizes: [string, number, number][] = [
-    ['arena', plan.arenaBytes, Math.max(caps.alignment, alignUp(need.arena, caps.alignment))],
-    ['weight', plan.weightBytes, Math.max(caps.alignment, need.weights)],
+    ['arena', plan.arenaBytes, arenaNeed.reduce((a, b) => a + b, 0)],
+    ['weight', plan.weightBytes, weightNeed.reduce((a, b) => a + b, 0)],
     ['scratch', plan.scratchBytes, need.scratch],
   ];
   for (const [what, has, wants] of sizes) if (has !== wants) bad(`plan.${what}Bytes`, `${has}; its tensors need ${wants}`);
+  plan.arenaBuffers?.forEach((b, k) => { if (b !== arenaNeed[k]) bad(`plan.arenaBuffers[${k}]`, `${b}; its tensors need ${arenaNeed[k]}`); });
+  plan.weightBuffers?.forEach((b, k) => { if (b !== weightNeed[k]) bad(`plan.weightBuffers[${k}]`, `${b}; its tensors need ${weightNeed[k]}`); });
   const checkedWeights = new Set<string>();
   plan.layers.forEach((layer, li) => {
     const where = `layer ${li} ('${layer.name}')`;
@@ -373,11 +379,11 @@ export function verifyPlanSources(plan: EnginePlan, info: DeviceInfo, options: V
     if (t.kind === 'weight' && !checkedWeights.has(t.name)) bad(`tensor '${t.name}'`, 'is a weight no layer reads as a constant');
   }
   // weight slots do not overlap: the bytes a kernel was checked with are the bytes it reads
-  const slots: [number, number, string][] = [];
-  for (const t of plan.tensors.values()) if (t.kind === 'weight') slots.push([t.offset, t.offset + t.bytes, `tensor '${t.name}'`]);
-  plan.layers.forEach((l, li) => l.kernelWeights.forEach((w, k) => slots.push([w.offset, w.offset + w.bytes, `layer ${li} kernel weight ${k}`])));
-  slots.sort((a, b) => a[0] - b[0]);
-  for (let k = 1; k < slots.length; k++) if (slots[k][0] < slots[k - 1][1]) bad(slots[k][2], `overlaps ${slots[k - 1][2]} in the weight buffer`);
+  const slots: [number, number, string, number][] = [];
+  for (const t of plan.tensors.values()) if (t.kind === 'weight') slots.push([t.offset, t.offset + t.bytes, `tensor '${t.name}'`, t.buffer ?? 0]);
+  plan.layers.forEach((l, li) => l.kernelWeights.forEach((w, k) => slots.push([w.offset, w.offset + w.bytes, `layer ${li} kernel weight ${k}`, w.buffer ?? 0])));
+  slots.sort((a, b) => a[3] - b[3] || a[0] - b[0]);
+  for (let k = 1; k < slots.length; k++) if (slots[k][3] === slots[k - 1][3] && slots[k][0] < slots[k - 1][1]) bad(slots[k][2], `overlaps ${slots[k - 1][2]} in the weight buffer`);
   // the SPIR-V of a dispatch is a function of its (checked) GLSL and defines: dispatches of one kernel
   // key run one module, different keys different modules (a module index moved to another kernel's
   // module is refused; what a module itself computes is checked only by untrusted loads)

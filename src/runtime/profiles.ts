@@ -6,8 +6,8 @@
  * is builder code; the runtime never imports the builder, so the specializer is handed in
  * (setSpecializer) by the API layer (src/api/profiles.ts), which every entry point loads.
  */
+import { BufferSet, bufferSizes } from './buffer-set';
 import { InputError, ProfileShapeError } from '../errors';
-import type { GpuBuffer } from '../gpu/buffer';
 import { compileDispatchShader, shaderKey } from '../gpu/compile';
 import type { Device } from '../gpu/device';
 import type { Pipeline } from '../gpu/pipeline';
@@ -128,7 +128,7 @@ export interface Specialization {
   readonly shapes: Readonly<Record<string, readonly number[]>>;
   readonly plan: EnginePlan;
   readonly pipelines: readonly (readonly Pipeline[])[];
-  readonly weights: GpuBuffer;
+  readonly weights: BufferSet;
   /** Runs queued or in flight on it: it is not evicted while any is. */
   runs: number;
   /** Absent for the engine's own plan. */
@@ -139,7 +139,7 @@ export interface Specialization {
 export interface SpecializationHost {
   readonly plan: EnginePlan;
   readonly device: Device;
-  readonly weights: GpuBuffer;
+  readonly weights: BufferSet;
   readonly pipelines: readonly (readonly Pipeline[])[];
   readonly shaders: ShaderTable;
   /** The engine's pipelines by key: a new plan's dispatches reuse them. */
@@ -257,12 +257,12 @@ export class Specializations {
     const weightsShared = shareWeights(h.plan, plan);
     let weights = h.weights;
     if (!weightsShared) {
-      weights = h.device.createBuffer(plan.weightBytes, 'device');
+      weights = BufferSet.create(h.device, bufferSizes(plan, 'weights'));
       for (const t of plan.tensors.values()) {
         const data = t.kind === 'weight' ? plan.weightData.get(t.name) : undefined;
-        if (data?.length) weights.write(data, t.offset);
+        if (data?.length) weights.write(data, t.offset, t.buffer ?? 0);
       }
-      for (const l of plan.layers) for (const w of l.kernelWeights) if (w.data.length) weights.write(w.data, w.offset);
+      for (const l of plan.layers) for (const w of l.kernelWeights) if (w.data.length) weights.write(w.data, w.offset, w.buffer ?? 0);
     }
     const cost: SpecializationCost = { planMs: t1 - t0, shadersCompiled, pipelinesCreated, pipelineMs: performance.now() - t1, weightsShared };
     return { key, profile: index, shapes: Object.fromEntries(Object.entries(shapes).map(([n, d]) => [n, [...d]])), plan, pipelines, weights, runs: 0, cost };

@@ -9,7 +9,7 @@
  */
 import { RefitError } from '../errors';
 import type { Device } from '../gpu/device';
-import type { GpuBuffer } from '../gpu/buffer';
+import type { BufferSet } from './buffer-set';
 import { Tensor } from '../ir/tensor';
 import type { EnginePlan, RefitRecord, RefitWeight } from '../kernel/plan';
 
@@ -102,7 +102,7 @@ function sameBytes(a: ArrayBufferView | undefined, b: ArrayBufferView | undefine
 export interface RefitHost {
   readonly plan: EnginePlan;
   readonly device: Device;
-  readonly weights: GpuBuffer;
+  readonly weights: BufferSet;
   /** True while a context of the engine has a run queued or in flight. */
   busy(): boolean;
 }
@@ -126,7 +126,7 @@ export function refitEngine(host: RefitHost, weights: RefitWeights): RefitResult
     if (t.kind !== 'weight') continue;
     const data = next.weightData.get(t.name)!;
     if (sameBytes(plan.weightData.get(t.name), data)) continue;
-    if (data.length) host.weights.write(data, t.offset);
+    if (data.length) host.weights.write(data, t.offset, t.buffer ?? 0);
     plan.weightData.set(t.name, data);
     slots++;
     bytes += data.byteLength;
@@ -134,7 +134,7 @@ export function refitEngine(host: RefitHost, weights: RefitWeights): RefitResult
   plan.layers.forEach((l, i) => l.kernelWeights.forEach((w, k) => {
     const data = next.layers[i].kernelWeights[k].data;
     if (sameBytes(w.data, data)) return;
-    if (data.length) host.weights.write(data, w.offset);
+    if (data.length) host.weights.write(data, w.offset, w.buffer ?? 0);
     w.data = data;
     slots++;
     bytes += data.byteLength;

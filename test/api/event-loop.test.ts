@@ -80,7 +80,7 @@ describe('builds keep the event loop responsive', function () {
       assert.ok(r.worstMs < blockingMs / 4, `worst delay ${r.worstMs.toFixed(0)} ms vs ${blockingMs.toFixed(0)} ms blocking`);
       assert.ok(r.ticks > 20, `only ${r.ticks} ticks`);
       const phases = [...new Set(seen.map((p) => p.phase))];
-      assert.deepEqual(phases, ['parse', 'input shapes', 'control flow', 'optimize', 'shapes', 'kernel selection and precision', 'inputs and outputs', 'memory plan', 'weight layout', 'shaders', 'pipelines', 'done']);
+      assert.deepEqual(phases, ['parse', 'input shapes', 'control flow', 'optimize', 'shapes', 'big tensors', 'kernel selection and precision', 'tensor pieces', 'inputs and outputs', 'memory plan', 'weight layout', 'binding limits', 'shaders', 'pipelines', 'done']);
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i].fraction >= seen[i - 1].fraction, `fraction went back at ${i}`);
       assert.equal(seen[seen.length - 1].fraction, 1);
       const shader = seen.find((p) => p.phase === 'shaders')!;

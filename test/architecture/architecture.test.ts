@@ -35,7 +35,7 @@ describe('architecture seams', () => {
   });
 
   it('the builder runs its phases in the declared order', () => {
-    assert.deepEqual(PHASES.map((p) => p.name), ['input shapes', 'control flow', 'optimize', 'shapes', 'kernel selection and precision', 'inputs and outputs', 'memory plan', 'weight layout']);
+    assert.deepEqual(PHASES.map((p) => p.name), ['input shapes', 'control flow', 'optimize', 'shapes', 'big tensors', 'kernel selection and precision', 'tensor pieces', 'inputs and outputs', 'memory plan', 'weight layout', 'binding limits']);
   });
 
   it('kernel selection goes through the policy of the config', () => {

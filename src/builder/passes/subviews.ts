@@ -20,7 +20,7 @@ import { TensorDesc } from '../../kernel/contract';
 import { gpuTypeBytes } from '../../kernel/storage';
 
 /** The part of a planned tensor this module reads and writes. */
-interface Slot { name: string; kind: string; gpu: string; bytes: number; offset: number }
+interface Slot { name: string; kind: string; gpu: string; bytes: number; offset: number; buffer?: number }
 
 export class SubViews {
   /** child tensor -> its parent and byte offset inside it */
@@ -93,6 +93,18 @@ export class SubViews {
     return p.offset + slice.bytes === owner.bytes ? { of: p.of, offset: p.offset } : undefined;
   }
 
+  /** Makes `child` a slice of `of` at byte `offset` (a piece of a big tensor, phases/big-tensors.ts). */
+  slice(child: string, of: string, offset: number): void {
+    if (child === of || this.resolve(of).root === child) throw new Error(`internal: '${child}' cannot be a slice of '${of}'`);
+    this.parent.set(child, { of, offset });
+  }
+
+  /** Whether some tensor is a slice of `name`. */
+  hasSlices(name: string): boolean {
+    for (const p of this.parent.values()) if (p.of === name) return true;
+    return false;
+  }
+
   isView(name: string): boolean {
     return this.parent.has(name);
   }
@@ -131,7 +143,9 @@ export class SubViews {
     for (const name of this.parent.keys()) {
       const { root, offset } = this.resolve(name);
       const t = tensors.get(name), o = tensors.get(root);
-      if (t && o) t.offset = o.offset + offset;
+      if (!t || !o) continue;
+      t.offset = o.offset + offset;
+      if (o.buffer !== undefined) t.buffer = o.buffer;
     }
   }
 }

@@ -10,6 +10,7 @@ import { isStatic } from '../../ops/infer-shapes';
 import { resolveSource } from '../../kernel/source';
 import { BuildState, rootOf } from '../state';
 import { convert } from './kernels';
+import { convertPieces } from './big-tensors';
 
 export function resolveIO(state: BuildState): void {
   const { types, constants, tensors, prec } = state;
@@ -19,7 +20,7 @@ export function resolveIO(state: BuildState): void {
       const t = types.get(o);
       if (!t || constants.has(o) || gpuTypeOf(t.dtype) !== 'f32' || !isStatic(t.shape)) continue;
       if (prec.storageOf(o, t) !== 'f16') continue;
-      state.outputOverride.set(o, convert(state, o, { dtype: t.dtype, gpu: 'f32', dims: t.shape as number[] }, 'f16', 'f32'));
+      state.outputOverride.set(o, convertWhole(state, o, { dtype: t.dtype, gpu: 'f32', dims: t.shape as number[] }, 'f16', 'f32'));
     }
   }
   // int8/uint8 results held as bytes: the engine's outputs keep int32 storage
@@ -27,7 +28,7 @@ export function resolveIO(state: BuildState): void {
     const t = types.get(o);
     if (!t || constants.has(o) || gpuTypeOf(t.dtype) !== 'i32' || !isStatic(t.shape)) continue;
     const have = prec.storageOf(o, t);
-    if (isByte(have)) state.outputOverride.set(o, convert(state, o, { dtype: t.dtype, gpu: 'i32', dims: t.shape as number[] }, have, 'i32'));
+    if (isByte(have)) state.outputOverride.set(o, convertWhole(state, o, { dtype: t.dtype, gpu: 'i32', dims: t.shape as number[] }, have, 'i32'));
   }
   prec.summarize(state.layers);
   const root = (n: string) => rootOf(state, n);
@@ -59,6 +60,11 @@ export function resolveIO(state: BuildState): void {
     if (t.dtype === 'string') throw new UnsupportedError(`output '${o}' is a string tensor: the GPU holds strings only as ids, which are not read back`);
     state.outputs.push({ ...io(o), name: o });
   }
+}
+
+/** A conversion layer for the whole tensor, or one per piece where it was written in pieces (big tensors). */
+function convertWhole(state: BuildState, name: string, desc: Parameters<typeof convert>[2], from: Parameters<typeof convert>[3], to: Parameters<typeof convert>[4]): string {
+  return convertPieces(state, rootOf(state, name), desc, from, to) ?? convert(state, name, desc, from, to);
 }
 
 /** The tensor that holds a graph output's bytes. */

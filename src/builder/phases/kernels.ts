@@ -19,7 +19,7 @@ import { isStatic } from '../../ops/infer-shapes';
 import { fusedOps } from '../passes/rule';
 import { conversionDispatch } from '../precision';
 import { heuristicSelection } from '../selection';
-import type { BuildState } from '../state';
+import { rootOf, type BuildState, type Piece } from '../state';
 import { describeShape } from './input-shapes';
 
 /** The operators whose GPU kernels take packed tensors (OpDef.traits.packedStorage), for messages. */
@@ -129,6 +129,7 @@ export function selectKernels(state: BuildState): void {
   const unsupported: string[] = [];
   for (const node of model.graph.nodes) {
     if (state.folded.has(node)) continue;
+    pieceStorage(state, node);
     const opset = model.opsets.get(node.domain) ?? 0;
     const def = registry.get(node.domain, node.opType);
     const where = `${node.name || node.outputs[0]} (${node.domain ? node.domain + '::' : ''}${node.opType}, opset ${opset})`;
@@ -182,6 +183,30 @@ export function selectKernels(state: BuildState): void {
   }
   if (unsupported.length) {
     throw new UnsupportedError(`${unsupported.length} node(s) cannot run on the GPU:\n  ${unsupported.join('\n  ')}\nHint: check the opset and attributes against docs/operators.md, or run this model with the reference interpreter.`);
+  }
+}
+
+/** The pieces of a build by name (the list is fixed once kernel selection starts). */
+const piecesByChild = new WeakMap<readonly Piece[], Map<string, Piece>>();
+
+/**
+ * During kernel selection, before `node`: a piece it reads that no layer wrote (a piece of an
+ * input, or of a view of a tensor written in pieces) is stored as its whole is, so that every piece
+ * of a whole agrees with the others on its storage type (FP16 engines).
+ */
+export function pieceStorage(state: BuildState, node: Node): void {
+  if (!state.pieces.length) return;
+  let byChild = piecesByChild.get(state.pieces);
+  if (!byChild) piecesByChild.set(state.pieces, (byChild = new Map(state.pieces.map((p) => [p.child, p]))));
+  for (const i of node.inputs) {
+    const p = i ? byChild.get(i) : undefined;
+    if (!p || state.prec.known(i)) continue;
+    const whole = rootOf(state, p.whole);
+    const desc = { dtype: state.types.get(i)!.dtype };
+    if (state.prec.known(whole)) { state.prec.aliased(i, whole, desc); continue; }
+    // the whole is written in pieces: as its pieces written so far are
+    const sibling = state.pieces.find((q) => q !== p && rootOf(state, q.whole) === whole && state.prec.known(q.child));
+    if (sibling) state.prec.aliased(i, sibling.child, desc);
   }
 }
 

@@ -146,7 +146,7 @@ export function castTensor(ctx: Ctx, x: Tensor, to: DType, opt: CastOptions): Te
 
 export const Cast: OpDef = {
   opType: 'Cast',
-  traits: { sameShape: true },
+  traits: { sameShape: true, elementwise: true },
   inferShape(ctx, inputs) {
     const x = typeOf(ctx, inputs, 0);
     return [{ dtype: castTarget(ctx), shape: x.shape?.slice() }];

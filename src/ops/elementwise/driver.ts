@@ -164,7 +164,7 @@ export { required as requiredInput };
 export function elementwiseOp(opType: string, desc: ElementwiseScalar = ELEMENTWISE_SCALAR[opType]): OpDef {
   if (!desc) throw new Error(`no elementwise descriptor for ${opType}`);
   const params = (ctx: OpContext): Params => (desc.params ? desc.params(ctx.attrs, ctx.fail, ctx.opset) : {});
-  const traits = desc.out === 'bool' ? { ...desc.traits, rangeResetting: true } : desc.traits;
+  const traits = { ...(desc.out === 'bool' ? { ...desc.traits, rangeResetting: true } : desc.traits), elementwise: true };
   if (desc.arity === 1) {
     return {
       opType,

@@ -24,6 +24,7 @@ const POW_BASE = ['float32', 'float16', 'bfloat16', 'float64', 'int32', 'int64']
 
 export const Pow: OpDef = {
   opType: 'Pow',
+  traits: { elementwise: true },
   inferShape(ctx, inputs) {
     const a = typeOf(ctx, inputs, 0), b = typeOf(ctx, inputs, 1);
     const bShape = a.shape && b.shape ? legacyAlign(ctx, a.shape, b.shape) : b.shape;
@@ -63,6 +64,7 @@ export const Pow: OpDef = {
 
 export const Clip: OpDef = {
   opType: 'Clip',
+  traits: { elementwise: true },
   inferShape(ctx, inputs) {
     const x = typeOf(ctx, inputs, 0);
     return [{ dtype: x.dtype, shape: x.shape?.slice() }];
@@ -104,6 +106,7 @@ export const Clip: OpDef = {
 export const Where: OpDef = {
   opType: 'Where',
   sinceVersion: 9,
+  traits: { elementwise: true },
   inferShape(ctx, inputs) {
     const c = typeOf(ctx, inputs, 0), x = typeOf(ctx, inputs, 1), y = typeOf(ctx, inputs, 2);
     return [{ dtype: x.dtype, shape: inferBroadcast(ctx, [c.shape, x.shape, y.shape]) }];

@@ -9,6 +9,7 @@ function variadicOp(opType: 'Sum' | 'Mean' | 'Max' | 'Min'): OpDef {
   const desc = ELEMENTWISE_SCALAR[opType === 'Sum' || opType === 'Mean' ? 'Add' : opType];
   return {
     opType,
+    traits: { elementwise: true },
     inferShape(ctx, inputs) {
       if (inputs.length === 0) ctx.fail('needs at least one input');
       const ts = inputs.map((_, i) => typeOf(ctx, inputs, i));

@@ -30,6 +30,7 @@ export function fusedElementwise(registry: () => OpRegistry): OpDef {
   return {
     opType: 'FusedElementwise',
     domain: VKRT,
+    traits: { elementwise: true },
     inferShape(ctx, inputs) {
       const first = inputs.find((t) => t);
       if (!first) return ctx.fail('FusedElementwise needs inputs');

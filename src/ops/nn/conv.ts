@@ -92,7 +92,7 @@ export function convolve(ctx: OpContext, a: ConvArgs): { out: Float64Array; dims
 
 export const Conv: OpDef = {
   opType: 'Conv',
-  traits: { epilogue: true },
+  traits: { epilogue: true, batchIndependent: true },
   sinceVersion: 1,
   inferShape(ctx, [x, w]) {
     return convInfer(ctx, x, w, x?.dtype ?? 'float32');

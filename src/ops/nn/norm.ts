@@ -59,6 +59,8 @@ function requireFloatX(ctx: OpContext, X: Tensor): void {
 export const BatchNormalization: OpDef = {
   opType: 'BatchNormalization',
   kernel: batchNormKernel,
+  // inference: each item normalized with the given statistics (training mode computes them over the batch)
+  traits: { batchIndependent: (attrs) => attrs.int('training_mode', 0) === 0 },
   sinceVersion: 6,
   inferShape(ctx, [x, , , mean, variance]) {
     const out: ValueType[] = [{ dtype: x?.dtype ?? 'float32', shape: x?.shape?.slice() }];
@@ -116,7 +118,7 @@ export const BatchNormalization: OpDef = {
 export const InstanceNormalization: OpDef = {
   opType: 'InstanceNormalization',
   kernel: instanceNormKernel,
-  traits: { rangeResetting: true },
+  traits: { rangeResetting: true, batchIndependent: true },
   sinceVersion: 1,
   inferShape: same,
   reference(ctx, inputs) {
@@ -165,7 +167,8 @@ function stashType(ctx: OpContext | ShapeContext): DType {
 export const LayerNormalization: OpDef = {
   opType: 'LayerNormalization',
   kernel: layerNormKernel,
-  traits: { rangeResetting: true },
+  // items are independent unless the normalization starts at axis 0
+  traits: { rangeResetting: true, batchIndependent: (attrs, _opset, rank) => { const a = attrs.int('axis', -1); return (a < 0 ? a + rank : a) > 0; } },
   sinceVersion: 17,
   inferShape(ctx, [x]) {
     const dtype = x?.dtype ?? 'float32';
@@ -280,6 +283,7 @@ export const GroupNormalization: OpDef = {
 export const LRN: OpDef = {
   opType: 'LRN',
   kernel: lrnKernel,
+  traits: { batchIndependent: true },
   sinceVersion: 1,
   inferShape: same,
   reference(ctx, inputs) {

@@ -82,6 +82,7 @@ function paddedCounts(pl: PoolPlan): Float64Array {
 export const AveragePool: OpDef = {
   opType: 'AveragePool',
   kernel: poolKernel('AveragePool'),
+  traits: { batchIndependent: true },
   sinceVersion: 1,
   inferShape(ctx, [x]) {
     return poolInfer(ctx, x);
@@ -114,7 +115,7 @@ export const AveragePool: OpDef = {
 export const MaxPool: OpDef = {
   opType: 'MaxPool',
   kernel: poolKernel('MaxPool'),
-  traits: { byteStorage: { inputs: [0], outputs: [0] } },
+  traits: { byteStorage: { inputs: [0], outputs: [0] }, batchIndependent: true },
   sinceVersion: 1,
   inferShape(ctx, [x]) {
     return poolInfer(ctx, x, true);
@@ -214,6 +215,7 @@ function globalPool(ctx: OpContext, X: Tensor, fold: (vals: Float64Array, start:
 export const GlobalAveragePool: OpDef = {
   opType: 'GlobalAveragePool',
   kernel: globalPoolKernel('GlobalAveragePool'),
+  traits: { batchIndependent: true },
   sinceVersion: 1,
   inferShape: (ctx, [x]) => globalInfer(ctx, x),
   reference(ctx, inputs) {
@@ -228,6 +230,7 @@ export const GlobalAveragePool: OpDef = {
 export const GlobalMaxPool: OpDef = {
   opType: 'GlobalMaxPool',
   kernel: globalPoolKernel('GlobalMaxPool'),
+  traits: { batchIndependent: true },
   sinceVersion: 1,
   inferShape: (ctx, [x]) => globalInfer(ctx, x),
   reference(ctx, inputs) {

@@ -37,7 +37,8 @@ export function softmaxRow(kind: Kind, v: number[]): number[] {
 function makeSoftmax(kind: Kind): OpDef {
   return {
     opType: kind,
-    traits: kind === 'Hardmax' ? undefined : { rangeResetting: true },
+    // rows are independent unless the softmax runs along axis 0 (before opset 13: from axis 0 on)
+    traits: { ...(kind === 'Hardmax' ? {} : { rangeResetting: true }), batchIndependent: (attrs, opset, rank) => { const a = attrs.int('axis', opset < 13 ? 1 : -1); return (a < 0 ? a + rank : a) > 0; } },
     kernel: (ctx) => softmaxKernel(ctx, kind),
     inferShape(ctx, inputs): ValueType[] {
       const x = inputs[0]!;
