@@ -38,9 +38,15 @@ function describeNode(node: NodeRef): string {
 /** An operator, opset or attribute combination that vkrt does not implement. */
 export class UnsupportedError extends VkrtError {
   readonly node?: NodeRef;
-  constructor(message: string, node?: NodeRef) {
+  /**
+   * For a build that refuses several nodes at once: the first output of each (how the staged
+   * engine's host fallback finds them in the source graph).
+   */
+  readonly nodeOutputs?: readonly string[];
+  constructor(message: string, node?: NodeRef, nodeOutputs?: readonly string[]) {
     super('UNSUPPORTED', node ? `${describeNode(node)}: ${message}` : message);
     this.node = node;
+    this.nodeOutputs = nodeOutputs;
   }
 }
 

@@ -1,0 +1,142 @@
+/**
+ * Data-dependent outputs at their upper bound (docs/dynamic-shapes.md, "Data-dependent shapes"):
+ * NonZero and Compress size their output by the values they read, which no build can know. Each
+ * declares `traits.dataDependent`, naming its bounded twin here (domain 'vkrt'): the same outputs
+ * written at the largest shape the inputs allow, then one int64 [1] count per output giving the
+ * extent along the trimmed axis. The staged engine (src/api/staged.ts) runs the twin on the GPU,
+ * reads the counts back and trims. The GPU kernels (shaders/tensor/select.comp) find the selected
+ * elements with a running prefix count in one workgroup, so their cost grows with the input's
+ * length, not with the device's width: right for masks and index lists, not for huge tensors.
+ */
+import type { Attrs } from '../../ir/attrs';
+import type { Dim } from '../../ir/graph';
+import { sizeOf, Tensor } from '../../ir/tensor';
+import { type BindingRef, grid1d, type KernelContext, type KernelImpl } from '../../kernel/contract';
+import { paramLayout } from '../../kernel/params';
+import type { OpDef } from '../types';
+import { axisOf, freshDim, need, needT } from '../util/tensor-common';
+import { Compress, NonZero } from './select';
+
+/** The domain of the bounded twins (the graph passes' internal ops use the same). */
+export const BOUNDED_DOMAIN = 'vkrt';
+
+/** One workgroup does the running count (select.comp's SEL_WG). */
+const SEL_WG = 256;
+const WG = 128;
+
+/** select.comp MODE 0: elements, rank; per axis (outermost first) its dim. */
+const SELECT_NONZERO = paramLayout('select_nonzero', { n: 'u32', rank: 'u32', axes: { each: { dim: 'u32' } } },
+  'NonZero at its upper bound, one workgroup (src/ops/tensor/bounded.ts).');
+/** select.comp MODE 1: the condition entries scanned. */
+const SELECT_SCAN = paramLayout('select_scan', { n: 'u32' }, 'The indices of the true entries of a condition, one workgroup (src/ops/tensor/bounded.ts).');
+/** select.comp MODE 2: output elements, elements after the axis, the bound along it, the input's dim there. */
+const SELECT_GATHER = paramLayout('select_gather', { n: 'u32', inner: 'u32', bound: 'u32', axisDim: 'u32' },
+  'Compress: the selected slices gathered, zeros past the count (src/ops/tensor/bounded.ts).');
+
+/** `t` zero-padded along `axis` to `len`. */
+function padAlong(t: Tensor, axis: number, len: number): Tensor {
+  const dims = t.dims.slice();
+  const have = dims[axis];
+  dims[axis] = len;
+  const out = Tensor.zeros(t.dtype, dims);
+  const outer = sizeOf(t.dims.slice(0, axis));
+  const inner = sizeOf(t.dims.slice(axis + 1));
+  const src = t.data as unknown as ArrayLike<unknown> & { [i: number]: unknown };
+  const dst = out.data as unknown as { [i: number]: unknown };
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < have * inner; i++) dst[o * len * inner + i] = src[o * have * inner + i];
+  }
+  return out;
+}
+
+function countTensor(n: number): Tensor {
+  return new Tensor('int64', [1], BigInt64Array.from([BigInt(n)]));
+}
+
+/** Truthiness of a GPU word: floats by value (-0.0 is zero, NaN is not), everything else by bits. */
+function floatIn(ctx: KernelContext): Record<string, number> {
+  const g = ctx.inputs[0]!.gpu;
+  if (g !== 'f32' && g !== 'i32') ctx.unsupported(`input stored as ${g} on the GPU; the selection kernel reads 32-bit words`);
+  return g === 'f32' ? { FLOAT_IN: 1 } : {};
+}
+
+export const NonZeroBounded: OpDef = {
+  opType: 'NonZeroBounded',
+  domain: BOUNDED_DOMAIN,
+  inferShape(ctx, inputs) {
+    const x = need(ctx, inputs, 0);
+    const n: Dim = x.shape && x.shape.every((d) => typeof d === 'number') ? sizeOf(x.shape as number[]) : freshDim(ctx, 0, 1);
+    return [{ dtype: 'int64', shape: [x.shape ? x.shape.length : freshDim(ctx, 0, 0), n] }, { dtype: 'int64', shape: [1] }];
+  },
+  reference(ctx, inputs) {
+    const x = needT(ctx, inputs, 0);
+    const [y] = NonZero.reference(ctx, inputs) as Tensor[];
+    return [padAlong(y, 1, x.size), countTensor(y.dims[1])];
+  },
+  kernel(ctx) {
+    const x = ctx.inputs[0]!;
+    const rank = x.dims.length;
+    if (rank === 0) ctx.unsupported('NonZero of a scalar has no GPU kernel');
+    const n = sizeOf(x.dims);
+    const params = SELECT_NONZERO.pack({ n, rank, axes: x.dims.map((dim) => ({ dim })) });
+    return [{
+      name: 'nonzero_scan',
+      dispatches: [{ shader: 'tensor/select', defines: { MODE: 0, ...floatIn(ctx) }, params, workgroup: [SEL_WG, 1, 1], groups: [1, 1, 1], bindings: [{ input: 0 }, { output: 0 }, { output: 1 }] }],
+    }];
+  },
+};
+
+/** Compress's axis on the (flattened when no axis) input, its input dims and the bound along it. */
+function compressGeometry(attrs: Attrs, dims: readonly number[], condLen: number, fail: (m: string) => never): { dims: number[]; axis: number; bound: number } {
+  const a = attrs.optInt('axis');
+  const src = a === undefined ? [sizeOf(dims)] : dims.slice();
+  const axis = a === undefined ? 0 : a < 0 ? a + dims.length : a;
+  if (!(axis >= 0 && axis < src.length)) fail(`axis ${a} is out of range for rank ${dims.length}`);
+  return { dims: src, axis, bound: Math.min(condLen, src[axis]) };
+}
+
+export const CompressBounded: OpDef = {
+  opType: 'CompressBounded',
+  domain: BOUNDED_DOMAIN,
+  inferShape(ctx, inputs) {
+    const x = need(ctx, inputs, 0);
+    const c = need(ctx, inputs, 1);
+    const a = ctx.attrs.optInt('axis');
+    const condLen = c.shape?.[0];
+    if (!x.shape || typeof condLen !== 'number' || !x.shape.every((d) => typeof d === 'number')) {
+      return [{ dtype: x.dtype, shape: a === undefined ? [freshDim(ctx, 0, 0)] : undefined }, { dtype: 'int64', shape: [1] }];
+    }
+    if (a !== undefined) axisOf(ctx, a, x.shape.length);
+    const g = compressGeometry(ctx.attrs, x.shape as number[], condLen, (m) => ctx.fail(m));
+    const shape = g.dims.slice();
+    shape[g.axis] = g.bound;
+    return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape: [1] }];
+  },
+  reference(ctx, inputs) {
+    const x = needT(ctx, inputs, 0);
+    const cond = needT(ctx, inputs, 1);
+    const [y] = Compress.reference(ctx, inputs) as Tensor[];
+    const g = compressGeometry(ctx.attrs, x.dims, cond.size, (m) => ctx.fail(m));
+    return [padAlong(y, g.axis, g.bound), countTensor(y.dims[g.axis])];
+  },
+  kernel(ctx) {
+    const x = ctx.inputs[0]!;
+    const cond = ctx.inputs[1]!;
+    if (cond.dims.length !== 1) ctx.fail(`condition must be 1-D, got rank ${cond.dims.length}`);
+    if (cond.gpu !== 'i32' && cond.gpu !== 'f32') ctx.unsupported(`condition stored as ${cond.gpu} on the GPU`);
+    if (x.gpu !== 'f32' && x.gpu !== 'i32') ctx.unsupported(`input stored as ${x.gpu} on the GPU; the gather moves 32-bit words`);
+    const g = compressGeometry(ctx.attrs, x.dims, cond.dims[0], (m) => ctx.fail(m));
+    const inner = sizeOf(g.dims.slice(g.axis + 1));
+    const n = sizeOf(ctx.outputs[0].dims);
+    const scanBindings: BindingRef[] = [{ input: 1 }, { scratch: 0 }, { output: 1 }];
+    const gatherBindings: BindingRef[] = [{ input: 0 }, { scratch: 0 }, { output: 1 }, { output: 0 }];
+    return [{
+      name: 'compress_scan_gather',
+      scratch: [Math.max(4, g.bound * 4)],
+      dispatches: [
+        { shader: 'tensor/select', defines: { MODE: 1, ...(cond.gpu === 'f32' ? { FLOAT_IN: 1 } : {}) }, params: SELECT_SCAN.pack({ n: g.bound }), workgroup: [SEL_WG, 1, 1], groups: [1, 1, 1], bindings: scanBindings },
+        { shader: 'tensor/select', defines: { MODE: 2 }, params: SELECT_GATHER.pack({ n, inner, bound: g.bound, axisDim: g.dims[g.axis] }), workgroup: [WG, 1, 1], groups: grid1d(n, WG, ctx.caps), bindings: gatherBindings },
+      ],
+    }];
+  },
+};

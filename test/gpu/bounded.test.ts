@@ -1,0 +1,53 @@
+/**
+ * The data-dependent ops' GPU kernels (src/ops/tensor/bounded.ts, shaders/tensor/select.comp)
+ * against their references: NonZero and Compress at their upper bound plus the count, on odd
+ * sizes, sizes over one workgroup's chunk (256), every storage the kernels read, -0.0 and NaN.
+ */
+import { strict as assert } from 'assert';
+import { Device } from '../../src/gpu';
+import { Attr } from '../../src/ir/graph';
+import { Tensor } from '../../src/ir/tensor';
+import { openDevice } from '../helpers/gpu';
+import { checkOp, ODD_SIZES, randomTensor } from '../helpers/gpu-op';
+
+const int = (value: number): Attr => ({ type: 'int', value });
+const exact = { rtol: 0, atol: 0 };
+const bounded = { domain: 'vkrt', opset: 1, outputs: 2, ...exact };
+
+/** A float tensor with about a third zeros (some -0.0) and a NaN. */
+function sparse(dims: number[], seed: number): Tensor {
+  const t = randomTensor('float32', dims, seed);
+  const d = t.data as Float32Array;
+  for (let i = 0; i < d.length; i++) if (d[i] < -0.7) d[i] = i % 2 ? -0 : 0;
+  if (d.length > 4) d[3] = NaN;
+  return t;
+}
+
+describe('GPU data-dependent kernels (bounded)', function () {
+  this.timeout(300000);
+  let device: Device;
+  before(() => { device = openDevice(); });
+  afterEach(() => assert.deepEqual(device.drainValidationMessages(), []));
+  after(() => device?.dispose());
+
+  it('NonZeroBounded: coordinates of the non-zeros, zero-padded, and their count', async () => {
+    for (const n of ODD_SIZES) await checkOp(device, { op: 'NonZeroBounded', inputs: [sparse([n], n)], ...bounded });
+    for (const dims of [[13, 27], [3, 1, 5, 7], [2, 300]]) await checkOp(device, { op: 'NonZeroBounded', inputs: [sparse(dims, dims.length)], ...bounded });
+    await checkOp(device, { op: 'NonZeroBounded', inputs: [randomTensor('int32', [7, 41], 5, -1, 1)], ...bounded });
+    await checkOp(device, { op: 'NonZeroBounded', inputs: [randomTensor('bool', [3, 129], 6)], ...bounded });
+    await checkOp(device, { op: 'NonZeroBounded', inputs: [Tensor.zeros('float32', [4, 5])], ...bounded });
+  });
+
+  it('CompressBounded: selected slices along an axis or of the flattened input, zero-padded, and their count', async () => {
+    const cond = (len: number, seed: number) => randomTensor('bool', [len], seed);
+    for (const n of ODD_SIZES) await checkOp(device, { op: 'CompressBounded', inputs: [randomTensor('float32', [n, 3], n), cond(n, n + 1)], attrs: { axis: int(0) }, ...bounded });
+    const x = randomTensor('float32', [5, 13, 7], 9);
+    for (const axis of [0, 1, 2, -1, -3]) {
+      const len = x.dims[axis < 0 ? axis + 3 : axis];
+      await checkOp(device, { op: 'CompressBounded', inputs: [x, cond(len, 10 + axis)], attrs: { axis: int(axis) }, ...bounded });
+      await checkOp(device, { op: 'CompressBounded', inputs: [x, cond(Math.max(1, len - 2), 20 + axis)], attrs: { axis: int(axis) }, ...bounded });
+    }
+    await checkOp(device, { op: 'CompressBounded', inputs: [x, cond(300, 3)], ...bounded });
+    await checkOp(device, { op: 'CompressBounded', inputs: [randomTensor('int32', [4, 9], 4, -5, 5), cond(9, 8)], attrs: { axis: int(1) }, ...bounded });
+  });
+});
