@@ -39,14 +39,14 @@ function describeNode(node: NodeRef): string {
 export class UnsupportedError extends VkrtError {
   readonly node?: NodeRef;
   /**
-   * For a build that refuses several nodes at once: the first output of each (how the staged
-   * engine's host fallback finds them in the source graph).
+   * For a build that refuses several nodes at once: each one's first output and why (how the
+   * staged engine's host fallback finds them in the source graph and reports them).
    */
-  readonly nodeOutputs?: readonly string[];
-  constructor(message: string, node?: NodeRef, nodeOutputs?: readonly string[]) {
+  readonly refused?: readonly { output: string; reason: string }[];
+  constructor(message: string, node?: NodeRef, refused?: readonly { output: string; reason: string }[]) {
     super('UNSUPPORTED', node ? `${describeNode(node)}: ${message}` : message);
     this.node = node;
-    this.nodeOutputs = nodeOutputs;
+    this.refused = refused;
   }
 }
 

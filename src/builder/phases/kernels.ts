@@ -127,7 +127,7 @@ export function selectKernels(state: BuildState): void {
   if (state.byteStorage.size) log(`int8 storage: ${state.byteStorage.size} int8/uint8 tensor(s) held one byte per element`);
   const fusion = state.config.fusion !== false;
   const unsupported: string[] = [];
-  const refused: string[] = [];
+  const refused: { output: string; reason: string }[] = [];
   for (const node of model.graph.nodes) {
     if (state.folded.has(node)) continue;
     pieceStorage(state, node);
@@ -182,7 +182,7 @@ export function selectKernels(state: BuildState): void {
       if (e instanceof UnsupportedError) unsupported.push(`${where}: ${e.message.replace(/^node '[^']*' \([^)]*\): /, '')}`);
       else throw e;
     } finally {
-      if (unsupported.length > before) refused.push(node.outputs.find((o) => o) ?? '');
+      if (unsupported.length > before) refused.push({ output: node.outputs.find((o) => o) ?? '', reason: unsupported[before].slice(where.length + 2) });
     }
   }
   if (unsupported.length) {
