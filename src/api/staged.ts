@@ -65,6 +65,9 @@ export interface StageInfo {
   trims: { output: string; axis: number }[];
 }
 
+/** A built GPU stage: its engine, a context, and the stage inputs it holds as constants. */
+interface StageEngine { engine: Engine; ctx: ExecutionContext; baked: readonly string[] }
+
 interface Trim { output: string; bounded: string; count: string; axis: number }
 
 interface Stage {
@@ -77,7 +80,7 @@ interface Stage {
   outputs: string[];
   trims: Trim[];
   /** GPU: built engines by input shapes (and baked values); `bake` once a plain build needed it. */
-  engines: Map<string, { engine: Engine; ctx: ExecutionContext }>;
+  engines: Map<string, StageEngine>;
   bake: boolean;
   /** Host: the sub-model, made once. */
   model?: Model;
@@ -197,13 +200,13 @@ export class StagedEngine {
   /** A staged engine file: the stage structure, the source model and every GPU stage engine built so far. */
   serialize(): Uint8Array {
     const onnx = serializeModel(this.model);
-    const engines: { stage: number; key: string; offset: number; bytes: number }[] = [];
+    const engines: StagedHeader['engines'] = [];
     const blobs: Uint8Array[] = [onnx];
     let offset = onnx.byteLength;
     this.stages.forEach((s, k) => {
       for (const [key, { engine }] of s.engines) {
         const b = engine.serialize();
-        engines.push({ stage: k, key, offset, bytes: b.byteLength });
+        engines.push({ stage: k, key, baked: [...this.stages[k].engines.get(key)!.baked], offset, bytes: b.byteLength });
         blobs.push(b);
         offset += b.byteLength;
       }
@@ -239,7 +242,7 @@ export class StagedEngine {
         if (!stage || stage.kind !== 'gpu') throw new InputError(`${options.file ?? 'staged engine file'}: engine ${e.key} names stage ${e.stage}, which is not a GPU stage`);
         if (stage.engines.has(e.key)) continue;
         const engine = Engine.deserialize(body.subarray(e.offset, e.offset + e.bytes), { device: se.device, file: options.file, registry: options.registry });
-        stage.engines.set(e.key, { engine, ctx: engine.createExecutionContext() });
+        stage.engines.set(e.key, { engine, ctx: engine.createExecutionContext(), baked: e.baked });
       }
       se.stages.forEach((s, k) => { s.bake = !!h.header.stages[k]?.bake; });
       return se;
@@ -415,7 +418,8 @@ export class StagedEngine {
           if (!(v instanceof Tensor)) throw new InputError(`'${k}' is a sequence or optional; the GPU engine takes tensors only${this.hostFallback ? '' : ' (host fallback runs the nodes that take it on the CPU: BuilderConfig.hostFallback, --hostFallback)'}`);
           tensors.set(k, v);
         }
-        const { ctx } = this.stageEngine(s, tensors, true);
+        const { ctx, baked } = this.stageEngine(s, tensors, true);
+        for (const b of baked) tensors.delete(b);
         out = await ctx.execute(tensors);
         for (const t of s.trims) {
           const bounded = out.get(t.bounded) as Tensor;
@@ -435,7 +439,7 @@ export class StagedEngine {
   }
 
   /** The stage's engine for these inputs: cached, else built (baking small inputs when a plain build cannot size the stage). */
-  private stageEngine(s: Stage, inputs: Map<string, Tensor>, running: boolean): { engine: Engine; ctx: ExecutionContext } {
+  private stageEngine(s: Stage, inputs: Map<string, Tensor>, running: boolean): StageEngine {
     const bakeable = bakeableOf(inputs);
     const shapeKey = [...inputs].map(([k, t]) => `${k}:${t.dtype}:${t.dims.join('x')}`).join(';');
     const valueKey = () => [...bakeable].map(([k, t]) => `${k}=${Array.from(t.data as ArrayLike<unknown>, String).join(',')}`).join(';');
@@ -453,7 +457,7 @@ export class StagedEngine {
     try {
       return this.buildStage(s, inputs, shapeKey, undefined, running);
     } catch (e) {
-      if (!(e instanceof StageRefusal || e instanceof VkrtError) || !bakeable.size || !running) throw e;
+      if (!(e instanceof StageRefusal || e instanceof VkrtError) || !bakeable.size || !running || !this.gpuOnly(s.nodes)) throw e;
       const first = e;
       try {
         const built = this.buildStage(s, inputs, `${shapeKey}|${valueKey()}`, bakeable, running);
@@ -466,7 +470,23 @@ export class StagedEngine {
     }
   }
 
-  private buildStage(s: Stage, inputs: Map<string, Tensor>, key: string, baked: Map<string, Tensor> | undefined, running: boolean): { engine: Engine; ctx: ExecutionContext } {
+  /**
+   * Every node has a GPU realization (a kernel, a view, a fold from shapes alone, no inputs, or a
+   * subgraph whose nodes do): baking values into such a stage specializes GPU work, while a stage
+   * with a node that has none would only get it folded on the CPU at build time, which is host
+   * fallback by another name (and only with hostFallback does the host take nodes).
+   */
+  private gpuOnly(nodes: readonly Node[]): boolean {
+    return nodes.every((n) => {
+      const def = this.registry.get(n.domain, n.opType);
+      if (!def) return false;
+      const graphs = [...n.attrs.values()].flatMap((a) => (a.type === 'graph' ? [a.value as Graph] : a.type === 'graphs' ? (a.value as Graph[]) : []));
+      if (graphs.length) return graphs.every((g) => this.gpuOnly(g.nodes));
+      return !!def.kernel || !!def.view || !!def.traits?.shapeOnly || n.inputs.every((i) => !i);
+    });
+  }
+
+  private buildStage(s: Stage, inputs: Map<string, Tensor>, key: string, baked: Map<string, Tensor> | undefined, running: boolean): StageEngine {
     const types = new Map<string, ValueType>([...inputs].map(([k, t]) => [k, { kind: 'tensor', dtype: t.dtype, shape: [...t.dims] }]));
     const model = this.subModel(s, types, baked);
     const inputShapes = Object.fromEntries([...inputs].filter(([k]) => !baked?.has(k)).map(([k, t]) => [k, [...t.dims]]));
@@ -480,10 +500,10 @@ export class StagedEngine {
       }
       throw e;
     }
-    const entry = { engine, ctx: engine.createExecutionContext() };
+    const entry: StageEngine = { engine, ctx: engine.createExecutionContext(), baked: [...(baked?.keys() ?? [])] };
     s.engines.set(key, entry);
     while (s.engines.size > STAGE_CACHE) {
-      const [k0, e0] = s.engines.entries().next().value as [string, { engine: Engine }];
+      const [k0, e0] = s.engines.entries().next().value as [string, StageEngine];
       s.engines.delete(k0);
       e0.engine.dispose();
     }
@@ -548,7 +568,7 @@ interface StagedHeader {
   host: { output: string; reason: string }[];
   stages: (StageInfo & { bake: boolean })[];
   onnxBytes: number;
-  engines: { stage: number; key: string; offset: number; bytes: number }[];
+  engines: { stage: number; key: string; baked: string[]; offset: number; bytes: number }[];
 }
 
 /** True when `bytes` start like a staged engine file. */
@@ -573,7 +593,7 @@ export function readStagedHeader(bytes: Uint8Array, file = 'staged engine file')
   if (header.version !== 1) throw bad(`version ${header.version} is not one this vkrt reads (1)`);
   const body = bytes.byteLength - bodyOffset;
   if (!(header.onnxBytes > 0 && header.onnxBytes <= body) || !Array.isArray(header.engines) || !Array.isArray(header.host) || !Array.isArray(header.stages)) throw bad('corrupt header');
-  for (const e of header.engines) if (!(e.offset >= header.onnxBytes && e.bytes > 0 && e.offset + e.bytes <= body)) throw bad(`engine of stage ${e.stage} lies outside the file`);
+  for (const e of header.engines) if (!(Array.isArray(e.baked) && e.offset >= header.onnxBytes && e.bytes > 0 && e.offset + e.bytes <= body)) throw bad(`engine of stage ${e.stage} lies outside the file`);
   return { header, bodyOffset };
 }
 
