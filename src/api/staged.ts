@@ -393,7 +393,7 @@ export class StagedEngine {
     try {
       this.stageEngine(first, shapes, false);
     } catch (e) {
-      if (!bakeableOf(shapes).size) throw e;
+      if (!bakeableOf(shapes).size || !valueBound(e) || !this.gpuOnly(first.nodes)) throw e;
     }
   }
 
@@ -457,10 +457,18 @@ export class StagedEngine {
     try {
       return this.buildStage(s, inputs, shapeKey, undefined, running);
     } catch (e) {
-      if (!(e instanceof StageRefusal || e instanceof VkrtError) || !bakeable.size || !running || !this.gpuOnly(s.nodes)) throw e;
+      if (!bakeable.size || !running || !valueBound(e) || !this.gpuOnly(s.nodes)) throw e;
       const first = e;
       try {
-        const built = this.buildStage(s, inputs, `${shapeKey}|${valueKey()}`, bakeable, running);
+        const key = `${shapeKey}|${valueKey()}`;
+        const built = this.buildStage(s, inputs, key, bakeable, running);
+        if (!built.engine.plan.layers.length) {
+          // the values made the whole stage a constant: the CPU computed it at build time, which
+          // is not GPU work (host fallback is the honest name for that)
+          s.engines.delete(key);
+          built.engine.dispose();
+          throw first;
+        }
         s.bake = true;
         this.options.log?.(`staged engine: stage ${this.stages.indexOf(s)} built with the values of ${[...bakeable.keys()].join(', ')} as constants (its shapes depend on them); it is built again for other values`);
         return built;
@@ -536,6 +544,18 @@ export class StagedEngine {
     }
     this.partition();
   }
+}
+
+/**
+ * The build failed because a shape or a trip count hangs on a value it does not know (not because a
+ * kernel refused): the failure baking the stage's small inputs can cure.
+ */
+function valueBound(e: unknown): boolean {
+  const err = e instanceof StageRefusal ? e.error : e;
+  if (!(err instanceof VkrtError)) return false;
+  const bound = /only known at run time|not known at build time|known when the engine is built/;
+  if (err instanceof UnsupportedError && err.refused?.length) return err.refused.every((r) => bound.test(r.reason));
+  return err.code === 'SHAPE' || bound.test(err.message);
 }
 
 /** Stage inputs whose values a rebuild may take as constants: small integer tensors and scalars. */
