@@ -143,6 +143,11 @@ export class StagedEngine {
     }
   }
 
+  /** The model the stages were cut from. */
+  get sourceModel(): Model {
+    return this.model;
+  }
+
   /** Whether host fallback is on. */
   get hostFallback(): boolean {
     return !!this.options.hostFallback;
@@ -500,7 +505,7 @@ export class StagedEngine {
     const inputShapes = Object.fromEntries([...inputs].filter(([k]) => !baked?.has(k)).map(([k, t]) => [k, [...t.dims]]));
     let engine: Engine;
     try {
-      engine = buildEngine(model, { ...this.options, device: this.device, inputShapes, profiles: undefined });
+      engine = buildEngine(model, { ...this.options, device: this.device, inputShapes, profiles: undefined, hostFallback: false });
     } catch (e) {
       if (running && this.hostFallback && e instanceof VkrtError) {
         const nodes = this.refusedNodes(e);
@@ -524,7 +529,11 @@ export class StagedEngine {
     const out = new Map<Node, string>();
     const add = (output: string | undefined, reason: string) => {
       const n = output ? prod.get(output) : undefined;
-      if (n && !this.host.has(n)) out.set(n, reason);
+      if (!n || this.host.has(n)) return;
+      // an op with no GPU realization at all says so, whatever the build tripped on first
+      const def = this.registry.get(n.domain, n.opType);
+      const none = !def || (!def.kernel && !def.view && !def.traits?.shapeOnly && !def.traits?.dataDependent);
+      out.set(n, none && !/no GPU kernel|not implemented/.test(reason) ? `no GPU kernel (${reason})` : reason);
     };
     if (e instanceof UnsupportedError && e.refused) for (const r of e.refused) add(r.output, r.reason);
     const node = (e as { node?: unknown }).node;
@@ -615,6 +624,14 @@ export function readStagedHeader(bytes: Uint8Array, file = 'staged engine file')
   if (!(header.onnxBytes > 0 && header.onnxBytes <= body) || !Array.isArray(header.engines) || !Array.isArray(header.host) || !Array.isArray(header.stages)) throw bad('corrupt header');
   for (const e of header.engines) if (!(Array.isArray(e.baked) && e.offset >= header.onnxBytes && e.bytes > 0 && e.offset + e.bytes <= body)) throw bad(`engine of stage ${e.stage} lies outside the file`);
   return { header, bodyOffset };
+}
+
+/** Whether the model has a node whose output shape depends on values and that has a GPU twin (it needs a staged engine). */
+export function hasDataDependentNodes(model: Model, registry: OpRegistry = defaultRegistry): boolean {
+  return model.graph.nodes.some((n) => {
+    const dd = registry.traits(n).dataDependent;
+    return !!dd && !!registry.get(BOUNDED_DOMAIN, dd.bounded);
+  });
 }
 
 /** Builds a staged engine (see the file comment): `buildEngine` for models with data-dependent shapes or host fallback. */
