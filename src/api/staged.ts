@@ -409,7 +409,7 @@ export class StagedEngine {
     for (const s of this.stages) {
       const ins = new Map<string, RuntimeValue>();
       for (const i of s.inputs) {
-        const v = values.get(i) ?? this.graph.initializers.get(i);
+        const v = values.has(i) ? values.get(i) : this.graph.initializers.get(i); // null: an empty optional
         if (v === undefined) throw new InputError(`stage input '${i}' has no value`);
         ins.set(i, v);
       }
@@ -436,7 +436,7 @@ export class StagedEngine {
     }
     const result = new Map<string, RuntimeValue>();
     for (const o of this.graph.outputs) {
-      const v = values.get(o) ?? this.graph.initializers.get(o);
+      const v = values.has(o) ? values.get(o) : this.graph.initializers.get(o);
       if (v === undefined) throw new InputError(`graph output '${o}' was not computed`);
       result.set(o, v);
     }
