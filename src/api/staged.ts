@@ -220,7 +220,7 @@ export class StagedEngine {
       version: 1,
       hostFallback: this.hostFallback,
       options: { paramMode: this.options.paramMode, fp16: this.options.fp16, fusion: this.options.fusion, inputShapes: this.options.inputShapes },
-      host: this.graph.nodes.filter((n) => this.host.has(n)).map((n) => ({ output: n.outputs.find((o) => o)!, reason: this.host.get(n)! })),
+      host: this.graph.nodes.filter((n) => this.host.has(n)).map((n) => ({ output: n.outputs.find((o) => o)!, node: label(n), opType: opName(n), reason: this.host.get(n)! })),
       stages: this.stageInfo.map((s, k) => ({ ...s, bake: this.stages[k].bake })),
       onnxBytes: onnx.byteLength,
       engines,
@@ -594,7 +594,7 @@ interface StagedHeader {
   version: number;
   hostFallback: boolean;
   options: Pick<StagedOptions, 'paramMode' | 'fp16' | 'fusion' | 'inputShapes'>;
-  host: { output: string; reason: string }[];
+  host: { output: string; node: string; opType: string; reason: string }[];
   stages: (StageInfo & { bake: boolean })[];
   onnxBytes: number;
   engines: { stage: number; key: string; baked: string[]; offset: number; bytes: number }[];
