@@ -113,10 +113,14 @@ export class StagedEngine {
   private readonly registry: OpRegistry;
   private readonly graph: Graph;
   private disposed = false;
+  private readonly held: boolean;
 
   private constructor(private readonly model: Model, private readonly options: StagedOptions, readonly device: Device, private readonly ownsDevice: boolean) {
     this.registry = options.registry ?? defaultRegistry;
     this.graph = model.graph;
+    // its stage engines come and go: the staged engine itself keeps a held device open
+    this.held = !!options.holdDevice && !ownsDevice;
+    if (this.held) device.retain();
     if (!this.graph.isSorted()) this.graph.topoSort();
   }
 
@@ -263,6 +267,7 @@ export class StagedEngine {
     for (const s of this.stages) for (const { engine } of s.engines.values()) engine.dispose();
     this.stages = [];
     if (this.ownsDevice && !this.device.disposed) this.device.dispose();
+    if (this.held) this.device.release();
   }
 
   // --- partition -------------------------------------------------------------------------
@@ -632,6 +637,16 @@ export function hasDataDependentNodes(model: Model, registry: OpRegistry = defau
     const dd = registry.traits(n).dataDependent;
     return !!dd && !!registry.get(BOUNDED_DOMAIN, dd.bounded);
   });
+}
+
+/**
+ * Whether ONNX bytes may hold a data-dependent node: the op type names of such ops appear in them
+ * (a cheap test before parsing; a false positive only costs the parse).
+ */
+export function mayHaveDataDependentNodes(onnx: Uint8Array, registry: OpRegistry = defaultRegistry): boolean {
+  const names = registry.list().filter((d) => d.traits?.dataDependent).map((d) => Buffer.from(d.opType, 'latin1'));
+  const buf = Buffer.from(onnx.buffer, onnx.byteOffset, onnx.byteLength);
+  return names.some((n) => buf.includes(n));
 }
 
 /** Builds a staged engine (see the file comment): `buildEngine` for models with data-dependent shapes or host fallback. */

@@ -15,7 +15,9 @@ import { Tensor } from '../../src/ir/tensor';
 import { interpret } from '../../src/ops/interpreter';
 import type { RuntimeValue } from '../../src/ops/types';
 import { compareTensors } from '../../src/conformance/compare';
-import { assertNoValidationMessages, openDevice } from '../helpers/gpu';
+import { assertNoValidationMessages, openDevice, testDeviceIndex } from '../helpers/gpu';
+import { InferenceSession } from '../../src/api/session';
+import { serializeModel } from '../../src/onnx/serialize';
 
 /** y = Transpose(NonZero(Relu(x))) as float, times 2; z = Compress(x, x[:,0] > 0, axis 0) as a graph output. */
 function nonZeroModel(): Model {
@@ -174,6 +176,37 @@ describe('staged engines: data-dependent shapes and host fallback', function () 
       await assert.rejects(se.execute({ limit: Tensor.from('int64', [], [4]) }), (e: unknown) => e instanceof ShapeError && /Range/.test(e.message));
     } finally {
       se.dispose();
+    }
+  });
+});
+
+describe('InferenceSession on staged engines', function () {
+  this.timeout(300000);
+
+  it('runs a model with NonZero (staged automatically) and, with hostFallback, one with a host node', async () => {
+    const model = nonZeroModel();
+    const session = await InferenceSession.create(serializeModel(model), { deviceIndex: testDeviceIndex() });
+    try {
+      assert.ok(session.staged);
+      assert.throws(() => session.engine, InputError);
+      assert.deepEqual(session.outputNames, ['y', 'z']);
+      const x = seeded([5, 7], 4);
+      const got = await session.run({ x });
+      const want = interpret(model, { x });
+      for (const n of ['y', 'z']) assert.equal(compareTensors(want.get(n) as Tensor, got[n], { rtol: 0, atol: 0 }), undefined, n);
+    } finally {
+      await session.release();
+    }
+    const bytes = serializeModel(uniqueModel());
+    await assert.rejects(InferenceSession.create(bytes, { deviceIndex: testDeviceIndex() }), ShapeError);
+    const fb = await InferenceSession.create(bytes, { deviceIndex: testDeviceIndex(), hostFallback: true });
+    try {
+      const x = seeded([9], 5);
+      const got = await fb.run({ x });
+      assert.equal(compareTensors(interpret(uniqueModel(), { x }).get('y') as Tensor, got.y, { rtol: 0, atol: 0 }), undefined);
+      assert.deepEqual(fb.staged!.fallbackNodes.map((f) => f.opType), ['Unique']);
+    } finally {
+      await fb.release();
     }
   });
 });
