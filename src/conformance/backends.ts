@@ -6,7 +6,6 @@
 import { InputError } from '../errors';
 import { Device } from '../gpu/device';
 import { Tensor } from '../ir/tensor';
-import type { RuntimeValue } from '../ops/types';
 import type { ConformanceBackend } from './run-case';
 import { buildStagedEngine } from '../api/staged';
 

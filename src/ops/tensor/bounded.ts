@@ -11,7 +11,7 @@
 import type { Attrs } from '../../ir/attrs';
 import type { Dim } from '../../ir/graph';
 import { sizeOf, Tensor } from '../../ir/tensor';
-import { type BindingRef, grid1d, type KernelContext, type KernelImpl } from '../../kernel/contract';
+import { type BindingRef, grid1d, type KernelContext } from '../../kernel/contract';
 import { paramLayout } from '../../kernel/params';
 import type { OpDef } from '../types';
 import { axisOf, freshDim, need, needT } from '../util/tensor-common';
