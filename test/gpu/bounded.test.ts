@@ -50,4 +50,23 @@ describe('GPU data-dependent kernels (bounded)', function () {
     await checkOp(device, { op: 'CompressBounded', inputs: [x, cond(300, 3)], ...bounded });
     await checkOp(device, { op: 'CompressBounded', inputs: [randomTensor('int32', [4, 9], 4, -5, 5), cond(9, 8)], attrs: { axis: int(1) }, ...bounded });
   });
+
+  it('NonMaxSuppressionBounded: greedy selection per batch and class, rows in order, zero-padded, and the count', async () => {
+    const scalar = (dtype: 'int64' | 'float32', v: number) => Tensor.from(dtype, [1], [v]);
+    for (const [B, C, N] of [[1, 1, 1], [2, 3, 13], [1, 2, 300], [3, 1, 7]]) {
+      for (const center of [0, 1]) {
+        // boxes on a small grid so that many overlap; scores with ties (rounded to tenths)
+        const boxes = randomTensor('float32', [B, N, 4], B * 100 + N + center, 0, 4);
+        const scores = randomTensor('float32', [B, C, N], B + C + N, 0, 1);
+        const sd = scores.data as Float32Array;
+        for (let i = 0; i < sd.length; i++) sd[i] = Math.round(sd[i] * 10) / 10;
+        for (const [maxOut, iou, score] of [[3, 0.5, 0.2], [N + 5, 0.3, 0], [2, 1, 0.95]]) {
+          await checkOp(device, {
+            op: 'NonMaxSuppressionBounded', attrs: { center_point_box: int(center) },
+            inputs: [boxes, scores, scalar('int64', maxOut), scalar('float32', iou), scalar('float32', score)], constant: [2, 3, 4], ...bounded,
+          });
+        }
+      }
+    }
+  });
 });

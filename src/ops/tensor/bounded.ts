@@ -16,6 +16,7 @@ import { paramLayout } from '../../kernel/params';
 import type { OpDef } from '../types';
 import { axisOf, freshDim, need, needT } from '../util/tensor-common';
 import { Compress, NonZero } from './select';
+import { NonMaxSuppression } from '../control/nms';
 
 /** The domain of the bounded twins (the graph passes' internal ops use the same). */
 export const BOUNDED_DOMAIN = 'vkrt';
@@ -32,6 +33,10 @@ const SELECT_SCAN = paramLayout('select_scan', { n: 'u32' }, 'The indices of the
 /** select.comp MODE 2: output elements, elements after the axis, the bound along it, the input's dim there. */
 const SELECT_GATHER = paramLayout('select_gather', { n: 'u32', inner: 'u32', bound: 'u32', axisDim: 'u32' },
   'Compress: the selected slices gathered, zeros past the count (src/ops/tensor/bounded.ts).');
+
+/** nms.comp: boxes per batch, classes, batch x classes, the boxes kept per class at most, the thresholds, center_point_box. */
+const NMS = paramLayout('nms', { boxes: 'u32', classes: 'u32', pairs: 'u32', maxOut: 'u32', iou: 'f32', score: 'f32', center: 'u32' },
+  'NonMaxSuppression at its upper bound, one workgroup per batch and class (src/ops/tensor/bounded.ts).');
 
 /** `t` zero-padded along `axis` to `len`. */
 function padAlong(t: Tensor, axis: number, len: number): Tensor {
@@ -136,6 +141,58 @@ export const CompressBounded: OpDef = {
       dispatches: [
         { shader: 'tensor/select', defines: { MODE: 1, ...(cond.gpu === 'f32' ? { FLOAT_IN: 1 } : {}) }, params: SELECT_SCAN.pack({ n: g.bound }), workgroup: [SEL_WG, 1, 1], groups: [1, 1, 1], bindings: scanBindings },
         { shader: 'tensor/select', defines: { MODE: 2 }, params: SELECT_GATHER.pack({ n, inner, bound: g.bound, axisDim: g.dims[g.axis] }), workgroup: [WG, 1, 1], groups: grid1d(n, WG, ctx.caps), bindings: gatherBindings },
+      ],
+    }];
+  },
+};
+
+/** A scalar input NonMaxSuppression needs at build time (absent: its default). */
+function nmsScalar(t: Tensor | undefined, fallback: number): number {
+  return t && t.size ? Number(t.data[0]) : fallback;
+}
+
+export const NonMaxSuppressionBounded: OpDef = {
+  opType: 'NonMaxSuppressionBounded',
+  domain: BOUNDED_DOMAIN,
+  inferShape(ctx, inputs) {
+    const boxes = need(ctx, inputs, 0);
+    const scores = need(ctx, inputs, 1);
+    const maxT = inputs[2] ? ctx.constant(2) : undefined;
+    const N = boxes.shape?.[1], B = scores.shape?.[0], C = scores.shape?.[1];
+    const known = typeof N === 'number' && typeof B === 'number' && typeof C === 'number' && (!inputs[2] || maxT);
+    const rows: Dim = known ? B * C * Math.max(0, Math.min(nmsScalar(maxT, 0), N)) : freshDim(ctx, 0, 0);
+    return [{ dtype: 'int64', shape: [rows, 3] }, { dtype: 'int64', shape: [1] }];
+  },
+  reference(ctx, inputs) {
+    const [y] = NonMaxSuppression.reference(ctx, inputs) as Tensor[];
+    const [B, N] = inputs[0]!.dims;
+    const C = inputs[1]!.dims[1];
+    const rows = B * C * Math.max(0, Math.min(nmsScalar(inputs[2], 0), N));
+    return [padAlong(y, 0, rows), countTensor(y.dims[0])];
+  },
+  kernel(ctx) {
+    const [boxes, scores, maxD, iouD, scoreD] = ctx.inputs;
+    if (boxes!.gpu !== 'f32' || scores!.gpu !== 'f32') ctx.unsupported('boxes and scores must be float32 on the GPU');
+    for (const [d, what] of [[maxD, 'max_output_boxes_per_class'], [iouD, 'iou_threshold'], [scoreD, 'score_threshold']] as const) {
+      if (d && !d.constant) ctx.unsupported(`${what} must be known when the engine is built (an initializer or a constant)`);
+    }
+    const center = ctx.attrs.int('center_point_box', 0);
+    if (center !== 0 && center !== 1) ctx.fail(`center_point_box must be 0 or 1, got ${center}`);
+    const [B, N] = boxes!.dims;
+    const C = scores!.dims[1];
+    const maxOut = Math.max(0, Math.min(nmsScalar(maxD?.constant, 0), N));
+    if (!maxOut || !N || !B || !C) ctx.unsupported('NonMaxSuppression that keeps no box has no GPU kernel');
+    const iou = nmsScalar(iouD?.constant, 0);
+    if (!(iou >= 0 && iou <= 1)) ctx.fail(`iou_threshold must be in [0, 1], got ${iou}`);
+    const score = nmsScalar(scoreD?.constant, -Infinity);
+    const pairs = B * C;
+    const params = NMS.pack({ boxes: N, classes: C, pairs, maxOut, iou, score, center });
+    return [{
+      name: 'nms_greedy',
+      scratch: [pairs * N * 4, pairs * maxOut * 4, pairs * 4],
+      dispatches: [
+        { shader: 'tensor/nms', defines: { MODE: 0 }, params, workgroup: [SEL_WG, 1, 1], groups: [pairs, 1, 1], bindings: [{ input: 0 }, { input: 1 }, { scratch: 0 }, { scratch: 1 }, { scratch: 2 }] },
+        { shader: 'tensor/nms', defines: { MODE: 1 }, params, workgroup: [SEL_WG, 1, 1], groups: [1, 1, 1], bindings: [{ scratch: 1 }, { scratch: 2 }, { output: 0 }, { output: 1 }] },
       ],
     }];
   },
