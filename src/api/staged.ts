@@ -278,10 +278,10 @@ export class StagedEngine {
     return m;
   }
 
-  private dataDependent(n: Node): { bounded: string; axis: (attrs: Attrs) => number } | undefined {
+  private dataDependent(n: Node): { bounded: string; axis: (attrs: Attrs, output: number) => number } | undefined {
     const dd = this.registry.traits(n).dataDependent;
     if (!dd || !this.registry.get(BOUNDED_DOMAIN, dd.bounded)) return undefined;
-    return { bounded: dd.bounded, axis: (a) => dd.trimAxis(a) };
+    return { bounded: dd.bounded, axis: (a, k) => dd.trimAxis(a, k) };
   }
 
   /** Host fallback: nodes that read or write values the GPU never holds (sequences, optionals, strings). */
@@ -348,9 +348,11 @@ export class StagedEngine {
       const nodes = source.map((n) => {
         const dd = kind === 'gpu' ? this.dataDependent(n) : undefined;
         if (!dd) return n;
-        const o = n.outputs[0];
-        trims.push({ output: o, bounded: boundedName(o), count: countName(o), axis: dd.axis(new Attrs(n)) });
-        return new Node({ name: n.name, opType: dd.bounded, domain: BOUNDED_DOMAIN, inputs: n.inputs, outputs: [boundedName(o), countName(o)], attrs: n.attrs });
+        // outputs at their bound, then one count per output ('' stays absent in both halves)
+        const attrs = new Attrs(n);
+        n.outputs.forEach((o, k) => { if (o) trims.push({ output: o, bounded: boundedName(o), count: countName(o), axis: dd.axis(attrs, k) }); });
+        const outputs = [...n.outputs.map((o) => (o ? boundedName(o) : '')), ...n.outputs.map((o) => (o ? countName(o) : ''))];
+        return new Node({ name: n.name, opType: dd.bounded, domain: BOUNDED_DOMAIN, inputs: n.inputs, outputs, attrs: n.attrs });
       });
       const produced = new Set(nodes.flatMap((n) => n.outputs.filter((o) => o)));
       const inputs = [...new Set(nodes.flatMap(reads))].filter((i) => !produced.has(i) && (!this.graph.initializers.has(i) || this.graph.inputs.includes(i)));

@@ -93,10 +93,10 @@ export interface OpTraits {
    * The output shapes depend on the input values (NonZero, Compress): no build can size them.
    * `bounded` names the op (domain 'vkrt', src/ops/tensor/bounded.ts) that computes the same
    * outputs at their upper-bound shape, followed by one int64 [1] tensor per output holding its
-   * actual extent along `trimAxis(attrs)` (negative counts from the end). The staged engine
+   * actual extent along `trimAxis(attrs, output)` (negative counts from the end). The staged engine
    * (src/api/staged.ts) ends a GPU stage after such a node, reads the extents back and trims.
    */
-  dataDependent?: { readonly bounded: string; trimAxis(attrs: Attrs): number };
+  dataDependent?: { readonly bounded: string; trimAxis(attrs: Attrs, output: number): number };
 }
 
 /**
