@@ -114,6 +114,7 @@ export class StagedEngine {
   private readonly graph: Graph;
   private disposed = false;
   private readonly held: boolean;
+  private turn: Promise<void> = Promise.resolve();
 
   private constructor(private readonly model: Model, private readonly options: StagedOptions, readonly device: Device, private readonly ownsDevice: boolean) {
     this.registry = options.registry ?? defaultRegistry;
@@ -196,14 +197,19 @@ export class StagedEngine {
     for (const name of this.graph.inputs) {
       if (!given.has(name) && !this.graph.initializers.has(name)) throw new InputError(`input '${name}' is missing; the model's inputs are ${this.graph.inputs.filter((i) => !this.graph.initializers.has(i)).join(', ')}`);
     }
-    for (;;) {
-      try {
-        return await this.run(given);
-      } catch (e) {
-        if (!(e instanceof StageRefusal)) throw e;
-        this.takeOver(e);
+    // one run at a time: a run may cut the graph again (host fallback) and builds stage engines
+    const turn = this.turn.then(async () => {
+      for (;;) {
+        try {
+          return await this.run(given);
+        } catch (e) {
+          if (!(e instanceof StageRefusal)) throw e;
+          this.takeOver(e);
+        }
       }
-    }
+    });
+    this.turn = turn.then(() => undefined, () => undefined);
+    return turn;
   }
 
   /** A staged engine file: the stage structure, the source model and every GPU stage engine built so far. */

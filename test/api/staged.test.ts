@@ -87,6 +87,10 @@ describe('staged engines: data-dependent shapes and host fallback', function () 
       assert.equal(counts.size, 2, 'the two inputs give different non-zero counts');
       // stage 0 once (fixed input shape), stage 1 once per count; the repeated input hit the cache
       assert.equal(se.builtEngines, 1 + counts.size);
+      // runs started together take turns and each gets its own outputs
+      const xs = [seeded([5, 7], 1), seeded([5, 7], 2)];
+      const both = await Promise.all(xs.map((x) => se.execute({ x })));
+      both.forEach((got, k) => assertSame(got, interpret(model, { x: xs[k] }), `concurrent run ${k}`));
     } finally {
       se.dispose();
     }
