@@ -138,7 +138,10 @@ export class StagedEngine {
           if (!n) throw new InputError(`the staged engine names host node output '${h.output}', which the model does not produce`);
           se.host.set(n, h.reason);
         }
-      } else if (options.hostFallback) se.markStaticHostNodes();
+      } else if (options.hostFallback) {
+        se.markStaticHostNodes();
+        for (const f of se.fallbackNodes) options.log?.(`host fallback: ${f.node} (${f.opType}) runs on the CPU reference: ${f.reason}`);
+      }
       se.partition();
       se.buildEager();
       return se;

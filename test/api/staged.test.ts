@@ -184,6 +184,35 @@ describe('staged engines: data-dependent shapes and host fallback', function () 
   });
 });
 
+describe('staged engines: values the GPU never holds', function () {
+  this.timeout(300000);
+
+  it('with host fallback, a sequence node is a host step from the start, named in the build log', async () => {
+    const b = new GraphBuilder('seq', { '': 17 });
+    const x = b.input('x', 'float32', [2, 3]);
+    const [a] = b.node('Abs', [x]);
+    const [s] = b.node('SplitToSequence', [a], { axis: 1, keepdims: 0 });
+    const [c] = b.node('ConcatFromSequence', [s], { axis: 0 });
+    b.node('Sqrt', [c], {}, { outputs: ['y'] });
+    b.output('y', 'float32');
+    const model = b.build();
+    const logs: string[] = [];
+    const device = openDevice();
+    const se = buildStagedEngine(model, { device, hostFallback: true, log: (l) => logs.push(l) });
+    try {
+      assert.deepEqual(se.fallbackNodes.map((f) => f.opType).sort(), ['ConcatFromSequence', 'SplitToSequence']);
+      assert.ok(logs.filter((l) => /^host fallback: .*sequence/.test(l)).length === 2, logs.join('\n'));
+      const xv = seeded([2, 3], 7);
+      assertSame(await se.execute({ x: xv }), interpret(model, { x: xv }), 'sequence model');
+      assert.deepEqual(se.stageInfo.map((st) => st.kind), ['gpu', 'host', 'gpu']);
+    } finally {
+      se.dispose();
+      assertNoValidationMessages(device, 'sequence model');
+      device.dispose();
+    }
+  });
+});
+
 describe('InferenceSession on staged engines', function () {
   this.timeout(300000);
 
