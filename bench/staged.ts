@@ -2,7 +2,7 @@
  * What a stage boundary costs (docs/dynamic-shapes.md, "Data-dependent shapes"): per input size,
  * a model whose middle is NonZero (GPU stage, counts read back, output trimmed, next stage built
  * for the count) against the same arithmetic without the boundary (one engine), and a host
- * fallback step (Unique on the CPU reference between two GPU stages).
+ * fallback step (TfIdfVectorizer on the CPU reference between two GPU stages).
  *
  *   npm run bench -- staged [--runs=N] [--sizes=4096,262144]
  *
@@ -37,15 +37,16 @@ function nonZeroModel(n: number): Model {
   return b.build();
 }
 
-/** y = -Unique(Floor(Relu(x) * 8)): a host step (Unique has no GPU kernel) between GPU stages. */
-function uniqueModel(n: number): Model {
-  const b = new GraphBuilder('unique', { '': 17 });
+/** y = -TfIdfVectorizer(Cast(Floor(Relu(x) * 8))): a host step (no GPU kernel) between GPU stages. */
+function tfidfModel(n: number): Model {
+  const b = new GraphBuilder('tfidf', { '': 17 });
   const x = b.input('x', 'float32', [n]);
   const [r] = b.node('Relu', [x]);
   const [m] = b.node('Mul', [r, b.constant(Tensor.from('float32', [], [8]))]);
   const [f] = b.node('Floor', [m]);
-  const [u] = b.node('Unique', [f], { sorted: 1 });
-  b.node('Neg', [u], {}, { outputs: ['y'] });
+  const [c] = b.node('Cast', [f], { to: 6 });
+  const [t] = b.node('TfIdfVectorizer', [c], { mode: 'TF', min_gram_length: 1, max_gram_length: 1, max_skip_count: 0, ngram_counts: [0], ngram_indexes: [0, 1, 2, 3, 4, 5, 6, 7], pool_int64s: [0, 1, 2, 3, 4, 5, 6, 7] });
+  b.node('Neg', [t], {}, { outputs: ['y'] });
   b.output('y', 'float32');
   return b.build();
 }
@@ -98,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
       const pt: number[] = [];
       for (let k = 0; k < runs; k++) pt.push(await timed(() => ctx.execute({ x })));
       plain.dispose();
-      for (const [name, make, fallback] of [['NonZero (GPU stage boundary)', nonZeroModel, false], ['Unique (host fallback step)', uniqueModel, true]] as const) {
+      for (const [name, make, fallback] of [['NonZero (GPU stage boundary)', nonZeroModel, false], ['TfIdfVectorizer (host fallback step)', tfidfModel, true]] as const) {
         const t0 = performance.now();
         const se = buildStagedEngine(make(n), { device, hostFallback: fallback });
         const build = performance.now() - t0;

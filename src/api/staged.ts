@@ -287,10 +287,10 @@ export class StagedEngine {
     return m;
   }
 
-  private dataDependent(n: Node): { bounded: string; axis: (attrs: Attrs, output: number) => number } | undefined {
+  private dataDependent(n: Node): { bounded: string; outputs: number; axis: (attrs: Attrs, output: number) => number } | undefined {
     const dd = this.registry.traits(n).dataDependent;
     if (!dd || !this.registry.get(BOUNDED_DOMAIN, dd.bounded)) return undefined;
-    return { bounded: dd.bounded, axis: (a, k) => dd.trimAxis(a, k) };
+    return { bounded: dd.bounded, outputs: dd.outputs, axis: (a, k) => dd.trimAxis(a, k) };
   }
 
   /** Host fallback: nodes that read or write values the GPU never holds (sequences, optionals, strings). */
@@ -360,7 +360,9 @@ export class StagedEngine {
         // outputs at their bound, then one count per output ('' stays absent in both halves)
         const attrs = new Attrs(n);
         n.outputs.forEach((o, k) => { if (o) trims.push({ output: o, bounded: boundedName(o), count: countName(o), axis: dd.axis(attrs, k) }); });
-        const outputs = [...n.outputs.map((o) => (o ? boundedName(o) : '')), ...n.outputs.map((o) => (o ? countName(o) : ''))];
+        // every output named (an absent one gets a name nothing reads), so the twin's kernel binds them all
+        const all = Array.from({ length: Math.max(n.outputs.length, dd.outputs) }, (_, k) => n.outputs[k] || `${label(n)}#absent${k}`);
+        const outputs = [...all.map(boundedName), ...all.map(countName)];
         return new Node({ name: n.name, opType: dd.bounded, domain: BOUNDED_DOMAIN, inputs: n.inputs, outputs, attrs: n.attrs });
       });
       const produced = new Set(nodes.flatMap((n) => n.outputs.filter((o) => o)));

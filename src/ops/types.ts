@@ -95,8 +95,9 @@ export interface OpTraits {
    * outputs at their upper-bound shape, followed by one int64 [1] tensor per output holding its
    * actual extent along `trimAxis(attrs, output)` (negative counts from the end). The staged engine
    * (src/api/staged.ts) ends a GPU stage after such a node, reads the extents back and trims.
+   * `outputs`: how many outputs the op has (the twin has all of them, then as many counts).
    */
-  dataDependent?: { readonly bounded: string; trimAxis(attrs: Attrs, output: number): number };
+  dataDependent?: { readonly bounded: string; readonly outputs: number; trimAxis(attrs: Attrs, output: number): number };
 }
 
 /**

@@ -38,15 +38,33 @@ function nonZeroModel(): Model {
   return b.build();
 }
 
-/** Abs, then Unique (no GPU kernel), then Neg of its values: a host step between GPU stages. */
-function uniqueModel(): Model {
+/** Abs, then TfIdfVectorizer (no GPU kernel), then Neg: a host step between GPU stages. */
+function tfidfModel(): Model {
   const b = new GraphBuilder('fallback', { '': 17 });
-  const x = b.input('x', 'float32', [9]);
+  const x = b.input('x', 'int32', [2, 6]);
   const [a] = b.node('Abs', [x]);
-  const [u] = b.node('Unique', [a], { sorted: 1 }, { outputs: ['u'] });
-  b.node('Neg', [u], {}, { outputs: ['y'] });
+  const [t] = b.node('TfIdfVectorizer', [a], { mode: 'TF', min_gram_length: 1, max_gram_length: 1, max_skip_count: 0, ngram_counts: [0], ngram_indexes: [0, 1, 2], pool_int64s: [1, 2, 3] }, { outputs: ['t'] });
+  b.node('Neg', [t], {}, { outputs: ['y'] });
   b.output('y', 'float32');
   return b.build();
+}
+
+/** Abs, then Unique (a GPU twin, every output data-dependent), then Neg of its values. */
+function uniqueModel(): Model {
+  const b = new GraphBuilder('unique', { '': 17 });
+  const x = b.input('x', 'float32', [9]);
+  const [a] = b.node('Abs', [x]);
+  b.node('Unique', [a], { sorted: 1 }, { outputs: ['u', '', 'inv', 'counts'] });
+  b.node('Neg', ['u'], {}, { outputs: ['y'] });
+  b.output('y', 'float32');
+  b.output('inv', 'int64');
+  b.output('counts', 'int64');
+  return b.build();
+}
+
+function ints(dims: number[], seed: number): Tensor {
+  const n = dims.reduce((p, d) => p * d, 1);
+  return Tensor.from('int32', dims, Array.from({ length: n }, (_, i) => Math.round(Math.sin(i * 1.3 + seed) * 3)));
 }
 
 function seeded(dims: number[], seed: number): Tensor {
@@ -97,31 +115,39 @@ describe('staged engines: data-dependent shapes and host fallback', function () 
   });
 
   it('without host fallback a node the GPU cannot run fails the build, naming it', () => {
-    assert.throws(() => buildStagedEngine(uniqueModel(), { device }), (e: unknown) => e instanceof ShapeError && /\(Unique\): the shape of 'u' is not known/.test(e.message));
-    const b = new GraphBuilder('tfidf', { '': 17 });
-    const x = b.input('x', 'int32', [2, 6]);
-    const [a] = b.node('Abs', [x]);
-    b.node('TfIdfVectorizer', [a], { mode: 'TF', min_gram_length: 1, max_gram_length: 1, max_skip_count: 0, ngram_counts: [0], ngram_indexes: [0, 1], pool_int64s: [2, 3] }, { outputs: ['y'] });
-    b.output('y', 'float32');
-    const model = b.build();
-    assert.throws(() => buildStagedEngine(model, { device }), (e: unknown) => e instanceof UnsupportedError && /TfIdfVectorizer.*no GPU kernel/s.test(e.message) && e.refused?.length === 1 && e.refused[0].reason === 'no GPU kernel');
+    assert.throws(() => buildStagedEngine(tfidfModel(), { device }), (e: unknown) => e instanceof UnsupportedError && /TfIdfVectorizer.*no GPU kernel/s.test(e.message) && e.refused?.length === 1 && e.refused[0].reason === 'no GPU kernel');
+  });
+
+  it('Unique runs on the GPU through its bounded twin: every output trimmed, an absent output skipped', async () => {
+    const model = uniqueModel();
+    const se = buildStagedEngine(model, { device });
+    try {
+      assert.deepEqual(se.stageInfo.map((s) => s.kind), ['gpu', 'gpu']);
+      assert.deepEqual(se.stageInfo[0].trims.map((t) => t.output), ['u', 'inv', 'counts']);
+      for (const seed of [1, 2]) {
+        const x = seeded([9], seed);
+        assertSame(await se.execute({ x }), interpret(model, { x }), `seed ${seed}`);
+      }
+      assert.deepEqual(se.fallbackNodes, []);
+    } finally {
+      se.dispose();
+    }
   });
 
   it('with host fallback runs it on the CPU reference between GPU stages, lists it, and round-trips as a file', async () => {
-    const model = uniqueModel();
+    const model = tfidfModel();
     const logs: string[] = [];
     const se = buildStagedEngine(model, { device, hostFallback: true, log: (l) => logs.push(l) });
     let bytes: Uint8Array;
     let stages: unknown;
-    const x = seeded([9], 3);
+    const x = ints([2, 6], 3);
     const want = interpret(model, { x });
     try {
       assertSame(await se.execute({ x }), want, 'fallback run');
-      assert.deepEqual(se.fallbackNodes.map((f) => f.opType), ['Unique']);
-      assert.match(se.fallbackNodes[0].reason, /^no GPU kernel \(the shape of 'u' is not known at build time/);
+      assert.deepEqual(se.fallbackNodes.map((f) => [f.opType, f.reason]), [['TfIdfVectorizer', 'no GPU kernel']]);
       assert.deepEqual(se.stageInfo.map((s) => s.kind), ['gpu', 'host', 'gpu']);
-      assert.ok(logs.some((l) => /host fallback: .*\(Unique\) runs on the CPU reference: no GPU kernel/.test(l)), 'the build log names the fallback node');
-      assert.ok(se.describe().some((l) => /fallback: .*\(Unique\) runs on the host: no GPU kernel/.test(l)));
+      assert.ok(logs.some((l) => /host fallback: .*\(TfIdfVectorizer\) runs on the CPU reference: no GPU kernel/.test(l)), 'the build log names the fallback node');
+      assert.ok(se.describe().some((l) => /fallback: .*\(TfIdfVectorizer\) runs on the host: no GPU kernel/.test(l)));
       stages = se.stageInfo;
       bytes = se.serialize();
     } finally {
@@ -133,7 +159,7 @@ describe('staged engines: data-dependent shapes and host fallback', function () 
     const back = StagedEngine.deserialize(bytes, { device });
     try {
       assert.equal(back.builtEngines, 2);
-      assert.deepEqual(back.fallbackNodes.map((f) => f.opType), ['Unique']);
+      assert.deepEqual(back.fallbackNodes.map((f) => f.opType), ['TfIdfVectorizer']);
       assert.deepEqual(back.stageInfo, stages);
       assertSame(await back.execute({ x }), want, 'loaded file');
       assert.equal(back.builtEngines, 2, 'the loaded engines ran: nothing was built again');
@@ -230,14 +256,14 @@ describe('InferenceSession on staged engines', function () {
     } finally {
       await session.release();
     }
-    const bytes = serializeModel(uniqueModel());
-    await assert.rejects(InferenceSession.create(bytes, { deviceIndex: testDeviceIndex() }), ShapeError);
+    const bytes = serializeModel(tfidfModel());
+    await assert.rejects(InferenceSession.create(bytes, { deviceIndex: testDeviceIndex() }), UnsupportedError);
     const fb = await InferenceSession.create(bytes, { deviceIndex: testDeviceIndex(), hostFallback: true });
     try {
-      const x = seeded([9], 5);
+      const x = ints([2, 6], 5);
       const got = await fb.run({ x });
-      assert.equal(compareTensors(interpret(uniqueModel(), { x }).get('y') as Tensor, got.y, { rtol: 0, atol: 0 }), undefined);
-      assert.deepEqual(fb.staged!.fallbackNodes.map((f) => f.opType), ['Unique']);
+      assert.equal(compareTensors(interpret(tfidfModel(), { x }).get('y') as Tensor, got.y, { rtol: 0, atol: 0 }), undefined);
+      assert.deepEqual(fb.staged!.fallbackNodes.map((f) => f.opType), ['TfIdfVectorizer']);
     } finally {
       await fb.release();
     }

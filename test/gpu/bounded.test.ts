@@ -51,6 +51,29 @@ describe('GPU data-dependent kernels (bounded)', function () {
     await checkOp(device, { op: 'CompressBounded', inputs: [randomTensor('int32', [4, 9], 4, -5, 5), cond(9, 8)], attrs: { axis: int(1) }, ...bounded });
   });
 
+  it('UniqueBounded: values, first indices, inverse and counts, sorted or not, per axis; NaN equals NaN, -0.0 equals 0.0', async () => {
+    // few distinct values (ties), -0.0 next to 0.0, NaN twice
+    const few = (dims: number[], seed: number) => {
+      const t = randomTensor('float32', dims, seed, -2, 2);
+      const d = t.data as Float32Array;
+      for (let i = 0; i < d.length; i++) d[i] = Math.round(d[i]);
+      for (let i = 0; i < d.length; i++) if (d[i] === 0 && i % 2) d[i] = -0;
+      if (d.length > 5) { d[2] = NaN; d[5] = NaN; }
+      return t;
+    };
+    for (const n of ODD_SIZES) {
+      for (const sorted of [0, 1]) await checkOp(device, { op: 'UniqueBounded', inputs: [few([n], n)], attrs: { sorted: int(sorted) }, outputs: 8, domain: 'vkrt', opset: 1, ...exact });
+    }
+    const x = few([3, 5, 4], 7);
+    // repeat slices along axis 1 so that some are equal
+    const d = x.data as Float32Array;
+    for (let o = 0; o < 3; o++) for (let q = 0; q < 4; q++) d[(o * 5 + 3) * 4 + q] = d[(o * 5 + 1) * 4 + q];
+    for (const axis of [0, 1, 2, -1]) {
+      for (const sorted of [0, 1]) await checkOp(device, { op: 'UniqueBounded', inputs: [x], attrs: { axis: int(axis), sorted: int(sorted) }, outputs: 8, domain: 'vkrt', opset: 1, ...exact });
+    }
+    await checkOp(device, { op: 'UniqueBounded', inputs: [randomTensor('int32', [2, 37], 3, -3, 3)], attrs: { axis: int(1) }, outputs: 8, domain: 'vkrt', opset: 1, ...exact });
+  });
+
   it('NonMaxSuppressionBounded: greedy selection per batch and class, rows in order, zero-padded, and the count', async () => {
     const scalar = (dtype: 'int64' | 'float32', v: number) => Tensor.from(dtype, [1], [v]);
     for (const [B, C, N] of [[1, 1, 1], [2, 3, 13], [1, 2, 300], [3, 1, 7]]) {

@@ -25,7 +25,7 @@ export const NonMaxSuppression: OpDef = {
   opType: 'NonMaxSuppression',
   sinceVersion: 10,
   // on the GPU as vkrt::NonMaxSuppressionBounded (tensor/bounded.ts), trimmed along axis 0 by the staged engine
-  traits: { dataDependent: { bounded: 'NonMaxSuppressionBounded', trimAxis: () => 0 } },
+  traits: { dataDependent: { bounded: 'NonMaxSuppressionBounded', outputs: 1, trimAxis: () => 0 } },
   inferShape() {
     return [{ dtype: 'int64', shape: ['num_selected', 3] }];
   },

@@ -15,7 +15,7 @@ import { type BindingRef, grid1d, type KernelContext } from '../../kernel/contra
 import { paramLayout } from '../../kernel/params';
 import type { OpDef } from '../types';
 import { axisOf, freshDim, need, needT } from '../util/tensor-common';
-import { Compress, NonZero } from './select';
+import { Compress, NonZero, Unique } from './select';
 import { NonMaxSuppression } from '../control/nms';
 
 /** The domain of the bounded twins (the graph passes' internal ops use the same). */
@@ -37,6 +37,10 @@ const SELECT_GATHER = paramLayout('select_gather', { n: 'u32', inner: 'u32', bou
 /** nms.comp: boxes per batch, classes, batch x classes, the boxes kept per class at most, the thresholds, center_point_box. */
 const NMS = paramLayout('nms', { boxes: 'u32', classes: 'u32', pairs: 'u32', maxOut: 'u32', iou: 'f32', score: 'f32', center: 'u32' },
   'NonMaxSuppression at its upper bound, one workgroup per batch and class (src/ops/tensor/bounded.ts).');
+
+/** unique.comp: invocations, slices along the axis, elements before and after it, sorted (0/1). */
+const UNIQUE = paramLayout('unique', { n: 'u32', d: 'u32', outer: 'u32', inner: 'u32', sorted: 'u32' },
+  'Unique at its upper bound, one invocation per slice comparing it with every other (src/ops/tensor/bounded.ts).');
 
 /** `t` zero-padded along `axis` to `len`. */
 function padAlong(t: Tensor, axis: number, len: number): Tensor {
@@ -193,6 +197,64 @@ export const NonMaxSuppressionBounded: OpDef = {
       dispatches: [
         { shader: 'tensor/nms', defines: { MODE: 0 }, params, workgroup: [SEL_WG, 1, 1], groups: [pairs, 1, 1], bindings: [{ input: 0 }, { input: 1 }, { scratch: 0 }, { scratch: 1 }, { scratch: 2 }] },
         { shader: 'tensor/nms', defines: { MODE: 1 }, params, workgroup: [SEL_WG, 1, 1], groups: [1, 1, 1], bindings: [{ scratch: 1 }, { scratch: 2 }, { output: 0 }, { output: 1 }] },
+      ],
+    }];
+  },
+};
+
+/** Unique's geometry: the (flattened without an axis) input dims, the axis, the slices along it. */
+function uniqueGeometry(attrs: Attrs, dims: readonly number[], fail: (m: string) => never): { dims: number[]; axis: number; d: number } {
+  const a = attrs.optInt('axis');
+  const src = a === undefined ? [sizeOf(dims)] : dims.slice();
+  const axis = a === undefined ? 0 : a < 0 ? a + dims.length : a;
+  if (!(axis >= 0 && axis < src.length)) fail(`axis ${a} is out of range for rank ${dims.length}`);
+  return { dims: src, axis, d: src[axis] };
+}
+
+export const UniqueBounded: OpDef = {
+  opType: 'UniqueBounded',
+  domain: BOUNDED_DOMAIN,
+  inferShape(ctx, inputs) {
+    const x = need(ctx, inputs, 0);
+    const one = { dtype: 'int64' as const, shape: [1] };
+    if (!x.shape || !x.shape.every((d) => typeof d === 'number')) {
+      const f = freshDim(ctx, 1, 0);
+      return [{ dtype: x.dtype, shape: undefined }, { dtype: 'int64', shape: [f] }, { dtype: 'int64', shape: [f] }, { dtype: 'int64', shape: [f] }, one, one, one, one];
+    }
+    const g = uniqueGeometry(ctx.attrs, x.shape as number[], (m) => ctx.fail(m));
+    return [{ dtype: x.dtype, shape: g.dims }, { dtype: 'int64', shape: [g.d] }, { dtype: 'int64', shape: [g.d] }, { dtype: 'int64', shape: [g.d] }, one, one, one, one];
+  },
+  reference(ctx, inputs) {
+    const x = needT(ctx, inputs, 0);
+    const [y, idx, inv, counts] = Unique.reference(ctx, inputs) as Tensor[];
+    const g = uniqueGeometry(ctx.attrs, x.dims, (m) => ctx.fail(m));
+    const u = idx.size;
+    return [padAlong(y, g.axis, g.d), padAlong(idx, 0, g.d), inv, padAlong(counts, 0, g.d), countTensor(u), countTensor(u), countTensor(g.d), countTensor(u)];
+  },
+  kernel(ctx) {
+    const x = ctx.inputs[0]!;
+    if (x.gpu !== 'f32' && x.gpu !== 'i32') ctx.unsupported(`input stored as ${x.gpu} on the GPU; the comparisons read 32-bit words`);
+    if (x.dtype === 'uint32' || x.dtype === 'uint64') ctx.unsupported(`Unique of ${x.dtype} has no GPU kernel (the kernel orders signed words)`);
+    if (ctx.outputs.length !== 8) ctx.fail('UniqueBounded has 8 outputs');
+    const g = uniqueGeometry(ctx.attrs, x.dims, (m) => ctx.fail(m));
+    const outer = sizeOf(g.dims.slice(0, g.axis));
+    const inner = sizeOf(g.dims.slice(g.axis + 1));
+    if (!g.d || !outer || !inner) ctx.unsupported('Unique of an empty tensor has no GPU kernel');
+    const sorted = ctx.attrs.int('sorted', 1) !== 0 ? 1 : 0;
+    const ny = outer * g.d * inner;
+    const defs = (mode: number) => ({ MODE: mode, ...(x.gpu === 'f32' ? { FLOAT_IN: 1 } : {}) });
+    const at = (mode: number, n: number, bindings: BindingRef[]) => ({
+      shader: 'tensor/unique', defines: defs(mode), params: UNIQUE.pack({ n, d: g.d, outer, inner, sorted }), workgroup: [WG, 1, 1] as [number, number, number], groups: grid1d(n, WG, ctx.caps), bindings,
+    });
+    const slots = Math.max(4, g.d * 4);
+    return [{
+      name: 'unique_pairwise',
+      scratch: [slots, slots, slots, slots, 4],
+      dispatches: [
+        at(0, g.d, [{ input: 0 }, { scratch: 0 }, { scratch: 1 }]),
+        at(1, g.d, [{ input: 0 }, { scratch: 0 }, { scratch: 2 }, { output: 1 }, { output: 3 }, { scratch: 4 }]),
+        at(2, g.d, [{ scratch: 0 }, { scratch: 1 }, { scratch: 2 }, { output: 2 }, { output: 1 }, { output: 3 }, { scratch: 3 }, { scratch: 4 }]),
+        at(3, ny, [{ input: 0 }, { scratch: 3 }, { scratch: 4 }, { output: 0 }, { output: 4 }, { output: 5 }, { output: 6 }, { output: 7 }]),
       ],
     }];
   },
