@@ -13,6 +13,7 @@ const BENCHES: Record<string, { module: string; summary: string }> = {
   'shape-change': { module: './shape-change', summary: 'optimization profiles: first run at a new shape (plan made, program recorded) vs a cached shape vs a whole build, per batch' },
   serve: { module: './serve', summary: 'vkrt serve (dynamic batching, 1/8/64 clients over loopback) vs batch-1 sequential execute(): throughput, p50/p99, average batch' },
   async: { module: './async', summary: 'host overhead per run; execute() one at a time vs enqueue() with 2-3 in flight; 1/2/4 streams (docs/async.md)' },
+  staged: { module: './staged', summary: 'staged engines: a NonZero stage boundary and a host fallback step per input size, first run vs cached vs a new count vs one engine' },
   refit: { module: './refit', summary: 'refit vs rebuild time per network (built and loaded engines), refit == rebuild bit for bit (--fp16)' },
 };
 

@@ -38,9 +38,15 @@ function describeNode(node: NodeRef): string {
 /** An operator, opset or attribute combination that vkrt does not implement. */
 export class UnsupportedError extends VkrtError {
   readonly node?: NodeRef;
-  constructor(message: string, node?: NodeRef) {
+  /**
+   * For a build that refuses several nodes at once: each one's first output and why (how the
+   * staged engine's host fallback finds them in the source graph and reports them).
+   */
+  readonly refused?: readonly { output: string; reason: string }[];
+  constructor(message: string, node?: NodeRef, refused?: readonly { output: string; reason: string }[]) {
     super('UNSUPPORTED', node ? `${describeNode(node)}: ${message}` : message);
     this.node = node;
+    this.refused = refused;
   }
 }
 

@@ -21,6 +21,8 @@ export type {
   BuilderConfig, BuildProgress, EngineOptions, AsyncEngineOptions, SessionOptions, OrtSessionOptions, RunOptions, FetchesType, ValueMetadata,
   DeserializeOptions, RunTiming, Profiler, LayerProfileRow, ExecuteOptions, InferenceRun, Feeds,
 } from './api/session';
+export { StagedEngine, buildStagedEngine, isStagedEngineFile } from './api/staged';
+export type { StagedOptions, StageInfo, FallbackNode } from './api/staged';
 export { packageVersion } from './gpu/assets';
 export { Device } from './gpu/device';
 export * as plugins from './plugins/index';

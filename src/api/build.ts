@@ -51,6 +51,7 @@ export interface AsyncEngineOptions extends EngineOptions, Omit<TuningOptions, '
 /** Builds an engine for a model (see BuilderConfig) and loads it on the device. Blocks until done. */
 export function buildEngine(model: Model, options: EngineOptions = {}): Engine {
   const t0 = performance.now();
+  refuseHostFallback(options);
   if (options.int8 && !isExplicitlyQuantized(model)) {
     const q = options.calibrator ? quantizeModelFromCache(model, options.calibrator, options) : undefined;
     if (!q) throw new errors.UnsupportedError('an INT8 build of a float model calibrates it by running the network: use buildEngineAsync (or give a calibrator whose readCalibrationCache() returns a cache, or a Q/DQ model)');
@@ -77,6 +78,7 @@ export function buildEngine(model: Model, options: EngineOptions = {}): Engine {
  */
 export async function buildEngineAsync(model: Model | Uint8Array | string, options: AsyncEngineOptions = {}): Promise<Engine> {
   const t0 = performance.now();
+  refuseHostFallback(options);
   const device = options.device ?? Device.create();
   const owns = !options.device;
   try {
@@ -126,6 +128,11 @@ export async function buildEngineAsync(model: Model | Uint8Array | string, optio
     if (owns && !device.disposed) device.dispose();
     throw e;
   }
+}
+
+/** One GPU engine has no host steps: host fallback needs a staged engine. */
+function refuseHostFallback(options: EngineOptions): void {
+  if (options.hostFallback) throw new errors.InputError('hostFallback needs a staged engine (GPU stages and host steps): use buildStagedEngine or InferenceSession (vkrt exec --hostFallback); buildEngine makes one GPU engine');
 }
 
 /** The options without the calibrator (done with once the model is quantized; it cannot cross threads). */

@@ -18,6 +18,7 @@ import type { BuilderConfig } from '../builder/builder';
 import { ExecutionContext, type RunTiming } from '../runtime/context';
 import { buildTrace } from '../runtime/trace';
 import { buildEngine, buildEngineAsync, type AsyncEngineOptions } from './build';
+import { buildStagedEngine, hasDataDependentNodes, mayHaveDataDependentNodes, StagedEngine } from './staged';
 import { NetworkDefinition, NetworkOptions } from '../network/network';
 
 export type { BuilderConfig, BuildProgress } from '../builder/builder';
@@ -157,7 +158,38 @@ export class InferenceSession {
   private profiling?: { runs: RunTiming[]; prefix: string };
   private profilePrefix = 'vkrt_profile';
 
-  private constructor(readonly engine: Engine, private readonly context: ExecutionContext) {
+  /** The staged engine of a session with data-dependent shapes or host fallback (then `engine` throws). */
+  readonly staged?: StagedEngine;
+  private readonly gpuEngine?: Engine;
+  private readonly gpuContext?: ExecutionContext;
+
+  /** The engine (a session on a staged engine has none: see `staged`). */
+  get engine(): Engine {
+    if (!this.gpuEngine) throw new InputError('this session runs a staged engine (data-dependent shapes or host fallback): see session.staged');
+    return this.gpuEngine;
+  }
+
+  private get context(): ExecutionContext {
+    if (!this.gpuContext) throw new InputError('profiling is not available on a staged engine (data-dependent shapes or host fallback)');
+    return this.gpuContext;
+  }
+
+  private constructor(engine: Engine | StagedEngine, context?: ExecutionContext) {
+    if (engine instanceof StagedEngine) {
+      this.staged = engine;
+      const g = engine.sourceModel.graph;
+      const meta = (name: string): ValueMetadata => {
+        const t = g.types.get(name);
+        return Object.freeze({ name, isTensor: true as const, type: t?.dtype ?? 'float32', shape: Object.freeze((t?.shape ?? []).map((d) => (typeof d === 'number' ? d : -1))) });
+      };
+      this.inputNames = g.inputs.filter((i) => !g.initializers.has(i));
+      this.outputNames = [...g.outputs];
+      this.inputMetadata = Object.freeze(this.inputNames.map(meta));
+      this.outputMetadata = Object.freeze(this.outputNames.map(meta));
+      return;
+    }
+    this.gpuEngine = engine;
+    this.gpuContext = context;
     this.inputNames = engine.inputs.map((i) => i.name);
     const constants = [...engine.plan.constantOutputs];
     this.outputNames = [...engine.outputs.map((o) => o.name), ...constants.map(([name]) => name)];
@@ -212,6 +244,11 @@ export class InferenceSession {
       if (engineFile) {
         const file = typeof source === 'string' ? source : undefined;
         engine = Engine.deserialize(file ? fs.readFileSync(file) : (source as Uint8Array), { device, file, holdDevice: !!owned });
+      } else if (options.hostFallback || (mayHaveDataDependentNodes(typeof source === 'string' ? readAll(source) : source, options.registry) && hasDataDependentNodes(modelOf(source), options.registry))) {
+        // data-dependent shapes or host fallback: a staged engine (its later stages built at run time)
+        const inputShapes = await shapesWithOverrides(source, options);
+        const staged = buildStagedEngine(modelOf(source), { ...options, device, holdDevice: !!owned, inputShapes, fusion: options.graphOptimizationLevel === 'disabled' ? false : options.fusion });
+        return new InferenceSession(staged);
       } else {
         // onnxruntime's create builds without timing candidates (optimizationLevel 0, in a worker) unless asked
         const config: AsyncEngineOptions = { ...options, device, holdDevice: !!owned, optimizationLevel: options.optimizationLevel ?? 0 };
@@ -277,8 +314,17 @@ export class InferenceSession {
       if (!this.outputNames.includes(n)) throw new InputError(`run(feeds, fetches): '${n}' is not an output of this model (outputs: ${this.outputNames.join(', ')})`);
     }
     checkRunOptions(options);
-    const out = await this.context.execute(feeds);
-    if (this.profiling && this.context.lastTiming) this.profiling.runs.push(this.context.lastTiming);
+    let out: Map<string, Tensor>;
+    if (this.staged) {
+      out = new Map();
+      for (const [k, v] of await this.staged.execute(feeds)) {
+        if (!(v instanceof Tensor)) throw new InputError(`output '${k}' is a sequence or optional; InferenceSession returns tensors (run the staged engine, session.staged, for the value)`);
+        out.set(k, v);
+      }
+    } else {
+      out = await this.context.execute(feeds);
+      if (this.profiling && this.context.lastTiming) this.profiling.runs.push(this.context.lastTiming);
+    }
     const result: Record<string, Tensor> = {};
     for (const n of wanted) {
       const t = out.get(n)!;
@@ -328,7 +374,26 @@ export class InferenceSession {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    this.engine.dispose();
+    this.gpuEngine?.dispose();
+    this.staged?.dispose();
+  }
+}
+
+/** The model of a path or ONNX bytes (parsed once per call; the staged path reads it whole). */
+const parsedModels = new WeakMap<Uint8Array, Model>();
+function modelOf(source: string | Uint8Array): Model {
+  if (typeof source === 'string') return loadModel(source);
+  let m = parsedModels.get(source);
+  if (!m) parsedModels.set(source, (m = parseModel(source)));
+  return m;
+}
+
+/** A model file's bytes (empty when unreadable: loadModel reports that with its own error). */
+function readAll(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return new Uint8Array(0);
   }
 }
 

@@ -108,6 +108,14 @@ export interface BuilderConfig {
    * process.emitWarning(message, 'VkrtWarning'). Each also goes to `log` as a 'warning: ' line.
    */
   warn?(message: string): void;
+  /**
+   * Host fallback (docs/dynamic-shapes.md): nodes the GPU cannot run (strings, sequences, no
+   * kernel, a shape no build can know) run on the CPU reference between GPU stages, each listed in
+   * the build log. Needs a staged engine (api/staged.ts: buildStagedEngine, InferenceSession,
+   * `vkrt exec/compare/conformance --hostFallback`); buildEngine's single GPU engine refuses it.
+   * Default false: such a node fails the build with an UnsupportedError naming it.
+   */
+  hostFallback?: boolean;
   /** Receives build log lines (kernel choices, folding, memory). */
   log?(line: string): void;
   /** Receives the build's progress: each phase as it starts, and each layer of the long ones. */

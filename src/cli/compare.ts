@@ -22,6 +22,7 @@ import { BUILD_HELP, resolveModelPath } from './engine-flags';
 import { loadInputs, parseShapes, randomInputs } from './exec';
 import type { EnginePlan } from '../kernel/plan';
 import { buildEngine, buildEngineAsync } from '../api/build';
+import { buildStagedEngine, hasDataDependentNodes } from '../api/staged';
 import type { Int8Calibrator } from '../builder/quant/calibrator';
 import { CALIB_HELP, CALIB_VALUE_FLAGS, calibratorFromFlags } from './calib';
 
@@ -83,6 +84,8 @@ export interface CompareOptions {
   /** Relative L2 error above which a tensor fails (default 1e-2 with fp16, else 1e-4). */
   threshold?: number;
   device?: Device;
+  /** Run nodes the GPU cannot run on the CPU reference (a staged engine; docs/dynamic-shapes.md). */
+  hostFallback?: boolean;
   log?(line: string): void;
 }
 
@@ -98,8 +101,53 @@ export interface CompareReport {
   plan: EnginePlan;
 }
 
+/** compareStagedModel's report: the outputs compared, and the staged engine's description. */
+export interface StagedCompareReport {
+  outputs: TensorError[];
+  threshold: number;
+  passed: boolean;
+  /** Stages, trims and host fallback nodes (StagedEngine.describe()). */
+  staged: string[];
+}
+
 function fails(e: TensorError, threshold: number): boolean {
   return !!e.shapeMismatch || e.newNonFinite > 0 || !(e.relL2 <= threshold);
+}
+
+/**
+ * compareModel on a staged engine (src/api/staged.ts: a model with data-dependent shapes, or host
+ * fallback): the graph outputs of both runs compared. Not with layerwise or int8.
+ */
+export async function compareStagedModel(model: Model, options: CompareOptions = {}): Promise<StagedCompareReport> {
+  const g = model.graph;
+  const modelOutputs = [...g.outputs];
+  const threshold = options.threshold ?? (options.fp16 ? 1e-2 : 1e-4);
+  const device = options.device ?? Device.create();
+  try {
+    if (options.layerwise || options.int8) throw new InputError('--layerwise and --int8 do not combine with a staged engine (data-dependent shapes or --hostFallback) yet');
+    const se = buildStagedEngine(model, { device, inputShapes: options.inputShapes, fp16: options.fp16, fp32Layers: options.fp32Layers, fusion: options.fusion, log: options.log, hostFallback: options.hostFallback });
+    try {
+      const declared = g.inputs.filter((i) => !g.initializers.has(i)).map((name) => {
+        const t = g.types.get(name);
+        const dims = options.inputShapes?.[name] ?? (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
+        if (dims.some((d) => d < 0)) throw new InputError(`input '${name}' has dynamic dimensions: give its shape (--shapes=${name}:AxB...)`);
+        return { name, dtype: t?.dtype ?? 'float32', dims, gpu: 'f32' as const };
+      });
+      const feeds = randomInputs(declared, options.seed ?? 1);
+      for (const [k, t] of options.inputs ?? []) feeds.set(k, t);
+      const got = await se.execute(feeds);
+      const ref = interpret(model, feeds);
+      const outputs = modelOutputs.map((name) => {
+        const r = ref.get(name), e = got.get(name);
+        return r instanceof Tensor && e instanceof Tensor && r.dtype !== 'string' ? tensorError(name, r, e) : undefined;
+      }).filter((e): e is TensorError => !!e);
+      return { outputs, threshold, passed: outputs.every((e) => !fails(e, threshold)), staged: se.describe() };
+    } finally {
+      se.dispose();
+    }
+  } finally {
+    if (!options.device) device.dispose();
+  }
 }
 
 /**
@@ -169,7 +217,7 @@ export const SPEC: CommandSpec = {
   summary: "Accuracy of an engine against the CPU reference interpreter (Polygraphy's role): both run on the same inputs; per output the max absolute error, relative L2 error, cosine similarity and NaN/Inf; exit 1 when an output is over the threshold.",
   usage: 'compare --onnx=FILE [flags]',
   valueFlags: ['onnx', 'shapes', 'loadInputs', 'seed', 'device', 'threshold', 'fp32Layers', ...CALIB_VALUE_FLAGS],
-  switches: ['fp16', 'int8', 'noFusion', 'layerwise'],
+  switches: ['fp16', 'int8', 'noFusion', 'layerwise', 'hostFallback'],
   help: {
     ...BUILD_HELP,
     loadInputs: { value: 'SPEC', description: "inputs, as exec's --loadInputs", default: 'seeded random values' },
@@ -179,6 +227,7 @@ export const SPEC: CommandSpec = {
     ...CALIB_HELP,
     fp32Layers: { value: 'A,B', description: 'layer names, output names or op types kept in FP32 in an FP16 engine' },
     layerwise: { description: 'compare every intermediate tensor and name the first layer whose error jumps' },
+    hostFallback: { description: 'run nodes the GPU cannot run on the CPU reference between GPU stages (each listed); models with NonZero/Compress run staged anyway' },
   },
   examples: ['vkrt compare --onnx=model.onnx --fp16', 'vkrt compare --onnx=model.onnx --fp16 --layerwise --fp32Layers=Softmax', 'vkrt compare --onnx=model.onnx --int8 --calib=calib/'],
 };
@@ -214,17 +263,24 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const calibrator = int8 ? calibratorFromFlags(args, model, shapes, (l) => console.log(`[W] ${l}`)) : undefined;
     const fp32Layers = flagString(args, 'fp32Layers')?.split(',').filter((s) => s);
-    const report = await compareModel(model, {
-      fp16, int8, calibrator, fp32Layers, fusion: !args.flags.has('noFusion'), inputShapes: shapes, inputs, seed, layerwise: args.flags.has('layerwise'), threshold, device,
+    const staged = args.flags.has('hostFallback') || hasDataDependentNodes(model);
+    const compare = staged ? compareStagedModel : compareModel;
+    const report: CompareReport | StagedCompareReport = await compare(model, {
+      fp16, int8, calibrator, fp32Layers, fusion: !args.flags.has('noFusion'), inputShapes: shapes, inputs, seed, layerwise: args.flags.has('layerwise'), threshold, device, hostFallback: args.flags.has('hostFallback'),
       log: (l) => { if (verbose || l.startsWith('fp16:')) console.log(`[build] ${l}`); },
     });
-    const p = report.plan;
-    const n16 = p.layers.filter((l) => l.precision === 'fp16').length;
-    const n8 = p.layers.filter((l) => l.precision === 'int8').length;
-    console.log(`[I] ${onnx} on ${device.info.name}: ${p.layers.length} layers, ${n8 ? `${n8} in INT8, ` : ''}${n16} in FP16, ${p.layers.length - n16 - n8} in FP32; inputs ${load ? `from ${load}` : `seeded random (seed ${seed})`}`);
-    if (verbose) for (const l of p.layers) console.log(`[I]   layer ${l.name} (${l.opTypes.join('+')}) ${l.kernel} ${l.precision}`);
+    const p = 'plan' in report ? report.plan : undefined;
+    if (p) {
+      const n16 = p.layers.filter((l) => l.precision === 'fp16').length;
+      const n8 = p.layers.filter((l) => l.precision === 'int8').length;
+      console.log(`[I] ${onnx} on ${device.info.name}: ${p.layers.length} layers, ${n8 ? `${n8} in INT8, ` : ''}${n16} in FP16, ${p.layers.length - n16 - n8} in FP32; inputs ${load ? `from ${load}` : `seeded random (seed ${seed})`}`);
+      if (verbose) for (const l of p.layers) console.log(`[I]   layer ${l.name} (${l.opTypes.join('+')}) ${l.kernel} ${l.precision}`);
+    } else {
+      console.log(`[I] ${onnx} on ${device.info.name}: a staged engine; inputs ${load ? `from ${load}` : `seeded random (seed ${seed})`}`);
+      for (const line of 'staged' in report ? report.staged : []) console.log(`[I] ${line}`);
+    }
     for (const e of report.outputs) console.log(`[I] Output ${e.name}: ${fmt(e)}${fails(e, report.threshold) ? '  <-- over threshold' : ''}`);
-    if (args.flags.has('layerwise')) {
+    if ('layers' in report && args.flags.has('layerwise')) {
       for (const e of report.layers) console.log(`[I]   ${e.name} (${e.layer}, ${e.precision}): ${fmt(e)}`);
       const j = report.firstJump;
       console.log(j

@@ -21,7 +21,7 @@ export const SPEC: CommandSpec = {
   summary: 'Runs ONNX backend node test folders (model.onnx + test_data_set_*), prints a per-op table and `N passed, N failed, N skipped`; exit 1 on a failure not in the policy.',
   usage: 'conformance DIR... [flags]',
   valueFlags: ['backend', 'filter', 'json', 'policy', 'workers', 'timeout', 'write-known-failures'],
-  switches: ['failures'],
+  switches: ['failures', 'hostFallback'],
   help: {
     backend: { value: 'reference|vulkan', description: 'run on the CPU reference interpreter or on the GPU', default: 'reference' },
     filter: { value: 'REGEX', description: 'only the tests whose name matches' },
@@ -31,9 +31,10 @@ export const SPEC: CommandSpec = {
     timeout: { value: 'S', description: 'seconds per test before it counts as failed' },
     'write-known-failures': { value: 'FILE', description: 'write every test that does not pass, with its error, as a policy file' },
     failures: { description: 'print each failure as it happens' },
+    hostFallback: { description: 'vulkan: run nodes the GPU cannot run on the CPU reference; passes that needed it are counted apart' },
   },
   positionals: { text: 'DIR...: folders of ONNX backend tests (e.g. .data/onnx-node).', min: 1, max: Infinity },
-  examples: ['vkrt conformance .data/onnx-node', 'vkrt conformance .data/onnx-node --backend=vulkan --filter=conv --failures'],
+  examples: ['vkrt conformance .data/onnx-node', 'vkrt conformance .data/onnx-node --backend=vulkan --filter=conv --failures', 'vkrt conformance .data/onnx-node --backend=vulkan --hostFallback'],
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -53,10 +54,13 @@ export async function run(argv: string[]): Promise<number> {
   const showFailures = args.flags.has('failures') || args.flags.has('verbose');
   const workers = flagString(args, 'workers') ? Number(flagString(args, 'workers')) : undefined;
   const timeout = flagString(args, 'timeout') ? Number(flagString(args, 'timeout')) * 1000 : undefined;
+  const hostFallback = args.flags.has('hostFallback');
+  if (hostFallback && backend !== 'vulkan') throw new InputError('--hostFallback applies to --backend=vulkan (the reference runs every node on the host already)');
   const summary = await runConformance(args.positional, {
-    backend, filter, policy, workers, timeoutMs: timeout,
+    backend, filter, policy, workers, timeoutMs: timeout, hostFallback,
     onResult: (r) => {
       if (showFailures && r.final === 'fail') console.log(`FAIL ${r.name}: ${r.code ? `[${r.code}] ` : ''}${r.message}`);
+      if (showFailures && r.final === 'pass' && r.fallback) console.log(`PASS ${r.name} with ${r.fallback} node(s) on the host`);
     },
   });
   const rows = [...summary.perOp.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -68,12 +72,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const pct = summary.total ? ((100 * summary.passed) / summary.total).toFixed(1) : '0';
   console.log(`\n${backend}: ${summary.passed}/${summary.total} passed (${pct}%)`);
+  if (hostFallback) {
+    const gpuPct = summary.total ? ((100 * (summary.passed - summary.fallbackPassed)) / summary.total).toFixed(1) : '0';
+    console.log(`${backend}: ${summary.passed - summary.fallbackPassed} passed with every node on a GPU kernel (${gpuPct}%), ${summary.fallbackPassed} passed with host fallback`);
+  }
   const json = flagString(args, 'json');
   if (json) {
     fs.writeFileSync(json, JSON.stringify({
-      backend, passed: summary.passed, failed: summary.failed, skipped: summary.skipped, total: summary.total,
+      backend, hostFallback, passed: summary.passed, fallbackPassed: summary.fallbackPassed, failed: summary.failed, skipped: summary.skipped, total: summary.total,
       perOp: Object.fromEntries(summary.perOp),
-      results: summary.results.map((r) => ({ name: r.name, status: r.final, code: r.code, message: r.message, reason: r.reason, ops: r.ops, ms: Math.round(r.ms) })),
+      results: summary.results.map((r) => ({ name: r.name, status: r.final, fallback: r.fallback, code: r.code, message: r.message, reason: r.reason, ops: r.ops, ms: Math.round(r.ms) })),
     }, null, 1));
   }
   const kf = flagString(args, 'write-known-failures');

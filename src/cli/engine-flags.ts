@@ -18,7 +18,7 @@ import { flagString, type FlagHelp, type ParsedArgs } from './args';
 /** Build flags taking a value. */
 export const BUILD_VALUE_FLAGS = ['onnx', 'shapes', 'minShapes', 'optShapes', 'maxShapes', 'paramMode', 'device', 'builderOptimizationLevel', 'timingCacheFile', 'plugins', 'coopMat'] as const;
 /** Build switches. */
-export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose', 'refit'] as const;
+export const BUILD_SWITCHES = ['fp16', 'int8', 'noFusion', 'verbose', 'refit', 'hostFallback'] as const;
 
 /** Help of the build flags (exec, inspect). */
 export const BUILD_HELP: Readonly<Record<string, FlagHelp>> = {
@@ -36,6 +36,7 @@ export const BUILD_HELP: Readonly<Record<string, FlagHelp>> = {
   timingCacheFile: { value: 'FILE', description: 'timings kept across builds: read before tuning, merged and written after' },
   plugins: { value: 'A.js,B.js', description: "plugin modules the build loads, relative to the working directory (trtexec's --dynamicPlugins; docs/plugins.md)" },
   refit: { description: 'build a refittable engine (weights replaceable by ONNX initializer name)' },
+  hostFallback: { description: 'run nodes the GPU cannot run (strings, sequences, no kernel, a shape no build can know) on the CPU reference between GPU stages; each is listed (docs/dynamic-shapes.md)' },
   coopMat: { value: 'auto|nv|khr|off|emulate', description: 'matrix-unit (cooperative matrix) tactics for FP16 GEMM (docs/coopmat.md)', default: 'auto' },
 };
 
@@ -134,6 +135,7 @@ export function buildConfig(args: ParsedArgs): BuilderConfig {
   const plugins = flagString(args, 'plugins');
   if (plugins) config.plugins = plugins.split(',').filter((p) => p);
   if (args.flags.has('refit')) config.refittable = true;
+  if (args.flags.has('hostFallback')) config.hostFallback = true;
   const coop = flagString(args, 'coopMat');
   if (coop !== undefined) {
     const choices = ['auto', 'nv', 'khr', 'off', 'emulate'] as const;
@@ -191,7 +193,7 @@ export function deviceForEngineFile(bytes: Uint8Array, file: string, index: numb
 
 /** Rejects build flags given with --loadEngine: the engine was built already. */
 export function checkNoBuildFlags(args: ParsedArgs): void {
-  for (const f of ['onnx', 'fp16', 'int8', 'noFusion', 'paramMode', 'plugins', 'refit', 'minShapes', 'optShapes', 'maxShapes']) {
+  for (const f of ['onnx', 'fp16', 'int8', 'noFusion', 'paramMode', 'plugins', 'refit', 'minShapes', 'optShapes', 'maxShapes', 'hostFallback']) {
     if (args.flags.has(f)) throw new InputError(`--${f} is a build flag; an engine loaded with --loadEngine was built already${f === 'plugins' ? ' and carries its plugins\' kernels' : ''} (rebuild it from its model with --onnx instead)`);
   }
 }

@@ -43,6 +43,8 @@ import {
 } from './engine-flags';
 import { averageLine, performanceSummary, profileJson, profileTable, timesJson } from './perf-report';
 import { buildEngineAsync } from '../api/build';
+import { hasDataDependentNodes, isStagedEngineFile } from '../api/staged';
+import { runStagedExec } from './staged-exec';
 import type { TuningProgress } from '../builder/tuning/tune';
 import { ExecutionContext, RunTiming } from '../runtime/context';
 import { progressLine } from './progress';
@@ -103,6 +105,12 @@ export { loadInputs, randomInputs };
 /** The engine's inputs with the dims a run gives them (--shapes, for an engine with profiles). */
 function runInputs(inputs: readonly EngineIO[], shapes: Record<string, number[]>): EngineIO[] {
   return inputs.map((io) => (shapes[io.name] ? { ...io, dims: [...shapes[io.name]] } : io));
+}
+
+/** --exportOutput as a function of the outputs (undefined without the flag). */
+function exportFlag(args: ParsedArgs): ((outputs: Map<string, Tensor>) => void) | undefined {
+  const exp = flagString(args, 'exportOutput');
+  return exp ? (outputs) => { exportOutputs(exp, outputs); console.log(`[I] Outputs written to ${exp}`); } : undefined;
 }
 
 export function exportOutputs(file: string, outputs: Map<string, Tensor>): void {
@@ -194,6 +202,10 @@ export async function run(argv: string[]): Promise<number> {
     if (engineFile) {
       checkNoBuildFlags(args);
       const bytes = readUserFile(engineFile, '--loadEngine');
+      if (isStagedEngineFile(bytes)) {
+        device = Device.create({ index });
+        return await runStagedExec({ bytes, file: engineFile, device, config: {}, shapes, loadInputs: load, iterations, verbose, exportOutputs: exportFlag(args) });
+      }
       device = deviceForEngineFile(bytes, engineFile, index, { untrusted, key });
       engine = Engine.deserialize(bytes, { device, file: engineFile, untrusted, key });
       device ??= engine.device;
@@ -218,6 +230,10 @@ export async function run(argv: string[]): Promise<number> {
         if (dtype) checkHostBytes(name, dtype, dims, 'input', load ? 'hold' : 'fill with random values');
       }
       device = Device.create({ index });
+      if (config.hostFallback || hasDataDependentNodes(model, config.registry)) {
+        if (config.int8) throw new InputError('--int8 and a staged engine (data-dependent shapes or --hostFallback) do not combine yet');
+        return await runStagedExec({ model, file: onnx!, device, config, shapes, loadInputs: load, iterations, save: flagString(args, 'saveEngine'), verbose, exportOutputs: exportFlag(args) });
+      }
       if (load) {
         const declared = g.inputs.filter((i) => !g.initializers.has(i)).map((name) => {
           const t = g.types.get(name);

@@ -16,6 +16,7 @@ import { EngineInfo, formatEngineInfo, inspectPlan } from '../runtime/inspector'
 import { flagString, parseCommand, type CommandSpec } from './args';
 import { BUILD_HELP, BUILD_SWITCHES, BUILD_VALUE_FLAGS, buildConfig, deviceIndex, loadOnnx, parseShapes, readUserFile, resolveModelPath } from './engine-flags';
 import { progressLine } from './progress';
+import { isStagedEngineFile, readStagedHeader } from '../api/staged';
 import { deviceCaps } from '../builder/caps';
 
 const VALUE_FLAGS = [...BUILD_VALUE_FLAGS.filter((f) => f !== 'onnx')];
@@ -70,11 +71,43 @@ export function inspectFile(file: string, argv: string[] = []): EngineInfo {
   }
 }
 
+/** A staged engine file (src/api/staged.ts): its stages, host fallback nodes and each GPU stage engine's layers. */
+function inspectStaged(file: string, bytes: Uint8Array, json: boolean): void {
+  const { header, bodyOffset } = readStagedHeader(bytes, file);
+  const body = bytes.subarray(bodyOffset);
+  const engines = header.engines.map((e) => {
+    const contents = readEngineFile(body.subarray(e.offset, e.offset + e.bytes), `${file} (stage ${e.stage})`);
+    const { plan } = decodeEngine(contents, undefined, file);
+    return { ...e, info: inspectPlan(plan, { kind: 'engine', file: `${path.basename(file)} stage ${e.stage}`, formatVersion: contents.formatVersion, vkrtVersion: contents.vkrtVersion, bytes: contents.bytes }, contents.fingerprint) };
+  });
+  if (json) {
+    console.log(JSON.stringify({ kind: 'staged', hostFallback: header.hostFallback, stages: header.stages, fallback: header.host, engines: engines.map(({ offset: _o, ...e }) => e) }, null, 1));
+    return;
+  }
+  console.log(`Staged engine ${path.basename(file)}: ${header.stages.length} stage(s), ${header.host.length} node(s) on the host (host fallback ${header.hostFallback ? 'on' : 'off'}), ${engines.length} GPU stage engine(s) built`);
+  header.stages.forEach((s, k) => {
+    console.log(`  stage ${k} (${s.kind}): ${s.nodes.join(', ')}`);
+    console.log(`    in: ${s.inputs.join(', ') || '-'}; out: ${s.outputs.join(', ') || '-'}${s.bake ? '; built per value of its small inputs' : ''}`);
+    for (const t of s.trims) console.log(`    output '${t.output}' trimmed along axis ${t.axis} to the count the GPU wrote`);
+  });
+  for (const h of header.host) console.log(`  fallback: ${h.node} (${h.opType}) runs on the host: ${h.reason}`);
+  for (const e of engines) {
+    console.log(`\nstage ${e.stage} engine for ${e.key}:`);
+    for (const line of formatEngineInfo(e.info)) console.log(`  ${line}`);
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(SPEC, argv);
   if (!args) return 0;
   const given = args.positional[0];
   const file = resolveModelPath(given, 'inspect');
+  const head = readUserFile(file, 'inspect');
+  if (isStagedEngineFile(head)) {
+    inspectStaged(file, head, args.flags.has('json'));
+    return 0;
+  }
+  if (args.flags.has('hostFallback')) throw new InputError('inspect plans one GPU engine; host fallback finds its nodes while a staged engine runs: inspect the file of `vkrt exec --onnx=MODEL --hostFallback --saveEngine=FILE`');
   const info = inspectFile(file, argv.filter((a) => a !== given));
   if (args.flags.has('json')) console.log(JSON.stringify(info, null, 1));
   else {

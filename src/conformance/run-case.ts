@@ -18,12 +18,16 @@ export interface CaseResult {
   /** Op types in the model (domain::op for non-default domains). */
   ops: string[];
   ms: number;
+  /** Nodes the backend ran on the host (host fallback) in the last data set; absent or 0: none. */
+  fallback?: number;
 }
 
 /** A backend runs a model on feeds and returns the graph outputs by name. */
 export interface ConformanceBackend {
   readonly name: string;
   run(model: Model, feeds: Map<string, RuntimeValue>): Promise<Map<string, RuntimeValue>>;
+  /** How many nodes the last run gave to the host (a backend with host fallback). */
+  fallbackNodes?(): number;
   dispose?(): void;
 }
 
@@ -48,7 +52,8 @@ export async function runCase(dir: string, backend: ConformanceBackend, tol: Tol
         if (m) return done('fail', `${ds.name} output '${name}': ${m}`);
       }
     }
-    return done('pass');
+    const fallback = backend.fallbackNodes?.() ?? 0;
+    return fallback ? { ...done('pass'), fallback } : done('pass');
   } catch (e) {
     const code = e instanceof VkrtError ? e.code : 'CRASH';
     return done('error', (e as Error).message?.split('\n').slice(0, 3).join(' ') ?? String(e), code);

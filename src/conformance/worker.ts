@@ -3,16 +3,17 @@ import { parentPort, workerData } from 'worker_threads';
 import { ConformanceBackend, referenceBackend, runCase } from './run-case';
 import type { Tolerance } from './compare';
 
-async function backendFor(name: string): Promise<ConformanceBackend> {
+async function backendFor(name: string, hostFallback: boolean): Promise<ConformanceBackend> {
   if (name === 'reference') return referenceBackend;
    
-  const mod = require('./backends') as { createBackend(name: string): Promise<ConformanceBackend> };
-  return mod.createBackend(name);
+  const mod = require('./backends') as { createBackend(name: string, options: { hostFallback?: boolean }): Promise<ConformanceBackend> };
+  return mod.createBackend(name, { hostFallback });
 }
 
 if (parentPort) {
   const port = parentPort;
-  const backendP = backendFor((workerData as { backend: string }).backend);
+  const wd = workerData as { backend: string; hostFallback?: boolean };
+  const backendP = backendFor(wd.backend, !!wd.hostFallback);
   port.on('message', async (msg: { dir: string; tol: Tolerance }) => {
     try {
       const backend = await backendP;

@@ -89,6 +89,15 @@ export interface OpTraits {
    * (src/builder/phases/big-tensors.ts). A function decides from the attributes and input 0's rank.
    */
   batchIndependent?: boolean | ((attrs: Attrs, opset: number, rank: number) => boolean);
+  /**
+   * The output shapes depend on the input values (NonZero, Compress): no build can size them.
+   * `bounded` names the op (domain 'vkrt', src/ops/tensor/bounded.ts) that computes the same
+   * outputs at their upper-bound shape, followed by one int64 [1] tensor per output holding its
+   * actual extent along `trimAxis(attrs, output)` (negative counts from the end). The staged engine
+   * (src/api/staged.ts) ends a GPU stage after such a node, reads the extents back and trims.
+   * `outputs`: how many outputs the op has (the twin has all of them, then as many counts).
+   */
+  dataDependent?: { readonly bounded: string; readonly outputs: number; trimAxis(attrs: Attrs, output: number): number };
 }
 
 /**

@@ -127,12 +127,14 @@ export function selectKernels(state: BuildState): void {
   if (state.byteStorage.size) log(`int8 storage: ${state.byteStorage.size} int8/uint8 tensor(s) held one byte per element`);
   const fusion = state.config.fusion !== false;
   const unsupported: string[] = [];
+  const refused: { output: string; reason: string }[] = [];
   for (const node of model.graph.nodes) {
     if (state.folded.has(node)) continue;
     pieceStorage(state, node);
     const opset = model.opsets.get(node.domain) ?? 0;
     const def = registry.get(node.domain, node.opType);
     const where = `${node.name || node.outputs[0]} (${node.domain ? node.domain + '::' : ''}${node.opType}, opset ${opset})`;
+    const before = unsupported.length;
     if (!def) { unsupported.push(`${where}: operator not implemented`); continue; }
     try {
       const inputs = node.inputs.map((i) => (i ? descOf(state, i, node) : undefined));
@@ -179,10 +181,12 @@ export function selectKernels(state: BuildState): void {
     } catch (e) {
       if (e instanceof UnsupportedError) unsupported.push(`${where}: ${e.message.replace(/^node '[^']*' \([^)]*\): /, '')}`);
       else throw e;
+    } finally {
+      if (unsupported.length > before) refused.push({ output: node.outputs.find((o) => o) ?? '', reason: unsupported[before].slice(where.length + 2) });
     }
   }
   if (unsupported.length) {
-    throw new UnsupportedError(`${unsupported.length} node(s) cannot run on the GPU:\n  ${unsupported.join('\n  ')}\nHint: check the opset and attributes against docs/operators.md, or run this model with the reference interpreter.`);
+    throw new UnsupportedError(`${unsupported.length} node(s) cannot run on the GPU:\n  ${unsupported.join('\n  ')}\nHint: check the opset and attributes against docs/operators.md, or run this model with the reference interpreter (or with host fallback: BuilderConfig.hostFallback, CLI --hostFallback).`, undefined, refused);
   }
 }
 

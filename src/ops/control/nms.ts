@@ -24,6 +24,8 @@ function iou(a: [number, number, number, number], b: [number, number, number, nu
 export const NonMaxSuppression: OpDef = {
   opType: 'NonMaxSuppression',
   sinceVersion: 10,
+  // on the GPU as vkrt::NonMaxSuppressionBounded (tensor/bounded.ts), trimmed along axis 0 by the staged engine
+  traits: { dataDependent: { bounded: 'NonMaxSuppressionBounded', outputs: 1, trimAxis: () => 0 } },
   inferShape() {
     return [{ dtype: 'int64', shape: ['num_selected', 3] }];
   },

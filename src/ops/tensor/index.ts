@@ -10,6 +10,7 @@ import { CenterCropPad, Pad } from './pad';
 import { Reshape, Flatten, Squeeze, Unsqueeze } from './reshape';
 import { Resize, Upsample } from './resize';
 import { Scatter, ScatterElements, ScatterND, TensorScatter } from './scatter';
+import { CompressBounded, NonMaxSuppressionBounded, NonZeroBounded, UniqueBounded } from './bounded';
 import { Compress, NonZero, Unique } from './select';
 import { Slice } from './slice';
 import { DepthToSpace, SpaceToDepth, Transpose } from './transpose';
@@ -23,4 +24,4 @@ export const TENSOR_OPS: OpDef[] = withTensorKernels([
   Expand, Tile, Pad, CenterCropPad, Resize, Upsample, DepthToSpace, SpaceToDepth,
   Shape, Size, ConstantOfShape, Range, EyeLike, OneHot, NonZero, Compress, Trilu,
   ReverseSequence, Unique, Det,
-]);
+]).concat([NonZeroBounded, CompressBounded, NonMaxSuppressionBounded, UniqueBounded]);

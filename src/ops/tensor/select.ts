@@ -11,6 +11,8 @@ function truthy(v: unknown): boolean {
 export const NonZero: OpDef = {
   opType: 'NonZero',
   sinceVersion: 9,
+  // on the GPU as vkrt::NonZeroBounded (bounded.ts), trimmed along axis 1 by the staged engine
+  traits: { dataDependent: { bounded: 'NonZeroBounded', outputs: 1, trimAxis: () => 1 } },
   inferShape(ctx, inputs) {
     const x = need(ctx, inputs, 0);
     return [{ dtype: 'int64', shape: [x.shape ? x.shape.length : freshDim(ctx, 0, 0), freshDim(ctx, 0, 1)] }];
@@ -38,6 +40,8 @@ export const NonZero: OpDef = {
 export const Compress: OpDef = {
   opType: 'Compress',
   sinceVersion: 9,
+  // on the GPU as vkrt::CompressBounded (bounded.ts), trimmed along its axis (0 when flattened)
+  traits: { dataDependent: { bounded: 'CompressBounded', outputs: 1, trimAxis: (attrs) => attrs.optInt('axis') ?? 0 } },
   inferShape(ctx, inputs) {
     const x = need(ctx, inputs, 0);
     const axis = ctx.attrs.optInt('axis');
@@ -91,6 +95,8 @@ function compareValues(a: unknown, b: unknown): number {
 export const Unique: OpDef = {
   opType: 'Unique',
   sinceVersion: 11,
+  // on the GPU as vkrt::UniqueBounded (bounded.ts): Y trimmed along its axis, indices and counts along 0
+  traits: { dataDependent: { bounded: 'UniqueBounded', outputs: 4, trimAxis: (attrs, k) => (k === 0 ? attrs.optInt('axis') ?? 0 : 0) } },
   inferShape(ctx, inputs) {
     const x = need(ctx, inputs, 0);
     const axis = ctx.attrs.optInt('axis');
