@@ -162,6 +162,22 @@ export interface PlannedProfile {
 }
 
 /**
+ * The build options a plan is made again with (a profile shape's plan, a refit): what shapes the
+ * plan besides the model itself.
+ */
+export interface ReplanConfig {
+  inputShapes?: Record<string, number[]>;
+  paramMode?: 'spec' | 'push';
+  fusion?: boolean;
+  fp16?: boolean;
+  fp32Layers?: string[];
+  /** BuilderConfig.cooperativeMatrix: the replan sees the same matrix-unit tactics. */
+  cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
+  /** BuilderConfig.limits: the replan splits big tensors and bins buffers as the build did. */
+  limits?: { maxStorageBufferRange?: number; maxBufferBytes?: number };
+}
+
+/**
  * What a run at a shape other than the plan's needs (docs/dynamic-shapes.md): the source model and
  * the build options (the phases run again for the concrete shapes, with the profile's kernels
  * fixed: no tuning), and the shaders those shapes need beyond the plan's own dispatches (compiled
@@ -172,16 +188,7 @@ export interface ProfileRecord {
   /** The source model as ONNX bytes (before any rewriting). */
   model: Uint8Array;
   /** The build options that shape the plan (inputShapes: the fixed shapes of the other inputs). */
-  config: {
-    inputShapes?: Record<string, number[]>;
-    paramMode?: 'spec' | 'push';
-    fusion?: boolean;
-    fp16?: boolean;
-    fp32Layers?: string[];
-    cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
-    /** BuilderConfig.limits: the replan splits big tensors and bins buffers as the build did. */
-    limits?: { maxStorageBufferRange?: number; maxBufferBytes?: number };
-  };
+  config: ReplanConfig;
   /** Shaders of the other profile shapes, as their dispatches name them (params: their word count). */
   shaders: ProfileShader[];
 }
@@ -226,17 +233,7 @@ export interface RefitRecord {
   /** The source model as ONNX bytes, the refittable initializers left out (they are in `values`). */
   model: Uint8Array;
   /** The build options that shape the plan. */
-  config: {
-    inputShapes?: Record<string, number[]>;
-    paramMode?: 'spec' | 'push';
-    fusion?: boolean;
-    fp16?: boolean;
-    fp32Layers?: string[];
-    /** BuilderConfig.cooperativeMatrix: the replan sees the same matrix-unit tactics. */
-    cooperativeMatrix?: 'auto' | 'nv' | 'khr' | 'off' | 'emulate';
-    /** BuilderConfig.limits: the replan splits big tensors and bins buffers as the build did. */
-    limits?: { maxStorageBufferRange?: number; maxBufferBytes?: number };
-  };
+  config: ReplanConfig;
 }
 
 /** The SPIR-V modules of an engine and, per layer and dispatch, which module it runs. */

@@ -126,6 +126,20 @@ function orWhole(made: Node[] | string, node: Node): Node[] {
   return typeof made === 'string' ? [node] : made;
 }
 
+/**
+ * The piece of `name` that starts `at` elements in and holds `n` elements shaped `pd`: a new value
+ * (a constant slice when `name` is constant, else a slice of the whole in the arena), made once.
+ */
+function sliceOf(state: BuildState, name: string, at: number, n: number, pd: number[]): string {
+  const child = `${name}@${at}+${n}[${pd.join('x')}]`;
+  if (!state.types.has(child)) {
+    const cst = state.constants.get(name);
+    addValue(state, child, state.types.get(name)!.dtype, pd, cst && constSlice(cst, at, n, pd));
+  }
+  if (!state.constants.has(name)) addPiece(state, { child, whole: name, elemOffset: at });
+  return child;
+}
+
 /** A new value of the build: its type, and its value when known. */
 function addValue(state: BuildState, name: string, dtype: DType, dims: number[], constant?: Tensor): void {
   state.types.set(name, { kind: 'tensor', dtype, shape: dims });
@@ -214,13 +228,7 @@ function splitElementwise(state: BuildState, node: Node, limit: number): Node[] 
         const pd = [full ? r1 - r0 : d[k], ...d.slice(k + 1)];
         const n = prod(pd), own = dimsOf(state, name)!;
         if (at === 0 && n === prod(own)) return reshaped(state, name, pd, made);
-        const child = `${name}@${at}+${n}[${pd.join('x')}]`;
-        if (!state.types.has(child)) {
-          const cst = state.constants.get(name);
-          addValue(state, child, state.types.get(name)!.dtype, pd, cst && constSlice(cst, at, n, pd));
-        }
-        if (!state.constants.has(name)) addPiece(state, { child, whole: name, elemOffset: at });
-        return child;
+        return sliceOf(state, name, at, n, pd);
       };
       const inputs = node.inputs.map((i) => (i ? piece(i) : i));
       made.push(new Node({ name: `${base}#${c++}`, opType: node.opType, domain: node.domain, inputs, outputs: [piece(y)], attrs: new Map(node.attrs) }));
@@ -370,13 +378,7 @@ function splitByRows(state: BuildState, node: Node, limit: number, specs: (RowSp
       const d = dimsOf(state, name)!;
       const rowElems = prod(d.slice(flat)), n = (r1 - r0) * rowElems, at = r0 * rowElems;
       const pd = [r1 - r0, ...d.slice(flat)];
-      const child = `${name}@${at}+${n}[${pd.join('x')}]`;
-      if (!state.types.has(child)) {
-        const cst = state.constants.get(name);
-        addValue(state, child, state.types.get(name)!.dtype, pd, cst && constSlice(cst, at, n, pd));
-      }
-      if (!state.constants.has(name)) addPiece(state, { child, whole: name, elemOffset: at });
-      return child;
+      return sliceOf(state, name, at, n, pd);
     };
     const inputs = node.inputs.map((i, k) => {
       const sp = specs[k];
