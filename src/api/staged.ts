@@ -22,7 +22,7 @@ import { InputError, UnsupportedError, VkrtError } from '../errors';
 import { Device } from '../gpu/device';
 import { Attrs } from '../ir/attrs';
 import { Graph, Model, Node, type ValueType } from '../ir/graph';
-import { sizeOf, Tensor } from '../ir/tensor';
+import { resizeAlong, Tensor } from '../ir/tensor';
 import { registry as defaultRegistry } from '../ops';
 import { inferShapes } from '../ops/infer-shapes';
 import { interpret } from '../ops/interpreter';
@@ -594,16 +594,7 @@ function bakeableOf(inputs: Map<string, Tensor>): Map<string, Tensor> {
 function trimAlong(t: Tensor, axis: number, len: number): Tensor {
   const have = t.dims[axis];
   if (!(len >= 0 && len <= have)) throw new InputError(`a data-dependent output's count ${len} is outside [0, ${have}]`);
-  if (len === have) return t;
-  const dims = t.dims.slice();
-  dims[axis] = len;
-  const out = Tensor.zeros(t.dtype, dims);
-  const outer = sizeOf(t.dims.slice(0, axis));
-  const inner = sizeOf(t.dims.slice(axis + 1));
-  const src = t.data as unknown as { [i: number]: unknown };
-  const dst = out.data as unknown as { [i: number]: unknown };
-  for (let o = 0; o < outer; o++) for (let i = 0; i < len * inner; i++) dst[o * len * inner + i] = src[o * have * inner + i];
-  return out;
+  return resizeAlong(t, axis, len);
 }
 
 const STAGED_MAGIC = new TextEncoder().encode('VKRTSTG1');

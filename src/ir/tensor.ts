@@ -18,6 +18,24 @@ export function sizeOf(dims: readonly number[]): number {
   return n;
 }
 
+/**
+ * `t` with axis `axis` made `len` long: the first min(len, its length) entries along it kept, the
+ * rest zero (a data-dependent output padded to its bound, or trimmed to its count).
+ */
+export function resizeAlong(t: Tensor, axis: number, len: number): Tensor {
+  const have = t.dims[axis];
+  if (len === have) return t;
+  const dims = t.dims.slice();
+  dims[axis] = len;
+  const out = Tensor.zeros(t.dtype, dims);
+  const outer = sizeOf(t.dims.slice(0, axis)), inner = sizeOf(t.dims.slice(axis + 1));
+  const keep = Math.min(len, have) * inner;
+  const src = t.data as unknown as { [i: number]: unknown };
+  const dst = out.data as unknown as { [i: number]: unknown };
+  for (let o = 0; o < outer; o++) for (let i = 0; i < keep; i++) dst[o * len * inner + i] = src[o * have * inner + i];
+  return out;
+}
+
 /** Row-major strides of dims, in elements. */
 export function stridesOf(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length);

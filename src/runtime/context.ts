@@ -20,8 +20,8 @@ import type { Device } from '../gpu/device';
 import type { Pipeline } from '../gpu/pipeline';
 import type { Command, Program } from '../gpu/program';
 import { ticksToMs, timestampDeltasMs } from '../gpu/timing';
-import { allocData, float16Bits, float16Values, Tensor } from '../ir/tensor';
-import type { EnginePlan } from '../kernel/plan';
+import { allocData, float16Bits, float16Values, sizeOf, Tensor } from '../ir/tensor';
+import type { EngineIO, EnginePlan } from '../kernel/plan';
 import { fromGpuArray, gpuBytes, isPacked, toGpuArray } from '../kernel/storage';
 import { planBarriers } from './barriers';
 import { bindingRanges, type BindingRange } from './bindings';
@@ -99,21 +99,22 @@ const layouts = new WeakMap<EnginePlan, StagingLayout>();
 function stagingLayout(plan: EnginePlan): StagingLayout {
   let l = layouts.get(plan);
   if (l) return l;
-  l = { inputs: new Map(), outputs: new Map(), inputBytes: 0, outputBytes: 0 };
-  for (const io of plan.inputs) {
-    const n = io.dims.reduce((a, b) => a * b, 1);
-    const bytes = n === 0 ? 0 : gpuBytes(io.gpu, n);
-    if (!plan.tensors.get(io.name) || bytes === 0) continue;
-    l.inputs.set(io.name, { offset: l.inputBytes, bytes });
-    l.inputBytes += Math.ceil(bytes / 16) * 16;
-  }
-  for (const o of plan.outputs) {
-    const n = o.dims.reduce((a, b) => a * b, 1);
-    const bytes = n === 0 ? 0 : gpuBytes(o.gpu, n);
-    if (bytes === 0) continue;
-    l.outputs.set(o.name, { offset: l.outputBytes, bytes });
-    l.outputBytes += Math.ceil(bytes / 16) * 16;
-  }
+  // packed one after the other, each 16-byte aligned; empty tensors (and inputs no layer reads) take no place
+  const pack = (ios: readonly EngineIO[], keep: (io: EngineIO) => boolean) => {
+    const at = new Map<string, { offset: number; bytes: number }>();
+    let total = 0;
+    for (const io of ios) {
+      const n = sizeOf(io.dims);
+      const bytes = n === 0 ? 0 : gpuBytes(io.gpu, n);
+      if (bytes === 0 || !keep(io)) continue;
+      at.set(io.name, { offset: total, bytes });
+      total += Math.ceil(bytes / 16) * 16;
+    }
+    return { at, total };
+  };
+  const ins = pack(plan.inputs, (io) => plan.tensors.has(io.name));
+  const outs = pack(plan.outputs, () => true);
+  l = { inputs: ins.at, outputs: outs.at, inputBytes: ins.total, outputBytes: outs.total };
   layouts.set(plan, l);
   return l;
 }

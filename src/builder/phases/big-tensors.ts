@@ -25,7 +25,7 @@
 import { UnsupportedError } from '../../errors';
 import type { DType } from '../../ir/dtype';
 import { cloneModel, Node, type Attr } from '../../ir/graph';
-import { Tensor, type TensorData } from '../../ir/tensor';
+import { sizeOf, Tensor, type TensorData } from '../../ir/tensor';
 import type { TensorDesc } from '../../kernel/contract';
 import { gpuBytes, gpuTypeBytes, gpuTypeOf, isPacked, type GpuType } from '../../kernel/storage';
 import { convert, ensureTensor } from './kernels';
@@ -34,7 +34,6 @@ import type { OpTraits } from '../../ops/types';
 import { BuildState, Piece, rootOf } from '../state';
 
 
-const prod = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
 const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
@@ -53,7 +52,7 @@ function dimsOf(state: BuildState, name: string): number[] | undefined {
 function bytesOf(state: BuildState, name: string): number {
   const t = state.types.get(name), dims = dimsOf(state, name);
   const gpu = t && gpuTypeOf(t.dtype);
-  return dims && gpu ? gpuBytes(gpu, prod(dims)) : 0;
+  return dims && gpu ? gpuBytes(gpu, sizeOf(dims)) : 0;
 }
 
 function elemBytes(state: BuildState, name: string): number {
@@ -184,9 +183,9 @@ function splitElementwise(state: BuildState, node: Node, limit: number): Node[] 
   }
   // each tensor's dims aligned to the output's rank (leading 1s), and its strides
   const aligned = (n: string): number[] => { const d = dimsOf(state, n)!; return [...new Array<number>(R - d.length).fill(1), ...d]; };
-  const stridesOf = (d: readonly number[]): number[] => d.map((_, j) => prod(d.slice(j + 1)));
+  const stridesOf = (d: readonly number[]): number[] => d.map((_, j) => sizeOf(d.slice(j + 1)));
   let k = 0;
-  for (; k < R; k++) if (names.every((n) => prod(aligned(n).slice(k + 1)) * elemBytes(state, n) <= limit)) break;
+  for (; k < R; k++) if (names.every((n) => sizeOf(aligned(n).slice(k + 1)) * elemBytes(state, n) <= limit)) break;
   if (k === R) return 'no axis has a trailing block the device binds';
   // rows of axis k per piece: every tensor full on axis k at most `limit` bytes, ranges starting aligned
   let step = 1, maxRow = 1;
@@ -207,7 +206,7 @@ function splitElementwise(state: BuildState, node: Node, limit: number): Node[] 
   if (rows < 1) return `${step} row(s) of ${maxRow} bytes (the fewest whose pieces start aligned) are more than the device binds`;
   const ranges = Math.ceil(D[k] / rows);
   rows = Math.min(rows, Math.ceil(Math.ceil(D[k] / ranges) / step) * step);
-  const lead = prod(D.slice(0, k));
+  const lead = sizeOf(D.slice(0, k));
   if (lead * ranges < 2) return 'it fits in one piece';
   if (lead * ranges > 4096) return `it would take ${lead * ranges} pieces`;
   const made: Node[] = [];
@@ -226,8 +225,8 @@ function splitElementwise(state: BuildState, node: Node, limit: number): Node[] 
         const full = d[k] === D[k] && D[k] > 1;
         if (full) at += r0 * st[k];
         const pd = [full ? r1 - r0 : d[k], ...d.slice(k + 1)];
-        const n = prod(pd), own = dimsOf(state, name)!;
-        if (at === 0 && n === prod(own)) return reshaped(state, name, pd, made);
+        const n = sizeOf(pd), own = dimsOf(state, name)!;
+        if (at === 0 && n === sizeOf(own)) return reshaped(state, name, pd, made);
         return sliceOf(state, name, at, n, pd);
       };
       const inputs = node.inputs.map((i) => (i ? piece(i) : i));
@@ -286,7 +285,7 @@ function splitGatherColumns(state: BuildState, node: Node, limit: number): Node[
   const Y = dimsOf(state, y), I = dimsOf(state, indices);
   if (!Y || !I) return 'its shapes are not static';
   if (bytesOf(state, indices) > limit) return 'its indices are themselves larger than the device binds';
-  const D = table.dims[table.rank - 1], rows = prod(table.dims.slice(0, -1)), eb = elemBytes(state, data);
+  const D = table.dims[table.rank - 1], rows = sizeOf(table.dims.slice(0, -1)), eb = elemBytes(state, data);
   if (rows * eb > limit) return `one column of the table (${rows * eb} bytes) is larger than the device binds`;
   let per = Math.max(1, Math.floor(limit / (rows * eb)));
   const pieces = Math.ceil(D / per);
@@ -348,16 +347,16 @@ function splitByRows(state: BuildState, node: Node, limit: number, specs: (RowSp
     const gpu = gpuTypeOf(state.types.get(n)!.dtype);
     if (!gpu || isPacked(gpu) || gpu === 'sid') return `'${n}' is not stored one element per unit on the GPU`;
   }
-  const P = prod(D.slice(0, outFlat));
+  const P = sizeOf(D.slice(0, outFlat));
   if (P < 2) return 'its output has a single row';
-  const full: { name: string; rowElems: number; bytes: number }[] = [{ name: y, rowElems: prod(D.slice(outFlat)), bytes: elemBytes(state, y) }];
+  const full: { name: string; rowElems: number; bytes: number }[] = [{ name: y, rowElems: sizeOf(D.slice(outFlat)), bytes: elemBytes(state, y) }];
   for (const [k, sp] of specs.entries()) {
     const i = node.inputs[k];
     if (!sp || !i) continue;
     const d = dimsOf(state, i)!;
     if ('flat' in sp) {
-      if (prod(d.slice(0, sp.flat)) !== P) return `input '${i}' does not have the output's rows`;
-      full.push({ name: i, rowElems: prod(d.slice(sp.flat)), bytes: elemBytes(state, i) });
+      if (sizeOf(d.slice(0, sp.flat)) !== P) return `input '${i}' does not have the output's rows`;
+      full.push({ name: i, rowElems: sizeOf(d.slice(sp.flat)), bytes: elemBytes(state, i) });
     } else if (bytesOf(state, i) > limit && !(k === 1 && state.constants.has(i) && (node.opType === 'Gemm' || node.opType === 'MatMul'))) {
       return `input '${i}', bound whole in every piece, is itself larger than the device binds`;
     }
@@ -376,7 +375,7 @@ function splitByRows(state: BuildState, node: Node, limit: number, specs: (RowSp
     const r1 = Math.min(P, r0 + rows);
     const piece = (name: string, flat: number): string => {
       const d = dimsOf(state, name)!;
-      const rowElems = prod(d.slice(flat)), n = (r1 - r0) * rowElems, at = r0 * rowElems;
+      const rowElems = sizeOf(d.slice(flat)), n = (r1 - r0) * rowElems, at = r0 * rowElems;
       const pd = [r1 - r0, ...d.slice(flat)];
       return sliceOf(state, name, at, n, pd);
     };
@@ -443,7 +442,7 @@ function splitFeatures(state: BuildState, node: Node, limit: number): Node[] | s
       if (bias && cd.length && cd[cd.length - 1] === N && N > 1) {
         const cName = `${C}@f${n0}+${n}`;
         if (!state.types.has(cName)) {
-          const rows = prod(cd.slice(0, -1));
+          const rows = sizeOf(cd.slice(0, -1));
           const src = bias.data as unknown as ArrayLike<number | bigint> & { constructor: new (k: number) => TensorData };
           const dst = new (src.constructor)(rows * n) as unknown as { [k: number]: number | bigint };
           for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) dst[r * n + j] = src[r * N + n0 + j];
@@ -475,7 +474,7 @@ export function placePieces(state: BuildState): void {
     let w = state.tensors.get(whole);
     if (!w) {
       const dims = dimsOf(state, p.whole)!;
-      state.tensors.set(whole, (w = { name: whole, dtype: child.dtype, gpu: child.gpu, dims, bytes: gpuBytes(child.gpu, prod(dims)), kind: 'activation', offset: -1 }));
+      state.tensors.set(whole, (w = { name: whole, dtype: child.dtype, gpu: child.gpu, dims, bytes: gpuBytes(child.gpu, sizeOf(dims)), kind: 'activation', offset: -1 }));
       state.prec.produced(whole, child.gpu);
     }
     if (w.gpu !== child.gpu) {

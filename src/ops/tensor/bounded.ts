@@ -10,7 +10,7 @@
  */
 import type { Attrs } from '../../ir/attrs';
 import type { Dim } from '../../ir/graph';
-import { sizeOf, Tensor } from '../../ir/tensor';
+import { resizeAlong, sizeOf, Tensor } from '../../ir/tensor';
 import { type BindingRef, grid1d, type KernelContext } from '../../kernel/contract';
 import { paramLayout } from '../../kernel/params';
 import type { OpDef } from '../types';
@@ -42,22 +42,6 @@ const NMS = paramLayout('nms', { boxes: 'u32', classes: 'u32', pairs: 'u32', max
 const UNIQUE = paramLayout('unique', { n: 'u32', d: 'u32', outer: 'u32', inner: 'u32', sorted: 'u32' },
   'Unique at its upper bound, one invocation per slice comparing it with every other (src/ops/tensor/bounded.ts).');
 
-/** `t` zero-padded along `axis` to `len`. */
-function padAlong(t: Tensor, axis: number, len: number): Tensor {
-  const dims = t.dims.slice();
-  const have = dims[axis];
-  dims[axis] = len;
-  const out = Tensor.zeros(t.dtype, dims);
-  const outer = sizeOf(t.dims.slice(0, axis));
-  const inner = sizeOf(t.dims.slice(axis + 1));
-  const src = t.data as unknown as ArrayLike<unknown> & { [i: number]: unknown };
-  const dst = out.data as unknown as { [i: number]: unknown };
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < have * inner; i++) dst[o * len * inner + i] = src[o * have * inner + i];
-  }
-  return out;
-}
-
 function countTensor(n: number): Tensor {
   return new Tensor('int64', [1], BigInt64Array.from([BigInt(n)]));
 }
@@ -80,7 +64,7 @@ export const NonZeroBounded: OpDef = {
   reference(ctx, inputs) {
     const x = needT(ctx, inputs, 0);
     const [y] = NonZero.reference(ctx, inputs) as Tensor[];
-    return [padAlong(y, 1, x.size), countTensor(y.dims[1])];
+    return [resizeAlong(y, 1, x.size), countTensor(y.dims[1])];
   },
   kernel(ctx) {
     const x = ctx.inputs[0]!;
@@ -126,7 +110,7 @@ export const CompressBounded: OpDef = {
     const cond = needT(ctx, inputs, 1);
     const [y] = Compress.reference(ctx, inputs) as Tensor[];
     const g = compressGeometry(ctx.attrs, x.dims, cond.size, (m) => ctx.fail(m));
-    return [padAlong(y, g.axis, g.bound), countTensor(y.dims[g.axis])];
+    return [resizeAlong(y, g.axis, g.bound), countTensor(y.dims[g.axis])];
   },
   kernel(ctx) {
     const x = ctx.inputs[0]!;
@@ -172,7 +156,7 @@ export const NonMaxSuppressionBounded: OpDef = {
     const [B, N] = inputs[0]!.dims;
     const C = inputs[1]!.dims[1];
     const rows = B * C * Math.max(0, Math.min(nmsScalar(inputs[2], 0), N));
-    return [padAlong(y, 0, rows), countTensor(y.dims[0])];
+    return [resizeAlong(y, 0, rows), countTensor(y.dims[0])];
   },
   kernel(ctx) {
     const [boxes, scores, maxD, iouD, scoreD] = ctx.inputs;
@@ -229,7 +213,7 @@ export const UniqueBounded: OpDef = {
     const [y, idx, inv, counts] = Unique.reference(ctx, inputs) as Tensor[];
     const g = uniqueGeometry(ctx.attrs, x.dims, (m) => ctx.fail(m));
     const u = idx.size;
-    return [padAlong(y, g.axis, g.d), padAlong(idx, 0, g.d), inv, padAlong(counts, 0, g.d), countTensor(u), countTensor(u), countTensor(g.d), countTensor(u)];
+    return [resizeAlong(y, g.axis, g.d), resizeAlong(idx, 0, g.d), inv, resizeAlong(counts, 0, g.d), countTensor(u), countTensor(u), countTensor(g.d), countTensor(u)];
   },
   kernel(ctx) {
     const x = ctx.inputs[0]!;
